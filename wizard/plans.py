@@ -1,0 +1,728 @@
+"""The `lync-auth-plan/1` plan: frozen dataclasses, the reader that normalises and
+validates a JSON document into them, and the writer that turns them back into JSON.
+
+Pure Python: no Django, no database. Every problem becomes a Finding whose
+`field` is the JSON path (`pools[0].auth.client_certificate_hours.default`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from . import validators as v
+from .finding import Finding, error, info
+
+FORMAT = "lync-auth-plan/1"
+
+PRODUCTS: dict[str, str] = {
+    "lync2013": "Lync Server 2013",
+    "sfb2015": "Skype for Business Server 2015",
+    "sfb2019": "Skype for Business Server 2019",
+}
+AUTH_MODES: dict[str, str] = {
+    "ntlm": "NTLM (Windows authentication) kept",
+    "tls_dsk": "TLS-DSK (client certificates) only from the Internet",
+    "passive": "Passive (AD FS) authentication",
+}
+POOL_ROLES: dict[str, str] = {"frontend": "Front End pool", "director": "Director pool"}
+ADFS_VERSIONS: dict[str, str] = {
+    "2.0": "AD FS 2.0 (Windows Server 2008 R2)",
+    "2012r2": "AD FS 3.0 (Windows Server 2012 R2)",
+    "2016": "AD FS 2016",
+    "2019": "AD FS 2019",
+    "2022": "AD FS 2022",
+}
+MFA_MODES: dict[str, str] = {
+    "none": "No additional authentication",
+    "extranet": "MFA for requests from the extranet",
+    "always": "MFA for every request",
+}
+KEY_SIZES = (2048, 4096)
+AUTODISCOVER_PORTS = (443, 80)
+
+# Plan key -> Set-CsMobilityPolicy parameter, in the order they are emitted.
+MOBILITY_SETTINGS: dict[str, str] = {
+    "enable_mobility": "EnableMobility",
+    "enable_outside_voice": "EnableOutsideVoice",
+    "enable_ip_audio_video": "EnableIPAudioVideo",
+    "require_wifi_for_ip_audio": "RequireWIFIForIPAudio",
+    "require_wifi_for_ip_video": "RequireWIFIForIPVideo",
+    "require_wifi_for_sharing": "RequireWiFiForSharing",
+    "allow_save_credentials": "AllowSaveCredentials",
+    "allow_exchange_connectivity": "AllowExchangeConnectivity",
+    "allow_save_im_history": "AllowSaveIMHistory",
+    "allow_save_call_logs": "AllowSaveCallLogs",
+    "allow_customer_experience_improvement_program": "AllowCustomerExperienceImprovementProgram",
+}
+
+# Client certificate lifetime limits in hours (Set-CsWebServiceConfiguration help).
+CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
+    "default": (8, 8760),
+    "min": (8, 4320),
+    "max": (8, 8760),
+}
+NAME_MAX = 200
+
+
+class PlanUnreadable(Exception):
+    """The input is not a plan document at all (not JSON, or not a JSON object)."""
+
+
+@dataclass(frozen=True)
+class CertificateHours:
+    """Lifetime of Lync-issued client certificates, in hours."""
+
+    default: int
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class PoolAuth:
+    """How a pool authenticates external users."""
+
+    external: str
+    certificate_auth: bool = True
+    client_certificate_hours: CertificateHours | None = None
+    block_ntlm_at_registrar: bool = False
+
+
+@dataclass(frozen=True)
+class RelyingParties:
+    """AD FS relying-party trust names for one passive pool."""
+
+    internal: str
+    external: str
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A Front End or Director pool (or Standard Edition server)."""
+
+    fqdn: str
+    role: str = "frontend"
+    site: str | None = None
+    internal_web_fqdn: str | None = None
+    external_web_fqdn: str | None = None
+    auth: PoolAuth | None = None
+    relying_parties: RelyingParties | None = None
+
+    @property
+    def internal_web(self) -> str:
+        """Return the internal web services FQDN (the pool FQDN when not set)."""
+        return self.internal_web_fqdn or self.fqdn
+
+    @property
+    def rp_names(self) -> RelyingParties:
+        """Return the relying-party names, derived from the pool when not set."""
+        if self.relying_parties is not None:
+            return self.relying_parties
+        host = self.fqdn.split(".")[0]
+        return RelyingParties(internal=f"Lync-Int-{host}", external=f"Lync-Ext-{host}")
+
+    @property
+    def web_service_identity(self) -> str:
+        """Return the `service:WebServer:<pool>` identity."""
+        return f"service:WebServer:{self.fqdn}"
+
+    @property
+    def registrar_identity(self) -> str:
+        """Return the `service:Registrar:<pool>` identity."""
+        return f"service:Registrar:{self.fqdn}"
+
+
+@dataclass(frozen=True)
+class EdgePool:
+    """An Edge pool and its external names."""
+
+    fqdn: str
+    access_fqdn: str | None = None
+    webconf_fqdn: str | None = None
+    av_fqdn: str | None = None
+    block_ntlm: bool = False
+
+    @property
+    def proxy_identity(self) -> str:
+        """Return the `service:EdgeServer:<pool>` identity."""
+        return f"service:EdgeServer:{self.fqdn}"
+
+
+@dataclass(frozen=True)
+class Adfs:
+    """The AD FS farm used for passive authentication."""
+
+    federation_service_name: str
+    version: str
+    mfa: str = "none"
+    published_on_reverse_proxy: bool = False
+
+    @property
+    def metadata_url(self) -> str:
+        """Return the AD FS federation metadata URL (for -WsFedPassiveMetadataUri)."""
+        return f"https://{self.federation_service_name}/FederationMetadata/2007-06/FederationMetadata.xml"
+
+
+@dataclass(frozen=True)
+class MobilityPolicy:
+    """A mobility policy; each setting left as None is not touched."""
+
+    identity: str
+    enable_mobility: bool | None = None
+    enable_outside_voice: bool | None = None
+    enable_ip_audio_video: bool | None = None
+    require_wifi_for_ip_audio: bool | None = None
+    require_wifi_for_ip_video: bool | None = None
+    require_wifi_for_sharing: bool | None = None
+    allow_save_credentials: bool | None = None
+    allow_exchange_connectivity: bool | None = None
+    allow_save_im_history: bool | None = None
+    allow_save_call_logs: bool | None = None
+    allow_customer_experience_improvement_program: bool | None = None
+
+    def settings(self) -> list[tuple[str, str, bool]]:
+        """Return (plan key, cmdlet parameter, value) for each setting the plan names."""
+        out = []
+        for key, param in MOBILITY_SETTINGS.items():
+            value = getattr(self, key)
+            if value is not None:
+                out.append((key, param, value))
+        return out
+
+    @property
+    def scope(self) -> str:
+        """Return 'global', 'site' or 'tag'."""
+        if self.identity == "Global":
+            return "global"
+        return "site" if self.identity.startswith("site:") else "tag"
+
+
+@dataclass(frozen=True)
+class SimpleUrls:
+    """Meet, dial-in and admin simple URLs (host names)."""
+
+    meet: tuple[str, ...] = ()
+    dialin: str | None = None
+    admin: str | None = None
+
+    def hosts(self) -> list[str]:
+        """Return every simple URL host, meet first."""
+        return [*self.meet, *(h for h in (self.dialin, self.admin) if h)]
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """Certificate request settings."""
+
+    key_size: int = 2048
+    ca: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """A whole validated, normalised plan."""
+
+    name: str
+    product: str
+    sip_domains: tuple[str, ...]
+    pools: tuple[Pool, ...]
+    edge_pools: tuple[EdgePool, ...] = ()
+    adfs: Adfs | None = None
+    mobility_policies: tuple[MobilityPolicy, ...] = ()
+    simple_urls: SimpleUrls | None = None
+    office_web_apps_fqdn: str | None = None
+    autodiscover_port: int = 443
+    certificates: Certificates | None = None
+    # `x_` keys from the file, kept so that export gives them back.
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=True)
+
+    @property
+    def product_label(self) -> str:
+        """Return the product's display name."""
+        return PRODUCTS[self.product]
+
+    @property
+    def passive_pools(self) -> tuple[Pool, ...]:
+        """Return the pools set to passive authentication."""
+        return tuple(p for p in self.pools if p.auth and p.auth.external == "passive")
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+class _Reader:
+    """Walks a JSON document, collecting findings with their paths."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def err(self, path: str, code: str, message: str) -> None:
+        self.findings.append(error(code, path, message))
+
+    def note(self, path: str, code: str, message: str) -> None:
+        self.findings.append(info(code, path, message))
+
+    def obj(self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict | None:
+        """Return `value` if it is an object with only `allowed` keys (plus `x_` ones)."""
+        if not isinstance(value, dict):
+            self.err(path or "(plan)", "wrong_type", "must be an object ({...})")
+            return None
+        for key in value:
+            if not isinstance(key, str) or (key not in allowed and not key.startswith("x_")):
+                self.err(_join(path, str(key)), "unknown_field",
+                         f"unknown field {key!r} (allowed here: {', '.join(allowed)})")
+        for key in required:
+            if key not in value or value[key] is None:
+                self.err(_join(path, key), "required", "is required")
+        return value
+
+    def boolean(self, value: Any, path: str, default: bool | None = None) -> bool | None:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.err(path, "wrong_type", f"must be true or false, not {_show(value)}")
+            return default
+        return value
+
+    def integer(self, value: Any, path: str, lo: int, hi: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.err(path, "wrong_type", f"must be a whole number, not {_show(value)}")
+            return None
+        if not lo <= value <= hi:
+            self.err(path, "out_of_range", f"must be between {lo} and {hi} (got {value})")
+            return None
+        return value
+
+    def choice(self, value: Any, path: str, choices: dict[str, str] | tuple, default: str | None = None) -> str | None:
+        if value is None:
+            if default is None:
+                self.err(path, "required", "is required")
+            return default
+        if not isinstance(value, str) or value not in choices:
+            options = ", ".join(repr(c) for c in choices)
+            self.err(path, "invalid_choice", f"must be one of {options}, not {_show(value)}")
+            return None
+        return value
+
+    def text(self, value: Any, path: str, max_length: int) -> str | None:
+        if value is None:
+            return None
+        try:
+            return v.clean_text(value, max_length=max_length)
+        except ValueError as exc:
+            self.err(path, "invalid_text", str(exc))
+            return None
+
+    def fqdn(self, value: Any, path: str, *, scoped: str | None = None) -> str | None:
+        """Return a normalised FQDN; `scoped` names the scope prefix kind that may be pasted."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.err(path, "wrong_type", f"must be a host name (text), not {_show(value)}")
+            return None
+        raw = value
+        if scoped:
+            raw, stripped = v.strip_scope_prefix(value)
+            if stripped:
+                self.note(path, "scope_prefix_stripped",
+                          f"the scope prefix was removed from {value.strip()!r}: the plan holds the bare FQDN "
+                          f"and the tool adds the identity prefix itself")
+        try:
+            name = v.normalise_fqdn(raw)
+        except ValueError as exc:
+            self.err(path, "invalid_fqdn", str(exc))
+            return None
+        if name != raw:
+            self.note(path, "fqdn_normalised", f"{raw!r} was normalised to {name!r}")
+        return name
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _extensions(doc: dict) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, doc[k]) for k in sorted(doc) if isinstance(k, str) and k.startswith("x_"))
+
+
+def parse_plan_text(text: str | bytes) -> Any:
+    """Return the JSON document in `text`; raise PlanUnreadable when it is not a JSON object."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PlanUnreadable(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise PlanUnreadable("the file is nested too deeply to be a plan") from None
+    if not isinstance(doc, dict):
+        raise PlanUnreadable("the file is JSON but not a plan: a plan is one JSON object ({...})")
+    return doc
+
+
+def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
+    """Return (the plan, findings) for a parsed JSON document.
+
+    The plan is None whenever any finding is an error; info findings report
+    every normalisation made.
+    """
+    r = _Reader()
+    top = r.obj(doc, "", (
+        "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",
+        "simple_urls", "office_web_apps_fqdn", "autodiscover_port", "certificates",
+    ), required=("format", "name", "product", "sip_domains", "pools"))
+    if top is None:
+        return None, r.findings
+    if "format" in top and top["format"] != FORMAT:
+        r.err("format", "wrong_format", f"must be exactly {FORMAT!r}, not {_show(top['format'])}")
+    name = r.text(top.get("name"), "name", NAME_MAX) if "name" in top else None
+    product = r.choice(top.get("product"), "product", PRODUCTS) if "product" in top else None
+
+    sip_domains = _read_sip_domains(r, top.get("sip_domains"))
+    pools = _read_pools(r, top.get("pools"))
+    edge_pools = _read_edge_pools(r, top.get("edge_pools"))
+    adfs = _read_adfs(r, top.get("adfs"))
+    policies = _read_mobility(r, top.get("mobility_policies"))
+    simple_urls = _read_simple_urls(r, top.get("simple_urls"))
+    oos = r.fqdn(top.get("office_web_apps_fqdn"), "office_web_apps_fqdn")
+    port = 443
+    if top.get("autodiscover_port") is not None:
+        raw_port = top["autodiscover_port"]
+        if isinstance(raw_port, bool) or raw_port not in AUTODISCOVER_PORTS:
+            r.err("autodiscover_port", "invalid_choice", f"must be 443 or 80, not {_show(raw_port)}")
+        else:
+            port = raw_port
+    certificates = _read_certificates(r, top.get("certificates"))
+
+    if pools and any(p.auth and p.auth.external == "passive" for p in pools) and adfs is None \
+            and top.get("adfs") is None:
+        r.err("adfs", "adfs_required",
+              "a pool uses passive authentication, so the AD FS farm (federation service name and version) is required")
+    _check_relying_party_names(r, pools)
+
+    if any(f.severity == "error" for f in r.findings):
+        return None, r.findings
+    plan = PlanData(
+        name=name or "", product=product or "", sip_domains=tuple(sip_domains), pools=tuple(pools),
+        edge_pools=tuple(edge_pools), adfs=adfs, mobility_policies=tuple(policies), simple_urls=simple_urls,
+        office_web_apps_fqdn=oos, autodiscover_port=port, certificates=certificates,
+        extensions=_extensions(top),
+    )
+    return plan, r.findings
+
+
+def _list(r: _Reader, value: Any, path: str, *, required: bool) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        r.err(path, "wrong_type", "must be a list ([...])")
+        return []
+    if required and not value:
+        r.err(path, "required", "needs at least one entry")
+    return value
+
+
+def _read_sip_domains(r: _Reader, value: Any) -> list[str]:
+    out: list[str] = []
+    if value is None:
+        return out
+    for i, raw in enumerate(_list(r, value, "sip_domains", required=True)):
+        name = r.fqdn(raw, f"sip_domains[{i}]")
+        if name is None:
+            continue
+        if name in out:
+            r.err(f"sip_domains[{i}]", "duplicate", f"{name!r} is listed twice")
+            continue
+        out.append(name)
+    return out
+
+
+def _read_pools(r: _Reader, value: Any) -> list[Pool]:
+    pools: list[Pool] = []
+    if value is None:
+        return pools
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(_list(r, value, "pools", required=True)):
+        path = f"pools[{i}]"
+        d = r.obj(raw, path, ("fqdn", "role", "site", "internal_web_fqdn", "external_web_fqdn", "auth",
+                              "relying_parties"), required=("fqdn",))
+        if d is None:
+            continue
+        fqdn = r.fqdn(d.get("fqdn"), f"{path}.fqdn", scoped="pool")
+        role = r.choice(d.get("role"), f"{path}.role", POOL_ROLES, default="frontend")
+        site = None
+        if d.get("site") is not None:
+            try:
+                site = v.clean_name(d["site"])
+            except ValueError as exc:
+                r.err(f"{path}.site", "invalid_text", str(exc))
+        internal_web = r.fqdn(d.get("internal_web_fqdn"), f"{path}.internal_web_fqdn")
+        external_web = r.fqdn(d.get("external_web_fqdn"), f"{path}.external_web_fqdn")
+        auth = _read_auth(r, d.get("auth"), f"{path}.auth")
+        rps = _read_relying_parties(r, d.get("relying_parties"), f"{path}.relying_parties")
+        if fqdn is None:
+            continue
+        if fqdn in seen:
+            r.err(f"{path}.fqdn", "duplicate", f"pool {fqdn!r} is already listed at {seen[fqdn]}")
+            continue
+        seen[fqdn] = path
+        pools.append(Pool(fqdn=fqdn, role=role or "frontend", site=site, internal_web_fqdn=internal_web,
+                          external_web_fqdn=external_web, auth=auth, relying_parties=rps))
+    return pools
+
+
+def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
+    if value is None:
+        return None
+    d = r.obj(value, path, ("external", "certificate_auth", "client_certificate_hours", "block_ntlm_at_registrar"),
+              required=("external",))
+    if d is None:
+        return None
+    external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if "external" in d else None
+    cert_auth = r.boolean(d.get("certificate_auth"), f"{path}.certificate_auth", True)
+    block = r.boolean(d.get("block_ntlm_at_registrar"), f"{path}.block_ntlm_at_registrar", False)
+    hours = None
+    if d.get("client_certificate_hours") is not None:
+        hpath = f"{path}.client_certificate_hours"
+        h = r.obj(d["client_certificate_hours"], hpath, ("default", "min", "max"), required=("default", "min", "max"))
+        if h is not None and all(h.get(k) is not None for k in ("default", "min", "max")):
+            vals = {k: r.integer(h[k], f"{hpath}.{k}", *CERT_HOURS_LIMITS[k]) for k in ("default", "min", "max")}
+            if None not in vals.values():
+                if not vals["min"] <= vals["default"] <= vals["max"]:
+                    r.err(f"{hpath}.default", "lifetime_order",
+                          f"must satisfy min <= default <= max (min {vals['min']}, default {vals['default']}, "
+                          f"max {vals['max']} hours)")
+                else:
+                    hours = CertificateHours(**vals)  # type: ignore[arg-type]
+    if external is None:
+        return None
+    return PoolAuth(external=external, certificate_auth=bool(cert_auth), client_certificate_hours=hours,
+                    block_ntlm_at_registrar=bool(block))
+
+
+def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties | None:
+    if value is None:
+        return None
+    d = r.obj(value, path, ("internal", "external"), required=("internal", "external"))
+    if d is None:
+        return None
+    names = {}
+    for key in ("internal", "external"):
+        if d.get(key) is None:
+            continue
+        try:
+            names[key] = v.clean_name(d[key])
+        except ValueError as exc:
+            r.err(f"{path}.{key}", "invalid_text", str(exc))
+    if len(names) != 2:
+        return None
+    if names["internal"].casefold() == names["external"].casefold():
+        r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
+        return None
+    return RelyingParties(**names)
+
+
+def _check_relying_party_names(r: _Reader, pools: list[Pool]) -> None:
+    seen: dict[str, str] = {}
+    for i, pool in enumerate(pools):
+        if not (pool.auth and pool.auth.external == "passive"):
+            continue
+        for key in ("internal", "external"):
+            name = getattr(pool.rp_names, key)
+            folded = name.casefold()
+            if folded in seen:
+                r.err(f"pools[{i}].relying_parties.{key}", "duplicate",
+                      f"relying party name {name!r} is already used by {seen[folded]}")
+            else:
+                seen[folded] = f"pools[{i}]"
+
+
+def _read_edge_pools(r: _Reader, value: Any) -> list[EdgePool]:
+    out: list[EdgePool] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(_list(r, value, "edge_pools", required=False)):
+        path = f"edge_pools[{i}]"
+        d = r.obj(raw, path, ("fqdn", "access_fqdn", "webconf_fqdn", "av_fqdn", "block_ntlm"), required=("fqdn",))
+        if d is None:
+            continue
+        fqdn = r.fqdn(d.get("fqdn"), f"{path}.fqdn", scoped="edge")
+        names = {k: r.fqdn(d.get(k), f"{path}.{k}") for k in ("access_fqdn", "webconf_fqdn", "av_fqdn")}
+        block = r.boolean(d.get("block_ntlm"), f"{path}.block_ntlm", False)
+        if fqdn is None:
+            continue
+        if fqdn in seen:
+            r.err(f"{path}.fqdn", "duplicate", f"Edge pool {fqdn!r} is listed twice")
+            continue
+        seen.add(fqdn)
+        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names))
+    return out
+
+
+def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
+    if value is None:
+        return None
+    d = r.obj(value, "adfs", ("federation_service_name", "version", "mfa", "published_on_reverse_proxy"),
+              required=("federation_service_name", "version"))
+    if d is None:
+        return None
+    fsn = r.fqdn(d.get("federation_service_name"), "adfs.federation_service_name")
+    version = r.choice(d.get("version"), "adfs.version", ADFS_VERSIONS) if "version" in d else None
+    mfa = r.choice(d.get("mfa"), "adfs.mfa", MFA_MODES, default="none")
+    published = r.boolean(d.get("published_on_reverse_proxy"), "adfs.published_on_reverse_proxy", False)
+    if fsn is None or version is None or mfa is None:
+        return None
+    return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published))
+
+
+def normalise_policy_identity(raw: str) -> str:
+    """Return 'Global', 'site:<name>' or 'Tag:<name>'; raise ValueError otherwise."""
+    if not isinstance(raw, str):
+        raise ValueError("must be text: 'Global', 'site:<name>' or 'Tag:<name>'")
+    text = raw.strip()
+    if text.casefold() == "global":
+        return "Global"
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix.casefold() in ("site", "tag"):
+        name = v.clean_name(rest)
+        return ("site:" if prefix.casefold() == "site" else "Tag:") + name
+    raise ValueError(f"must be 'Global', 'site:<name>' or 'Tag:<name>', not {raw!r}")
+
+
+def _read_mobility(r: _Reader, value: Any) -> list[MobilityPolicy]:
+    out: list[MobilityPolicy] = []
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(_list(r, value, "mobility_policies", required=False)):
+        path = f"mobility_policies[{i}]"
+        d = r.obj(raw, path, ("identity", *MOBILITY_SETTINGS), required=("identity",))
+        if d is None or d.get("identity") is None:
+            continue
+        try:
+            identity = normalise_policy_identity(d["identity"])
+        except ValueError as exc:
+            r.err(f"{path}.identity", "invalid_identity", str(exc))
+            continue
+        if identity != d["identity"]:
+            r.note(f"{path}.identity", "identity_normalised", f"{d['identity']!r} was normalised to {identity!r}")
+        settings = {k: r.boolean(d.get(k), f"{path}.{k}") for k in MOBILITY_SETTINGS}
+        folded = identity.casefold()
+        if folded in seen:
+            r.err(f"{path}.identity", "duplicate", f"policy {identity!r} is already defined at {seen[folded]}")
+            continue
+        seen[folded] = path
+        out.append(MobilityPolicy(identity=identity, **settings))
+    return out
+
+
+def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
+    if value is None:
+        return None
+    d = r.obj(value, "simple_urls", ("meet", "dialin", "admin"))
+    if d is None:
+        return None
+    meet: list[str] = []
+    for i, raw in enumerate(_list(r, d.get("meet"), "simple_urls.meet", required=False)):
+        name = r.fqdn(raw, f"simple_urls.meet[{i}]")
+        if name and name not in meet:
+            meet.append(name)
+    return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
+                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"))
+
+
+def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
+    if value is None:
+        return None
+    d = r.obj(value, "certificates", ("key_size", "ca"))
+    if d is None:
+        return None
+    key_size = 2048
+    if d.get("key_size") is not None:
+        if isinstance(d["key_size"], bool) or d["key_size"] not in KEY_SIZES:
+            r.err("certificates.key_size", "invalid_choice", f"must be 2048 or 4096, not {_show(d['key_size'])}")
+        else:
+            key_size = d["key_size"]
+    ca = None
+    if d.get("ca") is not None:
+        try:
+            ca = v.clean_ca(d["ca"])
+        except ValueError as exc:
+            r.err("certificates.ca", "invalid_ca", str(exc))
+    return Certificates(key_size=key_size, ca=ca)
+
+
+def load_plan(text: str | bytes) -> tuple[PlanData | None, list[Finding]]:
+    """Return (plan, findings) for plan file text; raise PlanUnreadable for non-plans."""
+    return read_plan(parse_plan_text(text))
+
+
+# ---------------------------------------------------------------------------
+# Writing
+
+
+def plan_to_dict(plan: PlanData) -> dict[str, Any]:
+    """Return the plan as a `lync-auth-plan/1` document (defaults written out, None left out)."""
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "name": plan.name,
+        "product": plan.product,
+        "sip_domains": list(plan.sip_domains),
+        "pools": [_pool_dict(p) for p in plan.pools],
+    }
+    if plan.edge_pools:
+        doc["edge_pools"] = [_drop_none({f.name: getattr(e, f.name) for f in fields(e)}) for e in plan.edge_pools]
+    if plan.adfs:
+        doc["adfs"] = _drop_none({f.name: getattr(plan.adfs, f.name) for f in fields(plan.adfs)})
+    if plan.mobility_policies:
+        doc["mobility_policies"] = [
+            _drop_none({f.name: getattr(m, f.name) for f in fields(m)}) for m in plan.mobility_policies
+        ]
+    if plan.simple_urls:
+        s = plan.simple_urls
+        doc["simple_urls"] = {"meet": list(s.meet), "dialin": s.dialin, "admin": s.admin}
+    if plan.office_web_apps_fqdn:
+        doc["office_web_apps_fqdn"] = plan.office_web_apps_fqdn
+    doc["autodiscover_port"] = plan.autodiscover_port
+    if plan.certificates:
+        doc["certificates"] = _drop_none({"key_size": plan.certificates.key_size, "ca": plan.certificates.ca})
+    for key, value in plan.extensions:
+        doc[key] = value
+    return doc
+
+
+def _pool_dict(p: Pool) -> dict[str, Any]:
+    d: dict[str, Any] = {"fqdn": p.fqdn, "role": p.role, "site": p.site, "internal_web_fqdn": p.internal_web_fqdn,
+                         "external_web_fqdn": p.external_web_fqdn}
+    if p.auth:
+        a = p.auth
+        d["auth"] = {"external": a.external, "certificate_auth": a.certificate_auth}
+        if a.client_certificate_hours:
+            h = a.client_certificate_hours
+            d["auth"]["client_certificate_hours"] = {"default": h.default, "min": h.min, "max": h.max}
+        d["auth"]["block_ntlm_at_registrar"] = a.block_ntlm_at_registrar
+    if p.relying_parties:
+        d["relying_parties"] = {"internal": p.relying_parties.internal, "external": p.relying_parties.external}
+    return _drop_none(d)
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: val for k, val in d.items() if val is not None}
+
+
+def dumps_plan(plan: PlanData) -> str:
+    """Return the plan as pretty, stable JSON text with a trailing newline."""
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def with_changes(plan: PlanData, **changes: Any) -> PlanData:
+    """Return a copy of `plan` with top-level fields replaced (tests and the harmless twin use it)."""
+    return replace(plan, **changes)

@@ -1,0 +1,96 @@
+"""Reusable value checks and normalisers, shared by the plan reader and the forms.
+
+Each function returns the normalised value or raises ValueError with a message
+that reads well after "<field>: ".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import idna
+
+_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Scope prefixes an admin may paste from Get-Cs* output.
+SCOPE_PREFIX_RE = re.compile(
+    r"^\s*(?:service:)?(?:WebServer|Registrar|EdgeServer|UserServer|ApplicationServer):",
+    re.IGNORECASE,
+)
+# Control characters, including the Unicode line and paragraph separators, never
+# belong in a name: they would end a PowerShell comment or a line.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CA_RE = re.compile(r"^(?P<host>[^\\]+)\\(?P<name>[^\\]+)$")
+
+
+def normalise_fqdn(raw: str, *, allow_wildcard: bool = False) -> str:
+    """Return `raw` as a lowercase IDNA A-label FQDN with no trailing dot.
+
+    Raises ValueError when the result is still not a valid DNS host name.
+    """
+    if not isinstance(raw, str):
+        raise ValueError("must be a host name (text)")
+    text = raw.strip()
+    if text.endswith("."):
+        text = text[:-1]
+    if not text:
+        raise ValueError("must not be empty")
+    if _CONTROL_RE.search(text) or any(ch.isspace() for ch in text):
+        raise ValueError("must be a host name without spaces or control characters")
+    wildcard = text.startswith("*.")
+    if wildcard:
+        if not allow_wildcard:
+            raise ValueError("a wildcard is not allowed here")
+        text = text[2:]
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"{raw.strip()!r} is not a valid DNS name ({exc})") from None
+    ascii_name = ascii_name.lower()
+    labels = ascii_name.split(".")
+    if len(labels) < 2:
+        raise ValueError(f"{raw.strip()!r} must be a fully qualified name (at least two labels)")
+    if len(ascii_name) > 253:
+        raise ValueError("is longer than 253 characters")
+    for label in labels:
+        if not _LABEL_RE.match(label):
+            raise ValueError(f"{raw.strip()!r} is not a valid DNS name (label {label!r})")
+    if labels[-1].isdigit():
+        raise ValueError(f"{raw.strip()!r} looks like an IP address; a DNS name is needed")
+    return ("*." if wildcard else "") + ascii_name
+
+
+def strip_scope_prefix(raw: str) -> tuple[str, bool]:
+    """Return (`raw` without a `service:WebServer:`-style prefix, whether one was removed)."""
+    if not isinstance(raw, str):
+        return raw, False
+    stripped = SCOPE_PREFIX_RE.sub("", raw, count=1)
+    return stripped, stripped != raw
+
+
+def clean_text(raw: str, *, max_length: int, min_length: int = 1) -> str:
+    """Return free text trimmed and NFC-normalised; refuse control characters and bad lengths."""
+    if not isinstance(raw, str):
+        raise ValueError("must be text")
+    text = unicodedata.normalize("NFC", raw.strip())
+    if _CONTROL_RE.search(text):
+        raise ValueError("must not contain line breaks or control characters")
+    if len(text) < min_length:
+        raise ValueError("must not be empty" if min_length == 1 else f"must be at least {min_length} characters")
+    if len(text) > max_length:
+        raise ValueError(f"must be at most {max_length} characters (got {len(text)})")
+    return text
+
+
+def clean_name(raw: str, *, max_length: int = 128) -> str:
+    """Return a name used as a PowerShell value (site, tag, relying party): text without control characters."""
+    return clean_text(raw, max_length=max_length)
+
+
+def clean_ca(raw: str) -> str:
+    """Return a `host\\CA name` online CA reference, the host normalised as an FQDN."""
+    text = clean_text(raw, max_length=300)
+    match = CA_RE.match(text)
+    if not match:
+        raise ValueError("must look like 'ca01.contoso.com\\Contoso Issuing CA' (CA server, a backslash, CA name)")
+    host = normalise_fqdn(match.group("host"))
+    return f"{host}\\{clean_text(match.group('name'), max_length=200)}"
