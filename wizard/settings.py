@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -106,7 +107,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "wizard" / "static"] if (BASE_DIR / "wizard" / "static").exists() else []
+# Bootstrap comes from the XStatic package and htmx from django-htmx's own static
+# files (app directories finder): admins run this on closed networks, never a CDN.
+STATICFILES_DIRS = [("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "plan-list"

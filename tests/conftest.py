@@ -1,0 +1,2 @@
+"""Shared pytest configuration."""
+from __future__ import annotations
