@@ -1,0 +1,244 @@
+"""The plan reader: normalisation, validation with field paths, and writing back. No database."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from wizard.plans import (
+    FORMAT,
+    PlanUnreadable,
+    dumps_plan,
+    load_plan,
+    plan_to_dict,
+    read_plan,
+)
+
+BASE = {
+    "format": FORMAT,
+    "name": "Contoso",
+    "product": "sfb2015",
+    "sip_domains": ["contoso.com"],
+    "pools": [{"fqdn": "pool01.contoso.com", "auth": {"external": "tls_dsk"}}],
+}
+
+
+def doc(**changes):
+    d = copy.deepcopy(BASE)
+    d.update(changes)
+    return d
+
+
+def errors(findings):
+    return {(f.field, f.code) for f in findings if f.severity == "error"}
+
+
+def infos(findings):
+    return {(f.field, f.code) for f in findings if f.severity == "info"}
+
+
+def test_a_minimal_plan_reads_with_defaults():
+    plan, findings = read_plan(doc())
+    assert plan is not None and findings == []
+    pool = plan.pools[0]
+    assert pool.role == "frontend"
+    assert pool.internal_web == "pool01.contoso.com"
+    assert pool.auth.certificate_auth is True
+    assert pool.auth.block_ntlm_at_registrar is False
+    assert plan.autodiscover_port == 443
+    assert pool.web_service_identity == "service:WebServer:pool01.contoso.com"
+
+
+def test_fqdns_are_trimmed_lowercased_dot_stripped_and_idna_encoded_with_info():
+    plan, findings = read_plan(doc(sip_domains=["  Contoso.COM. ", "bücher.example"]))
+    assert plan.sip_domains == ("contoso.com", "xn--bcher-kva.example")
+    assert ("sip_domains[0]", "fqdn_normalised") in infos(findings)
+    assert ("sip_domains[1]", "fqdn_normalised") in infos(findings)
+
+
+@pytest.mark.parametrize("raw", [
+    "service:WebServer:pool01.contoso.com", "Registrar:pool01.contoso.com", "WebServer:POOL01.contoso.com",
+])
+def test_scope_prefixes_are_stripped_with_info(raw):
+    plan, findings = read_plan(doc(pools=[{"fqdn": raw}]))
+    assert plan.pools[0].fqdn == "pool01.contoso.com"
+    assert plan.pools[0].web_service_identity == "service:WebServer:pool01.contoso.com"
+    assert ("pools[0].fqdn", "scope_prefix_stripped") in infos(findings)
+
+
+def test_edge_scope_prefix_is_stripped():
+    plan, findings = read_plan(doc(edge_pools=[{"fqdn": "EdgeServer:edge.contoso.com"}]))
+    assert plan.edge_pools[0].proxy_identity == "service:EdgeServer:edge.contoso.com"
+    assert ("edge_pools[0].fqdn", "scope_prefix_stripped") in infos(findings)
+
+
+@pytest.mark.parametrize("bad", ["", "contoso", "bad_name.contoso.com", "-x.contoso.com", "a b.contoso.com",
+                                 "x" * 64 + ".com", "10.0.0.1", "pool\n.contoso.com", "*.contoso.com"])
+def test_invalid_names_are_errors_naming_the_field(bad):
+    plan, findings = read_plan(doc(sip_domains=["contoso.com", bad]))
+    assert plan is None
+    assert ("sip_domains[1]", "invalid_fqdn") in errors(findings)
+
+
+def test_unknown_fields_are_errors_but_x_fields_are_kept():
+    d = doc(x_note="kept", colour="blue")
+    d["pools"][0]["speed"] = 1
+    d["pools"][0]["x_local"] = {"a": 1}
+    plan, findings = read_plan(d)
+    assert plan is None
+    assert errors(findings) == {("colour", "unknown_field"), ("pools[0].speed", "unknown_field")}
+    plan, findings = read_plan(doc(x_note="kept"))
+    assert plan_to_dict(plan)["x_note"] == "kept"
+
+
+def test_required_fields_and_types():
+    plan, findings = read_plan({"format": FORMAT})
+    assert plan is None
+    assert {("name", "required"), ("product", "required"), ("sip_domains", "required"),
+            ("pools", "required")} <= errors(findings)
+    plan, findings = read_plan(doc(product="lync2010", pools=[], sip_domains="contoso.com"))
+    assert ("product", "invalid_choice") in errors(findings)
+    assert ("pools", "required") in errors(findings)
+    assert ("sip_domains", "wrong_type") in errors(findings)
+
+
+def test_wrong_format_string_is_an_error():
+    _, findings = read_plan(doc(format="lync-auth-plan/2"))
+    assert ("format", "wrong_format") in errors(findings)
+
+
+def test_booleans_must_be_real_booleans():
+    d = doc()
+    d["pools"][0]["auth"]["certificate_auth"] = "true"
+    _, findings = read_plan(d)
+    assert ("pools[0].auth.certificate_auth", "wrong_type") in errors(findings)
+
+
+@pytest.mark.parametrize("hours,field,code", [
+    ({"default": 720, "min": 8, "max": 720}, None, None),
+    ({"default": 7, "min": 8, "max": 720}, "pools[0].auth.client_certificate_hours.default", "out_of_range"),
+    ({"default": 720, "min": 4321, "max": 8760}, "pools[0].auth.client_certificate_hours.min", "out_of_range"),
+    ({"default": 720, "min": 8, "max": 9000}, "pools[0].auth.client_certificate_hours.max", "out_of_range"),
+    ({"default": 800, "min": 8, "max": 720}, "pools[0].auth.client_certificate_hours.default", "lifetime_order"),
+    ({"default": 720, "min": 800, "max": 1000}, "pools[0].auth.client_certificate_hours.default", "lifetime_order"),
+    ({"default": 720.5, "min": 8, "max": 1000}, "pools[0].auth.client_certificate_hours.default", "wrong_type"),
+    ({"default": 720, "min": 8}, "pools[0].auth.client_certificate_hours.max", "required"),
+])
+def test_certificate_lifetimes_are_range_checked_and_ordered(hours, field, code):
+    d = doc()
+    d["pools"][0]["auth"]["client_certificate_hours"] = hours
+    plan, findings = read_plan(d)
+    if field is None:
+        assert plan.pools[0].auth.client_certificate_hours.default == 720
+    else:
+        assert plan is None
+        assert (field, code) in errors(findings)
+
+
+def test_duplicates_are_errors():
+    d = doc(sip_domains=["contoso.com", "CONTOSO.com"],
+            pools=[{"fqdn": "p.contoso.com"}, {"fqdn": "P.contoso.com."}],
+            edge_pools=[{"fqdn": "e.contoso.com"}, {"fqdn": "e.contoso.com"}],
+            mobility_policies=[{"identity": "Global"}, {"identity": "global"}])
+    _, findings = read_plan(d)
+    assert {("sip_domains[1]", "duplicate"), ("pools[1].fqdn", "duplicate"), ("edge_pools[1].fqdn", "duplicate"),
+            ("mobility_policies[1].identity", "duplicate")} <= errors(findings)
+
+
+def test_passive_needs_adfs():
+    d = doc(pools=[{"fqdn": "p.contoso.com", "auth": {"external": "passive"}}])
+    _, findings = read_plan(d)
+    assert ("adfs", "adfs_required") in errors(findings)
+
+
+def test_relying_party_names_default_per_pool_and_never_collide():
+    d = doc(pools=[{"fqdn": "p1.contoso.com", "auth": {"external": "passive"}},
+                   {"fqdn": "p2.contoso.com", "auth": {"external": "passive"}}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    names = [(p.rp_names.internal, p.rp_names.external) for p in plan.pools]
+    assert len({n for pair in names for n in pair}) == 4
+
+
+def test_explicit_relying_party_names_must_be_distinct_across_pools():
+    rps = {"internal": "Lync-Int", "external": "Lync-Ext"}
+    d = doc(pools=[{"fqdn": "p1.contoso.com", "auth": {"external": "passive"}, "relying_parties": rps},
+                   {"fqdn": "p2.contoso.com", "auth": {"external": "passive"}, "relying_parties": rps}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    _, findings = read_plan(d)
+    assert ("pools[1].relying_parties.internal", "duplicate") in errors(findings)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("Global", "Global"), ("global", "Global"), ("site:Redmond", "site:Redmond"), ("Site:Redmond", "site:Redmond"),
+    ("tag:Sales Mobile", "Tag:Sales Mobile"),
+])
+def test_mobility_policy_identities_are_normalised(raw, expected):
+    plan, _ = read_plan(doc(mobility_policies=[{"identity": raw, "enable_mobility": True}]))
+    assert plan.mobility_policies[0].identity == expected
+
+
+@pytest.mark.parametrize("raw", ["Redmond", "site:", "user:bob", 5, "Tag:a\nb"])
+def test_bad_mobility_identities_are_errors(raw):
+    _, findings = read_plan(doc(mobility_policies=[{"identity": raw}]))
+    assert ("mobility_policies[0].identity", "invalid_identity") in errors(findings)
+
+
+def test_mobility_settings_keep_only_what_the_plan_names():
+    plan, _ = read_plan(doc(mobility_policies=[{"identity": "Global", "allow_save_credentials": False}]))
+    assert plan.mobility_policies[0].settings() == [("allow_save_credentials", "AllowSaveCredentials", False)]
+
+
+def test_names_reject_control_characters_but_keep_apostrophes():
+    plan, _ = read_plan(doc(name="O'Brien’s plan"))
+    assert plan.name == "O'Brien’s plan"
+    _, findings = read_plan(doc(name="line\nbreak"))
+    assert ("name", "invalid_text") in errors(findings)
+    _, findings = read_plan(doc(name="x" * 201))
+    assert ("name", "invalid_text") in errors(findings)
+
+
+def test_ca_and_key_size_are_validated():
+    plan, _ = read_plan(doc(certificates={"key_size": 4096, "ca": "CA01.contoso.com\\Contoso Issuing CA"}))
+    assert plan.certificates.ca == "ca01.contoso.com\\Contoso Issuing CA"
+    _, findings = read_plan(doc(certificates={"key_size": 1024, "ca": "no-backslash"}))
+    assert {("certificates.key_size", "invalid_choice"), ("certificates.ca", "invalid_ca")} <= errors(findings)
+
+
+def test_autodiscover_port():
+    assert read_plan(doc(autodiscover_port=80))[0].autodiscover_port == 80
+    _, findings = read_plan(doc(autodiscover_port=8080))
+    assert ("autodiscover_port", "invalid_choice") in errors(findings)
+
+
+def test_every_error_names_a_field():
+    d = doc(name="", product=3, pools=[{"fqdn": "x", "role": "edge", "auth": {"external": "kerberos"}}])
+    _, findings = read_plan(d)
+    assert findings and all(f.field for f in findings)
+
+
+def test_unreadable_input_raises():
+    for text in ("", "not json", "[1, 2]", "null", b"\xff\xfe\x00"):
+        with pytest.raises(PlanUnreadable):
+            load_plan(text)
+    with pytest.raises(PlanUnreadable):
+        load_plan("[" * 100000 + "]" * 100000)
+
+
+def test_bom_is_accepted():
+    plan, _ = load_plan(("\ufeff" + json.dumps(doc())).encode("utf-8"))
+    assert plan is not None
+
+
+def test_writing_back_round_trips(tmp_path):
+    d = doc(edge_pools=[{"fqdn": "e.contoso.com", "access_fqdn": "sip.contoso.com", "block_ntlm": True}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2012r2", "mfa": "extranet"},
+            mobility_policies=[{"identity": "site:Redmond", "allow_save_credentials": False}],
+            simple_urls={"meet": ["meet.contoso.com"], "dialin": "dialin.contoso.com", "admin": None},
+            office_web_apps_fqdn="oos.contoso.com", certificates={"key_size": 2048})
+    plan, _ = read_plan(d)
+    text = dumps_plan(plan)
+    again, findings = load_plan(text)
+    assert again == plan and findings == []
+    assert dumps_plan(again) == text

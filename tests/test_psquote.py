@@ -1,0 +1,46 @@
+"""The PowerShell quoting filters."""
+from __future__ import annotations
+
+import pytest
+
+from wizard.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_str
+
+
+@pytest.mark.parametrize("raw,quoted", [
+    ("plain", "'plain'"),
+    ("O'Brien", "'O''Brien'"),
+    ("a\u2018b\u2019c\u201ad\u201be", "'a\u2018\u2018b\u2019\u2019c\u201a\u201ad\u201b\u201be'"),
+    ('say "$(Remove-Item x)" `n', "'say \"$(Remove-Item x)\" `n'"),
+    ("", "''"),
+])
+def test_ps_str_doubles_every_single_quote_character(raw, quoted):
+    assert ps_str(raw) == quoted
+
+
+def test_ps_str_refuses_none_and_nul():
+    with pytest.raises(ValueError):
+        ps_str(None)
+    with pytest.raises(ValueError):
+        ps_str("a\x00b")
+
+
+def test_ps_bool_and_int_are_strict():
+    assert ps_bool(True) == "$true" and ps_bool(False) == "$false"
+    assert ps_int(720) == "720"
+    for bad in ("true", 1, None):
+        with pytest.raises(TypeError):
+            ps_bool(bad)
+    for bad in (True, "720", 7.5):
+        with pytest.raises(TypeError):
+            ps_int(bad)
+
+
+def test_ps_array():
+    assert ps_array(["a", "b'c"]) == "@('a','b''c')"
+
+
+@pytest.mark.parametrize("raw", ["a\nRemove-Item x", "a\r\nb", "a\u2028b", "a\u2029b", "a\u0085b", "x #> y", "<# x"])
+def test_ps_comment_cannot_end_the_comment(raw):
+    out = ps_comment(raw)
+    assert not any(ch in out for ch in "\r\n\u2028\u2029\u0085")
+    assert "#>" not in out and "<#" not in out
