@@ -1,0 +1,554 @@
+"""Certificate, reverse proxy, DNS, verification and rollback files in the bundle.
+
+The plan under test has three SIP domains (one an IDN written in Unicode), a Front End
+pool with TLS-DSK, a passive Director, an Edge pool, Office Online Server and AD FS
+published on the reverse proxy.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from django.template.loader import render_to_string
+
+from wizard import certplan, publishing
+from wizard.artifacts import ARTIFACTS, network
+from wizard.bundle import Bundle, Source, build_bundle
+from wizard.plans import read_plan
+from wizard.psast import VALUE_VARIABLE, Command, analyse
+from wizard.rendering import harmless_twin
+
+FIXTURES = Path(__file__).parent / "fixtures" / "plans"
+FIXTURE = FIXTURES / "multi-domain-director-idn.json"
+NETWORK_FILES = (
+    "certificates.md", "certificates-edge.ps1", "reverse-proxy-certificate.inf", "dns-records.md",
+    "reverse-proxy-publishing.md", "reverse-proxy-arr.config", "verify-external.ps1", "verify-internal.ps1",
+    "rollback-lync.ps1", "rollback-adfs.ps1",
+)
+
+
+def fixture_doc() -> dict:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def plan_from(doc: dict):
+    plan, findings = read_plan(doc)
+    assert plan is not None, [f for f in findings if f.severity == "error"]
+    return plan
+
+
+@lru_cache(maxsize=1)
+def fixture_bundle() -> Bundle:
+    plan = plan_from(fixture_doc())
+    return build_bundle(plan, source=Source.for_plan(plan, plan_ref="ref-1", revision=4))
+
+
+def bundle_for(doc: dict) -> Bundle:
+    plan = plan_from(doc)
+    return build_bundle(plan, source=Source.for_plan(plan))
+
+
+def text(name: str) -> str:
+    return fixture_bundle().texts[name]
+
+
+def commands(script: str, name: str) -> list[Command]:
+    facts = analyse(script)
+    assert not facts.errors, facts.errors
+    return [e for e in facts.events if isinstance(e, Command) and e.name.lower() == name.lower()]
+
+
+def arguments(command: Command) -> dict[str, object]:
+    """Return {parameter: literal value or ('var', name) or True for a switch}."""
+    out: dict[str, object] = {}
+    elements = list(command.elements)
+    i = 0
+    while i < len(elements):
+        element = elements[i]
+        i += 1
+        if element.parameter is None:
+            continue
+        name = element.parameter.lstrip("-").rstrip(":")
+        if i < len(elements) and elements[i].parameter is None:
+            value = elements[i].value
+            i += 1
+            if value.kind == VALUE_VARIABLE:
+                out[name] = ("var", value.value)
+            elif value.kind == "array":
+                out[name] = tuple(v.value for v in value.value)
+            else:
+                out[name] = value.value
+        else:
+            out[name] = True
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The bundle
+
+
+def test_every_network_file_is_in_the_bundle_and_verified():
+    bundle = fixture_bundle()
+    for name in NETWORK_FILES:
+        assert name in bundle.files, name
+    assert bundle.report.ok, bundle.report.problems
+    checked = " ".join(bundle.report.checked)
+    for name in NETWORK_FILES:
+        if name.endswith(".ps1"):
+            assert f"{name}: tree-sitter-powershell parse: no ERROR or MISSING node" in checked
+            assert f"{name}: token stream equals the harmless twin's" in checked
+
+
+def test_network_files_are_listed_in_sha256sums_with_windows_line_endings_where_windows_reads_them():
+    bundle = fixture_bundle()
+    sums = bundle.texts["SHA256SUMS"]
+    for name in NETWORK_FILES:
+        assert re.search(rf"^[0-9a-f]{{64}}  {re.escape(name)}$", sums, re.MULTILINE), name
+    assert bundle.files["verify-external.ps1"].startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in bundle.files["reverse-proxy-certificate.inf"]
+    assert not bundle.files["reverse-proxy-certificate.inf"].startswith(b"\xef\xbb\xbf")
+
+
+def test_runbook_keeps_the_rollback_for_when_it_is_needed():
+    runbook = text("runbook.md")
+    later = runbook[runbook.index("rollback-lync.ps1") - 2000:]
+    assert "rollback-lync.ps1" in runbook and "rollback-adfs.ps1" in runbook
+    assert "Only if the change must be undone" in later
+
+
+def test_network_artifacts_say_what_to_check_and_rollback_says_when_to_run():
+    mine = {a.key: a for a in network.ARTIFACTS}
+    for artifact in mine.values():
+        assert artifact.purpose and artifact.check_after, artifact.key
+    for key in ("rollback_lync", "rollback_adfs"):
+        assert mine[key].run_order >= 90
+        assert mine[key].purpose.startswith("Only if the change must be undone")
+    assert [a.key for a in ARTIFACTS].index("certificates_edge") < [a.key for a in ARTIFACTS].index("lync")
+    assert [a.key for a in ARTIFACTS].index("lync") < [a.key for a in ARTIFACTS].index("verify_external")
+
+
+# ---------------------------------------------------------------------------
+# Certificates
+
+
+def test_edge_request_carries_the_planned_names_types_and_key():
+    [request] = commands(text("certificates-edge.ps1"), "Request-CsCertificate")
+    args = arguments(request)
+    assert args["New"] is True
+    assert args["Type"] == ("AccessEdgeExternal", "DataEdgeExternal", "AudioVideoAuthentication")
+    assert args["DomainName"] == "sip.contoso.com,webconf.contoso.com,sip.fabrikam.com,sip.xn--bcher-kva.example"
+    assert args["PrivateKeyExportable"] is True
+    assert args["KeySize"] == 4096
+    assert args["Output"] == ("var", "$requestfile")
+    assert "CA" not in args
+    assert "av.contoso.com" not in args["DomainName"]
+
+
+def test_edge_request_writes_the_type_as_a_quoted_array():
+    assert "-Type @('AccessEdgeExternal','DataEdgeExternal','AudioVideoAuthentication')" in text("certificates-edge.ps1")
+
+
+def test_edge_request_goes_to_the_online_ca_when_the_plan_names_one():
+    doc = fixture_doc()
+    doc["certificates"]["ca"] = "ca01.contoso.com\\Contoso Issuing CA"
+    [request] = commands(bundle_for(doc).texts["certificates-edge.ps1"], "Request-CsCertificate")
+    args = arguments(request)
+    assert args["CA"] == "ca01.contoso.com\\Contoso Issuing CA"
+    assert "Output" not in args
+
+
+def test_edge_script_runs_per_edge_pool():
+    doc = fixture_doc()
+    doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip2.contoso.com"})
+    script = bundle_for(doc).texts["certificates-edge.ps1"]
+    assert "[ValidateSet('sfbedge.contoso.com', 'edge2.contoso.com')]" in script
+    requests = commands(script, "Request-CsCertificate")
+    assert [arguments(r)["DomainName"].split(",")[0] for r in requests] == ["sip.contoso.com", "sip2.contoso.com"]
+
+
+def test_no_edge_script_without_an_access_edge_fqdn():
+    doc = fixture_doc()
+    del doc["edge_pools"][0]["access_fqdn"]
+    assert "certificates-edge.ps1" not in bundle_for(doc).files
+
+
+def test_reverse_proxy_inf_has_every_required_line():
+    inf = text("reverse-proxy-certificate.inf")
+    lines = inf.splitlines()
+    for line in ('Signature="$Windows NT$"', 'Subject = "CN=sfbweb.contoso.com"', "KeyLength = 4096",
+                 "Exportable = TRUE", "MachineKeySet = TRUE", "RequestType = PKCS10", "KeyUsage = 0xa0",
+                 'ProviderName = "Microsoft RSA SChannel Cryptographic Provider"', "HashAlgorithm = SHA256",
+                 "OID=1.3.6.1.5.5.7.3.1", '2.5.29.17 = "{text}"'):
+        assert line in lines, line
+    sections = [line for line in lines if line.startswith("[")]
+    assert sections == ["[Version]", "[NewRequest]", "[EnhancedKeyUsageExtension]", "[Extensions]"]
+
+
+def test_reverse_proxy_inf_lists_one_continue_line_per_san_in_order():
+    inf = text("reverse-proxy-certificate.inf")
+    sans = re.findall(r'^_continue_ = "dns=([^"&]+)&"$', inf, re.MULTILINE)
+    assert sans == list(certplan.certificate_plan(plan_from(fixture_doc())).reverse_proxy.sans)
+    assert "lyncdiscover.xn--bcher-kva.example" in sans
+    assert "adfs.contoso.com" in sans
+    assert "admin.contoso.com" not in sans
+    assert inf.index('2.5.29.17 = "{text}"') < inf.index("_continue_")
+
+
+def test_reverse_proxy_inf_key_length_follows_the_plan():
+    doc = fixture_doc()
+    doc["certificates"] = {"key_size": 2048}
+    assert "KeyLength = 2048" in bundle_for(doc).texts["reverse-proxy-certificate.inf"].splitlines()
+
+
+def test_certificate_table_lists_both_certificates_with_a_labels_and_unicode():
+    table = text("certificates.md")
+    assert "| Edge external (sfbedge.contoso.com) |" in table
+    assert "| Reverse proxy |" in table
+    assert "sip.xn--bcher-kva.example (sip.bücher.example)" in table
+    assert "RSA 4096 bits" in table
+    assert "av.contoso.com" not in table.split("| Reverse proxy |")[0].split("| Edge external")[1]
+
+
+# ---------------------------------------------------------------------------
+# Reverse proxy and DNS
+
+
+def arr_rules() -> list[ET.Element]:
+    root = ET.fromstring(fixture_bundle().texts["reverse-proxy-arr.config"].encode("utf-8"))
+    assert root.tag == "rewrite"
+    return root.findall("./rules/rule")
+
+
+def test_arr_config_has_one_https_rule_per_published_name():
+    rules = arr_rules()
+    published = [r.external_fqdn for r in publishing.publishing_rules(plan_from(fixture_doc()))]
+    https_hosts = []
+    for rule in rules:
+        conditions = {c.get("input"): c.get("pattern") for c in rule.findall("./conditions/add")}
+        if conditions["{HTTPS}"] == "^ON$":
+            https_hosts.append(conditions["{HTTP_HOST}"])
+    assert https_hosts == [publishing.host_pattern(n) for n in published]
+
+
+def test_arr_rules_rewrite_to_the_pool_internal_web_fqdn_on_4443():
+    by_pattern = {}
+    for rule in arr_rules():
+        conditions = {c.get("input"): c.get("pattern") for c in rule.findall("./conditions/add")}
+        key = (conditions["{HTTP_HOST}"], conditions["{HTTPS}"])
+        by_pattern[key] = rule.find("./action")
+        assert rule.find("./match").get("url") == "(.*)"
+    action = by_pattern[(r"^sfbweb\.contoso\.com$", "^ON$")]
+    assert action.get("type") == "Rewrite"
+    assert action.get("url") == "https://sfbpool01.contoso.com:4443/{R:1}"
+    assert by_pattern[(r"^meet\.xn--bcher-kva\.example$", "^ON$")].get("url") == "https://sfbdirint.contoso.com:4443/{R:1}"
+    assert by_pattern[(r"^sfbweb\.contoso\.com$", "^OFF$")].get("url") == "http://sfbpool01.contoso.com:8080/{R:1}"
+    assert by_pattern[(r"^adfs\.contoso\.com$", "^ON$")].get("url") == "https://adfs.contoso.com:443/{R:1}"
+    assert (r"^adfs\.contoso\.com$", "^OFF$") not in by_pattern
+
+
+def test_publishing_table_shows_ports_targets_and_no_preauthentication():
+    table = text("reverse-proxy-publishing.md")
+    row = next(line for line in table.splitlines() if line.startswith("| sfbdirweb.contoso.com "))
+    assert "443 → 4443, 80 → 8080" in row
+    assert "https://sfbdirint.contoso.com:4443" in row
+    assert "none (pass-through)" in row
+    assert "passed through unchanged" in row
+
+
+def test_dns_table_has_the_records_of_every_sip_domain_split_external_and_internal():
+    table = text("dns-records.md")
+    external, internal = table.split("## Internal DNS")
+    for domain in ("contoso.com", "fabrikam.com", "xn--bcher-kva.example"):
+        assert re.search(rf"^\| \\_sip.\\_tls.{re.escape(domain)} \| SRV \| 0 0 443 sip.{re.escape(domain)} \|",
+                         external, re.MULTILINE), domain
+        assert re.search(rf"^\| lyncdiscover.{re.escape(domain)}.* \| CNAME \| sfbdirweb.contoso.com \|", external, re.MULTILINE)
+        assert re.search(rf"^\| \\_sipinternaltls.\\_tcp.{re.escape(domain)} \| SRV \| 0 0 5061 sfbpool01",
+                         internal, re.MULTILINE)
+    assert "| sip.contoso.com | A |" in external
+    assert "| av.contoso.com | A |" in external
+    assert "admin.contoso.com" in internal and "admin.contoso.com" not in external
+    assert "lyncdiscover.xn--bcher-kva.example (lyncdiscover.bücher.example)" in external
+
+
+# ---------------------------------------------------------------------------
+# Verification scripts
+
+
+def test_verification_scripts_are_read_only():
+    for name in ("verify-external.ps1", "verify-internal.ps1"):
+        facts = analyse(text(name))
+        names = {e.name.lower() for e in facts.events if isinstance(e, Command)}
+        changing = {n for n in names if re.match(r"(set|new|remove|add|grant|enable|disable|update)-(cs|adfs)", n)}
+        assert not changing, (name, changing)
+
+
+def test_verify_external_checks_dns_ports_tls_certprov_and_metadata():
+    script = text("verify-external.ps1")
+    assert "@{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }" in script
+    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbdirweb.contoso.com'; Port = 0 }" in script
+    assert "@{ Name = 'sfbweb.contoso.com'; Port = 80 }" in script
+    assert "@{ Name = 'av.contoso.com'; Port = 443 }" in script
+    assert "@{ Name = 'meet.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }" in script
+    assert ("@{ Url = 'https://sfbweb.contoso.com/CertProv/CertProvisioningService.svc'; Pool = 'sfbpool01.contoso.com'; "
+            "Mode = 'tls_dsk'; WindowsAuth = $true }") in script
+    assert ("@{ Url = 'https://sfbdirweb.contoso.com/CertProv/CertProvisioningService.svc'; Pool = 'sfbdir01.contoso.com'; "
+            "Mode = 'passive'; WindowsAuth = $false }") in script
+    assert "'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'" in script
+    assert "'https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'" in script
+
+
+def test_the_av_edge_name_is_never_checked_for_a_certificate():
+    script = text("verify-external.ps1")
+    tls = script[script.index("$TlsChecks = @("):script.index("$AuthChecks = @(")]
+    assert "av.contoso.com" not in tls
+
+
+def test_verify_scripts_use_the_documented_probes_and_write_a_json_report():
+    for name in ("verify-external.ps1", "verify-internal.ps1"):
+        script = text(name)
+        for needle in ("Resolve-DnsName", "Test-NetConnection", "System.Net.Security.SslStream",
+                       "RemoteCertificateValidationCallback", "DnsNameList", "'2.5.29.17'", "WWW-Authenticate",
+                       "ConvertTo-Json", "'PASS'", "'FAIL'", "Set-StrictMode -Version 2.0"):
+            assert needle in script, (name, needle)
+        [report] = [c for c in commands(script, "Set-Content")]
+        assert arguments(report)["Path"] == ("var", "$path")
+
+
+def test_verify_scripts_put_no_value_in_a_double_quoted_string():
+    for name in ("verify-external.ps1", "verify-internal.ps1"):
+        assert '"' not in text(name), name
+
+
+def test_verify_internal_reads_back_the_settings_the_change_script_sets():
+    script = text("verify-internal.ps1")
+    assert ("@{ Identity = 'service:WebServer:sfbdir01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; "
+            "'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; "
+            "'UseWindowsAuth' = 'None'; 'UseCertificateAuth' = $true } }") in script
+    assert ("@{ Identity = 'service:WebServer:sfbpool01.contoso.com'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; "
+            "'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }") in script
+    assert ("@{ Identity = 'service:EdgeServer:sfbedge.contoso.com'; Settings = [ordered]@{ "
+            "'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false } }") in script
+    assert ("@{ Identity = 'Global'; Settings = [ordered]@{ 'AllowSaveCredentials' = $false; "
+            "'AllowExchangeConnectivity' = $false } }") in script
+    for cmdlet in ("Get-CsWebServiceConfiguration", "Get-CsProxyConfiguration", "Get-CsMobilityPolicy"):
+        [call] = commands(script, cmdlet)
+        assert arguments(call)["Identity"] == ("var", "$item.identity") or "Identity" in arguments(call)
+
+
+def test_verify_internal_expects_what_the_change_script_sets():
+    """Each expected value appears as a parameter value of the change script's Set-/New- command."""
+    plan = plan_from(fixture_doc())
+    change = text("lync-management-shell.ps1")
+    sets = {}
+    for name in ("New-CsWebServiceConfiguration", "Set-CsWebServiceConfiguration", "New-CsProxyConfiguration",
+                 "Set-CsProxyConfiguration", "Set-CsMobilityPolicy"):
+        for command in commands(change, name):
+            args = arguments(command)
+            sets.setdefault(args["Identity"], []).append(args)
+    for group in network.verify_internal_context(plan)["expected"].values():
+        for item in group:
+            for setting in item["settings"]:
+                values = [a.get(setting["name"]) for a in sets[item["identity"]]]
+                expected = setting["value"]
+                if setting["name"] == "UseWindowsAuth":
+                    assert expected in values  # a bareword in the change script
+                else:
+                    assert expected in values, (item["identity"], setting)
+
+
+def test_verification_data_has_the_same_shape_for_a_plan_and_its_harmless_twin():
+    plan = plan_from(fixture_doc())
+    twin = harmless_twin(plan)
+    for build in (network.verify_external_context, network.verify_internal_context):
+        real, other = build(plan), build(twin)
+        for key in ("dns", "ports", "tls", "auth", "metadata"):
+            assert len(real[key]) == len(other[key]), (build.__name__, key)
+
+
+# ---------------------------------------------------------------------------
+# Rollback
+
+
+def test_rollback_scripts_take_a_mandatory_backup_folder_and_support_whatif():
+    for name, suffix in (("rollback-lync.ps1", "lync"), ("rollback-adfs.ps1", "adfs")):
+        script = text(name)
+        assert "[CmdletBinding(SupportsShouldProcess = $true)]" in script
+        assert "[Parameter(Mandatory = $true)]\n    [string]$BackupFolder" in script
+        assert f"'^\\d{{8}}-\\d{{6}}-{suffix}$'" in script
+        assert "$ErrorActionPreference = 'Stop'" in script
+        assert "Start-Transcript" in script
+        assert "Import-Csv -Path $BackupCsv" in script and "Import-Csv -Path $CreatedCsv" in script
+        assert "Import-Clixml" in script
+        for command in analyse(script).events:
+            if isinstance(command, Command) and re.match(r"(set|remove)-(cs|adfs)", command.name.lower()):
+                assert arguments(command).get("WhatIf") == ("var", "$whatifpreference"), command
+
+
+def test_rollback_lync_restores_the_touched_parameters_and_removes_created_collections():
+    script = text("rollback-lync.ps1")
+    sets = {arguments(c)["Identity"]: arguments(c) for c in commands(script, "Set-CsWebServiceConfiguration")
+            if "UseCertificateAuth" in arguments(c)}
+    director = sets["service:WebServer:sfbdir01.contoso.com"]
+    assert set(director) == {"Identity", "UseWsFedPassiveAuth", "UseWindowsAuth", "UseCertificateAuth", "WhatIf"}
+    pool = sets["service:WebServer:sfbpool01.contoso.com"]
+    assert set(pool) == {"Identity", "UseCertificateAuth", "DefaultValidityPeriodHours", "MinValidityPeriodHours",
+                         "MaxValidityPeriodHours", "WhatIf"}
+    removed = {arguments(c)["Identity"] for c in commands(script, "Remove-CsWebServiceConfiguration")}
+    assert removed == {"service:WebServer:sfbdir01.contoso.com", "service:WebServer:sfbpool01.contoso.com"}
+    removed = {arguments(c)["Identity"] for c in commands(script, "Remove-CsProxyConfiguration")}
+    assert removed == {"service:EdgeServer:sfbedge.contoso.com", "service:Registrar:sfbdir01.contoso.com"}
+    [mobility] = commands(script, "Set-CsMobilityPolicy")
+    assert set(arguments(mobility)) == {"Identity", "AllowSaveCredentials", "AllowExchangeConnectivity", "WhatIf"}
+    # The global policy is never removed: the change only set values on it.
+    assert not commands(script, "Remove-CsMobilityPolicy")
+
+
+def test_rollback_lync_undoes_the_last_change_first():
+    script = text("rollback-lync.ps1")
+    assert script.index("Set-CsMobilityPolicy") < script.index("Set-CsProxyConfiguration") \
+        < script.index("Set-CsWebServiceConfiguration -Identity")
+
+
+def test_rollback_lync_only_accepts_a_backup_of_this_plan():
+    script = text("rollback-lync.ps1")
+    known = script[script.index("$KnownIdentities = @("):script.index(")", script.index("$KnownIdentities = @("))]
+    for identity in ("service:WebServer:sfbpool01.contoso.com", "service:WebServer:sfbdir01.contoso.com",
+                     "service:EdgeServer:sfbedge.contoso.com", "service:Registrar:sfbdir01.contoso.com", "Global"):
+        assert f"'{identity}'" in known
+    assert "it was written for another plan" in script
+
+
+def test_rollback_lync_reads_the_change_script_backup_layout():
+    """The kinds and folder name the rollback reads are the ones lync-management-shell.ps1 writes."""
+    change, rollback = text("lync-management-shell.ps1"), text("rollback-lync.ps1")
+    for kind in ("CsWebServiceConfiguration", "CsProxyConfiguration", "CsMobilityPolicy"):
+        assert f"Save-Backup -Kind '{kind}'" in change
+        assert f"Get-Saved -Kind '{kind}'" in rollback
+    assert "Register-Created -Kind 'CsWebServiceConfiguration'" in change
+    assert "'backup.csv'" in change and "'backup.csv'" in rollback
+    assert "'created.csv'" in change and "'created.csv'" in rollback
+    assert "-ChildPath 'backup'" in change and "($RunStamp + '-' + 'lync')" in change
+    assert "$RunStamp = Get-Date -Format 'yyyyMMdd-HHmmss'" in change
+    assert "-notmatch '^\\d{8}-\\d{6}-lync$'" in rollback
+
+
+def test_rollback_adfs_restores_rules_and_removes_added_trusts():
+    script = text("rollback-adfs.ps1")
+    removed = [arguments(c)["TargetName"] for c in commands(script, "Remove-AdfsRelyingPartyTrust")]
+    assert removed == ["SfB-Director-Ext", "SfB-Director-Int"]
+    restored = {}
+    for command in commands(script, "Set-AdfsRelyingPartyTrust"):
+        args = arguments(command)
+        restored.setdefault(args["TargetName"], set()).update(set(args) - {"TargetName", "WhatIf"})
+    # AD FS 2019: the change assigns an access control policy; restoring may have to un-assign it.
+    assert restored["SfB-Director-Int"] == {"AccessControlPolicyName", "IssuanceAuthorizationRules",
+                                            "IssuanceTransformRules"}
+
+
+def test_rollback_adfs_on_2012r2_restores_the_mfa_rule():
+    doc = fixture_doc()
+    doc["adfs"]["version"] = "2012r2"
+    script = bundle_for(doc).texts["rollback-adfs.ps1"]
+    params = set()
+    for command in commands(script, "Set-AdfsRelyingPartyTrust"):
+        params |= set(arguments(command))
+    assert {"IssuanceAuthorizationRules", "IssuanceTransformRules", "AdditionalAuthenticationRules"} <= params
+    assert "AccessControlPolicyName" not in params
+
+
+def test_rollback_adfs_on_adfs_20_uses_the_snapin_and_leaves_removal_to_the_admin():
+    doc = fixture_doc()
+    doc["adfs"].update(version="2.0", mfa="none")
+    bundle = bundle_for(doc)
+    script = bundle.texts["rollback-adfs.ps1"]
+    assert "Add-PSSnapin Microsoft.Adfs.PowerShell" in script
+    assert not commands(script, "Remove-AdfsRelyingPartyTrust")
+    assert "AD FS 2.0 Management console" in script
+    assert bundle.report.ok
+
+
+def test_no_adfs_rollback_without_passive_pools():
+    doc = fixture_doc()
+    doc["pools"][1]["auth"] = {"external": "tls_dsk"}
+    doc["pools"][1].pop("relying_parties")
+    doc.pop("adfs")
+    files = bundle_for(doc).files
+    assert "rollback-adfs.ps1" not in files
+    assert "rollback-lync.ps1" in files
+
+
+# ---------------------------------------------------------------------------
+# Other plans and hostile input
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.json")))
+def test_every_fixture_renders_verified_network_files(fixture):
+    doc = json.loads((FIXTURES / fixture).read_text(encoding="utf-8"))
+    bundle = bundle_for(doc)
+    assert bundle.report.ok
+    assert "dns-records.md" in bundle.files
+    assert "verify-internal.ps1" in bundle.files
+
+
+def test_hostile_names_stay_inert_in_markdown_and_config():
+    doc = fixture_doc()
+    doc["name"] = "x | `code` <script>alert(1)</script> [link](http://evil) *bold* \"quoted\" 100%"
+    bundle = bundle_for(doc)
+    for name in ("certificates.md", "dns-records.md", "reverse-proxy-publishing.md"):
+        first = bundle.texts[name].splitlines()[0]
+        assert "<script>" not in first and "\\|" in first and "\\`code\\`" in first, first
+    assert doc["name"] not in bundle.texts["reverse-proxy-certificate.inf"]
+    ET.fromstring(bundle.texts["reverse-proxy-arr.config"].encode("utf-8"))
+
+
+def test_plan_without_edge_or_external_web_has_no_public_certificate_or_external_check():
+    doc = copy.deepcopy(fixture_doc())
+    doc.pop("edge_pools")
+    doc.pop("adfs")
+    for pool in doc["pools"]:
+        pool.pop("external_web_fqdn")
+        pool["auth"] = {"external": "ntlm"}
+        pool.pop("relying_parties", None)
+    files = bundle_for(doc).files
+    for name in ("certificates.md", "certificates-edge.ps1", "reverse-proxy-certificate.inf",
+                 "reverse-proxy-arr.config", "reverse-proxy-publishing.md", "verify-external.ps1"):
+        assert name not in files, name
+    assert "dns-records.md" in files and "verify-internal.ps1" in files
+
+
+def test_reverse_proxy_certificate_context_refuses_an_unplanned_key_size():
+    plan = plan_from(fixture_doc())
+    odd = replace(plan, certificates=replace(plan.certificates, key_size=3072))
+    with pytest.raises(ValueError):
+        network.proxy_certificate_context(odd)
+
+
+# ---------------------------------------------------------------------------
+# Review page partial
+
+
+def test_review_partial_shows_certificates_publishing_and_dns():
+    html = render_to_string("wizard/_network_tables.html",
+                            {"network": publishing.network_context(plan_from(fixture_doc()))})
+    assert 'id="network-certificates"' in html and 'id="network-publishing"' in html
+    assert 'id="network-dns-external"' in html and 'id="network-dns-internal"' in html
+    assert "<code>sip.xn--bcher-kva.example</code>" in html and "sip.bücher.example" in html
+    assert 'data-record="SRV _sip._tls.fabrikam.com"' in html
+    assert "https://sfbdirint.contoso.com:4443" in html
+    # 11 published names on HTTPS, 9 of them also on HTTP (not Office Online Server or AD FS).
+    assert "20 IIS ARR rewrite rules" in html
+    assert "{#" not in html and "{%" not in html
+    assert "style=" not in html and "<script" not in html
+
+
+def test_review_partial_escapes_what_it_shows():
+    ctx = publishing.network_context(plan_from(fixture_doc()))
+    ctx["notes"] = ["<b>bold</b>"]
+    html = render_to_string("wizard/_network_tables.html", {"network": ctx})
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
