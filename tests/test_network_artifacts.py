@@ -462,14 +462,15 @@ def test_rollback_adfs_on_2012r2_restores_the_mfa_rule():
     assert "AccessControlPolicyName" not in params
 
 
-def test_rollback_adfs_on_adfs_20_uses_the_snapin_and_leaves_removal_to_the_admin():
+def test_rollback_adfs_on_adfs_20_uses_the_snapin_and_removes_created_trusts():
     doc = fixture_doc()
     doc["adfs"].update(version="2.0", mfa="none")
     bundle = bundle_for(doc)
     script = bundle.texts["rollback-adfs.ps1"]
     assert "Add-PSSnapin Microsoft.Adfs.PowerShell" in script
-    assert not commands(script, "Remove-AdfsRelyingPartyTrust")
-    assert "AD FS 2.0 Management console" in script
+    # The AD FS 2.0 snap-in has Remove-ADFSRelyingPartyTrust, so created trusts are removed there too.
+    assert commands(script, "Remove-AdfsRelyingPartyTrust")
+    assert "AD FS 2.0 Management console" not in script
     assert bundle.report.ok
 
 

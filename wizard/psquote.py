@@ -17,7 +17,8 @@ DOUBLE_QUOTES = '"\u201c\u201d\u201e'
 
 _SINGLE_QUOTE_RE = re.compile(f"([{SINGLE_QUOTES}])")
 # Anything that ends a line comment, or a block comment, in PowerShell.
-_COMMENT_BREAKERS_RE = re.compile(r"[\r\n\u0085\u2028\u2029\x00-\x1f\x7f]|#>|<#")
+_COMMENT_BREAKERS_RE = re.compile(r"[\r\n\u0085\u2028\u2029\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|#>|<#")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def ps_str(value: object) -> str:
@@ -28,6 +29,9 @@ def ps_str(value: object) -> str:
     if "\x00" in text:
         # A NUL can truncate the file for some Windows tools; no plan value needs one.
         raise ValueError("ps_str: NUL character in value")
+    if _SURROGATE_RE.search(text):
+        # A lone surrogate cannot be encoded as UTF-8, so the script could never be written.
+        raise ValueError("ps_str: lone surrogate in value")
     return "'" + _SINGLE_QUOTE_RE.sub(r"\1\1", text) + "'"
 
 

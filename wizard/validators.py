@@ -17,8 +17,13 @@ SCOPE_PREFIX_RE = re.compile(
     re.IGNORECASE,
 )
 # Control characters, including the Unicode line and paragraph separators, never
-# belong in a name: they would end a PowerShell comment or a line.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# belong in a name: they would end a PowerShell comment or a line. Bidirectional
+# overrides and zero-width characters are refused too: they make a script show the
+# reviewer something other than what runs. Lone surrogates cannot be written as UTF-8.
+_CONTROL_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\ud800-\udfff]"
+)
 CA_RE = re.compile(r"^(?P<host>[^\\]+)\\(?P<name>[^\\]+)$")
 
 
@@ -73,7 +78,7 @@ def clean_text(raw: str, *, max_length: int, min_length: int = 1) -> str:
         raise ValueError("must be text")
     text = unicodedata.normalize("NFC", raw.strip())
     if _CONTROL_RE.search(text):
-        raise ValueError("must not contain line breaks or control characters")
+        raise ValueError("must not contain line breaks, control characters or invisible formatting characters")
     if len(text) < min_length:
         raise ValueError("must not be empty" if min_length == 1 else f"must be at least {min_length} characters")
     if len(text) > max_length:

@@ -40,10 +40,10 @@ CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
 # Windows authentication stays on the web services for these modes (UseWindowsAuth is
 # untouched); passive pools get UseWindowsAuth None, so Negotiate/NTLM must be gone.
 WINDOWS_AUTH_KEPT = ("ntlm", "tls_dsk")
-# The AD FS 2.0 snap-in's Remove- cmdlet is not in the project's catalog (its AD FS 2.0
-# list names only the Add/Set/Get relying-party cmdlets), so the rollback tells the admin
-# to delete a created trust by hand there.
-ADFS20_CAN_REMOVE = False
+# The AD FS 2.0 snap-in has Remove-ADFSRelyingPartyTrust too (catalog override
+# `adfs20-snapin`), so the rollback removes created trusts on every version. Set this to
+# False to make the AD FS 2.0 rollback tell the admin to delete them by hand instead.
+ADFS20_CAN_REMOVE = True
 
 
 def _header_values(plan: PlanData) -> dict[str, Any]:

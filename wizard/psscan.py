@@ -1,0 +1,333 @@
+"""A small PowerShell-aware lexical scanner, written to PowerShell's own tokenizer rules.
+
+tree-sitter-powershell does not know several things the real tokenizer does (see
+../shared/toolchain.md, section 2), and those are exactly the ones an attacker would use to
+break out of a quoted value. This scanner follows PowerShell's Tokenizer.cs and CharTraits.cs
+(PowerShell/PowerShell, src/System.Management.Automation/engine/parser/):
+
+* Single quotes are ' U+2018 U+2019 U+201A U+201B (CharExtensions.IsSingleQuote). Inside a
+  single-quoted string any quote character followed by any quote character is an escaped
+  quote; the decoded text keeps the second one (ScanStringLiteral).
+* Double quotes are " U+201C U+201D U+201E (IsDoubleQuote). In double-quoted strings a
+  doubled quote or a backtick escapes, and `$( ... )` is skipped by counting parentheses,
+  so a quote inside it does not end the string (ScanSubExpression).
+* Here-strings (@' '@, @" "@, any quote variant) need a line break right after the header
+  and end only at a quote + '@' at the very start of a line (ScanHereStringLiteral).
+* Line breaks are CR and LF only: in CharTraits only 0x0A and 0x0D carry Newline. NEL
+  (U+0085), U+2028 and U+2029 are whitespace (IsWhitespace uses char.IsSeparator), so they
+  neither end a `#` comment nor a here-string line. Because editors may draw them as line
+  breaks, VISUAL_LINE_BREAKS lets callers refuse them where a reader could be misled.
+* `#`, `<#` and `@'` only start a comment or here-string at the start of a token. The scanner
+  has no command/expression modes, so "start of a token" means: at the start of the text,
+  after a string or comment, after a character that always starts a new token
+  (CharExtensions.ForceStartNewToken: whitespace, line breaks, & ( ) , ; { | }), or after
+  "=", where an assignment puts PowerShell in expression mode. Where this approximation
+  and PowerShell could differ (`$x#c`, `1#c`), the verifier fails closed: tree-sitter then
+  disagrees on a string boundary, or the twin comparison does.
+
+`scan_coarse` returns only what decides where strings and comments are (strings, comments,
+braced variables, and the code between them); it is the fast path the verifier uses.
+`scan` also splits the code into parameters, variables, numbers, operators and barewords;
+those finer kinds are approximations that never move a string or comment boundary.
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+DASHES = "-\u2013\u2014\u2015"
+# ASCII blank, tab, VT, FF, NBSP, NEL and every Unicode separator (Zs, Zl, Zp).
+WHITESPACE = (" \t\v\f\u00a0\u0085\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+NEWLINES = "\r\n"
+# Not line breaks to PowerShell, but editors may show them as one.
+VISUAL_LINE_BREAKS = "\u0085\u2028\u2029\v\f"
+# ForceStartNewToken characters, plus "=" so that `$x=@'` and `$x=#...` scan as in expression mode.
+_TOKEN_START_AFTER = frozenset(WHITESPACE + NEWLINES + "\0&(),;{|}=")
+
+CODE = "code"
+LINE_COMMENT = "line_comment"
+BLOCK_COMMENT = "block_comment"
+SINGLE_QUOTED = "single_quoted"
+DOUBLE_QUOTED = "double_quoted"
+SINGLE_HERE = "single_here"
+DOUBLE_HERE = "double_here"
+VARIABLE = "variable"
+PARAMETER = "parameter"
+NUMBER = "number"
+BAREWORD = "bareword"
+OPERATOR = "operator"
+NEWLINE = "newline"
+CONTINUATION = "continuation"
+
+STRING_KINDS = frozenset({SINGLE_QUOTED, DOUBLE_QUOTED, SINGLE_HERE, DOUBLE_HERE})
+EXPANDABLE_KINDS = frozenset({DOUBLE_QUOTED, DOUBLE_HERE})
+COMMENT_KINDS = frozenset({LINE_COMMENT, BLOCK_COMMENT})
+
+_Q = re.escape(SINGLE_QUOTES)
+_D = re.escape(DOUBLE_QUOTES)
+_W = re.escape(WHITESPACE)
+_SPECIAL_RE = re.compile(rf"[{_Q}{_D}`#]|<\#|@[{_Q}{_D}]|\$\{{")
+# Unrolled `Q (non-quote | QQ)* Q`, possessive so an odd quote at the end never backtracks.
+SINGLE_QUOTED_RE = re.compile(rf"[{_Q}][^{_Q}]*+(?:[{_Q}][{_Q}][^{_Q}]*+)*+[{_Q}]")
+_SINGLE_QUOTE_CHAR_RE = re.compile(f"([{_Q}])")
+_QUOTE_PAIR_RE = re.compile(f"[{_Q}]([{_Q}])")
+_QUOTE_CHAR_RE = re.compile(f"[{_Q}]")
+_LINE_BREAK_RE = re.compile(r"[\r\n]")
+_STOP = rf"{_W}\r\n(){{}};,|&`"
+_CODE_TOKEN_RE = re.compile(
+    rf"""
+    (?P<newline>\r\n|\r|\n)
+  | (?P<ws>[{_W}]+)
+  | (?P<continuation>`(?:\r\n|\r|\n))
+  | (?P<variable>\$(?:[\w?:]+|[$?^])|@\w+)
+  | (?P<parameter>[{re.escape(DASHES)}][^\W\d][^{_STOP}.\[:]*:?)
+  | (?P<number>\d+(?=[{_STOP}]|\Z))
+  | (?P<operator>\$\(|@\(|@\{{|::|\.\.|&&|\|\||[(){{}}\[\];,|&=+*/%!<>.:$@{re.escape(DASHES)}])
+  | (?P<bareword>(?:[^{_STOP}]|`.|`\Z)+)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+class Token(NamedTuple):
+    """One token: `text` is script[start:end]; `value` is the decoded content of a string."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    value: str | None = None
+    error: str | None = None
+
+
+def decode_single_quoted(body: str) -> str:
+    """Return the value of single-quoted string content (the text between the delimiters)."""
+    if not _QUOTE_CHAR_RE.search(body):
+        return body
+    # Any quote followed by any quote: the first escapes, the second is kept (left to right).
+    return _QUOTE_PAIR_RE.sub(_keep_second, body)
+
+
+def _keep_second(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
+def quote_single(text: str) -> str:
+    """Return `text` as a single-quoted literal with every single-quote character doubled."""
+    return "'" + _SINGLE_QUOTE_CHAR_RE.sub(r"\1\1", text) + "'"
+
+
+def scan_coarse(script: str) -> list[Token]:
+    """Return strings, comments, braced variables and the CODE between them, in order."""
+    tokens: list[Token] = []
+    append = tokens.append
+    search = _SPECIAL_RE.search
+    n = len(script)
+    pos = 0          # start of the pending CODE run
+    i = 0            # where to look for the next special character
+    boundary = 0     # end of the last string/comment: a token starts right there
+    while True:
+        m = search(script, i)
+        if m is None:
+            break
+        i = m.start()
+        c = script[i]
+        if c == "`":
+            i += 3 if script.startswith("\r\n", i + 1) else 2   # an escaped character is code
+            continue
+        at_token_start = i == boundary or script[i - 1] in _TOKEN_START_AFTER
+        if c in "#<@" and not at_token_start:
+            i += 1
+            continue
+        if pos < i:
+            append(Token(CODE, pos, i, script[pos:i]))
+        if c == "#":
+            end = _line_end(script, i)
+            tok = Token(LINE_COMMENT, i, end, script[i:end])
+        elif c == "<":
+            close = script.find("#>", i + 2)
+            end = n if close < 0 else close + 2
+            tok = Token(BLOCK_COMMENT, i, end, script[i:end], None,
+                        "unterminated block comment" if close < 0 else None)
+        elif c == "@":
+            tok = _scan_here(script, i)
+        elif c == "$":
+            end, error = _scan_braced_variable(script, i + 2, in_string=False)
+            tok = Token(VARIABLE, i, end, script[i:end], None, error)
+        elif c in SINGLE_QUOTES:
+            sm = SINGLE_QUOTED_RE.match(script, i)
+            if sm is None:
+                tok = Token(SINGLE_QUOTED, i, n, script[i:], decode_single_quoted(script[i + 1:]),
+                            "unterminated single-quoted string")
+            else:
+                end = sm.end()
+                tok = Token(SINGLE_QUOTED, i, end, script[i:end], decode_single_quoted(script[i + 1:end - 1]))
+        else:
+            end, error = _scan_expandable(script, i + 1)
+            tok = Token(DOUBLE_QUOTED, i, end, script[i:end],
+                        script[i + 1:end - 1] if error is None else script[i + 1:end], error)
+        append(tok)
+        pos = i = boundary = tok.end
+    if pos < n:
+        append(Token(CODE, pos, n, script[pos:]))
+    return tokens
+
+
+def scan(script: str) -> list[Token]:
+    """Return every token of `script` (whitespace dropped); errors are tokens with `error` set."""
+    tokens: list[Token] = []
+    for tok in scan_coarse(script):
+        if tok.kind != CODE:
+            tokens.append(tok)
+            continue
+        base = tok.start
+        for m in _CODE_TOKEN_RE.finditer(tok.text):
+            kind = m.lastgroup
+            if kind != "ws":
+                tokens.append(Token(kind or BAREWORD, base + m.start(), base + m.end(), m.group()))
+    return tokens
+
+
+def _line_end(script: str, i: int) -> int:
+    m = _LINE_BREAK_RE.search(script, i)
+    return m.start() if m else len(script)
+
+
+def _scan_expandable(script: str, i: int) -> tuple[int, str | None]:
+    """Scan a double-quoted string body from `i`; return (end after the closing quote, error)."""
+    n = len(script)
+    while i < n:
+        c = script[i]
+        if c in DOUBLE_QUOTES:
+            if i + 1 < n and script[i + 1] in DOUBLE_QUOTES:
+                i += 2
+                continue
+            return i + 1, None
+        if c == "$" and i + 1 < n and script[i + 1] == "(":
+            i, error = _scan_subexpression(script, i + 2, here=False)
+            if error:
+                return i, error
+            continue
+        if c == "$" and i + 1 < n and script[i + 1] == "{":
+            i, error = _scan_braced_variable(script, i + 2, in_string=True)
+            if error:
+                return i, error
+            continue
+        if c == "`" and i + 1 < n and script[i + 1] != "\0":
+            i += 2
+            continue
+        i += 1
+    return n, "unterminated double-quoted string"
+
+
+def _scan_subexpression(script: str, i: int, *, here: bool) -> tuple[int, str | None]:
+    """Skip a `$(` ... `)` inside an expandable string by counting parentheses, as PowerShell does."""
+    n, depth = len(script), 1
+    while i < n:
+        c = script[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1, None
+        elif (c == "`" or c in DOUBLE_QUOTES) and not here and i + 1 < n and script[i + 1] in DOUBLE_QUOTES:
+            i += 2
+            continue
+        i += 1
+    return n, "unterminated $( ) in a string"
+
+
+def _scan_braced_variable(script: str, i: int, *, in_string: bool) -> tuple[int, str | None]:
+    """Skip the name of `${...}` from `i` (just after the brace); return (end after `}`, error)."""
+    n = len(script)
+    while i < n:
+        c = script[i]
+        if c == "}":
+            return i + 1, None
+        if c == "`":
+            i += 2
+            continue
+        if c in DOUBLE_QUOTES and in_string and i + 1 < n and script[i + 1] in DOUBLE_QUOTES:
+            i += 2
+            continue
+        i += 1
+    return n, "unterminated ${ } variable"
+
+
+def _scan_here(script: str, start: int) -> Token:
+    """Scan a here-string whose `@` is at `start`."""
+    expandable = script[start + 1] in DOUBLE_QUOTES
+    kind = DOUBLE_HERE if expandable else SINGLE_HERE
+    quotes = DOUBLE_QUOTES if expandable else SINGLE_QUOTES
+    n = len(script)
+    i = start + 2
+    while i < n and script[i] in WHITESPACE:
+        i += 1
+    if i >= n or script[i] not in NEWLINES:
+        # PowerShell reports UnexpectedCharactersAfterHereStringHeader and resumes at the line end.
+        end = _line_end(script, i)
+        return Token(kind, start, end, script[start:end], None, "here-string header not followed by a line break")
+    i += 2 if script.startswith("\r\n", i) else 1
+    body_start = i
+    at_line_start = True
+    while i < n:
+        c = script[i]
+        if at_line_start and c in quotes and i + 1 < n and script[i + 1] == "@":
+            body_end = _before_last_newline(script, body_start, i)
+            return Token(kind, start, i + 2, script[start:i + 2], script[body_start:body_end])
+        at_line_start = False
+        if c in NEWLINES:
+            i += 2 if script.startswith("\r\n", i) else 1
+            at_line_start = True
+            continue
+        if expandable and c == "$" and i + 1 < n and script[i + 1] == "(":
+            i, _ = _scan_subexpression(script, i + 2, here=True)
+            continue
+        if expandable and c == "$" and i + 1 < n and script[i + 1] == "{":
+            i, _ = _scan_braced_variable(script, i + 2, in_string=True)
+            continue
+        if expandable and c == "`" and i + 1 < n and script[i + 1] != "\0":
+            # The escaped character is taken as is: after `LF the next line cannot end the
+            # string, while after `CR the LF that follows still counts (as in PowerShell).
+            i += 2
+            continue
+        i += 1
+    return Token(kind, start, n, script[start:], script[body_start:], "unterminated here-string")
+
+
+def _before_last_newline(script: str, body_start: int, footer: int) -> int:
+    if footer - 2 >= body_start and script.startswith("\r\n", footer - 2):
+        return footer - 2
+    return max(body_start, footer - 1)
+
+
+def single_string_at(tokens: list[Token], start: int, end: int) -> Token | None:
+    """Return the error-free single-quoted token spanning exactly [start, end) of the script, or None."""
+    lo, hi = 0, len(tokens)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tokens[mid].start < start:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < len(tokens):
+        tok = tokens[lo]
+        if tok.start == start and tok.end == end and tok.kind == SINGLE_QUOTED and tok.error is None:
+            return tok
+    return None
+
+
+def is_one_single_quoted(literal: str) -> bool:
+    """Return True when `literal` scans as exactly one complete single-quoted string."""
+    tokens = scan_coarse(literal)
+    return (len(tokens) == 1 and tokens[0].kind == SINGLE_QUOTED and tokens[0].error is None
+            and tokens[0].end == len(literal))
+
+
+def is_safe_line_comment_text(text: str) -> bool:
+    """Return True when `text` can neither end a `#` comment nor look like a line break."""
+    return not any(ch in NEWLINES or ch in VISUAL_LINE_BREAKS for ch in text)
