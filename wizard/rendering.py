@@ -41,6 +41,9 @@ _MD_ESCAPES = {
     "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "|": "\\|", "[": "\\[", "]": "\\]",
     "<": "&lt;", ">": "&gt;", "&": "&amp;",
 }
+# str.translate tables: one pass in C instead of a Python loop per character.
+_XML_TABLE = str.maketrans(_XML_ESCAPES)
+_MD_TABLE = str.maketrans(_MD_ESCAPES)
 _MD_BREAKS_RE = re.compile(r"[\r\n\u0085\u2028\u2029\x00-\x1f\x7f]+")
 
 
@@ -78,7 +81,7 @@ def xml_attr(value: object) -> str:
     text = str(value)
     if _CONTROL_RE.search(text) or _XML_FORBIDDEN_RE.search(text):
         raise FilterRefused(f"xml_attr: control characters are not allowed in an attribute: {text!r}")
-    return "".join(_XML_ESCAPES.get(ch, ch) for ch in text)
+    return text.translate(_XML_TABLE)
 
 
 def md_text(value: object) -> str:
@@ -86,7 +89,7 @@ def md_text(value: object) -> str:
     if value is None:
         raise FilterRefused("md_text: refusing to write None")
     text = _MD_BREAKS_RE.sub(" ", str(value)).strip()
-    return "".join(_MD_ESCAPES.get(ch, ch) for ch in text)
+    return text.translate(_MD_TABLE)
 
 
 # The only filters the environment knows. The lint test decides which of them

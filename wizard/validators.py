@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import idna
 
@@ -34,6 +35,13 @@ def normalise_fqdn(raw: str, *, allow_wildcard: bool = False) -> str:
     """
     if not isinstance(raw, str):
         raise ValueError("must be a host name (text)")
+    return _normalise_fqdn(raw, allow_wildcard)
+
+
+# Rendering a large plan normalises the same few hundred names thousands of times
+# (certificate, publishing and DNS tables), and IDNA checks are slow: cache them.
+@lru_cache(maxsize=16384)
+def _normalise_fqdn(raw: str, allow_wildcard: bool) -> str:
     text = raw.strip()
     if text.endswith("."):
         text = text[:-1]
