@@ -224,6 +224,8 @@ def test_unreadable_input_raises():
             load_plan(text)
     with pytest.raises(PlanUnreadable):
         load_plan("[" * 100000 + "]" * 100000)
+    with pytest.raises(PlanUnreadable):
+        load_plan('{"name": ' + "9" * 5000 + "}")
 
 
 def test_bom_is_accepted():

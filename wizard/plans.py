@@ -366,6 +366,8 @@ def parse_plan_text(text: str | bytes) -> Any:
         raise PlanUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise PlanUnreadable("the file is nested too deeply to be a plan") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit conversion limit
+        raise PlanUnreadable(f"the file is not a readable plan: {exc}") from None
     if not isinstance(doc, dict):
         raise PlanUnreadable("the file is JSON but not a plan: a plan is one JSON object ({...})")
     return doc

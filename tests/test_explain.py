@@ -1,0 +1,89 @@
+"""Every field explains itself, and plan paths read as labels an admin understands."""
+from __future__ import annotations
+
+import re
+
+from django.test import SimpleTestCase
+
+from tests.base import plan_doc
+from wizard.diffs import flatten
+from wizard.explain import FIELDS, explain, generic_path, label_for
+from wizard.plans import MOBILITY_SETTINGS
+
+FIXTURES = ("s01-passive-extranet-mfa", "s02-tls-dsk-30-day-certificates", "s03-ntlm-kept-mobility-hardened",
+            "multi-domain-director-idn")
+# Every setting the plan format has, written out (the format page's example plus every mobility setting).
+FULL_PLAN = {
+    "format": "lync-auth-plan/1", "name": "n", "product": "sfb2019", "sip_domains": ["contoso.com"],
+    "pools": [{"fqdn": "p.contoso.com", "role": "frontend", "site": "s", "internal_web_fqdn": "p.contoso.com",
+               "external_web_fqdn": "w.contoso.com",
+               "auth": {"external": "passive", "certificate_auth": True,
+                        "client_certificate_hours": {"default": 8, "min": 8, "max": 8},
+                        "block_ntlm_at_registrar": False},
+               "relying_parties": {"internal": "a", "external": "b"}}],
+    "edge_pools": [{"fqdn": "e.contoso.com", "access_fqdn": "sip.contoso.com", "webconf_fqdn": "w.contoso.com",
+                    "av_fqdn": "av.contoso.com", "block_ntlm": True}],
+    "adfs": {"federation_service_name": "adfs.contoso.com", "version": "2016", "mfa": "none",
+             "published_on_reverse_proxy": False},
+    "mobility_policies": [{"identity": "Global", **{key: True for key in MOBILITY_SETTINGS}}],
+    "simple_urls": {"meet": ["meet.contoso.com"], "dialin": "dialin.contoso.com", "admin": "admin.contoso.com"},
+    "office_web_apps_fqdn": "oos.contoso.com", "autodiscover_port": 443,
+    "certificates": {"key_size": 2048, "ca": "ca.contoso.com\\CA"},
+}
+
+
+class ExplanationTests(SimpleTestCase):
+    def test_every_setting_of_the_plan_format_is_explained(self) -> None:
+        for doc in (FULL_PLAN, *(plan_doc(f) for f in FIXTURES)):
+            for path in flatten(doc):
+                with self.subTest(path=path):
+                    self.assertIsNotNone(explain(path), generic_path(path))
+
+    def test_every_explanation_says_what_it_does_and_links_to_microsoft(self) -> None:
+        for key, e in FIELDS.items():
+            with self.subTest(key=key):
+                self.assertTrue(e.label and e.what)
+                self.assertRegex(e.link, r"^https://learn\.microsoft\.com/[a-z0-9/\-]+$")
+                self.assertNotEqual(e.link_title, "Microsoft documentation")
+
+    def test_settings_that_lock_people_out_say_who(self) -> None:
+        for key in ("pools[].auth.external", "pools[].auth.block_ntlm_at_registrar", "edge_pools[].block_ntlm",
+                    "mobility_policies[].allow_save_credentials", "adfs.mfa"):
+            with self.subTest(key=key):
+                self.assertTrue(FIELDS[key].breaks)
+
+    def test_help_text_is_escaped_html_with_the_link(self) -> None:
+        html = str(FIELDS["adfs.federation_service_name"].help_html())
+        self.assertIn("https://&lt;this name&gt;/FederationMetadata", html)
+        self.assertIn('href="https://learn.microsoft.com/powershell/module/adfs/get-adfsproperties"', html)
+        self.assertIn('rel="noopener noreferrer"', html)
+        self.assertNotRegex(html, r"style=|<script")
+
+    def test_the_help_text_is_written_here_not_pasted(self) -> None:
+        # Microsoft's help opens its parameter text this way; explanations are in the tool's own words.
+        for key, e in FIELDS.items():
+            with self.subTest(key=key):
+                self.assertFalse(re.match(r"^(When set to True|Specifies|Indicates whether)", e.what))
+
+
+class LabelTests(SimpleTestCase):
+    def test_a_pool_path_is_named_by_the_pools_host(self) -> None:
+        doc = plan_doc("s01-passive-extranet-mfa")
+        self.assertEqual(label_for("pools[0].auth.external", doc), "Pool lyncpool01 › External authentication")
+        self.assertEqual(label_for("edge_pools[0].block_ntlm", doc),
+                         "Edge pool lyncedge › Block NTLM and Kerberos at this Edge")
+        self.assertEqual(label_for("mobility_policies[0].allow_exchange_connectivity", doc),
+                         "Mobility policy Global › Connect to Exchange")
+        self.assertEqual(label_for("sip_domains[0]", doc), "SIP domain contoso.com")
+        self.assertEqual(label_for("pools[0]", doc), "Pool lyncpool01")
+
+    def test_without_the_document_items_are_numbered(self) -> None:
+        self.assertEqual(label_for("pools[1].auth.client_certificate_hours.max"),
+                         "Pool 2 › Longest certificate lifetime (hours)")
+        self.assertEqual(label_for("simple_urls.meet[0]"), "Meet simple URL 1")
+
+    def test_top_level_and_unknown_paths_still_read(self) -> None:
+        self.assertEqual(label_for("adfs.mfa"), "Multi-factor authentication")
+        self.assertEqual(label_for("(plan)"), "The plan")
+        self.assertEqual(label_for("x_change_ticket"), "X change ticket")
+        self.assertEqual(label_for("pools[5].fqdn", {"pools": []}), "Pool 6 › Pool FQDN")

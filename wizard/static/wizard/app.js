@@ -1,0 +1,86 @@
+/* The planner's small bit of JavaScript: copy buttons, adding list rows without a
+   round trip, and keeping a form submit from racing an autosave. Everything here is
+   an enhancement: each page also works without JavaScript. */
+(function () {
+  "use strict";
+
+  function copyBySelection(text) {
+    // Plain HTTP on a closed network has no Clipboard API: copy through a selection instead.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
+    });
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return copyBySelection(text); });
+    }
+    return copyBySelection(text);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) { return; }
+    var label = button.textContent;
+    copyText(source.value).then(function () {
+      button.textContent = "Copied";
+    }, function () {
+      button.textContent = "Copy failed: select the text";
+    });
+    window.setTimeout(function () { button.textContent = label; }, 2000);
+  });
+
+  // "Add a pool" and friends: clone the formset's empty row instead of a full page post.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-row]");
+    if (!button) { return; }
+    var section = button.getAttribute("data-add-row");
+    var template = document.getElementById("empty-" + section);
+    var total = document.getElementById("id_" + section + "-TOTAL_FORMS");
+    var list = document.querySelector('[data-rows="' + section + '"]');
+    if (!template || !total || !list) { return; }  // no JavaScript path: the button posts the form
+    event.preventDefault();
+    var index = parseInt(total.value, 10) || 0;
+    var holder = document.createElement("div");
+    holder.innerHTML = template.innerHTML.split("__prefix__").join(String(index))
+      .split("__number__").join(String(index + 1));
+    var row = holder.firstElementChild;
+    list.appendChild(row);
+    total.value = String(index + 1);
+    var first = row.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) { first.focus(); }
+  });
+
+  // A submit while an autosave is on its way waits for it, so the submit carries the
+  // draft version the autosave just produced instead of being refused as stale.
+  var saving = 0;
+  var waiting = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target.id === "autosave") { saving += 1; }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target.id !== "autosave") { return; }
+    saving = Math.max(0, saving - 1);
+    if (saving === 0 && waiting) {
+      var pending = waiting;
+      waiting = null;
+      window.setTimeout(function () { pending.form.requestSubmit(pending.submitter); }, 0);
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "step-form" || saving === 0) { return; }
+    event.preventDefault();
+    waiting = { form: event.target, submitter: event.submitter || null };
+  });
+})();
