@@ -47,6 +47,28 @@ test-postgres:
 	  echo "== SKIPPED the PostgreSQL pass: nothing answers on 127.0.0.1:5432"; \
 	fi
 
+# Production serving on this machine: gunicorn (gunicorn.conf.py) with WhiteNoise for static
+# files, DEBUG off, on $(HOST):$(PORT). Reads .env when there is one (see .env.example). With no
+# DJANGO_SECRET_KEY it uses the key kept in the untracked file .secret_key, generated on first
+# use: right for one machine, wrong for several app servers (give them one DJANGO_SECRET_KEY).
+serve: venv
+	@set -a; if [ -f .env ]; then . ./.env; fi; set +a; \
+	if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+	  if [ ! -s .secret_key ]; then (umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key); fi; \
+	  echo "make serve: DJANGO_SECRET_KEY is not set: using the key kept in .secret_key (this machine only)" >&2; \
+	  DJANGO_SECRET_KEY="$$(cat .secret_key)"; export DJANGO_SECRET_KEY; \
+	fi; \
+	export DJANGO_DEBUG=false GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}"; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py collectstatic --noinput --clear -v 0 && \
+	$(PY) manage.py check --deploy && \
+	exec .venv/bin/gunicorn wizard.wsgi -c gunicorn.conf.py
+
+# Benchmarks, on demand only (never part of `make test`): rendering in process, then pages
+# under gunicorn on loopback. Figures and goals: docs/performance.md.
+bench: venv
+	$(PY) bench/run_all.py
+
 goldens: venv
 	$(PY) manage.py update_goldens
 

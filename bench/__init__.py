@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand with `make bench` (never collected by pytest: testpaths = tests)."""

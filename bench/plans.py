@@ -1,0 +1,66 @@
+"""Plans to measure: the one-pool example and generated plans of any size."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+PLANS_DIR = Path(__file__).resolve().parent / "plans"
+EXAMPLE = "s01-passive-extranet-mfa"
+AUTH_CYCLE = ("passive", "tls_dsk", "ntlm")
+
+
+def example_plan(name: str = EXAMPLE) -> dict[str, Any]:
+    """Return the example plan document `name` (bench/plans/<name>.plan.json)."""
+    return json.loads((PLANS_DIR / f"{name}.plan.json").read_text(encoding="utf-8"))
+
+
+def generated_plan(pools: int, sip_domains: int = 20) -> dict[str, Any]:
+    """Return a valid plan with `pools` pools spread over `sip_domains` SIP domains.
+
+    Pools cycle through passive, TLS-DSK and NTLM authentication, every tenth is a Director,
+    ten pools share a site (with a site mobility policy) and an Edge pool, so every
+    template has work proportional to the size of the plan.
+    """
+    domains = [f"corp{d:02d}.example.com" for d in range(sip_domains)]
+    pool_docs = []
+    for i in range(pools):
+        domain = domains[i % len(domains)]
+        auth: dict[str, Any] = {"external": AUTH_CYCLE[i % 3]}
+        if auth["external"] == "passive":
+            auth["block_ntlm_at_registrar"] = True
+        elif auth["external"] == "tls_dsk":
+            auth["client_certificate_hours"] = {"default": 720, "min": 8, "max": 720}
+        pool_docs.append({
+            "fqdn": f"pool{i:03d}.{domain}",
+            "role": "director" if i % 10 == 9 else "frontend",
+            "site": f"Site{i // 10:02d}",
+            "internal_web_fqdn": f"pool{i:03d}.{domain}",
+            "external_web_fqdn": f"web{i:03d}.{domain}",
+            "auth": auth,
+        })
+    sites = sorted({p["site"] for p in pool_docs})
+    edges = [{
+        "fqdn": f"edge{j:02d}.{domains[0]}",
+        "access_fqdn": f"sip{j:02d}.{domains[0]}",
+        "webconf_fqdn": f"webconf{j:02d}.{domains[0]}",
+        "av_fqdn": f"av{j:02d}.{domains[0]}",
+        "block_ntlm": j % 2 == 0,
+    } for j in range(max(1, pools // 10))]
+    policies: list[dict[str, Any]] = [{"identity": "Global", "allow_save_credentials": False,
+                                       "allow_exchange_connectivity": False}]
+    policies += [{"identity": f"site:{site}", "enable_outside_voice": False} for site in sites]
+    return {
+        "format": "lync-auth-plan/1",
+        "name": f"Benchmark: {pools} pools, {sip_domains} SIP domains",
+        "product": "sfb2019",
+        "sip_domains": domains,
+        "pools": pool_docs,
+        "edge_pools": edges,
+        "adfs": {"federation_service_name": f"adfs.{domains[0]}", "version": "2019", "mfa": "extranet"},
+        "mobility_policies": policies,
+        "simple_urls": {"meet": [f"meet.{d}" for d in domains], "dialin": f"dialin.{domains[0]}",
+                        "admin": f"admin.{domains[0]}"},
+        "office_web_apps_fqdn": f"oos.{domains[0]}",
+        "certificates": {"key_size": 2048},
+    }

@@ -1,0 +1,180 @@
+"""Rendering and checking a plan in process: `wizard.engine.assess` + `wizard.bundle.build_bundle`.
+
+Usage: .venv/bin/python bench/render.py [--repeat N] [--sizes 1,10,25,50,100] [--profile POOLS]
+
+Prints, per plan, the median (and min, max) wall time of: reading and checking the document
+(assess), building the verified bundle (build_bundle: render, harmless twin, verification,
+runbook, hashes), and both together. The goal is the 100-pool plan in under 150 ms and cost
+growing linearly (or better) with the number of pools.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import math
+import os
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wizard.settings")
+
+GOAL_MS = 150.0
+DEFAULT_SIZES = (1, 10, 25, 50, 100)
+
+
+CPU_MS: list[float] = []
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Return `repeat` wall-clock timings of `fn()` in milliseconds; CPU_MS gets the CPU times.
+
+    On a shared machine the wall time includes waiting for a CPU; the process CPU time does not.
+    """
+    out = []
+    CPU_MS.clear()
+    for _ in range(repeat):
+        start, cpu = time.perf_counter(), time.process_time()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+        CPU_MS.append((time.process_time() - cpu) * 1000)
+    return out
+
+
+def measure(doc: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """Return timings (ms) for assessing and bundling `doc`.
+
+    `fresh` renders a plan this process has not rendered before (the name changes each time,
+    so every script's text differs and the verifier's per-script cache misses, as after any
+    edit); `again` renders the very same plan again (the review page reloaded). The first run
+    of the process (`cold`: templates compiled, catalog loaded) is reported apart.
+    """
+    from wizard.bundle import Source, build_bundle
+    from wizard.engine import assess
+
+    counter = iter(range(10**9))
+
+    def variant() -> dict[str, Any]:
+        return {**doc, "name": f"{doc['name']} #{next(counter)}"}
+
+    def both(d: dict[str, Any]) -> Any:
+        plan, findings = assess(d)
+        assert plan is not None, "the benchmark plan must be valid"
+        return build_bundle(plan, source=Source.for_plan(plan), findings=findings)
+
+    cold = _timed(lambda: both(variant()), 1)[0]
+    bundle = both(doc)
+    plans = [assess(variant()) for _ in range(repeat)]
+    fresh_assess = _timed(lambda: assess(variant()), repeat)
+    builds = iter(plans)
+
+    def build_next() -> Any:
+        plan, findings = next(builds)
+        return build_bundle(plan, source=Source.for_plan(plan), findings=findings)
+
+    fresh_build = _timed(build_next, repeat)
+    fresh_total = _timed(lambda: both(variant()), repeat)
+    fresh_cpu = list(CPU_MS)
+    again = _timed(lambda: both(doc), repeat)
+    return {
+        "pools": len(bundle.plan.pools), "sip_domains": len(bundle.plan.sip_domains), "files": len(bundle.files),
+        "bytes": sum(len(b) for b in bundle.files.values()), "cold": cold,
+        "assess": statistics.median(fresh_assess), "build": statistics.median(fresh_build),
+        "total": statistics.median(fresh_total), "total_min": min(fresh_total), "total_max": max(fresh_total),
+        "again": statistics.median(again), "cpu": statistics.median(fresh_cpu),
+    }
+
+
+def growth_exponent(rows: list[dict[str, Any]]) -> tuple[float, int, int] | None:
+    """Return (slope of log time against log pools, from, to) over the plans of 10 pools or more.
+
+    1.0 is linear; below 1 the fixed cost still dominates.
+    """
+    big = [r for r in rows if r["pools"] >= 10]
+    if len(big) < 2:
+        return None
+    a, b = big[0], big[-1]
+    # CPU time: on a shared machine the wall time also counts waiting for a CPU.
+    return math.log(b["cpu"] / a["cpu"]) / math.log(b["pools"] / a["pools"]), a["pools"], b["pools"]
+
+
+def profile(doc: dict[str, Any], top: int = 25) -> None:
+    """Print the functions that cost the most (cumulative) while assessing and bundling `doc`."""
+    from wizard.bundle import Source, build_bundle
+    from wizard.engine import assess
+
+    plan, findings = assess(doc)
+    build_bundle(plan, source=Source.for_plan(plan), findings=findings)  # templates compiled, catalog loaded
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(5):
+        # A new name each time: every script differs, as after an edit (no per-script cache hit).
+        plan, findings = assess({**doc, "name": f"{doc['name']} #{i}"})
+        build_bundle(plan, source=Source.for_plan(plan), findings=findings)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--sip-domains", type=int, default=20)
+    parser.add_argument("--profile", type=int, metavar="POOLS", help="profile the generated plan of POOLS pools")
+    args = parser.parse_args(argv)
+
+    import django
+
+    django.setup()
+    from bench.plans import EXAMPLE, example_plan, generated_plan
+
+    if args.profile:
+        profile(generated_plan(args.profile, args.sip_domains))
+        return 0
+
+    print(f"Rendering and checking in process (median of {args.repeat}; ms). assess, bundle, total, min, max: a plan")
+    print("not rendered before (as after an edit); cpu: its process CPU time; again: the same plan once more;")
+    print("cold: the first render of the process. Wall times include waiting for a CPU on a busy machine.")
+    header = (f"{'plan':<34}{'pools':>6}{'files':>6}{'KiB':>7}{'assess':>9}{'bundle':>9}{'total':>9}{'min':>8}"
+              f"{'max':>8}{'cpu':>8}{'again':>8}{'cold':>8}")
+    print(header)
+    print("-" * len(header))
+
+    def show(label: str, r: dict[str, Any]) -> None:
+        print(f"{label:<34}{r['pools']:>6}{r['files']:>6}{r['bytes'] / 1024:>7.0f}{r['assess']:>9.1f}"
+              f"{r['build']:>9.1f}{r['total']:>9.1f}{r['total_min']:>8.1f}{r['total_max']:>8.1f}{r['cpu']:>8.1f}{r['again']:>8.1f}"
+              f"{r['cold']:>8.0f}")
+
+    show(EXAMPLE, measure(example_plan(), args.repeat))
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        row = measure(generated_plan(size, args.sip_domains), args.repeat)
+        rows.append(row)
+        show(f"generated, {args.sip_domains} SIP domains", row)
+    print()
+    for r in rows:
+        print(f"  {r['pools']:>4} pools: {r['total'] / r['pools']:6.2f} ms per pool ({r['cpu'] / r['pools']:6.2f} CPU)")
+    growth = growth_exponent(rows)
+    if growth is not None:
+        slope, low, high = growth
+        verdict = "linear or better" if slope <= 1.1 else "worse than linear"
+        print(f"  growth exponent of the CPU time (log-log, {low}..{high} pools): {slope:.2f} ({verdict})")
+    largest = rows[-1] if rows else None
+    if largest and largest["pools"] >= 100:
+        status = "MET" if largest["total"] < GOAL_MS else "MISSED"
+        print(f"  goal: {largest['pools']}-pool plan under {GOAL_MS:.0f} ms -> {largest['total']:.1f} ms "
+              f"({largest['cpu']:.1f} ms CPU): {status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

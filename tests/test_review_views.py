@@ -1,0 +1,344 @@
+"""The review pages: revisions list, saving, the revision page, review actions, diff,
+download, comments, audit trail and sharing.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from unittest import mock
+
+from django.test import Client
+from django.urls import reverse
+
+import wizard
+from wizard import engine, review
+from wizard.finding import Finding
+from wizard.models import AuditEvent, Comment, Review
+
+from .base import BaseTestCase, make_plan, plan_doc, set_draft
+
+IP = "203.0.113.9"
+
+
+_real_assess = engine.assess
+
+
+def _with_new_rule(doc):
+    plan, findings = _real_assess(doc)
+    return plan, [*findings, Finding("warning", "new_rule_x", "adfs.mfa", "A rule added after approval")]
+
+
+class ReviewViewTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        self.plan = make_plan()
+        self.code = self.plan.code
+
+    def _save(self, by=None, message="Passive auth for Contoso"):
+        return review.save_revision(self.plan, by=by or self.alice, message=message)
+
+    def _submitted(self):
+        revision = self._save()
+        review.submit_for_review(revision, by=self.alice)
+        return revision
+
+    def _approved(self):
+        revision = self._submitted()
+        review.approve(revision, by=self.bob, comment="CAB-1234")
+        return revision
+
+    def _url(self, name, *args):
+        return reverse(name, args=[self.code, *args])
+
+
+class RevisionListTests(ReviewViewTestCase):
+    def test_it_lists_revisions_newest_first_with_their_status(self):
+        self._approved()
+        set_draft(self.plan, plan_doc(name="Contoso, take two"))
+        self._save(message="Second take")
+        self.client.force_login(self.dave)
+        response = self.client.get(self._url("plan-revisions"))
+        self.assertContains(response, "Second take")
+        self.assertContains(response, 'data-status="approved"')
+        self.assertContains(response, 'data-status="draft"')
+        body = response.content.decode()
+        self.assertLess(body.index('data-revision="2"'), body.index('data-revision="1"'))
+
+    def test_only_editors_see_the_save_link(self):
+        self.client.force_login(self.dave)
+        self.assertNotContains(self.client.get(self._url("plan-revisions")), self._url("revision-save"))
+        self.client.force_login(self.erin)
+        self.assertContains(self.client.get(self._url("plan-revisions")), self._url("revision-save"))
+
+
+class SaveRevisionViewTests(ReviewViewTestCase):
+    def test_the_form_page_shows_the_draft_changes_and_findings(self):
+        self._save()
+        set_draft(self.plan, plan_doc(autodiscover_port=80))
+        self.client.force_login(self.alice)
+        response = self.client.get(self._url("revision-save"))
+        self.assertContains(response, 'data-kind="changed"')
+        self.assertContains(response, "Changes since revision 1")
+
+    def test_saving_redirects_to_the_new_revision_and_records_the_address(self):
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("revision-save"), {"message": "First cut"}, REMOTE_ADDR=IP)
+        self.assertRedirects(response, self._url("revision-detail", 1))
+        event = AuditEvent.objects.get(plan=self.plan, action=AuditEvent.Action.REVISION_SAVED)
+        self.assertEqual(event.ip_address, IP)
+
+    def test_a_draft_with_errors_is_refused_listing_each_error(self):
+        set_draft(self.plan, plan_doc(product="lync2010", sip_domains=["not a domain"]))
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("revision-save"), {"message": "broken"})
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "<code>product</code>", status_code=400)
+        self.assertContains(response, "<code>sip_domains[0]</code>", status_code=400)
+        self.assertFalse(self.plan.revisions.exists())
+
+    def test_a_message_is_required(self):
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("revision-save"), {"message": "  "})
+        self.assertContains(response, "Say what changed", status_code=400)
+        self.assertFalse(self.plan.revisions.exists())
+
+    def test_saving_an_unchanged_draft_says_so(self):
+        self._save()
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("revision-save"), {"message": "again"})
+        self.assertContains(response, "has not changed since revision 1", status_code=400)
+
+
+class RevisionPageTests(ReviewViewTestCase):
+    def test_it_shows_settings_scripts_findings_and_hash(self):
+        revision = self._save()
+        self.client.force_login(self.dave)
+        response = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(response, revision.bundle_sha256)
+        self.assertContains(response, "adfs.contoso.com")
+        for name in review.render_revision(revision).texts:
+            self.assertContains(response, f'data-file="{name}"')
+        self.assertNotContains(response, 'id="recheck-banner"')
+
+    def test_plan_text_is_escaped_everywhere_on_the_page(self):
+        plan = make_plan(name="<script>alert('x')</script> Contoso")
+        review.save_revision(plan, by=self.alice, message="<img src=x onerror=alert(1)>")
+        self.client.force_login(self.alice)
+        for url in (reverse("revision-detail", args=[plan.code, 1]), reverse("plan-revisions", args=[plan.code])):
+            page = self.client.get(url)
+            self.assertContains(page, "&lt;script&gt;alert(")
+            self.assertNotContains(page, "<script>alert(")
+            self.assertNotContains(page, "<img src=x")
+
+    def test_buttons_follow_the_roles(self):
+        self._save()
+        url = self._url("revision-detail", 1)
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(url), 'id="submit-for-review"')
+        self.client.force_login(self.dave)
+        page = self.client.get(url)
+        self.assertNotContains(page, 'id="submit-for-review"')
+        self.assertNotContains(page, self._url("revision-comment", 1))
+        review.submit_for_review(self.plan.revisions.get(number=1), by=self.alice)
+        self.client.force_login(self.bob)
+        page = self.client.get(url)
+        self.assertContains(page, 'id="approve-form"')
+        self.assertContains(page, 'id="request-changes-form"')
+        self.client.force_login(self.alice)
+        page = self.client.get(url)
+        self.assertNotContains(page, 'id="approve-form"')
+        self.assertNotContains(page, 'id="submit-for-review"')
+
+    def test_the_author_never_sees_approve_even_with_the_reviewer_role(self):
+        self._submitted()
+        self.alice.groups.add(self.personas.review_team)
+        self.client.force_login(self.alice)
+        self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="approve-form"')
+        response = self.client.post(self._url("revision-approve", 1), {"comment": "self"})
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(review.revision_status(self.plan.revisions.get(number=1)), review.Status.IN_REVIEW)
+
+    def test_a_new_finding_since_approval_shows_the_banner(self):
+        self._approved()
+        self.client.force_login(self.dave)
+        with mock.patch.object(review.engine, "assess", _with_new_rule):
+            response = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(response, 'id="recheck-banner"')
+        self.assertContains(response, "new_rule_x")
+        self.assertContains(response, "and approved")
+
+    def test_a_changed_tool_shows_the_hash_banner(self):
+        self._save()
+        self.client.force_login(self.dave)
+        with mock.patch.object(wizard, "__version__", "99.0.0-other"):
+            response = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(response, 'id="hash-banner"')
+
+    def test_a_superseded_revision_points_to_the_latest(self):
+        self._save()
+        set_draft(self.plan, plan_doc(name="Contoso, take two"))
+        self._save(message="two")
+        self.client.force_login(self.alice)
+        response = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(response, 'id="superseded-note"')
+        self.assertContains(response, self._url("revision-detail", 2))
+        self.assertNotContains(response, 'id="submit-for-review"')
+
+
+class ReviewActionTests(ReviewViewTestCase):
+    def test_the_full_cycle_through_the_views(self):
+        self._save()
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("revision-submit", 1), REMOTE_ADDR=IP)
+        self.assertRedirects(response, self._url("revision-detail", 1))
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("revision-approve", 1), {"comment": "Looks right"}, REMOTE_ADDR=IP,
+                                    follow=True)
+        self.assertContains(response, "Revision 1 is approved.")
+        self.assertContains(response, 'id="download-approved"')
+        actions = list(AuditEvent.objects.filter(plan=self.plan).order_by("id").values_list("action", "ip_address"))
+        self.assertEqual(actions[-2:], [(AuditEvent.Action.SUBMITTED, IP), (AuditEvent.Action.APPROVED, IP)])
+
+    def test_request_changes_needs_a_comment(self):
+        self._submitted()
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("revision-request-changes", 1), {"comment": ""}, follow=True)
+        self.assertContains(response, "Say what needs to change.")
+        self.assertFalse(Review.objects.filter(decision=Review.Decision.CHANGES_REQUESTED).exists())
+        self.client.post(self._url("revision-request-changes", 1), {"comment": "Pilot pool first"})
+        revision = self.plan.revisions.get(number=1)
+        self.assertEqual(review.revision_status(revision), review.Status.CHANGES_REQUESTED)
+
+    def test_approving_a_superseded_revision_says_why(self):
+        self._submitted()
+        set_draft(self.plan, plan_doc(name="Contoso, take two"))
+        self._save(message="two")
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("revision-approve", 1), {"comment": ""}, follow=True)
+        self.assertContains(response, "has been superseded by revision 2")
+        self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
+
+    def test_forms_need_the_csrf_token(self):
+        self._submitted()
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.bob)
+        self.assertEqual(client.post(self._url("revision-approve", 1), {"comment": ""}).status_code, 403)
+        self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
+
+
+class CommentViewTests(ReviewViewTestCase):
+    def test_comments_appear_escaped_on_their_page(self):
+        self._save()
+        self.client.force_login(self.bob)
+        self.client.post(self._url("revision-comment", 1), {"body": "<script>alert(1)</script> why?"})
+        self.client.post(self._url("plan-comment"), {"body": "General remark"})
+        page = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(page, "&lt;script&gt;alert(1)&lt;/script&gt; why?")
+        self.assertNotContains(page, "<script>alert(1)")
+        self.assertContains(self.client.get(self._url("plan-revisions")), "General remark")
+        self.assertEqual(Comment.objects.filter(plan=self.plan, revision__isnull=True).count(), 1)
+
+    def test_an_empty_comment_is_refused_with_a_message(self):
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("plan-comment"), {"body": " "}, follow=True)
+        self.assertContains(response, "A comment cannot be empty.")
+        self.assertFalse(Comment.objects.exists())
+
+
+class DiffViewTests(ReviewViewTestCase):
+    def test_it_compares_two_revisions_with_labels_and_script_lines(self):
+        self._save()
+        set_draft(self.plan, plan_doc(adfs={"federation_service_name": "adfs.contoso.com", "version": "2012r2",
+                                            "mfa": "always"}))
+        self._save(message="two")
+        self.client.force_login(self.dave)
+        response = self.client.get(self._url("plan-diff") + "?old=1&new=2")
+        self.assertContains(response, 'data-path="adfs.mfa"')
+        self.assertContains(response, "&quot;always&quot;")
+        self.assertContains(response, 'data-kind="changed"')
+        unified = self.client.get(self._url("plan-diff") + "?old=1&new=2&view=unified")
+        self.assertContains(unified, 'data-kind="added"')
+        self.assertContains(unified, 'data-kind="removed"')
+
+    def test_without_a_choice_it_compares_the_latest_revision_with_the_draft(self):
+        self._save()
+        set_draft(self.plan, plan_doc(autodiscover_port=80))
+        self.client.force_login(self.alice)
+        response = self.client.get(self._url("plan-diff"))
+        self.assertContains(response, 'data-path="autodiscover_port"')
+        self.assertContains(response, "r1 &rarr; draft")
+
+    def test_identical_versions_say_so(self):
+        self._save()
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(self._url("plan-diff") + "?old=1&new=1"), 'id="diff-identical"')
+
+    def test_an_unknown_revision_is_refused(self):
+        self._save()
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get(self._url("plan-diff") + "?old=7&new=1").status_code, 400)
+
+    def test_a_plan_without_revisions_says_there_is_nothing_to_compare(self):
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(self._url("plan-diff")), "no revisions yet")
+
+
+class DownloadViewTests(ReviewViewTestCase):
+    def test_the_approved_zip_has_the_approval_record(self):
+        revision = self._approved()
+        self.client.force_login(self.alice)
+        response = self.client.get(self._url("revision-download", 1), REMOTE_ADDR=IP)
+        self.assertEqual(response["Content-Type"], "application/zip")
+        self.assertIn("attachment;", response["Content-Disposition"])
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        record = json.loads(archive.read("APPROVAL.json"))
+        self.assertEqual((record["revision"], record["bundle_sha256"], record["approved_by"], record["comment"]),
+                         (1, revision.bundle_sha256, "bob", "CAB-1234"))
+        event = AuditEvent.objects.get(plan=self.plan, action=AuditEvent.Action.DOWNLOADED)
+        self.assertEqual((event.actor, event.ip_address), (self.alice, IP))
+
+    def test_an_unapproved_revision_has_no_approved_download(self):
+        self._submitted()
+        self.client.force_login(self.alice)
+        response = self.client.get(self._url("revision-download", 1), follow=True)
+        self.assertContains(response, "is not approved")
+
+    def test_the_download_is_refused_when_the_bytes_changed(self):
+        self._approved()
+        self.client.force_login(self.alice)
+        with mock.patch.object(wizard, "__version__", "99.0.0-other"):
+            response = self.client.get(self._url("revision-download", 1), follow=True)
+        self.assertContains(response, "cannot be reproduced")
+        self.assertFalse(AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOADED).exists())
+
+
+class AuditAndSharingViewTests(ReviewViewTestCase):
+    def test_the_audit_page_lists_each_action_with_its_address(self):
+        self.client.force_login(self.alice)
+        self.client.post(self._url("revision-save"), {"message": "one"}, REMOTE_ADDR=IP)
+        response = self.client.get(self._url("plan-audit"))
+        self.assertContains(response, 'data-action="revision_saved"')
+        self.assertContains(response, IP)
+        self.assertContains(response, 'data-action="created"')
+
+    def test_the_owner_shares_and_stops_sharing(self):
+        plan = make_plan(shared=False)
+        self.client.force_login(self.alice)
+        url = reverse("plan-sharing", args=[plan.code])
+        response = self.client.post(url, {"group": self.personas.read_team.pk, "access": "read"}, REMOTE_ADDR=IP)
+        self.assertRedirects(response, url)
+        self.assertContains(self.client.get(url), 'data-group="Identity team"')
+        self.client.force_login(self.dave)
+        self.assertEqual(self.client.get(reverse("plan-revisions", args=[plan.code])).status_code, 200)
+        self.client.force_login(self.alice)
+        self.client.post(reverse("plan-unshare", args=[plan.code]), {"group": self.personas.read_team.pk})
+        self.client.force_login(self.dave)
+        self.assertEqual(self.client.get(reverse("plan-revisions", args=[plan.code])).status_code, 404)
+        accesses = list(AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.SHARED).order_by("id")
+                        .values_list("detail__access", flat=True))
+        self.assertEqual(accesses, ["read", "none"])
+
+    def test_a_share_without_a_team_is_refused(self):
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("plan-sharing"), {"access": "edit"})
+        self.assertEqual(response.status_code, 400)

@@ -1,0 +1,165 @@
+"""Django admin for every model of the app.
+
+Revisions, reviews and audit rows are records: the admin shows them and never
+adds, changes or deletes them. Changes to plans, sharing and comments made here
+write their audit row like the services do.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+
+from . import audit
+from .models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that lists and shows rows but never adds, changes or deletes them."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PlanShareInline(admin.TabularInline):
+    model = PlanShare
+    extra = 0
+    autocomplete_fields = ("group",)
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    extra = 0
+    fields = ("number", "message", "created_by", "created", "bundle_sha256", "tool_version")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "product", "owner", "updated", "code")
+    list_filter = ("product",)
+    search_fields = ("name", "code", "owner__username")
+    readonly_fields = ("code", "draft_version", "created", "updated")
+    raw_id_fields = ("owner",)
+    inlines = (PlanShareInline, RevisionInline)
+
+    def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
+        if change and "draft" in form.changed_data:
+            # A draft edited here is a new draft version, like a save from the wizard.
+            obj.draft_version += 1
+        super().save_model(request, obj, form, change)
+        action = AuditEvent.Action.DRAFT_SAVED if change else AuditEvent.Action.CREATED
+        audit.record(action, plan=obj, actor=request.user, ip=audit.client_ip(request), via="admin",
+                     fields=sorted(form.changed_data))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            if formset.model is PlanShare and formset.has_changed():
+                _record_shares(request, form.instance, formset)
+
+
+def _record_shares(request: HttpRequest, plan: Plan, formset: Any) -> None:
+    ip = audit.client_ip(request)
+    for share in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+        audit.record(AuditEvent.Action.SHARED, plan=plan, actor=request.user, ip=ip, via="admin",
+                     group=share.group.name, access="edit" if share.can_edit else "read")
+    for share in formset.deleted_objects:
+        audit.record(AuditEvent.Action.SHARED, plan=plan, actor=request.user, ip=ip, via="admin",
+                     group=share.group.name, access="none")
+
+
+@admin.register(PlanShare)
+class PlanShareAdmin(admin.ModelAdmin):
+    list_display = ("plan", "group", "can_edit")
+    list_filter = ("can_edit", "group")
+    search_fields = ("plan__name", "group__name")
+    autocomplete_fields = ("group",)
+    raw_id_fields = ("plan",)
+
+    def save_model(self, request: HttpRequest, obj: PlanShare, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(AuditEvent.Action.SHARED, plan=obj.plan, actor=request.user, ip=audit.client_ip(request),
+                     via="admin", group=obj.group.name, access="edit" if obj.can_edit else "read")
+
+    def delete_model(self, request: HttpRequest, obj: PlanShare) -> None:
+        plan, group = obj.plan, obj.group.name
+        super().delete_model(request, obj)
+        audit.record(AuditEvent.Action.SHARED, plan=plan, actor=request.user, ip=audit.client_ip(request),
+                     via="admin", group=group, access="none")
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for share in list(queryset.select_related("plan", "group")):
+            self.delete_model(request, share)
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    extra = 0
+    fields = ("decision", "actor", "comment", "bundle_sha256", "created")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ("plan", "number", "message", "created_by", "created", "tool_version")
+    list_filter = ("tool_version",)
+    search_fields = ("plan__name", "plan__code", "message", "bundle_sha256")
+    list_select_related = ("plan", "created_by")
+    inlines = (ReviewInline,)
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ("revision", "decision", "actor", "created")
+    list_filter = ("decision",)
+    search_fields = ("revision__plan__name", "actor__username", "comment")
+    list_select_related = ("revision__plan", "actor")
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("plan", "revision", "author", "created")
+    search_fields = ("plan__name", "author__username", "body")
+    raw_id_fields = ("plan", "revision", "author")
+    list_select_related = ("plan", "revision", "author")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A comment is part of the review record: moderation edits it, and the edit is audited.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Comment, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Changing a comment here is moderation (for example removing a pasted secret): it is recorded.
+        audit.record(AuditEvent.Action.COMMENTED, plan=obj.plan, actor=request.user, ip=audit.client_ip(request),
+                     via="admin", comment=obj.pk, edited=change,
+                     revision=obj.revision.number if obj.revision else None)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created", "action", "actor", "plan", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("plan__name", "actor__username", "ip_address")
+    list_select_related = ("plan", "actor")
+    date_hierarchy = "created"
