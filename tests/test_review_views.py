@@ -64,6 +64,16 @@ class RevisionListTests(ReviewViewTestCase):
         body = response.content.decode()
         self.assertLess(body.index('data-revision="2"'), body.index('data-revision="1"'))
 
+    def test_it_shows_the_plan_status_and_unsaved_draft_changes(self):
+        self._approved()
+        self.client.force_login(self.alice)
+        page = self.client.get(self._url("plan-revisions"))
+        status = page.content.decode().split('<span id="plan-status">', 1)[1].split("</span>", 1)[0]
+        self.assertIn('data-status="approved"', status)
+        self.assertNotContains(page, 'id="draft-changed"')
+        set_draft(self.plan, plan_doc(autodiscover_port=80))
+        self.assertContains(self.client.get(self._url("plan-revisions")), 'id="draft-changed"')
+
     def test_only_editors_see_the_save_link(self):
         self.client.force_login(self.dave)
         self.assertNotContains(self.client.get(self._url("plan-revisions")), self._url("revision-save"))

@@ -693,6 +693,16 @@ class DraftCheck:
     latest: Revision | None
 
 
+def draft_changed(plan: Plan) -> bool:
+    """Return True when the draft holds settings its latest revision does not (or there is no revision)."""
+    latest = latest_revision(plan)
+    if latest is None:
+        return True
+    plan_data, _ = engine.assess(plan.draft)
+    current = plan_to_dict(plan_data) if plan_data is not None else plan.draft
+    return current != latest.data
+
+
 def check_draft(plan: Plan) -> DraftCheck:
     """Return the draft's findings and its settings diff against the latest revision."""
     plan_data, findings = engine.assess(plan.draft)

@@ -55,9 +55,10 @@ def _ref(value: str) -> int | str:
 def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
     plan, can_edit = get_plan_for_user(request.user, code)
     rows = review.revision_rows(plan)
+    status = rows[0].status if rows else review.Status.DRAFT
     return render(request, "review/revision_list.html", {
-        "plan": plan, "can_edit": can_edit, "rows": rows,
-        "status_label": review.status_label(rows[0].status) if rows else review.status_label(review.Status.DRAFT),
+        "plan": plan, "can_edit": can_edit, "rows": rows, "draft_changed": review.draft_changed(plan),
+        "status": status, "status_label": review.status_label(status),
         "comments": review.plan_comments(plan), "comment_form": CommentForm(),
         "may_comment": review.may_comment(request.user, plan, can_edit=can_edit),
         "may_share": review.may_share(request.user, plan),

@@ -66,11 +66,11 @@ $BackupCsv = Join-Path -Path $BackupFolder -ChildPath 'backup.csv'
 $CreatedCsv = Join-Path -Path $BackupFolder -ChildPath 'created.csv'
 $Backups = @()
 if (Test-Path -LiteralPath $BackupCsv -PathType Leaf) {
-    $Backups = @(Import-Csv -LiteralPath $BackupCsv)
+    $Backups = @(Import-Csv -Path $BackupCsv)
 }
 $Created = @()
 if (Test-Path -LiteralPath $CreatedCsv -PathType Leaf) {
-    $Created = @(Import-Csv -LiteralPath $CreatedCsv)
+    $Created = @(Import-Csv -Path $CreatedCsv)
 }
 if ($Backups.Count -eq 0 -and $Created.Count -eq 0) {
     throw ('Nothing to roll back: the folder has neither backup.csv nor created.csv (a -WhatIf run records nothing): ' + $BackupFolder)
@@ -93,7 +93,7 @@ function Get-Saved {
     if ($Row.Count -eq 0) {
         return $null
     }
-    Import-Clixml -LiteralPath (Join-Path -Path $BackupFolder -ChildPath $Row[0].File)
+    Import-Clixml -Path (Join-Path -Path $BackupFolder -ChildPath $Row[0].File)
 }
 
 function Test-Created {

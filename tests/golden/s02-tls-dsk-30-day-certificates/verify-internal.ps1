@@ -15,8 +15,10 @@
     FAIL with the reason; the run is written as JSON to -ReportPath (verify-internal.json
     beside this script by default). The exit code is 1 when any check failed.
 #>
-#Requires -Version 4.0
-[CmdletBinding()]
+#Requires -Version 3.0
+# SupportsShouldProcess only so that -WhatIf is accepted like in every other script: the checks
+# change nothing either way, and under -WhatIf the report file is not written.
+[CmdletBinding(SupportsShouldProcess = $true)]
 param(
     # Where the JSON report goes; verify-internal.json beside this script when empty.
     [string]$ReportPath = '',
@@ -85,7 +87,11 @@ function Invoke-Check {
 }
 
 function Resolve-Name {
+    # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
+    if (-not (Get-Command -Name 'Resolve-DnsName' -ErrorAction SilentlyContinue)) {
+        throw 'Resolve-DnsName is not available here (it needs Windows Server 2012 or Windows 8 or later): run this script on a newer computer'
+    }
     if ($DnsServer) {
         Resolve-DnsName -Name $Name -Type $Type -Server $DnsServer -DnsOnly -ErrorAction Stop
     }
@@ -132,9 +138,26 @@ function Test-DnsRecord {
 }
 
 function Test-Port {
+    # Test-NetConnection came with Windows Server 2012 R2 / Windows 8.1; elsewhere a plain TCP connect does the same.
     param([hashtable]$Item)
-    $Answer = Test-NetConnection -ComputerName $Item.Name -Port $Item.Port -WarningAction SilentlyContinue
     $Target = $Item.Name + ':' + $Item.Port
+    if (-not (Get-Command -Name 'Test-NetConnection' -ErrorAction SilentlyContinue)) {
+        $Client = New-Object -TypeName System.Net.Sockets.TcpClient
+        try {
+            $Connect = $Client.BeginConnect($Item.Name, $Item.Port, $null, $null)
+            if ($Connect.AsyncWaitHandle.WaitOne($TimeoutSeconds * 1000) -and $Client.Connected) {
+                Add-Result -Check 'TCP port' -Target $Target -Passed $true -Reason 'open'
+            }
+            else {
+                Add-Result -Check 'TCP port' -Target $Target -Passed $false -Reason ('no answer within ' + $TimeoutSeconds + ' seconds')
+            }
+        }
+        finally {
+            $Client.Close()
+        }
+        return
+    }
+    $Answer = Test-NetConnection -ComputerName $Item.Name -Port $Item.Port -WarningAction SilentlyContinue
     if ($Answer.TcpTestSucceeded) {
         Add-Result -Check 'TCP port' -Target $Target -Passed $true -Reason ('open on ' + [string]$Answer.RemoteAddress)
     }
@@ -239,11 +262,16 @@ function Get-HttpAnswer {
     try {
         $Response = $Request.GetResponse()
     }
-    catch [System.Net.WebException] {
-        $Response = $_.Exception.Response
-        if ($null -eq $Response) {
+    catch {
+        # A 401 or 404 arrives as a WebException (wrapped by PowerShell) that still carries the response.
+        $Failure = $_.Exception
+        if ($Failure -is [System.Management.Automation.MethodInvocationException] -and $null -ne $Failure.InnerException) {
+            $Failure = $Failure.InnerException
+        }
+        if (-not ($Failure -is [System.Net.WebException]) -or $null -eq $Failure.Response) {
             throw
         }
+        $Response = $Failure.Response
     }
     try {
         $Schemes = @()
