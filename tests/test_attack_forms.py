@@ -50,8 +50,8 @@ from .attack_helpers import (
 )
 
 TEXT_EXAMPLES = examples(20)
-FQDN_EXAMPLES = examples(80)
-OTHER_EXAMPLES = examples(40)
+FQDN_EXAMPLES = examples(60)
+OTHER_EXAMPLES = examples(30)
 NEW_PLAN_EXAMPLES = examples(200)
 
 

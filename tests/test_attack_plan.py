@@ -61,10 +61,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _A_LABEL_FQDN = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 _MAX_LENGTH = {"name": NAME_MAX, "certificates.ca": 200}
 
-FREE_TEXT_EXAMPLES = examples(100)
+FREE_TEXT_EXAMPLES = examples(130)
 HIDDEN_EXAMPLES = examples(25)
 REFUSAL_EXAMPLES = examples(200)
-FQDN_EXAMPLES = examples(200)
+FQDN_EXAMPLES = examples(120)
 EXTENSION_EXAMPLES = examples(40)
 
 
@@ -110,7 +110,7 @@ def text_markers(values: dict[Slot, str]) -> dict[Slot, str | None]:
 
 
 # ---------------------------------------------------------------------------
-# Free text: all eight fields at once (one render costs about 0.2 s, so each example
+# Free text: all eight fields at once (one render costs 0.1-0.2 s, so each example
 # attacks every free-text field, each value drawn on its own)
 
 
@@ -153,7 +153,7 @@ def test_every_free_text_field_refuses_or_holds_hostile_text(values: dict[Slot, 
 @given(free_text_attacks(extra=HIDDEN))
 def test_zero_width_bidi_and_surrogate_characters_are_refused_or_held(values: dict[Slot, str]) -> None:
     # Trojan-Source bidi controls and lone surrogates (JSON allows "\ud800"): the verifier refuses
-    # both in a script, so a plan holding one must be refused by the reader, naming the field.
+    # both in a script, so in practice the reader has to refuse them, naming the field.
     attack(values, text_markers(values))
 
 
@@ -170,6 +170,7 @@ def test_one_hidden_character_is_refused_or_held(slot: Slot, char: str) -> None:
 
 @st.composite
 def refused_text(draw: st.DrawFn, slot: Slot) -> str:
+    """Return a value for `slot` with a control character inside it, or one over the field's length limit."""
     if draw(st.booleans()):
         bad = draw(st.sampled_from(["\r", "\n", "\r\n", "\u0085", "\u2028", "\u2029", "\x00", "\x07", "\x1b",
                                     "\t", "\v", "\f", "\x7f", "\x9b", "\n'@\n", "\r\n#>\r\n"]))
@@ -271,7 +272,8 @@ def test_a_lone_surrogate_in_extension_data_is_refused_or_rendered() -> None:
     doc["x_note"] = {"list": ["\ud800", "Qzxk7"]}
     plan, findings = assess(doc)
     if plan is None:
-        assert {f.field for f in findings if f.severity == "error"} <= {"x_note"}
+        fields = {f.field for f in findings if f.severity == "error"}
+        assert fields and all(f == "x_note" or f.startswith(("x_note.", "x_note[")) for f in fields), fields
         return
     render_and_check(plan, findings, [Probe(path="x_", value="Qzxk7", marker="Qzxk7", not_in_outputs=True)])
 

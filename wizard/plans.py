@@ -7,6 +7,7 @@ Pure Python: no Django, no database. Every problem becomes a Finding whose
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -347,6 +348,23 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _check_extension(r: _Reader, value: Any, path: str) -> None:
+    """Refuse `x_` data the plan file could never be written back with (a lone surrogate)."""
+    if isinstance(value, str):
+        if _SURROGATE_RE.search(value):
+            r.err(path, "invalid_text", "holds a lone surrogate character, which cannot be written as UTF-8")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_extension(r, item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_extension(r, key, path)
+            _check_extension(r, item, _join(path, str(key)))
+
+
 def _extensions(doc: dict) -> tuple[tuple[str, Any], ...]:
     return tuple((k, doc[k]) for k in sorted(doc) if isinstance(k, str) and k.startswith("x_"))
 
@@ -412,6 +430,9 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
         r.err("adfs", "adfs_required",
               "a pool uses passive authentication, so the AD FS farm (federation service name and version) is required")
     _check_relying_party_names(r, pools)
+    for key, value in _extensions(top):
+        _check_extension(r, key, key)
+        _check_extension(r, value, key)
 
     if any(f.severity == "error" for f in r.findings):
         return None, r.findings

@@ -180,6 +180,10 @@ def default_header(plan: PlanData) -> dict[str, Any]:
 # The harmless twin
 
 
+_KEPT_LABELS = frozenset({"sip", "lyncdiscover", "lyncdiscoverinternal", "_sip", "_tls", "_tcp",
+                           "_sipinternaltls", "_sipfederationtls"})
+
+
 class _Placeholders:
     """Consistent placeholders: one input value always gives the same output, distinct inputs distinct outputs."""
 
@@ -194,6 +198,10 @@ class _Placeholders:
         return ".".join(self._label(label) for label in value.split("."))
 
     def _label(self, label: str) -> str:
+        # Labels the tool itself prefixes to SIP domains stay, so that built names such as
+        # sip.<domain> relate to the plan's names in the twin exactly as in the real plan.
+        if label in _KEPT_LABELS:
+            return label
         if label not in self.labels:
             self.labels[label] = f"h{len(self.labels) + 1}"
         return self.labels[label]
