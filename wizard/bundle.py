@@ -13,6 +13,8 @@ file, and the zip uses fixed dates and sorted names. Every render is verified
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import hashlib
 import io
 import json
@@ -133,11 +135,41 @@ def build_bundle(plan: PlanData, *, source: Source, findings: list[Finding] | No
     `findings` are the plan's findings when the caller already has them (they
     appear in the runbook); without them the rules run here. Raises
     PlanRejected when any finding is an error and VerificationFailed when a
-    rendered script fails verification.
+    rendered script fails verification. The result must be treated as read-only:
+    identical inputs return the same cached Bundle.
     """
     found = sort_findings(list(findings) if findings is not None else check_plan(plan))
     if has_errors(found):
         raise PlanRejected(found)
+    return _build(plan, source, found)
+
+
+def cached_bundle(plan: PlanData, *, source: Source, findings: list[Finding] | None = None) -> Bundle:
+    """Return `build_bundle(...)`, reusing a recent identical render in this process.
+
+    The bytes depend only on the canonical plan, the source and the findings, so a
+    review page reloaded, a download after a preview, or a second tab reuse one
+    render. The Bundle must be treated as read-only.
+    """
+    found = sort_findings(list(findings) if findings is not None else check_plan(plan))
+    key = (dumps_plan(plan), source, tuple(found))
+    cached = _BUNDLE_CACHE.get(key)
+    if cached is not None:
+        _BUNDLE_CACHE.move_to_end(key)
+        return cached
+    bundle = build_bundle(plan, source=source, findings=found)
+    _BUNDLE_CACHE[key] = bundle
+    if len(_BUNDLE_CACHE) > _BUNDLE_CACHE_SIZE:
+        _BUNDLE_CACHE.popitem(last=False)
+    return bundle
+
+
+# A per-process cache of pure results: nothing here is state shared between app servers.
+_BUNDLE_CACHE: OrderedDict[tuple[str, Source, tuple[Finding, ...]], Bundle] = OrderedDict()
+_BUNDLE_CACHE_SIZE = 32
+
+
+def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
 
     rendered = render_artifacts(plan, header=source.header())
     twin = harmless_twin(plan)

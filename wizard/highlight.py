@@ -9,6 +9,8 @@ in step with the installed Pygments.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -34,9 +36,16 @@ def lexer_name(filename: str) -> str | None:
 
 def highlight_file(filename: str, text: str, changed: Iterable[int] = ()) -> SafeString:
     """Return `text` as highlighted HTML; lines numbered in `changed` (1-based) get the class `hll`."""
+    return _highlight(filename, text, tuple(sorted(set(changed))))
+
+
+# Highlighting is most of a review page's cost and depends only on its arguments, so
+# each worker keeps the recent results (a pure cache: nothing is shared between servers).
+@lru_cache(maxsize=256)
+def _highlight(filename: str, text: str, changed: tuple[int, ...]) -> SafeString:
     name = lexer_name(filename)
     lexer = get_lexer_by_name(name) if name else TextLexer()
-    formatter = HtmlFormatter(cssclass=CSS_CLASS, wrapcode=True, hl_lines=sorted(set(changed)))
+    formatter = HtmlFormatter(cssclass=CSS_CLASS, wrapcode=True, hl_lines=list(changed))
     # Pygments escapes the source text itself; the result is safe HTML.
     return mark_safe(highlight(text, lexer, formatter))  # nosec B308 B703
 

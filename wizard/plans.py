@@ -461,6 +461,9 @@ def _read_sip_domains(r: _Reader, value: Any) -> list[str]:
     if value is None:
         return out
     for i, raw in enumerate(_list(r, value, "sip_domains", required=True)):
+        if raw is None:
+            r.err(f"sip_domains[{i}]", "required", "must be a domain name, not null")
+            continue
         name = r.fqdn(raw, f"sip_domains[{i}]")
         if name is None:
             continue
@@ -655,6 +658,9 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
         return None
     meet: list[str] = []
     for i, raw in enumerate(_list(r, d.get("meet"), "simple_urls.meet", required=False)):
+        if raw is None:
+            r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
+            continue
         name = r.fqdn(raw, f"simple_urls.meet[{i}]")
         if name and name not in meet:
             meet.append(name)

@@ -105,7 +105,7 @@ def build_output(plan: Plan, doc: Any) -> Output:
             "change the wrong pool or lock users out. Fix the errors listed here (each links to its step)."))
     source = bundle.Source(data.name, str(plan.code), None, wizard.__version__)
     try:
-        built = bundle.build_bundle(data, source=source, findings=findings)
+        built = bundle.cached_bundle(data, source=source, findings=findings)
     except bundle.PlanRejected as exc:
         return Output(data, exc.findings, group_findings(exc.findings, doc), problem=(
             "The plan has errors, so no script is generated. Fix the errors listed here."))
