@@ -157,6 +157,7 @@ def test_relying_party_names_default_per_pool_and_never_collide():
                    {"fqdn": "p2.contoso.com", "auth": {"external": "passive"}}],
             adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
     plan, findings = read_plan(d)
+    assert not [f for f in findings if f.severity == "error"]
     names = [(p.rp_names.internal, p.rp_names.external) for p in plan.pools]
     assert len({n for pair in names for n in pair}) == 4
 

@@ -13,12 +13,11 @@ file, and the zip uses fixed dates and sorted names. Every render is verified
 """
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import hashlib
 import io
 import json
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 

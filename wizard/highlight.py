@@ -9,11 +9,10 @@ in step with the installed Pygments.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from django.utils.safestring import SafeString, mark_safe
