@@ -356,6 +356,8 @@ def _check_extension(r: _Reader, value: Any, path: str) -> None:
     if isinstance(value, str):
         if _SURROGATE_RE.search(value):
             r.err(path, "invalid_text", "holds a lone surrogate character, which cannot be written as UTF-8")
+        elif "\x00" in value:
+            r.err(path, "invalid_text", "holds a NUL character, which a plan cannot store")
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check_extension(r, item, f"{path}[{i}]")

@@ -23,7 +23,7 @@ SCOPE_PREFIX_RE = re.compile(
 # reviewer something other than what runs. Lone surrogates cannot be written as UTF-8.
 _CONTROL_RE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    "\ud800-\udfff]"
+    "\ud800-\udfff\ufffd]"
 )
 CA_RE = re.compile(r"^(?P<host>[^\\]+)\\(?P<name>[^\\]+)$")
 
