@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -141,6 +142,11 @@ def build_bundle(plan: PlanData, *, source: Source, findings: list[Finding] | No
     if has_errors(found):
         raise PlanRejected(found)
     return _build(plan, source, found)
+
+
+def download_slug(name: str) -> str:
+    """Return `name` as a file-name prefix for downloads (lowercase ASCII letters, digits and dashes)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "plan"
 
 
 def cached_bundle(plan: PlanData, *, source: Source, findings: list[Finding] | None = None) -> Bundle:

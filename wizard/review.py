@@ -8,7 +8,6 @@ audit row. A plan's status is never stored: it is derived from the Review rows.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -533,10 +532,6 @@ class Download:
     content: bytes
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "plan"
-
-
 def approval_record(revision: Revision, approval: Review) -> dict[str, Any]:
     """Return the APPROVAL.json document for an approved revision."""
     submitted = (revision.reviews.filter(decision=Review.Decision.SUBMITTED, created__lte=approval.created)
@@ -584,7 +579,7 @@ def download_approved(revision: Revision, *, by: Any, ip: str | None = None) -> 
     content = bundle.bundle_zip(rendered, extra=extra)
     audit.record(AuditEvent.Action.DOWNLOADED, plan=plan, actor=by, ip=ip, revision=revision.number,
                  bundle_sha256=approval.bundle_sha256, file="approved-zip")
-    return Download(filename=f"{_slug(record['plan'])}-r{revision.number}-approved.zip", content=content)
+    return Download(filename=f"{bundle.download_slug(record['plan'])}-r{revision.number}-approved.zip", content=content)
 
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString
-from django.utils.text import slugify
 
 import wizard
 
@@ -81,7 +80,7 @@ class Output:
 
 def plan_slug(plan: Plan) -> str:
     """Return the plan name as a file name prefix."""
-    return slugify(plan.name)[:60] or "plan"
+    return bundle.download_slug(plan.name)
 
 
 def group_findings(findings: list[Finding], doc: Any) -> list[FindingGroup]:
