@@ -32,7 +32,7 @@ run: venv
 	$(PY) manage.py load_demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: venv browser test-sqlite test-postgres
+test: venv lint browser test-sqlite test-postgres
 
 test-sqlite:
 	@echo "== test suite on SQLite"
@@ -72,8 +72,10 @@ bench: venv
 goldens: venv
 	$(PY) manage.py update_goldens
 
+# ruff over everything, mypy over the pure core (mypy.ini names it). Part of `make test`.
 lint: venv
 	.venv/bin/ruff check wizard tests bench tools
+	.venv/bin/mypy
 
 clean:
 	rm -rf .venv staticfiles db.sqlite3

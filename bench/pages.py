@@ -45,8 +45,8 @@ def setup() -> tuple[Any, dict[str, tuple[str, str, dict[str, str]]], Path]:
 
     from bench.plans import example_plan, generated_plan
     from bench.serve import FormFields
-    from wizard.drafts import create_plan
-    from wizard.steps import STEPS
+    from wizard.web.drafts import create_plan
+    from wizard.web.steps import STEPS
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench", password=secrets.token_urlsafe(16))
@@ -73,7 +73,7 @@ def memoise_highlighting() -> None:
     """Replace the review pages' highlighter, in this process only, by a memoised one."""
     from functools import lru_cache
 
-    from wizard.views import output
+    from wizard.web.views import output
 
     original = output.highlight_file
     memo = lru_cache(maxsize=256)(lambda name, text, changed: original(name, text, changed))

@@ -56,8 +56,8 @@ def measure(doc: dict[str, Any], repeat: int) -> dict[str, Any]:
     edit); `again` renders the very same plan again (the review page reloaded). The first run
     of the process (`cold`: templates compiled, catalog loaded) is reported apart.
     """
-    from wizard.bundle import Source, build_bundle
-    from wizard.engine import assess
+    from wizard.plan.engine import assess
+    from wizard.scripts.bundle import Source, build_bundle
 
     counter = iter(range(10**9))
 
@@ -107,8 +107,8 @@ def growth_exponent(rows: list[dict[str, Any]]) -> tuple[float, int, int] | None
 
 def profile(doc: dict[str, Any], top: int = 25) -> None:
     """Print the functions that cost the most (cumulative) while assessing and bundling `doc`."""
-    from wizard.bundle import Source, build_bundle
-    from wizard.engine import assess
+    from wizard.plan.engine import assess
+    from wizard.scripts.bundle import Source, build_bundle
 
     plan, findings = assess(doc)
     build_bundle(plan, source=Source.for_plan(plan), findings=findings)  # templates compiled, catalog loaded

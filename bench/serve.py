@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import Result, Target, format_table, run
+from bench.load import Result, Target, format_table, run  # noqa: E402 (after the path set-up)
 
 PY = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -100,7 +100,7 @@ def seed() -> dict[str, Any]:
     from django.test import Client
 
     from bench.plans import example_plan, generated_plan
-    from wizard.drafts import create_plan
+    from wizard.web.drafts import create_plan
 
     user = User.objects.create_user("bench", "bench@example.org", secrets.token_urlsafe(16))
     plans = [create_plan(owner=user, doc={**example_plan(), "name": f"Bench plan {i:02d}"}) for i in range(PLANS - 1)]
@@ -221,7 +221,7 @@ def targets_for(base: str, info: dict[str, Any]) -> dict[str, Target]:
     """Return the benchmark's pages by label, discovered from the running server."""
     from django.urls import reverse
 
-    from wizard.steps import STEPS
+    from wizard.web.steps import STEPS
 
     cookies = {"sessionid": info["session"], "csrftoken": CSRF_SECRET}
     review_step = next(s for s in STEPS if s.is_review)
@@ -253,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hold", type=float, default=60.0, help="seconds of the mixed run")
     parser.add_argument("--database-url", help="a PostgreSQL database made for the benchmark (default: SQLite)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
-    parser.add_argument("--conn-max-age", type=int, help="DJANGO_DB_CONN_MAX_AGE for the server (default: the settings')")
+    parser.add_argument("--conn-max-age", type=int,
+                        help="DJANGO_DB_CONN_MAX_AGE for the server (default: the settings')")
     parser.add_argument("--only", help="comma-separated labels to run (default: all)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)

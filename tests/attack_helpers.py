@@ -35,13 +35,15 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-from wizard import psscan
-from wizard.bundle import Bundle, Source, build_bundle
-from wizard.engine import assess
-from wizard.finding import Finding
-from wizard.plans import PlanData, dumps_plan, plan_to_dict, read_plan
-from wizard.psquote import ps_comment, ps_str
-from wizard.rendering import harmless_twin, md_text, render_all
+from wizard.plan.engine import assess
+from wizard.plan.finding import Finding
+from wizard.plan.model import PlanData
+from wizard.plan.reader import read_plan
+from wizard.plan.writer import dumps_plan, plan_to_dict
+from wizard.proof import psscan
+from wizard.scripts.bundle import Bundle, Source, build_bundle
+from wizard.scripts.psquote import ps_comment, ps_str
+from wizard.scripts.rendering import harmless_twin, md_text, render_all
 
 # ---------------------------------------------------------------------------
 # Hypothesis settings
@@ -531,7 +533,7 @@ def check_script(name: str, text: str, twin: str | None, probes: Iterable[Probe]
     else:
         mine, theirs = skeleton(coarse), _twin_skeleton(twin)
         if mine != theirs:
-            i = next((k for k, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
+            i = next((k for k, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b), min(len(mine), len(theirs)))
             at = coarse[i].start if i < len(coarse) else len(text)
             problems.append(f"{name}: token skeleton differs from the harmless twin at token {i} "
                             f"({_show(mine, i)} vs {_show(theirs, i)}) near {_cut(text, at)}")
@@ -760,7 +762,7 @@ def _check_files(bundle: Bundle) -> list[str]:
     names = [n for n in bundle.files if n != "SHA256SUMS"]
     if len(sums) != len(names):
         problems.append(f"SHA256SUMS: {len(sums)} lines for {len(names)} files")
-    for line, name in zip(sums, names):
+    for line, name in zip(sums, names, strict=False):
         digest, _, listed = line.partition("  ")
         if listed != name or not _HEX64.match(digest) or hashlib.sha256(bundle.files[name]).hexdigest() != digest:
             problems.append(f"SHA256SUMS: bad line {line[:100]!r}")

@@ -22,8 +22,8 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission, User
 from django.test import TestCase
 
-from wizard.drafts import create_plan
 from wizard.models import Plan, PlanShare
+from wizard.web.drafts import create_plan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 DEFAULT_PLAN = "s01-passive-extranet-mfa"
@@ -112,7 +112,7 @@ def make_plan(**overrides: Any) -> Plan:
 
 def set_draft(plan: Plan, doc: dict[str, Any], *, by: User | None = None) -> Plan:
     """Replace the plan's draft through `wizard.drafts.save_draft`; refresh `plan` and return it fresh."""
-    from wizard.drafts import save_draft
+    from wizard.web.drafts import save_draft
 
     plan.refresh_from_db()
     fresh = save_draft(plan, doc=doc, based_on=plan.draft_version, by=by or plan.owner).plan

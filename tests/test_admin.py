@@ -6,10 +6,9 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from wizard import review
+from tests.base import BaseTestCase
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
-
-from .base import BaseTestCase
+from wizard.review import services as review
 
 EDITABLE = ["plan", "planshare", "comment"]
 READ_ONLY = ["revision", "review", "auditevent"]

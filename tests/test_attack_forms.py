@@ -23,13 +23,7 @@ from django.forms.formsets import BaseFormSet
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from wizard.engine import assess
-from wizard.forms import NewPlanForm, StepForms
-from wizard.plans import read_plan
-from wizard.steps import apply, get_step
-from wizard.verify import VerificationFailed
-
-from .attack_helpers import (
+from tests.attack_helpers import (
     BIDI,
     CHEAP,
     FQDN_SLOTS,
@@ -48,6 +42,11 @@ from .attack_helpers import (
     probe_for,
     render_bundle,
 )
+from wizard.plan.engine import assess
+from wizard.plan.reader import read_plan
+from wizard.proof.verify import VerificationFailed
+from wizard.web.forms import NewPlanForm, StepForms
+from wizard.web.steps import apply, get_step
 
 TEXT_EXAMPLES = examples(20)
 FQDN_EXAMPLES = examples(60)
@@ -220,7 +219,7 @@ def _single_probe(field: FormField, marker: str | None) -> Callable[[dict[str, A
 
 
 def _slot_for(field: FormField) -> Slot:
-    from .attack_helpers import TEXT_SLOTS
+    from tests.attack_helpers import TEXT_SLOTS
 
     if field.kind == "text":
         return next(s for s in TEXT_SLOTS if s.path == field.path)

@@ -20,15 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from wizard import psquote, psscan
-from wizard.bundle import build_bundle
-from wizard.engine import assess
-from wizard.finding import Finding
-from wizard.plans import NAME_MAX, PlanData
-from wizard.rendering import environment, render_all
-from wizard.verify import VerificationFailed
-
-from .attack_helpers import (
+from tests.attack_helpers import (
     BREAKING,
     CHEAP,
     FQDN_SLOTS,
@@ -55,6 +47,14 @@ from .attack_helpers import (
     source_for,
     twin_texts,
 )
+from wizard.plan.engine import assess
+from wizard.plan.finding import Finding
+from wizard.plan.model import NAME_MAX, PlanData
+from wizard.proof import psscan
+from wizard.proof.verify import VerificationFailed
+from wizard.scripts import psquote
+from wizard.scripts.bundle import build_bundle
+from wizard.scripts.rendering import environment, render_all
 
 # What clean_text refuses (validators._CONTROL_RE): a value still holding one after trimming must be refused.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -15,9 +15,18 @@ from pathlib import Path
 from unittest import mock
 
 from tests.test_rendering import make_doc, plan_of
-from wizard import bundle as bundle_module
-from wizard.artifacts import core
-from wizard.bundle import (
+from wizard.management.commands.update_goldens import (
+    fixtures_dir,
+    golden_bundle,
+    goldens_dir,
+)
+from wizard.plan.model import PlanData
+from wizard.plan.reader import load_plan
+from wizard.plan.writer import dumps_plan
+from wizard.proof.verify import VerifyReport, verify_scripts
+from wizard.scripts import bundle as bundle_module
+from wizard.scripts.artifacts import core
+from wizard.scripts.bundle import (
     Bundle,
     PlanRejected,
     Source,
@@ -27,14 +36,7 @@ from wizard.bundle import (
     encode_file,
     render_plan_doc,
 )
-from wizard.management.commands.update_goldens import (
-    fixtures_dir,
-    golden_bundle,
-    goldens_dir,
-)
-from wizard.plans import PlanData, dumps_plan, load_plan
-from wizard.rendering import md_text
-from wizard.verify import VerifyReport, verify_scripts
+from wizard.scripts.rendering import md_text
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 BOM = b"\xef\xbb\xbf"
@@ -43,7 +45,7 @@ SUMS_LINE_RE = re.compile(r"^([0-9a-f]{64})  (\S.*)$")
 
 def core_only():
     """Limit the registry to the core scripts, so these tests exercise the bundle mechanics alone."""
-    return mock.patch("wizard.artifacts.ARTIFACTS", list(core.ARTIFACTS))
+    return mock.patch("wizard.scripts.artifacts.ARTIFACTS", list(core.ARTIFACTS))
 
 
 def source_for(plan: PlanData) -> Source:
@@ -180,7 +182,7 @@ class RunbookTests(unittest.TestCase):
                                     purpose="Read the settings back")
         undo = dataclasses.replace(lync, key="undo", filename="undo.ps1", run_order=95, purpose="Put things back")
         plan = s01()
-        with mock.patch("wizard.artifacts.ARTIFACTS", [*core.ARTIFACTS, check, undo]):
+        with mock.patch("wizard.scripts.artifacts.ARTIFACTS", [*core.ARTIFACTS, check, undo]):
             runbook = build_bundle(plan, source=source_for(plan)).texts["runbook.md"]
         steps, rest = runbook.split("## If something goes wrong")
         self.assertIn("### 3. Read the settings back", steps)

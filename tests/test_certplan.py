@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from wizard import certplan, publishing
-from wizard.plans import EdgePool, Pool, read_plan
+from wizard.plan import certplan, network
+from wizard.plan.model import EdgePool, Pool
+from wizard.plan.reader import read_plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plans" / "multi-domain-director-idn.json"
 
@@ -157,7 +158,7 @@ def test_no_external_web_fqdn_means_no_reverse_proxy_certificate():
     doc = minimal_doc(pools=[{"fqdn": "pool.contoso.com"}])
     cplan = certplan.certificate_plan(plan_from(doc))
     assert cplan.reverse_proxy is None
-    assert any("reverse proxy" in n for n in publishing.network_notes(plan_from(doc)))
+    assert any("reverse proxy" in n for n in network.network_notes(plan_from(doc)))
 
 
 def test_wildcard_access_edge_fqdn_is_refused_as_subject():

@@ -18,9 +18,9 @@ from pathlib import Path
 from django.core.management import call_command
 from django.test import SimpleTestCase, override_settings
 
-from wizard.bundle import Source, build_bundle
 from wizard.management.commands.update_goldens import golden_source
-from wizard.plans import load_plan
+from wizard.plan.reader import load_plan
+from wizard.scripts.bundle import Source, build_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "plans"

@@ -17,10 +17,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from wizard import review
+from tests.base import make_personas, make_plan, plan_doc, set_draft
 from wizard.models import Review, Revision
-
-from .base import make_personas, make_plan, plan_doc, set_draft
+from wizard.review import services as review
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +60,7 @@ class Worker(threading.Thread):
             if self.barrier is not None:
                 self.barrier.wait(timeout=WAIT)
             self.result = self.fn()
-        except Exception as exc:  # noqa: BLE001 - kept for the assertions in the main thread
+        except Exception as exc:
             self.error = exc
         finally:
             connection.close()

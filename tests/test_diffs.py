@@ -5,7 +5,7 @@ import copy
 import json
 from pathlib import Path
 
-from wizard import diffs
+from wizard.review import diffs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 

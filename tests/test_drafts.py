@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from wizard import drafts
-from wizard.plans import read_plan
+from wizard.plan.reader import read_plan
+from wizard.web import drafts
 
 
 def test_storable_replaces_nul_but_not_an_escaped_backslash():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.errata import ERRATA, find_errata
-from wizard.verify import verify_scripts
+from wizard.proof.errata import ERRATA, find_errata
+from wizard.proof.verify import verify_scripts
 
 # One script per erratum that must trigger it (line 2 holds the mistake).
 TRIGGERS = {
@@ -108,8 +108,8 @@ def test_the_correct_forms_are_not_errata(script):
 
 def test_find_errata_reports_each_mistake_once_per_line():
     script = "Set-CsWebServiceConfiguration -Identity 'site:A' -UseWindowsAuth $true\n"
-    from wizard.catalog import VALUE_BOOL, VALUE_STRING
-    from wizard.errata import CommandFacts
+    from wizard.proof.catalog import VALUE_BOOL, VALUE_STRING
+    from wizard.proof.errata import CommandFacts
     facts = CommandFacts("set-cswebserviceconfiguration", 1,
                          {"identity": (VALUE_STRING, "site:A"), "usewindowsauth": (VALUE_BOOL, True)})
     found = find_errata(script, [facts])

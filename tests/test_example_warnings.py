@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from wizard.finding import Finding, has_errors
-from wizard.findings import check_plan
-from wizard.plans import PlanData, read_plan
+from wizard.plan.finding import Finding, has_errors
+from wizard.plan.findings import check_plan
+from wizard.plan.model import PlanData
+from wizard.plan.reader import read_plan
 
 PLANS = Path(__file__).resolve().parent / "fixtures" / "plans"
 EXAMPLES = (

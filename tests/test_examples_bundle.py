@@ -17,8 +17,8 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_powershell
 
-from wizard.bundle import Bundle, Source, build_bundle
-from wizard.plans import load_plan
+from wizard.plan.reader import load_plan
+from wizard.scripts.bundle import Bundle, Source, build_bundle
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 

@@ -6,9 +6,9 @@ import re
 from django.test import SimpleTestCase
 
 from tests.base import plan_doc
-from wizard.diffs import flatten
-from wizard.explain import FIELDS, explain, generic_path, label_for
-from wizard.plans import MOBILITY_SETTINGS
+from wizard.plan.explain import FIELDS, explain, generic_path, label_for
+from wizard.plan.model import MOBILITY_SETTINGS
+from wizard.review.diffs import flatten
 
 FIXTURES = ("s01-passive-extranet-mfa", "s02-tls-dsk-30-day-certificates", "s03-ntlm-kept-mobility-hardened",
             "multi-domain-director-idn")
@@ -25,7 +25,7 @@ FULL_PLAN = {
                     "av_fqdn": "av.contoso.com", "block_ntlm": True}],
     "adfs": {"federation_service_name": "adfs.contoso.com", "version": "2016", "mfa": "none",
              "published_on_reverse_proxy": False},
-    "mobility_policies": [{"identity": "Global", **{key: True for key in MOBILITY_SETTINGS}}],
+    "mobility_policies": [{"identity": "Global", **dict.fromkeys(MOBILITY_SETTINGS, True)}],
     "simple_urls": {"meet": ["meet.contoso.com"], "dialin": "dialin.contoso.com", "admin": "admin.contoso.com"},
     "office_web_apps_fqdn": "oos.contoso.com", "autodiscover_port": 443,
     "certificates": {"key_size": 2048, "ca": "ca.contoso.com\\CA"},

@@ -10,15 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wizard.finding import SEVERITIES, Finding
-from wizard.findings import (
+from wizard.plan.finding import SEVERITIES, Finding
+from wizard.plan.findings import (
     FINDING_CODES,
     LYNC2013_CU_MOBILITY_SETTINGS,
     RULES,
     check_plan,
 )
-from wizard.impact import CLIENTS, STATES, client_impact
-from wizard.plans import FORMAT, MOBILITY_SETTINGS, PlanData, read_plan
+from wizard.plan.impact import CLIENTS, STATES, client_impact
+from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, PlanData
+from wizard.plan.reader import read_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -9,8 +9,9 @@ from django.forms.formsets import BaseFormSet
 from django.test import SimpleTestCase
 
 from tests.base import plan_doc
-from wizard.finding import Finding
-from wizard.forms import (
+from wizard.plan.finding import Finding
+from wizard.plan.reader import read_plan
+from wizard.web.forms import (
     IMPORT_MAX_BYTES,
     BasicsForm,
     CertificatesForm,
@@ -21,8 +22,7 @@ from wizard.forms import (
     PoolAuthForm,
     StepForms,
 )
-from wizard.plans import read_plan
-from wizard.steps import STEPS, apply, get_step
+from wizard.web.steps import STEPS, apply, get_step
 
 S01 = "s01-passive-extranet-mfa"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.impact import (
+from wizard.plan.impact import (
     CLIENTS,
     STATES,
     Cell,
@@ -16,7 +16,8 @@ from wizard.impact import (
     client_impact,
     matrix_rows,
 )
-from wizard.plans import FORMAT, PlanData, read_plan
+from wizard.plan.model import FORMAT, PlanData
+from wizard.plan.reader import read_plan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LABELS = [

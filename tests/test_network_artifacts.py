@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from wizard import certplan, publishing
-from wizard.artifacts import ARTIFACTS, network
-from wizard.bundle import Bundle, Source, build_bundle
-from wizard.plans import read_plan
-from wizard.psast import VALUE_VARIABLE, Command, analyse
-from wizard.rendering import harmless_twin
+from wizard.plan import certplan, publishing
+from wizard.plan import network as network_plan
+from wizard.plan.reader import read_plan
+from wizard.proof.psast import VALUE_VARIABLE, Command, analyse
+from wizard.scripts.artifacts import ARTIFACTS, network
+from wizard.scripts.bundle import Bundle, Source, build_bundle
+from wizard.scripts.rendering import harmless_twin
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 FIXTURE = FIXTURES / "multi-domain-director-idn.json"
@@ -316,7 +317,7 @@ def test_verify_scripts_use_the_documented_probes_and_write_a_json_report():
                        "RemoteCertificateValidationCallback", "DnsNameList", "'2.5.29.17'", "WWW-Authenticate",
                        "ConvertTo-Json", "'PASS'", "'FAIL'", "Set-StrictMode -Version 2.0"):
             assert needle in script, (name, needle)
-        [report] = [c for c in commands(script, "Set-Content")]
+        [report] = list(commands(script, "Set-Content"))
         assert arguments(report)["Path"] == ("var", "$path")
 
 
@@ -536,7 +537,7 @@ def test_reverse_proxy_certificate_context_refuses_an_unplanned_key_size():
 
 def test_review_partial_shows_certificates_publishing_and_dns():
     html = render_to_string("wizard/_network_tables.html",
-                            {"network": publishing.network_context(plan_from(fixture_doc()))})
+                            {"network": network_plan.network_context(plan_from(fixture_doc()))})
     assert 'id="network-certificates"' in html and 'id="network-publishing"' in html
     assert 'id="network-dns-external"' in html and 'id="network-dns-internal"' in html
     assert "<code>sip.xn--bcher-kva.example</code>" in html and "sip.bücher.example" in html
@@ -549,7 +550,7 @@ def test_review_partial_shows_certificates_publishing_and_dns():
 
 
 def test_review_partial_escapes_what_it_shows():
-    ctx = publishing.network_context(plan_from(fixture_doc()))
+    ctx = network_plan.network_context(plan_from(fixture_doc()))
     ctx["notes"] = ["<b>bold</b>"]
     html = render_to_string("wizard/_network_tables.html", {"network": ctx})
     assert "&lt;b&gt;bold&lt;/b&gt;" in html

@@ -9,17 +9,17 @@ from django.urls import reverse
 
 import wizard
 from tests.base import BaseTestCase, make_plan
-from wizard.bundle import Bundle, Source, build_bundle
-from wizard.engine import assess
-from wizard.highlight import (
+from wizard.models import AuditEvent, Plan
+from wizard.plan.engine import assess
+from wizard.scripts.bundle import Bundle, Source, build_bundle
+from wizard.scripts.highlight import (
     CSS_FILE,
     changed_lines,
     highlight_file,
     line_hashes,
     style_css,
 )
-from wizard.models import AuditEvent, Plan
-from wizard.steps import blank_plan
+from wizard.web.steps import blank_plan
 
 S01 = "s01-passive-extranet-mfa"
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from wizard import review
+from tests.base import make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, Review, Revision
-
-from .base import make_personas, make_plan, plan_doc, set_draft
+from wizard.review import services as review
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.base import BaseTestCase, make_plan, plan_doc
-from wizard.forms import IMPORT_MAX_BYTES
 from wizard.models import AuditEvent, Plan
-from wizard.plans import load_plan
-from wizard.presets import preset_doc
-from wizard.steps import blank_plan
+from wizard.plan.reader import load_plan
+from wizard.web.forms import IMPORT_MAX_BYTES
+from wizard.web.presets import preset_doc
+from wizard.web.steps import blank_plan
 
 S01 = "s01-passive-extranet-mfa"
 

@@ -6,14 +6,9 @@ import json
 
 import pytest
 
-from wizard.plans import (
-    FORMAT,
-    PlanUnreadable,
-    dumps_plan,
-    load_plan,
-    plan_to_dict,
-    read_plan,
-)
+from wizard.plan.model import FORMAT
+from wizard.plan.reader import PlanUnreadable, load_plan, read_plan
+from wizard.plan.writer import dumps_plan, plan_to_dict
 
 BASE = {
     "format": FORMAT,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from django.test import SimpleTestCase
 
-from wizard.bundle import render_plan_doc
-from wizard.engine import assess
-from wizard.presets import PRESETS, get_preset, preset_doc
+from wizard.plan.engine import assess
+from wizard.scripts.bundle import render_plan_doc
+from wizard.web.presets import PRESETS, get_preset, preset_doc
 
 
 class PresetTests(SimpleTestCase):

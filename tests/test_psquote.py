@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_str
+from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_str
 
 
 @pytest.mark.parametrize("raw,quoted", [

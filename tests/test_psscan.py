@@ -7,9 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wizard import psscan
-from wizard.psquote import ps_str
-from wizard.psscan import (
+from wizard.proof import psscan
+from wizard.proof.psscan import (
     BLOCK_COMMENT,
     CODE,
     DOUBLE_HERE,
@@ -24,6 +23,7 @@ from wizard.psscan import (
     scan,
     scan_coarse,
 )
+from wizard.scripts.psquote import ps_str
 
 SINGLE = "'\u2018\u2019\u201a\u201b"
 DOUBLE = '"\u201c\u201d\u201e'

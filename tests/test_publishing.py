@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from wizard import publishing
-from wizard.plans import read_plan
+from wizard.plan import network, publishing
+from wizard.plan.reader import read_plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plans" / "multi-domain-director-idn.json"
 
@@ -169,7 +169,7 @@ def test_no_access_edge_means_no_srv_records():
     doc.pop("edge_pools")
     plan = plan_from(doc)
     assert not [r for r in records(plan, publishing.EXTERNAL) if r.type == "SRV"]
-    assert any("_sip._tls" in n for n in publishing.network_notes(plan))
+    assert any("_sip._tls" in n for n in network.network_notes(plan))
 
 
 def test_entry_pool_without_external_name_gets_an_a_record_for_lyncdiscover():
@@ -180,7 +180,7 @@ def test_entry_pool_without_external_name_gets_an_a_record_for_lyncdiscover():
 
 
 def test_network_context_rows_are_display_ready():
-    ctx = publishing.network_context(fixture_plan())
+    ctx = network.network_context(fixture_plan())
     assert set(ctx) == {"certificates", "publishing", "arr_rules", "dns_external", "dns_internal", "notes"}
     row = next(r for r in ctx["publishing"] if r["name"] == "meet.xn--bcher-kva.example")
     assert row["unicode"] == "meet.bücher.example"
@@ -193,7 +193,7 @@ def test_network_context_rows_are_display_ready():
 
 
 def test_network_notes_warn_about_passive_discovery_admin_url_and_extranet_mfa():
-    notes = " ".join(publishing.network_notes(fixture_plan()))
+    notes = " ".join(network.network_notes(fixture_plan()))
     assert "sfbdir01.contoso.com" in notes and "passive" in notes
     assert "admin.contoso.com" in notes
     assert "Web Application Proxy" in notes

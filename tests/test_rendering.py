@@ -11,10 +11,12 @@ from jinja2 import StrictUndefined, TemplateAssertionError, UndefinedError
 
 from tests.test_examples_bundle import Command, find_command, parse_commands
 from tests.test_templates_lint import decode_single, scan_powershell
-from wizard.artifacts import ARTIFACTS, core
-from wizard.plans import PlanData, load_plan, read_plan
-from wizard.psquote import ps_str
-from wizard.rendering import (
+from wizard.plan.model import PlanData
+from wizard.plan.reader import load_plan, read_plan
+from wizard.proof.verify import verify_scripts
+from wizard.scripts.artifacts import ARTIFACTS, core
+from wizard.scripts.psquote import ps_str
+from wizard.scripts.rendering import (
     FILTERS,
     FilterRefused,
     environment,
@@ -25,7 +27,6 @@ from wizard.rendering import (
     render_template,
     xml_attr,
 )
-from wizard.verify import verify_scripts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 ADFS_FILE = "adfs-server.ps1"

@@ -13,12 +13,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import wizard
-from wizard import bundle, engine, review
-from wizard.finding import Finding
+from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, PlanShare, Review, Revision
-from wizard.plans import plan_to_dict
-
-from .base import BaseTestCase, make_plan, plan_doc, set_draft
+from wizard.plan import engine
+from wizard.plan.finding import Finding
+from wizard.plan.writer import plan_to_dict
+from wizard.review import services as review
+from wizard.scripts import bundle
 
 IP = "192.0.2.10"
 

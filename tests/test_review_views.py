@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 
 import wizard
-from wizard import engine, review
-from wizard.finding import Finding
+from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, Review
-
-from .base import BaseTestCase, make_plan, plan_doc, set_draft
+from wizard.plan import engine
+from wizard.plan.finding import Finding
+from wizard.review import services as review
 
 IP = "203.0.113.9"
 

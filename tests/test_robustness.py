@@ -33,11 +33,11 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from wizard.engine import assess
-from wizard.finding import has_errors
-from wizard.plans import PlanUnreadable, load_plan, parse_plan_text, plan_to_dict
-
-from .test_view_access import ROUTES, Route
+from tests.test_view_access import ROUTES, Route
+from wizard.plan.engine import assess
+from wizard.plan.finding import has_errors
+from wizard.plan.reader import PlanUnreadable, load_plan, parse_plan_text
+from wizard.plan.writer import plan_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "bench" / "plans" / "s01-passive-extranet-mfa.plan.json"
@@ -159,7 +159,7 @@ HOSTILE_FILES: dict[str, bytes] = {
 
 def judge(doc: Any) -> None:
     """Assess `doc` and, when it is a valid plan, build its bundle: nothing else may raise."""
-    from wizard.bundle import PlanRejected, Source, build_bundle
+    from wizard.scripts.bundle import PlanRejected, Source, build_bundle
 
     plan, findings = assess(doc)
     if plan is None:
@@ -327,7 +327,7 @@ POST_ONLY: set[str] = set()
 
 def assert_pages_render(client: Client, plan: Any, revision_number: int) -> None:
     """Fail when any GET page of `plan` answers a server error (the steps, the review, downloads...)."""
-    from wizard.steps import STEPS
+    from wizard.web.steps import STEPS
 
     for route in ROUTES:
         if "code" not in route.kwargs or route.name in POST_ONLY:
@@ -344,8 +344,8 @@ def assert_pages_render(client: Client, plan: Any, revision_number: int) -> None
 
 @pytest.fixture
 def owner_world(settings) -> dict[str, Any]:
-    from wizard import review
-    from wizard.drafts import create_plan
+    from wizard.review import services as review
+    from wizard.web.drafts import create_plan
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     owner = User.objects.create_user("fuzz-owner", password="x")
@@ -382,7 +382,7 @@ def host_pages(route: Route) -> list[str]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", POST_ROUTES, ids=lambda r: r.name)
 def test_every_form_endpoint_survives_hostile_posts(route: Route, owner_world: dict[str, Any]) -> None:
-    from wizard.steps import STEPS
+    from wizard.web.steps import STEPS
 
     client, plan, number = owner_world["client"], owner_world["plan"], owner_world["revision"].number
     by_name = {r.name: r for r in ROUTES}

@@ -282,8 +282,8 @@ def example_documents() -> list[Path]:
 
 @pytest.mark.parametrize("path", example_documents(), ids=lambda p: p.stem)
 def test_bundles_never_contain_the_secret_key_or_a_password(settings, path: Path) -> None:
-    bundle = pytest.importorskip("wizard.bundle")
-    from wizard.plans import parse_plan_text
+    bundle = pytest.importorskip("wizard.scripts.bundle")
+    from wizard.plan.reader import parse_plan_text
 
     settings.SECRET_KEY = SECRET_MARKER
     built = bundle.render_plan_doc(parse_plan_text(path.read_bytes()), plan_ref="ref", revision=1)
@@ -296,8 +296,8 @@ def test_bundles_never_contain_the_secret_key_or_a_password(settings, path: Path
 
 
 def test_the_downloaded_bundle_never_contains_the_secret_key_or_a_password(settings, alice: User) -> None:
-    from wizard.drafts import create_plan
-    from wizard.plans import parse_plan_text
+    from wizard.plan.reader import parse_plan_text
+    from wizard.web.drafts import create_plan
 
     settings.SECRET_KEY = SECRET_MARKER
     plan = create_plan(owner=alice, doc=parse_plan_text((ROOT / "bench" / "plans" /

@@ -214,10 +214,10 @@ def test_passwords_are_hashed_with_argon2_and_logins_go_through_axes() -> None:
 def test_the_middleware_includes_every_guard() -> None:
     middleware = settings_for()["MIDDLEWARE"]
     for name in ("django.middleware.security.SecurityMiddleware", "whitenoise.middleware.WhiteNoiseMiddleware",
-                 "wizard.middleware.RequestSizeLimitMiddleware", "django.middleware.csrf.CsrfViewMiddleware",
+                 "wizard.web.middleware.RequestSizeLimitMiddleware", "django.middleware.csrf.CsrfViewMiddleware",
                  "django.middleware.clickjacking.XFrameOptionsMiddleware", "csp.middleware.CSPMiddleware"):
         assert name in middleware
-    assert middleware.index("wizard.middleware.RequestSizeLimitMiddleware") < middleware.index(
+    assert middleware.index("wizard.web.middleware.RequestSizeLimitMiddleware") < middleware.index(
         "django.contrib.sessions.middleware.SessionMiddleware")
 
 

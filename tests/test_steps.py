@@ -6,10 +6,10 @@ import copy
 from django.test import SimpleTestCase, TestCase
 
 from tests.base import make_personas, make_plan, plan_doc, set_draft
-from wizard.finding import Finding
 from wizard.models import AuditEvent
-from wizard.plans import read_plan
-from wizard.steps import (
+from wizard.plan.finding import Finding
+from wizard.plan.reader import read_plan
+from wizard.web.steps import (
     STEP_SLUGS,
     STEPS,
     Target,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from jinja2 import nodes
 
-from wizard.rendering import TEMPLATE_DIR, environment
+from wizard.scripts.rendering import TEMPLATE_DIR, environment
 
 PS_FILTERS = frozenset({"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment"})
 SUFFIX_FILTERS = (

@@ -10,11 +10,12 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from wizard import review, transfer
+from tests.base import make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Plan
-from wizard.plans import dumps_plan, load_plan
-
-from .base import make_personas, make_plan, plan_doc, set_draft
+from wizard.plan.reader import load_plan
+from wizard.plan.writer import dumps_plan
+from wizard.review import services as review
+from wizard.web import transfer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 EXAMPLES = ["s01-passive-extranet-mfa", "s02-tls-dsk-30-day-certificates", "s03-ntlm-kept-mobility-hardened"]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wizard import verify
-from wizard.psquote import ps_str
-from wizard.verify import VerificationFailed, VerifyReport, verify_scripts
+from wizard.proof import verify
+from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
+from wizard.scripts.psquote import ps_str
 
 HEADER = """[CmdletBinding(SupportsShouldProcess)]
 param()
@@ -327,9 +327,9 @@ def naive_ps_str(value: object) -> str:
 
 @pytest.mark.skipif(not HOSTILE.exists(), reason="hostile plan fixture not present")
 def test_the_hostile_plan_bundle_is_refused_when_quoting_is_naive(monkeypatch):
-    from wizard.bundle import Source, build_bundle
-    from wizard.engine import assess
-    from wizard.rendering import environment
+    from wizard.plan.engine import assess
+    from wizard.scripts.bundle import Source, build_bundle
+    from wizard.scripts.rendering import environment
 
     plan, findings = assess(json.loads(HOSTILE.read_text(encoding="utf-8")))
     assert plan is not None

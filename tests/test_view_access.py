@@ -1,7 +1,7 @@
 """Every URL of the app, walked from the URLconf: who may reach it.
 
 The routes are read from `django.urls.get_resolver()` when the tests are collected, so a
-view added to `wizard/urls_wizard.py` or `wizard/urls_review.py` is checked without any
+view added to `wizard/web/urls_wizard.py` or `wizard/web/urls_review.py` is checked without any
 change here. Only a new URL keyword needs a line in KWARG_VALUES (the test says which).
 
 For every route, GET and POST:
@@ -112,10 +112,10 @@ def fast_hasher(settings) -> None:
 
 @pytest.fixture
 def world() -> World:
-    from wizard import review
-    from wizard.drafts import create_plan
     from wizard.models import PlanShare
-    from wizard.plans import parse_plan_text
+    from wizard.plan.reader import parse_plan_text
+    from wizard.review import services as review
+    from wizard.web.drafts import create_plan
 
     owner = User.objects.create_user("owner", password="x")
     reader = User.objects.create_user("reader", password="x")

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from tests.base import BaseTestCase, make_plan, set_draft
 from tests.test_forms import post_data
-from wizard.forms import StepForms
 from wizard.models import Plan
-from wizard.steps import STEP_SLUGS, get_step, step_base
+from wizard.web.forms import StepForms
+from wizard.web.steps import STEP_SLUGS, get_step, step_base
 
 S01 = "s01-passive-extranet-mfa"
 

@@ -1,4 +1,4 @@
-"""Build wizard/catalog/cmdlets.json from Microsoft's cmdlet help and the project's overrides.
+"""Build wizard/proof/catalog/cmdlets.json from Microsoft's cmdlet help and the project's overrides.
 
 Usage (from the repository root):
 
@@ -6,7 +6,7 @@ Usage (from the repository root):
     .venv/bin/python tools/build_catalog.py PATH/TO/cmdlets.json --check   # exit 1 if the file is stale
 
 The reference catalog is read from the path given on the command line (its `sources.json`
-sibling supplies the provenance); the overrides come from wizard/catalog/overrides.json.
+sibling supplies the provenance); the overrides come from wizard/proof/catalog/overrides.json.
 Only the standard library is used, so the tool runs before the virtual environment exists.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CATALOG_DIR = REPO_ROOT / "wizard" / "catalog"
+CATALOG_DIR = REPO_ROOT / "wizard" / "proof" / "catalog"
 DEFAULT_OVERRIDES = CATALOG_DIR / "overrides.json"
 DEFAULT_OUTPUT = CATALOG_DIR / "cmdlets.json"
 
@@ -142,7 +142,7 @@ def _adfs_cmdlet(name: str, ref: dict[str, Any]) -> dict[str, Any]:
     variant_params = variant["parameters"] if variant else {}
     params: dict[str, Any] = {}
     for pname, p in ref["parameters"].items():
-        avail = {v: "no" for v in ADFS_VERSIONS}
+        avail = dict.fromkeys(ADFS_VERSIONS, "no")
         for v in ADFS_PRIMARY_VERSIONS:
             avail[v] = "yes"
         if pname in variant_params:
@@ -190,7 +190,7 @@ def _apply_override(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
                 if pname in catalog[cmdlet]["parameters"]:
                     raise CatalogBuildError(f"override {oid}: {cmdlet} already has {pname}")
                 pseudo = {"type": ov["type"], "aliases": [], "position": "Named"}
-                catalog[cmdlet]["parameters"][pname] = _param_entry(pseudo, {p: "no" for p in PRODUCTS})
+                catalog[cmdlet]["parameters"][pname] = _param_entry(pseudo, dict.fromkeys(PRODUCTS, "no"))
             param = _find(catalog, cmdlet, pname, oid)
             if kind in ("availability", "add_parameter"):
                 for product, state in ov["products"].items():
@@ -198,7 +198,7 @@ def _apply_override(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
                         raise CatalogBuildError(f"override {oid}: bad product state {product}={state}")
                     param["availability"][product] = state
             elif kind == "online_only":
-                param["availability"] = {p: "online_only" for p in PRODUCTS}
+                param["availability"] = dict.fromkeys(PRODUCTS, "online_only")
             elif kind == "values":
                 if param["kind"] not in ("int", "enum"):
                     param["kind"] = "enum"
@@ -235,7 +235,7 @@ def _provenance(sources: dict[str, Any], reference_bytes: bytes, overrides_bytes
     return {
         "retrieved": sources["retrieved"],
         "note": "Facts come from Microsoft's public cmdlet help, copied unchanged from these repositories; "
-                "wizard/catalog/overrides.json corrects or completes them, each entry with its reason.",
+                "wizard/proof/catalog/overrides.json corrects or completes them, each entry with its reason.",
         "repositories": sources["repositories"],
         "files": files,
         "reference_sha256": hashlib.sha256(reference_bytes).hexdigest(),

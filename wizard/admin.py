@@ -12,8 +12,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from . import audit
-from .models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
+from wizard.models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
+from wizard.review import audit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

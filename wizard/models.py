@@ -1,8 +1,8 @@
 """Database models: a plan with its live draft, its immutable revisions, the review
 trail, comments, sharing and the audit log.
 
-State changes go through the service functions in `wizard/review.py` and
-`wizard/drafts.py`; nothing else calls `.save()` on these models.
+State changes go through the service functions in `wizard/review/services.py` and
+`wizard/web/drafts.py`; nothing else calls `.save()` on these models.
 """
 from __future__ import annotations
 

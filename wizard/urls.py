@@ -7,6 +7,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("wizard.urls_review")),
-    path("", include("wizard.urls_wizard")),
+    path("", include("wizard.web.urls_review")),
+    path("", include("wizard.web.urls_wizard")),
 ]

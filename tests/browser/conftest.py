@@ -141,8 +141,8 @@ def open_page(browser: Any, live_server: Any, transactional_db: None,
         for i, page in enumerate(pages):
             try:
                 page.screenshot(path=str(RESULTS / f"{name}-{i}.png"), full_page=True)
-            except Exception as exc:  # noqa: BLE001 - a screenshot is a courtesy: never hide the real failure
-                print(f"no screenshot of page {i}: {exc}", file=sys.stderr)
+            except Exception as exc:
+                print(f"no screenshot of page {i}: {exc}", file=sys.stderr)  # noqa: T201
     for context in contexts:
         context.close()
     # A request already on its way must not reach the database while it is flushed.

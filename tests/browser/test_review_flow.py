@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from tests.base import PASSWORD, make_personas, make_plan, set_password
 from tests.browser.conftest import sign_in
-from wizard import review
 from wizard.models import AuditEvent, Review
+from wizard.review import services as review
 
 
 @pytest.mark.browser

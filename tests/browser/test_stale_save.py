@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
 from tests.browser.conftest import server_idle, sign_in
-from wizard.drafts import create_plan
 from wizard.models import PlanShare
+from wizard.web.drafts import create_plan
 
 PASSWORD = "lync-test-2026"
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "plans" / "s01-passive-extranet-mfa.json"

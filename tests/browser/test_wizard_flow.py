@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import UNLABELLED_CONTROLS_JS, server_idle
 from wizard.models import Plan
-from wizard.plans import read_plan
+from wizard.plan.reader import read_plan
 
 PASSWORD = "lync-test-2026"
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "plans" / "s01-passive-extranet-mfa.json"

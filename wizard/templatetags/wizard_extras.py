@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from ..explain import label_for
+from wizard.plan.explain import label_for
 
 register = template.Library()
 

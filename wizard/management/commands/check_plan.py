@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from wizard.engine import assess, read_document
-from wizard.finding import has_errors
-from wizard.plans import PlanUnreadable
+from wizard.plan.engine import assess, read_document
+from wizard.plan.finding import has_errors
+from wizard.plan.reader import PlanUnreadable
 
 EXIT_ERRORS = 1
 EXIT_UNREADABLE = 2

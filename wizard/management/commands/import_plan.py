@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wizard.transfer import TransferError, import_plan
+from wizard.web.transfer import TransferError, import_plan
 
 
 class Command(BaseCommand):

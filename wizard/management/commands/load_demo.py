@@ -11,10 +11,10 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from wizard.access import REVIEW_PERMISSION
-from wizard.drafts import create_plan
 from wizard.models import Plan
-from wizard.presets import preset_doc
+from wizard.review.access import REVIEW_PERMISSION
+from wizard.web.drafts import create_plan
+from wizard.web.presets import preset_doc
 
 REVIEWERS = "Reviewers"
 # (username, password, superuser, groups): documented in docs/wizard.md. Demo only.

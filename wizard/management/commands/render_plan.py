@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from wizard.bundle import PlanRejected, VerificationFailed, render_plan_doc
-from wizard.engine import read_document
-from wizard.plans import PlanUnreadable
+from wizard.plan.engine import read_document
+from wizard.plan.reader import PlanUnreadable
+from wizard.scripts.bundle import PlanRejected, VerificationFailed, render_plan_doc
 
 EXIT_REFUSED = 1
 EXIT_UNREADABLE = 2

@@ -12,9 +12,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from wizard.bundle import Bundle, Source, build_bundle
-from wizard.finding import has_errors
-from wizard.plans import PlanData, load_plan
+from wizard.plan.finding import has_errors
+from wizard.plan.model import PlanData
+from wizard.plan.reader import load_plan
+from wizard.scripts.bundle import Bundle, Source, build_bundle
 
 
 def fixtures_dir() -> Path:

@@ -1,0 +1,39 @@
+"""One entry point for judging a plan document: read it, then run the rules."""
+from __future__ import annotations
+
+import sys
+from typing import IO, Any
+
+from wizard.plan.finding import Finding, sort_findings
+from wizard.plan.findings import check_plan
+from wizard.plan.model import PlanData
+from wizard.plan.reader import PlanUnreadable, parse_plan_text, read_plan
+
+
+def assess(doc: Any) -> tuple[PlanData | None, list[Finding]]:
+    """Return (the plan or None, every finding sorted) for a parsed plan document.
+
+    The rules only run on a plan that was read without errors: the reader's
+    errors already say what to fix first.
+    """
+    plan, found = read_plan(doc)
+    if plan is not None:
+        found = [*found, *check_plan(plan)]
+    return plan, sort_findings(found)
+
+
+def read_document(path: str, *, stdin: IO[Any] | None = None) -> Any:
+    """Return the parsed plan document in file `path` (`-` for standard input).
+
+    Raises PlanUnreadable when the file cannot be read or is not a JSON object.
+    """
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    else:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise PlanUnreadable(f"cannot read the file: {exc.strerror or exc}") from None
+    return parse_plan_text(data)

@@ -1,0 +1,941 @@
+"""The findings engine: rules over a validated plan that tell the admin what the
+change does, to whom, and what to do first.
+
+Pure Python: no Django, no database. `check_plan` runs every rule in `RULES`, in
+order; each rule is a small function documented with the domain-notes section it
+implements (/work/shared/domain-notes.md, sections 1-8). Codes are stable and
+listed, with their severity, in `FINDING_CODES` and in docs/findings.md.
+
+Severity:
+  error   -- the plan cannot be applied as it stands (the result would not work); blocks rendering.
+  warning -- the plan applies, but people lose something or a risk stays open: read and accept it.
+  info    -- a prerequisite to check, or what the tool does and why.
+
+Errors raised while reading the plan (`adfs_required`, normalisation notes, ...)
+come from wizard/plan/reader.py and are not repeated here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from wizard.plan.finding import Finding
+from wizard.plan.model import (
+    ADFS_VERSIONS,
+    MOBILITY_SETTINGS,
+    EdgePool,
+    PlanData,
+    Pool,
+    PoolAuth,
+)
+
+# code -> severity. Every finding this module emits uses one of these codes.
+FINDING_CODES: dict[str, str] = {
+    # Passive (AD FS) pools: domain notes 1, 4 and 7.
+    "passive_pool_wide": "warning",
+    "passive_unsupported_clients": "warning",
+    "passive_exchange_features_lost": "warning",
+    "passive_certificate_auth_kept": "warning",
+    "passive_certificate_auth_off": "warning",
+    "passive_relying_party_metadata": "info",
+    "passive_external_web_fqdn_missing": "error",
+    "passive_same_web_names": "error",
+    "passive_modern_auth_conflict": "info",
+    "passive_dns_discovery": "info",
+    "passive_lwa_domain_auth": "info",
+    # AD FS and MFA: domain notes 4.
+    "adfs_unused": "info",
+    "mfa_adfs20_unsupported": "error",
+    "mfa_extranet_only_via_proxy": "warning",
+    "mfa_provider_required": "warning",
+    "mfa_always_prompts_internal": "warning",
+    "mfa_access_control_policy": "info",
+    # TLS-DSK, Edge and Registrar: domain notes 1, 2 and 8.
+    "edge_ntlm_block_sip_only": "warning",
+    "tls_dsk_first_certificate": "info",
+    "tls_dsk_certificate_lifetime": "info",
+    "tls_dsk_unsupported_clients": "warning",
+    "tls_dsk_edge_not_blocking": "warning",
+    "tls_dsk_certificate_auth_off": "error",
+    "registrar_ntlm_blocked": "warning",
+    "certificate_lifetime_short": "warning",
+    "certificate_lifetime_long": "warning",
+    # NTLM kept: domain notes 2 and 8.
+    "ntlm_exposed": "warning",
+    "ntlm_pool_edge_blocks": "warning",
+    "edge_ntlm_exposed": "warning",
+    # Mobility policies: domain notes 3 and 8.
+    "mobility_save_credentials_off": "warning",
+    "mobility_parameter_needs_cu": "warning",
+    "mobility_exchange_connectivity_off": "info",
+    "mobility_disabled": "warning",
+    "mobility_outside_voice_without_mobility": "warning",
+    "mobility_site_unknown": "warning",
+    "mobility_policy_empty": "info",
+    # Names and certificates: domain notes 5 and 6.
+    "external_web_same_as_internal": "warning",
+    "duplicate_name": "error",
+    "sip_domain_no_access_edge": "info",
+    "edge_av_equals_access": "warning",
+    "autodiscover_names_on_certificate": "info",
+    "adfs_on_reverse_proxy": "info",
+    # Scope: domain notes 1 and 2.
+    "service_scope_only": "info",
+}
+
+# Mobility parameters that Microsoft's current help lists for Skype for Business
+# Server only, while the Lync Server 2013 help lists them too (domain notes 3).
+LYNC2013_CU_MOBILITY_SETTINGS: tuple[str, ...] = (
+    "allow_save_credentials",
+    "allow_exchange_connectivity",
+    "allow_save_im_history",
+    "allow_save_call_logs",
+    "allow_customer_experience_improvement_program",
+    "require_wifi_for_sharing",
+)
+
+# Lync Server's own default client certificate lifetime (DefaultValidityPeriodHours).
+SERVER_DEFAULT_CERT_HOURS = 4320
+SHORT_CERT_HOURS = 24
+
+# Built-in AD FS 2016+ access control policy chosen for each MFA mode.
+ACCESS_CONTROL_POLICIES: dict[str, str] = {
+    "extranet": "Permit everyone and require MFA from extranet access",
+    "always": "Permit everyone and require MFA",
+}
+
+PASSIVEAUTH_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
+
+Rule = Callable[[PlanData], Iterator[Finding]]
+
+
+def _finding(code: str, field: str, message: str) -> Finding:
+    """Return a finding whose severity is the one registered for `code`."""
+    return Finding(FINDING_CODES[code], code, field, message)
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+
+
+def _auth_mode(pool: Pool) -> str | None:
+    return pool.auth.external if pool.auth else None
+
+
+def _indexed(plan: PlanData, mode: str) -> Iterator[tuple[int, Pool, PoolAuth]]:
+    """Yield (index, pool, its auth) for the pools whose external authentication is `mode`."""
+    for i, pool in enumerate(plan.pools):
+        if pool.auth is not None and pool.auth.external == mode:
+            yield i, pool, pool.auth
+
+
+def _blocking_edges(plan: PlanData) -> list[EdgePool]:
+    return [e for e in plan.edge_pools if e.block_ntlm]
+
+
+def _names(items: list[str]) -> str:
+    """Return 'a', 'a and b' or 'a, b and c'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _hours(hours: int) -> str:
+    """Return '720 hours (30 days)' or '36 hours'."""
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{hours} hours ({days} day{'s' if days != 1 else ''})"
+    return f"{hours} hours"
+
+
+def _every(hours: int) -> str:
+    """Return '30 days', 'day' or '36 hours' (to follow 'at least every')."""
+    if hours % 24 == 0:
+        days = hours // 24
+        return "day" if days == 1 else f"{days} days"
+    return f"{hours} hours"
+
+
+def _metadata_url(host: str) -> str:
+    return f"https://{host}{PASSIVEAUTH_METADATA_PATH}"
+
+
+def _lwa_name(plan: PlanData) -> str:
+    return "Lync Web App" if plan.product == "lync2013" else "Skype for Business Web App"
+
+
+# ---------------------------------------------------------------------------
+# Passive (AD FS) pools
+
+
+def passive_pool_wide(plan: PlanData) -> Iterator[Finding]:
+    """Passive authentication is pool-wide, not external-only (domain notes 7, Scott Breen)."""
+    for i, pool, _ in _indexed(plan, "passive"):
+        yield _finding(
+            "passive_pool_wide", f"pools[{i}].auth.external",
+            f"Passive (AD FS) authentication on {pool.fqdn} is a setting of the whole pool: it applies to every "
+            f"user homed on the pool and to every sign-in through its web services, inside the network as well as "
+            f"from the Internet. Agree a switch-over date with those users before running the scripts.",
+        )
+
+
+def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
+    """Clients without passive sign-in stop working on the pool (domain notes 7)."""
+    for i, pool, _ in _indexed(plan, "passive"):
+        yield _finding(
+            "passive_unsupported_clients", f"pools[{i}].auth.external",
+            f"After the switch, clients that cannot sign in through AD FS can no longer sign in to {pool.fqdn}: "
+            f"Lync for Mac, Lync 2010, Lync 2013 desktop older than the July 2013 cumulative update (15.0.4517), "
+            f"Lync Phone Edition and other 3PIP phones, room systems, and older mobile app builds (Lync 2013 "
+            f"mobile before 5.2, and early Android builds). Upgrade those clients first, or keep their users on "
+            f"a pool that still accepts Windows authentication.",
+        )
+
+
+def passive_exchange_features_lost(plan: PlanData) -> Iterator[Finding]:
+    """Exchange-dependent features stop with passive authentication (domain notes 7)."""
+    for i, pool, _ in _indexed(plan, "passive"):
+        yield _finding(
+            "passive_exchange_features_lost", f"pools[{i}].auth.external",
+            f"Users of {pool.fqdn} lose the features that reach Exchange with their Windows credentials: the "
+            f"Unified Contact Store, calendar-based presence and free/busy, conversation history and the other "
+            f"Exchange Web Services (EWS) features. Contact lists kept in Exchange would become unreachable, so "
+            f"move them back first with Invoke-CsUcsRollback and turn the Unified Contact Store off in those "
+            f"users' user services policy, so the lists are not moved to Exchange again.",
+        )
+
+
+def passive_certificate_auth(plan: PlanData) -> Iterator[Finding]:
+    """Certificate authentication on a passive pool: the Microsoft sources disagree (domain notes 1)."""
+    disagreement = (
+        "Microsoft's documentation disagrees about certificate authentication on a passive pool: the official "
+        "passive-authentication procedure turns it off (UseCertificateAuth $false), while the same guidance also "
+        "says clients still need it after signing in, and the mobile walkthroughs keep it on."
+    )
+    for i, pool, auth in _indexed(plan, "passive"):
+        field = f"pools[{i}].auth.certificate_auth"
+        if auth.certificate_auth:
+            yield _finding(
+                "passive_certificate_auth_kept", field,
+                f"{disagreement} This plan keeps it on for {pool.fqdn}, unlike the official procedure, so that "
+                f"mobile apps can get a Lync client certificate after signing in through AD FS. The price: a device "
+                f"holding a valid Lync certificate signs in again without going back to AD FS (or its MFA) until "
+                f"that certificate expires. Keep the certificate lifetime short and revoke lost devices with "
+                f"Revoke-CsClientCertificate.",
+            )
+        else:
+            yield _finding(
+                "passive_certificate_auth_off", field,
+                f"{disagreement} This plan follows the official procedure and turns certificate authentication off "
+                f"for {pool.fqdn}: mobile apps can no longer get a Lync client certificate from CertProv, so they "
+                f"must sign in through AD FS again whenever their web ticket runs out (about every 8 hours), and "
+                f"certificates already issued stop being accepted. Set certificate_auth to true to keep mobile "
+                f"users signed in.",
+            )
+
+
+def passive_relying_party_metadata(plan: PlanData) -> Iterator[Finding]:
+    """AD FS must read both relying-party metadata documents of the pool (domain notes 4)."""
+    for i, pool, _ in _indexed(plan, "passive"):
+        rps = pool.rp_names
+        urls = [f"{_metadata_url(pool.internal_web)} (relying party '{rps.internal}')"]
+        if pool.external_web_fqdn:
+            urls.append(f"{_metadata_url(pool.external_web_fqdn)} (relying party '{rps.external}')")
+        yield _finding(
+            "passive_relying_party_metadata", f"pools[{i}].relying_parties",
+            f"When the AD FS script adds the relying party trusts for {pool.fqdn}, the AD FS server itself "
+            f"downloads {'both' if len(urls) == 2 else 'the'} metadata URL{'s' if len(urls) == 2 else ''}: "
+            f"{_names(urls)}. Check from the AD FS server that the name{'s' if len(urls) == 2 else ''} "
+            f"resolve{'' if len(urls) == 2 else 's'}, the firewall lets HTTPS through and the web services "
+            f"certificate is trusted; otherwise Add-AdfsRelyingPartyTrust fails.",
+        )
+
+
+def passive_external_web_fqdn_missing(plan: PlanData) -> Iterator[Finding]:
+    """A passive pool needs its external web services name for the external relying party (domain notes 4).
+
+    An error, not a warning: without that name the external relying party trust
+    cannot be created, Internet sign-ins through the reverse proxy have no trust in
+    AD FS to land on, and the extranet MFA rule would have nothing to attach to, so
+    the hardening the plan asks for would silently not happen.
+    """
+    for i, pool, _ in _indexed(plan, "passive"):
+        if pool.external_web_fqdn:
+            continue
+        yield _finding(
+            "passive_external_web_fqdn_missing", f"pools[{i}].external_web_fqdn",
+            f"{pool.fqdn} uses passive authentication but the plan has no external web services FQDN for it. The "
+            f"external relying party trust is built from that name (https://<external web FQDN>"
+            f"{PASSIVEAUTH_METADATA_PATH}); without it, users signing in from the Internet through the reverse "
+            f"proxy have no relying party in AD FS and any MFA rule has nothing to attach to. Add "
+            f"external_web_fqdn as it appears in the topology.",
+        )
+
+
+def passive_same_web_names(plan: PlanData) -> Iterator[Finding]:
+    """Two relying parties cannot share one metadata URL (domain notes 4)."""
+    for i, pool, _ in _indexed(plan, "passive"):
+        if pool.external_web_fqdn and pool.external_web_fqdn == pool.internal_web:
+            yield _finding(
+                "passive_same_web_names", f"pools[{i}].external_web_fqdn",
+                f"{pool.fqdn} uses {pool.external_web_fqdn} for both its internal and external web services, so "
+                f"the internal and external relying party trusts would read the same metadata URL and claim the "
+                f"same identifier; AD FS refuses the second trust. Use the pool's real external web services "
+                f"FQDN from the topology.",
+            )
+
+
+def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
+    """Passive authentication and Modern Auth (ADAL) exclude each other on a pool (domain notes 1, 8)."""
+    if plan.product == "lync2013":
+        # Modern Authentication does not exist on Lync Server 2013.
+        return
+    for i, pool, _ in _indexed(plan, "passive"):
+        yield _finding(
+            "passive_modern_auth_conflict", f"pools[{i}].auth.external",
+            f"A pool cannot use passive authentication and Modern Authentication (ADAL through AD FS) at the same "
+            f"time. If this deployment already has Modern Authentication set up for {pool.fqdn} (an AD FS OAuth "
+            f"server made the client authorization server with Set-CsOAuthConfiguration), turn it off for that "
+            f"pool's users first, or keep them on another pool.",
+        )
+
+
+def passive_dns_discovery(plan: PlanData) -> Iterator[Finding]:
+    """Discovery records should lead to a pool without passive authentication (domain notes 7)."""
+    passive = [p.fqdn for _, p, _ in _indexed(plan, "passive")]
+    if not passive:
+        return
+    others = [(i, p) for i, p in enumerate(plan.pools) if _auth_mode(p) != "passive"]
+    if not others:
+        return
+    # A Director is the usual front door, so it is preferred.
+    i, target = next(((i, p) for i, p in others if p.role == "director"), others[0])
+    domains = _names([name for d in plan.sip_domains for name in (f"lyncdiscover.{d}", f"_sip._tls.{d}")])
+    yield _finding(
+        "passive_dns_discovery", f"pools[{i}].fqdn",
+        f"Point the discovery records ({domains}) at {target.fqdn}, which does not use passive authentication, "
+        f"rather than at {_names(passive)}. Every client can then find the service and sign in there, and users "
+        f"homed on a passive pool are redirected to it.",
+    )
+
+
+def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
+    """Web App domain sign-in under passive auth; UseDomainAuthInLWA docs disagree on Lync 2013 (domain notes 1, 7)."""
+    lwa = _lwa_name(plan)
+    if plan.product == "lync2013":
+        why = (
+            "Microsoft's documentation disagrees on whether Lync Server 2013 has UseDomainAuthInLWA (the current "
+            "cmdlet help lists it for Skype for Business Server only, the Lync Server 2013 help lists it too), so "
+            "the tool leaves it alone."
+        )
+    else:
+        why = "The tool leaves UseDomainAuthInLWA alone."
+    for i, pool, _ in _indexed(plan, "passive"):
+        yield _finding(
+            "passive_lwa_domain_auth", f"pools[{i}].auth.external",
+            f"{why} How {lwa} behaves for domain users on a passive pool is not documented: after the switch, "
+            f"join a meeting on {pool.fqdn} from {lwa} both as a domain user and as a guest.",
+        )
+
+
+# ---------------------------------------------------------------------------
+# AD FS and MFA
+
+
+def _adfs_in_use(plan: PlanData) -> bool:
+    return plan.adfs is not None and bool(plan.passive_pools)
+
+
+def adfs_unused(plan: PlanData) -> Iterator[Finding]:
+    """AD FS settings without a passive pool are not used (domain notes 4)."""
+    if plan.adfs is not None and not plan.passive_pools:
+        yield _finding(
+            "adfs_unused", "adfs",
+            "The plan describes an AD FS farm but no pool uses passive authentication, so nothing is configured "
+            "in AD FS and the MFA setting has no effect. Remove the AD FS section or set a pool to passive.",
+        )
+
+
+def mfa_adfs20_unsupported(plan: PlanData) -> Iterator[Finding]:
+    """AD FS 2.0 has no additional authentication rules (domain notes 4, AD FS versions)."""
+    adfs = plan.adfs
+    if _adfs_in_use(plan) and adfs is not None and adfs.version == "2.0" and adfs.mfa != "none":
+        yield _finding(
+            "mfa_adfs20_unsupported", "adfs.mfa",
+            "AD FS 2.0 cannot require MFA per relying party: additional authentication rules (and the "
+            "insidecorporatenetwork claim the extranet rule relies on) arrived with AD FS on Windows Server 2012 "
+            "R2. Upgrade AD FS, or set mfa to \"none\" (smart-card sign-in on AD FS 2.0 is a manual web.config "
+            "change this tool does not make).",
+        )
+
+
+def mfa_extranet_only_via_proxy(plan: PlanData) -> Iterator[Finding]:
+    """The extranet MFA rule depends on AD FS seeing the request as extranet (domain notes 4)."""
+    adfs = plan.adfs
+    if _adfs_in_use(plan) and adfs is not None and adfs.mfa == "extranet" and adfs.version != "2.0":
+        yield _finding(
+            "mfa_extranet_only_via_proxy", "adfs.mfa",
+            "The extranet MFA rule only fires for requests AD FS sees as coming from the extranet, that is "
+            "requests that reach it through a Web Application Proxy (WAP) or AD FS proxy, which mark them with "
+            "insidecorporatenetwork = false. If Internet users reach AD FS directly, or through a reverse proxy "
+            "that is not a WAP or AD FS proxy, they are never asked for a second factor. Users inside the "
+            "network sign in without MFA.",
+        )
+
+
+def mfa_provider_required(plan: PlanData) -> Iterator[Finding]:
+    """Requiring MFA needs an MFA provider enabled in AD FS (domain notes 4)."""
+    adfs = plan.adfs
+    if _adfs_in_use(plan) and adfs is not None and adfs.mfa != "none" and adfs.version != "2.0":
+        yield _finding(
+            "mfa_provider_required", "adfs.mfa",
+            f"Requiring MFA only works when AD FS ({adfs.federation_service_name}) has an additional "
+            f"authentication provider enabled (Set-AdfsGlobalAuthenticationPolicy "
+            f"-AdditionalAuthenticationProvider ...). Without one AD FS cannot satisfy the rule and those sign-ins "
+            f"fail. Register and enable the provider before running the AD FS script.",
+        )
+
+
+def mfa_always_prompts_internal(plan: PlanData) -> Iterator[Finding]:
+    """MFA 'always' also prompts users inside the network (domain notes 4)."""
+    adfs = plan.adfs
+    if _adfs_in_use(plan) and adfs is not None and adfs.mfa == "always" and adfs.version != "2.0":
+        yield _finding(
+            "mfa_always_prompts_internal", "adfs.mfa",
+            "With mfa \"always\", every sign-in to the Lync relying parties needs a second factor, from inside "
+            "the network too: internal users get prompted as well. Choose \"extranet\" if only sign-ins from the "
+            "Internet should need MFA.",
+        )
+
+
+def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
+    """AD FS 2016 and later use an access control policy for MFA (domain notes 4)."""
+    adfs = plan.adfs
+    if not (_adfs_in_use(plan) and adfs is not None and adfs.mfa != "none"):
+        return
+    if adfs.version not in ("2016", "2019", "2022"):
+        return
+    policy = ACCESS_CONTROL_POLICIES[adfs.mfa]
+    if adfs.mfa == "extranet":
+        note = ("The plain 'Permit everyone and require MFA' policy would prompt internal users too, so it is not "
+                "used.")
+    else:
+        note = "That policy asks everyone for a second factor, inside the network as well."
+    yield _finding(
+        "mfa_access_control_policy", "adfs.mfa",
+        f"On {ADFS_VERSIONS[adfs.version]} MFA is set through the built-in access control policy "
+        f"'{policy}' on the Lync relying parties rather than through per-relying-party rules. {note}",
+    )
+
+
+# ---------------------------------------------------------------------------
+# TLS-DSK, Edge and Registrar
+
+
+def edge_ntlm_block_sip_only(plan: PlanData) -> Iterator[Finding]:
+    """Blocking NTLM at the Edge leaves the web services open (domain notes 2)."""
+    open_pools = [p for p in plan.pools if _auth_mode(p) != "passive"]
+    if not open_pools:
+        return
+    where = []
+    for p in open_pools:
+        if p.external_web_fqdn:
+            where.append(f"{p.fqdn} (https://{p.external_web_fqdn}/CertProv and /WebTicket)")
+        else:
+            where.append(f"{p.fqdn} (/CertProv and /WebTicket)")
+    for j, edge in enumerate(plan.edge_pools):
+        if not edge.block_ntlm:
+            continue
+        yield _finding(
+            "edge_ntlm_block_sip_only", f"edge_pools[{j}].block_ntlm",
+            f"Blocking NTLM on Edge {edge.fqdn} stops NTLM and Kerberos only for SIP sign-in from the Internet. "
+            f"The web services behind the reverse proxy still accept a user name and password over NTLM for "
+            f"{_names(where)}, so password guessing and account lockout remain possible there. Watch lockout "
+            f"events for those URLs; only passive authentication (or turning Windows authentication off for "
+            f"external web clients) closes them.",
+        )
+
+
+def tls_dsk_first_certificate(plan: PlanData) -> Iterator[Finding]:
+    """A new device gets its first certificate from CertProv over the web services (domain notes 2)."""
+    for i, pool, _ in _indexed(plan, "tls_dsk"):
+        if pool.external_web_fqdn:
+            outside = (f"or from the Internet through the reverse proxy at "
+                       f"https://{pool.external_web_fqdn}/CertProv/CertProvisioningService.svc")
+        else:
+            outside = ("or from the Internet through the reverse proxy (the plan has no external web services "
+                       "FQDN for this pool, so check that one is published)")
+        yield _finding(
+            "tls_dsk_first_certificate", f"pools[{i}].auth.external",
+            f"A device that has never signed in to {pool.fqdn} has no Lync client certificate yet. Its first "
+            f"sign-in fetches one from the certificate provisioning service (CertProv) on the web services, with "
+            f"the user's name and password: inside the network, {outside}. Keep /CertProv and /WebTicket "
+            f"published, and do not turn Windows authentication off for the whole pool, or new devices never get "
+            f"their first certificate.",
+        )
+
+
+def tls_dsk_certificate_lifetime(plan: PlanData) -> Iterator[Finding]:
+    """Certificate lifetime: how often users re-enter credentials, and revocation (domain notes 1, 8)."""
+    for i, pool, auth in _indexed(plan, "tls_dsk"):
+        hours = auth.client_certificate_hours
+        if hours is not None:
+            lifetime = (f"Client certificates issued by {pool.fqdn} are valid for {_hours(hours.default)} by "
+                        f"default and {hours.max} hours at most,")
+            every = _every(hours.default)
+            field = f"pools[{i}].auth.client_certificate_hours.default"
+        else:
+            lifetime = (f"The plan leaves the client certificate lifetime of {pool.fqdn} as it is on the server; "
+                        f"out of the box that is {_hours(SERVER_DEFAULT_CERT_HOURS)},")
+            every = _every(SERVER_DEFAULT_CERT_HOURS)
+            field = f"pools[{i}].auth.external"
+        yield _finding(
+            "tls_dsk_certificate_lifetime", field,
+            f"{lifetime} so users type their password again at least every {every}, when the certificate runs "
+            f"out. A lost or stolen device keeps signing in until then: list a user's certificates with "
+            f"Get-CsClientCertificate and revoke them with Revoke-CsClientCertificate.",
+        )
+
+
+def tls_dsk_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
+    """Clients that cannot do TLS-DSK cannot sign in through a blocking Edge (domain notes 2)."""
+    if not _blocking_edges(plan):
+        return
+    for i, pool, _ in _indexed(plan, "tls_dsk"):
+        yield _finding(
+            "tls_dsk_unsupported_clients", f"pools[{i}].auth.external",
+            f"Clients and devices that cannot sign in with TLS-DSK (a Lync client certificate) can no longer sign "
+            f"in to {pool.fqdn} from the Internet through the Edge: third-party SIP clients, and phones or room "
+            f"systems that only do NTLM. Lync desktop clients and Lync Phone Edition (after PIN sign-in) use "
+            f"TLS-DSK; test Mac clients and each device model from outside before the switch.",
+        )
+
+
+def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
+    """TLS-DSK is only enforced when the Edge blocks NTLM (domain notes 2)."""
+    if _blocking_edges(plan):
+        return
+    for i, pool, _ in _indexed(plan, "tls_dsk"):
+        yield _finding(
+            "tls_dsk_edge_not_blocking", f"pools[{i}].auth.external",
+            f"{pool.fqdn} is meant to accept only TLS-DSK from the Internet, but no Edge pool in the plan blocks "
+            f"NTLM (block_ntlm), so the Edge still accepts NTLM for remote sign-in and nothing is enforced. Add "
+            f"the Edge pool that serves this pool with block_ntlm set to true.",
+        )
+
+
+def tls_dsk_certificate_auth_off(plan: PlanData) -> Iterator[Finding]:
+    """TLS-DSK needs certificate authentication (domain notes 1, 2)."""
+    for i, pool, auth in _indexed(plan, "tls_dsk"):
+        if not auth.certificate_auth:
+            yield _finding(
+                "tls_dsk_certificate_auth_off", f"pools[{i}].auth.certificate_auth",
+                f"TLS-DSK sign-in is certificate sign-in: with certificate_auth false, {pool.fqdn} issues no "
+                f"client certificates and no client can sign in from the Internet once the Edge refuses NTLM. "
+                f"Set certificate_auth to true (or leave it out).",
+            )
+
+
+def registrar_ntlm_blocked(plan: PlanData) -> Iterator[Finding]:
+    """NTLM/Kerberos off at the Registrar affects internal clients too (domain notes 2)."""
+    for i, pool in enumerate(plan.pools):
+        if not (pool.auth and pool.auth.block_ntlm_at_registrar):
+            continue
+        if pool.auth.external == "passive":
+            how = "obtained after signing in through AD FS"
+        else:
+            how = "fetched from CertProv with their password"
+        yield _finding(
+            "registrar_ntlm_blocked", f"pools[{i}].auth.block_ntlm_at_registrar",
+            f"block_ntlm_at_registrar turns NTLM and Kerberos off on the Registrar of {pool.fqdn}, which serves "
+            f"clients inside the network as well as the Edge. Internal clients must then sign in with a Lync "
+            f"client certificate (TLS-DSK) {how}; internal clients and devices without a certificate that cannot "
+            f"get one can no longer sign in, even on the corporate network.",
+        )
+
+
+def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
+    """Very short or very long client certificate lifetimes (domain notes 1, 8)."""
+    for i, pool in enumerate(plan.pools):
+        hours = pool.auth.client_certificate_hours if pool.auth else None
+        if hours is None:
+            continue
+        field = f"pools[{i}].auth.client_certificate_hours.default"
+        if hours.default < SHORT_CERT_HOURS:
+            yield _finding(
+                "certificate_lifetime_short", field,
+                f"Client certificates from {pool.fqdn} last only {_hours(hours.default)} by default: users who "
+                f"sign in with a certificate must type their password more than once a day, and every renewal "
+                f"sends the password to CertProv again. Consider at least {SHORT_CERT_HOURS} hours.",
+            )
+        elif hours.default > SERVER_DEFAULT_CERT_HOURS:
+            yield _finding(
+                "certificate_lifetime_long", field,
+                f"Client certificates from {pool.fqdn} last {_hours(hours.default)} by default, longer than the "
+                f"server's own default of {_hours(SERVER_DEFAULT_CERT_HOURS)}: a lost or stolen device keeps "
+                f"signing in that long unless its certificate is revoked with Revoke-CsClientCertificate. "
+                f"Consider a shorter lifetime.",
+            )
+
+
+# ---------------------------------------------------------------------------
+# NTLM kept
+
+
+def ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
+    """NTLM reachable from the Internet: guessing and lockout (domain notes 2, 8)."""
+    open_edges = [e.fqdn for e in plan.edge_pools if not e.block_ntlm]
+    if open_edges:
+        edge_part = f"and SIP sign-in through Edge {_names(open_edges)} accepts it too"
+    elif plan.edge_pools:
+        edge_part = "while the Edge pools in the plan block NTLM for SIP sign-in"
+    else:
+        edge_part = "and so does SIP sign-in through any Edge pool that serves it"
+    for i, pool, _ in _indexed(plan, "ntlm"):
+        web = f" ({pool.external_web_fqdn})" if pool.external_web_fqdn else ""
+        yield _finding(
+            "ntlm_exposed", f"pools[{i}].auth.external",
+            f"{pool.fqdn} keeps NTLM: its web services behind the reverse proxy{web} accept a user name and "
+            f"password from the Internet, {edge_part}. Anyone can guess passwords there, and wrong guesses lock "
+            f"accounts out (AD FS extranet lockout does not cover these Lync endpoints). Consider a lockout filter "
+            f"in front of them (such as the Lync Security Filter on the Edge), a lockout policy that resets "
+            f"quickly, and alerting on lockout events.",
+        )
+
+
+def ntlm_pool_edge_blocks(plan: PlanData) -> Iterator[Finding]:
+    """An Edge that blocks NTLM also blocks it for pools that keep NTLM (domain notes 2)."""
+    blocking = [e.fqdn for e in _blocking_edges(plan)]
+    if not blocking:
+        return
+    for i, pool, _ in _indexed(plan, "ntlm"):
+        yield _finding(
+            "ntlm_pool_edge_blocks", f"pools[{i}].auth.external",
+            f"The plan keeps NTLM for {pool.fqdn}, but Edge {_names(blocking)} blocks NTLM for every remote SIP "
+            f"sign-in through it, including this pool's users: those who need NTLM (clients without TLS-DSK) "
+            f"cannot sign in from the Internet through that Edge. Check which Edge serves this pool.",
+        )
+
+
+def edge_ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
+    """An Edge that keeps NTLM exposes SIP sign-in to guessing and lockout (domain notes 2, 8)."""
+    for j, edge in enumerate(plan.edge_pools):
+        if edge.block_ntlm:
+            continue
+        name = f" ({edge.access_fqdn})" if edge.access_fqdn else ""
+        yield _finding(
+            "edge_ntlm_exposed", f"edge_pools[{j}].block_ntlm",
+            f"Edge {edge.fqdn}{name} keeps accepting NTLM for SIP sign-in from the Internet, so passwords can be "
+            f"guessed and accounts locked out through it. Set block_ntlm to true once remote clients can use "
+            f"TLS-DSK, or put a lockout filter (such as the Lync Security Filter) on the Edge.",
+        )
+
+
+# ---------------------------------------------------------------------------
+# Mobility policies
+
+
+def _policy_path(i: int, key: str) -> str:
+    return f"mobility_policies[{i}].{key}"
+
+
+def mobility_save_credentials_off(plan: PlanData) -> Iterator[Finding]:
+    """AllowSaveCredentials off signs the iOS app out from the background (domain notes 3)."""
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.allow_save_credentials is False:
+            yield _finding(
+                "mobility_save_credentials_off", _policy_path(i, "allow_save_credentials"),
+                f"With AllowSaveCredentials off in mobility policy {policy.identity}, the mobile app no longer "
+                f"stores the password: the iOS app signs the user out whenever it comes back from the background "
+                f"and asks for the password again. Tell iPhone and iPad users before the change.",
+            )
+
+
+def mobility_parameter_needs_cu(plan: PlanData) -> Iterator[Finding]:
+    """Lync 2013 mobility parameters listed for SfB only: the sources disagree (domain notes 3)."""
+    if plan.product != "lync2013":
+        return
+    for i, policy in enumerate(plan.mobility_policies):
+        for key in LYNC2013_CU_MOBILITY_SETTINGS:
+            if getattr(policy, key) is None:
+                continue
+            param = MOBILITY_SETTINGS[key]
+            yield _finding(
+                "mobility_parameter_needs_cu", _policy_path(i, key),
+                f"Microsoft's documentation disagrees about {param} on Lync Server 2013: the current cmdlet help "
+                f"lists it for Skype for Business Server only, while the Lync Server 2013 help lists it too. It "
+                f"exists on Lync Server 2013 only with a later cumulative update, so check the cumulative update "
+                f"level of the Front End servers first (Get-CsMobilityPolicy lists {param} among the policy's "
+                f"properties when it is there); on an older build Set-CsMobilityPolicy stops with an "
+                f"unknown-parameter error.",
+            )
+
+
+def mobility_exchange_connectivity_off(plan: PlanData) -> Iterator[Finding]:
+    """AllowExchangeConnectivity off: the app stops sending AD credentials to Exchange (domain notes 8)."""
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.allow_exchange_connectivity is False:
+            yield _finding(
+                "mobility_exchange_connectivity_off", _policy_path(i, "allow_exchange_connectivity"),
+                f"With AllowExchangeConnectivity off in mobility policy {policy.identity}, the mobile app stops "
+                f"sending the user's AD credentials to Exchange, so the app's Exchange-based features are no "
+                f"longer available to those users.",
+            )
+
+
+def mobility_disabled(plan: PlanData) -> Iterator[Finding]:
+    """EnableMobility off removes the mobile app (domain notes 3)."""
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.enable_mobility is False:
+            yield _finding(
+                "mobility_disabled", _policy_path(i, "enable_mobility"),
+                f"EnableMobility off in mobility policy {policy.identity}: users under this policy can no longer "
+                f"use the mobile app at all.",
+            )
+
+
+def mobility_outside_voice_without_mobility(plan: PlanData) -> Iterator[Finding]:
+    """Call via Work needs EnableMobility (domain notes 3)."""
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.enable_outside_voice is True and policy.enable_mobility is False:
+            yield _finding(
+                "mobility_outside_voice_without_mobility", _policy_path(i, "enable_outside_voice"),
+                f"Mobility policy {policy.identity} turns Call via Work (EnableOutsideVoice) on but mobility off: "
+                f"Call via Work only works when EnableMobility is on as well, so these users won't get it.",
+            )
+
+
+def mobility_site_unknown(plan: PlanData) -> Iterator[Finding]:
+    """A site policy for a site no pool in the plan belongs to (domain notes 3)."""
+    sites = {p.site.casefold() for p in plan.pools if p.site}
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.scope != "site":
+            continue
+        name = policy.identity.split(":", 1)[1]
+        if name.casefold() in sites:
+            continue
+        yield _finding(
+            "mobility_site_unknown", _policy_path(i, "identity"),
+            f"Mobility policy {policy.identity} is for site {name!r}, but no pool in the plan is in that site. "
+            f"Check the site name against the topology (Get-CsSite) and set the site of the pools that belong "
+            f"to it; with a wrong name the script fails, or the policy never reaches the users meant.",
+        )
+
+
+def mobility_policy_empty(plan: PlanData) -> Iterator[Finding]:
+    """A policy with no settings emits nothing (plan format: omitted means unchanged)."""
+    for i, policy in enumerate(plan.mobility_policies):
+        if not policy.settings():
+            yield _finding(
+                "mobility_policy_empty", _policy_path(i, "identity"),
+                f"Mobility policy {policy.identity} names no setting, so nothing is changed for it.",
+            )
+
+
+# ---------------------------------------------------------------------------
+# Names and certificates
+
+
+def external_web_same_as_internal(plan: PlanData) -> Iterator[Finding]:
+    """Internal and external web services names should differ (domain notes 5, 6)."""
+    for i, pool in enumerate(plan.pools):
+        if _auth_mode(pool) == "passive":
+            continue  # passive_same_web_names reports it as an error
+        if pool.external_web_fqdn and pool.external_web_fqdn == pool.internal_web:
+            yield _finding(
+                "external_web_same_as_internal", f"pools[{i}].external_web_fqdn",
+                f"{pool.fqdn} uses {pool.external_web_fqdn} for both internal and external web services. The "
+                f"reverse proxy publishes the external name on port 443 and forwards to 4443, so one name for both "
+                f"needs split DNS and a certificate that fits both sides. Check this matches the topology.",
+            )
+
+
+def _named_roles(plan: PlanData) -> Iterator[tuple[str, str, tuple[str, str], str]]:
+    """Yield (name, field path, (owner, side), description) for every DNS name the plan holds."""
+    for i, p in enumerate(plan.pools):
+        owner = f"pools[{i}]"
+        yield p.fqdn, f"{owner}.fqdn", (owner, "internal"), f"the FQDN of pool {p.fqdn}"
+        if p.internal_web_fqdn:
+            yield (p.internal_web_fqdn, f"{owner}.internal_web_fqdn", (owner, "internal"),
+                   f"the internal web services FQDN of pool {p.fqdn}")
+        if p.external_web_fqdn:
+            yield (p.external_web_fqdn, f"{owner}.external_web_fqdn", (owner, "external"),
+                   f"the external web services FQDN of pool {p.fqdn}")
+    for j, e in enumerate(plan.edge_pools):
+        owner = f"edge_pools[{j}]"
+        yield e.fqdn, f"{owner}.fqdn", (owner, "internal"), f"the internal FQDN of Edge pool {e.fqdn}"
+        for key, what in (("access_fqdn", "Access Edge"), ("webconf_fqdn", "Web Conferencing Edge"),
+                          ("av_fqdn", "A/V Edge")):
+            name = getattr(e, key)
+            if name:
+                yield name, f"{owner}.{key}", (owner, "external"), f"the {what} FQDN of Edge pool {e.fqdn}"
+    if plan.adfs:
+        yield (plan.adfs.federation_service_name, "adfs.federation_service_name", ("adfs", "external"),
+               "the AD FS federation service name")
+    if plan.office_web_apps_fqdn:
+        yield (plan.office_web_apps_fqdn, "office_web_apps_fqdn", ("office_web_apps", "internal"),
+               "the Office Web Apps Server FQDN")
+
+
+def _may_share(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Return True when two uses of one name are legitimate or reported by another rule."""
+    if a == b:
+        return True  # e.g. a pool FQDN that is also its internal web name; the Edge's external names
+    # One pool's internal and external web names: external_web_same_as_internal / passive_same_web_names.
+    return a[0] == b[0] and a[0].startswith("pools[")
+
+
+def duplicate_name(plan: PlanData) -> Iterator[Finding]:
+    """One DNS name used for two different roles (domain notes 5)."""
+    first: dict[str, tuple[str, tuple[str, str], str]] = {}
+    for name, path, owner, what in _named_roles(plan):
+        seen = first.get(name)
+        if seen is None:
+            first[name] = (path, owner, what)
+            continue
+        seen_path, seen_owner, seen_what = seen
+        if _may_share(seen_owner, owner):
+            continue
+        yield _finding(
+            "duplicate_name", path,
+            f"{name} is {what} and also {seen_what} ({seen_path}). One name cannot serve two roles: each needs "
+            f"its own DNS record and certificate. Use the names from the topology.",
+        )
+
+
+def sip_domain_no_access_edge(plan: PlanData) -> Iterator[Finding]:
+    """Each SIP domain wants sip.<domain> on the Edge external certificate (domain notes 5)."""
+    if not plan.edge_pools:
+        return
+    access = {e.access_fqdn for e in plan.edge_pools if e.access_fqdn}
+    for k, domain in enumerate(plan.sip_domains):
+        name = f"sip.{domain}"
+        if name in access:
+            continue
+        if access:
+            known = f"No Edge pool in the plan uses {name} as its Access Edge name."
+        else:
+            known = f"The plan names no Access Edge FQDN, so it cannot tell whether {name} is covered."
+        yield _finding(
+            "sip_domain_no_access_edge", f"sip_domains[{k}]",
+            f"{known} The Edge external certificate needs {name} as a subject alternative name "
+            f"(Request-CsCertificate -AllSipDomain adds one for every SIP domain), or clients of {domain} may "
+            f"fail to find and trust the Edge during automatic sign-in.",
+        )
+
+
+def edge_av_equals_access(plan: PlanData) -> Iterator[Finding]:
+    """A/V Edge and Access Edge names normally differ (domain notes 5)."""
+    for j, edge in enumerate(plan.edge_pools):
+        if edge.av_fqdn and edge.av_fqdn == edge.access_fqdn:
+            yield _finding(
+                "edge_av_equals_access", f"edge_pools[{j}].av_fqdn",
+                f"Edge {edge.fqdn} uses {edge.av_fqdn} for both the Access Edge and the A/V Edge. That only works "
+                f"with the topology's single FQDN and IP address option (the services then listen on different "
+                f"ports); otherwise use the A/V Edge FQDN from the topology. The A/V Edge name is never on the "
+                f"certificate.",
+            )
+
+
+def autodiscover_names_on_certificate(plan: PlanData) -> Iterator[Finding]:
+    """Autodiscover on 443 needs lyncdiscover.<domain> on the reverse proxy certificate (domain notes 5)."""
+    if plan.autodiscover_port != 443 or not any(p.external_web_fqdn for p in plan.pools):
+        return
+    names = [f"lyncdiscover.{d}" for d in plan.sip_domains]
+    if len(names) == 1:
+        needs = f"{names[0]} for the SIP domain"
+    else:
+        needs = f"a lyncdiscover name for each of the {len(names)} SIP domains: {_names(names)}"
+    yield _finding(
+        "autodiscover_names_on_certificate", "autodiscover_port",
+        f"Autodiscover is published on port 443, so the reverse proxy certificate needs {needs}. Publishing "
+        f"Autodiscover on port 80 instead (autodiscover_port 80) needs no certificate change.",
+    )
+
+
+def adfs_on_reverse_proxy(plan: PlanData) -> Iterator[Finding]:
+    """AD FS on the reverse proxy listener adds its name to that certificate (domain notes 5, 4)."""
+    adfs = plan.adfs
+    if adfs is None or not adfs.published_on_reverse_proxy:
+        return
+    extra = ""
+    if adfs.mfa == "extranet":
+        extra = (" If that reverse proxy is not a Web Application Proxy or AD FS proxy, AD FS treats Internet "
+                 "requests as internal and the extranet MFA rule never fires.")
+    yield _finding(
+        "adfs_on_reverse_proxy", "adfs.published_on_reverse_proxy",
+        f"AD FS shares the reverse proxy listener, so put {adfs.federation_service_name} on the reverse proxy "
+        f"certificate next to the web services names (not needed if the proxy picks a certificate per name with "
+        f"SNI).{extra}",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Scope
+
+
+def service_scope_only(plan: PlanData) -> Iterator[Finding]:
+    """Settings are changed per service, never at global scope (domain notes 1, 2)."""
+    if not (any(p.auth for p in plan.pools) or any(e.block_ntlm for e in plan.edge_pools)):
+        return
+    yield _finding(
+        "service_scope_only", "pools",
+        "The scripts change web service and proxy settings per pool and per Edge (service:WebServer:<pool>, "
+        "service:Registrar:<pool>, service:EdgeServer:<edge>), never at global scope: passive authentication "
+        "switched on globally would reach every pool and Edge at once and is known to cause sign-in failures "
+        "across the whole organisation. Pools and Edge pools not in the plan keep their settings.",
+    )
+
+
+# ---------------------------------------------------------------------------
+
+RULES: tuple[Rule, ...] = (
+    passive_pool_wide,
+    passive_unsupported_clients,
+    passive_exchange_features_lost,
+    passive_certificate_auth,
+    passive_relying_party_metadata,
+    passive_external_web_fqdn_missing,
+    passive_same_web_names,
+    passive_modern_auth_conflict,
+    passive_dns_discovery,
+    passive_lwa_domain_auth,
+    adfs_unused,
+    mfa_adfs20_unsupported,
+    mfa_extranet_only_via_proxy,
+    mfa_provider_required,
+    mfa_always_prompts_internal,
+    mfa_access_control_policy,
+    edge_ntlm_block_sip_only,
+    tls_dsk_first_certificate,
+    tls_dsk_certificate_lifetime,
+    tls_dsk_unsupported_clients,
+    tls_dsk_edge_not_blocking,
+    tls_dsk_certificate_auth_off,
+    registrar_ntlm_blocked,
+    certificate_lifetime_bounds,
+    ntlm_exposed,
+    ntlm_pool_edge_blocks,
+    edge_ntlm_exposed,
+    mobility_save_credentials_off,
+    mobility_parameter_needs_cu,
+    mobility_exchange_connectivity_off,
+    mobility_disabled,
+    mobility_outside_voice_without_mobility,
+    mobility_site_unknown,
+    mobility_policy_empty,
+    external_web_same_as_internal,
+    duplicate_name,
+    sip_domain_no_access_edge,
+    edge_av_equals_access,
+    autodiscover_names_on_certificate,
+    adfs_on_reverse_proxy,
+    service_scope_only,
+)
+
+
+def check_plan(plan: PlanData) -> list[Finding]:
+    """Return every finding of every rule for `plan`, in rule order (deterministic)."""
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings.extend(rule(plan))
+    return findings

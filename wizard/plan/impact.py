@@ -1,0 +1,246 @@
+"""The client-impact matrix: for each kind of client and each pool of a plan,
+whether it still signs in after the change, and why.
+
+Pure Python: no Django, no database. Based on the client compatibility table and
+the Edge/web services split of the domain notes (sections 7 and 2) and on the
+mobility policy notes (section 3).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.plan.model import MobilityPolicy, PlanData, Pool
+
+STATES: tuple[str, ...] = ("signs_in", "degraded", "breaks")
+
+# (key, label) in display order.
+CLIENTS: tuple[tuple[str, str], ...] = (
+    ("lync2010", "Lync 2010"),
+    ("lync2013", "Lync 2013 desktop"),
+    ("sfb", "Skype for Business desktop"),
+    ("mac", "Lync for Mac"),
+    ("mobile", "Mobile apps"),
+    ("lwa", "Lync Web App"),
+    ("devices", "Phones / room systems"),
+)
+CLIENT_KEYS: tuple[str, ...] = tuple(key for key, _ in CLIENTS)
+
+# Column mode for a pool whose plan has no auth section.
+UNCHANGED = "unchanged"
+UNCHANGED_REASON = "unchanged by this plan"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What happens to one kind of client on one pool."""
+
+    state: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"unknown state {self.state!r}")
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the cell as a JSON-able dict."""
+        return {"state": self.state, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One pool of the plan: its FQDN and its external authentication mode (or 'unchanged')."""
+
+    fqdn: str
+    mode: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the column as a JSON-able dict."""
+        return {"fqdn": self.fqdn, "mode": self.mode}
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    """One kind of client across every pool."""
+
+    key: str
+    label: str
+    cells: tuple[Cell, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as a JSON-able dict."""
+        return {"key": self.key, "label": self.label, "cells": [c.to_dict() for c in self.cells]}
+
+
+@dataclass(frozen=True)
+class ImpactMatrix:
+    """Clients (rows, in CLIENTS order) by pools (columns, in plan order)."""
+
+    columns: tuple[Column, ...]
+    table: tuple[ImpactRow, ...]
+
+    @property
+    def rows(self) -> list[tuple[str, list[Cell]]]:
+        """Return (client label, cells) pairs for templates."""
+        return matrix_rows(self)
+
+    def cell(self, client: str, fqdn: str) -> Cell:
+        """Return the cell for a client key and a pool FQDN; raise KeyError when either is unknown."""
+        col = next((k for k, c in enumerate(self.columns) if c.fqdn == fqdn), None)
+        row = next((r for r in self.table if r.key == client), None)
+        if col is None or row is None:
+            raise KeyError((client, fqdn))
+        return row.cells[col]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the matrix as a JSON-able dict."""
+        return {"columns": [c.to_dict() for c in self.columns], "rows": [r.to_dict() for r in self.table]}
+
+
+def matrix_rows(matrix: ImpactMatrix) -> list[tuple[str, list[Cell]]]:
+    """Return the matrix as (client label, [cell per pool]) pairs, in row order."""
+    return [(row.label, list(row.cells)) for row in matrix.table]
+
+
+# ---------------------------------------------------------------------------
+
+
+def _merge(base: Cell, extra: Cell) -> Cell:
+    """Return the worse of two cells' states with both reasons."""
+    state = STATES[max(STATES.index(base.state), STATES.index(extra.state))]
+    return Cell(state, f"{base.reason}; {extra.reason}")
+
+
+def _all(state: str, reason: str) -> dict[str, Cell]:
+    return {key: Cell(state, reason) for key in CLIENT_KEYS}
+
+
+def _passive_cells(certificate_auth: bool) -> dict[str, Cell]:
+    """Passive (AD FS) pool: domain notes 7."""
+    exchange = "Exchange features (contacts in Exchange, calendar presence, conversation history) are lost"
+    mobile = ("Lync 2013 mobile 5.2 and later and Skype for Business apps sign in through AD FS; older builds, "
+              "including early Android builds, can't")
+    if not certificate_auth:
+        mobile += "; with no CertProv certificate the apps return to AD FS whenever their web ticket runs out"
+    return {
+        "lync2010": Cell("breaks", "no passive (AD FS) sign-in"),
+        "lync2013": Cell("degraded", f"signs in only from the July 2013 cumulative update (15.0.4517) on; "
+                                     f"{exchange}"),
+        "sfb": Cell("degraded", f"signs in through AD FS; {exchange}"),
+        "mac": Cell("breaks", "no passive (AD FS) sign-in"),
+        "mobile": Cell("degraded", mobile),
+        "lwa": Cell("degraded", "guests still join meetings; domain sign-in on a passive pool is untested: check it"),
+        "devices": Cell("breaks", "Lync Phone Edition, 3PIP phones and room systems have no passive sign-in"),
+    }
+
+
+def _tls_dsk_cells(prefix: str, certificate_auth: bool, registrar_blocked: bool) -> dict[str, Cell]:
+    """Remote SIP sign-in needs TLS-DSK because an Edge blocks NTLM: domain notes 2.
+
+    `prefix` says why TLS-DSK is enforced for this pool. Mobile apps and the Web
+    App use the web services behind the reverse proxy, not SIP through the Edge,
+    so the Edge block does not touch them.
+    """
+    where = "from outside or inside" if registrar_blocked else "from outside"
+    web = Cell("signs_in", f"{prefix}: uses the web services behind the reverse proxy, which the Edge block does "
+                           f"not touch")
+    if not certificate_auth:
+        gone = Cell("breaks", f"{prefix}, but certificate authentication is off: no TLS-DSK sign-in {where}")
+        return {"lync2010": gone, "lync2013": gone, "sfb": gone, "mac": gone,
+                "mobile": web, "lwa": web, "devices": gone}
+    desktop = Cell("signs_in", f"{prefix}: signs in {where} with its Lync certificate (TLS-DSK); a new device "
+                               f"first fetches one from CertProv with the password")
+    return {
+        "lync2010": desktop,
+        "lync2013": desktop,
+        "sfb": desktop,
+        "mac": Cell("degraded", f"{prefix}: TLS-DSK support depends on the Mac client version; test sign-in "
+                                f"{where} before the switch"),
+        "mobile": web,
+        "lwa": web,
+        "devices": Cell("degraded", f"{prefix}: Lync Phone Edition signs in with a certificate after PIN sign-in; "
+                                    f"phones and room systems that only do NTLM can't sign in {where}"),
+    }
+
+
+def _pool_cells(plan: PlanData, pool: Pool) -> dict[str, Cell]:
+    """Return the cells of one pool before mobility policies are applied."""
+    auth = pool.auth
+    edge_blocks = any(e.block_ntlm for e in plan.edge_pools)
+    if auth is None:
+        if not edge_blocks:
+            return _all("signs_in", UNCHANGED_REASON)
+        return _tls_dsk_cells(f"Pool {UNCHANGED_REASON}, but the Edge blocks NTLM", True, False)
+    if auth.external == "passive":
+        return _passive_cells(auth.certificate_auth)
+    if edge_blocks:
+        why = "the Edge blocks NTLM"
+    elif auth.block_ntlm_at_registrar:
+        why = "the Registrar blocks NTLM"
+    elif auth.external == "tls_dsk":
+        return _all("signs_in", "nothing enforced: no Edge pool in the plan blocks NTLM")
+    else:
+        return _all("signs_in", "NTLM still accepted, and still open to password guessing and lockout from the "
+                                "Internet")
+    prefix = f"TLS-DSK only, {why}" if auth.external == "tls_dsk" else f"NTLM kept, but {why}"
+    return _tls_dsk_cells(prefix, auth.certificate_auth, auth.block_ntlm_at_registrar)
+
+
+def _site_policy(plan: PlanData, pool: Pool) -> MobilityPolicy | None:
+    """Return the policy that applies to the pool's users by default: their site's, else Global."""
+    if pool.site:
+        wanted = f"site:{pool.site}".casefold()
+        for policy in plan.mobility_policies:
+            if policy.identity.casefold() == wanted:
+                return policy
+    return next((p for p in plan.mobility_policies if p.scope == "global"), None)
+
+
+def _mobility_effect(plan: PlanData, pool: Pool) -> Cell | None:
+    """Return what the plan's mobility policies do to the mobile app of this pool's users (domain notes 3)."""
+    effects: list[Cell] = []
+    policy = _site_policy(plan, pool)
+    if policy is not None:
+        if policy.enable_mobility is False:
+            effects.append(Cell("breaks", f"mobility policy {policy.identity} turns the mobile app off"))
+        else:
+            if policy.allow_save_credentials is False:
+                effects.append(Cell("degraded", f"the iOS app signs out when it returns from the background "
+                                                f"(AllowSaveCredentials off in {policy.identity})"))
+            if policy.allow_exchange_connectivity is False:
+                effects.append(Cell("degraded", f"no Exchange connection from the app (AllowExchangeConnectivity "
+                                                f"off in {policy.identity})"))
+    for tag in (p for p in plan.mobility_policies if p.scope == "tag"):
+        if tag.enable_mobility is False:
+            effects.append(Cell("degraded", f"users granted {tag.identity} lose the mobile app"))
+        elif tag.allow_save_credentials is False:
+            effects.append(Cell("degraded", f"users granted {tag.identity}: the iOS app signs out when it returns "
+                                            f"from the background"))
+    if not effects:
+        return None
+    result = effects[0]
+    for extra in effects[1:]:
+        result = _merge(result, extra)
+    return result
+
+
+def _mode(pool: Pool) -> str:
+    return pool.auth.external if pool.auth else UNCHANGED
+
+
+def client_impact(plan: PlanData) -> ImpactMatrix:
+    """Return the client-impact matrix of `plan`: CLIENTS rows by pool columns."""
+    per_pool: list[dict[str, Cell]] = []
+    for pool in plan.pools:
+        cells = _pool_cells(plan, pool)
+        mobility = _mobility_effect(plan, pool)
+        if mobility is not None:
+            base = cells["mobile"]
+            # A mobile app that already cannot sign in is not made worse by a policy.
+            cells = {**cells, "mobile": base if base.state == "breaks" else _merge(base, mobility)}
+        per_pool.append(cells)
+    table = tuple(
+        ImpactRow(key=key, label=label, cells=tuple(cells[key] for cells in per_pool))
+        for key, label in CLIENTS
+    )
+    return ImpactMatrix(columns=tuple(Column(p.fqdn, _mode(p)) for p in plan.pools), table=table)

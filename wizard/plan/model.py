@@ -1,0 +1,239 @@
+"""The `lync-auth-plan/1` plan as frozen dataclasses, and the fixed vocabularies a plan
+chooses from (products, authentication modes, AD FS versions, MFA modes, ...).
+
+Pure Python: no Django, no database. The reader (`wizard.plan.reader`) builds these
+from a JSON document; the writer (`wizard.plan.writer`) turns them back into one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT = "lync-auth-plan/1"
+
+PRODUCTS: dict[str, str] = {
+    "lync2013": "Lync Server 2013",
+    "sfb2015": "Skype for Business Server 2015",
+    "sfb2019": "Skype for Business Server 2019",
+}
+AUTH_MODES: dict[str, str] = {
+    "ntlm": "NTLM (Windows authentication) kept",
+    "tls_dsk": "TLS-DSK (client certificates) only from the Internet",
+    "passive": "Passive (AD FS) authentication",
+}
+POOL_ROLES: dict[str, str] = {"frontend": "Front End pool", "director": "Director pool"}
+ADFS_VERSIONS: dict[str, str] = {
+    "2.0": "AD FS 2.0 (Windows Server 2008 R2)",
+    "2012r2": "AD FS 3.0 (Windows Server 2012 R2)",
+    "2016": "AD FS 2016",
+    "2019": "AD FS 2019",
+    "2022": "AD FS 2022",
+}
+MFA_MODES: dict[str, str] = {
+    "none": "No additional authentication",
+    "extranet": "MFA for requests from the extranet",
+    "always": "MFA for every request",
+}
+KEY_SIZES = (2048, 4096)
+AUTODISCOVER_PORTS = (443, 80)
+
+# Plan key -> Set-CsMobilityPolicy parameter, in the order they are emitted.
+MOBILITY_SETTINGS: dict[str, str] = {
+    "enable_mobility": "EnableMobility",
+    "enable_outside_voice": "EnableOutsideVoice",
+    "enable_ip_audio_video": "EnableIPAudioVideo",
+    "require_wifi_for_ip_audio": "RequireWIFIForIPAudio",
+    "require_wifi_for_ip_video": "RequireWIFIForIPVideo",
+    "require_wifi_for_sharing": "RequireWiFiForSharing",
+    "allow_save_credentials": "AllowSaveCredentials",
+    "allow_exchange_connectivity": "AllowExchangeConnectivity",
+    "allow_save_im_history": "AllowSaveIMHistory",
+    "allow_save_call_logs": "AllowSaveCallLogs",
+    "allow_customer_experience_improvement_program": "AllowCustomerExperienceImprovementProgram",
+}
+
+# Client certificate lifetime limits in hours (Set-CsWebServiceConfiguration help).
+CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
+    "default": (8, 8760),
+    "min": (8, 4320),
+    "max": (8, 8760),
+}
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class CertificateHours:
+    """Lifetime of Lync-issued client certificates, in hours."""
+
+    default: int
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class PoolAuth:
+    """How a pool authenticates external users."""
+
+    external: str
+    certificate_auth: bool = True
+    client_certificate_hours: CertificateHours | None = None
+    block_ntlm_at_registrar: bool = False
+
+
+@dataclass(frozen=True)
+class RelyingParties:
+    """AD FS relying-party trust names for one passive pool."""
+
+    internal: str
+    external: str
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A Front End or Director pool (or Standard Edition server)."""
+
+    fqdn: str
+    role: str = "frontend"
+    site: str | None = None
+    internal_web_fqdn: str | None = None
+    external_web_fqdn: str | None = None
+    auth: PoolAuth | None = None
+    relying_parties: RelyingParties | None = None
+
+    @property
+    def internal_web(self) -> str:
+        """Return the internal web services FQDN (the pool FQDN when not set)."""
+        return self.internal_web_fqdn or self.fqdn
+
+    @property
+    def rp_names(self) -> RelyingParties:
+        """Return the relying-party names, derived from the pool when not set."""
+        if self.relying_parties is not None:
+            return self.relying_parties
+        host = self.fqdn.split(".")[0]
+        return RelyingParties(internal=f"Lync-Int-{host}", external=f"Lync-Ext-{host}")
+
+    @property
+    def web_service_identity(self) -> str:
+        """Return the `service:WebServer:<pool>` identity."""
+        return f"service:WebServer:{self.fqdn}"
+
+    @property
+    def registrar_identity(self) -> str:
+        """Return the `service:Registrar:<pool>` identity."""
+        return f"service:Registrar:{self.fqdn}"
+
+
+@dataclass(frozen=True)
+class EdgePool:
+    """An Edge pool and its external names."""
+
+    fqdn: str
+    access_fqdn: str | None = None
+    webconf_fqdn: str | None = None
+    av_fqdn: str | None = None
+    block_ntlm: bool = False
+
+    @property
+    def proxy_identity(self) -> str:
+        """Return the `service:EdgeServer:<pool>` identity."""
+        return f"service:EdgeServer:{self.fqdn}"
+
+
+@dataclass(frozen=True)
+class Adfs:
+    """The AD FS farm used for passive authentication."""
+
+    federation_service_name: str
+    version: str
+    mfa: str = "none"
+    published_on_reverse_proxy: bool = False
+
+    @property
+    def metadata_url(self) -> str:
+        """Return the AD FS federation metadata URL (for -WsFedPassiveMetadataUri)."""
+        return f"https://{self.federation_service_name}/FederationMetadata/2007-06/FederationMetadata.xml"
+
+
+@dataclass(frozen=True)
+class MobilityPolicy:
+    """A mobility policy; each setting left as None is not touched."""
+
+    identity: str
+    enable_mobility: bool | None = None
+    enable_outside_voice: bool | None = None
+    enable_ip_audio_video: bool | None = None
+    require_wifi_for_ip_audio: bool | None = None
+    require_wifi_for_ip_video: bool | None = None
+    require_wifi_for_sharing: bool | None = None
+    allow_save_credentials: bool | None = None
+    allow_exchange_connectivity: bool | None = None
+    allow_save_im_history: bool | None = None
+    allow_save_call_logs: bool | None = None
+    allow_customer_experience_improvement_program: bool | None = None
+
+    def settings(self) -> list[tuple[str, str, bool]]:
+        """Return (plan key, cmdlet parameter, value) for each setting the plan names."""
+        out = []
+        for key, param in MOBILITY_SETTINGS.items():
+            value = getattr(self, key)
+            if value is not None:
+                out.append((key, param, value))
+        return out
+
+    @property
+    def scope(self) -> str:
+        """Return 'global', 'site' or 'tag'."""
+        if self.identity == "Global":
+            return "global"
+        return "site" if self.identity.startswith("site:") else "tag"
+
+
+@dataclass(frozen=True)
+class SimpleUrls:
+    """Meet, dial-in and admin simple URLs (host names)."""
+
+    meet: tuple[str, ...] = ()
+    dialin: str | None = None
+    admin: str | None = None
+
+    def hosts(self) -> list[str]:
+        """Return every simple URL host, meet first."""
+        return [*self.meet, *(h for h in (self.dialin, self.admin) if h)]
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """Certificate request settings."""
+
+    key_size: int = 2048
+    ca: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """A whole validated, normalised plan."""
+
+    name: str
+    product: str
+    sip_domains: tuple[str, ...]
+    pools: tuple[Pool, ...]
+    edge_pools: tuple[EdgePool, ...] = ()
+    adfs: Adfs | None = None
+    mobility_policies: tuple[MobilityPolicy, ...] = ()
+    simple_urls: SimpleUrls | None = None
+    office_web_apps_fqdn: str | None = None
+    autodiscover_port: int = 443
+    certificates: Certificates | None = None
+    # `x_` keys from the file, kept so that export gives them back.
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=True)
+
+    @property
+    def product_label(self) -> str:
+        """Return the product's display name."""
+        return PRODUCTS[self.product]
+
+    @property
+    def passive_pools(self) -> tuple[Pool, ...]:
+        """Return the pools set to passive authentication."""
+        return tuple(p for p in self.pools if p.auth and p.auth.external == "passive")

@@ -1,0 +1,308 @@
+"""What the reverse proxy publishes and which DNS records a plan needs.
+
+Pure functions over a PlanData: the publishing table (external name, ports, internal
+target), the IIS ARR rewrite rules built from it, the DNS records per SIP domain, and
+the DNS records per SIP domain. `wizard.plan.network` turns them into display rows.
+
+Choices made here (docs/certificates-and-network.md explains each):
+
+* The entry pool (simple URLs and Autodiscover) is the first Director pool when the plan
+  has one, otherwise the first pool: Microsoft publishes meet, dial-in and lyncdiscover to
+  the Director's web services when a Director is deployed.
+* The admin simple URL is internal only (Control Panel); it is never published or put on
+  the reverse proxy certificate, only given an internal DNS record.
+* Office Online Server and AD FS listen on 443 themselves, so they are published 443 -> 443.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from wizard.plan.model import EdgePool, PlanData, Pool
+
+# Lync/SfB external web services listen on 4443 (HTTPS) and 8080 (HTTP) on the pool.
+WEB_PORTS: tuple[tuple[int, int], ...] = ((443, 4443), (80, 8080))
+HTTPS_ONLY: tuple[tuple[int, int], ...] = ((443, 443),)
+HOST_HEADER = "passed through unchanged"
+PREAUTH = "none (pass-through)"
+PATHS = "/*"
+
+# Kinds of a published name, in the order the table lists them.
+WEB_SERVICES = "web_services"
+SIMPLE_URL = "simple_url"
+AUTODISCOVER = "autodiscover"
+OFFICE_ONLINE = "office_online"
+ADFS = "adfs"
+
+EXTERNAL = "external"
+INTERNAL = "internal"
+
+# Placeholders for the addresses the plan does not hold.
+RP_PUBLIC_IP = "<public IP of the reverse proxy listener>"
+_A_LABEL_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+
+
+@dataclass(frozen=True)
+class PortMap:
+    """One external port forwarded to one internal port."""
+
+    external: int
+    internal: int
+
+    @property
+    def scheme(self) -> str:
+        """Return 'https' or 'http' for the internal side."""
+        return "http" if self.internal in (80, 8080) else "https"
+
+    @property
+    def label(self) -> str:
+        """Return '443 -> 4443'."""
+        return f"{self.external} \u2192 {self.internal}"
+
+
+@dataclass(frozen=True)
+class PublishingRule:
+    """One external name the reverse proxy publishes."""
+
+    external_fqdn: str
+    kind: str
+    purpose: str
+    target_fqdn: str
+    ports: tuple[PortMap, ...]
+    sip_domain: str | None = None
+
+    @property
+    def on_certificate(self) -> bool:
+        """Return True when the name is served on 443 and so needs to be on the proxy certificate."""
+        return any(p.external == 443 for p in self.ports)
+
+    @property
+    def host_pattern(self) -> str:
+        """Return the anchored {HTTP_HOST} regex for this name, dots escaped."""
+        return host_pattern(self.external_fqdn)
+
+    def port(self, external: int) -> PortMap | None:
+        """Return the mapping for an external port, or None."""
+        for p in self.ports:
+            if p.external == external:
+                return p
+        return None
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    """One DNS record an admin must create (or check)."""
+
+    view: str           # EXTERNAL or INTERNAL DNS
+    name: str
+    type: str           # A, CNAME or SRV
+    target: str         # a host name, or a <placeholder> for an address the plan does not know
+    purpose: str
+    port: int | None = None      # SRV only
+    sip_domain: str | None = None
+
+    @property
+    def value(self) -> str:
+        """Return the record data as a DNS admin would type it."""
+        if self.type == "SRV":
+            return f"0 0 {self.port} {self.target}"
+        return self.target
+
+    @property
+    def target_is_name(self) -> bool:
+        """Return True when the target is a host name (not an address placeholder)."""
+        return not self.target.startswith("<")
+
+
+def host_pattern(name: str) -> str:
+    """Return `^name$` with the dots escaped, for an IIS {HTTP_HOST} condition.
+
+    Only A-label host names are accepted: anything else would need more escaping than dots.
+    """
+    if not _A_LABEL_RE.match(name):
+        raise ValueError(f"not an A-label host name: {name!r}")
+    return "^" + name.replace(".", r"\.") + "$"
+
+
+def entry_pool(plan: PlanData) -> Pool:
+    """Return the pool that serves simple URLs and Autodiscover: the first Director, else the first pool."""
+    for pool in plan.pools:
+        if pool.role == "director":
+            return pool
+    return plan.pools[0]
+
+
+def home_pool(plan: PlanData) -> Pool:
+    """Return the first Front End pool (internal discovery points there), else the first pool."""
+    for pool in plan.pools:
+        if pool.role == "frontend":
+            return pool
+    return plan.pools[0]
+
+
+def access_edge(plan: PlanData) -> EdgePool | None:
+    """Return the Edge pool that `_sip._tls` and `sip.<domain>` point at: the first with an Access Edge FQDN."""
+    for edge in plan.edge_pools:
+        if edge.access_fqdn:
+            return edge
+    return None
+
+
+def _pool_label(pool: Pool) -> str:
+    return ("Director pool " if pool.role == "director" else "pool ") + pool.fqdn
+
+
+def has_reverse_proxy(plan: PlanData) -> bool:
+    """Return True when some pool has an external web services FQDN, which is what a reverse proxy publishes."""
+    return any(p.external_web_fqdn for p in plan.pools)
+
+
+def publishing_rules(plan: PlanData) -> list[PublishingRule]:
+    """Return every name the reverse proxy publishes, each once, in table order.
+
+    Without any external web services FQDN there is no reverse proxy to plan: nothing is published.
+    """
+    rules: list[PublishingRule] = []
+    if not has_reverse_proxy(plan):
+        return rules
+    entry = entry_pool(plan)
+
+    for pool in plan.pools:
+        if pool.external_web_fqdn:
+            rules.append(PublishingRule(
+                pool.external_web_fqdn, WEB_SERVICES, f"External web services of {_pool_label(pool)}",
+                pool.internal_web, _ports(WEB_PORTS)))
+    if plan.simple_urls:
+        for name in plan.simple_urls.meet:
+            rules.append(PublishingRule(name, SIMPLE_URL, "Meet simple URL", entry.internal_web, _ports(WEB_PORTS)))
+        if plan.simple_urls.dialin:
+            rules.append(PublishingRule(plan.simple_urls.dialin, SIMPLE_URL, "Dial-in simple URL",
+                                        entry.internal_web, _ports(WEB_PORTS)))
+    autodiscover_ports = WEB_PORTS if plan.autodiscover_port == 443 else ((80, 8080),)
+    for domain in plan.sip_domains:
+        rules.append(PublishingRule(
+            f"lyncdiscover.{domain}", AUTODISCOVER, f"Autodiscover for {domain}", entry.internal_web,
+            _ports(autodiscover_ports), sip_domain=domain))
+    if plan.office_web_apps_fqdn:
+        rules.append(PublishingRule(plan.office_web_apps_fqdn, OFFICE_ONLINE, "Office Online Server",
+                                    plan.office_web_apps_fqdn, _ports(HTTPS_ONLY)))
+    if plan.adfs and plan.adfs.published_on_reverse_proxy:
+        fsn = plan.adfs.federation_service_name
+        rules.append(PublishingRule(fsn, ADFS, "AD FS federation service", fsn, _ports(HTTPS_ONLY)))
+
+    seen: set[str] = set()
+    unique: list[PublishingRule] = []
+    for rule in rules:
+        if rule.external_fqdn in seen:
+            continue
+        seen.add(rule.external_fqdn)
+        unique.append(rule)
+    return unique
+
+
+def publishing_conflicts(plan: PlanData) -> list[str]:
+    """Return a sentence for each external name the plan uses for two different things."""
+    first: dict[str, str] = {}
+    out: list[str] = []
+    names: list[tuple[str, str]] = []
+    names += [(p.external_web_fqdn, f"the external web services of {p.fqdn}")
+              for p in plan.pools if p.external_web_fqdn]
+    if plan.simple_urls:
+        names += [(n, "a meet simple URL") for n in plan.simple_urls.meet]
+        if plan.simple_urls.dialin:
+            names.append((plan.simple_urls.dialin, "the dial-in simple URL"))
+        if plan.simple_urls.admin:
+            names.append((plan.simple_urls.admin, "the admin simple URL"))
+    if plan.office_web_apps_fqdn:
+        names.append((plan.office_web_apps_fqdn, "Office Online Server"))
+    if plan.adfs and plan.adfs.published_on_reverse_proxy:
+        names.append((plan.adfs.federation_service_name, "the AD FS federation service"))
+    for name, what in names:
+        if name in first and first[name] != what:
+            out.append(f"{name} is used both for {first[name]} and for {what}; each needs its own name.")
+        first.setdefault(name, what)
+    return out
+
+
+def _ports(pairs: tuple[tuple[int, int], ...]) -> tuple[PortMap, ...]:
+    return tuple(PortMap(e, i) for e, i in pairs)
+
+
+def arr_rules(plan: PlanData) -> list[dict[str, str]]:
+    """Return the IIS ARR URL-rewrite rules: one HTTPS rule per published name, then one HTTP rule
+    for each name also published on port 80.
+
+    Each dict has name, host (the FQDN), pattern (the {HTTP_HOST} regex), https ('on'/'off')
+    and url (the rewrite target with {R:1}).
+    """
+    out: list[dict[str, str]] = []
+    rules = publishing_rules(plan)
+    for scheme, external in (("https", 443), ("http", 80)):
+        for rule in rules:
+            mapping = rule.port(external)
+            if mapping is None:
+                continue
+            out.append({
+                "name": f"{scheme} {rule.external_fqdn}",
+                "host": rule.external_fqdn,
+                "pattern": rule.host_pattern,
+                "https": "on" if scheme == "https" else "off",
+                "url": f"{mapping.scheme}://{rule.target_fqdn}:{mapping.internal}/{{R:1}}",
+            })
+    return out
+
+
+def dns_records(plan: PlanData, *, merge_access_names: bool = True) -> list[DnsRecord]:
+    """Return the external records first, then the internal ones.
+
+    With `merge_access_names` False, `sip.<domain>` gets its own A record even when it is an
+    Access Edge FQDN already listed, so the number of records depends only on the plan's
+    shape (the verification scripts drop the repeat at run time).
+    """
+    out: list[DnsRecord] = []
+    rules = publishing_rules(plan)
+    entry = entry_pool(plan)
+    home = home_pool(plan)
+    edge = access_edge(plan)
+
+    for rule in rules:
+        if rule.kind == AUTODISCOVER:
+            continue
+        out.append(DnsRecord(EXTERNAL, rule.external_fqdn, "A", RP_PUBLIC_IP, f"{rule.purpose} (reverse proxy)"))
+    for e in plan.edge_pools:
+        for name, what in ((e.access_fqdn, "Access Edge"), (e.webconf_fqdn, "Web Conferencing Edge"),
+                           (e.av_fqdn, "A/V Edge")):
+            if name:
+                out.append(DnsRecord(EXTERNAL, name, "A", f"<public IP of the {what} interface of {e.fqdn}>",
+                                     f"{what} external interface"))
+    access_names = {e.access_fqdn for e in plan.edge_pools if e.access_fqdn}
+    for domain in plan.sip_domains:
+        discover = f"lyncdiscover.{domain}"
+        purpose = f"Autodiscover for {domain} (reverse proxy, port {plan.autodiscover_port})"
+        if entry.external_web_fqdn and entry.external_web_fqdn != discover:
+            out.append(DnsRecord(EXTERNAL, discover, "CNAME", entry.external_web_fqdn, purpose, sip_domain=domain))
+        else:
+            out.append(DnsRecord(EXTERNAL, discover, "A", RP_PUBLIC_IP, purpose, sip_domain=domain))
+        if edge is None or not edge.access_fqdn:
+            continue
+        sip = f"sip.{domain}"
+        # Clients accept an SRV target only inside their own SIP domain (strict name matching),
+        # and an SRV target must not be a CNAME (RFC 2782): other domains point at sip.<domain>,
+        # an A record for the same Access Edge address.
+        in_domain = edge.access_fqdn == domain or edge.access_fqdn.endswith("." + domain)
+        out.append(DnsRecord(EXTERNAL, f"_sip._tls.{domain}", "SRV", edge.access_fqdn if in_domain else sip,
+                             f"Remote sign-in for {domain} (Access Edge, TLS 443)", port=443, sip_domain=domain))
+        if sip not in access_names or not merge_access_names:
+            out.append(DnsRecord(EXTERNAL, sip, "A", f"<public IP of the Access Edge interface of {edge.fqdn}>",
+                                 f"Access Edge name for {domain} (on the Edge certificate)", sip_domain=domain))
+
+    for domain in plan.sip_domains:
+        out.append(DnsRecord(INTERNAL, f"lyncdiscoverinternal.{domain}", "CNAME", home.internal_web,
+                             f"Internal Autodiscover for {domain}", sip_domain=domain))
+        out.append(DnsRecord(INTERNAL, f"_sipinternaltls._tcp.{domain}", "SRV", home.fqdn,
+                             f"Internal sign-in for {domain}", port=5061, sip_domain=domain))
+    if plan.simple_urls:
+        for name in plan.simple_urls.hosts():
+            what = "Admin simple URL (internal only)" if name == plan.simple_urls.admin else "Simple URL, inside"
+            out.append(DnsRecord(INTERNAL, name, "CNAME", home.internal_web, what))
+    return out

@@ -1,0 +1,486 @@
+"""Read a `lync-auth-plan/1` document: normalise and validate it into `PlanData`.
+
+Pure Python: no Django, no database. Every problem becomes a Finding whose
+`field` is the JSON path (`pools[0].auth.client_certificate_hours.default`).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from wizard.plan import validators as v
+from wizard.plan.finding import Finding, error, info
+from wizard.plan.model import (
+    ADFS_VERSIONS,
+    AUTH_MODES,
+    AUTODISCOVER_PORTS,
+    CERT_HOURS_LIMITS,
+    FORMAT,
+    KEY_SIZES,
+    MFA_MODES,
+    MOBILITY_SETTINGS,
+    NAME_MAX,
+    POOL_ROLES,
+    PRODUCTS,
+    Adfs,
+    CertificateHours,
+    Certificates,
+    EdgePool,
+    MobilityPolicy,
+    PlanData,
+    Pool,
+    PoolAuth,
+    RelyingParties,
+    SimpleUrls,
+)
+
+
+class PlanUnreadable(Exception):
+    """The input is not a plan document at all (not JSON, or not a JSON object)."""
+
+
+
+class _Reader:
+    """Walks a JSON document, collecting findings with their paths."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def err(self, path: str, code: str, message: str) -> None:
+        self.findings.append(error(code, path, message))
+
+    def note(self, path: str, code: str, message: str) -> None:
+        self.findings.append(info(code, path, message))
+
+    def obj(self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict | None:
+        """Return `value` if it is an object with only `allowed` keys (plus `x_` ones)."""
+        if not isinstance(value, dict):
+            self.err(path or "(plan)", "wrong_type", "must be an object ({...})")
+            return None
+        for key in value:
+            if not isinstance(key, str) or (key not in allowed and not key.startswith("x_")):
+                self.err(_join(path, str(key)), "unknown_field",
+                         f"unknown field {key!r} (allowed here: {', '.join(allowed)})")
+        for key in required:
+            if key not in value or value[key] is None:
+                self.err(_join(path, key), "required", "is required")
+        return value
+
+    def boolean(self, value: Any, path: str, default: bool | None = None) -> bool | None:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.err(path, "wrong_type", f"must be true or false, not {_show(value)}")
+            return default
+        return value
+
+    def integer(self, value: Any, path: str, lo: int, hi: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.err(path, "wrong_type", f"must be a whole number, not {_show(value)}")
+            return None
+        if not lo <= value <= hi:
+            self.err(path, "out_of_range", f"must be between {lo} and {hi} (got {value})")
+            return None
+        return value
+
+    def choice(self, value: Any, path: str, choices: dict[str, str] | tuple, default: str | None = None) -> str | None:
+        if value is None:
+            if default is None:
+                self.err(path, "required", "is required")
+            return default
+        if not isinstance(value, str) or value not in choices:
+            options = ", ".join(repr(c) for c in choices)
+            self.err(path, "invalid_choice", f"must be one of {options}, not {_show(value)}")
+            return None
+        return value
+
+    def text(self, value: Any, path: str, max_length: int) -> str | None:
+        if value is None:
+            return None
+        try:
+            return v.clean_text(value, max_length=max_length)
+        except ValueError as exc:
+            self.err(path, "invalid_text", str(exc))
+            return None
+
+    def fqdn(self, value: Any, path: str, *, scoped: str | None = None) -> str | None:
+        """Return a normalised FQDN; `scoped` names the scope prefix kind that may be pasted."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.err(path, "wrong_type", f"must be a host name (text), not {_show(value)}")
+            return None
+        raw = value
+        if scoped:
+            raw, stripped = v.strip_scope_prefix(value)
+            if stripped:
+                self.note(path, "scope_prefix_stripped",
+                          f"the scope prefix was removed from {value.strip()!r}: the plan holds the bare FQDN "
+                          f"and the tool adds the identity prefix itself")
+        try:
+            name = v.normalise_fqdn(raw)
+        except ValueError as exc:
+            self.err(path, "invalid_fqdn", str(exc))
+            return None
+        if name != raw:
+            self.note(path, "fqdn_normalised", f"{raw!r} was normalised to {name!r}")
+        return name
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _check_extension(r: _Reader, value: Any, path: str) -> None:
+    """Refuse `x_` data the plan file could never be written back with (a lone surrogate)."""
+    if isinstance(value, str):
+        if _SURROGATE_RE.search(value):
+            r.err(path, "invalid_text", "holds a lone surrogate character, which cannot be written as UTF-8")
+        elif "\x00" in value:
+            r.err(path, "invalid_text", "holds a NUL character, which a plan cannot store")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_extension(r, item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_extension(r, key, path)
+            _check_extension(r, item, _join(path, str(key)))
+
+
+def _extensions(doc: dict) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, doc[k]) for k in sorted(doc) if isinstance(k, str) and k.startswith("x_"))
+
+
+def parse_plan_text(text: str | bytes) -> Any:
+    """Return the JSON document in `text`; raise PlanUnreadable when it is not a JSON object."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PlanUnreadable(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise PlanUnreadable("the file is nested too deeply to be a plan") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit conversion limit
+        raise PlanUnreadable(f"the file is not a readable plan: {exc}") from None
+    if not isinstance(doc, dict):
+        raise PlanUnreadable("the file is JSON but not a plan: a plan is one JSON object ({...})")
+    return doc
+
+
+def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
+    """Return (the plan, findings) for a parsed JSON document.
+
+    The plan is None whenever any finding is an error; info findings report
+    every normalisation made.
+    """
+    r = _Reader()
+    top = r.obj(doc, "", (
+        "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",
+        "simple_urls", "office_web_apps_fqdn", "autodiscover_port", "certificates",
+    ), required=("format", "name", "product", "sip_domains", "pools"))
+    if top is None:
+        return None, r.findings
+    if "format" in top and top["format"] != FORMAT:
+        r.err("format", "wrong_format", f"must be exactly {FORMAT!r}, not {_show(top['format'])}")
+    name = r.text(top.get("name"), "name", NAME_MAX) if "name" in top else None
+    product = r.choice(top.get("product"), "product", PRODUCTS) if "product" in top else None
+
+    sip_domains = _read_sip_domains(r, top.get("sip_domains"))
+    pools = _read_pools(r, top.get("pools"))
+    edge_pools = _read_edge_pools(r, top.get("edge_pools"))
+    adfs = _read_adfs(r, top.get("adfs"))
+    policies = _read_mobility(r, top.get("mobility_policies"))
+    simple_urls = _read_simple_urls(r, top.get("simple_urls"))
+    oos = r.fqdn(top.get("office_web_apps_fqdn"), "office_web_apps_fqdn")
+    port = 443
+    if top.get("autodiscover_port") is not None:
+        raw_port = top["autodiscover_port"]
+        if isinstance(raw_port, bool) or raw_port not in AUTODISCOVER_PORTS:
+            r.err("autodiscover_port", "invalid_choice", f"must be 443 or 80, not {_show(raw_port)}")
+        else:
+            port = raw_port
+    certificates = _read_certificates(r, top.get("certificates"))
+
+    if pools and any(p.auth and p.auth.external == "passive" for p in pools) and adfs is None \
+            and top.get("adfs") is None:
+        r.err("adfs", "adfs_required",
+              "a pool uses passive authentication, so the AD FS farm (federation service name and version) is required")
+    _check_relying_party_names(r, pools)
+    for key, value in _extensions(top):
+        _check_extension(r, key, key)
+        _check_extension(r, value, key)
+
+    if any(f.severity == "error" for f in r.findings):
+        return None, r.findings
+    plan = PlanData(
+        name=name or "", product=product or "", sip_domains=tuple(sip_domains), pools=tuple(pools),
+        edge_pools=tuple(edge_pools), adfs=adfs, mobility_policies=tuple(policies), simple_urls=simple_urls,
+        office_web_apps_fqdn=oos, autodiscover_port=port, certificates=certificates,
+        extensions=_extensions(top),
+    )
+    return plan, r.findings
+
+
+def _list(r: _Reader, value: Any, path: str, *, required: bool) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        r.err(path, "wrong_type", "must be a list ([...])")
+        return []
+    if required and not value:
+        r.err(path, "required", "needs at least one entry")
+    return value
+
+
+def _read_sip_domains(r: _Reader, value: Any) -> list[str]:
+    out: list[str] = []
+    if value is None:
+        return out
+    for i, raw in enumerate(_list(r, value, "sip_domains", required=True)):
+        if raw is None:
+            r.err(f"sip_domains[{i}]", "required", "must be a domain name, not null")
+            continue
+        name = r.fqdn(raw, f"sip_domains[{i}]")
+        if name is None:
+            continue
+        if name in out:
+            r.err(f"sip_domains[{i}]", "duplicate", f"{name!r} is listed twice")
+            continue
+        out.append(name)
+    return out
+
+
+def _read_pools(r: _Reader, value: Any) -> list[Pool]:
+    pools: list[Pool] = []
+    if value is None:
+        return pools
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(_list(r, value, "pools", required=True)):
+        path = f"pools[{i}]"
+        d = r.obj(raw, path, ("fqdn", "role", "site", "internal_web_fqdn", "external_web_fqdn", "auth",
+                              "relying_parties"), required=("fqdn",))
+        if d is None:
+            continue
+        fqdn = r.fqdn(d.get("fqdn"), f"{path}.fqdn", scoped="pool")
+        role = r.choice(d.get("role"), f"{path}.role", POOL_ROLES, default="frontend")
+        site = None
+        if d.get("site") is not None:
+            try:
+                site = v.clean_name(d["site"])
+            except ValueError as exc:
+                r.err(f"{path}.site", "invalid_text", str(exc))
+        internal_web = r.fqdn(d.get("internal_web_fqdn"), f"{path}.internal_web_fqdn")
+        external_web = r.fqdn(d.get("external_web_fqdn"), f"{path}.external_web_fqdn")
+        auth = _read_auth(r, d.get("auth"), f"{path}.auth")
+        rps = _read_relying_parties(r, d.get("relying_parties"), f"{path}.relying_parties")
+        if fqdn is None:
+            continue
+        if fqdn in seen:
+            r.err(f"{path}.fqdn", "duplicate", f"pool {fqdn!r} is already listed at {seen[fqdn]}")
+            continue
+        seen[fqdn] = path
+        pools.append(Pool(fqdn=fqdn, role=role or "frontend", site=site, internal_web_fqdn=internal_web,
+                          external_web_fqdn=external_web, auth=auth, relying_parties=rps))
+    return pools
+
+
+def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
+    if value is None:
+        return None
+    d = r.obj(value, path, ("external", "certificate_auth", "client_certificate_hours", "block_ntlm_at_registrar"),
+              required=("external",))
+    if d is None:
+        return None
+    external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if "external" in d else None
+    cert_auth = r.boolean(d.get("certificate_auth"), f"{path}.certificate_auth", True)
+    block = r.boolean(d.get("block_ntlm_at_registrar"), f"{path}.block_ntlm_at_registrar", False)
+    hours = None
+    if d.get("client_certificate_hours") is not None:
+        hpath = f"{path}.client_certificate_hours"
+        h = r.obj(d["client_certificate_hours"], hpath, ("default", "min", "max"), required=("default", "min", "max"))
+        if h is not None and all(h.get(k) is not None for k in ("default", "min", "max")):
+            read = {k: r.integer(h[k], f"{hpath}.{k}", *CERT_HOURS_LIMITS[k]) for k in ("default", "min", "max")}
+            vals = {k: n for k, n in read.items() if n is not None}
+            if len(vals) == 3:
+                if not vals["min"] <= vals["default"] <= vals["max"]:
+                    r.err(f"{hpath}.default", "lifetime_order",
+                          f"must satisfy min <= default <= max (min {vals['min']}, default {vals['default']}, "
+                          f"max {vals['max']} hours)")
+                else:
+                    hours = CertificateHours(**vals)
+    if external is None:
+        return None
+    return PoolAuth(external=external, certificate_auth=bool(cert_auth), client_certificate_hours=hours,
+                    block_ntlm_at_registrar=bool(block))
+
+
+def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties | None:
+    if value is None:
+        return None
+    d = r.obj(value, path, ("internal", "external"), required=("internal", "external"))
+    if d is None:
+        return None
+    names = {}
+    for key in ("internal", "external"):
+        if d.get(key) is None:
+            continue
+        try:
+            names[key] = v.clean_name(d[key])
+        except ValueError as exc:
+            r.err(f"{path}.{key}", "invalid_text", str(exc))
+    if len(names) != 2:
+        return None
+    if names["internal"].casefold() == names["external"].casefold():
+        r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
+        return None
+    return RelyingParties(**names)
+
+
+def _check_relying_party_names(r: _Reader, pools: list[Pool]) -> None:
+    seen: dict[str, str] = {}
+    for i, pool in enumerate(pools):
+        if not (pool.auth and pool.auth.external == "passive"):
+            continue
+        for key in ("internal", "external"):
+            name = getattr(pool.rp_names, key)
+            folded = name.casefold()
+            if folded in seen:
+                r.err(f"pools[{i}].relying_parties.{key}", "duplicate",
+                      f"relying party name {name!r} is already used by {seen[folded]}")
+            else:
+                seen[folded] = f"pools[{i}]"
+
+
+def _read_edge_pools(r: _Reader, value: Any) -> list[EdgePool]:
+    out: list[EdgePool] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(_list(r, value, "edge_pools", required=False)):
+        path = f"edge_pools[{i}]"
+        d = r.obj(raw, path, ("fqdn", "access_fqdn", "webconf_fqdn", "av_fqdn", "block_ntlm"), required=("fqdn",))
+        if d is None:
+            continue
+        fqdn = r.fqdn(d.get("fqdn"), f"{path}.fqdn", scoped="edge")
+        names = {k: r.fqdn(d.get(k), f"{path}.{k}") for k in ("access_fqdn", "webconf_fqdn", "av_fqdn")}
+        block = r.boolean(d.get("block_ntlm"), f"{path}.block_ntlm", False)
+        if fqdn is None:
+            continue
+        if fqdn in seen:
+            r.err(f"{path}.fqdn", "duplicate", f"Edge pool {fqdn!r} is listed twice")
+            continue
+        seen.add(fqdn)
+        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names))
+    return out
+
+
+def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
+    if value is None:
+        return None
+    d = r.obj(value, "adfs", ("federation_service_name", "version", "mfa", "published_on_reverse_proxy"),
+              required=("federation_service_name", "version"))
+    if d is None:
+        return None
+    fsn = r.fqdn(d.get("federation_service_name"), "adfs.federation_service_name")
+    version = r.choice(d.get("version"), "adfs.version", ADFS_VERSIONS) if "version" in d else None
+    mfa = r.choice(d.get("mfa"), "adfs.mfa", MFA_MODES, default="none")
+    published = r.boolean(d.get("published_on_reverse_proxy"), "adfs.published_on_reverse_proxy", False)
+    if fsn is None or version is None or mfa is None:
+        return None
+    return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published))
+
+
+def normalise_policy_identity(raw: str) -> str:
+    """Return 'Global', 'site:<name>' or 'Tag:<name>'; raise ValueError otherwise."""
+    if not isinstance(raw, str):
+        raise ValueError("must be text: 'Global', 'site:<name>' or 'Tag:<name>'")
+    text = raw.strip()
+    if text.casefold() == "global":
+        return "Global"
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix.casefold() in ("site", "tag"):
+        name = v.clean_name(rest)
+        return ("site:" if prefix.casefold() == "site" else "Tag:") + name
+    raise ValueError(f"must be 'Global', 'site:<name>' or 'Tag:<name>', not {raw!r}")
+
+
+def _read_mobility(r: _Reader, value: Any) -> list[MobilityPolicy]:
+    out: list[MobilityPolicy] = []
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(_list(r, value, "mobility_policies", required=False)):
+        path = f"mobility_policies[{i}]"
+        d = r.obj(raw, path, ("identity", *MOBILITY_SETTINGS), required=("identity",))
+        if d is None or d.get("identity") is None:
+            continue
+        try:
+            identity = normalise_policy_identity(d["identity"])
+        except ValueError as exc:
+            r.err(f"{path}.identity", "invalid_identity", str(exc))
+            continue
+        if identity != d["identity"]:
+            r.note(f"{path}.identity", "identity_normalised", f"{d['identity']!r} was normalised to {identity!r}")
+        settings = {k: r.boolean(d.get(k), f"{path}.{k}") for k in MOBILITY_SETTINGS}
+        folded = identity.casefold()
+        if folded in seen:
+            r.err(f"{path}.identity", "duplicate", f"policy {identity!r} is already defined at {seen[folded]}")
+            continue
+        seen[folded] = path
+        out.append(MobilityPolicy(identity=identity, **settings))
+    return out
+
+
+def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
+    if value is None:
+        return None
+    d = r.obj(value, "simple_urls", ("meet", "dialin", "admin"))
+    if d is None:
+        return None
+    meet: list[str] = []
+    for i, raw in enumerate(_list(r, d.get("meet"), "simple_urls.meet", required=False)):
+        if raw is None:
+            r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
+            continue
+        name = r.fqdn(raw, f"simple_urls.meet[{i}]")
+        if name and name not in meet:
+            meet.append(name)
+    return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
+                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"))
+
+
+def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
+    if value is None:
+        return None
+    d = r.obj(value, "certificates", ("key_size", "ca"))
+    if d is None:
+        return None
+    key_size = 2048
+    if d.get("key_size") is not None:
+        if isinstance(d["key_size"], bool) or d["key_size"] not in KEY_SIZES:
+            r.err("certificates.key_size", "invalid_choice", f"must be 2048 or 4096, not {_show(d['key_size'])}")
+        else:
+            key_size = d["key_size"]
+    ca = None
+    if d.get("ca") is not None:
+        try:
+            ca = v.clean_ca(d["ca"])
+        except ValueError as exc:
+            r.err("certificates.ca", "invalid_ca", str(exc))
+    return Certificates(key_size=key_size, ca=ca)
+
+
+def load_plan(text: str | bytes) -> tuple[PlanData | None, list[Finding]]:
+    """Return (plan, findings) for plan file text; raise PlanUnreadable for non-plans."""
+    return read_plan(parse_plan_text(text))

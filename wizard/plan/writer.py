@@ -1,0 +1,71 @@
+"""Write a `PlanData` back as a `lync-auth-plan/1` document (the export format and
+what revisions store).
+
+Pure Python: no Django, no database.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import fields, replace
+from typing import Any
+
+from wizard.plan.model import FORMAT, PlanData, Pool
+
+
+def plan_to_dict(plan: PlanData) -> dict[str, Any]:
+    """Return the plan as a `lync-auth-plan/1` document (defaults written out, None left out)."""
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "name": plan.name,
+        "product": plan.product,
+        "sip_domains": list(plan.sip_domains),
+        "pools": [_pool_dict(p) for p in plan.pools],
+    }
+    if plan.edge_pools:
+        doc["edge_pools"] = [_drop_none({f.name: getattr(e, f.name) for f in fields(e)}) for e in plan.edge_pools]
+    if plan.adfs:
+        doc["adfs"] = _drop_none({f.name: getattr(plan.adfs, f.name) for f in fields(plan.adfs)})
+    if plan.mobility_policies:
+        doc["mobility_policies"] = [
+            _drop_none({f.name: getattr(m, f.name) for f in fields(m)}) for m in plan.mobility_policies
+        ]
+    if plan.simple_urls:
+        s = plan.simple_urls
+        doc["simple_urls"] = {"meet": list(s.meet), "dialin": s.dialin, "admin": s.admin}
+    if plan.office_web_apps_fqdn:
+        doc["office_web_apps_fqdn"] = plan.office_web_apps_fqdn
+    doc["autodiscover_port"] = plan.autodiscover_port
+    if plan.certificates:
+        doc["certificates"] = _drop_none({"key_size": plan.certificates.key_size, "ca": plan.certificates.ca})
+    for key, value in plan.extensions:
+        doc[key] = value
+    return doc
+
+
+def _pool_dict(p: Pool) -> dict[str, Any]:
+    d: dict[str, Any] = {"fqdn": p.fqdn, "role": p.role, "site": p.site, "internal_web_fqdn": p.internal_web_fqdn,
+                         "external_web_fqdn": p.external_web_fqdn}
+    if p.auth:
+        a = p.auth
+        d["auth"] = {"external": a.external, "certificate_auth": a.certificate_auth}
+        if a.client_certificate_hours:
+            h = a.client_certificate_hours
+            d["auth"]["client_certificate_hours"] = {"default": h.default, "min": h.min, "max": h.max}
+        d["auth"]["block_ntlm_at_registrar"] = a.block_ntlm_at_registrar
+    if p.relying_parties:
+        d["relying_parties"] = {"internal": p.relying_parties.internal, "external": p.relying_parties.external}
+    return _drop_none(d)
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: val for k, val in d.items() if val is not None}
+
+
+def dumps_plan(plan: PlanData) -> str:
+    """Return the plan as pretty, stable JSON text with a trailing newline."""
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def with_changes(plan: PlanData, **changes: Any) -> PlanData:
+    """Return a copy of `plan` with top-level fields replaced (tests and the harmless twin use it)."""
+    return replace(plan, **changes)

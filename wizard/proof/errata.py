@@ -1,0 +1,197 @@
+"""Documented mistakes in Microsoft's own pages that a generated script must never repeat.
+
+Each erratum is data: an id, the reason (citing ../shared/domain-notes.md), and either a
+pattern searched in the whole script text or a check over one resolved command. verify.py
+runs every erratum on every script; tests/test_errata.py proves each one fires.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.proof.catalog import VALUE_BAREWORD, VALUE_BOOL, VALUE_STRING
+
+
+@dataclass(frozen=True)
+class CommandFacts:
+    """A catalogued command after parameter resolution: names are lowercase canonical names."""
+
+    name: str                                  # canonical cmdlet name, lowercase
+    line: int
+    params: Mapping[str, tuple[str, Any]]      # parameter -> (VALUE_* kind, literal or None)
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """One documented mistake and how to spot it."""
+
+    id: str
+    reason: str
+    # Matched against the lowercased script (PowerShell names are case-insensitive); the
+    # pattern only runs when one of `needles` occurs, which keeps big scripts fast.
+    text_pattern: re.Pattern[str] | None = None
+    needles: tuple[str, ...] = ()
+    command_check: Callable[[CommandFacts], str | None] | None = None
+
+
+def _text_value(facts: CommandFacts, param: str) -> str | None:
+    kind, value = facts.params.get(param, ("", None))
+    if kind in (VALUE_STRING, VALUE_BAREWORD) and isinstance(value, str):
+        return value.strip()
+    return None
+
+
+def _new_at_global(facts: CommandFacts) -> str | None:
+    if facts.name not in ("new-cswebserviceconfiguration", "new-csproxyconfiguration"):
+        return None
+    if "identity" not in facts.params:
+        return "New- without -Identity would prompt for it or target the global collection"
+    identity = _text_value(facts, "identity")
+    if identity is not None and identity.lower() == "global":
+        return "New- cannot create a collection at the global scope"
+    return None
+
+
+def _proxy_at_global(facts: CommandFacts) -> str | None:
+    if facts.name != "set-csproxyconfiguration" or "instance" in facts.params:
+        return None
+    if "identity" not in facts.params:
+        return "Set-CsProxyConfiguration without -Identity changes the global settings"
+    identity = _text_value(facts, "identity")
+    if identity is not None and identity.lower() == "global":
+        return "Set-CsProxyConfiguration -Identity Global changes every Edge and Registrar at once"
+    return None
+
+
+def _windows_auth_bool(facts: CommandFacts) -> str | None:
+    kind, _ = facts.params.get("usewindowsauth", ("", None))
+    if facts.name.endswith("-cswebserviceconfiguration") and kind == VALUE_BOOL:
+        return "-UseWindowsAuth is an enum (Negotiate, NTLM, None), not $true/$false"
+    return None
+
+
+_ONLINE_ONLY_MOBILITY = ("encryptappdata", "requireintune", "enablepushnotifications",
+                         "allowdevicecontactssync", "voicesettings", "allowautomaticpstnfallback")
+
+
+def _online_only_mobility(facts: CommandFacts) -> str | None:
+    if not facts.name.endswith("-csmobilitypolicy"):
+        return None
+    found = [p for p in _ONLINE_ONLY_MOBILITY if p in facts.params]
+    return f"Online-only mobility setting(s): {', '.join(found)}" if found else None
+
+
+def _passive_at_global(facts: CommandFacts) -> str | None:
+    if facts.name != "set-cswebserviceconfiguration" or "instance" in facts.params:
+        return None
+    kind, value = facts.params.get("usewsfedpassiveauth", ("", None))
+    if kind != VALUE_BOOL or value is not True:
+        return None
+    identity = _text_value(facts, "identity")
+    if "identity" not in facts.params or (identity is not None and identity.lower() == "global"):
+        return "passive authentication switched on for the global web services collection"
+    return None
+
+
+ERRATA: tuple[Erratum, ...] = (
+    Erratum(
+        "misspelled-client-to-proxy-certificate",
+        "Microsoft's passive-auth verification snippet spells the parameter "
+        "'UseCertifcateForClientToProxyAuth'; the real name is UseCertificateForClientToProxyAuth "
+        "(domain-notes section 2).",
+        text_pattern=re.compile(r"usecertifcateforclienttoproxyauth"),
+        needles=("usecertifcate",),
+    ),
+    Erratum(
+        "https-claim-type",
+        "Claim types are opaque http:// URIs; the https://schemas.microsoft.com/ form on the current "
+        "SfB page is a bulk link-rewrite bug and no longer names the permit or primarysid claim "
+        "(domain-notes section 4, 'Claim rules').",
+        text_pattern=re.compile(r"https://schemas\.microsoft\.com/"),
+        needles=("https://schemas.",),
+    ),
+    Erratum(
+        "use-windows-auth-boolean",
+        "turn-on-modern-auth.md shows -UseWindowsAuth $true/$false, but the parameter is an enum "
+        "(Negotiate, NTLM, None) (domain-notes sections 1 and 8).",
+        text_pattern=re.compile(r"[-\u2013\u2014\u2015]usewindowsauth\s*:?\s*\$(?:true|false)\b"),
+        needles=("usewindowsauth",),
+        command_check=_windows_auth_bool,
+    ),
+    Erratum(
+        "new-configuration-at-global",
+        "New-CsWebServiceConfiguration and New-CsProxyConfiguration fail at the global scope: the "
+        "global collection always exists, and the help says new collections are site or service "
+        "scoped (domain-notes sections 1 and 2).",
+        command_check=_new_at_global,
+    ),
+    Erratum(
+        "online-only-mobility-parameter",
+        "EncryptAppData, RequireIntune, EnablePushNotifications, AllowDeviceContactsSync, "
+        "VoiceSettings and AllowAutomaticPstnFallback belong to Skype for Business Online and must "
+        "never reach an on-premises pool (domain-notes section 3).",
+        text_pattern=re.compile(
+            r"[-\u2013\u2014\u2015](?:encryptappdata|requireintune|enablepushnotifications|"
+            r"allowdevicecontactssync|voicesettings|allowautomaticpstnfallback)\b"),
+        needles=_ONLINE_ONLY_MOBILITY,
+        command_check=_online_only_mobility,
+    ),
+    Erratum(
+        "proxy-configuration-at-global",
+        "Set-CsProxyConfiguration without -Identity (or with Global) turns NTLM/Kerberos off for "
+        "every Edge and Registrar, internal users included; the service:EdgeServer: scope is what "
+        "limits it to external sign-in (domain-notes section 2, worked example s02).",
+        command_check=_proxy_at_global,
+    ),
+    Erratum(
+        "passive-auth-at-global",
+        "'If passive authentication is enabled for Registrar and Web Services at the global level, "
+        "it will likely result in organization-wide authentication failures' (domain-notes section 1).",
+        command_check=_passive_at_global,
+    ),
+    Erratum(
+        "malformed-ntlm-parameter",
+        "turn-on-modern-auth.md gives 'Set-CsProxyConfiguration UseNTLMforClientProxyAuth= false', "
+        "which is neither a parameter name nor PowerShell syntax; the parameter is "
+        "UseNtlmForClientToProxyAuth (domain-notes section 2).",
+        text_pattern=re.compile(r"usentlmforclientproxyauth"),
+        needles=("usentlmforclientproxyauth",),
+    ),
+    Erratum(
+        "disable-external-auth-override",
+        "turn-on-modern-auth.md shows -OverrideAuthTypeForInternalClients \"DisableExternalAuth\", a "
+        "value missing from its own list of valid overrides (domain-notes section 8).",
+        text_pattern=re.compile(r"\bdisableexternalauth\b"),
+        needles=("disableexternalauth",),
+    ),
+    Erratum(
+        "identity-with-stray-space",
+        "The Set-CsProxyConfiguration help writes the identity as \"service: EdgeServer:...\" with a "
+        "stray space, which names no service (domain-notes section 2).",
+        text_pattern=re.compile(r"service:\s+(?:edgeserver|registrar|webserver):"),
+        needles=("service:",),
+    ),
+)
+
+
+def find_errata(script: str, commands: Sequence[CommandFacts]) -> list[tuple[int, Erratum, str]]:
+    """Return (line, erratum, detail) for every erratum found in `script` and its commands."""
+    found: list[tuple[int, Erratum, str]] = []
+    # lower() may change the length of a few characters, but never the number of line breaks
+    # before a position, so line numbers computed on the lowered text are right.
+    lowered = script.lower()
+    for erratum in ERRATA:
+        if erratum.text_pattern is not None and any(n in lowered for n in erratum.needles):
+            for m in erratum.text_pattern.finditer(lowered):
+                line = lowered.count("\n", 0, m.start()) + 1
+                found.append((line, erratum, f"text {m.group()!r}"))
+        if erratum.command_check is not None:
+            for facts in commands:
+                detail = erratum.command_check(facts)
+                if detail:
+                    found.append((facts.line, erratum, detail))
+    # A text pattern and a command check may both see the same mistake: report it once per line.
+    unique = {(line, erratum.id): (line, erratum, detail) for line, erratum, detail in reversed(found)}
+    return sorted(unique.values(), key=lambda item: (item[0], item[1].id))

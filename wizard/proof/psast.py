@@ -1,0 +1,319 @@
+"""Facts about a PowerShell script from one tree-sitter-powershell parse: errors, commands, strings.
+
+Values are classified with psscan (PowerShell's own quoting rules), not with tree-sitter's
+idea of a string, so a literal that tree-sitter and PowerShell read differently is never
+trusted as a value; verify.py reports that disagreement separately.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import tree_sitter
+import tree_sitter_powershell
+
+from wizard.proof import psscan
+from wizard.proof.catalog import (
+    VALUE_ARRAY,
+    VALUE_BAREWORD,
+    VALUE_BOOL,
+    VALUE_EXPANDABLE,
+    VALUE_INT,
+    VALUE_NULL,
+    VALUE_STRING,
+    VALUE_UNKNOWN,
+)
+
+VALUE_VARIABLE = "variable"   # a plain `$name`, resolved later against earlier assignments
+
+_QUERY = """
+(command) @command
+(command_elements (command_parameter) @param)
+(command_elements (array_literal_expression) @arg)
+(command_elements (generic_token) @arg)
+(command_elements (stop_parsing) @arg)
+(assignment_expression) @assign
+(foreach_statement (variable) @loopvar)
+(verbatim_string_characters) @string
+(expandable_string_literal) @string
+(verbatim_here_string_characters) @string
+(expandable_here_string_literal) @string
+"""
+_SINGLE_RE = psscan.SINGLE_QUOTED_RE
+_QUOTES = psscan.SINGLE_QUOTES + psscan.DOUBLE_QUOTES
+_VARIABLE_RE = re.compile(r"\$(?:[\w?]+:)?[\w?]+")
+_CAST_VARIABLE_RE = re.compile(r"\[[\w.\[\]]+\]\s*(\$(?:[\w?]+:)?[\w?]+)")
+# PowerShell numbers use ASCII digits only (CharExtensions.IsDecimalDigit).
+_INT_RE = re.compile(r"[+-]?(?:[0-9]+|0x[0-9a-f]+)", re.IGNORECASE)
+# Longer literals are out of every catalogued range; capping them keeps int() cheap and legal.
+_MAX_DIGITS = 25
+_CONSTANTS = {"$true": (VALUE_BOOL, True), "$false": (VALUE_BOOL, False), "$null": (VALUE_NULL, None)}
+
+
+def _text(node: Any) -> str:
+    """Return the source text of a tree-sitter node."""
+    return (node.text or b"").decode("utf-8")
+
+
+# NamedTuples rather than frozen dataclasses: a big bundle makes tens of thousands of these.
+class Value(NamedTuple):
+    """An argument as far as it is known before run time."""
+
+    kind: str          # a VALUE_* constant, or VALUE_VARIABLE
+    value: Any = None  # decoded text, int, bool, variable name (lowercase), or tuple of Values
+
+
+class Element(NamedTuple):
+    """One element after a command name: a `-Parameter` (value None) or an argument."""
+
+    offset: int                 # byte offset in the script
+    parameter: str | None = None
+    colon: bool = False         # `-Name:value`: the next argument is bound to this parameter
+    value: Value | None = None
+
+
+class Command(NamedTuple):
+    """A command with a literal name, and its elements in order."""
+
+    name: str
+    offset: int
+    elements: tuple[Element, ...]
+
+
+class Assignment(NamedTuple):
+    """`$name = value` (value None when the assignment is not a plain `=` of a literal)."""
+
+    name: str
+    offset: int
+    value: Value | None
+
+
+@dataclass
+class ScriptFacts:
+    """Everything verify.py needs from the tree-sitter parse of one script."""
+
+    source: bytes
+    errors: list[tuple[int, str]] = field(default_factory=list)       # (byte offset, message)
+    events: list[Command | Assignment] = field(default_factory=list)  # in script order
+    string_spans: list[tuple[int, int, str]] = field(default_factory=list)  # top-level strings: bytes, node type
+    _line_starts: list[int] | None = None
+
+    def line(self, offset: int) -> int:
+        """Return the 1-based line of a byte offset."""
+        if self._line_starts is None:
+            self._line_starts = [m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source)]
+        return bisect.bisect_right(self._line_starts, offset) + 1
+
+
+@lru_cache(maxsize=1)
+def _machinery() -> tuple[tree_sitter.Parser, tree_sitter.Query]:
+    language = tree_sitter.Language(tree_sitter_powershell.language())
+    return tree_sitter.Parser(language), tree_sitter.Query(language, _QUERY)
+
+
+def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptFacts:
+    """Parse `script` once and return its errors, commands, assignments and string spans.
+
+    With `wanted`, only commands whose name it accepts keep their elements (the others are
+    listed with none), which saves classifying arguments nobody checks.
+    """
+    parser, query = _machinery()
+    source = script.encode("utf-8")
+    tree = parser.parse(source)
+    facts = ScriptFacts(source=source)
+    root = tree.root_node
+    if root.has_error:
+        _collect_errors(root, facts.errors)
+    captures = tree_sitter.QueryCursor(query).captures(root)
+    events: list[tuple[int, Command | Assignment]] = list(_commands(source, captures, wanted))
+    for node in captures.get("assign", ()):
+        assignment = _assignment(node)
+        if assignment is not None:
+            events.append((assignment.offset, assignment))
+    for node in captures.get("loopvar", ()):
+        # A foreach variable holds run-time values: forget any literal it had.
+        events.append((node.start_byte, Assignment(_text(node).lower(), node.start_byte, None)))
+    events.sort(key=lambda pair: pair[0])
+    facts.events = [event for _, event in events]
+    facts.string_spans = _top_level_spans(captures.get("string", []))
+    return facts
+
+
+def _commands(source: bytes, captures: dict[str, list[tree_sitter.Node]],
+              wanted: Callable[[str], bool] | None) -> list[tuple[int, Command]]:
+    """Group captured parameters and arguments under their innermost command.
+
+    Capturing the elements with the query and grouping them by position is faster than
+    walking every command's children (separators included) from Python.
+    """
+    commands = captures.get("command", [])
+    params = captures.get("param", [])
+    args = captures.get("arg", [])
+    # (offset, 0|1|2, index): plain ints sort fast and never compare two nodes.
+    items = [(n.start_byte, 0, i) for i, n in enumerate(commands)]
+    items += [(n.start_byte, 1, i) for i, n in enumerate(params)]
+    items += [(n.start_byte, 2, i) for i, n in enumerate(args)]
+    items.sort()
+    out: list[tuple[int, str, list[Element]]] = []
+    stack: list[tuple[int, list[Element] | None]] = []   # (end byte, elements or None if unnamed)
+    for offset, what, index in items:
+        while stack and stack[-1][0] <= offset:
+            stack.pop()
+        if what == 0:
+            node = commands[index]
+            name_node = node.child_by_field_name("command_name")
+            elements: list[Element] | None = None
+            if name_node is not None and name_node.type == "command_name":
+                name = _text(name_node)
+                if wanted is None or wanted(name):
+                    elements = []
+                out.append((offset, name, elements if elements is not None else []))
+            stack.append((node.end_byte, elements))
+            continue
+        if not stack or stack[-1][1] is None:
+            continue
+        target = stack[-1][1]
+        if what == 1:
+            node = params[index]
+            end = node.end_byte
+            # `-Name:value` (also `-Name: value`): the colon binds the next argument.
+            target.append(Element(offset, _text(node), source[end:end + 1] == b":"))
+        else:
+            node = args[index]
+            target.append(Element(offset, None, False, classify(node.type, _text(node))))
+    return [(offset, Command(name, offset, tuple(elements))) for offset, name, elements in out]
+
+
+def _collect_errors(root: tree_sitter.Node, errors: list[tuple[int, str]]) -> None:
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        assert node is not None
+        if node.is_error:
+            errors.append((node.start_byte, f"syntax error near {_excerpt(node.text)}"))
+        elif node.is_missing:
+            errors.append((node.start_byte, f"missing {node.type!r}"))
+        if node.has_error and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+
+
+def _excerpt(text: bytes | None) -> str:
+    lines = (text or b"").decode("utf-8", "replace").splitlines()
+    first = lines[0] if lines else ""
+    return repr(first[:40] + ("..." if len(first) > 40 or len(lines) > 1 else ""))
+
+
+def _top_level_spans(nodes: list[tree_sitter.Node]) -> list[tuple[int, int, str]]:
+    spans: list[tuple[int, int, str]] = []
+    last_end = -1
+    for node in sorted(nodes, key=lambda n: n.start_byte):
+        start, end = node.start_byte, node.end_byte
+        if start >= last_end:   # strings nested in a "$( )" belong to the outer string
+            spans.append((start, end, node.type))
+            last_end = end
+    return spans
+
+
+def _assignment(node: tree_sitter.Node) -> Assignment | None:
+    left = node.child(0)
+    operator = node.child(1)
+    value = node.child_by_field_name("value")
+    if left is None or operator is None:
+        return None
+    target = _text(left).strip()
+    if not _VARIABLE_RE.fullmatch(target):
+        cast = _CAST_VARIABLE_RE.fullmatch(target)   # `[string]$x = ...`
+        if cast is None:
+            return None
+        target = cast.group(1)
+    literal = None
+    if operator.text == b"=" and value is not None:
+        literal = classify(value.type, _text(value))
+        if literal.kind == VALUE_UNKNOWN:
+            literal = None
+    return Assignment(target.lower(), node.start_byte, literal)
+
+
+def classify(node_type: str, text: str) -> Value:
+    """Return what a command argument or assigned expression is, from its node type and text."""
+    if node_type == "generic_token":
+        return Value(VALUE_BAREWORD, text)
+    # Fast path for the commonest argument, one plain single-quoted string.
+    if text[:1] == "'" and _SINGLE_RE.fullmatch(text):
+        return Value(VALUE_STRING, psscan.decode_single_quoted(text[1:-1]))
+    text = text.strip()
+    scalar = _scalar(text)
+    if scalar is not None:
+        return scalar
+    body = text
+    if text.startswith("@(") and text.endswith(")"):
+        body = text[2:-1].strip()
+        if not body:
+            return Value(VALUE_ARRAY, ())
+    items = _split_list(body)
+    if items is None or (len(items) < 2 and body is text):
+        return Value(VALUE_UNKNOWN)
+    values = tuple(_scalar(item) for item in items)
+    if any(v is None for v in values):
+        return Value(VALUE_UNKNOWN)
+    return Value(VALUE_ARRAY, values)
+
+
+def _scalar(text: str) -> Value | None:
+    first = text[:1]
+    if first == "$":
+        lowered = text.lower()
+        if lowered in _CONSTANTS:
+            kind, constant = _CONSTANTS[lowered]
+            return Value(kind, constant)
+        if _VARIABLE_RE.fullmatch(text):
+            return Value(VALUE_VARIABLE, lowered)
+    elif _INT_RE.fullmatch(text):
+        return Value(VALUE_INT, _int(text))
+    # Only a string or here-string can still be a literal; anything else is an expression.
+    if not text or not (first in _QUOTES or (first == "@" and text[1:2] in _QUOTES)):
+        return None
+    tokens = psscan.scan_coarse(text)
+    if len(tokens) != 1 or tokens[0].error is not None or tokens[0].end != len(text):
+        return None
+    token = tokens[0]
+    if token.kind in (psscan.SINGLE_QUOTED, psscan.SINGLE_HERE):
+        return Value(VALUE_STRING, token.value)
+    if token.kind in psscan.EXPANDABLE_KINDS:
+        return Value(VALUE_EXPANDABLE, token.value)
+    return None
+
+
+def _int(text: str) -> int:
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if len(digits) > _MAX_DIGITS:
+        return sign * 10**_MAX_DIGITS
+    return sign * int(digits, 16 if digits[:2].lower() == "0x" else 10)
+
+
+def _split_list(text: str) -> list[str] | None:
+    """Split `a, 'b', 3` at top-level commas (commas inside strings do not count)."""
+    if "," not in text:
+        return [text]
+    items: list[str] = []
+    start = 0
+    for token in psscan.scan_coarse(text):
+        if token.error is not None:
+            return None
+        if token.kind != psscan.CODE:
+            continue
+        if any(ch in token.text for ch in "(){}[]|;@"):
+            return None
+        for m in re.finditer(",", token.text):
+            items.append(text[start:token.start + m.start()].strip())
+            start = token.start + m.end()
+    items.append(text[start:].strip())
+    return items if all(items) else None

@@ -1,0 +1,417 @@
+"""Prove every emitted script: the check that runs on each render before a bundle is offered.
+
+For every PowerShell file in the bundle (.ps1, also .psm1/.psd1):
+
+1. tree-sitter-powershell parses it with no ERROR or MISSING node;
+2. every catalogued command (and every `*-Cs*` / `*-Adfs*` name) exists for the plan's
+   product and AD FS version, each parameter exists there, and each literal value (also one
+   passed through a `$variable` assigned a literal earlier) fits type, accepted values and range;
+3. with a harmless twin, the script's token stream equals the twin's except inside
+   single-quoted strings, numbers and comments, so user data changed no command, parameter
+   or statement and sits in no double-quoted or here-string. The comparison is lexical, with
+   psscan: text that is identical outside those tokens has the same command skeleton
+   (statements, command names, parameter names, node kinds) for PowerShell and for
+   tree-sitter alike, and scanning the twin costs a fraction of parsing it again;
+4. psscan (PowerShell's own quoting rules) and tree-sitter agree on every string boundary,
+   comments hold nothing an editor would draw as a line break, and no bidi control, NUL or
+   Unicode-dash parameter hides what the script does;
+5. none of the documented errata in wizard/proof/errata.py appears.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from wizard.proof import psscan
+from wizard.proof.catalog import (
+    VALUE_ARRAY,
+    VALUE_BOOL,
+    VALUE_NONE,
+    VALUE_UNKNOWN,
+    Catalog,
+    CmdletInfo,
+    ParamInfo,
+    load_catalog,
+)
+from wizard.proof.errata import ERRATA, CommandFacts, find_errata
+from wizard.proof.psast import (
+    VALUE_VARIABLE,
+    Assignment,
+    Command,
+    Element,
+    ScriptFacts,
+    Value,
+    analyse,
+)
+
+REPORT_FORMAT = "wizard-verification/1"
+# .ps1 is what the brief names; modules and data files are PowerShell too, so they get the same checks.
+POWERSHELL_SUFFIXES = (".ps1", ".psm1", ".psd1")
+_TS_STRING_KIND = {
+    "verbatim_string_characters": psscan.SINGLE_QUOTED,
+    "expandable_string_literal": psscan.DOUBLE_QUOTED,
+    "verbatim_here_string_characters": psscan.SINGLE_HERE,
+    "expandable_here_string_literal": psscan.DOUBLE_HERE,
+}
+# Trojan-Source style characters: they reorder or hide text in an editor or a review diff.
+_HIDDEN_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00]")
+_UNICODE_DASH_PARAM_RE = re.compile(r"(?:^|(?<=[\s(){};,|&]))[\u2013\u2014\u2015][^\W\d]\w*")
+_DIGITS_RE = re.compile(r"\d+")
+_VISUAL_BREAK_RE = re.compile(f"[{psscan.VISUAL_LINE_BREAKS}]")
+_TWIN_MAY_DIFFER = frozenset({psscan.SINGLE_QUOTED, psscan.LINE_COMMENT, psscan.BLOCK_COMMENT})
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of verify_scripts; `to_dict()` is what the bundle stores as verification.json."""
+
+    ok: bool
+    catalog_version: str
+    checked: tuple[str, ...]          # human-readable list of what was checked, per script
+    problems: tuple[str, ...]         # empty when ok; each names script, line and what is wrong
+    notes: tuple[str, ...] = ()       # not failures: e.g. parameters that need a cumulative update
+    product: str = ""
+    adfs_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable, deterministic form of the report."""
+        return {
+            "format": REPORT_FORMAT,
+            "ok": self.ok,
+            "catalog_version": self.catalog_version,
+            "product": self.product,
+            "adfs_version": self.adfs_version,
+            "checked": list(self.checked),
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+            "errata": [{"id": e.id, "reason": e.reason} for e in ERRATA],
+        }
+
+    def raise_for_problems(self) -> None:
+        """Raise VerificationFailed unless the report is ok."""
+        if not self.ok:
+            raise VerificationFailed(self)
+
+
+class VerificationFailed(Exception):
+    """A generated bundle failed verification; `report` says why."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        first = report.problems[0] if report.problems else "unknown problem"
+        super().__init__(f"{len(report.problems)} verification problem(s), first: {first}")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class _ScriptResult:
+    checked: tuple[str, ...]
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str | None,
+                   twin_scripts: dict[str, str] | None = None) -> VerifyReport:
+    """Return the verification report for a rendered bundle.
+
+    Entries ending in .ps1 (and .psm1/.psd1) are checked as PowerShell; any other file is
+    listed in `checked` as not checked. With `twin_scripts` (the same templates rendered from
+    the plan's harmless twin) each script is also compared token by token with its twin.
+    """
+    catalog = load_catalog()
+    if product not in catalog.products:
+        raise ValueError(f"unknown product {product!r}; expected one of {', '.join(catalog.products)}")
+    if adfs_version is not None and adfs_version not in catalog.adfs_versions:
+        raise ValueError(f"unknown AD FS version {adfs_version!r}")
+    checked: list[str] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    for name in sorted(scripts):
+        if not name.lower().endswith(POWERSHELL_SUFFIXES):
+            checked.append(f"{name}: not a PowerShell script, not checked")
+            continue
+        twin = None
+        if twin_scripts is not None:
+            twin = twin_scripts.get(name)
+            if twin is None:
+                problems.append(f"{name}: no harmless twin was rendered for this script")
+        result = _verify_script(name, scripts[name], twin, product, adfs_version)
+        checked.extend(result.checked)
+        problems.extend(result.problems)
+        notes.extend(result.notes)
+    for name in sorted(set(twin_scripts or ()) - set(scripts)):
+        if name.lower().endswith(POWERSHELL_SUFFIXES):
+            problems.append(f"{name}: the harmless twin has this script but the bundle does not")
+    return VerifyReport(not problems, catalog.version, tuple(checked), tuple(problems), tuple(notes),
+                        product, adfs_version)
+
+
+@lru_cache(maxsize=64)
+def _verify_script(name: str, text: str, twin: str | None, product: str,
+                   adfs_version: str | None) -> _ScriptResult:
+    # Cached: the same plan is often rendered several times (preview, review, download).
+    catalog = load_catalog()
+    out = _Collector(name, text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate (JSON allows "\ud800") can never be written into the UTF-8 file.
+        out.problem(out.char_line(exc.start), f"character U+{ord(text[exc.start]):04X} cannot be written as UTF-8")
+        return _ScriptResult(tuple(out.checked_lines), tuple(out.problems), tuple(out.notes))
+    facts = analyse(text, catalog.must_check)
+    for offset, message in facts.errors:
+        out.problem(facts.line(offset), f"tree-sitter: {message}")
+    if not facts.errors:
+        out.checked("tree-sitter-powershell parse: no ERROR or MISSING node")
+
+    tokens = psscan.scan_coarse(text)
+    _check_lexical(out, text, tokens, facts)
+    commands = _check_commands(out, catalog, facts, product, adfs_version)
+
+    found = find_errata(text, commands)
+    for line, erratum, detail in found:
+        out.problem(line, f"erratum {erratum.id}: {detail}. {erratum.reason}")
+    out.checked(f"{len(ERRATA)} documented errata searched, {len(found)} found")
+
+    if twin is None:
+        out.checked("harmless-twin comparison not run (no twin given)")
+    else:
+        _compare_twin(out, tokens, psscan.scan_coarse(twin), text, twin)
+    return _ScriptResult(tuple(out.checked_lines), tuple(out.problems), tuple(out.notes))
+
+
+class _Collector:
+    """Problems, notes and checked lines for one script, each prefixed with the script name."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+        self.checked_lines: list[str] = []
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+
+    def checked(self, what: str) -> None:
+        self.checked_lines.append(f"{self.name}: {what}")
+
+    def problem(self, line: int | None, what: str) -> None:
+        where = f"{self.name}:{line}" if line else self.name
+        self.problems.append(f"{where}: {what}")
+
+    def char_line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+
+def _check_lexical(out: _Collector, text: str, tokens: list[psscan.Token], facts: ScriptFacts) -> None:
+    strings = [t for t in tokens if t.kind in psscan.STRING_KINDS]
+    ps_spans = _byte_spans(text, strings)
+    ts_spans = {(start, end): _TS_STRING_KIND.get(kind, kind) for start, end, kind in facts.string_spans}
+    disagreements = 0
+    for tok, span in zip(strings, ps_spans, strict=False):
+        if ts_spans.pop(span, None) != tok.kind:
+            disagreements += 1
+            out.problem(out.char_line(tok.start),
+                        f"PowerShell reads a {tok.kind} string {_excerpt(tok.text)} here but tree-sitter "
+                        "does not (a Unicode quote or an unescaped quote changes where it ends)")
+    for (start, _end), kind in sorted(ts_spans.items()):
+        disagreements += 1
+        out.problem(facts.line(start), f"tree-sitter reads a {kind} string here that PowerShell does not")
+    dashes = any(dash in text for dash in "\u2013\u2014\u2015")
+    for tok in tokens:
+        if tok.error:
+            out.problem(out.char_line(tok.start), f"psscan: {tok.error}")
+        elif tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
+            out.problem(out.char_line(tok.start), "comment holds a character editors show as a line break")
+        elif dashes and tok.kind == psscan.CODE:
+            for m in _UNICODE_DASH_PARAM_RE.finditer(tok.text):
+                out.problem(out.char_line(tok.start + m.start()),
+                            f"parameter {m.group()!r} written with a Unicode dash")
+    for m in _HIDDEN_RE.finditer(text):
+        out.problem(out.char_line(m.start()), f"hidden character U+{ord(m.group()):04X} (bidi control or NUL)")
+    if not disagreements:
+        comments = sum(1 for t in tokens if t.kind in psscan.COMMENT_KINDS)
+        out.checked(f"psscan and tree-sitter agree on all {len(strings)} string boundaries; "
+                    f"{comments} comments checked")
+
+
+def _byte_spans(text: str, tokens: list[psscan.Token]) -> list[tuple[int, int]]:
+    """Return UTF-8 byte spans for tokens given in character offsets (in order)."""
+    if text.isascii():
+        return [(t.start, t.end) for t in tokens]
+    spans: list[tuple[int, int]] = []
+    char_pos = byte_pos = 0
+    for tok in tokens:
+        byte_pos += len(text[char_pos:tok.start].encode("utf-8"))
+        start = byte_pos
+        byte_pos += len(text[tok.start:tok.end].encode("utf-8"))
+        char_pos = tok.end
+        spans.append((start, byte_pos))
+    return spans
+
+
+def _check_commands(out: _Collector, catalog: Catalog, facts: ScriptFacts, product: str,
+                    adfs_version: str | None) -> list[CommandFacts]:
+    env: dict[str, Value | None] = {}
+    resolved: list[CommandFacts] = []
+    counts = [0, 0, 0]   # commands, parameters, literal values checked
+    for event in facts.events:
+        if isinstance(event, Assignment):
+            env[event.name] = event.value
+            continue
+        if not catalog.must_check(event.name):
+            continue
+        line = facts.line(event.offset)
+        info = catalog.lookup(event.name)
+        if info is None:
+            out.problem(line, f"{event.name} is not in the cmdlet catalog")
+            continue
+        counts[0] += 1
+        problem = catalog.cmdlet_problem(info.name, product=product, adfs_version=adfs_version)
+        if problem:
+            out.problem(line, problem)
+        binder = _Binder(out, catalog, facts, info, env, product, adfs_version, counts)
+        resolved.append(CommandFacts(info.name.lower(), line, binder.bind(event)))
+    where = f"{product}" + (f", AD FS {adfs_version}" if adfs_version else "")
+    out.checked(f"{counts[0]} catalogued commands, {counts[1]} parameters and {counts[2]} literal "
+                f"values checked against catalog {catalog.version} for {where}")
+    return resolved
+
+
+class _Binder:
+    """Bind one command's elements to catalog parameters the way PowerShell would, checking each."""
+
+    def __init__(self, out: _Collector, catalog: Catalog, facts: ScriptFacts, info: CmdletInfo,
+                 env: Mapping[str, Value | None], product: str, adfs_version: str | None,
+                 counts: list[int]) -> None:
+        self.out, self.catalog, self.facts, self.info = out, catalog, facts, info
+        self.env, self.product, self.adfs_version, self.counts = env, product, adfs_version, counts
+
+    def bind(self, command: Command) -> dict[str, tuple[str, Any]]:
+        bound: dict[str, tuple[str, Any]] = {}
+        positionals: list[Element] = []
+        elements = command.elements
+        i = 0
+        while i < len(elements):
+            element = elements[i]
+            i += 1
+            if element.parameter is None:
+                positionals.append(element)
+                continue
+            check = self.catalog.check_parameter(self.info.name, element.parameter, product=self.product,
+                                                 adfs_version=self.adfs_version)
+            param = check.parameter
+            value_element: Element | None = None
+            if i < len(elements) and elements[i].parameter is None and (
+                    element.colon or (param is not None and param.kind != "switch")):
+                value_element = elements[i]
+                i += 1
+            if param is None:
+                self.out.problem(self.facts.line(element.offset), check.message)
+                continue
+            self.counts[1] += 1
+            if check.status == "needs_cu":
+                self.out.notes.append(f"{self.out.name}:{self._line(element)}: {check.message}")
+            elif not check.ok:
+                self.out.problem(self._line(element), check.message)
+            if param.name.lower() in bound:
+                self.out.problem(self._line(element), f"{self.info.name} -{param.name} is given more than once")
+            following = elements[i].value if i < len(elements) else None
+            if param.kind == "switch" and value_element is None and following is not None \
+                    and following.kind == VALUE_BOOL:
+                # `-Force $false` passes $false as a positional argument and still sets -Force.
+                self.out.problem(self._line(element), f"{self.info.name} -{param.name} is a switch: write "
+                                         f"-{param.name}:{(following.value and '$true') or '$false'}")
+            value = (VALUE_NONE, None) if value_element is None else self._resolve(value_element.value)
+            self._bind_value(bound, param, element, value)
+        self._bind_positionals(bound, positionals)
+        return bound
+
+    def _line(self, element: Element) -> int:
+        return self.facts.line(element.offset)
+
+    def _bind_positionals(self, bound: dict[str, tuple[str, Any]], positionals: list[Element]) -> None:
+        """Bind arguments without a name the way PowerShell does: after the named ones, by position."""
+        slots = _positional_parameters(self.info)
+        if slots is None or not positionals:
+            return   # the position depends on the parameter set chosen at run time
+        free = [p for p in slots if p.name.lower() not in bound]
+        for element, param in zip(positionals, free, strict=False):
+            self._bind_value(bound, param, element, self._resolve(element.value))
+        for element in positionals[len(free):]:
+            self.out.problem(self.facts.line(element.offset),
+                             f"{self.info.name}: no positional parameter is left for this argument")
+
+    def _bind_value(self, bound: dict[str, tuple[str, Any]], param: ParamInfo, element: Element,
+                    value: tuple[str, Any]) -> None:
+        bound[param.name.lower()] = value
+        kind, literal = value
+        if kind != VALUE_UNKNOWN:
+            self.counts[2] += 1
+        result = self.catalog.check_param_value(param, kind, literal, adfs_version=self.adfs_version)
+        if not result.ok:
+            self.out.problem(self.facts.line(element.offset), f"{self.info.name} {result.message}")
+
+    def _resolve(self, value: Value | None, seen: frozenset[str] = frozenset()) -> tuple[str, Any]:
+        if value is None:
+            return (VALUE_NONE, None)
+        if value.kind == VALUE_VARIABLE:
+            assigned = self.env.get(value.value)
+            # `$a = $b; $b = $a` must not recurse for ever: a cycle is simply an unknown value.
+            if assigned is None or value.value in seen:
+                return (VALUE_UNKNOWN, None)
+            return self._resolve(assigned, seen | {value.value})
+        if value.kind == VALUE_ARRAY:
+            return (VALUE_ARRAY, tuple(self._resolve(item, seen) for item in value.value))
+        return (value.kind, value.value)
+
+
+_POSITIONAL: dict[str, tuple[ParamInfo, ...] | None] = {}
+
+
+def _positional_parameters(info: CmdletInfo) -> tuple[ParamInfo, ...] | None:
+    """Return the parameters positional arguments bind to, in order; None when that is ambiguous."""
+    if info.name not in _POSITIONAL:
+        ranked = sorted((p.position, p.name) for p in info.parameters.values() if p.position is not None)
+        positions = [position for position, _ in ranked]
+        # Several parameter sets sharing a position: the binding depends on run-time types.
+        unambiguous = len(set(positions)) == len(positions)
+        _POSITIONAL[info.name] = tuple(info.parameters[n] for _, n in ranked) if unambiguous else None
+    return _POSITIONAL[info.name]
+
+
+def _compare_twin(out: _Collector, tokens: list[psscan.Token], twin_tokens: list[psscan.Token],
+                  text: str, twin: str) -> None:
+    differing = 0
+    clean = True
+    for tok, twin_tok in zip(tokens, twin_tokens, strict=False):
+        if tok.kind != twin_tok.kind:
+            out.problem(out.char_line(tok.start),
+                        f"differs from the harmless twin: {tok.kind} {_excerpt(tok.text)} where the twin "
+                        f"has {twin_tok.kind} {_excerpt(twin_tok.text)} (user data changed the script's structure)")
+            return
+        if tok.text == twin_tok.text:
+            continue
+        differing += 1
+        if tok.kind in _TWIN_MAY_DIFFER:
+            continue
+        if tok.kind == psscan.CODE and _DIGITS_RE.sub("0", tok.text) == _DIGITS_RE.sub("0", twin_tok.text):
+            continue
+        clean = False
+        if tok.kind in psscan.STRING_KINDS:
+            what = f"user data inside a {tok.kind} string {_excerpt(tok.text)}, where $( ) and backticks act"
+        else:
+            what = f"user data outside quotes: {_excerpt(tok.text)} vs twin {_excerpt(twin_tok.text)}"
+        out.problem(out.char_line(tok.start), what)
+    if len(tokens) != len(twin_tokens):
+        shorter = min(len(tokens), len(twin_tokens))
+        where = tokens[shorter].start if shorter < len(tokens) else len(text)
+        out.problem(out.char_line(where), f"has {len(tokens)} tokens, the harmless twin {len(twin_tokens)}")
+    elif clean:
+        out.checked(f"token stream equals the harmless twin's ({len(tokens)} tokens; {differing} differ, "
+                    "all inside single-quoted strings, numbers or comments)")
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    return repr(flat if len(flat) <= width else flat[:width] + "...")

@@ -1,0 +1,266 @@
+"""Differences between two plan documents and between two sets of scripts.
+
+Pure Python over plain data (dicts of JSON and dicts of text): no Django, no
+database. Diffs are always computed from stored plan data, never stored.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Kinds of a changed setting and of a line in a script diff.
+ADDED = "added"
+REMOVED = "removed"
+CHANGED = "changed"
+CONTEXT = "context"
+UNCHANGED = "unchanged"
+
+# (path, the document the path points into) -> display label
+Labeller = Callable[[str, Any], str]
+
+
+def label_for_path(path: str, doc: Any = None) -> str:
+    """Return the wizard's label for a JSON path in `doc` (the path itself when there is none)."""
+    try:
+        from wizard.plan.explain import label_for
+    except ImportError:  # the explanations module is optional for this pure module
+        return path
+    return label_for(path, doc) or path
+
+
+# ---------------------------------------------------------------------------
+# Settings
+
+
+def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+    """Return {JSON path: leaf value} for `doc`, paths spelled like finding fields.
+
+    Objects become `a.b`, list items `a[0]`; an empty object or list is a leaf
+    of its own so that "emptied" is a visible change.
+    """
+    out: dict[str, Any] = {}
+    if isinstance(doc, dict):
+        if not doc and prefix:
+            out[prefix] = {}
+        for key in doc:
+            out.update(flatten(doc[key], f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(doc, list):
+        if not doc and prefix:
+            out[prefix] = []
+        for i, item in enumerate(doc):
+            out.update(flatten(item, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = doc
+    return out
+
+
+def show_value(value: Any) -> str:
+    """Return a leaf value as it reads in a plan file (JSON), for display."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One setting that differs between two plan documents."""
+
+    path: str
+    label: str
+    kind: str  # ADDED, REMOVED or CHANGED
+    old: Any = None
+    new: Any = None
+
+    @property
+    def old_text(self) -> str:
+        """Return the old value as JSON text ('' when the setting was added)."""
+        return "" if self.kind == ADDED else show_value(self.old)
+
+    @property
+    def new_text(self) -> str:
+        """Return the new value as JSON text ('' when the setting was removed)."""
+        return "" if self.kind == REMOVED else show_value(self.new)
+
+
+def diff_data(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *,
+              labeller: Labeller | None = None) -> list[FieldChange]:
+    """Return the settings that differ between two plan documents, in document order.
+
+    Paths present in both come in the order of `new`, removed ones after their
+    old neighbours; `None` for a side means an empty document.
+    """
+    label = labeller or label_for_path
+    old_doc, new_doc = dict(old or {}), dict(new or {})
+    before, after = flatten(old_doc), flatten(new_doc)
+    changes: list[FieldChange] = []
+    for path in _merged_order(list(before), list(after)):
+        if path not in before:
+            changes.append(FieldChange(path, label(path, new_doc), ADDED, None, after[path]))
+        elif path not in after:
+            # A removed item is named as it was in the old document.
+            changes.append(FieldChange(path, label(path, old_doc), REMOVED, before[path], None))
+        elif not _same(before[path], after[path]):
+            changes.append(FieldChange(path, label(path, new_doc), CHANGED, before[path], after[path]))
+    return changes
+
+
+def _same(a: Any, b: Any) -> bool:
+    # JSON equality: True == 1 in Python, but `true` and `1` are different settings.
+    return type(a) is type(b) and a == b
+
+
+def _merged_order(old_paths: list[str], new_paths: list[str]) -> list[str]:
+    """Return every path once: the new order, with removed paths kept near their old place."""
+    matcher = difflib.SequenceMatcher(a=old_paths, b=new_paths, autojunk=False)
+    merged: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            merged.extend(new_paths[j1:j2])
+        else:
+            merged.extend(p for p in old_paths[i1:i2] if p not in new_paths)
+            merged.extend(new_paths[j1:j2])
+    seen: set[str] = set()
+    return [p for p in merged if not (p in seen or seen.add(p))]
+
+
+# ---------------------------------------------------------------------------
+# Scripts
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a unified script diff, classified for the template."""
+
+    kind: str  # ADDED, REMOVED, CONTEXT, or "hunk" for a @@ header
+    text: str
+    old_no: int | None = None
+    new_no: int | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One side of a side-by-side row."""
+
+    kind: str  # ADDED, REMOVED, CHANGED or CONTEXT
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SideRow:
+    """One row of a side-by-side diff; a side is None where that file has no line."""
+
+    left: Cell | None
+    right: Cell | None
+    hunk: bool = False  # a separator row between hunks
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """The difference of one file between two bundles."""
+
+    name: str
+    status: str  # ADDED, REMOVED, CHANGED or UNCHANGED
+    unified: str = ""
+    lines: tuple[DiffLine, ...] = ()
+    rows: tuple[SideRow, ...] = ()
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Return True when the file differs."""
+        return self.status != UNCHANGED
+
+
+def _split(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").splitlines()
+
+
+def diff_text(old: str, new: str, *, name: str = "", old_label: str = "old", new_label: str = "new",
+              context: int = 3) -> FileDiff:
+    """Return the diff of one text file (line endings normalised first)."""
+    a, b = _split(old), _split(new)
+    if a == b:
+        return FileDiff(name=name, status=UNCHANGED)
+    unified = "\n".join(difflib.unified_diff(
+        a, b, fromfile=f"{old_label}/{name}" if name else old_label,
+        tofile=f"{new_label}/{name}" if name else new_label, n=context, lineterm=""
+    ))
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    lines: list[DiffLine] = []
+    rows: list[SideRow] = []
+    added = removed = 0
+    for group in matcher.get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        header = f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@"
+        lines.append(DiffLine("hunk", header))
+        rows.append(SideRow(None, None, hunk=True))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for k in range(i2 - i1):
+                    lines.append(DiffLine(CONTEXT, a[i1 + k], i1 + k + 1, j1 + k + 1))
+                    rows.append(SideRow(Cell(CONTEXT, i1 + k + 1, a[i1 + k]), Cell(CONTEXT, j1 + k + 1, b[j1 + k])))
+                continue
+            for k in range(i1, i2):
+                lines.append(DiffLine(REMOVED, a[k], old_no=k + 1))
+            for k in range(j1, j2):
+                lines.append(DiffLine(ADDED, b[k], new_no=k + 1))
+            removed += i2 - i1
+            added += j2 - j1
+            left_kind = CHANGED if tag == "replace" else REMOVED
+            right_kind = CHANGED if tag == "replace" else ADDED
+            for k in range(max(i2 - i1, j2 - j1)):
+                left = Cell(left_kind, i1 + k + 1, a[i1 + k]) if i1 + k < i2 else None
+                right = Cell(right_kind, j1 + k + 1, b[j1 + k]) if j1 + k < j2 else None
+                rows.append(SideRow(left, right))
+    return FileDiff(name=name, status=CHANGED, unified=unified, lines=tuple(lines), rows=tuple(rows),
+                    added=added, removed=removed)
+
+
+def diff_scripts(old: Mapping[str, str] | None, new: Mapping[str, str] | None, *, old_label: str = "old",
+                 new_label: str = "new", context: int = 3) -> list[FileDiff]:
+    """Return one FileDiff per file name of either bundle, in the new bundle's order.
+
+    Files only in `old` come last, in their old order.
+    """
+    before, after = dict(old or {}), dict(new or {})
+    names = [*after, *(n for n in before if n not in after)]
+    out = []
+    for name in names:
+        if name not in before:
+            diff = diff_text("", after[name], name=name, old_label=old_label, new_label=new_label, context=context)
+            out.append(_with_status(diff, ADDED))
+        elif name not in after:
+            diff = diff_text(before[name], "", name=name, old_label=old_label, new_label=new_label, context=context)
+            out.append(_with_status(diff, REMOVED))
+        else:
+            out.append(diff_text(before[name], after[name], name=name, old_label=old_label, new_label=new_label,
+                                 context=context))
+    return out
+
+
+def _with_status(diff: FileDiff, status: str) -> FileDiff:
+    return FileDiff(name=diff.name, status=status, unified=diff.unified, lines=diff.lines, rows=diff.rows,
+                    added=diff.added, removed=diff.removed)
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """Everything the diff page shows: changed settings and changed scripts."""
+
+    old_label: str
+    new_label: str
+    settings: list[FieldChange] = field(default_factory=list)
+    scripts: list[FileDiff] = field(default_factory=list)
+
+    @property
+    def changed_scripts(self) -> list[FileDiff]:
+        """Return only the files that differ."""
+        return [f for f in self.scripts if f.changed]
+
+    @property
+    def identical(self) -> bool:
+        """Return True when neither the settings nor any script differ."""
+        return not self.settings and not self.changed_scripts

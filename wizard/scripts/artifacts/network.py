@@ -1,0 +1,438 @@
+"""Certificate, reverse proxy, DNS, verification and rollback artifacts.
+
+The thinking happens here and in `wizard.certplan` / `wizard.publishing`; the templates
+only lay the values out through their context's filters. The verification and rollback
+contexts are built from the same `core` contexts the changing scripts use, so what is
+checked and restored is exactly what those scripts change.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.plan import certplan, network, publishing
+from wizard.plan.model import KEY_SIZES, PlanData
+from wizard.scripts.artifacts.core import (
+    ACP_VERSIONS,
+    MOBILITY_PARAMETERS,
+    SHELL_MODULES,
+    Artifact,
+    adfs_applies,
+    adfs_context,
+    lync_applies,
+    lync_context,
+    rp_metadata_url,
+)
+
+# Run-order bands (see core): 10-19 certificates, 20-29 DNS and reverse proxy,
+# 80-89 verification, 90-99 rollback (run only when needed).
+RUN_ORDER_CERTIFICATE_TABLE = 10
+RUN_ORDER_EDGE_CERTIFICATE = 11
+RUN_ORDER_PROXY_CERTIFICATE = 12
+RUN_ORDER_DNS = 20
+RUN_ORDER_PUBLISHING = 21
+RUN_ORDER_ARR = 22
+RUN_ORDER_VERIFY_EXTERNAL = 80
+RUN_ORDER_VERIFY_INTERNAL = 81
+RUN_ORDER_ROLLBACK_LYNC = 90
+RUN_ORDER_ROLLBACK_ADFS = 91
+
+CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
+# Windows authentication stays on the web services for these modes (UseWindowsAuth is
+# untouched); passive pools get UseWindowsAuth None, so Negotiate/NTLM must be gone.
+WINDOWS_AUTH_KEPT = ("ntlm", "tls_dsk")
+# The AD FS 2.0 snap-in has Remove-ADFSRelyingPartyTrust too (catalog override
+# `adfs20-snapin`), so the rollback removes created trusts on every version. Set this to
+# False to make the AD FS 2.0 rollback tell the admin to delete them by hand instead.
+ADFS20_CAN_REMOVE = True
+
+
+def _header_values(plan: PlanData) -> dict[str, Any]:
+    return {"product_label": plan.product_label, "module": SHELL_MODULES[plan.product]}
+
+
+# ---------------------------------------------------------------------------
+# Certificates
+
+
+def edge_certificate_applies(plan: PlanData) -> bool:
+    """Return True when some Edge pool has an Access Edge FQDN to put on a certificate."""
+    return bool(certplan.certificate_plan(plan).edge)
+
+
+def edge_certificate_context(plan: PlanData) -> dict[str, Any]:
+    """Return the Request-CsCertificate values for every Edge pool."""
+    av_names = {e.fqdn: e.av_fqdn for e in plan.edge_pools}
+    certs = []
+    for cert in certplan.certificate_plan(plan).edge:
+        certs.append({
+            "pool": cert.edge_pool,
+            "subject": cert.subject,
+            "sans": list(cert.sans),
+            "domain_name": cert.domain_name,
+            "types": list(cert.types),
+            "key_size": cert.key_size,
+            "ca": cert.ca,
+            "request_file": cert.request_file,
+            "friendly_name": cert.friendly_name,
+            "av_fqdn": av_names.get(cert.edge_pool or ""),
+        })
+    return {**_header_values(plan), "edge_certificates": certs, "default_pool": certs[0]["pool"],
+            "pools": [c["pool"] for c in certs]}
+
+
+def proxy_certificate_applies(plan: PlanData) -> bool:
+    """Return True when the plan has a reverse proxy certificate."""
+    return certplan.certificate_plan(plan).reverse_proxy is not None
+
+
+def proxy_certificate_context(plan: PlanData) -> dict[str, Any]:
+    """Return the certreq INF values of the reverse proxy certificate."""
+    cert = certplan.certificate_plan(plan).reverse_proxy
+    if cert is None:
+        raise ValueError("the plan has no reverse proxy certificate")
+    if cert.key_size not in KEY_SIZES:
+        # The template writes the key length without interpolation, one line per allowed size.
+        raise ValueError(f"key size {cert.key_size} is not one of {KEY_SIZES}")
+    return {
+        "subject_dn": cert.subject_dn,
+        "key_size": cert.key_size,
+        "san_entries": [f"dns={name}&" for name in cert.sans],
+        "sans": list(cert.sans),
+    }
+
+
+def network_tables_context(plan: PlanData) -> dict[str, Any]:
+    """Return the review-page rows (certificates, publishing, DNS, notes) for the Markdown files."""
+    return {**network.network_context(plan), "plan_name": plan.name}
+
+
+def arr_context(plan: PlanData) -> dict[str, Any]:
+    """Return the IIS ARR rewrite rules."""
+    return {"rules": publishing.arr_rules(plan)}
+
+
+def publishing_applies(plan: PlanData) -> bool:
+    """Return True when the reverse proxy publishes anything."""
+    return bool(publishing.publishing_rules(plan))
+
+
+# ---------------------------------------------------------------------------
+# Verification
+
+
+def _setting(name: str, value: Any) -> dict[str, Any]:
+    kind = "bool" if isinstance(value, bool) else "int" if isinstance(value, int) else "str"
+    return {"name": name, "kind": kind, "value": value}
+
+
+def _auth_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
+    out = []
+    for pool in plan.pools:
+        if pool.auth is None:
+            continue
+        hosts = [pool.external_web_fqdn] if external else [pool.internal_web]
+        for host in hosts:
+            if not host:
+                continue
+            out.append({
+                "url": f"https://{host}{CERTPROV_PATH}",
+                "pool": pool.fqdn,
+                "mode": pool.auth.external,
+                "windows_auth": pool.auth.external in WINDOWS_AUTH_KEPT,
+            })
+    return out
+
+
+def _metadata_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if plan.adfs is None or not plan.passive_pools:
+        return out
+    out.append({"url": plan.adfs.metadata_url, "what": "AD FS federation metadata"})
+    for pool in plan.passive_pools:
+        hosts = [] if external else [pool.internal_web]
+        if pool.external_web_fqdn:
+            hosts.append(pool.external_web_fqdn)
+        for host in hosts:
+            out.append({"url": rp_metadata_url(host), "what": f"Relying-party metadata of {pool.fqdn}"})
+    return out
+
+
+def verify_external_context(plan: PlanData) -> dict[str, Any]:
+    """Return what verify-external.ps1 checks from the Internet: DNS, ports, TLS names, CertProv
+    authentication schemes and metadata URLs.
+
+    The lists keep repeats (an Access Edge FQDN that is also `sip.<domain>`, say): the script
+    skips a repeat at run time, so the data's shape depends only on the plan's shape, which
+    is what the harmless-twin comparison needs.
+    """
+    records = publishing.dns_records(plan, merge_access_names=False)
+    dns = [{"name": r.name, "type": r.type, "target": r.target if r.target_is_name else "",
+            "port": r.port or 0} for r in records if r.view == publishing.EXTERNAL]
+    ports: list[dict[str, Any]] = []
+    for rule in publishing.publishing_rules(plan):
+        ports += [{"name": rule.external_fqdn, "port": p.external} for p in rule.ports]
+    for edge in plan.edge_pools:
+        for name in (edge.access_fqdn, edge.webconf_fqdn, edge.av_fqdn):
+            if name:
+                ports.append({"name": name, "port": 443})
+    tls: list[dict[str, Any]] = []
+    cplan = certplan.certificate_plan(plan)
+    for cert in cplan.edge:
+        edge = next(e for e in plan.edge_pools if e.fqdn == cert.edge_pool)
+        tls += [{"name": n, "port": 443, "certificate": cert.title} for n in certplan.edge_names(plan, edge)]
+    if cplan.reverse_proxy is not None:
+        rp = cplan.reverse_proxy
+        tls += [{"name": n, "port": 443, "certificate": rp.title} for n in rp.sans if not n.startswith("*")]
+    return {
+        **_header_values(plan),
+        "dns": dns,
+        "ports": ports,
+        "tls": tls,
+        "auth": _auth_checks(plan, external=True),
+        "metadata": _metadata_checks(plan, external=True),
+    }
+
+
+def verify_external_applies(plan: PlanData) -> bool:
+    """Return True when anything is reachable from the Internet: an Edge pool or a reverse proxy."""
+    return bool(plan.edge_pools) or publishing.has_reverse_proxy(plan)
+
+
+def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
+    """Return the values lync-management-shell.ps1 sets, per collection, as (name, kind, value) rows."""
+    ctx = lync_context(plan)
+    web = []
+    for w in ctx["web_services"]:
+        rows = []
+        if w["passive"]:
+            rows += [_setting("UseWsFedPassiveAuth", True), _setting("WsFedPassiveMetadataUri", w["metadata_url"]),
+                     _setting("UseWindowsAuth", "None")]
+        rows.append(_setting("UseCertificateAuth", w["certificate_auth"]))
+        if w["hours"] is not None:
+            rows += [_setting("DefaultValidityPeriodHours", w["hours"]["default"]),
+                     _setting("MinValidityPeriodHours", w["hours"]["min"]),
+                     _setting("MaxValidityPeriodHours", w["hours"]["max"])]
+        web.append({"identity": w["identity"], "settings": rows})
+    proxies = [{"identity": p["identity"],
+                "settings": [_setting("UseKerberosForClientToProxyAuth", False),
+                             _setting("UseNtlmForClientToProxyAuth", False)]} for p in ctx["proxies"]]
+    mobility = []
+    for m in ctx["mobility"]:
+        rows = [_setting(param, m[param]) for param in _mobility_params(m)]
+        if rows:
+            mobility.append({"identity": m["identity"], "settings": rows})
+    return {"web_services": web, "proxies": proxies, "mobility": mobility}
+
+
+def _mobility_params(m: dict[str, Any]) -> list[str]:
+    return [param for param in MOBILITY_PARAMETERS if m.get(param) is not None]
+
+
+def verify_internal_context(plan: PlanData) -> dict[str, Any]:
+    """Return what verify-internal.ps1 checks inside: internal DNS, ports, TLS, CertProv, metadata,
+    and the Lync/SfB settings read back from the configuration store."""
+    records = [r for r in publishing.dns_records(plan) if r.view == publishing.INTERNAL]
+    dns = [{"name": r.name, "type": r.type, "target": r.target, "port": r.port or 0} for r in records]
+    ports: list[dict[str, Any]] = []
+    tls: list[dict[str, Any]] = []
+    for pool in plan.pools:
+        for port in (443, 4443):
+            ports.append({"name": pool.internal_web, "port": port})
+        ports.append({"name": pool.fqdn, "port": 5061})
+        if pool.internal_web not in [t["name"] for t in tls]:
+            tls.append({"name": pool.internal_web, "port": 443, "certificate": f"internal web services of {pool.fqdn}"})
+    if plan.adfs is not None and plan.passive_pools:
+        ports.append({"name": plan.adfs.federation_service_name, "port": 443})
+        tls.append({"name": plan.adfs.federation_service_name, "port": 443,
+                    "certificate": "AD FS service communications"})
+    return {
+        **_header_values(plan),
+        "dns": dns,
+        "ports": ports,
+        "tls": tls,
+        "auth": _auth_checks(plan, external=False),
+        "metadata": _metadata_checks(plan, external=False),
+        "expected": _expected_settings(plan),
+        "reads_settings": lync_applies(plan),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Rollback
+
+
+def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
+    """Return, per collection the Lync/SfB script changes, the parameters to restore, in rollback order."""
+    ctx = lync_context(plan)
+    web = []
+    for w in ctx["web_services"]:
+        params = []
+        if w["passive"]:
+            params += ["UseWsFedPassiveAuth", "UseWindowsAuth"]
+        params.append("UseCertificateAuth")
+        restored = [*params, *(["DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"]
+                               if w["hours"] is not None else []),
+                    *(["WsFedPassiveMetadataUri"] if w["passive"] else [])]
+        web.append({"identity": w["identity"], "pool": w["pool"], "params": params,
+                    "hours": w["hours"] is not None, "metadata_uri": w["passive"], "summary": ", ".join(restored)})
+    proxies = [{"identity": p["identity"], "role": p["role"], "fqdn": p["fqdn"]} for p in ctx["proxies"]]
+    mobility = [{"identity": m["identity"], "scope": m["scope"], "params": _mobility_params(m),
+                 "summary": ", ".join(_mobility_params(m)) or "(created by the change only)"}
+                for m in ctx["mobility"]]
+    identities = [w["identity"] for w in web] + [p["identity"] for p in proxies] + [m["identity"] for m in mobility]
+    # Lists in rollback order: the change script's last change is undone first.
+    return {**_header_values(plan), "web_services": web[::-1], "proxies": proxies[::-1], "mobility": mobility[::-1],
+            "identities": identities}
+
+
+def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:
+    """Return the relying-party trusts the AD FS script adds or changes, and which rule properties it sets."""
+    ctx = adfs_context(plan)
+    return {
+        "product_label": plan.product_label,
+        "adfs_version": ctx["adfs_version"],
+        "snapin": ctx["snapin"],
+        "uses_acp": plan.adfs is not None and plan.adfs.version in ACP_VERSIONS,
+        "restores_mfa_rule": ctx["mfa_rule"] is not None,
+        "can_remove": not ctx["snapin"] or ADFS20_CAN_REMOVE,
+        "check_farm_name": ctx["check_farm_name"],
+        "federation_service_name": ctx["federation_service_name"],
+        "trusts": [rp["name"] for rp in ctx["relying_parties"]][::-1],
+    }
+
+
+def _always(plan: PlanData) -> bool:
+    return True
+
+
+ARTIFACTS: list[Artifact] = [
+    Artifact(
+        key="certificates_table",
+        filename="certificates.md",
+        template="certificates-table.md.j2",
+        machine="Read before ordering certificates (no machine)",
+        run_order=RUN_ORDER_CERTIFICATE_TABLE,
+        purpose="The public certificates the plan needs: subject, SANs, key, where each one goes",
+        check_after="Every certificate the CA returns carries exactly the names listed, as A-labels",
+        applies=lambda plan: bool(certplan.certificate_plan(plan).requests),
+        context=network_tables_context,
+    ),
+    Artifact(
+        key="certificates_edge",
+        filename="certificates-edge.ps1",
+        template="certificates-edge.ps1.j2",
+        machine=("One Edge Server of each Edge pool, in an elevated Lync/SfB Management Shell "
+                 "(-EdgePool names the pool)"),
+        run_order=RUN_ORDER_EDGE_CERTIFICATE,
+        purpose=("Request the Edge external certificate (Access, Web Conferencing and A/V authentication) with "
+                 "an exportable key; after the CA issues it, import it with its key on every Edge Server of the "
+                 "pool and assign it with Set-CsCertificate"),
+        check_after=("certutil -dump on the request file (or the issued certificate) shows the Access Edge FQDN as "
+                     "subject, the listed SANs and no A/V Edge FQDN; Get-CsCertificate on each Edge Server shows the "
+                     "same thumbprint for AccessEdgeExternal, DataEdgeExternal and AudioVideoAuthentication"),
+        applies=edge_certificate_applies,
+        context=edge_certificate_context,
+    ),
+    Artifact(
+        key="certificates_reverse_proxy",
+        filename=certplan.RP_INF_FILE,
+        template="certificates-reverse-proxy.inf.j2",
+        machine="Reverse proxy server, elevated command prompt: certreq -new reverse-proxy-certificate.inf "
+                "reverse-proxy-certificate.req",
+        run_order=RUN_ORDER_PROXY_CERTIFICATE,
+        purpose=("certreq request file for the reverse proxy certificate (server authentication, exportable key "
+                 "in the machine store); submit the .req to the CA, then certreq -accept the issued certificate"),
+        check_after=("certutil -dump reverse-proxy-certificate.req lists every SAN of certificates.md; after "
+                     "certreq -accept the certificate is in LocalMachine\\My with its private key"),
+        applies=proxy_certificate_applies,
+        context=proxy_certificate_context,
+    ),
+    Artifact(
+        key="dns_records",
+        filename="dns-records.md",
+        template="dns-records.md.j2",
+        machine="External DNS (each SIP domain's public zone) and internal DNS",
+        run_order=RUN_ORDER_DNS,
+        purpose="The DNS records per SIP domain: what goes in external DNS and what in internal DNS",
+        check_after="Resolve-DnsName answers every external name from the Internet (verify-external.ps1 checks them)",
+        applies=_always,
+        context=network_tables_context,
+    ),
+    Artifact(
+        key="reverse_proxy_publishing",
+        filename="reverse-proxy-publishing.md",
+        template="reverse-proxy-publishing.md.j2",
+        machine="Reverse proxy (any product: IIS ARR, a load balancer, a proxy appliance)",
+        run_order=RUN_ORDER_PUBLISHING,
+        purpose="The publishing table: each external name, its ports, the internal target, host header and "
+                "pre-authentication",
+        check_after=("https://<each name>/ reaches the listed internal target "
+                     "(verify-external.ps1 checks ports and TLS)"),
+        applies=publishing_applies,
+        context=network_tables_context,
+    ),
+    Artifact(
+        key="reverse_proxy_arr",
+        filename="reverse-proxy-arr.config",
+        template="reverse-proxy-arr.config.j2",
+        machine="IIS Application Request Routing reverse proxy: merge into the site's web.config <system.webServer>",
+        run_order=RUN_ORDER_ARR,
+        purpose="IIS ARR URL Rewrite rules: one rule per published name, matched on {HTTP_HOST}",
+        check_after="IIS Manager > URL Rewrite lists the rules; verify-external.ps1 passes for every published name",
+        applies=publishing_applies,
+        context=arr_context,
+    ),
+    Artifact(
+        key="verify_external",
+        filename="verify-external.ps1",
+        template="verify-external.ps1.j2",
+        machine=("A Windows computer on the Internet, outside the firewall (Windows PowerShell 3.0 or later; "
+                 "Windows 8 / Server 2012 or later for the DNS checks)"),
+        run_order=RUN_ORDER_VERIFY_EXTERNAL,
+        purpose=("Read-only check from the Internet after the change: DNS, ports, certificates on every name, "
+                 "authentication offered by CertProv, metadata URLs; writes verify-external.json"),
+        check_after="Every line says PASS; keep verify-external.json with the change record",
+        applies=verify_external_applies,
+        context=verify_external_context,
+    ),
+    Artifact(
+        key="verify_internal",
+        filename="verify-internal.ps1",
+        template="verify-internal.ps1.j2",
+        machine="A Front End server, in the Lync/SfB Management Shell",
+        run_order=RUN_ORDER_VERIFY_INTERNAL,
+        purpose=("Read-only check inside after the change: internal DNS, ports and certificates, CertProv, "
+                 "metadata URLs, and the Lync/SfB settings read back and compared with the plan; writes "
+                 "verify-internal.json"),
+        check_after="Every line says PASS; keep verify-internal.json with the change record",
+        applies=_always,
+        context=verify_internal_context,
+    ),
+    Artifact(
+        key="rollback_lync",
+        filename="rollback-lync.ps1",
+        template="rollback-lync.ps1.j2",
+        machine="The Front End server where lync-management-shell.ps1 ran, in the Lync/SfB Management Shell",
+        run_order=RUN_ORDER_ROLLBACK_LYNC,
+        purpose=("Only if the change must be undone (users cannot sign in, verify-*.ps1 fails and cannot be fixed "
+                 "forward): restores the Lync/SfB settings saved by lync-management-shell.ps1 and removes the "
+                 "collections it created. Run with -BackupFolder backup\\<stamp>-lync, first with -WhatIf"),
+        check_after=("Get-CsWebServiceConfiguration, Get-CsProxyConfiguration and Get-CsMobilityPolicy show the values "
+                     "of the backup; external clients sign in as before the change"),
+        applies=lync_applies,
+        context=rollback_lync_context,
+    ),
+    Artifact(
+        key="rollback_adfs",
+        filename="rollback-adfs.ps1",
+        template="rollback-adfs.ps1.j2",
+        machine="The AD FS server where adfs-server.ps1 ran, in an elevated Windows PowerShell",
+        run_order=RUN_ORDER_ROLLBACK_ADFS,
+        purpose=("Only if the change must be undone, after rollback-lync.ps1: restores the relying-party trust rules "
+                 "saved by adfs-server.ps1 and removes the trusts it added. Run with -BackupFolder "
+                 "backup\\<stamp>-adfs, first with -WhatIf"),
+        check_after="Get-AdfsRelyingPartyTrust shows the saved rules again and no trust the change added",
+        applies=adfs_applies,
+        context=rollback_adfs_context,
+    ),
+]

@@ -1,0 +1,478 @@
+"""The wizard's forms: one set of forms (and formsets for lists) per step, plus the
+plan list, new plan, import and preset forms.
+
+Forms check the shape of each value and return it typed and normalised (an FQDN
+lowercased and IDNA-encoded, a number as an int); the cross-field rules live in
+`wizard.plans` and `wizard.findings`, whose findings `StepForms.attach` shows on
+the fields. Labels and help text come from `wizard.explain`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms.formsets import BaseFormSet, formset_factory
+
+from wizard.plan import validators as v
+from wizard.plan.explain import FIELDS, Explanation
+from wizard.plan.finding import Finding
+from wizard.plan.model import (
+    ADFS_VERSIONS,
+    AUTH_MODES,
+    CERT_HOURS_LIMITS,
+    KEY_SIZES,
+    MFA_MODES,
+    MOBILITY_SETTINGS,
+    NAME_MAX,
+    POOL_ROLES,
+    PRODUCTS,
+)
+from wizard.plan.reader import normalise_policy_identity
+from wizard.web.presets import PRESETS
+from wizard.web.steps import Step, Values, initial, split_names
+
+IMPORT_MAX_BYTES = 256 * 1024
+NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
+LEAVE = ("", "Leave as is")
+# Mobility settings whose `true` restricts the user read better as require / don't require.
+_REQUIRE_SETTINGS = {"require_wifi_for_ip_audio", "require_wifi_for_ip_video", "require_wifi_for_sharing"}
+
+
+def explained(key: str, **kwargs: Any) -> dict[str, Any]:
+    """Return the label and help text keyword arguments for the field at plan path `key`."""
+    e: Explanation = FIELDS[key]
+    return {"label": e.label, "help_text": e.help_html(), **kwargs}
+
+
+class FqdnField(forms.CharField):
+    """A host name, returned normalised (lowercase, IDNA A-label, no trailing dot)."""
+
+    def __init__(self, *, scoped: bool = False, **kwargs: Any) -> None:
+        self.scoped = scoped
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 260)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        if self.scoped:
+            text, _ = v.strip_scope_prefix(text)
+        try:
+            return v.normalise_fqdn(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_fqdn") from None
+
+
+class NameField(forms.CharField):
+    """A name that ends up as a PowerShell value (site, relying party): no control characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 128)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return v.clean_name(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_text") from None
+
+
+def hours_field(which: str) -> forms.IntegerField:
+    """Return an optional client certificate lifetime field, in hours, within the cmdlet's range."""
+    lo, hi = CERT_HOURS_LIMITS[which]
+    # A text input, not type=number: the browser would blank out a mistyped value instead of showing it.
+    return forms.IntegerField(required=False, min_value=lo, max_value=hi, widget=forms.TextInput(attrs=NUMERIC),
+                              **explained(f"pools[].auth.client_certificate_hours.{which}"))
+
+
+class WizardForm(forms.Form):
+    """A step form: no `required` attributes, so a half-filled page can always be saved."""
+
+    use_required_attribute = False
+
+
+class RowForm(WizardForm):
+    """A row of a list: `index` is the position of the document item it was loaded from."""
+
+    index = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+# ---------------------------------------------------------------------------
+# Environment
+
+
+class BasicsForm(WizardForm):
+    """The plan name, product and published names."""
+
+    name = forms.CharField(max_length=NAME_MAX, **explained("name"))
+    product = forms.ChoiceField(choices=[("", "Choose the product"), *PRODUCTS.items()], **explained("product"))
+    autodiscover_port = forms.TypedChoiceField(
+        coerce=int, choices=[(443, "443 (HTTPS)"), (80, "80 (HTTP)")], **explained("autodiscover_port"))
+    meet = forms.CharField(required=False, max_length=2000, **explained("simple_urls.meet"))
+    dialin = FqdnField(**explained("simple_urls.dialin"))
+    admin = FqdnField(**explained("simple_urls.admin"))
+    office_web_apps_fqdn = FqdnField(**explained("office_web_apps_fqdn"))
+
+    def clean_name(self) -> str:
+        try:
+            return v.clean_text(self.cleaned_data["name"], max_length=NAME_MAX)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_text") from None
+
+    def clean_meet(self) -> list[str]:
+        names = []
+        for raw in split_names(self.cleaned_data["meet"]):
+            try:
+                names.append(v.normalise_fqdn(raw))
+            except ValueError as exc:
+                raise forms.ValidationError(f"{raw}: {exc}", code="invalid_fqdn") from None
+        return names
+
+
+class SipDomainForm(WizardForm):
+    """One SIP domain."""
+
+    domain = FqdnField(required=True, **explained("sip_domains[]"))
+
+
+class PoolForm(RowForm):
+    """A Front End or Director pool and its web services names."""
+
+    fqdn = FqdnField(required=True, scoped=True, **explained("pools[].fqdn"))
+    role = forms.ChoiceField(choices=list(POOL_ROLES.items()), initial="frontend", **explained("pools[].role"))
+    site = NameField(**explained("pools[].site"))
+    internal_web_fqdn = FqdnField(**explained("pools[].internal_web_fqdn"))
+    external_web_fqdn = FqdnField(**explained("pools[].external_web_fqdn"))
+
+
+class EdgePoolForm(RowForm):
+    """An Edge pool and its external names."""
+
+    fqdn = FqdnField(required=True, scoped=True, **explained("edge_pools[].fqdn"))
+    access_fqdn = FqdnField(**explained("edge_pools[].access_fqdn"))
+    webconf_fqdn = FqdnField(**explained("edge_pools[].webconf_fqdn"))
+    av_fqdn = FqdnField(**explained("edge_pools[].av_fqdn"))
+
+
+# ---------------------------------------------------------------------------
+# Authentication
+
+
+class PoolAuthForm(RowForm):
+    """How one pool authenticates external users (`pool` names the pool the row edits)."""
+
+    pool = forms.CharField(required=False, widget=forms.HiddenInput)
+    external = forms.ChoiceField(choices=[("", "Leave unchanged"), *AUTH_MODES.items()], required=False,
+                                 **explained("pools[].auth.external"))
+    certificate_auth = forms.BooleanField(required=False, initial=True, **explained("pools[].auth.certificate_auth"))
+    hours_default = hours_field("default")
+    hours_min = hours_field("min")
+    hours_max = hours_field("max")
+    block_ntlm_at_registrar = forms.BooleanField(required=False,
+                                                 **explained("pools[].auth.block_ntlm_at_registrar"))
+
+
+class EdgeAuthForm(RowForm):
+    """Whether one Edge pool still accepts NTLM and Kerberos from remote clients."""
+
+    edge = forms.CharField(required=False, widget=forms.HiddenInput)
+    block_ntlm = forms.BooleanField(required=False, **explained("edge_pools[].block_ntlm"))
+
+
+# ---------------------------------------------------------------------------
+# AD FS
+
+
+class AdfsForm(WizardForm):
+    """The AD FS farm used by passive pools."""
+
+    federation_service_name = FqdnField(**explained("adfs.federation_service_name"))
+    version = forms.ChoiceField(choices=[("", "Choose the AD FS version"), *ADFS_VERSIONS.items()], required=False,
+                                **explained("adfs.version"))
+    mfa = forms.ChoiceField(choices=list(MFA_MODES.items()), initial="none", **explained("adfs.mfa"))
+    published_on_reverse_proxy = forms.BooleanField(required=False, **explained("adfs.published_on_reverse_proxy"))
+
+
+class RelyingPartyForm(RowForm):
+    """The relying party trust names of one passive pool."""
+
+    pool = forms.CharField(required=False, widget=forms.HiddenInput)
+    internal = NameField(**explained("pools[].relying_parties.internal"))
+    external = NameField(**explained("pools[].relying_parties.external"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Show the name the tool derives when the field is left empty.
+        host = str(self["pool"].value() or "").split(".")[0]
+        if host:
+            self.fields["internal"].widget.attrs["placeholder"] = f"Lync-Int-{host}"
+            self.fields["external"].widget.attrs["placeholder"] = f"Lync-Ext-{host}"
+
+
+# ---------------------------------------------------------------------------
+# Mobility
+
+
+def _tri_state(key: str) -> forms.ChoiceField:
+    if key in _REQUIRE_SETTINGS:
+        choices = [LEAVE, ("true", "Require"), ("false", "Don't require")]
+    else:
+        choices = [LEAVE, ("true", "Allow"), ("false", "Block")]
+    return forms.ChoiceField(choices=choices, required=False, **explained(f"mobility_policies[].{key}"))
+
+
+class MobilityPolicyForm(RowForm):
+    """A mobility policy: its identity and a leave / allow / block choice per setting."""
+
+    identity = forms.CharField(max_length=140, **explained("mobility_policies[].identity"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key in MOBILITY_SETTINGS:
+            self.fields[key] = _tri_state(key)
+
+    def clean_identity(self) -> str:
+        try:
+            return normalise_policy_identity(self.cleaned_data["identity"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_identity") from None
+
+
+# ---------------------------------------------------------------------------
+# Certificates
+
+
+class CertificatesForm(WizardForm):
+    """Certificate request settings."""
+
+    key_size = forms.TypedChoiceField(coerce=int, empty_value=None, required=False,
+                                      choices=[("", "Leave the default (2048)"),
+                                               *((k, f"{k} bits") for k in KEY_SIZES)],
+                                      **explained("certificates.key_size"))
+    ca = forms.CharField(required=False, max_length=300, **explained("certificates.ca"),
+                         widget=forms.TextInput(attrs={"placeholder": "ca01.contoso.com\\Contoso Issuing CA"}))
+
+    def clean_ca(self) -> str | None:
+        text = self.cleaned_data["ca"]
+        if not text:
+            return None
+        try:
+            return v.clean_ca(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_ca") from None
+
+
+# ---------------------------------------------------------------------------
+# Formsets and the forms of a step
+
+
+class RowFormSet(BaseFormSet):
+    """A formset of list rows; `item` names one row ("pool") for labels."""
+
+    item = "row"
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = f"Remove this {self.item}"
+
+
+def _rows(form: type[forms.Form], item: str, *, editable: bool) -> type[BaseFormSet]:
+    formset = formset_factory(form, formset=RowFormSet, extra=0, can_delete=editable, max_num=200,
+                              absolute_max=200, validate_max=True)
+    formset.item = item
+    return formset
+
+
+SipDomainFormSet = _rows(SipDomainForm, "SIP domain", editable=True)
+PoolFormSet = _rows(PoolForm, "pool", editable=True)
+EdgePoolFormSet = _rows(EdgePoolForm, "Edge pool", editable=True)
+PoolAuthFormSet = _rows(PoolAuthForm, "pool", editable=False)
+EdgeAuthFormSet = _rows(EdgeAuthForm, "Edge pool", editable=False)
+RelyingPartyFormSet = _rows(RelyingPartyForm, "pool", editable=False)
+MobilityPolicyFormSet = _rows(MobilityPolicyForm, "policy", editable=True)
+
+# step slug -> {section name: form or formset class}, in page order.
+SECTIONS: dict[str, dict[str, type]] = {
+    "environment": {"basics": BasicsForm, "sip_domains": SipDomainFormSet, "pools": PoolFormSet,
+                    "edge_pools": EdgePoolFormSet},
+    "authentication": {"pools": PoolAuthFormSet, "edge_pools": EdgeAuthFormSet},
+    "adfs": {"adfs": AdfsForm, "relying_parties": RelyingPartyFormSet},
+    "mobility": {"policies": MobilityPolicyFormSet},
+    "certificates": {"certificates": CertificatesForm},
+}
+# The list sections an admin adds rows to (the others have one row per pool of the plan).
+ADDABLE = {"sip_domains", "pools", "edge_pools", "policies"}
+
+
+def form_values(form: forms.Form) -> dict[str, Any]:
+    """Return each field's cleaned value, or the raw submitted value when it did not clean."""
+    form.is_valid()
+    out = {}
+    for name, field in form.fields.items():
+        if name in form.cleaned_data:
+            out[name] = form.cleaned_data[name]
+        else:
+            out[name] = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+    return out
+
+
+def _attach(form: forms.Form, field: str | None, message: str) -> None:
+    """Add `message` to `field` (or to the form) unless the field already says something."""
+    errors = form.errors
+    if field is not None and errors.get(field):
+        return
+    if not hasattr(form, "cleaned_data"):
+        form.cleaned_data = {}  # an unbound form has none, and add_error expects it
+    form.add_error(field, message[:1].upper() + message[1:])
+
+
+def _row_index(form: forms.Form) -> int | None:
+    value = form.initial.get("index")
+    if value is None and form.is_bound:
+        value = form_values(form).get("index")
+    return value if isinstance(value, int) else None
+
+
+class StepForms:
+    """The forms of one step, unbound (showing a draft) or bound (a submitted page)."""
+
+    def __init__(self, step: Step, doc: Any, data: Any = None, *, add: str = "") -> None:
+        self.step = step
+        self.sections: dict[str, Any] = {}
+        self.section_errors: dict[str, list[str]] = {}
+        start = initial(step, doc)
+        for name, cls in SECTIONS[step.slug].items():
+            if issubclass(cls, BaseFormSet):
+                # A submitted list is read from what was posted alone: the draft may have changed
+                # since the page was loaded (an autosave), and its rows must not pose as the
+                # posted rows' starting values, or a new row would look untouched.
+                formset = cls(data=data, initial=None if data is not None else start[name], prefix=name)
+                if data is None and name == add and name in ADDABLE:
+                    formset.extra = 1
+                self.sections[name] = formset
+            else:
+                self.sections[name] = cls(data=data, initial=start[name], prefix=name)
+            self.section_errors[name] = []
+
+    def __getitem__(self, name: str) -> Any:
+        return self.sections[name]
+
+    def is_valid(self) -> bool:
+        """Return True when every form of the step cleaned."""
+        return all(s.is_valid() for s in self.sections.values())
+
+    def values(self, *, keep_deleted: bool = False) -> Values:
+        """Return the submitted values, section by section, for `wizard.steps.apply`.
+
+        Untouched new rows are left out, and so are rows marked for removal unless
+        `keep_deleted` (autosave keeps them: a removal happens on an explicit save, after
+        which the page reloads, so row indexes always refer to the draft the page shows).
+        A formset whose management form is missing or broken is left out entirely, so a
+        truncated post never empties a list.
+        """
+        out: Values = {}
+        for name, section in self.sections.items():
+            if not isinstance(section, BaseFormSet):
+                out[name] = form_values(section)
+                continue
+            if not section.management_form.is_valid():
+                continue
+            rows = []
+            for i, form in enumerate(section.forms):
+                form.is_valid()  # the removal mark is read from cleaned_data
+                if section.can_delete and not keep_deleted and section._should_delete_form(form):
+                    continue
+                if i >= section.initial_form_count() and not form.has_changed():
+                    continue
+                rows.append(form_values(form))
+            out[name] = rows
+        return out
+
+    def attach(self, findings: list[Finding]) -> list[Finding]:
+        """Show each error finding on the field that holds its path; return those with no field here."""
+        unplaced = []
+        for finding in findings:
+            if finding.severity != "error":
+                continue
+            target = self.step.target(finding.field)
+            section = self.sections.get(target.section) if target else None
+            if target is None or section is None:
+                unplaced.append(finding)
+                continue
+            if not isinstance(section, BaseFormSet):
+                _attach(section, target.field if target.field in section.fields else None, finding.message)
+                continue
+            row = next((f for f in section.forms if target.index is not None and _row_index(f) == target.index),
+                       None)
+            if row is None:
+                self.section_errors[target.section].append(finding.message[:1].upper() + finding.message[1:])
+            else:
+                _attach(row, target.field if target.field in row.fields else None, finding.message)
+        return unplaced
+
+
+# ---------------------------------------------------------------------------
+# Plans
+
+
+class PlanSearchForm(forms.Form):
+    """The plan list search box."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search plans by name")
+
+
+PRESET_CHOICES = [("", "Start from scratch"), *((p.slug, p.title) for p in PRESETS)]
+
+
+class NewPlanForm(forms.Form):
+    """A new plan: its name and where to start from."""
+
+    name = forms.CharField(max_length=NAME_MAX, label="Plan name",
+                           help_text="For example: \"Contoso: passive authentication with extranet MFA\".")
+    preset = forms.ChoiceField(choices=PRESET_CHOICES, required=False, widget=forms.RadioSelect,
+                               label="Start from")
+
+    def clean_name(self) -> str:
+        try:
+            return v.clean_text(self.cleaned_data["name"], max_length=NAME_MAX)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_text") from None
+
+
+class PresetForm(forms.Form):
+    """A preset to apply to an existing plan, and the confirmation that it replaces the draft."""
+
+    preset = forms.ChoiceField(choices=PRESET_CHOICES[1:], widget=forms.RadioSelect, label="Preset")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    draft_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ImportForm(forms.Form):
+    """A `lync-auth-plan/1` file to import."""
+
+    file = forms.FileField(label="Plan file (.json)",
+                           help_text="A lync-auth-plan/1 file exported from this tool or written by hand; at most "
+                                     f"{IMPORT_MAX_BYTES // 1024} KB.",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}))
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // 1024} KB; a plan file is at most {IMPORT_MAX_BYTES // 1024} KB.",
+                code="too_large")
+        return upload.read(IMPORT_MAX_BYTES + 1)
+
+
+class DraftVersionForm(forms.Form):
+    """The hidden fields every step page posts back: the draft version and step fingerprint it was loaded with."""
+
+    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    step_base = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -1,0 +1,38 @@
+"""Request-level guards that run before any view reads the request."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from wizard.web.security import plain_page
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body exceeds MAX_REQUEST_BYTES, before the body is read.
+
+    Django's own DATA_UPLOAD_MAX_MEMORY_SIZE ignores file parts of a multipart body, so a
+    huge "plan file" would otherwise be parsed in full before any form could refuse it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(declared)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return plain_page(request, status=400, title="Bad request",
+                              message="The request declares an invalid Content-Length.")
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            return plain_page(
+                request, status=413, title="Request too large",
+                message=(f"The request is {length:,} bytes; this server accepts at most {limit:,}. "
+                         "A plan file is a few kilobytes: check that the right file was chosen."),
+            )
+        return self.get_response(request)

@@ -1,0 +1,626 @@
+"""The wizard's steps: the one list of them, which part of the plan document each
+step edits, and the mapping between a step's form values and the draft document.
+
+Form values are plain dicts, one per form section: a single form gives a dict, a
+formset gives a list of row dicts. A value the form could clean arrives typed (a
+normalised FQDN, an int, a bool); a value it could not clean arrives as the raw
+text and is stored in its own place in the document exactly as typed. The plan
+reader then reports it under that path, the step page shows it back in its field
+with the message, and nothing typed is lost. Rows of a list carry the `index` of
+the item they were loaded from, so keys owned by other steps (a pool's `auth`,
+`relying_parties`, any `x_` key) survive an edit of the row.
+
+`save_step` is the one function here that touches the database: it saves a
+step's values into the draft with `wizard.drafts.save_draft`.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from wizard.models import AuditEvent, Plan
+from wizard.plan.finding import Finding
+from wizard.plan.model import FORMAT, MOBILITY_SETTINGS
+from wizard.review.diffs import FieldChange, diff_data, flatten
+from wizard.web import drafts
+
+Values = dict[str, Any]
+
+POOL_FIELDS = ("fqdn", "role", "site", "internal_web_fqdn", "external_web_fqdn")
+EDGE_FIELDS = ("fqdn", "access_fqdn", "webconf_fqdn", "av_fqdn")
+HOURS_KEYS = ("default", "min", "max")
+TRI_STATES = {"true": True, "false": False}
+_MOBILITY_KEYS = "|".join(["identity", *MOBILITY_SETTINGS])
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a plan path lands in a step's forms: a section, maybe a row (by document index), maybe a field."""
+
+    section: str
+    index: int | None
+    field: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the wizard."""
+
+    slug: str
+    title: str
+    intro: str
+    # (regex on a plan path, form section, field name template); named groups `i` (row
+    # index) and `f` (field) come from the path.
+    targets: tuple[tuple[str, str, str | None], ...] = ()
+    # Plan paths this step owns even when no form field shows them (e.g. `x_` keys of a pool's auth).
+    prefixes: tuple[str, ...] = ()
+
+    @property
+    def is_review(self) -> bool:
+        """Return True for the final step, which shows the findings and the scripts instead of a form."""
+        return self.slug == "review"
+
+    def target(self, path: str) -> Target | None:
+        """Return the form section/row/field that shows `path`, or None when this step has none."""
+        for pattern, section, field_template in self.targets:
+            match = re.match(pattern, path)
+            if match:
+                groups = match.groupdict()
+                index = int(groups["i"]) if groups.get("i") is not None else None
+                field = field_template.format(**groups) if field_template else None
+                return Target(section=section, index=index, field=field)
+        return None
+
+
+_ENV_TOP = r"(?P<f>name|product|autodiscover_port|office_web_apps_fqdn)"
+_ENV_KEYS = (r"^(format|name|product|sip_domains|pools|edge_pools|simple_urls|office_web_apps_fqdn"
+             r"|autodiscover_port)\b")
+STEPS: tuple[Step, ...] = (
+    Step(
+        slug="environment",
+        title="Environment",
+        intro="The product, SIP domains, pools, Edge pools and published names the scripts are written for.",
+        targets=(
+            (rf"^{_ENV_TOP}$", "basics", "{f}"),
+            (r"^simple_urls\.meet(\[\d+\])?$", "basics", "meet"),
+            (r"^simple_urls\.(?P<f>dialin|admin)$", "basics", "{f}"),
+            (r"^(simple_urls|format)$", "basics", None),
+            (r"^sip_domains\[(?P<i>\d+)\]$", "sip_domains", "domain"),
+            (r"^sip_domains$", "sip_domains", None),
+            (r"^pools\[(?P<i>\d+)\]\.(?P<f>fqdn|role|site|internal_web_fqdn|external_web_fqdn)$", "pools", "{f}"),
+            (r"^pools\[(?P<i>\d+)\]$", "pools", None),
+            (r"^pools$", "pools", None),
+            (r"^edge_pools\[(?P<i>\d+)\]\.(?P<f>fqdn|access_fqdn|webconf_fqdn|av_fqdn)$", "edge_pools", "{f}"),
+            (r"^edge_pools\[(?P<i>\d+)\]$", "edge_pools", None),
+            (r"^edge_pools$", "edge_pools", None),
+        ),
+        prefixes=(_ENV_KEYS, r"^$", r"^\(plan\)$"),
+    ),
+    Step(
+        slug="authentication",
+        title="Authentication",
+        intro="How each pool authenticates users from the Internet, and whether the Edge still takes passwords.",
+        targets=(
+            (r"^pools\[(?P<i>\d+)\]\.auth\.(?P<f>external|certificate_auth|block_ntlm_at_registrar)$", "pools",
+             "{f}"),
+            (r"^pools\[(?P<i>\d+)\]\.auth\.client_certificate_hours\.(?P<f>default|min|max)$", "pools",
+             "hours_{f}"),
+            (r"^pools\[(?P<i>\d+)\]\.auth\.client_certificate_hours$", "pools", "hours_default"),
+            (r"^pools\[(?P<i>\d+)\]\.auth$", "pools", None),
+            (r"^edge_pools\[(?P<i>\d+)\]\.block_ntlm$", "edge_pools", "block_ntlm"),
+        ),
+        prefixes=(r"^pools\[\d+\]\.auth\b", r"^edge_pools\[\d+\]\.block_ntlm$"),
+    ),
+    Step(
+        slug="adfs",
+        title="AD FS",
+        intro="The AD FS farm for passive authentication, MFA, and the relying party trust names per pool.",
+        targets=(
+            (r"^adfs\.(?P<f>federation_service_name|version|mfa|published_on_reverse_proxy)$", "adfs", "{f}"),
+            (r"^adfs$", "adfs", None),
+            (r"^pools\[(?P<i>\d+)\]\.relying_parties\.(?P<f>internal|external)$", "relying_parties", "{f}"),
+            (r"^pools\[(?P<i>\d+)\]\.relying_parties$", "relying_parties", None),
+        ),
+        prefixes=(r"^adfs\b", r"^pools\[\d+\]\.relying_parties\b"),
+    ),
+    Step(
+        slug="mobility",
+        title="Mobility policies",
+        intro="What the mobile apps may do. Each setting you leave as it is stays untouched on the servers.",
+        targets=(
+            (rf"^mobility_policies\[(?P<i>\d+)\]\.(?P<f>{_MOBILITY_KEYS})$", "policies", "{f}"),
+            (r"^mobility_policies\[(?P<i>\d+)\]$", "policies", None),
+            (r"^mobility_policies$", "policies", None),
+        ),
+        prefixes=(r"^mobility_policies\b",),
+    ),
+    Step(
+        slug="certificates",
+        title="Certificates",
+        intro="How the certificate requests in the bundle are made.",
+        targets=(
+            (r"^certificates\.(?P<f>key_size|ca)$", "certificates", "{f}"),
+            (r"^certificates$", "certificates", None),
+        ),
+        prefixes=(r"^certificates\b",),
+    ),
+    Step(
+        slug="review",
+        title="Review",
+        intro="Findings, who is affected, and the scripts to download.",
+    ),
+)
+STEP_SLUGS: tuple[str, ...] = tuple(s.slug for s in STEPS)
+_BY_SLUG = {s.slug: s for s in STEPS}
+# Paths are matched against the more specific steps first: a pool's auth belongs to
+# Authentication even though `pools` belongs to Environment.
+_OWNERSHIP_ORDER = ("authentication", "adfs", "mobility", "certificates", "environment")
+
+
+def get_step(slug: str) -> Step:
+    """Return the step called `slug`; raise KeyError for an unknown slug."""
+    return _BY_SLUG[slug]
+
+
+def step_index(step: Step) -> int:
+    """Return the position of `step` in STEPS (0-based)."""
+    return STEP_SLUGS.index(step.slug)
+
+
+def next_step(step: Step) -> Step | None:
+    """Return the step after `step`, or None for the last one."""
+    i = step_index(step)
+    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+
+
+def previous_step(step: Step) -> Step | None:
+    """Return the step before `step`, or None for the first one."""
+    i = step_index(step)
+    return STEPS[i - 1] if i > 0 else None
+
+
+def step_for_path(path: str) -> Step | None:
+    """Return the step that edits plan path `path`, or None when no step does (an `x_` key)."""
+    for slug in _OWNERSHIP_ORDER:
+        if _BY_SLUG[slug].target(path) is not None:
+            return _BY_SLUG[slug]
+    for slug in _OWNERSHIP_ORDER:
+        if any(re.match(p, path) for p in _BY_SLUG[slug].prefixes):
+            return _BY_SLUG[slug]
+    return None
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    """A step with the number of error and warning findings on the fields it edits."""
+
+    step: Step
+    errors: int
+    warnings: int
+
+
+def step_statuses(findings: list[Finding]) -> list[StepStatus]:
+    """Return every step with its error and warning counts (findings no step edits count on Review)."""
+    counts = {s.slug: [0, 0] for s in STEPS}
+    for finding in findings:
+        if finding.severity == "info":
+            continue
+        owner = step_for_path(finding.field) or STEPS[-1]
+        counts[owner.slug][0 if finding.severity == "error" else 1] += 1
+    return [StepStatus(step=s, errors=counts[s.slug][0], warnings=counts[s.slug][1]) for s in STEPS]
+
+
+def findings_for(step: Step, findings: list[Finding]) -> list[Finding]:
+    """Return the findings about fields that `step` edits."""
+    return [f for f in findings if step_for_path(f.field) is step]
+
+
+def has_edits(doc: Any) -> bool:
+    """Return True when the draft holds anything beyond a new plan's name (a preset would replace it)."""
+    return any(not _blank(value) for key, value in _dict(doc).items() if key not in ("format", "name"))
+
+
+# ---------------------------------------------------------------------------
+# A step's part of a document (for the stale-save check and its diff)
+
+
+def step_values(step: Step, doc: Any) -> dict[str, Any]:
+    """Return the leaves of `doc` that `step` edits, keyed by plan path."""
+    return {p: v for p, v in flatten(doc).items() if step_for_path(p) is step}
+
+
+def values_hash(values: dict[str, Any]) -> str:
+    """Return a stable fingerprint of a step's values (JSON, so `true` and `1` differ)."""
+    text = json.dumps(values, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def step_base(step: Step, doc: Any) -> str:
+    """Return the fingerprint of `step`'s part of `doc` (what a page was loaded with)."""
+    return values_hash(step_values(step, doc))
+
+
+def changes_between(step: Step, stored_doc: Any, mine_doc: Any) -> list[FieldChange]:
+    """Return the settings of `step` that differ between the stored draft and the typed one."""
+    return [c for c in diff_data(_dict(stored_doc), _dict(mine_doc)) if step_for_path(c.path) is step]
+
+
+# ---------------------------------------------------------------------------
+# Form values <-> document
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _set(d: dict, key: str, value: Any) -> None:
+    """Set `key` to `value`, or remove it when the value is blank (blank means "not set")."""
+    if _blank(value):
+        d.pop(key, None)
+    else:
+        d[key] = value
+
+
+def _put(d: dict, key: str, value: Any, default: Any) -> None:
+    """Set `key`, except that a value equal to the plan default is not added where it was absent."""
+    if value == default and key not in d:
+        return
+    d[key] = value
+
+
+def _base(items: list, index: Any) -> dict:
+    """Return a copy of the document item a row was loaded from (an empty dict for a new row)."""
+    if isinstance(index, int) and 0 <= index < len(items) and isinstance(items[index], dict):
+        return copy.deepcopy(items[index])
+    return {}
+
+
+def _find(items: list, index: Any, fqdn: Any) -> dict | None:
+    """Return the item a per-pool row edits: the one at `index` if it still has that FQDN, else by FQDN."""
+    want = fqdn or ""
+    if isinstance(index, int) and 0 <= index < len(items) and isinstance(items[index], dict) \
+            and (items[index].get("fqdn") or "") == want:
+        return items[index]
+    if want:
+        for item in items:
+            if isinstance(item, dict) and item.get("fqdn") == want:
+                return item
+    return None
+
+
+def _text(value: Any) -> Any:
+    """Return a document value for a text input (lists joined, None blank)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def split_names(value: Any) -> list:
+    """Return the host names in a comma/space separated text (a list is returned as it is)."""
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, str):
+        return [] if value is None else [value]
+    return [part for part in re.split(r"[\s,;]+", value) if part]
+
+
+def _tri(value: Any) -> str:
+    """Return the three-way choice for a mobility setting: '' (leave as is), 'true' or 'false'."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def _environment_initial(doc: dict) -> Values:
+    urls = _dict(doc.get("simple_urls"))
+    basics = {
+        "name": doc.get("name", ""),
+        "product": doc.get("product", ""),
+        "autodiscover_port": doc.get("autodiscover_port", 443),
+        "office_web_apps_fqdn": _text(doc.get("office_web_apps_fqdn")),
+        "meet": _text(urls.get("meet")),
+        "dialin": _text(urls.get("dialin")),
+        "admin": _text(urls.get("admin")),
+    }
+    domains = [{"domain": _text(d)} for d in _list(doc.get("sip_domains"))]
+    pools = [{"index": i, **{k: _text(p.get(k)) for k in POOL_FIELDS}, "role": p.get("role") or "frontend"}
+             for i, p in enumerate(_list(doc.get("pools"))) if isinstance(p, dict)]
+    edges = [{"index": i, **{k: _text(e.get(k)) for k in EDGE_FIELDS}}
+             for i, e in enumerate(_list(doc.get("edge_pools"))) if isinstance(e, dict)]
+    return {"basics": basics, "sip_domains": domains, "pools": pools, "edge_pools": edges}
+
+
+def _environment_apply(doc: dict, values: Values) -> dict:
+    new = copy.deepcopy(doc)
+    new["format"] = FORMAT
+    if "basics" in values:
+        basics = values["basics"]
+        _set(new, "name", basics.get("name"))
+        _set(new, "product", basics.get("product"))
+        port = basics.get("autodiscover_port")
+        if _blank(port):
+            new.pop("autodiscover_port", None)
+        else:
+            _put(new, "autodiscover_port", port, 443)
+        _set(new, "office_web_apps_fqdn", basics.get("office_web_apps_fqdn"))
+        urls = {k: v for k, v in _dict(doc.get("simple_urls")).items() if k.startswith("x_")}
+        _set(urls, "meet", split_names(basics.get("meet")))
+        _set(urls, "dialin", basics.get("dialin"))
+        _set(urls, "admin", basics.get("admin"))
+        _set(new, "simple_urls", urls)
+    if "sip_domains" in values:
+        new["sip_domains"] = [row.get("domain") for row in values["sip_domains"] if not _blank(row.get("domain"))]
+    if "pools" in values:
+        old_pools = _list(doc.get("pools"))
+        pools = []
+        for row in values["pools"]:
+            pool = _base(old_pools, row.get("index"))
+            for key in POOL_FIELDS:
+                if key == "role":
+                    _put(pool, key, row.get(key) or "frontend", "frontend")
+                else:
+                    _set(pool, key, row.get(key))
+            pools.append(pool)
+        new["pools"] = pools
+    if "edge_pools" in values:
+        old_edges = _list(doc.get("edge_pools"))
+        edges = []
+        for row in values["edge_pools"]:
+            edge = _base(old_edges, row.get("index"))
+            for key in EDGE_FIELDS:
+                _set(edge, key, row.get(key))
+            edges.append(edge)
+        _set(new, "edge_pools", edges)
+    return new
+
+
+def _authentication_initial(doc: dict) -> Values:
+    pools = []
+    for i, pool in enumerate(_list(doc.get("pools"))):
+        if not isinstance(pool, dict):
+            continue
+        auth = _dict(pool.get("auth"))
+        hours = _dict(auth.get("client_certificate_hours"))
+        pools.append({
+            "index": i,
+            "pool": _text(pool.get("fqdn")),
+            "external": auth.get("external") or "",
+            "certificate_auth": auth.get("certificate_auth", True),
+            **{f"hours_{k}": _text(hours.get(k)) for k in HOURS_KEYS},
+            "block_ntlm_at_registrar": auth.get("block_ntlm_at_registrar", False),
+        })
+    edges = [{"index": i, "edge": _text(e.get("fqdn")), "block_ntlm": e.get("block_ntlm", False)}
+             for i, e in enumerate(_list(doc.get("edge_pools"))) if isinstance(e, dict)]
+    return {"pools": pools, "edge_pools": edges}
+
+
+def _authentication_apply(doc: dict, values: Values) -> dict:
+    new = copy.deepcopy(doc)
+    pools = _list(new.get("pools"))
+    for row in values.get("pools", []):
+        pool = _find(pools, row.get("index"), row.get("pool"))
+        if pool is None:
+            continue
+        hours = {k: row.get(f"hours_{k}") for k in HOURS_KEYS if not _blank(row.get(f"hours_{k}"))}
+        external = row.get("external")
+        if _blank(external) and not hours:
+            # "Leave unchanged": the plan has no auth for this pool, so nothing is generated.
+            pool.pop("auth", None)
+            continue
+        auth = _dict(pool.get("auth"))
+        _set(auth, "external", external)
+        _put(auth, "certificate_auth", bool(row.get("certificate_auth")), True)
+        _set(auth, "client_certificate_hours", hours)
+        _put(auth, "block_ntlm_at_registrar", bool(row.get("block_ntlm_at_registrar")), False)
+        pool["auth"] = auth
+    edges = _list(new.get("edge_pools"))
+    for row in values.get("edge_pools", []):
+        edge = _find(edges, row.get("index"), row.get("edge"))
+        if edge is not None:
+            _put(edge, "block_ntlm", bool(row.get("block_ntlm")), False)
+    return new
+
+
+def _adfs_initial(doc: dict) -> Values:
+    adfs = _dict(doc.get("adfs"))
+    rows = []
+    for i, pool in enumerate(_list(doc.get("pools"))):
+        if not isinstance(pool, dict):
+            continue
+        rps = _dict(pool.get("relying_parties"))
+        if _dict(pool.get("auth")).get("external") != "passive" and not rps:
+            continue
+        rows.append({"index": i, "pool": _text(pool.get("fqdn")), "internal": _text(rps.get("internal")),
+                     "external": _text(rps.get("external"))})
+    return {
+        "adfs": {
+            "federation_service_name": _text(adfs.get("federation_service_name")),
+            "version": adfs.get("version") or "",
+            "mfa": adfs.get("mfa") or "none",
+            "published_on_reverse_proxy": adfs.get("published_on_reverse_proxy", False),
+        },
+        "relying_parties": rows,
+    }
+
+
+def _adfs_apply(doc: dict, values: Values) -> dict:
+    new = copy.deepcopy(doc)
+    typed = values.get("adfs")
+    if typed is None:
+        return _relying_parties_apply(new, values)
+    name, version = typed.get("federation_service_name"), typed.get("version")
+    mfa = typed.get("mfa") or "none"
+    published = bool(typed.get("published_on_reverse_proxy"))
+    if _blank(name) and _blank(version) and mfa == "none" and not published:
+        new.pop("adfs", None)
+    else:
+        adfs = _dict(new.get("adfs"))
+        _set(adfs, "federation_service_name", name)
+        _set(adfs, "version", version)
+        _put(adfs, "mfa", mfa, "none")
+        _put(adfs, "published_on_reverse_proxy", published, False)
+        new["adfs"] = adfs
+    return _relying_parties_apply(new, values)
+
+
+def _relying_parties_apply(new: dict, values: Values) -> dict:
+    pools = _list(new.get("pools"))
+    for row in values.get("relying_parties", []):
+        pool = _find(pools, row.get("index"), row.get("pool"))
+        if pool is None:
+            continue
+        rps = _dict(pool.get("relying_parties"))
+        _set(rps, "internal", row.get("internal"))
+        _set(rps, "external", row.get("external"))
+        _set(pool, "relying_parties", rps)
+    return new
+
+
+def _mobility_initial(doc: dict) -> Values:
+    rows = [{"index": i, "identity": _text(p.get("identity")), **{k: _tri(p.get(k)) for k in MOBILITY_SETTINGS}}
+            for i, p in enumerate(_list(doc.get("mobility_policies"))) if isinstance(p, dict)]
+    return {"policies": rows}
+
+
+def _mobility_apply(doc: dict, values: Values) -> dict:
+    new = copy.deepcopy(doc)
+    if "policies" not in values:
+        return new
+    old = _list(doc.get("mobility_policies"))
+    policies = []
+    for row in values["policies"]:
+        policy = _base(old, row.get("index"))
+        _set(policy, "identity", row.get("identity"))
+        for key in MOBILITY_SETTINGS:
+            value = row.get(key)
+            if _blank(value):
+                policy.pop(key, None)  # leave as is: the key is absent
+            else:
+                policy[key] = TRI_STATES.get(value, value) if isinstance(value, str) else value
+        policies.append(policy)
+    _set(new, "mobility_policies", policies)
+    return new
+
+
+def _certificates_initial(doc: dict) -> Values:
+    certs = _dict(doc.get("certificates"))
+    return {"certificates": {"key_size": certs.get("key_size") or "", "ca": _text(certs.get("ca"))}}
+
+
+def _certificates_apply(doc: dict, values: Values) -> dict:
+    new = copy.deepcopy(doc)
+    typed = values.get("certificates")
+    if typed is None:
+        return new
+    certs = _dict(new.get("certificates"))
+    _set(certs, "key_size", typed.get("key_size"))
+    _set(certs, "ca", typed.get("ca"))
+    _set(new, "certificates", certs)
+    return new
+
+
+_MAPPERS: dict[str, tuple[Callable[[dict], Values], Callable[[dict, Values], dict]]] = {
+    "environment": (_environment_initial, _environment_apply),
+    "authentication": (_authentication_initial, _authentication_apply),
+    "adfs": (_adfs_initial, _adfs_apply),
+    "mobility": (_mobility_initial, _mobility_apply),
+    "certificates": (_certificates_initial, _certificates_apply),
+}
+
+
+def initial(step: Step, doc: Any) -> Values:
+    """Return the form values that show `step`'s part of the draft `doc`."""
+    return _MAPPERS[step.slug][0](_dict(doc))
+
+
+def apply(step: Step, doc: Any, values: Values) -> dict:
+    """Return a new document: `doc` with `step`'s part replaced by `values` (`doc` is not changed)."""
+    return _MAPPERS[step.slug][1](_dict(doc), values)
+
+
+def blank_plan(name: str) -> dict[str, Any]:
+    """Return the draft of a plan started from scratch: only its name, everything else to fill in."""
+    return {"format": FORMAT, "name": name, "sip_domains": [], "pools": []}
+
+
+# ---------------------------------------------------------------------------
+# Saving a step
+
+
+@dataclass(frozen=True)
+class StepSave:
+    """The outcome of saving a step.
+
+    `saved` is False only for a refused stale save; `changes` then lists the stored
+    values that differ from what was typed and `others` the saves made meanwhile.
+    `version` and `base` are what the page must send with its next save.
+    """
+
+    saved: bool
+    plan: Plan
+    version: int
+    base: str
+    changes: tuple[FieldChange, ...] = ()
+    others: tuple[AuditEvent, ...] = ()
+    merged: bool = False
+
+
+def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
+    """Return the draft saves of `plan` that made versions after `version`, oldest first."""
+    return (AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.DRAFT_SAVED, detail__version__gt=version)
+            .select_related("actor").order_by("created", "id"))
+
+
+def save_step(plan: Plan, step: Step, values: Values, *, based_on: int, base: str, by: Any,
+              ip: str | None = None) -> StepSave:
+    """Save `step`'s values into the draft of `plan`, loaded at version `based_on`.
+
+    A stale save is refused, except when it cannot overwrite anything: when the stored
+    values of this step already equal the typed ones, or when the other saves only
+    touched other steps (this step's stored values still match `base`, the fingerprint
+    the page was loaded with); then the typed values are applied to the current draft.
+    """
+    doc = apply(step, plan.draft, values)
+    if based_on == plan.draft_version and doc == plan.draft:
+        return StepSave(saved=True, plan=plan, version=plan.draft_version, base=step_base(step, doc))
+    try:
+        saved = drafts.save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step=step.slug)
+        return StepSave(saved=True, plan=saved.plan, version=saved.version, base=step_base(step, saved.plan.draft))
+    except drafts.StaleDraft as exc:
+        fresh = exc.plan
+    mine = apply(step, fresh.draft, values)
+    stored_base = step_base(step, fresh.draft)
+    others = tuple(saves_since(fresh, based_on))
+    if step_base(step, mine) == stored_base:
+        return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base, others=others)
+    if stored_base == base:
+        try:
+            saved = drafts.save_draft(fresh, doc=mine, based_on=fresh.draft_version, by=by, ip=ip, step=step.slug)
+            return StepSave(saved=True, plan=saved.plan, version=saved.version,
+                            base=step_base(step, saved.plan.draft), others=others, merged=True)
+        except drafts.StaleDraft as again:
+            fresh = again.plan
+            mine = apply(step, fresh.draft, values)
+            stored_base = step_base(step, fresh.draft)
+            others = tuple(saves_since(fresh, based_on))
+    return StepSave(saved=False, plan=fresh, version=fresh.draft_version, base=stored_base,
+                    changes=tuple(changes_between(step, fresh.draft, mine)), others=others)

@@ -1,0 +1,21 @@
+"""URLs of the plan list, the wizard steps, the review page, previews and downloads."""
+from __future__ import annotations
+
+from django.urls import path
+
+from wizard.web.views import output, plans, preview, steps
+
+urlpatterns = [
+    path("", plans.plan_list, name="plan-list"),
+    path("plans/new/", plans.plan_create, name="plan-create"),
+    path("plans/import/", plans.plan_import, name="plan-import"),
+    path("plans/<uuid:code>/", plans.plan_detail, name="plan-detail"),
+    path("plans/<uuid:code>/export/", plans.plan_export, name="plan-export"),
+    path("plans/<uuid:code>/preset/", plans.plan_preset, name="plan-preset"),
+    # The step slug is checked against wizard.steps.STEPS in the view (404 for an unknown one).
+    path("plans/<uuid:code>/steps/<slug:step>/", steps.step_page, name="plan-step"),
+    path("plans/<uuid:code>/steps/<slug:step>/autosave/", steps.step_autosave, name="plan-step-autosave"),
+    path("plans/<uuid:code>/steps/<slug:step>/preview/", preview.step_preview, name="plan-step-preview"),
+    path("plans/<uuid:code>/download/bundle.zip", output.download_zip, name="plan-download-zip"),
+    path("plans/<uuid:code>/download/<str:filename>", output.download_file, name="plan-download-file"),
+]

@@ -1,0 +1,220 @@
+"""Review actions on a revision (submit, approve, request changes), comments, the
+audit page and sharing. Each view loads through `wizard.access`, validates a
+form, calls one service in `wizard.review` and redirects or renders.
+"""
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from wizard.models import Revision
+from wizard.review import services as review
+from wizard.review.access import get_plan_for_user
+from wizard.review.audit import client_ip
+
+# ---------------------------------------------------------------------------
+# Forms
+
+
+class SaveRevisionForm(forms.Form):
+    """The message of a new revision: what changed and why."""
+
+    message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
+                              error_messages={"required": "Say what changed in this revision."})
+
+
+class ApproveForm(forms.Form):
+    """An approval, with an optional comment that goes into APPROVAL.json."""
+
+    comment = forms.CharField(required=False, max_length=review.COMMENT_MAX, strip=True,
+                              widget=forms.Textarea(attrs={"rows": 2}), label="Approval comment (optional)")
+
+
+class RequestChangesForm(forms.Form):
+    """A request for changes: the comment saying what to change is required."""
+
+    comment = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
+                              label="What needs to change",
+                              error_messages={"required": "Say what needs to change."})
+
+
+class CommentForm(forms.Form):
+    """A comment on a plan or a revision."""
+
+    body = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 3}),
+                           label="Comment", error_messages={"required": "A comment cannot be empty."})
+
+
+ACCESS_CHOICES = [("read", "Read only"), ("edit", "Read and edit")]
+
+
+class ShareForm(forms.Form):
+    """Share a plan with a team."""
+
+    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"), label="Team",
+                                   empty_label="Choose a team", widget=forms.Select(attrs={"class": "form-select"}))
+    access = forms.ChoiceField(choices=ACCESS_CHOICES, label="Access",
+                               widget=forms.Select(attrs={"class": "form-select"}))
+
+
+class UnshareForm(forms.Form):
+    """Stop sharing a plan with a team."""
+
+    group = forms.ModelChoiceField(queryset=Group.objects.all())
+
+
+def load_revision(request: HttpRequest, code: UUID, number: int) -> tuple[Revision, bool]:
+    """Return (revision, whether the user may edit its plan); 404 when the user cannot see it."""
+    plan, can_edit = get_plan_for_user(request.user, code)
+    revision = get_object_or_404(Revision.objects.select_related("created_by"), plan=plan, number=number)
+    revision.plan = plan
+    return revision, can_edit
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+# ---------------------------------------------------------------------------
+# Review actions
+
+
+@login_required
+@require_POST
+def submit_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    try:
+        review.submit_for_review(revision, by=request.user, ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Revision {revision.number} is submitted for review.")
+    return redirect(revision)
+
+
+@login_required
+@require_POST
+def approve_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(revision)
+    try:
+        review.approve(revision, by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Revision {revision.number} is approved.")
+    return redirect(revision)
+
+
+@login_required
+@require_POST
+def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    form = RequestChangesForm(request.POST)
+    if not form.is_valid():
+        # Refuse only after the role checks a valid request would meet, so a
+        # read-only user learns nothing from an empty form but a 403.
+        if not review.may_review(request.user, revision):
+            raise PermissionDenied("Only a reviewer may request changes.")
+        messages.error(request, _form_errors(form))
+        return redirect(revision)
+    try:
+        review.request_changes(revision, by=request.user, comment=form.cleaned_data["comment"],
+                               ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Changes requested on revision {revision.number}.")
+    return redirect(revision)
+
+
+@login_required
+@require_POST
+def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        if not review.may_comment_on(request.user, revision.plan):
+            raise PermissionDenied("Read-only access: only editors and reviewers may comment.")
+        messages.error(request, _form_errors(form))
+        return redirect(revision)
+    try:
+        review.add_comment(revision.plan, by=request.user, body=form.cleaned_data["body"], revision=revision,
+                           ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{revision.get_absolute_url()}#comments")
+
+
+@login_required
+@require_POST
+def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan, _ = get_plan_for_user(request.user, code)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        if not review.may_comment_on(request.user, plan):
+            raise PermissionDenied("Read-only access: only editors and reviewers may comment.")
+        messages.error(request, _form_errors(form))
+        return redirect("plan-revisions", plan.code)
+    try:
+        review.add_comment(plan, by=request.user, body=form.cleaned_data["body"], ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("plan-revisions", args=[plan.code]) + "#comments")
+
+
+# ---------------------------------------------------------------------------
+# Audit trail and sharing
+
+
+@login_required
+def plan_audit(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan, can_edit = get_plan_for_user(request.user, code)
+    return render(request, "review/audit.html", {
+        "plan": plan, "can_edit": can_edit, "events": review.audit_trail(plan),
+    })
+
+
+@login_required
+def plan_sharing(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan, _ = get_plan_for_user(request.user, code)
+    if not review.may_share(request.user, plan):
+        raise PermissionDenied("Only the owner of a plan may change who it is shared with.")
+    form = ShareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        group = form.cleaned_data["group"]
+        can_edit = form.cleaned_data["access"] == "edit"
+        review.share_plan(plan, by=request.user, group=group, can_edit=can_edit, ip=client_ip(request))
+        messages.success(request, f"Shared with {group.name} ({'read and edit' if can_edit else 'read only'}).")
+        return redirect("plan-sharing", plan.code)
+    return render(request, "review/sharing.html", {
+        "plan": plan, "form": form, "shares": plan.shares.select_related("group").order_by("group__name"),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def plan_unshare(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan, _ = get_plan_for_user(request.user, code)
+    form = UnshareForm(request.POST)
+    if not review.may_share(request.user, plan):
+        raise PermissionDenied("Only the owner of a plan may change who it is shared with.")
+    if form.is_valid():
+        group = form.cleaned_data["group"]
+        review.unshare_plan(plan, by=request.user, group=group, ip=client_ip(request))
+        messages.success(request, f"No longer shared with {group.name}.")
+    else:
+        messages.error(request, "Choose a team to stop sharing with.")
+    return redirect("plan-sharing", plan.code)

@@ -1,0 +1,123 @@
+"""Revision pages: the list, saving a revision, one revision, the diff page and the
+approved download.
+"""
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from wizard.models import Plan
+from wizard.review import services as review
+from wizard.review.access import get_editable_plan, get_plan_for_user
+from wizard.review.audit import client_ip
+from wizard.web.views.review import (
+    ApproveForm,
+    CommentForm,
+    RequestChangesForm,
+    SaveRevisionForm,
+    load_revision,
+)
+
+VIEW_MODES = [("split", "Side by side"), ("unified", "Unified")]
+
+
+class DiffForm(forms.Form):
+    """Which two versions of a plan to compare: revision numbers or the draft."""
+
+    old = forms.ChoiceField(label="From")
+    new = forms.ChoiceField(label="To")
+    view = forms.ChoiceField(choices=VIEW_MODES, required=False, label="Scripts")
+
+    def __init__(self, *args: object, plan: Plan, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        numbers = list(plan.revisions.order_by("-number").values_list("number", flat=True))
+        choices = [(review.DRAFT, "Draft (not saved as a revision)")] + [(str(n), f"Revision {n}") for n in numbers]
+        self.fields["old"].choices = choices
+        self.fields["new"].choices = choices
+
+    def clean_old(self) -> int | str:
+        return _ref(self.cleaned_data["old"])
+
+    def clean_new(self) -> int | str:
+        return _ref(self.cleaned_data["new"])
+
+
+def _ref(value: str) -> int | str:
+    return value if value == review.DRAFT else int(value)
+
+
+@login_required
+def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan, can_edit = get_plan_for_user(request.user, code)
+    rows = review.revision_rows(plan)
+    status = rows[0].status if rows else review.Status.DRAFT
+    return render(request, "review/revision_list.html", {
+        "plan": plan, "can_edit": can_edit, "rows": rows, "draft_changed": review.draft_changed(plan),
+        "status": status, "status_label": review.status_label(status),
+        "comments": review.plan_comments(plan), "comment_form": CommentForm(),
+        "may_comment": review.may_comment(request.user, plan, can_edit=can_edit),
+        "may_share": review.may_share(request.user, plan),
+    })
+
+
+@login_required
+def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan = get_editable_plan(request.user, code)
+    form = SaveRevisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            revision = review.save_revision(plan, by=request.user, message=form.cleaned_data["message"],
+                                            ip=client_ip(request))
+        except review.ReviewRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved revision {revision.number}.")
+            return redirect(revision)
+    return render(request, "review/revision_save.html", {
+        "plan": plan, "form": form, "check": review.check_draft(plan),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, can_edit = load_revision(request, code, number)
+    page = review.revision_page(revision, user=request.user, can_edit=can_edit)
+    return render(request, "review/revision_detail.html", {
+        "plan": revision.plan, "revision": revision, "page": page, "can_edit": can_edit,
+        "approve_form": ApproveForm(), "changes_form": RequestChangesForm(), "comment_form": CommentForm(),
+    })
+
+
+@login_required
+def plan_diff(request: HttpRequest, code: UUID) -> HttpResponse:
+    plan, can_edit = get_plan_for_user(request.user, code)
+    data = request.GET if "old" in request.GET or "new" in request.GET else None
+    if data is None:
+        default = review.default_comparison(plan)
+        data = {"old": str(default[0]), "new": str(default[1])} if default else None
+    form = DiffForm(data, plan=plan)
+    comparison = None
+    if data is not None and form.is_valid():
+        comparison = review.compare(plan, form.cleaned_data["old"], form.cleaned_data["new"])
+    return render(request, "review/diff.html", {
+        "plan": plan, "can_edit": can_edit, "form": form, "comparison": comparison,
+        "view": (form.cleaned_data.get("view") if form.is_bound and form.is_valid() else "") or "split",
+    }, status=400 if data is not None and form.errors else 200)
+
+
+@login_required
+def download_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    try:
+        download = review.download_approved(revision, by=request.user, ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(revision)
+    response = HttpResponse(download.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    return response

@@ -1,0 +1,137 @@
+"""The wizard step pages: show a step of the draft, save it, autosave it.
+
+Every save goes through `wizard.steps.save_step` (optimistic concurrency). After
+a save the page redirects (post/redirect/get) and the step is shown again from
+the stored draft, with the plan reader's and the rules' errors on the fields; a
+refused stale save instead shows the typed values again beside the stored ones.
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from wizard.models import Plan
+from wizard.plan import engine
+from wizard.review.access import get_editable_plan, get_plan_for_user
+from wizard.review.audit import client_ip
+from wizard.web.forms import ADDABLE, DraftVersionForm, StepForms
+from wizard.web.steps import (
+    Step,
+    StepSave,
+    findings_for,
+    get_step,
+    next_step,
+    previous_step,
+    save_step,
+    step_base,
+    step_statuses,
+)
+from wizard.web.views import output
+
+TEMPLATE = "wizard/step.html"
+
+
+def step_or_404(slug: str) -> Step:
+    """Return the step called `slug`; 404 for a slug that is not in wizard.steps.STEPS."""
+    try:
+        return get_step(slug)
+    except KeyError:
+        raise Http404("No such step") from None
+
+
+def _step_url(plan: Plan, step: Step, *, add: str = "") -> str:
+    url = reverse("plan-step", args=[plan.code, step.slug])
+    return f"{url}?add={add}" if add else url
+
+
+def _context(plan: Plan, step: Step, forms: StepForms, *, can_edit: bool, version: int, base: str,
+             stale: StepSave | None = None) -> dict[str, Any]:
+    """Return the step page context; the findings come from the stored draft."""
+    _, findings = engine.assess(plan.draft)
+    mine = findings_for(step, findings)
+    unplaced = forms.attach(mine) if stale is None else []
+    return {
+        "plan": plan,
+        "step": step,
+        "forms": forms,
+        "can_edit": can_edit,
+        "meta": DraftVersionForm(initial={"draft_version": version, "step_base": base}),
+        "statuses": step_statuses(findings),
+        "unplaced": unplaced,
+        "warnings": [f for f in mine if f.severity != "error"],
+        "previous": previous_step(step),
+        "next": next_step(step),
+        "stale": stale,
+    }
+
+
+@login_required
+def step_page(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
+    """Show one step of the plan's draft (GET) or save it (POST)."""
+    current = step_or_404(step)
+    if current.is_review:
+        if request.method == "POST":
+            return redirect("plan-step", code, current.slug)
+        return output.review_page(request, code)
+    if request.method == "POST":
+        return _save(request, get_editable_plan(request.user, code), current)
+    plan, can_edit = get_plan_for_user(request.user, code)
+    forms = StepForms(current, plan.draft, add=request.GET.get("add", ""))
+    return render(request, TEMPLATE, _context(plan, current, forms, can_edit=can_edit, version=plan.draft_version,
+                                              base=step_base(current, plan.draft)))
+
+
+def _save(request: HttpRequest, plan: Plan, step: Step) -> HttpResponse:
+    meta = DraftVersionForm(request.POST)
+    forms = StepForms(step, plan.draft, data=request.POST)
+    if not meta.is_valid():
+        messages.error(request, "The page did not say which version of the draft it was showing, so nothing was "
+                                "saved. The step is shown again from the stored draft.")
+        return redirect(_step_url(plan, step))
+    result = save_step(plan, step, forms.values(), based_on=meta.cleaned_data["draft_version"],
+                       base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request))
+    if not result.saved:
+        context = _context(result.plan, step, forms, can_edit=True, version=result.version, base=result.base,
+                           stale=result)
+        return render(request, TEMPLATE, context, status=409)
+    if result.merged:
+        messages.info(request, "Saved. Other steps of this plan were saved by someone else meanwhile; their changes "
+                               "are kept.")
+    action = request.POST.get("action", "save")
+    if action.startswith("add:") and action[4:] in ADDABLE:
+        return redirect(_step_url(result.plan, step, add=action[4:]))
+    if action == "back" and previous_step(step):
+        return redirect(_step_url(result.plan, previous_step(step)))
+    if action == "next" and next_step(step):
+        _, findings = engine.assess(result.plan.draft)
+        if any(f.severity == "error" for f in findings_for(step, findings)):
+            messages.warning(request, "Saved, but this step still has errors (marked below). Fix them, or pick "
+                                      "another step from the list when you want to come back later.")
+            return redirect(_step_url(result.plan, step))
+        return redirect(_step_url(result.plan, next_step(step)))
+    messages.success(request, f"Saved (draft version {result.version}).")
+    return redirect(_step_url(result.plan, step))
+
+
+@login_required
+@require_POST
+def step_autosave(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
+    """Save a step while it is being typed (htmx); answer with a status line and the new version."""
+    current = step_or_404(step)
+    if current.is_review:
+        raise Http404("The review step has nothing to save")
+    plan = get_editable_plan(request.user, code)
+    meta = DraftVersionForm(request.POST)
+    result = None
+    if meta.is_valid():
+        forms = StepForms(current, plan.draft, data=request.POST)
+        result = save_step(plan, current, forms.values(keep_deleted=True), based_on=meta.cleaned_data["draft_version"],
+                           base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request))
+    return render(request, "wizard/_autosave.html", {"result": result, "plan": plan, "step": current})
