@@ -1,0 +1,206 @@
+"""What an estate holds today: the `lync-auth-state/1` state file as frozen dataclasses.
+
+A plan says what should be; an `Estate` says what is, as the read-only collector found it
+(docs/state-format.md). The reader that builds an Estate from a JSON document lives in
+`wizard.plan.state_reader`; the rules, the exposure model and the drift report take an
+Estate as an optional input, and treat every setting it does not hold as unknown.
+
+The lookups answer the question the product keeps asking: which collection of settings
+applies to this pool or this Edge today. Lync/SfB picks the most specific scope that
+exists: service, then site, then global. Identities are compared without regard to case,
+as the cmdlets do.
+
+Pure Python: no Django, no database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.plan.model import SimpleUrls
+
+STATE_FORMAT = "lync-auth-state/1"
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+@dataclass(frozen=True)
+class EstatePool:
+    """A Front End or Director pool of the topology."""
+
+    fqdn: str
+    role: str = "frontend"
+    site: str | None = None
+    internal_web_fqdn: str | None = None
+    external_web_fqdn: str | None = None
+
+
+@dataclass(frozen=True)
+class EstateEdgePool:
+    """An Edge pool of the topology and its external names."""
+
+    fqdn: str
+    access_fqdn: str | None = None
+    webconf_fqdn: str | None = None
+    av_fqdn: str | None = None
+
+
+@dataclass(frozen=True)
+class EstateWebService:
+    """One Get-CsWebServiceConfiguration collection; None where the collector did not report a value."""
+
+    identity: str
+    use_windows_auth: str | None = None          # "Negotiate" | "NTLM" | "None"
+    use_certificate_auth: bool | None = None
+    use_pin_auth: bool | None = None
+    use_ws_fed_passive_auth: bool | None = None
+    ws_fed_passive_metadata_uri: str | None = None
+    default_validity_period_hours: int | None = None
+    min_validity_period_hours: int | None = None
+    max_validity_period_hours: int | None = None
+
+
+@dataclass(frozen=True)
+class EstateProxy:
+    """One Get-CsProxyConfiguration collection."""
+
+    identity: str
+    use_ntlm_for_client_to_proxy_auth: bool | None = None
+    use_kerberos_for_client_to_proxy_auth: bool | None = None
+    use_certificate_for_client_to_proxy_auth: bool | None = None
+
+
+@dataclass(frozen=True)
+class EstateMobilityPolicy:
+    """One Get-CsMobilityPolicy policy: (plan key, value) for each setting the collector reported."""
+
+    identity: str
+    settings: tuple[tuple[str, bool], ...] = ()
+
+    def get(self, key: str) -> bool | None:
+        """Return the value of plan setting `key` (e.g. `allow_save_credentials`), or None when not reported."""
+        return dict(self.settings).get(key)
+
+    @property
+    def scope(self) -> str:
+        """Return 'global', 'site' or 'tag'."""
+        if _same(self.identity, "Global"):
+            return "global"
+        return "site" if self.identity.casefold().startswith("site:") else "tag"
+
+
+@dataclass(frozen=True)
+class EstateCertificate:
+    """One certificate from Get-CsCertificate on the machine the collector ran on."""
+
+    use: str
+    subject: str | None = None
+    alternative_names: tuple[str, ...] = ()
+    not_after: str | None = None
+    thumbprint: str | None = None
+
+
+@dataclass(frozen=True)
+class EstateRelyingParty:
+    """One AD FS relying party trust."""
+
+    name: str
+    identifiers: tuple[str, ...] = ()
+    metadata_url: str | None = None
+    enabled: bool | None = None
+    access_control_policy_name: str | None = None
+    issuance_authorization_rules: str | None = None
+    issuance_transform_rules: str | None = None
+    additional_authentication_rules: str | None = None
+
+
+@dataclass(frozen=True)
+class EstateAdfs:
+    """The AD FS farm as the collector found it on an AD FS server."""
+
+    federation_service_name: str | None = None
+    version: str | None = None                   # "2.0" | "2012r2" | "2016" | "2019" | "2022"
+    web_application_proxy: bool | None = None    # a WAP / AD FS proxy is registered
+    relying_parties: tuple[EstateRelyingParty, ...] = ()
+
+    def relying_party_by_identifier(self, identifier: str) -> EstateRelyingParty | None:
+        """Return the trust that has `identifier` (compared without case or a trailing slash), or None."""
+        wanted = identifier.rstrip("/").casefold()
+        for rp in self.relying_parties:
+            if any(i.rstrip("/").casefold() == wanted for i in rp.identifiers):
+                return rp
+        return None
+
+    def relying_party_named(self, name: str) -> EstateRelyingParty | None:
+        """Return the trust called `name` (AD FS compares names without case), or None."""
+        return next((rp for rp in self.relying_parties if _same(rp.name, name)), None)
+
+
+@dataclass(frozen=True)
+class Estate:
+    """A whole state file: the topology and the settings of every scope, as collected."""
+
+    collected_at: str
+    collected_on: str | None = None
+    product: str | None = None                   # None when only the AD FS part was collected
+    product_version: str | None = None
+    sip_domains: tuple[str, ...] = ()
+    pools: tuple[EstatePool, ...] = ()
+    edge_pools: tuple[EstateEdgePool, ...] = ()
+    simple_urls: SimpleUrls | None = None
+    web_service_configurations: tuple[EstateWebService, ...] = ()
+    proxy_configurations: tuple[EstateProxy, ...] = ()
+    mobility_policies: tuple[EstateMobilityPolicy, ...] = ()
+    certificates: tuple[EstateCertificate, ...] = ()
+    adfs: EstateAdfs | None = None
+    extensions: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def has_management_shell_data(self) -> bool:
+        """Return True when the Management Shell part was collected (the AD FS part may come alone)."""
+        return self.product is not None
+
+    def pool(self, fqdn: str) -> EstatePool | None:
+        """Return the topology's pool `fqdn`, or None."""
+        return next((p for p in self.pools if _same(p.fqdn, fqdn)), None)
+
+    def edge_pool(self, fqdn: str) -> EstateEdgePool | None:
+        """Return the topology's Edge pool `fqdn`, or None."""
+        return next((e for e in self.edge_pools if _same(e.fqdn, fqdn)), None)
+
+    def web_service(self, identity: str) -> EstateWebService | None:
+        """Return the web service collection with exactly this identity, or None."""
+        return next((w for w in self.web_service_configurations if _same(w.identity, identity)), None)
+
+    def web_service_for(self, pool_fqdn: str, site: str | None = None) -> EstateWebService | None:
+        """Return the collection that applies to the pool's web services today: service, site, then global.
+
+        `site` defaults to the site the topology gives the pool.
+        """
+        if site is None:
+            known = self.pool(pool_fqdn)
+            site = known.site if known else None
+        candidates = [f"service:WebServer:{pool_fqdn}"]
+        if site:
+            candidates.append(f"site:{site}")
+        candidates.append("Global")
+        return next((w for w in map(self.web_service, candidates) if w is not None), None)
+
+    def proxy(self, identity: str) -> EstateProxy | None:
+        """Return the proxy collection with exactly this identity, or None."""
+        return next((p for p in self.proxy_configurations if _same(p.identity, identity)), None)
+
+    def proxy_for(self, identity: str) -> EstateProxy | None:
+        """Return the collection that applies to `service:EdgeServer:<fqdn>` or `service:Registrar:<fqdn>`
+        today: that service's own collection, else the global one (proxy settings have no site scope)."""
+        return self.proxy(identity) or self.proxy("Global")
+
+    def mobility_policy(self, identity: str) -> EstateMobilityPolicy | None:
+        """Return the mobility policy with exactly this identity (`Global`, `site:X`, `Tag:X`), or None."""
+        return next((m for m in self.mobility_policies if _same(m.identity, identity)), None)
+
+    def mobility_overrides(self) -> tuple[EstateMobilityPolicy, ...]:
+        """Return the site and tag mobility policies: they apply instead of Global to their users."""
+        return tuple(m for m in self.mobility_policies if m.scope != "global")
