@@ -59,10 +59,10 @@ def examples(n: int) -> int:
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
              HealthCheck.function_scoped_fixture, HealthCheck.large_base_example]
-# Derandomised (a failure reproduces on every run), no example database. Properties that
-# render a bundle per example skip shrinking: each step would render again, and the
-# assertion messages already name the field, the value and the problem.
-CHEAP = settings(deadline=None, database=None, derandomize=True, suppress_health_check=_SUPPRESS,
+# Randomised with the run's seed (tests/conftest.py prints it, so a failure reproduces), no
+# example database. Properties that render a bundle per example skip shrinking: each step would
+# render again, and the assertion messages already name the field, the value and the problem.
+CHEAP = settings(deadline=None, database=None, suppress_health_check=_SUPPRESS,
                  print_blob=False)
 RENDERING = settings(CHEAP, phases=(Phase.explicit, Phase.generate))
 
