@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.plan.model import AUTH_MODES, MOBILITY_SETTINGS, PlanData, Pool
+from wizard.plan.model import MOBILITY_SETTINGS, PlanData, Pool
 
 # Run-order bands, so artifacts from different files interleave predictably:
 # 10-19 certificates, 20-29 DNS and reverse proxy, 30-39 AD FS, 40-49 Lync/SfB,
@@ -153,12 +153,13 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
     if auth is None:
         return None
     hours = auth.client_certificate_hours
-    passive = auth.external == "passive"
+    mode = auth.external
+    passive = mode.needs_adfs
     certificate_auth = auth.certificate_auth
-    if auth.external == "tls_dsk" and not certificate_auth:
+    if mode.certificate_sign_in_only and not certificate_auth:
         # TLS-DSK is certificate sign-in: turning certificates off would lock out every external client.
         raise ValueError(f"pool {pool.fqdn}: TLS-DSK needs certificate authentication on")
-    if auth.external == "ntlm" and hours is None and certificate_auth:
+    if not (passive or mode.certificate_sign_in_only) and hours is None and certificate_auth:
         # Nothing to change: a service-scope collection would only reset other settings to defaults.
         return None
     if passive and plan.adfs is None:
@@ -166,9 +167,10 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
     return {
         "identity": pool.web_service_identity,
         "pool": pool.fqdn,
-        "mode": auth.external,
-        "mode_label": AUTH_MODES[auth.external],
-        "passive": passive,
+        "mode": mode.value,
+        "mode_label": mode.label,
+        "wsfed_passive": passive,
+        "certificate_sign_in_only": mode.certificate_sign_in_only,
         "metadata_url": plan.adfs.metadata_url if passive and plan.adfs else None,
         "certificate_auth": certificate_auth,
         "hours": None if hours is None else {"default": hours.default, "min": hours.min, "max": hours.max},
@@ -180,7 +182,8 @@ def _proxies(plan: PlanData) -> list[dict[str, Any]]:
     for pool in plan.pools:
         auth = pool.auth
         # An NTLM pool keeps NTLM: the Registrar setting is only honoured for TLS-DSK and passive pools.
-        if auth and auth.external != "ntlm" and auth.block_ntlm_at_registrar:
+        if auth and auth.block_ntlm_at_registrar and (auth.external.needs_adfs
+                                                      or auth.external.certificate_sign_in_only):
             out.append({"identity": pool.registrar_identity, "role": "Registrar", "fqdn": pool.fqdn})
     for edge in plan.edge_pools:
         if edge.block_ntlm:

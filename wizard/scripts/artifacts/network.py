@@ -37,9 +37,6 @@ RUN_ORDER_ROLLBACK_LYNC = 90
 RUN_ORDER_ROLLBACK_ADFS = 91
 
 CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
-# Windows authentication stays on the web services for these modes (UseWindowsAuth is
-# untouched); passive pools get UseWindowsAuth None, so Negotiate/NTLM must be gone.
-WINDOWS_AUTH_KEPT = ("ntlm", "tls_dsk")
 # The AD FS 2.0 snap-in has Remove-ADFSRelyingPartyTrust too (catalog override
 # `adfs20-snapin`), so the rollback removes created trusts on every version. Set this to
 # False to make the AD FS 2.0 rollback tell the admin to delete them by hand instead.
@@ -137,8 +134,10 @@ def _auth_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
             out.append({
                 "url": f"https://{host}{CERTPROV_PATH}",
                 "pool": pool.fqdn,
-                "mode": pool.auth.external,
-                "windows_auth": pool.auth.external in WINDOWS_AUTH_KEPT,
+                "mode": pool.auth.external.value,
+                # Windows authentication stays on the web services for modes that keep it (UseWindowsAuth
+                # is untouched); passive pools get UseWindowsAuth None, so Negotiate/NTLM must be gone.
+                "windows_auth": pool.auth.external.keeps_windows_auth,
             })
     return out
 
@@ -204,7 +203,7 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
     web = []
     for w in ctx["web_services"]:
         rows = []
-        if w["passive"]:
+        if w["wsfed_passive"]:
             rows += [_setting("UseWsFedPassiveAuth", True), _setting("WsFedPassiveMetadataUri", w["metadata_url"]),
                      _setting("UseWindowsAuth", "None")]
         rows.append(_setting("UseCertificateAuth", w["certificate_auth"]))
@@ -267,14 +266,15 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
     web = []
     for w in ctx["web_services"]:
         params = []
-        if w["passive"]:
+        if w["wsfed_passive"]:
             params += ["UseWsFedPassiveAuth", "UseWindowsAuth"]
         params.append("UseCertificateAuth")
         restored = [*params, *(["DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"]
                                if w["hours"] is not None else []),
-                    *(["WsFedPassiveMetadataUri"] if w["passive"] else [])]
+                    *(["WsFedPassiveMetadataUri"] if w["wsfed_passive"] else [])]
         web.append({"identity": w["identity"], "pool": w["pool"], "params": params,
-                    "hours": w["hours"] is not None, "metadata_uri": w["passive"], "summary": ", ".join(restored)})
+                    "hours": w["hours"] is not None, "metadata_uri": w["wsfed_passive"],
+                    "summary": ", ".join(restored)})
     proxies = [{"identity": p["identity"], "role": p["role"], "fqdn": p["fqdn"]} for p in ctx["proxies"]]
     mobility = [{"identity": m["identity"], "scope": m["scope"], "params": _mobility_params(m),
                  "summary": ", ".join(_mobility_params(m)) or "(created by the change only)"}
