@@ -69,8 +69,9 @@ RENDERING = settings(CHEAP, phases=(Phase.explicit, Phase.generate))
 # ---------------------------------------------------------------------------
 # The hostile alphabet
 
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
-DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+# PowerShell's quote characters, from their one definition (checked by name in tests/test_psscan.py).
+SINGLE_QUOTES = psscan.SINGLE_QUOTES
+DOUBLE_QUOTES = psscan.DOUBLE_QUOTES
 LINE_BREAKS = ("\r", "\n", "\r\n", "\u0085", "\u2028", "\u2029", "\v", "\f")
 CONTROLS = ("\x00", "\x01", "\x07", "\x08", "\t", "\x1b", "\x1f", "\x7f", "\x80", "\x9b", "\x9f")
 # Invisible characters the reader accepts today (soft hyphen, Mongolian vowel separator,

@@ -20,13 +20,18 @@ from collections.abc import Callable, Iterator
 
 from wizard.plan.finding import Finding
 from wizard.plan.model import (
+    ACCESS_CONTROL_POLICIES,
+    ACP_ADFS_VERSIONS,
     ADFS_VERSIONS,
+    LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
+    PASSIVE_METADATA_PATH,
     AuthMode,
     EdgePool,
     PlanData,
     Pool,
     PoolAuth,
+    passive_metadata_url,
 )
 
 # code -> severity. Every finding this module emits uses one of these codes.
@@ -83,28 +88,9 @@ FINDING_CODES: dict[str, str] = {
     "service_scope_only": "info",
 }
 
-# Mobility parameters that Microsoft's current help lists for Skype for Business
-# Server only, while the Lync Server 2013 help lists them too (domain notes 3).
-LYNC2013_CU_MOBILITY_SETTINGS: tuple[str, ...] = (
-    "allow_save_credentials",
-    "allow_exchange_connectivity",
-    "allow_save_im_history",
-    "allow_save_call_logs",
-    "allow_customer_experience_improvement_program",
-    "require_wifi_for_sharing",
-)
-
 # Lync Server's own default client certificate lifetime (DefaultValidityPeriodHours).
 SERVER_DEFAULT_CERT_HOURS = 4320
 SHORT_CERT_HOURS = 24
-
-# Built-in AD FS 2016+ access control policy chosen for each MFA mode.
-ACCESS_CONTROL_POLICIES: dict[str, str] = {
-    "extranet": "Permit everyone and require MFA from extranet access",
-    "always": "Permit everyone and require MFA",
-}
-
-PASSIVEAUTH_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
 
 Rule = Callable[[PlanData], Iterator[Finding]]
 
@@ -154,10 +140,6 @@ def _every(hours: int) -> str:
         days = hours // 24
         return "day" if days == 1 else f"{days} days"
     return f"{hours} hours"
-
-
-def _metadata_url(host: str) -> str:
-    return f"https://{host}{PASSIVEAUTH_METADATA_PATH}"
 
 
 def _lwa_name(plan: PlanData) -> str:
@@ -238,9 +220,9 @@ def passive_relying_party_metadata(plan: PlanData) -> Iterator[Finding]:
     """AD FS must read both relying-party metadata documents of the pool (domain notes 4)."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         rps = pool.rp_names
-        urls = [f"{_metadata_url(pool.internal_web)} (relying party '{rps.internal}')"]
+        urls = [f"{passive_metadata_url(pool.internal_web)} (relying party '{rps.internal}')"]
         if pool.external_web_fqdn:
-            urls.append(f"{_metadata_url(pool.external_web_fqdn)} (relying party '{rps.external}')")
+            urls.append(f"{passive_metadata_url(pool.external_web_fqdn)} (relying party '{rps.external}')")
         yield _finding(
             "passive_relying_party_metadata", f"pools[{i}].relying_parties",
             f"When the AD FS script adds the relying party trusts for {pool.fqdn}, the AD FS server itself "
@@ -266,7 +248,7 @@ def passive_external_web_fqdn_missing(plan: PlanData) -> Iterator[Finding]:
             "passive_external_web_fqdn_missing", f"pools[{i}].external_web_fqdn",
             f"{pool.fqdn} uses passive authentication but the plan has no external web services FQDN for it. The "
             f"external relying party trust is built from that name (https://<external web FQDN>"
-            f"{PASSIVEAUTH_METADATA_PATH}); without it, users signing in from the Internet through the reverse "
+            f"{PASSIVE_METADATA_PATH}); without it, users signing in from the Internet through the reverse "
             f"proxy have no relying party in AD FS and any MFA rule has nothing to attach to. Add "
             f"external_web_fqdn as it appears in the topology.",
         )
@@ -413,7 +395,7 @@ def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
     adfs = plan.adfs
     if not (_adfs_in_use(plan) and adfs is not None and adfs.mfa != "none"):
         return
-    if adfs.version not in ("2016", "2019", "2022"):
+    if adfs.version not in ACP_ADFS_VERSIONS:
         return
     policy = ACCESS_CONTROL_POLICIES[adfs.mfa]
     if adfs.mfa == "extranet":

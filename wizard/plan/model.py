@@ -108,6 +108,19 @@ MFA_MODES: dict[str, str] = {
     "extranet": "MFA for requests from the extranet",
     "always": "MFA for every request",
 }
+# AD FS versions that assign an access control policy to a relying party trust instead of
+# issuance authorization (and additional authentication) rules.
+ACP_ADFS_VERSIONS: tuple[str, ...] = ("2016", "2019", "2022")
+# The built-in AD FS 2016+ access control policy for each MFA mode (as Get-AdfsAccessControlPolicy
+# names them). For extranet-only MFA the plain "require MFA" policy would prompt internal users too.
+ACCESS_CONTROL_POLICIES: dict[str, str] = {
+    "none": "Permit everyone",
+    "extranet": "Permit everyone and require MFA from extranet access",
+    "always": "Permit everyone and require MFA",
+}
+# Where a Lync/SfB pool's web services publish their passive-authentication (relying party)
+# metadata, which AD FS reads when the relying party trust is added.
+PASSIVE_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
 KEY_SIZES = (2048, 4096)
 AUTODISCOVER_PORTS = (443, 80)
 
@@ -126,6 +139,17 @@ MOBILITY_SETTINGS: dict[str, str] = {
     "allow_customer_experience_improvement_program": "AllowCustomerExperienceImprovementProgram",
 }
 
+# Mobility parameters that Microsoft's current help lists for Skype for Business Server only, while
+# the Lync Server 2013 help lists them too: on Lync Server 2013 they need a cumulative update.
+LYNC2013_CU_MOBILITY_SETTINGS: tuple[str, ...] = (
+    "allow_save_credentials",
+    "allow_exchange_connectivity",
+    "allow_save_im_history",
+    "allow_save_call_logs",
+    "allow_customer_experience_improvement_program",
+    "require_wifi_for_sharing",
+)
+
 # Client certificate lifetime limits in hours (Set-CsWebServiceConfiguration help).
 CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
     "default": (8, 8760),
@@ -133,6 +157,11 @@ CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
     "max": (8, 8760),
 }
 NAME_MAX = 200
+
+
+def passive_metadata_url(web_fqdn: str) -> str:
+    """Return the passive-authentication metadata URL AD FS reads for a pool's web services FQDN."""
+    return f"https://{web_fqdn}{PASSIVE_METADATA_PATH}"
 
 
 @dataclass(frozen=True)

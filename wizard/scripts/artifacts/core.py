@@ -10,7 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.plan.model import MOBILITY_SETTINGS, PlanData, Pool
+from wizard.plan.model import (
+    ACCESS_CONTROL_POLICIES,
+    ACP_ADFS_VERSIONS,
+    LYNC2013_CU_MOBILITY_SETTINGS,
+    MOBILITY_SETTINGS,
+    PlanData,
+    Pool,
+    passive_metadata_url,
+)
 
 # Run-order bands, so artifacts from different files interleave predictably:
 # 10-19 certificates, 20-29 DNS and reverse proxy, 30-39 AD FS, 40-49 Lync/SfB,
@@ -75,22 +83,9 @@ MFA_ALWAYS_RULE = (
     'c:[] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", '
     'Value = "http://schemas.microsoft.com/claims/multipleauthn");'
 )
-# Built-in AD FS 2016+ access control policies, by the plan's MFA mode.
-ACCESS_CONTROL_POLICIES = {
-    "none": "Permit everyone",
-    "extranet": "Permit everyone and require MFA from extranet access",
-    "always": "Permit everyone and require MFA",
-}
-ACP_VERSIONS = ("2016", "2019", "2022")
-PASSIVE_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
 
 # Management Shell module per product: the Lync Server 2013 module is `Lync`.
 SHELL_MODULES = {"lync2013": "Lync", "sfb2015": "SkypeForBusiness", "sfb2019": "SkypeForBusiness"}
-
-
-def rp_metadata_url(web_fqdn: str) -> str:
-    """Return the Lync passive-auth metadata URL AD FS reads for a web services FQDN."""
-    return f"https://{web_fqdn}{PASSIVE_METADATA_PATH}"
 
 
 # ---------------------------------------------------------------------------
@@ -108,7 +103,7 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
     if adfs is None:
         raise ValueError("the AD FS script needs the plan's adfs section")
     version = adfs.version
-    uses_acp = version in ACP_VERSIONS
+    uses_acp = version in ACP_ADFS_VERSIONS
     mfa_rule = None
     if version == "2012r2" and adfs.mfa == "extranet":
         mfa_rule = MFA_EXTRANET_RULE
@@ -119,12 +114,12 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
         names = pool.rp_names
         relying_parties.append({
             "name": names.internal, "side": "internal", "pool": pool.fqdn, "web_fqdn": pool.internal_web,
-            "metadata_url": rp_metadata_url(pool.internal_web),
+            "metadata_url": passive_metadata_url(pool.internal_web),
         })
         if pool.external_web_fqdn:
             relying_parties.append({
                 "name": names.external, "side": "external", "pool": pool.fqdn, "web_fqdn": pool.external_web_fqdn,
-                "metadata_url": rp_metadata_url(pool.external_web_fqdn),
+                "metadata_url": passive_metadata_url(pool.external_web_fqdn),
             })
     return {
         "product_label": plan.product_label,
@@ -215,10 +210,7 @@ MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS.values())
 
 
 # Mobility parameters Lync Server 2013 only has after a cumulative update (domain notes, section 3).
-LYNC2013_CU_MOBILITY_PARAMETERS = (
-    "AllowSaveCredentials", "AllowExchangeConnectivity", "AllowSaveIMHistory", "AllowSaveCallLogs",
-    "AllowCustomerExperienceImprovementProgram", "RequireWiFiForSharing",
-)
+LYNC2013_CU_MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS[key] for key in LYNC2013_CU_MOBILITY_SETTINGS)
 
 
 def _cu_checks(plan: PlanData, mobility: list[dict[str, Any]]) -> list[dict[str, str]]:

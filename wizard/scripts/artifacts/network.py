@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.plan import certplan, network, publishing
-from wizard.plan.model import KEY_SIZES, PlanData
+from wizard.plan.model import ACP_ADFS_VERSIONS, KEY_SIZES, PlanData, passive_metadata_url
 from wizard.scripts.artifacts.core import (
-    ACP_VERSIONS,
     MOBILITY_PARAMETERS,
     SHELL_MODULES,
     Artifact,
@@ -20,7 +19,6 @@ from wizard.scripts.artifacts.core import (
     adfs_context,
     lync_applies,
     lync_context,
-    rp_metadata_url,
 )
 
 # Run-order bands (see core): 10-19 certificates, 20-29 DNS and reverse proxy,
@@ -152,7 +150,7 @@ def _metadata_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
         if pool.external_web_fqdn:
             hosts.append(pool.external_web_fqdn)
         for host in hosts:
-            out.append({"url": rp_metadata_url(host), "what": f"Relying-party metadata of {pool.fqdn}"})
+            out.append({"url": passive_metadata_url(host), "what": f"Relying-party metadata of {pool.fqdn}"})
     return out
 
 
@@ -292,7 +290,7 @@ def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:
         "product_label": plan.product_label,
         "adfs_version": ctx["adfs_version"],
         "snapin": ctx["snapin"],
-        "uses_acp": plan.adfs is not None and plan.adfs.version in ACP_VERSIONS,
+        "uses_acp": plan.adfs is not None and plan.adfs.version in ACP_ADFS_VERSIONS,
         "restores_mfa_rule": ctx["mfa_rule"] is not None,
         "can_remove": not ctx["snapin"] or ADFS20_CAN_REMOVE,
         "check_farm_name": ctx["check_farm_name"],
