@@ -4,9 +4,14 @@ Each test reads the source tree and names the one module allowed to hold the fac
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from wizard.plan.model import MOBILITY_SETTINGS, MobilityPolicy
+from wizard.plan.reader import load_plan
+from wizard.scripts.rendering import render_all
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,3 +58,27 @@ def test_the_scanner_owns_the_only_quoting_rule() -> None:
     doubling = [str(p.relative_to(ROOT)) for p in _sources("wizard")
                 if r'sub(r"\1\1"' in p.read_text(encoding="utf-8")]
     assert doubling == ["wizard/proof/psscan.py"]
+
+
+def test_no_template_writes_a_mobility_parameter_by_hand() -> None:
+    for path in sorted((ROOT / "powershell_templates").glob("*.j2")):
+        text = path.read_text(encoding="utf-8")
+        written = [param for param in MOBILITY_SETTINGS.values() if param in text]
+        assert not written, f"{path.name} names {written}: loop over the context's settings instead"
+
+
+def test_every_mobility_setting_is_emitted_and_restored_in_table_order() -> None:
+    plan, _ = load_plan(b'{"format": "lync-auth-plan/1", "name": "m", "product": "sfb2019", '
+                        b'"sip_domains": ["contoso.com"], "pools": [{"fqdn": "p.contoso.com"}]}')
+    assert plan is not None
+    values = {key: i % 2 == 0 for i, key in enumerate(MOBILITY_SETTINGS)}
+    plan = replace(plan, mobility_policies=(MobilityPolicy(identity="Tag:T", **values),))
+    texts = render_all(plan)
+    args = " ".join(f"-{param} {'$true' if values[key] else '$false'}" for key, param in MOBILITY_SETTINGS.items())
+    assert f"New-CsMobilityPolicy -Identity 'Tag:T' {args} -WhatIf:$WhatIfPreference" in texts[
+        "lync-management-shell.ps1"]
+    rollback = texts["rollback-lync.ps1"]
+    restored = " ".join(f"-{param} ${param}" for param in MOBILITY_SETTINGS.values())
+    assert f"Set-CsMobilityPolicy -Identity 'Tag:T' {restored} -WhatIf:$WhatIfPreference" in rollback
+    for param in MOBILITY_SETTINGS.values():
+        assert f"        ${param} = [bool]$Saved.{param}\n" in rollback

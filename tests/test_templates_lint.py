@@ -24,7 +24,7 @@ from jinja2 import nodes
 from wizard.proof import psscan
 from wizard.scripts.rendering import TEMPLATE_DIR, environment
 
-PS_FILTERS = frozenset({"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment"})
+PS_FILTERS = frozenset({"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment", "ps_name"})
 SUFFIX_FILTERS = (
     (".md.j2", frozenset({"md_text"})),
     (".inf.j2", frozenset({"inf_str"})),

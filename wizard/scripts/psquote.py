@@ -18,7 +18,10 @@ _COMMENT_BREAKERS_RE = re.compile(r"[\r\n\u0085\u2028\u2029\x00-\x1f\x7f\u202a-\
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-__all__ = ["DOUBLE_QUOTES", "SINGLE_QUOTES", "ps_array", "ps_bool", "ps_comment", "ps_int", "ps_str"]
+__all__ = ["DOUBLE_QUOTES", "SINGLE_QUOTES", "ps_array", "ps_bool", "ps_comment", "ps_int", "ps_name", "ps_str"]
+
+# A cmdlet parameter, variable or property name the tool itself chose from one of its tables.
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 
 
 def ps_str(value: object) -> str:
@@ -54,6 +57,20 @@ def ps_int(value: object) -> str:
 def ps_array(values: Iterable[object]) -> str:
     """Return `@('a','b')`, each element quoted with ps_str."""
     return "@(" + ",".join(ps_str(v) for v in values) + ")"
+
+
+def ps_name(value: object) -> str:
+    """Return a parameter, variable or property name from the tool's own tables, as bare code.
+
+    For templates that loop over a table (the mobility settings): `-{{ p | ps_name }}`,
+    `${{ p | ps_name }}`, `$Saved.{{ p | ps_name }}`. Only ASCII letters and digits, starting
+    with a letter, are accepted, so the name can never be anything but one identifier; a user
+    value never reaches this filter (the harmless twin keeps the same names, so the verifier
+    would see a difference if one did).
+    """
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise ValueError(f"ps_name: not a plain identifier: {value!r}")
+    return value
 
 
 def ps_comment(value: object) -> str:

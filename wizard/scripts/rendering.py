@@ -27,7 +27,7 @@ from wizard.plan.model import (
     RelyingParties,
     SimpleUrls,
 )
-from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_str
+from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_name, ps_str
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "powershell_templates"
 
@@ -100,6 +100,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "ps_int": ps_int,
     "ps_array": ps_array,
     "ps_comment": ps_comment,
+    "ps_name": ps_name,
     "inf_str": inf_str,
     "xml_attr": xml_attr,
     "md_text": md_text,

@@ -189,24 +189,25 @@ def _proxies(plan: PlanData) -> list[dict[str, Any]]:
 def _mobility(plan: PlanData) -> list[dict[str, Any]]:
     out = []
     for policy in plan.mobility_policies:
-        settings = {param: value for _, param, value in policy.settings()}
+        # (cmdlet parameter, value) for each setting the plan names, in MOBILITY_SETTINGS order.
+        settings = [{"parameter": param, "value": value} for _, param, value in policy.settings()]
         if policy.scope == "global" and not settings:
             continue
-        entry: dict[str, Any] = {
+        out.append({
             "identity": policy.identity,
             "scope": policy.scope,
             "site": policy.identity.partition(":")[2] if policy.scope == "site" else None,
             "any": bool(settings),
-        }
-        # Every parameter the template knows, None when the plan leaves it alone.
-        for param in MOBILITY_PARAMETERS:
-            entry[param] = settings.get(param)
-        out.append(entry)
+            "settings": settings,
+        })
     return out
 
 
-# Every Set-/New-CsMobilityPolicy parameter a plan can name, in the plan's order.
-MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS.values())
+def mobility_parameters(entry: dict[str, Any]) -> list[str]:
+    """Return the cmdlet parameters a mobility entry of `lync_context` sets, in table order."""
+    return [s["parameter"] for s in entry["settings"]]
+
+
 
 
 # Mobility parameters Lync Server 2013 only has after a cumulative update (domain notes, section 3).
@@ -219,7 +220,7 @@ def _cu_checks(plan: PlanData, mobility: list[dict[str, Any]]) -> list[dict[str,
         return []
     checks: list[dict[str, str]] = []
     for param in LYNC2013_CU_MOBILITY_PARAMETERS:
-        users = [m for m in mobility if m[param] is not None]
+        users = [m for m in mobility if param in mobility_parameters(m)]
         cmdlets = ["Set-CsMobilityPolicy"] if users else []
         if any(m["scope"] != "global" for m in users):
             cmdlets.append("New-CsMobilityPolicy")

@@ -12,13 +12,13 @@ from typing import Any
 from wizard.plan import certplan, network, publishing
 from wizard.plan.model import ACP_ADFS_VERSIONS, KEY_SIZES, PlanData, passive_metadata_url
 from wizard.scripts.artifacts.core import (
-    MOBILITY_PARAMETERS,
     SHELL_MODULES,
     Artifact,
     adfs_applies,
     adfs_context,
     lync_applies,
     lync_context,
+    mobility_parameters,
 )
 
 # Run-order bands (see core): 10-19 certificates, 20-29 DNS and reverse proxy,
@@ -215,14 +215,10 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
                              _setting("UseNtlmForClientToProxyAuth", False)]} for p in ctx["proxies"]]
     mobility = []
     for m in ctx["mobility"]:
-        rows = [_setting(param, m[param]) for param in _mobility_params(m)]
+        rows = [_setting(s["parameter"], s["value"]) for s in m["settings"]]
         if rows:
             mobility.append({"identity": m["identity"], "settings": rows})
     return {"web_services": web, "proxies": proxies, "mobility": mobility}
-
-
-def _mobility_params(m: dict[str, Any]) -> list[str]:
-    return [param for param in MOBILITY_PARAMETERS if m.get(param) is not None]
 
 
 def verify_internal_context(plan: PlanData) -> dict[str, Any]:
@@ -274,8 +270,8 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
                     "hours": w["hours"] is not None, "metadata_uri": w["wsfed_passive"],
                     "summary": ", ".join(restored)})
     proxies = [{"identity": p["identity"], "role": p["role"], "fqdn": p["fqdn"]} for p in ctx["proxies"]]
-    mobility = [{"identity": m["identity"], "scope": m["scope"], "params": _mobility_params(m),
-                 "summary": ", ".join(_mobility_params(m)) or "(created by the change only)"}
+    mobility = [{"identity": m["identity"], "scope": m["scope"], "params": mobility_parameters(m),
+                 "summary": ", ".join(mobility_parameters(m)) or "(created by the change only)"}
                 for m in ctx["mobility"]]
     identities = [w["identity"] for w in web] + [p["identity"] for p in proxies] + [m["identity"] for m in mobility]
     # Lists in rollback order: the change script's last change is undone first.
