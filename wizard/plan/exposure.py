@@ -269,10 +269,11 @@ def _windows(value: str | None) -> tuple[State, State]:
     """Return (NTLM, Kerberos) from UseWindowsAuth: Negotiate offers both, NTLM only NTLM, None neither."""
     if value is None:
         return State.UNKNOWN, State.UNKNOWN
-    folded = value.casefold()
-    if folded == "none":
+    # The cmdlet's values are Negotiate, NTLM and None; the collector may report them in any case.
+    upper = value.upper()
+    if upper == "NONE":
         return State.CLOSED, State.CLOSED
-    if folded == "ntlm":
+    if upper == "NTLM":
         return State.OPEN, State.CLOSED
     return State.OPEN, State.OPEN
 
@@ -592,6 +593,21 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
     return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None)
 
 
+_STATE_WORDS = {State.OPEN: "open", State.CLOSED: "closed", State.UNKNOWN: "as today (unknown)"}
+
+
+def describe_access(access: Access) -> str:
+    """Return an Access in words: 'closed', 'open, with a password alone', 'as today (unknown)', ..."""
+    text = _STATE_WORDS[access.accepted]
+    if access.accepted is State.CLOSED:
+        return text
+    if access.password_only is State.OPEN:
+        return text + ", with a password alone"
+    if access.password_only is State.UNKNOWN:
+        return text + ", perhaps with a password alone"
+    return text + ", not with a password alone"
+
+
 # ---------------------------------------------------------------------------
 # Promises
 
@@ -627,6 +643,11 @@ BROKEN_PROMISE_CODES: dict[str, str] = {
     "mfa_adfs_not_extranet": "extranet MFA promised, but AD FS cannot tell Internet requests from internal ones",
     "edge_block_not_kept": "block_ntlm promised, but NTLM or Kerberos stays open at that Edge",
 }
+
+
+# The broken promises a plan may record as accepted risks (`accepted_risks` in the plan file). A kept
+# block_ntlm is the tool's own doing, so its failure is a fault to report, never a risk to accept.
+ACCEPTABLE_RISK_CODES: tuple[str, ...] = tuple(code for code in BROKEN_PROMISE_CODES if code != "edge_block_not_kept")
 
 
 def promises(plan: PlanData) -> tuple[Promise, ...]:
@@ -890,6 +911,7 @@ def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProb
 
 
 __all__ = [
+    "ACCEPTABLE_RISK_CODES",
     "ADFS_PATH",
     "BROKEN_PROMISE_CODES",
     "CREDENTIAL_FACTS",
@@ -913,6 +935,7 @@ __all__ = [
     "all_of",
     "any_of",
     "broken_promises",
+    "describe_access",
     "exposure",
     "mfa_promised",
     "promises",

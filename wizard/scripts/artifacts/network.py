@@ -89,6 +89,8 @@ def proxy_certificate_context(plan: PlanData) -> dict[str, Any]:
         # The template writes the key length without interpolation, one line per allowed size.
         raise ValueError(f"key size {cert.key_size} is not one of {KEY_SIZES}")
     return {
+        # An enterprise CA issues a request only for a template it publishes: the built-in Web Server one.
+        "enterprise_ca": cert.ca is not None,
         "subject_dn": cert.subject_dn,
         "key_size": cert.key_size,
         "san_entries": [f"dns={name}&" for name in cert.sans],
@@ -203,7 +205,7 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
         rows = []
         if w["wsfed_passive"]:
             rows += [_setting("UseWsFedPassiveAuth", True), _setting("WsFedPassiveMetadataUri", w["metadata_url"]),
-                     _setting("UseWindowsAuth", "None")]
+                     _setting("UseWindowsAuth", "None"), _setting("UsePinAuth", False)]
         rows.append(_setting("UseCertificateAuth", w["certificate_auth"]))
         if w["hours"] is not None:
             rows += [_setting("DefaultValidityPeriodHours", w["hours"]["default"]),
@@ -212,7 +214,8 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
         web.append({"identity": w["identity"], "settings": rows})
     proxies = [{"identity": p["identity"],
                 "settings": [_setting("UseKerberosForClientToProxyAuth", False),
-                             _setting("UseNtlmForClientToProxyAuth", False)]} for p in ctx["proxies"]]
+                             _setting("UseNtlmForClientToProxyAuth", False),
+                             _setting("UseCertificateForClientToProxyAuth", True)]} for p in ctx["proxies"]]
     mobility = []
     for m in ctx["mobility"]:
         rows = [_setting(s["parameter"], s["value"]) for s in m["settings"]]
@@ -261,7 +264,7 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
     for w in ctx["web_services"]:
         params = []
         if w["wsfed_passive"]:
-            params += ["UseWsFedPassiveAuth", "UseWindowsAuth"]
+            params += ["UseWsFedPassiveAuth", "UseWindowsAuth", "UsePinAuth"]
         params.append("UseCertificateAuth")
         restored = [*params, *(["DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"]
                                if w["hours"] is not None else []),
