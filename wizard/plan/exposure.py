@@ -55,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
 from wizard.plan.model import AuthMode, EdgePool, PlanData, Pool
@@ -223,18 +224,29 @@ class Exposure:
     issuance: tuple[CertificateIssuance, ...]
     estate_used: bool = False
 
+    @cached_property
+    def _by_entry(self) -> dict[str, tuple[SignInPath, ...]]:
+        grouped: dict[str, list[SignInPath]] = {}
+        for path in self.paths:
+            grouped.setdefault(path.entry.key, []).append(path)
+        return {key: tuple(paths) for key, paths in grouped.items()}
+
     def paths_at(self, entry_key: str) -> tuple[SignInPath, ...]:
         """Return the paths of one entry point."""
-        return tuple(p for p in self.paths if p.entry.key == entry_key)
+        return self._by_entry.get(entry_key, ())
 
     def password_only(self, *, after: bool = True) -> tuple[SignInPath, ...]:
         """Return the paths where a password alone gets in (open) or may get in (unknown)."""
         return tuple(p for p in self.paths
                      if (p.after if after else p.before).password_only is not State.CLOSED)
 
+    @cached_property
+    def _by_pool(self) -> dict[str, CertificateIssuance]:
+        return {i.pool: i for i in self.issuance}
+
     def issuance_for(self, pool: str) -> CertificateIssuance | None:
         """Return how users of `pool` first obtain a client certificate, or None."""
-        return next((i for i in self.issuance if i.pool == pool), None)
+        return self._by_pool.get(pool)
 
 
 # ---------------------------------------------------------------------------
@@ -486,10 +498,16 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
         issuance.append(CertificateIssuance(ref.fqdn, f"{ref.field}.auth.external" if ref.index is not None
                                             else "pools", before_issue, after_issue, credentials, by_password))
 
-    def any_user_certificate(when: int) -> Access:
+    def _any(when: int) -> Access:
         states = [issued[r.fqdn][when] for r in pools]
         return Access(any_of(a.accepted for a in states), any_of(a.password_only for a in states),
                       "certificates issued by the CertProv of any pool")
+
+    # Every Edge and every Director accepts the certificates of every pool's users: computed once.
+    every_pool = (_any(0), _any(1))
+
+    def any_user_certificate(when: int) -> Access:
+        return every_pool[when]
 
     # SIP sign-in at each Edge.
     edge_refs = edges or [_EdgeRef("*", None, None, None)]
