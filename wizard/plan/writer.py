@@ -37,6 +37,8 @@ def plan_to_dict(plan: PlanData) -> dict[str, Any]:
     doc["autodiscover_port"] = plan.autodiscover_port
     if plan.certificates:
         doc["certificates"] = _drop_none({"key_size": plan.certificates.key_size, "ca": plan.certificates.ca})
+    if plan.accepted_risks:
+        doc["accepted_risks"] = [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks]
     for key, value in plan.extensions:
         doc[key] = value
     return doc
@@ -47,7 +49,7 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
                          "external_web_fqdn": p.external_web_fqdn}
     if p.auth:
         a = p.auth
-        d["auth"] = {"external": a.external, "certificate_auth": a.certificate_auth}
+        d["auth"] = {"external": a.external.value, "certificate_auth": a.certificate_auth}
         if a.client_certificate_hours:
             h = a.client_certificate_hours
             d["auth"]["client_certificate_hours"] = {"default": h.default, "min": h.min, "max": h.max}

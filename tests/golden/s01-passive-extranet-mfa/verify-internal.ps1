@@ -423,11 +423,11 @@ $MetadataChecks = @(
 
 # The values lync-management-shell.ps1 sets, per collection.
 $WebServiceExpected = @(
-    @{ Identity = 'service:WebServer:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UseCertificateAuth' = $true } }
+    @{ Identity = 'service:WebServer:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }
 )
 $ProxyExpected = @(
-    @{ Identity = 'service:Registrar:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false } }
-    @{ Identity = 'service:EdgeServer:lyncedge.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false } }
+    @{ Identity = 'service:Registrar:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
+    @{ Identity = 'service:EdgeServer:lyncedge.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
 )
 $MobilityExpected = @(
     @{ Identity = 'Global'; Settings = [ordered]@{ 'AllowExchangeConnectivity' = $false } }

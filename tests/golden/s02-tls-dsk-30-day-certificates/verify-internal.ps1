@@ -421,7 +421,7 @@ $WebServiceExpected = @(
     @{ Identity = 'service:WebServer:sfbpool01.fabrikam.com'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; 'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }
 )
 $ProxyExpected = @(
-    @{ Identity = 'service:EdgeServer:sfbedge.fabrikam.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false } }
+    @{ Identity = 'service:EdgeServer:sfbedge.fabrikam.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
 )
 $MobilityExpected = @(
 )
