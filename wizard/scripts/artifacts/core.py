@@ -10,6 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.plan.intended import (
+    ACCESS_CONTROL_POLICIES,
+    ACP_VERSIONS,
+    ISSUANCE_AUTHORIZATION_RULES,
+    ISSUANCE_TRANSFORM_RULES,
+    MFA_ALWAYS_RULE,
+    MFA_EXTRANET_RULE,
+    PASSIVE_METADATA_PATH,
+    mfa_rule,
+    rp_metadata_url,
+)
 from wizard.plan.model import AUTH_MODES, MOBILITY_SETTINGS, PlanData, Pool
 
 # Run-order bands, so artifacts from different files interleave predictably:
@@ -17,6 +28,12 @@ from wizard.plan.model import AUTH_MODES, MOBILITY_SETTINGS, PlanData, Pool
 # 80-89 verification, 90-99 rollback (run only when needed).
 RUN_ORDER_ADFS = 30
 RUN_ORDER_LYNC = 40
+
+__all__ = [
+    "ACCESS_CONTROL_POLICIES", "ACP_VERSIONS", "ISSUANCE_AUTHORIZATION_RULES", "ISSUANCE_TRANSFORM_RULES",
+    "MFA_ALWAYS_RULE", "MFA_EXTRANET_RULE", "PASSIVE_METADATA_PATH", "Artifact", "adfs_applies", "adfs_context",
+    "lync_applies", "lync_context", "rp_metadata_url",
+]
 
 
 @dataclass(frozen=True)
@@ -54,43 +71,11 @@ class Artifact:
         }
 
 
-# ---------------------------------------------------------------------------
-# AD FS claim rules. Claim types are opaque http:// URIs: the https:// form seen
-# in some Microsoft pages is a link-rewrite bug and matches no claim.
-
-ISSUANCE_AUTHORIZATION_RULES = (
-    '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", '
-    'Value = "true");'
-)
-ISSUANCE_TRANSFORM_RULES = (
-    '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" '
-    'c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);'
-)
-MFA_EXTRANET_RULE = (
-    'c:[Type == "http://schemas.microsoft.com/ws/2012/01/insidecorporatenetwork", Value == "false"] => '
-    'issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", '
-    'Value = "http://schemas.microsoft.com/claims/multipleauthn");'
-)
-MFA_ALWAYS_RULE = (
-    'c:[] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", '
-    'Value = "http://schemas.microsoft.com/claims/multipleauthn");'
-)
-# Built-in AD FS 2016+ access control policies, by the plan's MFA mode.
-ACCESS_CONTROL_POLICIES = {
-    "none": "Permit everyone",
-    "extranet": "Permit everyone and require MFA from extranet access",
-    "always": "Permit everyone and require MFA",
-}
-ACP_VERSIONS = ("2016", "2019", "2022")
-PASSIVE_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
+# The AD FS claim rules, access control policies and relying-party URLs are part of what a
+# plan sets, so they live with the plan's intended settings (wizard.plan.intended).
 
 # Management Shell module per product: the Lync Server 2013 module is `Lync`.
 SHELL_MODULES = {"lync2013": "Lync", "sfb2015": "SkypeForBusiness", "sfb2019": "SkypeForBusiness"}
-
-
-def rp_metadata_url(web_fqdn: str) -> str:
-    """Return the Lync passive-auth metadata URL AD FS reads for a web services FQDN."""
-    return f"https://{web_fqdn}{PASSIVE_METADATA_PATH}"
 
 
 # ---------------------------------------------------------------------------
@@ -109,11 +94,7 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
         raise ValueError("the AD FS script needs the plan's adfs section")
     version = adfs.version
     uses_acp = version in ACP_VERSIONS
-    mfa_rule = None
-    if version == "2012r2" and adfs.mfa == "extranet":
-        mfa_rule = MFA_EXTRANET_RULE
-    elif version == "2012r2" and adfs.mfa == "always":
-        mfa_rule = MFA_ALWAYS_RULE
+    rule = mfa_rule(version, adfs.mfa)
     relying_parties = []
     for pool in plan.passive_pools:
         names = pool.rp_names
@@ -134,7 +115,7 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
         "check_farm_name": version != "2.0",
         "mfa": adfs.mfa,
         "mfa_unsupported": version == "2.0" and adfs.mfa != "none",
-        "mfa_rule": mfa_rule,
+        "mfa_rule": rule,
         "needs_mfa_provider": version != "2.0" and adfs.mfa != "none",
         "access_control_policy": ACCESS_CONTROL_POLICIES[adfs.mfa] if uses_acp else None,
         "authorization_rules": None if uses_acp else ISSUANCE_AUTHORIZATION_RULES,
