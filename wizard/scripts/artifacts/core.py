@@ -44,7 +44,9 @@ class Artifact:
     whether the plan needs the file at all; `context(plan)` returns the values
     the template lays out (the renderer adds `header` and `artifact`).
     `read_only` marks a script that changes nothing (a check): the runbook
-    then does not ask for a `-WhatIf` run first.
+    then does not ask for a `-WhatIf` run first. `portable` marks a script that
+    does not depend on the plan and runs on any product and AD FS version (the
+    state collector): the verifier checks it against every one of them.
     """
 
     key: str
@@ -57,6 +59,7 @@ class Artifact:
     applies: Callable[[PlanData], bool]
     context: Callable[[PlanData], dict[str, Any]]
     read_only: bool = False
+    portable: bool = False
 
     def output_name(self, plan: PlanData) -> str:
         """Return the file name for `plan`."""
