@@ -21,7 +21,8 @@ param(
     [string]$OutFile
 )
 
-Set-StrictMode -Version 2.0
+# No Set-StrictMode here: the collector runs Get- and output cmdlets only. Properties a product
+# version lacks are read through Get-StateProperty, which returns $null for them.
 $ErrorActionPreference = 'Stop'
 
 if ($PSVersionTable.PSVersion.Major -lt 3) {
