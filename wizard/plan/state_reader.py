@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from wizard.plan import validators as v
 from wizard.plan.estate import (
@@ -220,7 +221,8 @@ def parse_state_text(text: str | bytes) -> Any:
     """Return the JSON document in `text`; raise StateUnreadable when it is not a JSON object within the limits."""
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > STATE_MAX_BYTES:
-        raise StateUnreadable(f"the file is {size // 1024} KB; a state file is at most {STATE_MAX_BYTES // 1024} KB")
+        raise StateUnreadable(f"the file holds more than {STATE_MAX_BYTES // 1024} KB; a state file is at most "
+                              f"{STATE_MAX_BYTES // 1024} KB")
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -286,8 +288,10 @@ def read_state(doc: Any) -> tuple[Estate | None, list[Finding]]:
     top = r.obj(doc, "", TOP_LEVEL_FIELDS, required=("format", "collected_at"))
     if top is None:
         return None, r.findings
+    before = len(r.findings)
     _check_storable(r, top)
-    if any(f.severity == "error" for f in r.findings):
+    if len(r.findings) > before:
+        # Text that cannot be stored, or nesting too deep: reading on would only repeat it.
         return None, _capped(r.findings)
     if "format" in top and top["format"] != STATE_FORMAT:
         r.err("format", "wrong_format", f"must be exactly {STATE_FORMAT!r}, not {_show(top['format'])}")
@@ -675,6 +679,26 @@ def _read_relying_party(r: _StateReader, raw: Any, path: str) -> EstateRelyingPa
 # Entry points
 
 
+def read_state_file(path: str, *, stdin: IO[Any] | None = None) -> Any:
+    """Return the parsed state document in file `path` (`-` for standard input).
+
+    Reads at most one byte more than STATE_MAX_BYTES, so a huge file is refused without
+    reading it whole. Raises StateUnreadable when the file cannot be read or is not a state
+    document at all.
+    """
+    limit = STATE_MAX_BYTES + 1
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        data = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
+    else:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(limit)
+        except OSError as exc:
+            raise StateUnreadable(f"cannot read the file: {exc.strerror or exc}") from None
+    return parse_state_text(data)
+
+
 def load_state(text: str | bytes) -> tuple[Estate | None, list[Finding]]:
     """Return (estate, findings) for state file text; raise StateUnreadable for non-state files."""
     return read_state(parse_state_text(text))
@@ -735,5 +759,6 @@ __all__ = [
     "merge_state_docs",
     "parse_state_text",
     "read_state",
+    "read_state_file",
     "state_parts",
 ]
