@@ -234,6 +234,12 @@ def test_text_that_cannot_be_stored_is_refused_wherever_it_is(bad: str) -> None:
         assert errors(findings).get(field) == "invalid_text", (place, errors(findings))
 
 
+def test_a_number_too_large_for_json_is_refused_by_path() -> None:
+    estate, findings = load_state(b'{"format": "lync-auth-state/1", "collected_at": "2026-12-01T09:00:00Z", '
+                                  b'"adfs": {"future": [1e400]}}')
+    assert estate is None and errors(findings) == {"adfs.future[0]": "invalid_number"}
+
+
 def test_lists_are_limited_and_errors_are_capped() -> None:
     doc = fixture()
     doc["sip_domains"] = [f"d{i}.contoso.com" for i in range(LIST_MAX + 1)]

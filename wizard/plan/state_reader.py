@@ -27,6 +27,7 @@ Pure Python: no Django, no database.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -259,6 +260,9 @@ def _check_storable(r: _StateReader, doc: Any) -> None:
             continue
         if isinstance(value, str):
             _check_text(r, value, where)
+        elif isinstance(value, float) and not math.isfinite(value):
+            # JSON has no infinity, but Python reads 1e400 as one: nothing could write it back.
+            r.err(where, "invalid_number", "is too large to be a number a state file can hold")
         elif isinstance(value, dict):
             for key, item in value.items():
                 _check_text(r, key, where)

@@ -9,6 +9,7 @@ the same keys.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from wizard import __version__
@@ -105,6 +106,17 @@ def render_collector() -> str:
                 "run_order": artifact.run_order, "purpose": artifact.purpose, "check_after": artifact.check_after,
                 "read_only": artifact.read_only}
     return render_template(COLLECTOR_TEMPLATE, {**collector_context(), "header": header, "artifact": describe})
+
+
+@lru_cache(maxsize=1)
+def collector_download() -> bytes:
+    """Return the bytes of collect-state.ps1 as a bundle holds them; raise VerificationFailed if it fails."""
+    # Imported here: the bundle module imports this registry.
+    from wizard.scripts.bundle import encode_file
+
+    text = render_collector()
+    verify_collector(text).raise_for_problems()
+    return encode_file(COLLECTOR_FILE, text)
 
 
 def verify_collector(text: str) -> VerifyReport:
