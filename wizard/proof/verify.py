@@ -143,7 +143,11 @@ def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str |
             twin = twin_scripts.get(name)
             if twin is None:
                 problems.append(f"{name}: no harmless twin was rendered for this script")
-        result = _verify_script(name, scripts[name], twin, product, adfs_version, name in portable)
+        if name in portable:
+            # The same text is checked the same way for every plan: one cache entry serves them all.
+            result = _verify_script(name, scripts[name], twin, "", None, True)
+        else:
+            result = _verify_script(name, scripts[name], twin, product, adfs_version)
         checked.extend(result.checked)
         problems.extend(result.problems)
         notes.extend(result.notes)
