@@ -147,3 +147,13 @@ def test_a_state_without_pools_still_gives_a_plan_and_says_what_is_missing() -> 
     written = json.loads(done.stdout)
     assert written["name"] == "Contoso from AD FS" and written["pools"] == []
     assert "no Front End or Director pool" in done.stderr and "product" in done.stderr
+
+
+def test_a_plan_with_reader_errors_is_not_compared_and_says_so() -> None:
+    doc = json.loads(plan("sfb2019-adfs2019-wap").read_text(encoding="utf-8"))
+    doc["pools"][0]["fqdn"] = "bad name"
+    done = manage("check_plan", "-", "--state", str(state("sfb2019-adfs2019-wap")),
+                  stdin=json.dumps(doc).encode("utf-8"))
+    assert done.returncode == 1
+    assert "pools[0].fqdn" in done.stdout and "was not compared with the state" in done.stdout
+    assert "estate_" not in done.stdout

@@ -92,6 +92,12 @@ def store_state(plan: Plan, *, doc: dict[str, Any], by: Any, ip: str | None = No
     return state
 
 
+def store_state_file(plan: Plan, *, text: str | bytes, by: Any, ip: str | None = None) -> PlanState:
+    """Read an uploaded state file and keep it with `plan` (see store_state); raise StateRefused when it
+    is not a readable state file, listing every error by path."""
+    return store_state(plan, doc=read_upload(text), by=by, ip=ip)
+
+
 def _one_part(doc: dict[str, Any]) -> bool:
     shell, adfs = state_parts(doc)
     return shell != adfs

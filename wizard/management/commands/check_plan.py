@@ -72,6 +72,8 @@ class Command(BaseCommand):
             if report is not None:
                 self.stdout.write(f"intended versus actual: {report.changes} setting(s) change, {report.no_ops} "
                                   f"already set (no-op), {report.unknown} not in the state file")
+            elif estate is not None:
+                self.stdout.write("the plan does not read as a plan, so it was not compared with the state")
             counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
             self.stdout.write(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
         if has_errors(findings):

@@ -60,8 +60,8 @@ def plan_estate(request: HttpRequest, code: UUID) -> HttpResponse:
         form = StateUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                doc = estate_store.read_upload(form.cleaned_data["file"])
-                estate_store.store_state(plan, doc=doc, by=request.user, ip=client_ip(request))
+                estate_store.store_state_file(plan, text=form.cleaned_data["file"], by=request.user,
+                                              ip=client_ip(request))
             except estate_store.StateRefused as exc:
                 problems = _problems(exc)
             else:
