@@ -240,6 +240,19 @@ def test_a_number_too_large_for_json_is_refused_by_path() -> None:
     assert estate is None and errors(findings) == {"adfs.future[0]": "invalid_number"}
 
 
+def test_a_hostile_key_gives_a_printable_path() -> None:
+    doc = fixture()
+    doc["bad\nkey\u202e"] = 1
+    doc["pools"][0]["x\r\ny"] = "\ud800"
+    estate, findings = read(doc)
+    assert estate is None
+    fields = {f.field for f in findings}
+    assert "pools[0].x\\r\\ny" in fields
+    assert all("\n" not in f and "\u202e" not in f for f in fields)
+    estate, findings = read({**fixture(), "bad\nkey": 1})
+    assert errors(findings) == {"bad\\nkey": "unknown_field"}
+
+
 def test_lists_are_limited_and_errors_are_capped() -> None:
     doc = fixture()
     doc["sip_domains"] = [f"d{i}.contoso.com" for i in range(LIST_MAX + 1)]

@@ -291,7 +291,7 @@ def read_state(doc: Any) -> tuple[Estate | None, list[Finding]]:
     r = _StateReader()
     top = r.obj(doc, "", TOP_LEVEL_FIELDS, required=("format", "collected_at"))
     if top is None:
-        return None, r.findings
+        return None, _capped(r.findings)
     before = len(r.findings)
     _check_storable(r, top)
     if len(r.findings) > before:
@@ -330,10 +330,25 @@ def read_state(doc: Any) -> tuple[Estate | None, list[Finding]]:
     )
     if any(f.severity == "error" for f in r.findings):
         return None, _capped(r.findings)
-    return estate, r.findings
+    return estate, _printable(r.findings)
+
+
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+                             "\ufeff\ud800-\udfff]")
+
+
+def _printable(findings: list[Finding]) -> list[Finding]:
+    """Return the findings with every path printable: a key of the file (an unknown field) may hold a
+    line break or an invisible character, and a path is printed one per line and shown on pages."""
+    out = []
+    for f in findings:
+        field = _UNPRINTABLE_RE.sub(lambda m: ascii(m.group())[1:-1], f.field)
+        out.append(f if field == f.field else Finding(f.severity, f.code, field, f.message))
+    return out
 
 
 def _capped(findings: list[Finding]) -> list[Finding]:
+    findings = _printable(findings)
     errors = [f for f in findings if f.severity == "error"]
     if len(errors) <= MAX_ERRORS:
         return findings
