@@ -35,7 +35,7 @@ from wizard.plan.intended import (
     intended_collections,
     intended_trusts,
 )
-from wizard.plan.model import ADFS_VERSIONS, PRODUCTS, PlanData
+from wizard.plan.model import ADFS_VERSIONS, MOBILITY_SETTINGS, PRODUCTS, PlanData
 
 # code -> severity. Every finding this module emits uses one of these codes.
 ESTATE_FINDING_CODES: dict[str, str] = {
@@ -91,12 +91,13 @@ PROXY_DEFAULTS: dict[str, Any] = {
     "UseNtlmForClientToProxyAuth": True, "UseKerberosForClientToProxyAuth": True,
     "UseCertificateForClientToProxyAuth": True,
 }
-MOBILITY_DEFAULTS: dict[str, Any] = {
-    "EnableMobility": True, "EnableOutsideVoice": True, "EnableIPAudioVideo": True, "RequireWIFIForIPAudio": False,
-    "RequireWIFIForIPVideo": False, "RequireWiFiForSharing": False, "AllowSaveCredentials": True,
-    "AllowExchangeConnectivity": True, "AllowSaveIMHistory": True, "AllowSaveCallLogs": True,
-    "AllowCustomerExperienceImprovementProgram": True,
-}
+# Mobility defaults by plan key (the cmdlet parameter names live in MOBILITY_SETTINGS only).
+MOBILITY_DEFAULTS: dict[str, Any] = {MOBILITY_SETTINGS[key]: value for key, value in {
+    "enable_mobility": True, "enable_outside_voice": True, "enable_ip_audio_video": True,
+    "require_wifi_for_ip_audio": False, "require_wifi_for_ip_video": False, "require_wifi_for_sharing": False,
+    "allow_save_credentials": True, "allow_exchange_connectivity": True, "allow_save_im_history": True,
+    "allow_save_call_logs": True, "allow_customer_experience_improvement_program": True,
+}.items()}
 DEFAULTS = {"web_service": WEB_SERVICE_DEFAULTS, "proxy": PROXY_DEFAULTS, "mobility": MOBILITY_DEFAULTS}
 NEW_CMDLETS = {"web_service": "New-CsWebServiceConfiguration", "proxy": "New-CsProxyConfiguration",
                "mobility": "New-CsMobilityPolicy"}
