@@ -42,6 +42,7 @@ from wizard.plan.reader import read_plan
 from wizard.plan.writer import dumps_plan, plan_to_dict
 from wizard.proof import psscan
 from wizard.scripts import twin
+from wizard.scripts.artifacts.estate import COLLECTOR_FILE
 from wizard.scripts.bundle import Bundle, Source, build_bundle
 from wizard.scripts.psquote import ps_comment, ps_str
 from wizard.scripts.rendering import harmless_twin, md_text, render_all
@@ -540,9 +541,16 @@ def _twin_skeleton(twin: str) -> list[tuple[str, str | None]]:
     return skeleton(psscan.scan_coarse(twin))
 
 
+# Scripts that depend on no plan (the state collector): the same text in every bundle, so their
+# header names no plan, and they must equal their harmless twin exactly.
+PLAN_FREE_SCRIPTS = frozenset({COLLECTOR_FILE})
+
+
 def check_script(name: str, text: str, twin: str | None, probes: Iterable[Probe]) -> list[str]:
     """Return the problems of one PowerShell script (empty when every value stays in its string)."""
     problems: list[str] = []
+    if name in PLAN_FREE_SCRIPTS and twin is not None and text != twin:
+        problems.append(f"{name}: depends on the plan (it differs from its harmless twin)")
     coarse = psscan.scan_coarse(text)
     starts = [t.start for t in coarse]
     for tok in coarse:
@@ -591,7 +599,7 @@ def check_script(name: str, text: str, twin: str | None, probes: Iterable[Probe]
         if name in probe.in_strings and not any(
                 t.kind == psscan.SINGLE_QUOTED and t.error is None and t.value == probe.value for t in coarse):
             problems.append(f"{name}: {probe.path}: no single-quoted string holds the value {probe.value!r}")
-        if probe.in_comments:
+        if probe.in_comments and name not in PLAN_FREE_SCRIPTS:
             flat = ps_comment(probe.value)
             if not any(t.kind in psscan.COMMENT_KINDS and flat in t.text for t in coarse):
                 problems.append(f"{name}: {probe.path}: no comment shows the value {flat!r}")

@@ -1,6 +1,9 @@
 """The Django admin: every model is there; records (revisions, reviews, audit rows) are read-only."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
@@ -8,10 +11,11 @@ from django.urls import reverse
 
 from tests.base import BaseTestCase
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
+from wizard.review import estate
 from wizard.review import services as review
 
 EDITABLE = ["plan", "planshare", "comment"]
-READ_ONLY = ["revision", "review", "auditevent"]
+READ_ONLY = ["revision", "review", "auditevent", "planstate"]
 
 
 class AdminTests(BaseTestCase):
@@ -24,6 +28,8 @@ class AdminTests(BaseTestCase):
         review.approve(revision, by=cls.bob, comment="ok")
         review.add_comment(cls.plan, by=cls.bob, body="Looks right", revision=revision)
         cls.revision = revision
+        state = (Path(__file__).resolve().parent / "fixtures" / "states" / "sfb2019-adfs2019-wap.state.json")
+        cls.state = estate.store_state(cls.plan, doc=json.loads(state.read_text(encoding="utf-8")), by=cls.alice)
 
     def setUp(self) -> None:
         self.client.force_login(self.root)
@@ -37,6 +43,7 @@ class AdminTests(BaseTestCase):
         objects = {
             "plan": self.plan, "planshare": self.plan.shares.first(), "comment": Comment.objects.first(),
             "revision": self.revision, "review": self.revision.reviews.first(), "auditevent": AuditEvent.objects.first(),
+            "planstate": self.state,
         }
         for name in EDITABLE + READ_ONLY:
             with self.subTest(model=name):
@@ -51,7 +58,7 @@ class AdminTests(BaseTestCase):
 
     def test_records_cannot_be_added_changed_or_deleted(self):
         objects = {"revision": self.revision, "review": self.revision.reviews.first(),
-                   "auditevent": AuditEvent.objects.first()}
+                   "auditevent": AuditEvent.objects.first(), "planstate": self.state}
         for name in READ_ONLY:
             with self.subTest(model=name):
                 self.assertEqual(self.client.get(reverse(f"admin:wizard_{name}_add")).status_code, 403)

@@ -24,6 +24,13 @@ def test_ps_str_refuses_none_and_nul():
         ps_str("a\x00b")
 
 
+def test_ps_str_refuses_a_lone_surrogate():
+    # A lone surrogate cannot be written as UTF-8, so the script could never be saved.
+    for text in ("\ud800", "a\udfffb"):
+        with pytest.raises(ValueError, match="surrogate"):
+            ps_str(text)
+
+
 def test_ps_bool_and_int_are_strict():
     assert ps_bool(True) == "$true" and ps_bool(False) == "$false"
     assert ps_int(720) == "720"

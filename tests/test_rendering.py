@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined, TemplateAssertionError, UndefinedError
 
 from tests.test_examples_bundle import Command, find_command, parse_commands
 from tests.test_templates_lint import decode_single, scan_powershell
+from wizard.plan import intended
 from wizard.plan.model import PlanData
 from wizard.plan.reader import load_plan, read_plan
 from wizard.proof.verify import verify_scripts
@@ -226,7 +227,7 @@ class AdfsScriptTests(unittest.TestCase):
         self.assertNotIn("AccessControlPolicyName", text)
         self.assertNotIn("Get-AdfsProperties", text)
         self.assertTrue(find_command("Set-AdfsRelyingPartyTrust -TargetName 'Lync-Int-pool01' "
-                                     f"-IssuanceAuthorizationRules {ps_str(core.ISSUANCE_AUTHORIZATION_RULES)}",
+                                     f"-IssuanceAuthorizationRules {ps_str(intended.ISSUANCE_AUTHORIZATION_RULES)}",
                                      {ADFS_FILE: text}))
 
     def test_adfs_20_with_mfa_warns_that_it_cannot(self) -> None:
@@ -235,7 +236,7 @@ class AdfsScriptTests(unittest.TestCase):
         self.assertNotIn("AdditionalAuthenticationRules", text)
 
     def test_adfs_2012r2_puts_mfa_rules_on_each_trust(self) -> None:
-        for mfa, rule in (("extranet", core.MFA_EXTRANET_RULE), ("always", core.MFA_ALWAYS_RULE)):
+        for mfa, rule in (("extranet", intended.MFA_EXTRANET_RULE), ("always", intended.MFA_ALWAYS_RULE)):
             with self.subTest(mfa=mfa):
                 text = self.adfs("2012r2", mfa)
                 self.assertIn("Import-Module -Name 'ADFS'", text)
@@ -246,8 +247,8 @@ class AdfsScriptTests(unittest.TestCase):
                                                  f"-AdditionalAuthenticationRules {ps_str(rule)}", {ADFS_FILE: text}))
                     self.assertTrue(find_command(f"Add-AdfsRelyingPartyTrust -Name '{trust}' "
                                                  f"-AdditionalAuthenticationRules {ps_str(rule)}", {ADFS_FILE: text}))
-        self.assertIn("insidecorporatenetwork", core.MFA_EXTRANET_RULE)
-        self.assertNotIn("insidecorporatenetwork", core.MFA_ALWAYS_RULE)
+        self.assertIn("insidecorporatenetwork", intended.MFA_EXTRANET_RULE)
+        self.assertNotIn("insidecorporatenetwork", intended.MFA_ALWAYS_RULE)
 
     def test_adfs_2012r2_without_mfa_leaves_the_mfa_rules_alone(self) -> None:
         text = self.adfs("2012r2", "none")
@@ -272,7 +273,7 @@ class AdfsScriptTests(unittest.TestCase):
                                                      f"-AccessControlPolicyName {ps_str(policy)}", {ADFS_FILE: text}))
                         self.assertTrue(find_command(
                             f"Set-AdfsRelyingPartyTrust -TargetName '{trust}' "
-                            f"-IssuanceTransformRules {ps_str(core.ISSUANCE_TRANSFORM_RULES)}", {ADFS_FILE: text}))
+                            f"-IssuanceTransformRules {ps_str(intended.ISSUANCE_TRANSFORM_RULES)}", {ADFS_FILE: text}))
 
     def test_claim_types_are_http_uris(self) -> None:
         for version in ("2.0", "2012r2", "2016"):

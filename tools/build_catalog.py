@@ -47,7 +47,7 @@ STRING_TYPES = {
     "UserIdParameter", "OUIdParameter",
 }
 AVAILABILITY_STATES = ("yes", "needs_cu", "no", "online_only")
-OVERRIDE_KINDS = ("availability", "online_only", "add_parameter", "values", "range", "adfs20")
+OVERRIDE_KINDS = ("availability", "online_only", "add_parameter", "values", "range", "adfs20", "add_cmdlet")
 
 
 class CatalogBuildError(Exception):
@@ -184,6 +184,9 @@ def _apply_override(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
     if kind == "adfs20":
         _apply_adfs20(catalog, ov)
         return
+    if kind == "add_cmdlet":
+        _apply_add_cmdlet(catalog, ov)
+        return
     for cmdlet in ov["cmdlets"]:
         for pname in ov["parameters"]:
             if kind == "add_parameter":
@@ -222,6 +225,48 @@ def _apply_adfs20(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
             param["availability"]["2.0"] = "yes"
             param.setdefault("overrides", []).append(oid)
         entry["adfs_versions"] = ["2.0", *entry["adfs_versions"]]
+
+
+def _apply_add_cmdlet(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
+    """Add a cmdlet the reference lacks, with the parameters its own help page documents.
+
+    A SkypeForBusiness cmdlet names the products that have it (`products`); an ADFS cmdlet
+    names the AD FS versions (`adfs_versions`). Every parameter exists wherever the cmdlet does.
+    """
+    oid = ov["id"]
+    if not ov.get("sources"):
+        raise CatalogBuildError(f"override {oid}: an added cmdlet needs the sources it comes from")
+    name, module = ov["cmdlet"], ov["module"]
+    if name in catalog:
+        raise CatalogBuildError(f"override {oid}: {name} is already in the reference")
+    if module == "SkypeForBusiness":
+        products = list(ov["products"])
+        if not products or any(p not in PRODUCTS for p in products):
+            raise CatalogBuildError(f"override {oid}: bad products {products}")
+        availability = {p: ("yes" if p in products else "no") for p in PRODUCTS}
+        versions = None
+    elif module == "ADFS":
+        versions = list(ov["adfs_versions"])
+        if not versions or any(v not in ADFS_VERSIONS for v in versions):
+            raise CatalogBuildError(f"override {oid}: bad AD FS versions {versions}")
+        availability = {v: ("yes" if v in versions else "no") for v in ADFS_VERSIONS}
+        products = None
+    else:
+        raise CatalogBuildError(f"override {oid}: an added cmdlet must be a SkypeForBusiness or ADFS one")
+    params = {}
+    for pname, spec in ov.get("parameters", {}).items():
+        pseudo = {"type": spec["type"], "aliases": spec.get("aliases", []), "position": spec.get("position", "Named")}
+        params[pname] = _param_entry(pseudo, dict(availability))
+        params[pname]["overrides"] = [oid]
+    catalog[name] = {
+        "module": module,
+        "products": [p for p in PRODUCTS if p in products] if products is not None else None,
+        "adfs_versions": [v for v in ADFS_VERSIONS if v in versions] if versions is not None else None,
+        "parameters": params,
+        "supports_whatif": False,
+        "common_parameters": True,
+        "source": f"overrides.json#{oid}",
+    }
 
 
 def _provenance(sources: dict[str, Any], reference_bytes: bytes, overrides_bytes: bytes,

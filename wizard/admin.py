@@ -1,6 +1,6 @@
 """Django admin for every model of the app.
 
-Revisions, reviews and audit rows are records: the admin shows them and never
+Revisions, reviews, state files and audit rows are records: the admin shows them and never
 adds, changes or deletes them. Changes to plans, sharing and comments made here
 write their audit row like the services do.
 """
@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from wizard.models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
+from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
 from wizard.review import audit
 
 
@@ -127,6 +127,17 @@ class RevisionAdmin(ReadOnlyAdmin):
     search_fields = ("plan__name", "plan__code", "message", "bundle_sha256")
     list_select_related = ("plan", "created_by")
     inlines = (ReviewInline,)
+
+
+@admin.register(PlanState)
+class PlanStateAdmin(ReadOnlyAdmin):
+    """State files are records of an estate at one moment: shown, never edited."""
+
+    list_display = ("plan", "collected_at", "collected_on", "product", "has_management_shell", "has_adfs",
+                    "uploaded_by", "uploaded")
+    list_filter = ("product", "has_management_shell", "has_adfs")
+    search_fields = ("plan__name", "plan__code", "collected_on", "sha256")
+    list_select_related = ("plan", "uploaded_by")
 
 
 @admin.register(Review)

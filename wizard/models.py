@@ -1,5 +1,5 @@
 """Database models: a plan with its live draft, its immutable revisions, the review
-trail, comments, sharing and the audit log.
+trail, comments, sharing, the state files of its estate and the audit log.
 
 State changes go through the service functions in `wizard/review/services.py` and
 `wizard/web/drafts.py`; nothing else calls `.save()` on these models.
@@ -56,6 +56,33 @@ class PlanShare(models.Model):
         return f"{self.plan} shared with {self.group} ({'edit' if self.can_edit else 'read'})"
 
 
+class PlanState(models.Model):
+    """A `lync-auth-state/1` file kept with a plan: what the estate held when the collector ran.
+
+    `document` is the file as uploaded (read without errors; unknown fields of collected
+    objects are kept), or two uploads merged when one brought the Management Shell part and
+    the other the AD FS part. The summary fields are copied from it for lists and pages.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="states")
+    document = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    collected_at = models.DateTimeField()
+    collected_on = models.CharField(max_length=255, blank=True)
+    adfs_collected_at = models.DateTimeField(null=True, blank=True)
+    product = models.CharField(max_length=16, blank=True)
+    has_management_shell = models.BooleanField(default=False)
+    has_adfs = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "-uploaded", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: state collected {self.collected_at:%Y-%m-%d %H:%M}"
+
+
 class Revision(models.Model):
     """An immutable, numbered snapshot of a plan's draft, with the hash of its bundle."""
 
@@ -67,6 +94,8 @@ class Revision(models.Model):
     tool_version = models.CharField(max_length=32)
     # Finding codes present when the revision was saved: the re-check banner compares against them.
     finding_codes = models.JSONField(default=list)
+    # The state file the revision was judged against (the plan's latest when it was saved), if any.
+    state = models.ForeignKey(PlanState, on_delete=models.RESTRICT, null=True, blank=True, related_name="revisions")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
 
@@ -135,6 +164,7 @@ class AuditEvent(models.Model):
         EXPORTED = "exported", "Exported"
         DOWNLOADED = "downloaded", "Downloaded"
         SHARED = "shared", "Sharing changed"
+        STATE_UPLOADED = "state_uploaded", "State file uploaded"
 
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

@@ -4,21 +4,23 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
+from wizard.plan.estate import Estate
 from wizard.plan.finding import Finding, sort_findings
 from wizard.plan.findings import check_plan
 from wizard.plan.model import PlanData
 from wizard.plan.reader import PlanUnreadable, parse_plan_text, read_plan
 
 
-def assess(doc: Any) -> tuple[PlanData | None, list[Finding]]:
+def assess(doc: Any, *, estate: Estate | None = None) -> tuple[PlanData | None, list[Finding]]:
     """Return (the plan or None, every finding sorted) for a parsed plan document.
 
     The rules only run on a plan that was read without errors: the reader's
-    errors already say what to fix first.
+    errors already say what to fix first. With `estate` (a state file), the
+    exposure model reads today's settings from it instead of "as today (unknown)".
     """
     plan, found = read_plan(doc)
     if plan is not None:
-        found = [*found, *check_plan(plan)]
+        found = [*found, *check_plan(plan, estate=estate)]
     return plan, sort_findings(found)
 
 

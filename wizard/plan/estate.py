@@ -21,6 +21,15 @@ from wizard.plan.model import SimpleUrls
 
 STATE_FORMAT = "lync-auth-state/1"
 
+# The products a state file may name. Subscription Edition ("sfbse") is known to the
+# state format; the plan vocabulary (wizard.plan.model.PRODUCTS) may lag behind it.
+STATE_PRODUCTS: dict[str, str] = {
+    "lync2013": "Lync Server 2013",
+    "sfb2015": "Skype for Business Server 2015",
+    "sfb2019": "Skype for Business Server 2019",
+    "sfbse": "Skype for Business Server Subscription Edition",
+}
+
 
 def _same(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
@@ -124,6 +133,17 @@ class EstateAdfs:
     version: str | None = None                   # "2.0" | "2012r2" | "2016" | "2019" | "2022"
     web_application_proxy: bool | None = None    # a WAP / AD FS proxy is registered
     relying_parties: tuple[EstateRelyingParty, ...] = ()
+    # Optional (the project's additions, docs/state-format.md): where and when this part was
+    # collected when it was merged from a second run, and the farm behavior level.
+    collected_at: str | None = None
+    collected_on: str | None = None
+    farm_behavior_level: int | None = None
+
+    def relying_party_by_metadata_url(self, url: str) -> EstateRelyingParty | None:
+        """Return the trust that reads its metadata from `url` (compared without case), or None."""
+        wanted = url.rstrip("/").casefold()
+        return next((rp for rp in self.relying_parties
+                     if rp.metadata_url and rp.metadata_url.rstrip("/").casefold() == wanted), None)
 
     def relying_party_by_identifier(self, identifier: str) -> EstateRelyingParty | None:
         """Return the trust that has `identifier` (compared without case or a trailing slash), or None."""
@@ -155,7 +175,20 @@ class Estate:
     mobility_policies: tuple[EstateMobilityPolicy, ...] = ()
     certificates: tuple[EstateCertificate, ...] = ()
     adfs: EstateAdfs | None = None
+    # Optional (the project's addition): the topology's site names (Get-CsSite), when collected.
+    sites: tuple[str, ...] | None = None
     extensions: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def product_label(self) -> str | None:
+        """Return the product's display name, or None when only the AD FS part was collected."""
+        return STATE_PRODUCTS.get(self.product) if self.product else None
+
+    def has_site(self, name: str) -> bool | None:
+        """Return whether the topology has site `name`; None when the sites were not collected."""
+        if self.sites is None:
+            return None
+        return any(_same(s, name) for s in self.sites)
 
     @property
     def has_management_shell_data(self) -> bool:

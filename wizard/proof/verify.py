@@ -20,7 +20,7 @@ For every PowerShell file in the bundle (.ps1, also .psm1/.psd1):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -113,12 +113,18 @@ class _ScriptResult:
 
 
 def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str | None,
-                   twin_scripts: dict[str, str] | None = None) -> VerifyReport:
+                   twin_scripts: dict[str, str] | None = None, portable: Collection[str] = ()) -> VerifyReport:
     """Return the verification report for a rendered bundle.
 
     Entries ending in .ps1 (and .psm1/.psd1) are checked as PowerShell; any other file is
     listed in `checked` as not checked. With `twin_scripts` (the same templates rendered from
     the plan's harmless twin) each script is also compared token by token with its twin.
+
+    Scripts named in `portable` run wherever they are taken (the state collector runs in any
+    product's Management Shell and on any AD FS server), so their commands are checked for
+    every product and every AD FS version of the catalog instead of the plan's: a command some
+    of them lack is accepted only when the script tests for it first with
+    `Get-Command -Name '<command>'`, and its parameters are checked wherever it exists.
     """
     catalog = load_catalog()
     if product not in catalog.products:
@@ -137,7 +143,11 @@ def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str |
             twin = twin_scripts.get(name)
             if twin is None:
                 problems.append(f"{name}: no harmless twin was rendered for this script")
-        result = _verify_script(name, scripts[name], twin, product, adfs_version)
+        if name in portable:
+            # The same text is checked the same way for every plan: one cache entry serves them all.
+            result = _verify_script(name, scripts[name], twin, "", None, True)
+        else:
+            result = _verify_script(name, scripts[name], twin, product, adfs_version)
         checked.extend(result.checked)
         problems.extend(result.problems)
         notes.extend(result.notes)
@@ -150,7 +160,7 @@ def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str |
 
 @lru_cache(maxsize=64)
 def _verify_script(name: str, text: str, twin: str | None, product: str,
-                   adfs_version: str | None) -> _ScriptResult:
+                   adfs_version: str | None, portable: bool = False) -> _ScriptResult:
     # Cached: the same plan is often rendered several times (preview, review, download).
     catalog = load_catalog()
     out = _Collector(name, text)
@@ -168,7 +178,10 @@ def _verify_script(name: str, text: str, twin: str | None, product: str,
 
     tokens = psscan.scan_coarse(text)
     _check_lexical(out, text, tokens, facts)
-    commands = _check_commands(out, catalog, facts, product, adfs_version)
+    if portable:
+        commands = _check_portable_commands(out, catalog, facts, text)
+    else:
+        commands = _check_commands(out, catalog, facts, product, adfs_version)
 
     found = find_errata(text, commands)
     for line, erratum, detail in found:
@@ -276,6 +289,63 @@ def _check_commands(out: _Collector, catalog: Catalog, facts: ScriptFacts, produ
     out.checked(f"{counts[0]} catalogued commands, {counts[1]} parameters and {counts[2]} literal "
                 f"values checked against catalog {catalog.version} for {where}")
     return resolved
+
+
+def _check_portable_commands(out: _Collector, catalog: Catalog, facts: ScriptFacts,
+                             text: str) -> list[CommandFacts]:
+    """Check a script that runs on every product and AD FS version (see verify_scripts)."""
+    env: dict[str, Value | None] = {}
+    resolved: list[CommandFacts] = []
+    counts = [0, 0, 0]
+    guarded = {m.group(1).lower() for m in _GUARD_RE.finditer(text)}
+    for event in facts.events:
+        if isinstance(event, Assignment):
+            env[event.name] = event.value
+            continue
+        if not catalog.must_check(event.name):
+            continue
+        line = facts.line(event.offset)
+        info = catalog.lookup(event.name)
+        if info is None:
+            out.problem(line, f"{event.name} is not in the cmdlet catalog")
+            continue
+        counts[0] += 1
+        targets, missing = _portable_targets(catalog, info)
+        if not targets:
+            out.problem(line, f"{info.name} exists on no product or AD FS version the catalog knows")
+            continue
+        if missing and info.name.lower() not in guarded:
+            out.problem(line, f"{info.name} does not exist on {', '.join(missing)}: a script that runs everywhere "
+                              f"must test for it first with Get-Command -Name '{info.name}'")
+        bound: dict[str, tuple[str, Any]] = {}
+        seen = len(out.problems), len(out.notes)
+        for target_product, target_adfs in targets:
+            binder = _Binder(out, catalog, facts, info, env, target_product, target_adfs, counts)
+            bound = binder.bind(event)
+        # The same problem found for several targets is reported once.
+        out.problems[seen[0]:] = list(dict.fromkeys(out.problems[seen[0]:]))
+        out.notes[seen[1]:] = list(dict.fromkeys(out.notes[seen[1]:]))
+        resolved.append(CommandFacts(info.name.lower(), line, bound))
+    out.checked(f"{counts[0]} catalogued commands, {counts[1]} parameters and {counts[2]} literal values "
+                f"checked against catalog {catalog.version} for every product ({', '.join(catalog.products)}) "
+                f"and AD FS version ({', '.join(catalog.adfs_versions)}) where each command exists")
+    return resolved
+
+
+_GUARD_RE = re.compile(r"Get-Command\s+-Name\s+'([A-Za-z]+-[A-Za-z]+)'", re.IGNORECASE)
+
+
+def _portable_targets(catalog: Catalog, info: CmdletInfo) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """Return ((product, AD FS version) pairs where `info` exists, the names of those where it does not)."""
+    first = catalog.products[0]
+    if info.is_adfs:
+        versions = info.adfs_versions or ()
+        return ([(first, v) for v in catalog.adfs_versions if v in versions],
+                [f"AD FS {v}" for v in catalog.adfs_versions if v not in versions])
+    if info.products is not None:
+        return ([(p, None) for p in catalog.products if p in info.products],
+                [p for p in catalog.products if p not in info.products])
+    return [(first, None)], []
 
 
 class _Binder:

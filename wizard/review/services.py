@@ -22,7 +22,7 @@ from wizard.models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.plan.writer import plan_to_dict
-from wizard.review import access, audit, diffs
+from wizard.review import access, audit, diffs, estate
 from wizard.scripts import bundle
 from wizard.scripts.highlight import highlight_file
 
@@ -378,9 +378,12 @@ def save_revision(plan: Plan, *, by: Any, message: str, ip: str | None = None) -
     except bundle.VerificationFailed as exc:
         raise ReviewRefused(f"The scripts rendered from the draft fail verification, so it cannot become a "
                             f"revision: {exc}") from None
+    # --- estate (issue 15): the revision keeps the state file it was judged against ---
+    state = estate.latest_state(locked)
+    # --- end estate ---
     revision = Revision(plan=locked, number=number, message=message, data=data,
                         bundle_sha256=rendered.sha256, tool_version=wizard.__version__, finding_codes=codes,
-                        created_by=by)
+                        created_by=by, state=state)
     revision.full_clean()
     revision.save()
     audit.record(AuditEvent.Action.REVISION_SAVED, plan=locked, actor=by, ip=ip, revision=number,

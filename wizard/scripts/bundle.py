@@ -190,7 +190,7 @@ def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
     }
     report = verify_scripts(
         scripts, product=plan.product, adfs_version=plan.adfs.version if plan.adfs else None,
-        twin_scripts=twin_scripts,
+        twin_scripts=twin_scripts, portable={name for artifact, name, _ in rendered if artifact.portable},
     )
     if not report.ok:
         raise VerificationFailed(report)

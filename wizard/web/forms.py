@@ -28,6 +28,7 @@ from wizard.plan.model import (
     PRODUCTS,
 )
 from wizard.plan.reader import normalise_policy_identity
+from wizard.plan.state_reader import STATE_MAX_BYTES
 from wizard.web.presets import PRESETS
 from wizard.web.steps import Step, Values, initial, split_names
 
@@ -469,6 +470,40 @@ class ImportForm(forms.Form):
                 f"The file is {upload.size // 1024} KB; a plan file is at most {IMPORT_MAX_BYTES // 1024} KB.",
                 code="too_large")
         return upload.read(IMPORT_MAX_BYTES + 1)
+
+
+class StateUploadForm(forms.Form):
+    """A `lync-auth-state/1` file written by collect-state.ps1."""
+
+    file = forms.FileField(label="State file (.json)",
+                           help_text="The lync-auth-state-*.json file collect-state.ps1 wrote; at most "
+                                     f"{STATE_MAX_BYTES // 1024} KB. Upload the Management Shell file and the AD FS "
+                                     "file one after the other: the planner merges them.",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}))
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > STATE_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // 1024} KB; a state file is at most {STATE_MAX_BYTES // 1024} KB.",
+                code="too_large")
+        return upload.read(STATE_MAX_BYTES + 1)
+
+
+class StartFromStateForm(StateUploadForm):
+    """A new plan from a state file: its name (optional) and the file."""
+
+    name = forms.CharField(max_length=NAME_MAX, required=False, label="Plan name",
+                           help_text="Leave it empty to name the plan after where and when the state was collected.")
+    field_order = ["name", "file"]
+
+    def clean_name(self) -> str:
+        if not self.cleaned_data["name"].strip():
+            return ""
+        try:
+            return v.clean_text(self.cleaned_data["name"], max_length=NAME_MAX)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_text") from None
 
 
 class DraftVersionForm(forms.Form):

@@ -1,8 +1,11 @@
-"""Moving plans in and out of the database as `lync-auth-plan/1` files.
+"""Moving plans in and out of the database as `lync-auth-plan/1` files, and starting a
+plan from a `lync-auth-state/1` file.
 
 Import stores a new plan whose draft is the validated, normalised document;
 export writes the validated draft (or a revision) back out. An exported file
 always imports: a draft that does not read as a plan is refused, not written.
+Starting from a state file stores a plan prefilled with the estate's topology
+(wizard.plan.prefill) and keeps the state file with it.
 """
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from django.db import transaction
 
 from wizard.models import AuditEvent, Plan, Revision
 from wizard.plan.finding import Finding
+from wizard.plan.prefill import plan_from_estate
 from wizard.plan.reader import PlanUnreadable, load_plan, read_plan
 from wizard.plan.writer import dumps_plan, plan_to_dict
 from wizard.review import audit
+from wizard.review import estate as estate_store
 from wizard.web.drafts import create_plan
 
 
@@ -56,6 +61,29 @@ def import_plan(text: str | bytes, *, owner: Any, ip: str | None = None) -> Impo
         raise TransferError(f"the plan has {len(errors)} error(s)", errors)
     plan = create_plan(owner=owner, doc=plan_to_dict(plan_data), ip=ip, action=AuditEvent.Action.IMPORTED)
     return Imported(plan=plan, findings=findings)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A plan started from a state file, and what the admin must know about its prefill."""
+
+    plan: Plan
+    notes: tuple[str, ...]
+
+
+@transaction.atomic
+def start_from_state(text: str | bytes, *, owner: Any, name: str | None = None, ip: str | None = None) -> Started:
+    """Create a plan prefilled from a `lync-auth-state/1` file (changing nothing yet) and keep the file with it.
+
+    Raise estate.StateRefused, listing every error by path, when the file is not a readable
+    state file; nothing is stored then.
+    """
+    doc = estate_store.read_upload(text)
+    estate, _ = estate_store.read_estate(doc)
+    prefilled = plan_from_estate(estate, name=name)
+    plan = create_plan(owner=owner, doc=prefilled.doc, ip=ip)
+    estate_store.store_state(plan, doc=doc, by=owner, ip=ip, merge=False)
+    return Started(plan=plan, notes=prefilled.notes)
 
 
 def find_plan(ref: str) -> Plan:

@@ -1,17 +1,21 @@
-"""URLs of the plan list, the wizard steps, the review page, previews and downloads."""
+"""URLs of the plan list, the wizard steps, the review page, previews and downloads, and the
+estate pages (start from a state file, intended versus actual, the collector download)."""
 from __future__ import annotations
 
 from django.urls import path
 
-from wizard.web.views import output, plans, preview, steps
+from wizard.web.views import estate, output, plans, preview, steps
 
 urlpatterns = [
     path("", plans.plan_list, name="plan-list"),
     path("plans/new/", plans.plan_create, name="plan-create"),
     path("plans/import/", plans.plan_import, name="plan-import"),
+    path("plans/from-state/", estate.plan_from_state, name="plan-from-state"),
+    path("collect-state.ps1", estate.collect_state_download, name="collect-state-download"),
     path("plans/<uuid:code>/", plans.plan_detail, name="plan-detail"),
     path("plans/<uuid:code>/export/", plans.plan_export, name="plan-export"),
     path("plans/<uuid:code>/preset/", plans.plan_preset, name="plan-preset"),
+    path("plans/<uuid:code>/estate/", estate.plan_estate, name="plan-estate"),
     # The step slug is checked against wizard.steps.STEPS in the view (404 for an unknown one).
     path("plans/<uuid:code>/steps/<slug:step>/", steps.step_page, name="plan-step"),
     path("plans/<uuid:code>/steps/<slug:step>/autosave/", steps.step_autosave, name="plan-step-autosave"),

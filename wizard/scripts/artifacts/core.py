@@ -10,6 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.plan.intended import (
+    ISSUANCE_AUTHORIZATION_RULES,
+    ISSUANCE_TRANSFORM_RULES,
+    PROXY_INHERITED,
+    WEB_INHERITED,
+    mfa_rule,
+)
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
     ACP_ADFS_VERSIONS,
@@ -36,7 +43,9 @@ class Artifact:
     whether the plan needs the file at all; `context(plan)` returns the values
     the template lays out (the renderer adds `header` and `artifact`).
     `read_only` marks a script that changes nothing (a check): the runbook
-    then does not ask for a `-WhatIf` run first.
+    then does not ask for a `-WhatIf` run first. `portable` marks a script that
+    does not depend on the plan and runs on any product and AD FS version (the
+    state collector): the verifier checks it against every one of them.
     """
 
     key: str
@@ -49,6 +58,7 @@ class Artifact:
     applies: Callable[[PlanData], bool]
     context: Callable[[PlanData], dict[str, Any]]
     read_only: bool = False
+    portable: bool = False
 
     def output_name(self, plan: PlanData) -> str:
         """Return the file name for `plan`."""
@@ -63,27 +73,8 @@ class Artifact:
         }
 
 
-# ---------------------------------------------------------------------------
-# AD FS claim rules. Claim types are opaque http:// URIs: the https:// form seen
-# in some Microsoft pages is a link-rewrite bug and matches no claim.
-
-ISSUANCE_AUTHORIZATION_RULES = (
-    '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", '
-    'Value = "true");'
-)
-ISSUANCE_TRANSFORM_RULES = (
-    '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" '
-    'c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);'
-)
-MFA_EXTRANET_RULE = (
-    'c:[Type == "http://schemas.microsoft.com/ws/2012/01/insidecorporatenetwork", Value == "false"] => '
-    'issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", '
-    'Value = "http://schemas.microsoft.com/claims/multipleauthn");'
-)
-MFA_ALWAYS_RULE = (
-    'c:[] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", '
-    'Value = "http://schemas.microsoft.com/claims/multipleauthn");'
-)
+# The AD FS claim rules are part of what a plan sets: they live with the plan's intended
+# settings (wizard.plan.intended).
 
 # Management Shell module per product: the Lync Server 2013 module is `Lync`.
 SHELL_MODULES = {"lync2013": "Lync", "sfb2015": "SkypeForBusiness", "sfb2019": "SkypeForBusiness"}
@@ -105,11 +96,7 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
         raise ValueError("the AD FS script needs the plan's adfs section")
     version = adfs.version
     uses_acp = version in ACP_ADFS_VERSIONS
-    mfa_rule = None
-    if version == "2012r2" and adfs.mfa == "extranet":
-        mfa_rule = MFA_EXTRANET_RULE
-    elif version == "2012r2" and adfs.mfa == "always":
-        mfa_rule = MFA_ALWAYS_RULE
+    rule = mfa_rule(version, adfs.mfa)
     relying_parties = []
     for pool in plan.passive_pools:
         names = pool.rp_names
@@ -130,7 +117,7 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
         "check_farm_name": version != "2.0",
         "mfa": adfs.mfa,
         "mfa_unsupported": version == "2.0" and adfs.mfa != "none",
-        "mfa_rule": mfa_rule,
+        "mfa_rule": rule,
         "needs_mfa_provider": version != "2.0" and adfs.mfa != "none",
         "access_control_policy": ACCESS_CONTROL_POLICIES[adfs.mfa] if uses_acp else None,
         "authorization_rules": None if uses_acp else ISSUANCE_AUTHORIZATION_RULES,
@@ -175,38 +162,6 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         "parent_identity": f"site:{pool.site}" if pool.site else None,
         "inherit": [param for param, products in WEB_INHERITED if plan.product in products and param not in sets],
     }
-
-
-_ALL_PRODUCTS = frozenset({"lync2013", "sfb2015", "sfb2019"})
-_SFB = frozenset({"sfb2015", "sfb2019"})
-# The web service settings a new service collection copies from the site or global collection that applied
-# until then (a new collection would otherwise start from the product's defaults), with the products that have
-# each parameter. Passive authentication is never copied: it is set per pool, with its metadata URL.
-WEB_INHERITED: tuple[tuple[str, frozenset[str]], ...] = (
-    ("UseWindowsAuth", _ALL_PRODUCTS),
-    ("UsePinAuth", _ALL_PRODUCTS),
-    ("UseCertificateAuth", _ALL_PRODUCTS),
-    ("AllowExternalAuthentication", _ALL_PRODUCTS),
-    ("DefaultValidityPeriodHours", _ALL_PRODUCTS),
-    ("MinValidityPeriodHours", _ALL_PRODUCTS),
-    ("MaxValidityPeriodHours", _ALL_PRODUCTS),
-    ("CASigningKeyLength", _ALL_PRODUCTS),
-    ("MinCSRKeySize", _ALL_PRODUCTS),
-    ("MaxCSRKeySize", _ALL_PRODUCTS),
-    ("UseDomainAuthInLWA", _SFB),
-    ("MobilePreferredAuthType", _SFB),
-)
-# The proxy settings a new Edge or Registrar collection copies from the global one (proxy settings have no
-# site scope). The three client-to-proxy authentication settings are the plan's own; with NTLM off in the
-# collection, DisableNtlmFor2010AndLaterClients has nothing left to do, so it is not copied.
-PROXY_INHERITED: tuple[str, ...] = (
-    "TreatAllClientsAsRemote", "AcceptClientCompression",
-    "AcceptServerCompression", "AllowPartnerPollingSubscribes", "DnsCacheRecordCount",
-    "EnableLoggingAllMessageBodies", "EnableWhiteSpaceKeepAlive", "LoadBalanceEdgeServers",
-    "LoadBalanceInternalServers", "MaxClientCompressionCount", "MaxClientMessageBodySizeKb",
-    "MaxKeepAliveInterval", "MaxServerCompressionCount", "MaxServerMessageBodySizeKb", "OutgoingTlsCount",
-    "RequestServerCompression",
-)
 
 
 def _web_parameters(passive: bool, hours: bool) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.plan import certplan, network, publishing
+from wizard.plan.intended import intended_collections
 from wizard.plan.model import ACP_ADFS_VERSIONS, KEY_SIZES, PlanData, passive_metadata_url
 from wizard.scripts.artifacts.core import (
     SHELL_MODULES,
@@ -199,29 +200,13 @@ def verify_external_applies(plan: PlanData) -> bool:
 
 def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
     """Return the values lync-management-shell.ps1 sets, per collection, as (name, kind, value) rows."""
-    ctx = lync_context(plan)
-    web = []
-    for w in ctx["web_services"]:
-        rows = []
-        if w["wsfed_passive"]:
-            rows += [_setting("UseWsFedPassiveAuth", True), _setting("WsFedPassiveMetadataUri", w["metadata_url"]),
-                     _setting("UseWindowsAuth", "None"), _setting("UsePinAuth", False)]
-        rows.append(_setting("UseCertificateAuth", w["certificate_auth"]))
-        if w["hours"] is not None:
-            rows += [_setting("DefaultValidityPeriodHours", w["hours"]["default"]),
-                     _setting("MinValidityPeriodHours", w["hours"]["min"]),
-                     _setting("MaxValidityPeriodHours", w["hours"]["max"])]
-        web.append({"identity": w["identity"], "settings": rows})
-    proxies = [{"identity": p["identity"],
-                "settings": [_setting("UseKerberosForClientToProxyAuth", False),
-                             _setting("UseNtlmForClientToProxyAuth", False),
-                             _setting("UseCertificateForClientToProxyAuth", True)]} for p in ctx["proxies"]]
-    mobility = []
-    for m in ctx["mobility"]:
-        rows = [_setting(s["parameter"], s["value"]) for s in m["settings"]]
+    groups = {"web_service": "web_services", "proxy": "proxies", "mobility": "mobility"}
+    out: dict[str, list[dict[str, Any]]] = {"web_services": [], "proxies": [], "mobility": []}
+    for collection in intended_collections(plan):
+        rows = [_setting(s.parameter, s.value) for s in collection.settings]
         if rows:
-            mobility.append({"identity": m["identity"], "settings": rows})
-    return {"web_services": web, "proxies": proxies, "mobility": mobility}
+            out[groups[collection.kind]].append({"identity": collection.identity, "settings": rows})
+    return out
 
 
 def verify_internal_context(plan: PlanData) -> dict[str, Any]:

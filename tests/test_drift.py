@@ -1,0 +1,266 @@
+"""Intended versus actual: the rules that read a state file (wizard.plan.drift)."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wizard.plan.drift import CHANGE, ESTATE_FINDING_CODES, NO_OP, UNKNOWN, estate_report
+from wizard.plan.engine import assess
+from wizard.plan.intended import ACCESS_CONTROL_POLICIES, intended_collections
+from wizard.plan.state_reader import read_state
+from wizard.scripts.artifacts import core, network
+
+ROOT = Path(__file__).resolve().parent.parent
+STATES = ROOT / "tests" / "fixtures" / "states"
+FIXTURES = ("lync2013-adfs20", "sfb2015-director-two-edges", "sfb2019-adfs2019-wap")
+
+
+def docs(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    plan = json.loads((STATES / f"{name}.plan.json").read_text(encoding="utf-8"))
+    state = json.loads((STATES / f"{name}.state.json").read_text(encoding="utf-8"))
+    return plan, state
+
+
+def judge(plan_doc: dict[str, Any], state_doc: dict[str, Any]):
+    plan, findings = assess(copy.deepcopy(plan_doc))
+    assert plan is not None, [f for f in findings if f.severity == "error"]
+    estate, state_findings = read_state(copy.deepcopy(state_doc))
+    assert estate is not None, [f for f in state_findings if f.severity == "error"]
+    return estate_report(plan, estate)
+
+
+def codes(report, severity: str | None = None) -> set[tuple[str, str]]:
+    return {(f.code, f.field) for f in report.findings if severity is None or f.severity == severity}
+
+
+def only(report, code: str):
+    found = [f for f in report.findings if f.code == code]
+    assert found, f"no {code} in {sorted(codes(report))}"
+    return found
+
+
+# --- the three estates -----------------------------------------------------------------------------
+
+def test_lync2013_on_adfs20_the_trust_and_the_edge_make_the_plan_impossible() -> None:
+    report = judge(*docs("lync2013-adfs20"))
+    assert codes(report, "error") == {
+        ("estate_relying_party_identifier_taken", "pools[0].relying_parties.external"),
+    }
+    assert ("estate_proxy_certificate_auth_off", "edge_pools[0].block_ntlm") in codes(report, "warning")
+    taken = only(report, "estate_relying_party_identifier_taken")[0]
+    assert "'Lync Passive Auth'" in taken.message and "https://lyncweb.contoso.com/passiveauth" in taken.message
+    override = only(report, "estate_mobility_override")[0]
+    assert override.field == "mobility_policies[0].enable_outside_voice"
+    assert "site:Redmond" in override.message and "EnableOutsideVoice" in override.message
+    assert ("estate_collection_created", "pools[0]") in codes(report)
+
+
+def test_sfb2015_with_a_director_and_two_edges() -> None:
+    report = judge(*docs("sfb2015-director-two-edges"))
+    assert codes(report, "error") == set()
+    warnings = {f.field: f for f in report.findings if f.code == "estate_mobility_override"}
+    assert set(warnings) == {"mobility_policies[0].allow_save_credentials",
+                             "mobility_policies[0].allow_exchange_connectivity"}
+    assert all("Tag:Executives" in f.message for f in warnings.values())
+    # The new service collection of the Front End copies what applied until then (site:Dublin, with
+    # UsePinAuth False) instead of starting from the cmdlet's defaults: nothing is reset.
+    assert ("estate_collection_created", "pools[0]") in codes(report)
+    assert not [f for f in report.findings if f.code == "estate_collection_resets"]
+    # The Director already has its own collection with the plan's lifetime: those settings are no-ops.
+    director = [r for r in report.rows if r.identity == "service:WebServer:dir01.corp.contoso.com"]
+    assert {r.status for r in director} == {NO_OP}
+    # The second Edge inherits Global today, and gets its own collection.
+    ams = [r for r in report.rows if r.identity == "service:EdgeServer:edge-ams.corp.contoso.com"]
+    assert {(r.setting, r.actual, r.source, r.status) for r in ams} == {
+        ("UseKerberosForClientToProxyAuth", "True", "Global", CHANGE),
+        ("UseNtlmForClientToProxyAuth", "True", "Global", CHANGE),
+        ("UseCertificateForClientToProxyAuth", "True", "Global", NO_OP)}
+    assert all(r.inherited for r in ams)
+
+
+def test_sfb2019_on_adfs2019_with_wap() -> None:
+    report = judge(*docs("sfb2019-adfs2019-wap"))
+    assert codes(report, "error") == set()
+    assert not [f for f in report.findings if f.code == "estate_no_web_application_proxy"]
+    present = only(report, "estate_relying_party_present")[0]
+    assert present.field == "pools[0].relying_parties.external"
+    rows = {(r.identity, r.setting): r for r in report.rows}
+    acp = rows[("Lync-Ext-sfbpool", "AccessControlPolicyName")]
+    assert (acp.actual, acp.intended, acp.status) == ("Permit everyone", ACCESS_CONTROL_POLICIES["extranet"], CHANGE)
+    # The transform rule is the plan's, written on several lines by AD FS: no change.
+    assert rows[("Lync-Ext-sfbpool", "IssuanceTransformRules")].status == NO_OP
+    assert rows[("Lync-Int-sfbpool", "RelyingPartyTrust")].actual == "absent"
+    # Global already has AllowSaveCredentials False: a no-op, marked as one.
+    save = rows[("Global", "AllowSaveCredentials")]
+    assert save.status == NO_OP
+    assert ("estate_no_op", "mobility_policies[0].allow_save_credentials") in codes(report)
+    assert only(report, "estate_mobility_override")[0].field == "mobility_policies[0].allow_save_credentials"
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_setting_the_plan_sets_has_a_row_and_a_finding(name: str) -> None:
+    plan_doc, state_doc = docs(name)
+    report = judge(plan_doc, state_doc)
+    plan, _ = assess(plan_doc)
+    wanted = sum(len(c.settings) for c in intended_collections(plan))
+    rows = [r for r in report.rows if r.kind != "relying_party"]
+    assert len(rows) == wanted
+    per_row = [f for f in report.findings if f.code in ("estate_change", "estate_no_op")]
+    assert len(per_row) == len(rows)
+    assert {f.severity for f in report.findings} <= {"error", "warning", "info"}
+    for f in report.findings:
+        assert ESTATE_FINDING_CODES[f.code] == f.severity
+
+
+# --- each rule on its own -----------------------------------------------------------------------
+
+def plan_of(**changes: Any) -> dict[str, Any]:
+    doc, _ = docs("sfb2019-adfs2019-wap")
+    doc.update(changes)
+    return doc
+
+
+def test_a_proxy_collection_with_certificate_auth_off_is_a_warning_only_where_ntlm_goes_off() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["edge_pools"][0]["block_ntlm"] = False
+    state["proxy_configurations"].append({"identity": "Service:EdgeServer:sfbedge.corp.contoso.com",
+                                          "use_certificate_for_client_to_proxy_auth": False})
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_proxy_certificate_auth_off"]
+    plan_doc["edge_pools"][0]["block_ntlm"] = True
+    found = only(judge(plan_doc, state), "estate_proxy_certificate_auth_off")
+    assert [(f.field, f.severity) for f in found] == [("edge_pools[0].block_ntlm", "warning")]
+    # The script turns certificate sign-in on in the same command, so nobody is locked out.
+    assert "turns certificate authentication on" in found[0].message
+
+
+def test_global_certificate_auth_off_is_changed_by_the_plan_not_reset_when_the_script_creates_the_collection():
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["proxy_configurations"][0]["use_certificate_for_client_to_proxy_auth"] = False
+    report = judge(plan_doc, state)
+    assert not [f for f in report.findings if f.code == "estate_proxy_certificate_auth_off"]
+    assert not [f for f in report.findings if f.code == "estate_collection_resets"
+                and "UseCertificateForClientToProxyAuth" in f.message]
+    change = [r for r in report.rows if r.setting == "UseCertificateForClientToProxyAuth"
+              and r.identity == "service:EdgeServer:sfbedge.corp.contoso.com"]
+    assert [(r.actual, r.source, r.status) for r in change] == [("False", "Global", CHANGE)]
+
+
+def test_a_new_mobility_policy_still_starts_from_the_cmdlet_defaults() -> None:
+    # Web service and proxy collections copy their parent at run time; a new site or tag mobility
+    # policy gets the plan's Global settings only, so what else differs in the estate is reset.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["mobility_policies"].append({"identity": "site:Bergen", "enable_outside_voice": True})
+    state["mobility_policies"][0]["allow_save_im_history"] = False
+    resets = only(judge(plan_doc, state), "estate_collection_resets")
+    assert "AllowSaveIMHistory (today False, then True)" in resets[0].message
+
+
+def test_a_site_policy_the_plan_sets_itself_is_no_override() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["mobility_policies"].append({"identity": "site:Oslo", "allow_save_credentials": True})
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
+    state["mobility_policies"][1]["allow_save_credentials"] = False
+    plan_doc["mobility_policies"].pop()
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
+
+
+def test_an_existing_trust_is_found_by_identifier_whatever_its_name() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["adfs"]["relying_parties"][0]["name"] = "SfB passive (old)"
+    state["adfs"]["relying_parties"][0]["identifiers"] = ["HTTPS://SFBWEB.contoso.com/passiveauth/"]
+    found = only(judge(plan_doc, state), "estate_relying_party_identifier_taken")
+    assert "'SfB passive (old)'" in found[0].message
+    # Found by its metadata URL too, when the identifier is written another way.
+    state["adfs"]["relying_parties"][0]["identifiers"] = ["urn:something-else"]
+    assert only(judge(plan_doc, state), "estate_relying_party_identifier_taken")
+
+
+def test_a_trust_of_another_application_under_the_plans_name_is_an_error() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["adfs"]["relying_parties"][1]["name"] = "Lync-Int-sfbpool"
+    found = only(judge(plan_doc, state), "estate_relying_party_name_taken")
+    assert found[0].field == "pools[0].relying_parties.internal"
+    assert "https://mail.contoso.com/owa/" in found[0].message
+
+
+def test_product_farm_and_topology_facts() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["product"] = "sfb2015"
+    state["adfs"]["federation_service_name"] = "sts.contoso.com"
+    state["adfs"]["version"] = "2016"
+    state["adfs"]["web_application_proxy"] = False
+    state["pools"][0]["external_web_fqdn"] = "web.contoso.com"
+    state["sites"] = ["Bergen"]
+    plan_doc["mobility_policies"].append({"identity": "site:Oslo", "enable_mobility": True})
+    report = judge(plan_doc, state)
+    found = codes(report)
+    assert {("estate_product_mismatch", "product"), ("estate_adfs_farm_mismatch", "adfs.federation_service_name"),
+            ("estate_adfs_version_mismatch", "adfs.version"), ("estate_no_web_application_proxy", "adfs.mfa"),
+            ("estate_topology_differs", "pools[0].external_web_fqdn"),
+            ("estate_not_in_topology", "mobility_policies[1].identity")} <= found
+
+
+def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes_it() -> None:
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    plan_doc["pools"][1]["fqdn"] = "dir02.corp.contoso.com"
+    report = judge(plan_doc, state)
+    assert ("estate_not_in_topology", "pools[1].fqdn") in codes(report, "error")
+    plan_doc["pools"][1].pop("auth")
+    report = judge(plan_doc, state)
+    assert ("estate_topology_differs", "pools[1].fqdn") in codes(report, "warning")
+
+
+def test_subscription_edition_is_said_plainly_and_is_no_mismatch() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["product"] = "sfbse"
+    report = judge(plan_doc, state)
+    note = only(report, "estate_product_subscription_edition")[0]
+    assert note.severity == "info" and "Subscription Edition" in note.message
+    assert not [f for f in report.findings if f.code == "estate_product_mismatch"]
+
+
+def test_parts_the_state_file_lacks_are_said_once_and_compared_as_unknown() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    del state["adfs"]
+    report = judge(plan_doc, state)
+    assert ("estate_not_collected", "adfs") in codes(report)
+    assert not [r for r in report.rows if r.kind == "relying_party"]
+    only_adfs = {"format": "lync-auth-state/1", "collected_at": "2026-12-01T09:00:00Z",
+                 "adfs": docs("sfb2019-adfs2019-wap")[1]["adfs"]}
+    report = judge(plan_doc, only_adfs)
+    assert ("estate_not_collected", "pools") in codes(report)
+    assert {r.kind for r in report.rows} == {"relying_party"}
+    plan_doc["mobility_policies"][0]["enable_mobility"] = True
+    state = docs("sfb2019-adfs2019-wap")[1]
+    del state["mobility_policies"][0]["enable_mobility"]
+    row = next(r for r in judge(plan_doc, state).rows if r.setting == "EnableMobility")
+    assert (row.status, row.actual) == (UNKNOWN, "not reported")
+
+
+# --- one description of what a plan sets -------------------------------------------------------
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "fixtures" / "plans").glob("*.json")), ids=lambda p: p.name)
+def test_the_verification_script_expects_exactly_the_intended_settings(path: Path) -> None:
+    plan, findings = assess(json.loads(path.read_text(encoding="utf-8")))
+    if plan is None or any(f.severity == "error" for f in findings):
+        pytest.skip("a plan with errors renders nothing")
+    expected = network._expected_settings(plan)
+    intended = [(c.identity, [(s.parameter, s.value) for s in c.settings]) for c in intended_collections(plan)
+                if c.settings]
+    flat = [(g["identity"], [(s["name"], s["value"]) for s in g["settings"]])
+            for group in ("web_services", "proxies", "mobility") for g in expected[group]]
+    assert flat == intended
+    lync = core.lync_context(plan)
+    assert [w["identity"] for w in lync["web_services"]] == \
+        [c.identity for c in intended_collections(plan) if c.kind == "web_service"]
+
+
+def test_every_estate_code_is_documented_with_its_severity() -> None:
+    text = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    for code, severity in ESTATE_FINDING_CODES.items():
+        assert re.search(rf"^\| `{code}` \| {severity} \|", text, re.MULTILINE), code

@@ -1,0 +1,575 @@
+"""Intended versus actual: what a plan would change in an estate as a state file found it, and
+the estate facts that make the plan unsafe or impossible.
+
+`estate_report(plan, estate)` compares every setting the plan sets (wizard.plan.intended)
+with the value that applies today (wizard.plan.estate: service, then site, then global) and
+returns one row per setting (`change`, `no_op` or `unknown`) plus findings with stable codes
+(`ESTATE_FINDING_CODES`, documented in docs/findings.md):
+
+* one `estate_change` or `estate_no_op` note per setting, so `check_plan --state` lists
+  every setting the estate does not have yet and marks the ones that change nothing;
+* estate facts: a site or tag mobility policy that overrides the hardened Global one, an
+  AD FS trust that already holds the identifier (or the name) of a trust the plan adds, a
+  proxy collection with certificate authentication off where the plan turns NTLM off, a
+  new collection that would start from defaults instead of the values in effect today,
+  names the topology does not have, another product or AD FS farm than the plan's, no Web
+  Application Proxy in front of an extranet-MFA farm.
+
+The rules only read the estate; nothing here reaches a script. Pure Python: no Django, no
+database.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.plan.estate import STATE_PRODUCTS, Estate, EstateAdfs, EstateMobilityPolicy
+from wizard.plan.finding import Finding, sort_findings
+from wizard.plan.intended import (
+    MOBILITY_KEYS,
+    PROXY_INHERITED,
+    WEB_INHERITED,
+    IntendedCollection,
+    IntendedSetting,
+    IntendedTrust,
+    intended_collections,
+    intended_trusts,
+)
+from wizard.plan.model import ADFS_VERSIONS, MOBILITY_SETTINGS, PRODUCTS, PlanData
+
+# code -> severity. Every finding this module emits uses one of these codes.
+ESTATE_FINDING_CODES: dict[str, str] = {
+    "estate_change": "info",
+    "estate_no_op": "info",
+    "estate_not_collected": "info",
+    "estate_collection_created": "info",
+    "estate_collection_resets": "warning",
+    "estate_mobility_override": "warning",
+    "estate_relying_party_present": "info",
+    "estate_relying_party_identifier_taken": "error",
+    "estate_relying_party_name_taken": "error",
+    "estate_proxy_certificate_auth_off": "warning",
+    "estate_product_mismatch": "error",
+    "estate_product_subscription_edition": "info",
+    "estate_not_in_topology": "error",
+    "estate_topology_differs": "warning",
+    "estate_adfs_farm_mismatch": "error",
+    "estate_adfs_version_mismatch": "error",
+    "estate_no_web_application_proxy": "warning",
+}
+
+# Cmdlet parameter -> the estate attribute that holds its value today.
+WEB_SERVICE_ATTRIBUTES = {
+    "UseWsFedPassiveAuth": "use_ws_fed_passive_auth",
+    "WsFedPassiveMetadataUri": "ws_fed_passive_metadata_uri",
+    "UseWindowsAuth": "use_windows_auth",
+    "UseCertificateAuth": "use_certificate_auth",
+    "UsePinAuth": "use_pin_auth",
+    "DefaultValidityPeriodHours": "default_validity_period_hours",
+    "MinValidityPeriodHours": "min_validity_period_hours",
+    "MaxValidityPeriodHours": "max_validity_period_hours",
+}
+PROXY_ATTRIBUTES = {
+    "UseNtlmForClientToProxyAuth": "use_ntlm_for_client_to_proxy_auth",
+    "UseKerberosForClientToProxyAuth": "use_kerberos_for_client_to_proxy_auth",
+    "UseCertificateForClientToProxyAuth": "use_certificate_for_client_to_proxy_auth",
+}
+TRUST_ATTRIBUTES = {
+    "AccessControlPolicyName": "access_control_policy_name",
+    "IssuanceAuthorizationRules": "issuance_authorization_rules",
+    "IssuanceTransformRules": "issuance_transform_rules",
+    "AdditionalAuthenticationRules": "additional_authentication_rules",
+}
+
+# What a collection created by New-Cs* starts from, per the cmdlet help (the documented defaults
+# only): settings the plan does not name take these values, not the ones in effect today.
+WEB_SERVICE_DEFAULTS: dict[str, Any] = {
+    "UseCertificateAuth": True, "UsePinAuth": True, "UseWsFedPassiveAuth": False,
+    "DefaultValidityPeriodHours": 4320, "MinValidityPeriodHours": 8, "MaxValidityPeriodHours": 8760,
+}
+PROXY_DEFAULTS: dict[str, Any] = {
+    "UseNtlmForClientToProxyAuth": True, "UseKerberosForClientToProxyAuth": True,
+    "UseCertificateForClientToProxyAuth": True,
+}
+# Mobility defaults by plan key (the cmdlet parameter names live in MOBILITY_SETTINGS only).
+MOBILITY_DEFAULTS: dict[str, Any] = {MOBILITY_SETTINGS[key]: value for key, value in {
+    "enable_mobility": True, "enable_outside_voice": True, "enable_ip_audio_video": True,
+    "require_wifi_for_ip_audio": False, "require_wifi_for_ip_video": False, "require_wifi_for_sharing": False,
+    "allow_save_credentials": True, "allow_exchange_connectivity": True, "allow_save_im_history": True,
+    "allow_save_call_logs": True, "allow_customer_experience_improvement_program": True,
+}.items()}
+DEFAULTS = {"web_service": WEB_SERVICE_DEFAULTS, "proxy": PROXY_DEFAULTS, "mobility": MOBILITY_DEFAULTS}
+NEW_CMDLETS = {"web_service": "New-CsWebServiceConfiguration", "proxy": "New-CsProxyConfiguration",
+               "mobility": "New-CsMobilityPolicy"}
+KIND_LABELS = {"web_service": "Web service configuration", "proxy": "Proxy configuration",
+               "mobility": "Mobility policy", "relying_party": "AD FS relying party trust"}
+
+# AD FS claim rules: compared token by token, not character by character.
+RULE_PARAMETERS = frozenset({"IssuanceAuthorizationRules", "IssuanceTransformRules", "AdditionalAuthenticationRules"})
+# Text settings that the collector writes as null when they are empty (not when it failed to read them).
+EMPTY_WHEN_NULL = frozenset({"WsFedPassiveMetadataUri"})
+
+CHANGE = "change"
+NO_OP = "no_op"
+UNKNOWN = "unknown"
+STATUS_LABELS = {CHANGE: "changes", NO_OP: "no change (already set)", UNKNOWN: "not in the state file"}
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """One setting the plan sets: its value today and after the change."""
+
+    kind: str          # web_service | proxy | mobility | relying_party
+    identity: str      # the collection (or trust) the script changes
+    setting: str       # cmdlet parameter (or "RelyingPartyTrust" for the trust itself)
+    field: str         # plan path that asks for it
+    intended: str
+    actual: str
+    source: str        # the collection the value today comes from ("" when there is none)
+    status: str        # change | no_op | unknown
+
+    @property
+    def kind_label(self) -> str:
+        """Return what kind of object the row is about, for display."""
+        return KIND_LABELS[self.kind]
+
+    @property
+    def status_label(self) -> str:
+        """Return the status for display."""
+        return STATUS_LABELS[self.status]
+
+    @property
+    def inherited(self) -> bool:
+        """Return True when today's value comes from another scope than the one the script changes."""
+        return bool(self.source) and self.source.casefold() != self.identity.casefold()
+
+
+@dataclass(frozen=True)
+class EstateReport:
+    """The intended-versus-actual rows and the estate findings for one plan and one estate."""
+
+    rows: tuple[DriftRow, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def changes(self) -> int:
+        """Return how many settings the plan changes."""
+        return sum(1 for r in self.rows if r.status == CHANGE)
+
+    @property
+    def no_ops(self) -> int:
+        """Return how many settings the plan sets to the value they already have."""
+        return sum(1 for r in self.rows if r.status == NO_OP)
+
+    @property
+    def unknown(self) -> int:
+        """Return how many settings the state file does not tell."""
+        return sum(1 for r in self.rows if r.status == UNKNOWN)
+
+
+def _finding(code: str, field: str, message: str) -> Finding:
+    return Finding(ESTATE_FINDING_CODES[code], code, field, message)
+
+
+# ---------------------------------------------------------------------------
+# Values
+
+
+def show(value: Any) -> str:
+    """Return a value the way the cmdlets display it (True/False, numbers, text)."""
+    if value is None:
+        return "not reported"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _same_value(actual: Any, intended: Any, parameter: str = "") -> bool:
+    if isinstance(intended, bool):
+        return actual is intended
+    if isinstance(intended, int):
+        return isinstance(actual, int) and not isinstance(actual, bool) and actual == intended
+    if parameter in RULE_PARAMETERS:
+        return _rule_text(str(actual)) == _rule_text(str(intended))
+    # Text: enum names, policy names and URLs compare without case (and a URL without its last slash).
+    a = _SPACE_RE.sub(" ", str(actual)).strip().rstrip("/").casefold()
+    b = _SPACE_RE.sub(" ", str(intended)).strip().rstrip("/").casefold()
+    return a == b
+
+
+def _rule_text(text: str) -> str:
+    """Return claim rules without the white space between their tokens (AD FS keeps rules as typed,
+    on one line or several), keeping what is inside double quotes exactly."""
+    out, quoted = [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if quoted or not ch.isspace():
+            out.append(ch)
+    return "".join(out)
+
+
+def _short(text: str, width: int = 90) -> str:
+    flat = _SPACE_RE.sub(" ", text).strip()
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def _names(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------------------
+# Which collection applies today
+
+
+def _applies(estate: Estate, plan: PlanData, c: IntendedCollection) -> tuple[Any, Any]:
+    """Return (the collection with exactly this identity, the one that applies today) from the estate."""
+    if c.kind == "web_service":
+        own = estate.web_service(c.identity)
+        fqdn = c.identity.split(":", 2)[2]
+        site = next((p.site for p in plan.pools if p.fqdn == fqdn and p.site), None)
+        return own, own or estate.web_service_for(fqdn, site=site)
+    if c.kind == "proxy":
+        own_proxy = estate.proxy(c.identity)
+        return own_proxy, own_proxy or estate.proxy("Global")
+    own_policy = estate.mobility_policy(c.identity)
+    if own_policy is not None:
+        return own_policy, own_policy
+    # A new site policy replaces Global for that site's users; a new tag policy has no users yet.
+    return None, estate.mobility_policy("Global") if c.identity.casefold().startswith("site:") else None
+
+
+def _value(collection: Any, kind: str, parameter: str) -> Any:
+    if collection is None:
+        return None
+    if kind == "mobility":
+        key = MOBILITY_KEYS.get(parameter)
+        return collection.get(key) if key else None
+    attribute = (WEB_SERVICE_ATTRIBUTES if kind == "web_service" else PROXY_ATTRIBUTES).get(parameter)
+    return getattr(collection, attribute) if attribute else None
+
+
+def _row(kind: str, identity: str, s: IntendedSetting, actual: Any, source: str) -> DriftRow:
+    status = UNKNOWN if actual is None else (NO_OP if _same_value(actual, s.value, s.parameter) else CHANGE)
+    return DriftRow(kind=kind, identity=identity, setting=s.parameter, field=s.field, intended=show(s.value),
+                    actual=show(actual), source=source, status=status)
+
+
+def _row_finding(row: DriftRow) -> Finding:
+    where = f"{KIND_LABELS[row.kind]} {row.identity}"
+    if row.status == NO_OP:
+        return _finding("estate_no_op", row.field, f"{where}: {row.setting} is already {_short(row.intended)} in the "
+                                                   f"estate, so setting it changes nothing (no-op).")
+    if row.status == UNKNOWN:
+        today = "the state file does not report it"
+    else:
+        today = f"today {_short(row.actual)}"
+        if row.inherited:
+            today += f" (from {row.source}, which applies to it now)"
+    return _finding("estate_change", row.field, f"{where}: {row.setting}, {today}; the plan sets "
+                                                f"{_short(row.intended)}.")
+
+
+# ---------------------------------------------------------------------------
+# Collections
+
+
+def _collections(plan: PlanData, estate: Estate, rows: list[DriftRow]) -> Iterator[Finding]:
+    collections = intended_collections(plan)
+    if not estate.has_management_shell_data:
+        if collections:
+            yield _finding("estate_not_collected", "pools",
+                           "The state file has no Management Shell part, so the web service, proxy and mobility "
+                           "settings the plan changes cannot be compared with the estate: run collect-state.ps1 in "
+                           "the Management Shell on a Front End server too.")
+        return
+    for c in collections:
+        own, applies = _applies(estate, plan, c)
+        source = applies.identity if applies is not None else ""
+        for s in c.settings:
+            actual = _value(applies, c.kind, s.parameter)
+            if actual is None and applies is not None and s.parameter in EMPTY_WHEN_NULL:
+                actual = "(none)"   # the collector writes an empty URI as null
+            row = _row(c.kind, c.identity, s, actual, source)
+            rows.append(row)
+            yield _row_finding(row)
+        if c.kind == "proxy":
+            yield from _proxy_certificate(c, own)
+        if own is None:
+            yield from _created(c, applies, plan.product)
+
+
+def _copied_from_parent(c: IntendedCollection, product: str) -> set[str]:
+    """Return the parameters the script copies into a new collection from the one that applied until then."""
+    if c.kind == "web_service":
+        return {param for param, products in WEB_INHERITED if product in products}
+    if c.kind == "proxy":
+        return set(PROXY_INHERITED)
+    return set()   # a new mobility policy gets the plan's Global settings, not the estate's
+
+
+def _created(c: IntendedCollection, applies: Any, product: str) -> Iterator[Finding]:
+    """A collection the script creates starts from the cmdlet's defaults, except what the script copies."""
+    set_here = {s.parameter for s in c.settings} | _copied_from_parent(c, product)
+    today = f"today {applies.identity} applies to it" if applies is not None else "nothing applies to it yet"
+    yield _finding("estate_collection_created", f"{c.field}",
+                   f"The estate has no {KIND_LABELS[c.kind].lower()} {c.identity}: the script creates it with "
+                   f"{NEW_CMDLETS[c.kind]} ({today}).")
+    if applies is None:
+        return
+    resets = []
+    for parameter, default in DEFAULTS[c.kind].items():
+        if parameter in set_here:
+            continue
+        inherited = _value(applies, c.kind, parameter)
+        if inherited is not None and not _same_value(inherited, default):
+            resets.append(f"{parameter} (today {show(inherited)}, then {show(default)})")
+    if resets:
+        yield _finding("estate_collection_resets", c.field,
+                       f"The new {KIND_LABELS[c.kind].lower()} {c.identity} starts from the cmdlet's defaults, not "
+                       f"from {applies.identity}, which applies today: {_names(resets)}. Add those settings to "
+                       f"the plan if they must stay as they are.")
+
+
+def _proxy_certificate(c: IntendedCollection, own: Any) -> Iterator[Finding]:
+    """NTLM and Kerberos off where certificate authentication is off leaves no way to sign in."""
+    if own is None or own.use_certificate_for_client_to_proxy_auth is not False:
+        return
+    yield _finding("estate_proxy_certificate_auth_off", c.settings[0].field,
+                   f"In the estate, {c.identity} has certificate authentication off "
+                   f"(UseCertificateForClientToProxyAuth False). With NTLM and Kerberos off as well nobody could "
+                   f"sign in through it, so the script turns certificate authentication on in the same command. "
+                   f"Someone turned it off on purpose: find out why before the change (a client or a filter that "
+                   f"relied on it), because from then on only certificate (TLS-DSK) sign-in works there.")
+
+
+# ---------------------------------------------------------------------------
+# Mobility policies that override the hardened Global one
+
+
+def _mobility_overrides(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    if not estate.has_management_shell_data:
+        return
+    overrides = estate.mobility_overrides()
+    planned = {m.identity.casefold(): m for m in plan.mobility_policies}
+    for k, policy in enumerate(plan.mobility_policies):
+        if policy.scope != "global":
+            continue
+        for key, parameter, value in policy.settings():
+            for other in overrides:
+                mine = planned.get(other.identity.casefold())
+                if mine is not None and getattr(mine, key) is not None:
+                    continue  # the plan sets this policy's value itself
+                yield from _override(k, key, parameter, value, other)
+
+
+def _override(k: int, key: str, parameter: str, value: bool, other: EstateMobilityPolicy) -> Iterator[Finding]:
+    actual = other.get(key)
+    if actual is value:
+        return
+    who = "users of site " + other.identity.partition(":")[2] if other.scope == "site" else \
+        "users granted " + other.identity
+    if actual is None:
+        state = f"the state file does not report its {parameter}"
+    else:
+        state = f"it has {parameter} {show(actual)}"
+    yield _finding("estate_mobility_override", f"mobility_policies[{k}].{key}",
+                   f"Mobility policy {other.identity} in the estate overrides Global for {who}, and {state}: the "
+                   f"plan sets {parameter} {show(value)} on Global only, so those users keep the policy's value. Add "
+                   f"{other.identity} to the plan with {parameter} {show(value)}, or remove that policy.")
+
+
+# ---------------------------------------------------------------------------
+# AD FS relying party trusts
+
+
+def _trusts(plan: PlanData, estate: Estate, rows: list[DriftRow]) -> Iterator[Finding]:
+    trusts = intended_trusts(plan)
+    if not trusts:
+        return
+    adfs = estate.adfs
+    if adfs is None:
+        yield _finding("estate_not_collected", "adfs",
+                       "The state file has no AD FS part, so the relying party trusts the plan adds cannot be "
+                       "compared with the farm: run collect-state.ps1 on the AD FS server too and upload that file.")
+        return
+    for t in trusts:
+        yield from _trust(adfs, t, rows)
+
+
+def _trust(adfs: EstateAdfs, t: IntendedTrust, rows: list[DriftRow]) -> Iterator[Finding]:
+    by_identifier = (adfs.relying_party_by_identifier(t.identifier)
+                     or adfs.relying_party_by_metadata_url(t.metadata_url))
+    by_name = adfs.relying_party_named(t.name)
+    if by_identifier is not None and by_name is not None and by_identifier is by_name:
+        yield _finding("estate_relying_party_present", t.field,
+                       f"AD FS already has the trust {by_name.name!r} for {t.identifier}: the AD FS script updates its "
+                       f"rules.")
+        rows.append(DriftRow("relying_party", t.name, "RelyingPartyTrust", t.field, f"present ({t.identifier})",
+                             f"present ({t.identifier})", t.name, NO_OP))
+        for s in t.settings:
+            actual = getattr(by_name, TRUST_ATTRIBUTES[s.parameter])
+            rows.append(_row("relying_party", t.name, s, actual if actual is not None else "(none)", t.name))
+        return
+    if by_identifier is not None:
+        yield _finding("estate_relying_party_identifier_taken", t.field,
+                       f"AD FS already has a trust for {t.identifier}, named {by_identifier.name!r} (found by its "
+                       f"identifier), so adding {t.name!r} would fail: AD FS allows each identifier on one trust only. "
+                       f"Name the plan's {t.side} relying party {by_identifier.name!r} (the script then updates that "
+                       f"trust), or remove the old trust first.")
+    if by_name is not None and by_name is not by_identifier:
+        theirs = _names(list(by_name.identifiers)) or "no identifier"
+        yield _finding("estate_relying_party_name_taken", t.field,
+                       f"AD FS already has a trust named {t.name!r}, but for {theirs}, not for {t.identifier}: the AD "
+                       f"FS script would find it by name and replace that trust's rules. Choose another name for the "
+                       f"plan's {t.side} relying party.")
+    if by_identifier is None and by_name is None:
+        rows.append(DriftRow("relying_party", t.name, "RelyingPartyTrust", t.field, f"present ({t.identifier})",
+                             "absent", "", CHANGE))
+        for s in t.settings:
+            rows.append(DriftRow("relying_party", t.name, s.parameter, s.field, show(s.value), "absent", "", CHANGE))
+
+
+# ---------------------------------------------------------------------------
+# Product, topology and AD FS farm
+
+
+def _product(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    if estate.product is None or estate.product == plan.product:
+        return
+    if estate.product == "sfbse" and plan.product == "sfb2019" and "sfbse" not in PRODUCTS:
+        yield _finding("estate_product_subscription_edition", "product",
+                       "The estate runs Skype for Business Server Subscription Edition, which plans cannot name yet: "
+                       "this plan is written for Skype for Business Server 2019, whose cmdlets and Management Shell "
+                       "module Subscription Edition shares.")
+        return
+    yield _finding("estate_product_mismatch", "product",
+                   f"The estate runs {STATE_PRODUCTS[estate.product]}, but the plan is for "
+                   f"{PRODUCTS.get(plan.product, plan.product)}: the Management Shell script stops on the wrong "
+                   f"module, and the cmdlets and parameters the plan relies on may not be there. Set the plan's "
+                   f"product to the estate's.")
+
+
+def _topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    if not estate.has_management_shell_data:
+        return
+    changed = {c.identity.split(":", 2)[-1] for c in intended_collections(plan) if c.kind != "mobility"}
+    if estate.pools:
+        for i, pool in enumerate(plan.pools):
+            known = estate.pool(pool.fqdn)
+            if known is None:
+                yield _missing(f"pools[{i}].fqdn", f"pool {pool.fqdn}", pool.fqdn in changed)
+                continue
+            yield from _differs(f"pools[{i}]", f"pool {pool.fqdn}", (
+                ("role", pool.role, known.role),
+                ("site", pool.site, known.site),
+                ("internal_web_fqdn", pool.internal_web, known.internal_web_fqdn or known.fqdn),
+                ("external_web_fqdn", pool.external_web_fqdn, known.external_web_fqdn),
+            ))
+    if estate.edge_pools:
+        for j, edge in enumerate(plan.edge_pools):
+            known_edge = estate.edge_pool(edge.fqdn)
+            if known_edge is None:
+                yield _missing(f"edge_pools[{j}].fqdn", f"Edge pool {edge.fqdn}", edge.fqdn in changed)
+                continue
+            yield from _differs(f"edge_pools[{j}]", f"Edge pool {edge.fqdn}", (
+                ("access_fqdn", edge.access_fqdn, known_edge.access_fqdn),
+                ("webconf_fqdn", edge.webconf_fqdn, known_edge.webconf_fqdn),
+                ("av_fqdn", edge.av_fqdn, known_edge.av_fqdn),
+            ))
+    if estate.sip_domains:
+        for k, domain in enumerate(plan.sip_domains):
+            if domain not in estate.sip_domains:
+                yield _finding("estate_topology_differs", f"sip_domains[{k}]",
+                               f"{domain} is not a SIP domain of the estate (Get-CsSipDomain lists "
+                               f"{_names(list(estate.sip_domains))}): certificates and DNS records planned for it "
+                               f"serve no user.")
+    for k, policy in enumerate(plan.mobility_policies):
+        if policy.scope != "site":
+            continue
+        site = policy.identity.partition(":")[2]
+        if estate.has_site(site) is False:
+            yield _missing(f"mobility_policies[{k}].identity", f"site {site}", True)
+
+
+def _missing(field: str, what: str, changed: bool) -> Finding:
+    if changed:
+        return _finding("estate_not_in_topology", field,
+                        f"The estate's topology has no {what}, and the plan changes it: the Management Shell "
+                        f"script stops before it changes anything. Check the name against the topology.")
+    return _finding("estate_topology_differs", field,
+                    f"The estate's topology has no {what}: the plan does not change it, but the certificate, DNS "
+                    f"and publishing tables built from it would be wrong. Check the name against the topology.")
+
+
+def _differs(owner: str, what: str, pairs: tuple[tuple[str, Any, Any], ...]) -> Iterator[Finding]:
+    for key, planned, actual in pairs:
+        if actual is None or planned is None or str(planned).casefold() == str(actual).casefold():
+            continue
+        yield _finding("estate_topology_differs", f"{owner}.{key}",
+                       f"The plan says {planned} for the {key.replace('_', ' ')} of {what}, the estate's topology "
+                       f"says {actual}. Use the topology's value, or the names on certificates, DNS records and AD FS "
+                       f"trusts will not match the servers.")
+
+
+def _farm(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    adfs, planned = estate.adfs, plan.adfs
+    if adfs is None or planned is None or not plan.passive_pools:
+        return
+    if adfs.federation_service_name and adfs.federation_service_name != planned.federation_service_name:
+        yield _finding("estate_adfs_farm_mismatch", "adfs.federation_service_name",
+                       f"The AD FS farm in the state file is {adfs.federation_service_name}, the plan's is "
+                       f"{planned.federation_service_name}: the AD FS script refuses to run on another farm, and the "
+                       f"web services would send users to the wrong federation service.")
+    if adfs.version and adfs.version != planned.version:
+        yield _finding("estate_adfs_version_mismatch", "adfs.version",
+                       f"The AD FS farm runs {ADFS_VERSIONS[adfs.version]}, but the plan is for "
+                       f"{ADFS_VERSIONS[planned.version]}: MFA is set differently on each version (per-trust rules "
+                       f"on 2012 R2, access control policies from 2016), so the AD FS script would call cmdlets or "
+                       f"parameters the farm does not have. Set the plan's AD FS version to the farm's.")
+    if adfs.web_application_proxy is False and planned.mfa == "extranet" and planned.version != "2.0":
+        farm = adfs.federation_service_name or "the farm"
+        yield _finding("estate_no_web_application_proxy", "adfs.mfa",
+                       f"No Web Application Proxy or AD FS proxy is registered with {farm}, "
+                       f"so AD FS sees every request as coming from inside (insidecorporatenetwork true) and the "
+                       f"extranet MFA the plan asks for would never be required. Publish AD FS through a Web "
+                       f"Application Proxy first.")
+
+
+# ---------------------------------------------------------------------------
+
+
+def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
+    """Return the intended-versus-actual rows and the estate findings (sorted) for `plan` on `estate`."""
+    rows: list[DriftRow] = []
+    findings = [
+        *_product(plan, estate),
+        *_topology(plan, estate),
+        *_farm(plan, estate),
+        *_collections(plan, estate, rows),
+        *_mobility_overrides(plan, estate),
+        *_trusts(plan, estate, rows),
+    ]
+    return EstateReport(rows=tuple(rows), findings=tuple(sort_findings(findings)))
+
+
+def estate_findings(plan: PlanData, estate: Estate) -> list[Finding]:
+    """Return only the estate findings of `estate_report` (what `check_plan --state` adds)."""
+    return list(estate_report(plan, estate).findings)
+
+
+__all__ = [
+    "ESTATE_FINDING_CODES",
+    "DriftRow",
+    "EstateReport",
+    "estate_findings",
+    "estate_report",
+    "show",
+]
