@@ -13,6 +13,7 @@ from django.urls import reverse
 from tests.base import make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, Review, Revision
 from wizard.review import services as review
+from wizard.review import state
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +94,8 @@ def test_submit(client, people, persona):
     revision = _revision(people)
     url = reverse("revision-submit", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url), SUBMIT[persona])
-    expected = review.Status.IN_REVIEW if SUBMIT[persona] == 302 else review.Status.DRAFT
-    assert review.revision_status(revision) == expected
+    expected = state.Status.IN_REVIEW if SUBMIT[persona] == 302 else state.Status.DRAFT
+    assert state.revision_status(revision) == expected
 
 
 # The owner is the author here: four eyes means the author never approves.
@@ -106,8 +107,8 @@ def test_approve(client, people, persona):
     revision = _revision(people, submitted=True)
     url = reverse("revision-approve", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url, {"comment": "ok"}), APPROVE[persona])
-    expected = review.Status.APPROVED if APPROVE[persona] == 302 else review.Status.IN_REVIEW
-    assert review.revision_status(revision) == expected
+    expected = state.Status.APPROVED if APPROVE[persona] == 302 else state.Status.IN_REVIEW
+    assert state.revision_status(revision) == expected
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -115,8 +116,8 @@ def test_request_changes(client, people, persona):
     revision = _revision(people, submitted=True)
     url = reverse("revision-request-changes", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url, {"comment": "Pilot pool first"}), APPROVE[persona])
-    expected = review.Status.CHANGES_REQUESTED if APPROVE[persona] == 302 else review.Status.IN_REVIEW
-    assert review.revision_status(revision) == expected
+    expected = state.Status.CHANGES_REQUESTED if APPROVE[persona] == 302 else state.Status.IN_REVIEW
+    assert state.revision_status(revision) == expected
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -124,7 +125,7 @@ def test_request_changes_without_a_comment_is_still_refused_by_role_first(client
     revision = _revision(people, submitted=True)
     url = reverse("revision-request-changes", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url, {"comment": ""}), APPROVE[persona])
-    assert review.revision_status(revision) == review.Status.IN_REVIEW
+    assert state.revision_status(revision) == state.Status.IN_REVIEW
 
 
 COMMENT = {"owner": 302, "read_only": 403, "editor": 302, "reviewer": 302, "stranger": 404, "anonymous": LOGIN}

@@ -18,6 +18,7 @@ from wizard.models import AuditEvent, Comment, PlanShare, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.plan.writer import plan_to_dict
+from wizard.review import pages, state
 from wizard.review import services as review
 from wizard.scripts import bundle
 
@@ -114,7 +115,7 @@ class SubmitTests(BaseTestCase):
         result = review.submit_for_review(revision, by=self.alice, ip=IP)
         self.assertEqual(result.decision, Review.Decision.SUBMITTED)
         self.assertEqual(result.bundle_sha256, revision.bundle_sha256)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
         [event] = _events(plan, AuditEvent.Action.SUBMITTED)
         self.assertEqual((event.actor, event.ip_address, event.detail["revision"]), (self.alice, IP, 1))
 
@@ -156,7 +157,7 @@ class ApprovalTests(BaseTestCase):
         self.assertEqual(approval.decision, Review.Decision.APPROVED)
         self.assertEqual(approval.bundle_sha256, revision.bundle_sha256)
         self.assertEqual(approval.comment, "Matches CAB-1234")
-        self.assertEqual(review.revision_status(revision), review.Status.APPROVED)
+        self.assertEqual(state.revision_status(revision), state.Status.APPROVED)
         [event] = _events(revision.plan, AuditEvent.Action.APPROVED)
         self.assertEqual((event.actor, event.ip_address, event.detail["revision"]), (self.bob, IP, 1))
 
@@ -168,7 +169,7 @@ class ApprovalTests(BaseTestCase):
             review.approve(revision, by=self.alice, comment="")
         with self.assertRaises(review.SelfReview):
             review.request_changes(revision, by=self.alice, comment="self")
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
 
     def test_someone_else_with_the_reviewer_role_may_approve_a_revision_saved_by_a_team_editor(self):
         plan = make_plan()
@@ -189,7 +190,7 @@ class ApprovalTests(BaseTestCase):
         PlanShare.objects.filter(plan=revision.plan, group=self.personas.review_team).delete()
         with self.assertRaises(PermissionDenied):
             review.approve(revision, by=charlie)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
 
     def test_a_revision_not_submitted_cannot_be_approved(self):
         plan = make_plan()
@@ -213,7 +214,7 @@ class ApprovalTests(BaseTestCase):
             review.approve(first, by=self.bob)
         with self.assertRaises(review.Superseded):
             review.request_changes(first, by=self.bob, comment="too late")
-        self.assertEqual(review.revision_status(first), review.Status.SUPERSEDED)
+        self.assertEqual(state.revision_status(first), state.Status.SUPERSEDED)
 
     def test_approval_is_refused_when_the_stored_data_no_longer_matches_the_hash(self):
         revision = self._in_review()
@@ -222,16 +223,16 @@ class ApprovalTests(BaseTestCase):
         revision.refresh_from_db()
         with self.assertRaises(review.BundleChanged):
             review.approve(revision, by=self.bob)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
         self.assertEqual(_events(revision.plan, AuditEvent.Action.APPROVED), [])
 
     def test_approval_is_refused_when_the_tool_renders_other_bytes(self):
         revision = self._in_review()
         with mock.patch.object(wizard, "__version__", "99.0.0-other"):
-            self.assertNotEqual(review.recheck(revision).bundle_sha256, revision.bundle_sha256)
+            self.assertNotEqual(state.recheck(revision).bundle_sha256, revision.bundle_sha256)
             with self.assertRaises(review.BundleChanged):
                 review.approve(revision, by=self.bob)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
 
     def test_approval_is_refused_when_todays_checks_find_something_new(self):
         revision = self._in_review()
@@ -246,7 +247,7 @@ class ApprovalTests(BaseTestCase):
             review.request_changes(revision, by=self.bob, comment="  ")
         result = review.request_changes(revision, by=self.bob, comment="Pilot pool first", ip=IP)
         self.assertEqual(result.comment, "Pilot pool first")
-        self.assertEqual(review.revision_status(revision), review.Status.CHANGES_REQUESTED)
+        self.assertEqual(state.revision_status(revision), state.Status.CHANGES_REQUESTED)
         [event] = _events(revision.plan, AuditEvent.Action.CHANGES_REQUESTED)
         self.assertEqual((event.actor, event.ip_address), (self.bob, IP))
         with self.assertRaises(review.WrongState):
@@ -256,9 +257,9 @@ class ApprovalTests(BaseTestCase):
         revision = self._in_review()
         review.request_changes(revision, by=self.bob, comment="Explain the MFA choice")
         review.submit_for_review(revision, by=self.alice)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
         review.approve(revision, by=self.bob)
-        self.assertEqual(review.revision_status(revision), review.Status.APPROVED)
+        self.assertEqual(state.revision_status(revision), state.Status.APPROVED)
 
     def test_only_reviewers_may_request_changes(self):
         revision = self._in_review()
@@ -278,27 +279,27 @@ def _with_new_rule(doc):
 class StatusTests(BaseTestCase):
     def test_each_state_is_derived_from_the_review_rows(self):
         plan = make_plan()
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         first = review.save_revision(plan, by=self.alice, message="one")
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         review.submit_for_review(first, by=self.alice)
-        self.assertEqual(review.plan_status(plan), review.Status.IN_REVIEW)
+        self.assertEqual(state.plan_status(plan), state.Status.IN_REVIEW)
         review.request_changes(first, by=self.bob, comment="No")
-        self.assertEqual(review.plan_status(plan), review.Status.CHANGES_REQUESTED)
+        self.assertEqual(state.plan_status(plan), state.Status.CHANGES_REQUESTED)
         set_draft(plan, plan_doc(name="Contoso, take two"))
         second = review.save_revision(plan, by=self.alice, message="two")
-        self.assertEqual(review.revision_status(first), review.Status.SUPERSEDED)
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
+        self.assertEqual(state.revision_status(first), state.Status.SUPERSEDED)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         review.submit_for_review(second, by=self.alice)
         review.approve(second, by=self.bob)
-        self.assertEqual(review.plan_status(plan), review.Status.APPROVED)
+        self.assertEqual(state.plan_status(plan), state.Status.APPROVED)
         set_draft(plan, plan_doc(name="Contoso, take three"))
         third = review.save_revision(plan, by=self.alice, message="three")
         # An approval stays true for its bytes; the plan as a whole is a draft again.
-        self.assertEqual(review.revision_status(second), review.Status.APPROVED)
-        self.assertEqual(review.revision_status(third), review.Status.DRAFT)
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
-        self.assertEqual(review.revision_statuses(plan), {1: "superseded", 2: "approved", 3: "draft"})
+        self.assertEqual(state.revision_status(second), state.Status.APPROVED)
+        self.assertEqual(state.revision_status(third), state.Status.DRAFT)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
+        self.assertEqual(state.revision_statuses(plan), {1: "superseded", 2: "approved", 3: "draft"})
 
     def test_statuses_for_a_page_of_plans_come_in_two_queries_and_agree(self):
         plans = [make_plan(name=f"Plan {i}") for i in range(4)]
@@ -310,10 +311,10 @@ class StatusTests(BaseTestCase):
         review.approve(r3, by=self.bob)
         self.assertIsNotNone(r1)
         with CaptureQueriesContext(connection) as queries:
-            statuses = review.plan_statuses(plans)
+            statuses = state.plan_statuses(plans)
         self.assertEqual(len(queries), 2)
         self.assertEqual([statuses[p.pk] for p in plans], ["draft", "draft", "in_review", "approved"])
-        self.assertEqual([review.plan_status(p) for p in plans], [statuses[p.pk] for p in plans])
+        self.assertEqual([state.plan_status(p) for p in plans], [statuses[p.pk] for p in plans])
 
 
 class CommentTests(BaseTestCase):
@@ -366,7 +367,7 @@ class RecheckTests(BaseTestCase):
     def test_a_fresh_revision_has_no_banner(self):
         plan = make_plan()
         revision = review.save_revision(plan, by=self.alice, message="one")
-        result = review.recheck(revision)
+        result = state.recheck(revision)
         self.assertEqual(result.new_codes, ())
         self.assertTrue(result.hash_matches)
         self.assertFalse(result.banner)
@@ -377,7 +378,7 @@ class RecheckTests(BaseTestCase):
         review.submit_for_review(revision, by=self.alice)
         review.approve(revision, by=self.bob)
         with mock.patch.object(review.engine, "assess", _with_new_rule):
-            result = review.recheck(revision)
+            result = state.recheck(revision)
         self.assertEqual(result.new_codes, ("new_rule_x",))
         self.assertEqual([f.code for f in result.new_findings], ["new_rule_x"])
         self.assertTrue(result.banner)
@@ -387,7 +388,7 @@ class RecheckTests(BaseTestCase):
         revision = review.save_revision(plan, by=self.alice, message="one")
         Revision.objects.filter(pk=revision.pk).update(finding_codes=[*revision.finding_codes, "old_rule"])
         revision.refresh_from_db()
-        result = review.recheck(revision)
+        result = state.recheck(revision)
         self.assertEqual(result.resolved_codes, ("old_rule",))
         self.assertFalse(result.banner)
 
@@ -405,7 +406,7 @@ class DownloadTests(BaseTestCase):
         download = review.download_approved(revision, by=self.dave, ip=IP)
         self.assertTrue(download.filename.endswith("-r1-approved.zip"))
         archive = zipfile.ZipFile(io.BytesIO(download.content))
-        record = json.loads(archive.read(review.APPROVAL_FILE).decode("utf-8"))
+        record = json.loads(archive.read(state.APPROVAL_FILE).decode("utf-8"))
         self.assertEqual(record["revision"], 1)
         self.assertEqual(record["plan_code"], str(revision.plan.code))
         self.assertEqual(record["bundle_sha256"], revision.bundle_sha256)
@@ -414,7 +415,7 @@ class DownloadTests(BaseTestCase):
         self.assertEqual(record["submitted_by"], "alice")
         self.assertEqual(record["comment"], "CAB-1234 approved")
         sums = archive.read("SHA256SUMS").decode("utf-8")
-        self.assertNotIn(review.APPROVAL_FILE, sums)
+        self.assertNotIn(state.APPROVAL_FILE, sums)
         # Every other file is the approved bundle, byte for byte.
         rendered = review.render_revision(revision)
         self.assertEqual(rendered.sha256, revision.bundle_sha256)
@@ -449,7 +450,7 @@ class ComparisonTests(BaseTestCase):
         set_draft(plan, plan_doc(adfs={"federation_service_name": "adfs.contoso.com", "version": "2012r2",
                                        "mfa": "always"}))
         review.save_revision(plan, by=self.alice, message="two")
-        comparison = review.compare(plan, 1, 2)
+        comparison = pages.compare(plan, 1, 2)
         self.assertEqual([(c.path, c.old, c.new) for c in comparison.diff.settings],
                          [("adfs.mfa", "extranet", "always")])
         self.assertTrue(comparison.diff.changed_scripts)
@@ -459,8 +460,8 @@ class ComparisonTests(BaseTestCase):
         plan = make_plan()
         review.save_revision(plan, by=self.alice, message="one")
         set_draft(plan, plan_doc(autodiscover_port=80))
-        self.assertEqual(review.default_comparison(plan), (1, review.DRAFT))
-        comparison = review.compare(plan, 1, review.DRAFT)
+        self.assertEqual(pages.default_comparison(plan), (1, pages.DRAFT))
+        comparison = pages.compare(plan, 1, pages.DRAFT)
         self.assertEqual([(c.path, c.new) for c in comparison.diff.settings], [("autodiscover_port", 80)])
         self.assertEqual(comparison.diff.new_label, "draft")
 
@@ -468,7 +469,7 @@ class ComparisonTests(BaseTestCase):
         plan = make_plan()
         review.save_revision(plan, by=self.alice, message="one")
         set_draft(plan, plan_doc(product="lync2010"))
-        comparison = review.compare(plan, 1, review.DRAFT)
+        comparison = pages.compare(plan, 1, pages.DRAFT)
         self.assertIn(("product", "lync2010"), [(c.path, c.new) for c in comparison.diff.settings])
         self.assertEqual(comparison.diff.scripts, [])
         self.assertTrue(comparison.notes)

@@ -17,6 +17,7 @@ from wizard.models import AuditEvent, Comment, Review
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.review import services as review
+from wizard.review import state
 
 IP = "203.0.113.9"
 
@@ -166,7 +167,7 @@ class RevisionPageTests(ReviewViewTestCase):
         self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="approve-form"')
         response = self.client.post(self._url("revision-approve", 1), {"comment": "self"})
         self.assertEqual(response.status_code, 403)
-        self.assertEqual(review.revision_status(self.plan.revisions.get(number=1)), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)
 
     def test_a_new_finding_since_approval_shows_the_banner(self):
         self._approved()
@@ -217,7 +218,7 @@ class ReviewActionTests(ReviewViewTestCase):
         self.assertFalse(Review.objects.filter(decision=Review.Decision.CHANGES_REQUESTED).exists())
         self.client.post(self._url("revision-request-changes", 1), {"comment": "Pilot pool first"})
         revision = self.plan.revisions.get(number=1)
-        self.assertEqual(review.revision_status(revision), review.Status.CHANGES_REQUESTED)
+        self.assertEqual(state.revision_status(revision), state.Status.CHANGES_REQUESTED)
 
     def test_approving_a_superseded_revision_says_why(self):
         self._submitted()

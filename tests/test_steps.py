@@ -9,6 +9,7 @@ from tests.base import make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent
 from wizard.plan.finding import Finding
 from wizard.plan.reader import read_plan
+from wizard.web.drafts import save_step
 from wizard.web.steps import (
     STEP_SLUGS,
     STEPS,
@@ -20,7 +21,6 @@ from wizard.web.steps import (
     initial,
     next_step,
     previous_step,
-    save_step,
     step_base,
     step_for_path,
     step_statuses,

@@ -10,8 +10,8 @@ with the message, and nothing typed is lost. Rows of a list carry the `index` of
 the item they were loaded from, so keys owned by other steps (a pool's `auth`,
 `relying_parties`, any `x_` key) survive an edit of the row.
 
-`save_step` is the one function here that touches the database: it saves a
-step's values into the draft with `wizard.drafts.save_draft`.
+Pure: no database and no Django here (the tests run it with plain unittest).
+Saving a step's values goes through the draft services, `wizard.web.drafts.save_step`.
 """
 from __future__ import annotations
 
@@ -23,13 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
-
-from wizard.models import AuditEvent, Plan
 from wizard.plan.finding import Finding
 from wizard.plan.model import FORMAT, MOBILITY_SETTINGS
 from wizard.review.diffs import FieldChange, diff_data, flatten
-from wizard.web import drafts
 
 Values = dict[str, Any]
 
@@ -560,67 +556,3 @@ def apply(step: Step, doc: Any, values: Values) -> dict:
 def blank_plan(name: str) -> dict[str, Any]:
     """Return the draft of a plan started from scratch: only its name, everything else to fill in."""
     return {"format": FORMAT, "name": name, "sip_domains": [], "pools": []}
-
-
-# ---------------------------------------------------------------------------
-# Saving a step
-
-
-@dataclass(frozen=True)
-class StepSave:
-    """The outcome of saving a step.
-
-    `saved` is False only for a refused stale save; `changes` then lists the stored
-    values that differ from what was typed and `others` the saves made meanwhile.
-    `version` and `base` are what the page must send with its next save.
-    """
-
-    saved: bool
-    plan: Plan
-    version: int
-    base: str
-    changes: tuple[FieldChange, ...] = ()
-    others: tuple[AuditEvent, ...] = ()
-    merged: bool = False
-
-
-def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
-    """Return the draft saves of `plan` that made versions after `version`, oldest first."""
-    return (AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.DRAFT_SAVED, detail__version__gt=version)
-            .select_related("actor").order_by("created", "id"))
-
-
-def save_step(plan: Plan, step: Step, values: Values, *, based_on: int, base: str, by: Any,
-              ip: str | None = None) -> StepSave:
-    """Save `step`'s values into the draft of `plan`, loaded at version `based_on`.
-
-    A stale save is refused, except when it cannot overwrite anything: when the stored
-    values of this step already equal the typed ones, or when the other saves only
-    touched other steps (this step's stored values still match `base`, the fingerprint
-    the page was loaded with); then the typed values are applied to the current draft.
-    """
-    doc = apply(step, plan.draft, values)
-    if based_on == plan.draft_version and doc == plan.draft:
-        return StepSave(saved=True, plan=plan, version=plan.draft_version, base=step_base(step, doc))
-    try:
-        saved = drafts.save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step=step.slug)
-        return StepSave(saved=True, plan=saved.plan, version=saved.version, base=step_base(step, saved.plan.draft))
-    except drafts.StaleDraft as exc:
-        fresh = exc.plan
-    mine = apply(step, fresh.draft, values)
-    stored_base = step_base(step, fresh.draft)
-    others = tuple(saves_since(fresh, based_on))
-    if step_base(step, mine) == stored_base:
-        return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base, others=others)
-    if stored_base == base:
-        try:
-            saved = drafts.save_draft(fresh, doc=mine, based_on=fresh.draft_version, by=by, ip=ip, step=step.slug)
-            return StepSave(saved=True, plan=saved.plan, version=saved.version,
-                            base=step_base(step, saved.plan.draft), others=others, merged=True)
-        except drafts.StaleDraft as again:
-            fresh = again.plan
-            mine = apply(step, fresh.draft, values)
-            stored_base = step_base(step, fresh.draft)
-            others = tuple(saves_since(fresh, based_on))
-    return StepSave(saved=False, plan=fresh, version=fresh.draft_version, base=stored_base,
-                    changes=tuple(changes_between(step, fresh.draft, mine)), others=others)

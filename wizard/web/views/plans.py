@@ -16,7 +16,7 @@ from wizard.models import Plan
 from wizard.plan import engine
 from wizard.plan.explain import label_for
 from wizard.plan.model import PRODUCTS
-from wizard.review import services as review
+from wizard.review import state
 from wizard.review.access import get_editable_plan, get_plan_for_user, plans_visible_to
 from wizard.review.audit import client_ip
 from wizard.review.diffs import diff_data
@@ -48,9 +48,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     if query:
         plans = plans.filter(name__icontains=query)
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    statuses = review.plan_statuses(page.object_list)
+    statuses = state.plan_statuses(page.object_list)
     rows = [PlanRow(plan=p, product=PRODUCTS.get(p.product, "not chosen yet"), status=statuses[p.pk],
-                    status_label=review.status_label(statuses[p.pk])) for p in page.object_list]
+                    status_label=state.status_label(statuses[p.pk])) for p in page.object_list]
     return render(request, "wizard/plan_list.html", {"form": form, "query": query, "page": page, "rows": rows})
 
 
@@ -95,14 +95,14 @@ def plan_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     """Show a plan: its status, each step with its error and warning counts, and what to do next."""
     plan, can_edit = get_plan_for_user(request.user, code)
     _, findings = engine.assess(plan.draft)
-    status = review.plan_status(plan)
+    status = state.plan_status(plan)
     return render(request, "wizard/plan_detail.html", {
         "plan": plan,
         "can_edit": can_edit,
         "statuses": step_statuses(findings),
         "product": PRODUCTS.get(plan.product, "not chosen yet"),
         "status": status,
-        "status_label": review.status_label(status),
+        "status_label": state.status_label(status),
         "presets": PRESETS,
     })
 

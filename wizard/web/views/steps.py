@@ -1,6 +1,6 @@
 """The wizard step pages: show a step of the draft, save it, autosave it.
 
-Every save goes through `wizard.steps.save_step` (optimistic concurrency). After
+Every save goes through `wizard.web.drafts.save_step` (optimistic concurrency). After
 a save the page redirects (post/redirect/get) and the step is shown again from
 the stored draft, with the plan reader's and the rules' errors on the fields; a
 refused stale save instead shows the typed values again beside the stored ones.
@@ -21,15 +21,14 @@ from wizard.models import Plan
 from wizard.plan import engine
 from wizard.review.access import get_editable_plan, get_plan_for_user
 from wizard.review.audit import client_ip
+from wizard.web.drafts import StepSave, save_step
 from wizard.web.forms import ADDABLE, DraftVersionForm, StepForms
 from wizard.web.steps import (
     Step,
-    StepSave,
     findings_for,
     get_step,
     next_step,
     previous_step,
-    save_step,
     step_base,
     step_statuses,
 )
