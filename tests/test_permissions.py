@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.base import make_personas, make_plan, plan_doc, set_draft
+from tests.base import current_version, make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, Review, Revision
 from wizard.review import services as review
 from wizard.review import state
@@ -43,7 +43,7 @@ def _assert_outcome(response, expected):
 
 def _revision(people, *, submitted=False, approved=False):
     plan = make_plan()
-    revision = review.save_revision(plan, by=people.alice, message="Passive auth for Contoso")
+    revision = review.save_revision(plan, draft_version=current_version(plan), by=people.alice, message="Passive auth for Contoso")
     if submitted or approved:
         review.submit_for_review(revision, by=people.alice)
     if approved:
@@ -76,7 +76,8 @@ def test_save_revision(client, people, persona):
     plan = make_plan()
     set_draft(plan, plan_doc(name="Contoso, edited"))
     url = reverse("revision-save", args=[plan.code])
-    response = _client(client, people, persona).post(url, {"message": "Edited"})
+    response = _client(client, people, persona).post(url, {"message": "Edited",
+                                                          "draft_version": current_version(plan)})
     _assert_outcome(response, SAVE[persona])
     saved = Revision.objects.filter(plan=plan).count()
     assert saved == (1 if SAVE[persona] == 302 else 0)
@@ -191,7 +192,7 @@ def test_refused_changes_leave_no_trace(client, people, persona):
     before, events = _state(plan), AuditEvent.objects.filter(plan=plan).count()
     c = _client(client, people, persona)
     code = plan.code
-    c.post(reverse("revision-save", args=[code]), {"message": "x"})
+    c.post(reverse("revision-save", args=[code]), {"message": "x", "draft_version": current_version(plan)})
     c.post(reverse("revision-submit", args=[code, 1]))
     c.post(reverse("revision-approve", args=[code, 1]))
     c.post(reverse("revision-request-changes", args=[code, 1]), {"comment": "x"})

@@ -10,10 +10,12 @@ from unittest import mock
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 import wizard
-from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
+from tests.base import BaseTestCase, current_version, make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, PlanShare, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
@@ -32,7 +34,7 @@ def _events(plan, action):
 class SaveRevisionTests(BaseTestCase):
     def test_it_stores_the_normalised_document_hash_tool_version_and_finding_codes(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="First cut", ip=IP)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="First cut", ip=IP)
 
         plan_data, _ = engine.assess(plan.draft)
         self.assertEqual(revision.number, 1)
@@ -48,7 +50,7 @@ class SaveRevisionTests(BaseTestCase):
 
     def test_it_writes_one_audit_row_with_the_address(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="First cut", ip=IP)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="First cut", ip=IP)
         [event] = _events(plan, AuditEvent.Action.REVISION_SAVED)
         self.assertEqual((event.actor, event.ip_address), (self.alice, IP))
         self.assertEqual(event.detail["revision"], 1)
@@ -56,10 +58,10 @@ class SaveRevisionTests(BaseTestCase):
 
     def test_numbers_follow_on_and_each_revision_keeps_its_own_data(self):
         plan = make_plan()
-        first = review.save_revision(plan, by=self.alice, message="one")
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(adfs={"federation_service_name": "sts.contoso.com", "version": "2012r2",
                                        "mfa": "always"}))
-        second = review.save_revision(plan, by=self.erin, message="two")
+        second = review.save_revision(plan, draft_version=current_version(plan), by=self.erin, message="two")
         first.refresh_from_db()
         self.assertEqual((first.number, second.number), (1, 2))
         self.assertEqual(first.data["adfs"]["federation_service_name"], "adfs.contoso.com")
@@ -68,16 +70,16 @@ class SaveRevisionTests(BaseTestCase):
 
     def test_an_unchanged_draft_is_not_saved_again(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         with self.assertRaises(review.NothingChanged):
-            review.save_revision(plan, by=self.alice, message="again")
+            review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="again")
         self.assertEqual(plan.revisions.count(), 1)
 
     def test_a_draft_with_errors_is_refused_with_every_error_listed(self):
         plan = make_plan()
         set_draft(plan, plan_doc(product="lync2010", sip_domains=["not a domain"]))
         with self.assertRaises(review.DraftInvalid) as caught:
-            review.save_revision(plan, by=self.alice, message="broken", ip=IP)
+            review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="broken", ip=IP)
         fields = {f.field for f in caught.exception.findings}
         self.assertEqual(fields, {"product", "sip_domains[0]"})
         self.assertIn("product:", str(caught.exception))
@@ -91,27 +93,27 @@ class SaveRevisionTests(BaseTestCase):
         set_draft(plan, plan_doc(pools=[]))
         # `stale` still holds the valid draft in memory; the database has the broken one.
         with self.assertRaises(review.DraftInvalid):
-            review.save_revision(stale, by=self.alice, message="from an old page")
+            review.save_revision(stale, draft_version=current_version(stale), by=self.alice, message="from an old page")
 
     def test_a_message_is_required(self):
         plan = make_plan()
         with self.assertRaises(review.ReviewRefused):
-            review.save_revision(plan, by=self.alice, message="   ")
+            review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="   ")
         self.assertFalse(plan.revisions.exists())
 
     def test_only_editors_may_save(self):
         plan = make_plan()
         for user in (self.dave, self.bob, self.charlie):
             with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
-                review.save_revision(plan, by=user, message="not mine")
+                review.save_revision(plan, draft_version=current_version(plan), by=user, message="not mine")
         self.assertFalse(plan.revisions.exists())
-        self.assertEqual(review.save_revision(plan, by=self.erin, message="team edit").number, 1)
+        self.assertEqual(review.save_revision(plan, draft_version=current_version(plan), by=self.erin, message="team edit").number, 1)
 
 
 class SubmitTests(BaseTestCase):
     def test_submitting_puts_the_revision_in_review_with_an_audit_row(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         result = review.submit_for_review(revision, by=self.alice, ip=IP)
         self.assertEqual(result.decision, Review.Decision.SUBMITTED)
         self.assertEqual(result.bundle_sha256, revision.bundle_sha256)
@@ -121,7 +123,7 @@ class SubmitTests(BaseTestCase):
 
     def test_read_only_users_and_reviewers_cannot_submit(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         for user in (self.dave, self.bob, self.charlie):
             with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
                 review.submit_for_review(revision, by=user)
@@ -129,7 +131,7 @@ class SubmitTests(BaseTestCase):
 
     def test_a_revision_in_review_cannot_be_submitted_again(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         review.submit_for_review(revision, by=self.alice)
         with self.assertRaises(review.WrongState):
             review.submit_for_review(revision, by=self.erin)
@@ -137,9 +139,9 @@ class SubmitTests(BaseTestCase):
 
     def test_a_superseded_revision_cannot_be_submitted(self):
         plan = make_plan()
-        first = review.save_revision(plan, by=self.alice, message="one")
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(name="Contoso, second thoughts"))
-        review.save_revision(plan, by=self.alice, message="two")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
         with self.assertRaises(review.Superseded):
             review.submit_for_review(first, by=self.alice)
 
@@ -147,7 +149,7 @@ class SubmitTests(BaseTestCase):
 class ApprovalTests(BaseTestCase):
     def _in_review(self, plan=None):
         plan = plan or make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         review.submit_for_review(revision, by=self.alice)
         return revision
 
@@ -172,8 +174,8 @@ class ApprovalTests(BaseTestCase):
         self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
 
     def test_someone_else_with_the_reviewer_role_may_approve_a_revision_saved_by_a_team_editor(self):
-        plan = make_plan()
-        revision = review.save_revision(plan, by=self.erin, message="erin's edit")
+        plan = make_plan(owner=self.erin)  # erin wrote the whole draft: alice contributed nothing
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.erin, message="erin's edit")
         review.submit_for_review(revision, by=self.erin)
         self.alice.groups.add(self.personas.review_team)
         alice = type(self.alice).objects.get(pk=self.alice.pk)
@@ -194,7 +196,7 @@ class ApprovalTests(BaseTestCase):
 
     def test_a_revision_not_submitted_cannot_be_approved(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         with self.assertRaises(review.WrongState):
             review.approve(revision, by=self.bob)
 
@@ -209,7 +211,7 @@ class ApprovalTests(BaseTestCase):
         plan = make_plan()
         first = self._in_review(plan)
         set_draft(plan, plan_doc(name="Contoso, revised"))
-        review.save_revision(plan, by=self.alice, message="two")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
         with self.assertRaises(review.Superseded):
             review.approve(first, by=self.bob)
         with self.assertRaises(review.Superseded):
@@ -280,21 +282,21 @@ class StatusTests(BaseTestCase):
     def test_each_state_is_derived_from_the_review_rows(self):
         plan = make_plan()
         self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
-        first = review.save_revision(plan, by=self.alice, message="one")
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         review.submit_for_review(first, by=self.alice)
         self.assertEqual(state.plan_status(plan), state.Status.IN_REVIEW)
         review.request_changes(first, by=self.bob, comment="No")
         self.assertEqual(state.plan_status(plan), state.Status.CHANGES_REQUESTED)
         set_draft(plan, plan_doc(name="Contoso, take two"))
-        second = review.save_revision(plan, by=self.alice, message="two")
+        second = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
         self.assertEqual(state.revision_status(first), state.Status.SUPERSEDED)
         self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         review.submit_for_review(second, by=self.alice)
         review.approve(second, by=self.bob)
         self.assertEqual(state.plan_status(plan), state.Status.APPROVED)
         set_draft(plan, plan_doc(name="Contoso, take three"))
-        third = review.save_revision(plan, by=self.alice, message="three")
+        third = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="three")
         # An approval stays true for its bytes; the plan as a whole is a draft again.
         self.assertEqual(state.revision_status(second), state.Status.APPROVED)
         self.assertEqual(state.revision_status(third), state.Status.DRAFT)
@@ -303,10 +305,10 @@ class StatusTests(BaseTestCase):
 
     def test_statuses_for_a_page_of_plans_come_in_two_queries_and_agree(self):
         plans = [make_plan(name=f"Plan {i}") for i in range(4)]
-        r1 = review.save_revision(plans[1], by=self.alice, message="one")
-        r2 = review.save_revision(plans[2], by=self.alice, message="one")
+        r1 = review.save_revision(plans[1], draft_version=current_version(plans[1]), by=self.alice, message="one")
+        r2 = review.save_revision(plans[2], draft_version=current_version(plans[2]), by=self.alice, message="one")
         review.submit_for_review(r2, by=self.alice)
-        r3 = review.save_revision(plans[3], by=self.alice, message="one")
+        r3 = review.save_revision(plans[3], draft_version=current_version(plans[3]), by=self.alice, message="one")
         review.submit_for_review(r3, by=self.alice)
         review.approve(r3, by=self.bob)
         self.assertIsNotNone(r1)
@@ -320,7 +322,7 @@ class StatusTests(BaseTestCase):
 class CommentTests(BaseTestCase):
     def test_editors_and_reviewers_comment_on_a_plan_or_a_revision(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         on_plan = review.add_comment(plan, by=self.erin, body=" Looks right ", ip=IP)
         on_revision = review.add_comment(plan, by=self.bob, body="Why MFA only from the extranet?",
                                          revision=revision, ip=IP)
@@ -366,7 +368,7 @@ class SharingTests(BaseTestCase):
 class RecheckTests(BaseTestCase):
     def test_a_fresh_revision_has_no_banner(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         result = state.recheck(revision)
         self.assertEqual(result.new_codes, ())
         self.assertTrue(result.hash_matches)
@@ -374,7 +376,7 @@ class RecheckTests(BaseTestCase):
 
     def test_a_finding_that_is_new_since_approval_shows_a_banner(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         review.submit_for_review(revision, by=self.alice)
         review.approve(revision, by=self.bob)
         with mock.patch.object(review.engine, "assess", _with_new_rule):
@@ -385,7 +387,7 @@ class RecheckTests(BaseTestCase):
 
     def test_a_finding_that_went_away_is_not_a_banner(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         Revision.objects.filter(pk=revision.pk).update(finding_codes=[*revision.finding_codes, "old_rule"])
         revision.refresh_from_db()
         result = state.recheck(revision)
@@ -396,7 +398,7 @@ class RecheckTests(BaseTestCase):
 class DownloadTests(BaseTestCase):
     def _approved(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="Passive auth for Contoso")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="Passive auth for Contoso")
         review.submit_for_review(revision, by=self.alice)
         review.approve(revision, by=self.bob, comment="CAB-1234 approved")
         return revision
@@ -426,7 +428,7 @@ class DownloadTests(BaseTestCase):
 
     def test_a_revision_without_approval_has_no_approved_download(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         with self.assertRaises(review.NotApproved):
             review.download_approved(revision, by=self.alice)
         self.assertEqual(_events(plan, AuditEvent.Action.DOWNLOADED), [])
@@ -446,10 +448,10 @@ class DownloadTests(BaseTestCase):
 class ComparisonTests(BaseTestCase):
     def test_two_revisions_differ_in_settings_and_scripts(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(adfs={"federation_service_name": "adfs.contoso.com", "version": "2012r2",
                                        "mfa": "always"}))
-        review.save_revision(plan, by=self.alice, message="two")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
         comparison = pages.compare(plan, 1, 2)
         self.assertEqual([(c.path, c.old, c.new) for c in comparison.diff.settings],
                          [("adfs.mfa", "extranet", "always")])
@@ -458,7 +460,7 @@ class ComparisonTests(BaseTestCase):
 
     def test_the_draft_compares_with_the_latest_revision(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(autodiscover_port=80))
         self.assertEqual(pages.default_comparison(plan), (1, pages.DRAFT))
         comparison = pages.compare(plan, 1, pages.DRAFT)
@@ -467,9 +469,124 @@ class ComparisonTests(BaseTestCase):
 
     def test_an_invalid_draft_still_shows_its_settings_but_no_scripts(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(product="lync2010"))
         comparison = pages.compare(plan, 1, pages.DRAFT)
         self.assertIn(("product", "lync2010"), [(c.path, c.new) for c in comparison.diff.settings])
         self.assertEqual(comparison.diff.scripts, [])
         self.assertTrue(comparison.notes)
+
+
+class ContributorTests(BaseTestCase):
+    """Issue 12, item 1: everyone whose draft saves a revision holds is a contributor; none may approve it."""
+
+    def _reviewer_editor(self):
+        # erin edits the plan (edit team) and holds the reviewer role too.
+        self.erin.groups.add(self.personas.review_team)
+        return type(self.erin).objects.get(pk=self.erin.pk)
+
+    def test_a_reviewer_who_edited_the_draft_cannot_approve_a_revision_someone_else_saved(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice,
+                                        message="alice saves erin's edit")
+        review.submit_for_review(revision, by=self.alice)
+        self.assertEqual(set(revision.contributors.values_list("username", flat=True)), {"alice", "erin"})
+        with self.assertRaises(review.SelfReview):
+            review.approve(revision, by=erin)
+        with self.assertRaises(review.SelfReview):
+            review.request_changes(revision, by=erin, comment="mine")
+        self.assertEqual(review.approve(revision, by=self.bob).actor, self.bob)
+
+    def test_edits_before_an_unapproved_revision_still_count_for_the_next_one(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1, never approved")
+        set_draft(plan, plan_doc(name="Contoso, alice's change"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        with self.assertRaises(review.SelfReview):
+            review.approve(r2, by=erin)
+
+    def test_edits_covered_by_an_approved_revision_do_not_count_again(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        r1 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        set_draft(plan, plan_doc(name="Contoso, alice's change"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        self.assertEqual(set(r2.contributors.values_list("username", flat=True)), {"alice"})
+        self.assertEqual(review.approve(r2, by=erin).actor, erin)
+
+    def test_the_revision_page_offers_no_approval_to_a_contributor(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(revision, by=self.alice)
+        self.client.force_login(erin)
+        response = self.client.get(revision.get_absolute_url())
+        self.assertNotContains(response, 'id="approve-form"')
+        self.client.force_login(self.bob)
+        self.assertContains(self.client.get(revision.get_absolute_url()), 'id="approve-form"')
+
+    def test_a_save_from_a_stale_draft_version_is_refused_and_nothing_is_stored(self):
+        plan = make_plan()
+        seen = current_version(plan)
+        set_draft(plan, plan_doc(name="Contoso, changed after the page was shown"), by=self.erin)
+        with self.assertRaises(review.DraftChanged):
+            review.save_revision(plan, draft_version=seen, by=self.alice, message="what I looked at")
+        self.assertFalse(plan.revisions.exists())
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="now")
+        self.assertEqual(revision.draft_version, current_version(plan))
+        self.assertEqual(revision.data["name"], "Contoso, changed after the page was shown")
+
+    def test_the_save_page_carries_the_version_it_showed_and_refuses_a_stale_post(self):
+        plan = make_plan()
+        self.client.force_login(self.alice)
+        url = reverse("revision-save", args=[plan.code])
+        page = self.client.get(url)
+        self.assertContains(page, f'name="draft_version" value="{plan.draft_version}"')
+        set_draft(plan, plan_doc(name="Contoso, changed meanwhile"), by=self.erin)
+        response = self.client.post(url, {"message": "r1", "draft_version": page.context["form"]["draft_version"]
+                                          .value()})
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "The draft changed since you looked at it", status_code=400)
+        self.assertContains(response, "Contoso, changed meanwhile", status_code=400)
+        self.assertFalse(plan.revisions.exists())
+        again = self.client.post(url, {"message": "r1", "draft_version": current_version(plan)})
+        self.assertEqual(again.status_code, 302)
+        self.assertEqual(plan.revisions.count(), 1)
+        missing = self.client.post(url, {"message": "r2"})
+        self.assertEqual(missing.status_code, 400)
+
+
+class RenderOutsideTheLockTests(TransactionTestCase):
+    """Issue 12, item 9: review actions render and verify before they take the write lock."""
+
+    def setUp(self):
+        personas = make_personas()
+        self.alice, self.bob = personas.alice, personas.bob
+
+    def test_no_review_action_renders_inside_a_transaction(self):
+        inside: list[tuple[str, bool]] = []
+        real = state.build_revision_bundle
+
+        def watched(*args, **kwargs):
+            inside.append(("render", connection.in_atomic_block))
+            return real(*args, **kwargs)
+
+        plan = make_plan()
+        with mock.patch.object(state, "build_revision_bundle", watched), \
+                mock.patch.object(review, "build_revision_bundle", watched):
+            revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+            review.submit_for_review(revision, by=self.alice)
+            review.approve(revision, by=self.bob)
+            review.download_approved(revision, by=self.bob)
+        self.assertGreaterEqual(len(inside), 4)
+        self.assertEqual([flag for _, flag in inside], [False] * len(inside))

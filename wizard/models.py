@@ -68,6 +68,11 @@ class Revision(models.Model):
     # Finding codes present when the revision was saved: the re-check banner compares against them.
     finding_codes = models.JSONField(default=list)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The draft version this revision was saved from (0: saved before versions were recorded).
+    draft_version = models.PositiveIntegerField(default=0)
+    # Everyone whose draft saves this revision holds (since the last approved revision), its saver
+    # included: none of them may approve it.
+    contributors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

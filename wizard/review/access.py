@@ -20,7 +20,7 @@ REVIEW_PERMISSION = "wizard.review_plan"
 
 
 class SelfReview(PermissionDenied):
-    """The author of a revision may not approve it or request changes on it."""
+    """A contributor to a revision (its saver, or anyone whose draft saves it holds) may not review it."""
 
 
 # ---------------------------------------------------------------------------
@@ -73,14 +73,17 @@ def may_see_addresses(user: Any, *, editable: bool) -> bool:
     return editable or can_review(user)
 
 
-def is_author_of(user: Any, revision: Revision) -> bool:
-    """Return True when `user` saved `revision`."""
-    return revision.created_by_id == getattr(user, "pk", None)
+def is_contributor(user: Any, revision: Revision) -> bool:
+    """Return True when `user` saved `revision` or wrote any of the draft saves it holds."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return False
+    return revision.created_by_id == pk or revision.contributors.filter(pk=pk).exists()
 
 
 def may_review(user: Any, revision: Revision) -> bool:
-    """Return True when `user` holds the reviewer role and is not the author of `revision`."""
-    return can_review(user) and not is_author_of(user, revision)
+    """Return True when `user` holds the reviewer role and contributed nothing to `revision`."""
+    return can_review(user) and not is_contributor(user, revision)
 
 
 # ---------------------------------------------------------------------------
@@ -178,11 +181,12 @@ def require_commenter(user: Any, plan: Plan) -> None:
 
 
 def require_reviewer(user: Any, plan: Plan, revision: Revision) -> None:
-    """Raise PermissionDenied unless `user` may review `revision`; SelfReview for its author."""
+    """Raise PermissionDenied unless `user` may review `revision`; SelfReview for a contributor to it."""
     if not (can_see(user, plan) and can_review(user)):
         raise PermissionDenied("Only a reviewer may approve or request changes.")
-    if is_author_of(user, revision):
-        raise SelfReview("The author of a revision cannot review it: another reviewer has to.")
+    if is_contributor(user, revision):
+        raise SelfReview("You contributed to this revision (you saved it, or it holds your edits of the draft), "
+                         "so you cannot review it: another reviewer has to.")
 
 
 def require_sharer(user: Any, plan: Plan) -> None:

@@ -1,11 +1,15 @@
 """Change review's state changes: saving revisions, the four-eyes review trail,
 comments, sharing and the approved download.
 
-Every state change is one function here: `@transaction.atomic`, keyword-only
-arguments, it locks the plan row, checks the rules (`wizard.review.access`),
-calls `full_clean()` before `save()` and writes its audit row in the same
-transaction. What the pages read (status, re-checks, page content) is in
-`wizard.review.state` and `wizard.review.pages`.
+Every state change is one function here, with keyword-only arguments: one
+transaction that locks the plan row, checks the rules (`wizard.review.access`),
+calls `full_clean()` before `save()` and writes its audit row. The services that
+render a bundle (save_revision, submit_for_review, approve, download_approved)
+render first, with no lock held, and open their transaction only to re-check and
+write: rendering takes about a second for a large plan, and SQLite's write lock
+would make every autosave wait for it. The others are `@transaction.atomic`.
+What the pages read (status, re-checks, page content) is in `wizard.review.state`
+and `wizard.review.pages`.
 """
 from __future__ import annotations
 
@@ -54,6 +58,10 @@ class DraftInvalid(ReviewRefused):
         self.findings = [f for f in findings if f.severity == "error"] or list(findings)
         listed = "; ".join(f"{f.field}: {f.message}" for f in self.findings)
         super().__init__(f"The draft has errors, so it cannot become a revision: {listed}")
+
+
+class DraftChanged(ReviewRefused):
+    """The draft moved on since the version the saver looked at."""
 
 
 class NothingChanged(ReviewRefused):
@@ -114,19 +122,29 @@ def render_revision(revision: Revision) -> Any:
 # Services
 
 
-@transaction.atomic
-def save_revision(plan: Plan, *, by: Any, message: str, ip: str | None = None) -> Revision:
-    """Validate the stored draft again and save it as the next immutable revision.
+@dataclass(frozen=True)
+class _Prepared:
+    """A draft rendered as the next revision, before the plan is locked."""
 
-    Raise DraftInvalid when the draft has error findings, NothingChanged when it
-    equals the latest revision, a 403 (from wizard.review.access) without edit access.
+    number: int
+    previous_pk: int | None
+    data: dict[str, Any]
+    codes: list[str]
+    sha256: str
+
+
+def _prepare_revision(plan: Plan, *, draft_version: int) -> _Prepared:
+    """Validate and render the stored draft at `draft_version` as the next revision (no lock held).
+
+    Raise DraftChanged when the draft is no longer at that version, DraftInvalid or
+    ReviewRefused when it cannot become a revision, NothingChanged when it equals the
+    latest revision.
     """
-    locked = _lock(plan)
-    access.require_editor(by, locked)
-    message = (message or "").strip()
-    if not message:
-        raise ReviewRefused("Say what changed in this revision: a message is required.")
-    plan_data, draft_findings = engine.assess(locked.draft)
+    fresh = Plan.objects.get(pk=plan.pk)
+    if fresh.draft_version != draft_version:
+        raise DraftChanged(f"The draft changed since you looked at it (you saw version {draft_version}, it is now "
+                           f"at version {fresh.draft_version}): look at the changes again, then save.")
+    plan_data, draft_findings = engine.assess(fresh.draft)
     if plan_data is None or any(f.severity == "error" for f in draft_findings):
         raise DraftInvalid(draft_findings)
     data = plan_to_dict(plan_data)
@@ -135,86 +153,154 @@ def save_revision(plan: Plan, *, by: Any, message: str, ip: str | None = None) -
     # runbook (which lists them) renders to the same bytes again.
     _, data_findings = engine.assess(data)
     codes = finding_codes(data_findings)
-    previous = latest_revision(locked)
+    previous = latest_revision(fresh)
     number = (previous.number if previous else 0) + 1
     if previous and previous.data == data and previous.tool_version == wizard.__version__ \
             and list(previous.finding_codes) == codes and recheck(previous).hash_matches:
         raise NothingChanged(f"The draft has not changed since revision {previous.number}.")
     try:
-        rendered = build_revision_bundle(plan_data, locked, number, data_findings)
+        rendered = build_revision_bundle(plan_data, fresh, number, data_findings)
     except bundle.PlanRejected as exc:
         raise DraftInvalid(exc.findings) from None
     except bundle.VerificationFailed as exc:
         raise ReviewRefused(f"The scripts rendered from the draft fail verification, so it cannot become a "
                             f"revision: {exc}") from None
-    revision = Revision(plan=locked, number=number, message=message, data=data,
-                        bundle_sha256=rendered.sha256, tool_version=wizard.__version__, finding_codes=codes,
-                        created_by=by)
-    revision.full_clean()
-    revision.save()
-    audit.record(AuditEvent.Action.REVISION_SAVED, plan=locked, actor=by, ip=ip, revision=number,
-                 bundle_sha256=rendered.sha256, message=revision.message)
+    return _Prepared(number=number, previous_pk=previous.pk if previous else None, data=data, codes=codes,
+                     sha256=rendered.sha256)
+
+
+_DRAFT_ACTIONS = (AuditEvent.Action.CREATED, AuditEvent.Action.IMPORTED, AuditEvent.Action.DRAFT_SAVED)
+
+
+def _contributors(plan: Plan, *, upto_version: int, saver: Any) -> set[int]:
+    """Return the ids of everyone whose draft saves a revision of `plan` at `upto_version` holds.
+
+    Counted from the draft version of the latest approved revision (what it held was
+    reviewed by someone else), or from the plan's creation when none is approved; a
+    plan's creation or import counts as version 1. The saver is always one of them.
+    """
+    approved = (Revision.objects.filter(plan=plan, reviews__decision=Review.Decision.APPROVED)
+                .order_by("-number").first())
+    since = approved.draft_version if approved is not None else 0
+    ids = {saver.pk}
+    rows = AuditEvent.objects.filter(plan=plan, action__in=_DRAFT_ACTIONS, actor__isnull=False)
+    for actor_id, detail in rows.values_list("actor_id", "detail"):
+        version = detail.get("version") if isinstance(detail, dict) else None
+        version = version if isinstance(version, int) else 1
+        if since < version <= upto_version:
+            ids.add(actor_id)
+    return ids
+
+
+def save_revision(plan: Plan, *, by: Any, message: str, draft_version: int, ip: str | None = None) -> Revision:
+    """Validate the stored draft at `draft_version` (the one the saver looked at) and save it as the next
+    immutable revision, recording everyone whose draft saves it holds.
+
+    The draft is validated and rendered first, with no lock held; then one transaction
+    locks the plan, checks again that the draft and the latest revision are still the
+    ones rendered, and writes the revision with its audit row.
+
+    Raise DraftChanged when the draft moved on since `draft_version`, DraftInvalid when
+    it has error findings, NothingChanged when it equals the latest revision, a 403
+    (from wizard.review.access) without edit access.
+    """
+    access.require_editor(by, plan)
+    message = (message or "").strip()
+    if not message:
+        raise ReviewRefused("Say what changed in this revision: a message is required.")
+    prepared = _prepare_revision(plan, draft_version=draft_version)
+    with transaction.atomic():
+        locked = _lock(plan)
+        access.require_editor(by, locked)
+        if locked.draft_version != draft_version:
+            raise DraftChanged(f"The draft changed while the revision was being prepared (it is now at version "
+                               f"{locked.draft_version}): look at the changes again, then save.")
+        previous = latest_revision(locked)
+        if (previous.pk if previous else None) != prepared.previous_pk:
+            if previous is not None and previous.data == prepared.data:
+                raise NothingChanged(f"The draft has not changed since revision {previous.number}.")
+            raise ReviewRefused(f"Revision {previous.number if previous else 0} was saved meanwhile: look at the "
+                                f"revisions again, then save.")
+        contributors = _contributors(locked, upto_version=draft_version, saver=by)
+        revision = Revision(plan=locked, number=prepared.number, message=message, data=prepared.data,
+                            bundle_sha256=prepared.sha256, tool_version=wizard.__version__,
+                            finding_codes=prepared.codes, created_by=by, draft_version=draft_version)
+        revision.full_clean()
+        revision.save()
+        revision.contributors.set(contributors)
+        audit.record(AuditEvent.Action.REVISION_SAVED, plan=locked, actor=by, ip=ip, revision=prepared.number,
+                     bundle_sha256=prepared.sha256, message=revision.message, draft_version=draft_version,
+                     contributors=sorted(contributors))
     return revision
 
 
-@transaction.atomic
 def submit_for_review(revision: Revision, *, by: Any, ip: str | None = None) -> Review:
-    """Ask for review of the latest revision (a draft one, or one with changes requested)."""
-    plan = _lock(revision.plan)
-    rev = _fresh(revision, plan)
-    access.require_editor(by, plan)
-    _refuse_unless_latest(plan, rev)
-    status = revision_status(rev)
-    if status not in (Status.DRAFT, Status.CHANGES_REQUESTED):
-        raise WrongState(f"Revision {rev.number} is {status_label(status).lower()}: it cannot be submitted.")
-    if render_revision(rev).sha256 != rev.bundle_sha256:
-        raise BundleChanged(f"Revision {rev.number} renders differently with this version of the tool: "
-                            f"save a new revision and submit that.")
-    review = Review(revision=rev, actor=by, decision=Review.Decision.SUBMITTED, comment="",
-                    bundle_sha256=rev.bundle_sha256)
-    review.full_clean()
-    review.save()
-    audit.record(AuditEvent.Action.SUBMITTED, plan=plan, actor=by, ip=ip, revision=rev.number,
-                 bundle_sha256=rev.bundle_sha256)
+    """Ask for review of the latest revision (a draft one, or one with changes requested).
+
+    The revision is re-rendered first, with no lock held; the state is checked under the lock.
+    """
+    access.require_editor(by, revision.plan)
+    rendered = recheck(revision)
+    with transaction.atomic():
+        plan = _lock(revision.plan)
+        rev = _fresh(revision, plan)
+        access.require_editor(by, plan)
+        _refuse_unless_latest(plan, rev)
+        status = revision_status(rev)
+        if status not in (Status.DRAFT, Status.CHANGES_REQUESTED):
+            raise WrongState(f"Revision {rev.number} is {status_label(status).lower()}: it cannot be submitted.")
+        if rendered.bundle is None:
+            raise BundleChanged(rendered.problem or f"Revision {rev.number} no longer renders.")
+        if rendered.bundle_sha256 != rev.bundle_sha256:
+            raise BundleChanged(f"Revision {rev.number} renders differently with this version of the tool: "
+                                f"save a new revision and submit that.")
+        review = Review(revision=rev, actor=by, decision=Review.Decision.SUBMITTED, comment="",
+                        bundle_sha256=rev.bundle_sha256)
+        review.full_clean()
+        review.save()
+        audit.record(AuditEvent.Action.SUBMITTED, plan=plan, actor=by, ip=ip, revision=rev.number,
+                     bundle_sha256=rev.bundle_sha256)
     return review
 
 
-@transaction.atomic
 def approve(revision: Revision, *, by: Any, comment: str = "", ip: str | None = None) -> Review:
     """Approve the latest revision, in review, for exactly the bundle hash on record.
 
-    The revision is re-rendered first: when today's bytes differ from the hash
-    (the tool or the data changed), or today's checks find new things, the
-    approval is refused and a new revision is needed.
+    The revision is re-rendered first, with no lock held (its data is immutable): when
+    today's bytes differ from the hash (the tool or the data changed), or today's checks
+    find new things, the approval is refused and a new revision is needed. Then one
+    transaction locks the plan, checks the roles and the state again and writes.
     """
-    plan = _lock(revision.plan)
-    rev = _fresh(revision, plan)
-    access.require_reviewer(by, plan, rev)
-    _refuse_unless_latest(plan, rev)
-    status = revision_status(rev)
-    if status == Status.APPROVED:
-        raise WrongState(f"Revision {rev.number} is already approved.")
-    if status != Status.IN_REVIEW:
-        raise WrongState(f"Revision {rev.number} is {status_label(status).lower()}: only a revision submitted "
-                         f"for review can be approved.")
-    result = recheck(rev)
-    # New findings first: they also change the runbook (and so the hash), and this
-    # message says what is new.
-    if result.new_codes:
-        raise NewFindings(f"Today's checks find {', '.join(result.new_codes)} in revision {rev.number}, which it "
-                          f"did not have when it was saved. Ask the author to save a new revision.")
-    if result.bundle is None:
-        raise BundleChanged(result.problem or f"Revision {rev.number} no longer renders.")
-    if not result.hash_matches:
-        raise BundleChanged(f"Revision {rev.number} now renders to different scripts (SHA-256 "
-                            f"{result.bundle_sha256[:12]}..., on record {rev.bundle_sha256[:12]}...): the tool "
-                            f"changed since it was saved. Ask the author to save a new revision.")
-    review = Review(revision=rev, actor=by, decision=Review.Decision.APPROVED, comment=(comment or "").strip(),
-                    bundle_sha256=rev.bundle_sha256)
-    review.full_clean()
-    review.save()
-    audit.record(AuditEvent.Action.APPROVED, plan=plan, actor=by, ip=ip, revision=rev.number,
-                 bundle_sha256=rev.bundle_sha256, finding_codes=list(rev.finding_codes))
+    access.require_reviewer(by, revision.plan, revision)
+    result = recheck(revision)
+    with transaction.atomic():
+        plan = _lock(revision.plan)
+        rev = _fresh(revision, plan)
+        access.require_reviewer(by, plan, rev)
+        _refuse_unless_latest(plan, rev)
+        status = revision_status(rev)
+        if status == Status.APPROVED:
+            raise WrongState(f"Revision {rev.number} is already approved.")
+        if status != Status.IN_REVIEW:
+            raise WrongState(f"Revision {rev.number} is {status_label(status).lower()}: only a revision submitted "
+                             f"for review can be approved.")
+        # New findings first: they also change the runbook (and so the hash), and this
+        # message says what is new.
+        if result.new_codes:
+            raise NewFindings(f"Today's checks find {', '.join(result.new_codes)} in revision {rev.number}, which "
+                              f"it did not have when it was saved. Ask the author to save a new revision.")
+        if result.bundle is None:
+            raise BundleChanged(result.problem or f"Revision {rev.number} no longer renders.")
+        if not result.hash_matches:
+            raise BundleChanged(f"Revision {rev.number} now renders to different scripts (SHA-256 "
+                                f"{result.bundle_sha256[:12]}..., on record {rev.bundle_sha256[:12]}...): the "
+                                f"tool changed since it was saved. Ask the author to save a new revision.")
+        review = Review(revision=rev, actor=by, decision=Review.Decision.APPROVED, comment=(comment or "").strip(),
+                        bundle_sha256=rev.bundle_sha256)
+        review.full_clean()
+        review.save()
+        audit.record(AuditEvent.Action.APPROVED, plan=plan, actor=by, ip=ip, revision=rev.number,
+                     bundle_sha256=rev.bundle_sha256, finding_codes=list(rev.finding_codes))
     return review
 
 
@@ -297,12 +383,11 @@ class Download:
     content: bytes
 
 
-@transaction.atomic
 def download_approved(revision: Revision, *, by: Any, ip: str | None = None) -> Download:
     """Return the approved bundle as a zip with APPROVAL.json, re-rendered and checked against the hash.
 
-    Raise NotApproved without an approval and BundleChanged when today's bytes
-    are not the approved ones.
+    Rendering happens before the audit row's transaction. Raise NotApproved without an
+    approval and BundleChanged when today's bytes are not the approved ones.
     """
     plan = revision.plan
     access.require_visible(by, plan)
@@ -317,8 +402,9 @@ def download_approved(revision: Revision, *, by: Any, ip: str | None = None) -> 
     record = approval_record(revision, approval)
     extra = {APPROVAL_FILE: (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")}
     content = bundle.bundle_zip(rendered, extra=extra)
-    audit.record(AuditEvent.Action.DOWNLOADED, plan=plan, actor=by, ip=ip, revision=revision.number,
-                 bundle_sha256=approval.bundle_sha256, file="approved-zip")
+    with transaction.atomic():
+        audit.record(AuditEvent.Action.DOWNLOADED, plan=plan, actor=by, ip=ip, revision=revision.number,
+                     bundle_sha256=approval.bundle_sha256, file="approved-zip")
     return Download(filename=f"{bundle.download_slug(record['plan'])}-r{revision.number}-approved.zip", content=content)
 
 

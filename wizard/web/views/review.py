@@ -26,10 +26,13 @@ from wizard.review.audit import client_ip
 
 
 class SaveRevisionForm(forms.Form):
-    """The message of a new revision: what changed and why."""
+    """The message of a new revision, and the draft version the page showed (a stale one is refused)."""
 
     message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
                               error_messages={"required": "Say what changed in this revision."})
+    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput,
+                                       error_messages={"required": "The page did not say which draft version it "
+                                                                   "showed: look at the changes again, then save."})
 
 
 class ApproveForm(forms.Form):

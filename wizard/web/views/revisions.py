@@ -68,11 +68,18 @@ def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
 @login_required
 def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
     plan = get_editable_plan(request.user, code)
-    form = SaveRevisionForm(request.POST or None)
+    form = SaveRevisionForm(request.POST or None, initial={"draft_version": plan.draft_version})
+    refusal = ""
     if request.method == "POST" and form.is_valid():
         try:
             revision = review.save_revision(plan, by=request.user, message=form.cleaned_data["message"],
-                                            ip=client_ip(request))
+                                            draft_version=form.cleaned_data["draft_version"], ip=client_ip(request))
+        except review.DraftChanged as exc:
+            # Show the draft as it is now; saving again (having looked) saves this version.
+            plan.refresh_from_db()
+            form = SaveRevisionForm(initial={"draft_version": plan.draft_version,
+                                             "message": form.cleaned_data["message"]})
+            refusal = str(exc)
         except review.ReviewRefused as exc:
             form.add_error(None, str(exc))
         else:
@@ -80,7 +87,8 @@ def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
             return redirect(revision)
     return render(request, "review/revision_save.html", {
         "plan": plan, "rights": access.access_to(request.user, plan), "form": form, "check": pages.check_draft(plan),
-    }, status=400 if form.errors else 200)
+        "refusal": refusal,
+    }, status=400 if form.errors or refusal else 200)
 
 
 @login_required
