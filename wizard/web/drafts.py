@@ -114,6 +114,8 @@ class StepSave:
     changes: tuple[FieldChange, ...] = ()
     others: tuple[AuditEvent, ...] = ()
     merged: bool = False
+    # Rows whose pool was renamed or removed meanwhile: they cannot be saved over, only typed again.
+    lost: tuple[FieldChange, ...] = ()
 
 
 def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
@@ -131,6 +133,9 @@ def save_step(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: i
     touched other steps (this step's stored values still match `base`, the fingerprint
     the page was loaded with); then the typed values are applied to the current draft.
     """
+    lost = steps.lost_rows(step, plan.draft, values)
+    if lost:
+        return _refused(plan, step, values, based_on=based_on, lost=lost)
     doc = steps.apply(step, plan.draft, values)
     if based_on == plan.draft_version and doc == plan.draft:
         return StepSave(saved=True, plan=plan, version=plan.draft_version, base=steps.step_base(step, doc))
@@ -140,20 +145,29 @@ def save_step(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: i
                         base=steps.step_base(step, saved.plan.draft))
     except StaleDraft as exc:
         fresh = exc.plan
+    lost = steps.lost_rows(step, fresh.draft, values)
+    if lost:
+        return _refused(fresh, step, values, based_on=based_on, lost=lost)
     mine = steps.apply(step, fresh.draft, values)
     stored_base = steps.step_base(step, fresh.draft)
-    others = tuple(saves_since(fresh, based_on))
     if steps.step_base(step, mine) == stored_base:
-        return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base, others=others)
+        return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base,
+                        others=tuple(saves_since(fresh, based_on)))
     if stored_base == base:
         try:
             saved = save_draft(fresh, doc=mine, based_on=fresh.draft_version, by=by, ip=ip, step=step.slug)
             return StepSave(saved=True, plan=saved.plan, version=saved.version,
-                            base=steps.step_base(step, saved.plan.draft), others=others, merged=True)
+                            base=steps.step_base(step, saved.plan.draft), others=tuple(saves_since(fresh, based_on)),
+                            merged=True)
         except StaleDraft as again:
             fresh = again.plan
-            mine = steps.apply(step, fresh.draft, values)
-            stored_base = steps.step_base(step, fresh.draft)
-            others = tuple(saves_since(fresh, based_on))
-    return StepSave(saved=False, plan=fresh, version=fresh.draft_version, base=stored_base,
-                    changes=tuple(steps.changes_between(step, fresh.draft, mine)), others=others)
+    return _refused(fresh, step, values, based_on=based_on, lost=tuple(steps.lost_rows(step, fresh.draft, values)))
+
+
+def _refused(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: int,
+             lost: Any = ()) -> StepSave:
+    """Return the refusal of a save: what is stored now against what was typed, and who saved meanwhile."""
+    lost = tuple(lost)
+    changes = lost or tuple(steps.changes_between(step, plan.draft, steps.apply(step, plan.draft, values)))
+    return StepSave(saved=False, plan=plan, version=plan.draft_version, base=steps.step_base(step, plan.draft),
+                    changes=changes, others=tuple(saves_since(plan, based_on)), lost=lost)

@@ -25,7 +25,7 @@ from typing import Any
 
 from wizard.plan.finding import Finding
 from wizard.plan.model import FORMAT, MOBILITY_SETTINGS
-from wizard.review.diffs import FieldChange, diff_data, flatten
+from wizard.review.diffs import CHANGED, FieldChange, diff_data, flatten
 
 Values = dict[str, Any]
 
@@ -532,6 +532,46 @@ def _certificates_apply(doc: dict, values: Values) -> dict:
     _set(certs, "ca", typed.get("ca"))
     _set(new, "certificates", certs)
     return new
+
+
+# ---------------------------------------------------------------------------
+# Rows that cannot be applied
+
+
+# step slug -> (form section, document list, the row key naming the item, what one item is called)
+_PER_ITEM_ROWS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "authentication": (("pools", "pools", "pool", "Pool"), ("edge_pools", "edge_pools", "edge", "Edge pool")),
+    "adfs": (("relying_parties", "pools", "pool", "Pool"),),
+}
+
+
+def lost_rows(step: Step, doc: Any, values: Values) -> list[FieldChange]:
+    """Return the rows of `values` that `apply` cannot place in `doc`, each as a change with both values.
+
+    Rows of the per-pool steps name the pool they edit; when that pool is no longer in
+    the draft (renamed or removed since the page was loaded), the row's values would be
+    dropped. A save must then be refused as a conflict, never answered "Saved".
+    `old` is what the draft holds now at the row's place (None: nothing), `new` what was typed.
+    """
+    lost = []
+    doc = _dict(doc)
+    for section, key, name_key, title in _PER_ITEM_ROWS.get(step.slug, ()):
+        items = _list(doc.get(key))
+        for row in values.get(section, []):
+            if _find(items, row.get("index"), row.get(name_key)) is not None:
+                continue
+            index = row.get("index")
+            here = items[index] if isinstance(index, int) and 0 <= index < len(items) else None
+            typed = {k: v for k, v in row.items() if k not in ("index", name_key, "DELETE")}
+            name = row.get(name_key) or "(no name)"
+            lost.append(FieldChange(
+                path=f"{key}[{index}]" if isinstance(index, int) else key,
+                label=f"{title} {name}: renamed or removed by someone else meanwhile",
+                kind=CHANGED,
+                old={"fqdn": here.get("fqdn")} if isinstance(here, dict) else None,
+                new={"fqdn": name, **typed},
+            ))
+    return lost
 
 
 _MAPPERS: dict[str, tuple[Callable[[dict], Values], Callable[[dict, Values], dict]]] = {

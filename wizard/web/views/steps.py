@@ -133,4 +133,8 @@ def step_autosave(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
         forms = StepForms(current, plan.draft, data=request.POST)
         result = save_step(plan, current, forms.values(keep_deleted=True), based_on=meta.cleaned_data["draft_version"],
                            base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request))
-    return render(request, "wizard/_autosave.html", {"result": result, "plan": plan, "step": current})
+    # The status says whether it saved; a refusal answers 409 (or 400 without a version), so the
+    # page's script can tell a refusal from a save and never leaves a stale "Saved" on screen.
+    status = 400 if result is None else 200 if result.saved else 409
+    return render(request, "wizard/_autosave.html", {"result": result, "plan": plan, "step": current},
+                  status=status)
