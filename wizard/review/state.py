@@ -17,6 +17,7 @@ import wizard
 from wizard.models import Plan, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
+from wizard.plan.writer import plan_to_dict
 from wizard.scripts import bundle
 
 APPROVAL_FILE = "APPROVAL.json"
@@ -117,6 +118,54 @@ def latest_revision(plan: Plan) -> Revision | None:
 def approval_of(revision: Revision) -> Review | None:
     """Return the approval of `revision`, or None when it has none."""
     return revision.reviews.filter(decision=Review.Decision.APPROVED).order_by("created", "id").first()
+
+
+# ---------------------------------------------------------------------------
+# The plan's review state, as every page shows it
+
+# The state of a plan whose latest revision is approved but whose draft has moved on since.
+CHANGED_SINCE_APPROVAL = "changed"
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """What a plan's pages say about its review: a status value (or CHANGED_SINCE_APPROVAL) and its words."""
+
+    status: str
+    label: str
+    approved_number: int | None = None
+
+
+def draft_matches(plan: Plan, revision: Revision) -> bool:
+    """Return True when the plan's draft holds exactly the settings of `revision`."""
+    if revision.draft_version and revision.draft_version == plan.draft_version:
+        return True
+    plan_data, _ = engine.assess(plan.draft)
+    return plan_data is not None and plan_to_dict(plan_data) == revision.data
+
+
+def _state(plan: Plan, status: str, latest: Revision | None) -> ReviewState:
+    if status == Status.APPROVED and latest is not None and not draft_matches(plan, latest):
+        return ReviewState(CHANGED_SINCE_APPROVAL, f"Changed since approved revision {latest.number}",
+                           approved_number=latest.number)
+    return ReviewState(status, status_label(status),
+                       approved_number=latest.number if status == Status.APPROVED and latest else None)
+
+
+def review_state(plan: Plan) -> ReviewState:
+    """Return the plan's review state: its latest revision's status, except that an approved one
+    whose draft has changed since reads "Changed since approved revision N"."""
+    latest = latest_revision(plan)
+    status = revision_status(latest) if latest else Status.DRAFT
+    return _state(plan, status, latest)
+
+
+def review_states(plans: Iterable[Plan]) -> dict[int, ReviewState]:
+    """Return {plan pk: review state} for a page of plans (one more query per approved plan)."""
+    plans = list(plans)
+    statuses = plan_statuses(plans)
+    return {p.pk: _state(p, statuses[p.pk], latest_revision(p) if statuses[p.pk] == Status.APPROVED else None)
+            for p in plans}
 
 
 # ---------------------------------------------------------------------------

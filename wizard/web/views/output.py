@@ -67,6 +67,11 @@ def plan_slug(plan: Plan) -> str:
     return bundle.download_slug(plan.name)
 
 
+def draft_prefix(plan: Plan) -> str:
+    """Return the file name prefix of the draft's downloads: they say they are not an approved bundle."""
+    return f"{plan_slug(plan)}-unapproved-draft"
+
+
 def group_findings(findings: list[Finding], doc: Any) -> list[FindingGroup]:
     """Return the findings grouped by severity (errors first), each labelled for an admin."""
     groups = []
@@ -83,7 +88,7 @@ def file_views(plan: Plan, built: bundle.Bundle | None, *, changed: dict[str, li
     """Return the bundle's files highlighted; `changed` maps file names to line numbers to mark."""
     if built is None:
         return []
-    slug = plan_slug(plan)
+    slug = draft_prefix(plan)
     scripts = built.scripts
     return [ScriptView(name=name, html=highlight_file(name, text, (changed or {}).get(name, ())), text=text,
                        download_name=f"{slug}-{name}", is_script=name in scripts)
@@ -107,7 +112,7 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
     plan, can_edit = get_plan_for_user(request.user, code)
     out = build_output(plan, plan.draft)
     impact = client_impact(out.data) if out.data is not None else None
-    status = state.plan_status(plan)
+    review_state = state.review_state(plan)
     return render(request, "wizard/review.html", {
         "plan": plan,
         "can_edit": can_edit,
@@ -120,8 +125,8 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "impact_columns": impact_columns(impact) if impact is not None else [],
         "impact_rows": impact_rows(impact) if impact is not None else [],
         "network": network.network_context(out.data) if out.bundle is not None else None,
-        "status": status,
-        "status_label": state.status_label(status),
+        "status": review_state.status,
+        "status_label": review_state.label,
     })
 
 
@@ -146,7 +151,7 @@ def download_file(request: HttpRequest, code: UUID, filename: str) -> HttpRespon
         raise Http404("No such file in this plan's bundle")
     services.record_draft_download(plan, by=request.user, ip=audit.client_ip(request), name=filename,
                                    sha256=out.bundle.sha256)
-    return _attachment(content, f"{plan_slug(plan)}-{filename}", "application/octet-stream")
+    return _attachment(content, f"{draft_prefix(plan)}-{filename}", "application/octet-stream")
 
 
 @login_required
@@ -158,7 +163,7 @@ def download_zip(request: HttpRequest, code: UUID) -> HttpResponse:
         messages.error(request, out.problem)
         return redirect("plan-step", plan.code, STEPS[-1].slug)
     content = bundle.bundle_zip(out.bundle)
-    name = f"{plan_slug(plan)}.zip"
+    name = f"{draft_prefix(plan)}.zip"
     services.record_draft_download(plan, by=request.user, ip=audit.client_ip(request), name=name,
                                    sha256=out.bundle.sha256)
     return _attachment(content, name, "application/zip")

@@ -48,9 +48,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     if query:
         plans = plans.filter(name__icontains=query)
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    statuses = state.plan_statuses(page.object_list)
-    rows = [PlanRow(plan=p, product=PRODUCTS.get(p.product, "not chosen yet"), status=statuses[p.pk],
-                    status_label=state.status_label(statuses[p.pk])) for p in page.object_list]
+    states = state.review_states(page.object_list)
+    rows = [PlanRow(plan=p, product=PRODUCTS.get(p.product, "not chosen yet"), status=states[p.pk].status,
+                    status_label=states[p.pk].label) for p in page.object_list]
     return render(request, "wizard/plan_list.html", {"form": form, "query": query, "page": page, "rows": rows})
 
 
@@ -95,14 +95,14 @@ def plan_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     """Show a plan: its status, each step with its error and warning counts, and what to do next."""
     plan, can_edit = get_plan_for_user(request.user, code)
     _, findings = engine.assess(plan.draft)
-    status = state.plan_status(plan)
+    review_state = state.review_state(plan)
     return render(request, "wizard/plan_detail.html", {
         "plan": plan,
         "can_edit": can_edit,
         "statuses": step_statuses(findings),
         "product": PRODUCTS.get(plan.product, "not chosen yet"),
-        "status": status,
-        "status_label": state.status_label(status),
+        "status": review_state.status,
+        "status_label": review_state.label,
         "presets": PRESETS,
     })
 

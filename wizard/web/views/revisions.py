@@ -57,10 +57,11 @@ def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
     rights = access.load(request.user, code)
     plan = rights.plan
     rows = pages.revision_rows(plan)
-    status = rows[0].status if rows else state.Status.DRAFT
+    review_state = state.review_state(plan)
     return render(request, "review/revision_list.html", {
         "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": rows,
-        "draft_changed": pages.draft_changed(plan), "status": status, "status_label": state.status_label(status),
+        "draft_changed": pages.draft_changed(plan), "status": review_state.status,
+        "status_label": review_state.label,
         "comments": pages.plan_comments(plan), "comment_form": CommentForm(), "may_comment": rights.can_comment,
     })
 
