@@ -16,11 +16,11 @@ from django.urls import reverse
 
 import wizard
 from tests.base import BaseTestCase, current_version, make_personas, make_plan, plan_doc, set_draft
-from wizard.models import AuditEvent, Comment, PlanShare, Review, Revision
+from wizard.models import AuditEvent, Comment, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.plan.writer import plan_to_dict
-from wizard.review import pages, state
+from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.scripts import bundle
 
@@ -186,13 +186,24 @@ class ApprovalTests(BaseTestCase):
         for user in (self.dave, self.erin):
             with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
                 review.approve(revision, by=user)
-        # A reviewer the plan is not shared with does not see it.
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
+
+    def test_submitting_makes_the_revision_reachable_by_every_reviewer(self):
+        # Issue 12, item 5: a reviewer the plan was never shared with sees it once it is submitted.
         self.charlie.groups.add(self.personas.review_team)
         charlie = type(self.charlie).objects.get(pk=self.charlie.pk)
-        PlanShare.objects.filter(plan=revision.plan, group=self.personas.review_team).delete()
+        plan = make_plan(shared=False)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
+        self.assertFalse(access.can_see(charlie, plan))
         with self.assertRaises(PermissionDenied):
             review.approve(revision, by=charlie)
-        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
+        review.submit_for_review(revision, by=self.alice)
+        self.assertTrue(access.can_see(charlie, plan))
+        self.assertFalse(access.can_edit(charlie, plan))
+        self.assertEqual([row.revision for row in pages.review_queue(charlie)], [revision])
+        self.assertEqual(pages.review_queue(self.dave), [])  # no reviewer role: no queue, no access
+        self.assertFalse(access.can_see(self.dave, plan))
+        self.assertEqual(review.approve(revision, by=charlie).actor, charlie)
 
     def test_a_revision_not_submitted_cannot_be_approved(self):
         plan = make_plan()

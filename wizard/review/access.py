@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wizard.models import Plan, Revision
+from wizard.models import Plan, Review, Revision
 
 REVIEW_PERMISSION = "wizard.review_plan"
 
@@ -28,10 +28,15 @@ class SelfReview(PermissionDenied):
 
 
 def plans_visible_to(user: Any) -> QuerySet[Plan]:
-    """Return the plans `user` owns or that are shared with one of their groups."""
+    """Return the plans `user` owns or that are shared with one of their groups; for a reviewer,
+    also every plan with a revision submitted for review (read-only: submitting is what makes a
+    revision reachable by the people who can approve it)."""
     if not getattr(user, "is_authenticated", False):
         return Plan.objects.none()
-    return Plan.objects.filter(Q(owner=user) | Q(shares__group__in=user.groups.all())).distinct()
+    visible = Q(owner=user) | Q(shares__group__in=user.groups.all())
+    if can_review(user):
+        visible |= Q(revisions__reviews__decision=Review.Decision.SUBMITTED)
+    return Plan.objects.filter(visible).distinct()
 
 
 def can_see(user: Any, plan: Plan) -> bool:

@@ -218,6 +218,40 @@ def check_draft(plan: Plan) -> DraftCheck:
 
 
 # ---------------------------------------------------------------------------
+# The reviewer's queue
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A revision waiting for review: its plan, who submitted it and when."""
+
+    revision: Revision
+    submitted: Review
+    can_review: bool  # False: the user contributed to it, so another reviewer has to
+
+
+def review_queue(user: Any) -> list[QueueRow]:
+    """Return the latest revisions in review that `user` can see, oldest submission first.
+
+    Empty for a user without the reviewer role. Rows the user contributed to are kept,
+    marked, so that a reviewer sees why they cannot take them.
+    """
+    if not access.can_review(user):
+        return []
+    candidates = (Revision.objects.filter(plan__in=access.plans_visible_to(user),
+                                          reviews__decision=Review.Decision.SUBMITTED)
+                  .select_related("plan", "created_by").distinct())
+    rows = []
+    for revision in candidates:
+        if revision_status(revision) != "in_review":
+            continue
+        submitted = (revision.reviews.filter(decision=Review.Decision.SUBMITTED).select_related("actor")
+                     .order_by("-created", "-id").first())
+        rows.append(QueueRow(revision=revision, submitted=submitted, can_review=access.may_review(user, revision)))
+    return sorted(rows, key=lambda r: (not r.can_review, r.submitted.created))
+
+
+# ---------------------------------------------------------------------------
 # Comparing two versions of a plan
 
 

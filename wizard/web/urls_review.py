@@ -6,6 +6,7 @@ from django.urls import path
 from wizard.web.views import review, revisions
 
 urlpatterns = [
+    path("reviews/", review.review_queue, name="review-queue"),
     path("plans/<uuid:code>/revisions/", revisions.plan_revisions, name="plan-revisions"),
     path("plans/<uuid:code>/revisions/new/", revisions.save_revision, name="revision-save"),
     path("plans/<uuid:code>/revisions/<int:number>/", revisions.revision_detail, name="revision-detail"),

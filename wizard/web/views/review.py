@@ -218,3 +218,17 @@ def plan_unshare(request: HttpRequest, code: UUID) -> HttpResponse:
     else:
         messages.error(request, "Choose a team to stop sharing with.")
     return redirect("plan-sharing", plan.code)
+
+
+# ---------------------------------------------------------------------------
+# The reviewer's queue
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Show the revisions waiting for the user's review."""
+    rows = pages.review_queue(request.user)
+    return render(request, "review/queue.html", {
+        "rows": [r for r in rows if r.can_review], "others": [r for r in rows if not r.can_review],
+        "is_reviewer": access.can_review(request.user),
+    })
