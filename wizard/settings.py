@@ -236,6 +236,9 @@ CONTENT_SECURITY_POLICY = {
 
 MAX_REQUEST_BYTES = envint("DJANGO_MAX_REQUEST_BYTES", str(1024 * 1024), minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# A step form at the documented limits (100 pools, 200 SIP domains, 50 Edge pools, 100 mobility
+# policies) posts about 1,500 fields; Django's default of 1,000 refused a page of 160 pools.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DJANGO_MAX_FORM_FIELDS", "5000", minimum=1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Uploads stay in memory (RequestSizeLimitMiddleware bounds them): no temporary files on disk.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]

@@ -10,3 +10,6 @@ urlpatterns = [
     path("", include("wizard.web.urls_review")),
     path("", include("wizard.web.urls_wizard")),
 ]
+
+# The 400 page says what was wrong and that nothing was saved (never Django's bare "Bad Request (400)").
+handler400 = "wizard.web.security.bad_request"

@@ -11,6 +11,7 @@ from typing import Any
 
 from wizard.plan import validators as v
 from wizard.plan.finding import Finding, error, info
+from wizard.plan.limits import check_document
 from wizard.plan.model import (
     ADFS_VERSIONS,
     AUTH_MODES,
@@ -188,6 +189,9 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     The plan is None whenever any finding is an error; info findings report
     every normalisation made.
     """
+    over_limits = check_document(doc)  # sizes, depth, NaN/Infinity, unwritable keys: before anything else
+    if over_limits:
+        return None, over_limits
     r = _Reader()
     top = r.obj(doc, "", (
         "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",

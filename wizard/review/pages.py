@@ -126,6 +126,7 @@ class RevisionPage:
     """Everything the revision page shows."""
 
     revision: Revision
+    name: str  # the revision's own plan name (the draft's may have changed since)
     status: str
     status_label: str
     is_latest: bool
@@ -144,8 +145,10 @@ def revision_page(revision: Revision, *, user: Any, rights: access.PlanAccess) -
     status = revision_status(revision)
     check = recheck(revision)
     latest = latest_number(revision.plan_id)
+    name = revision.data.get("name") if isinstance(revision.data.get("name"), str) else revision.plan.name
     return RevisionPage(
-        revision=revision, status=status, status_label=status_label(status), is_latest=revision.number >= latest,
+        revision=revision, name=name, status=status, status_label=status_label(status),
+        is_latest=revision.number >= latest,
         latest_number=latest, settings=settings_summary(revision.data), check=check,
         reviews=list(revision.reviews.select_related("actor").order_by("created", "id")),
         comments=list(revision.comments.select_related("author").order_by("created", "id")),

@@ -23,6 +23,7 @@ from wizard.review.access import get_editable_plan, get_plan_for_user
 from wizard.review.audit import client_ip
 from wizard.web.drafts import StepSave, save_step
 from wizard.web.forms import ADDABLE, DraftVersionForm, StepForms
+from wizard.web.security import plain_page
 from wizard.web.steps import (
     Step,
     findings_for,
@@ -90,6 +91,10 @@ def step_page(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
 def _save(request: HttpRequest, plan: Plan, step: Step) -> HttpResponse:
     meta = DraftVersionForm(request.POST)
     forms = StepForms(step, plan.draft, data=request.POST)
+    damaged = forms.damaged()
+    if damaged:
+        return plain_page(request, status=400, title="Not saved: the page was damaged",
+                          message=f"Nothing was saved: {'; '.join(damaged)}. Reload the step and try again.")
     if not meta.is_valid():
         messages.error(request, "The page did not say which version of the draft it was showing, so nothing was "
                                 "saved. The step is shown again from the stored draft.")
@@ -128,9 +133,13 @@ def step_autosave(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
         raise Http404("The review step has nothing to save")
     plan = get_editable_plan(request.user, code)
     meta = DraftVersionForm(request.POST)
+    forms = StepForms(current, plan.draft, data=request.POST)
+    damaged = forms.damaged()
+    if damaged:
+        return render(request, "wizard/_autosave.html", {"damaged": damaged, "plan": plan, "step": current},
+                      status=400)
     result = None
     if meta.is_valid():
-        forms = StepForms(current, plan.draft, data=request.POST)
         result = save_step(plan, current, forms.values(keep_deleted=True), based_on=meta.cleaned_data["draft_version"],
                            base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request))
     # The status says whether it saved; a refusal answers 409 (or 400 without a version), so the
