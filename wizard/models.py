@@ -93,6 +93,7 @@ class Review(models.Model):
         SUBMITTED = "submitted", "Submitted for review"
         APPROVED = "approved", "Approved"
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        WITHDRAWN = "withdrawn", "Approval withdrawn"
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="reviews")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -140,6 +141,7 @@ class AuditEvent(models.Model):
         EXPORTED = "exported", "Exported"
         DOWNLOADED = "downloaded", "Downloaded"
         SHARED = "shared", "Sharing changed"
+        APPROVAL_WITHDRAWN = "approval_withdrawn", "Approval withdrawn"
 
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

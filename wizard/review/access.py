@@ -104,7 +104,7 @@ class PlanAccess:
     can_comment: bool
     can_share: bool
     can_review: bool
-    can_see_addresses: bool
+    can_see_addresses: bool  # the audit page shows client addresses to editors and reviewers only
 
 
 def access_to(user: Any, plan: Plan) -> PlanAccess:
@@ -124,17 +124,19 @@ class Actions:
     request_changes: bool = False
     comment: bool = False
     download: bool = False
+    withdraw: bool = False
 
 
 def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, status: str) -> Actions:
     """Return the actions `user` may take on `revision` in `status` (a wizard.review.state.Status value)."""
     reviewer = may_review(user, revision)
     return Actions(
-        submit=rights.can_edit and status in ("draft", "changes_requested"),
+        submit=rights.can_edit and status in ("draft", "changes_requested", "withdrawn"),
         approve=reviewer and status == "in_review",
         request_changes=reviewer and status == "in_review",
         comment=rights.can_comment,
         download=status == "approved",
+        withdraw=reviewer and status == "approved",
     )
 
 

@@ -33,6 +33,7 @@ from wizard.review.state import (
     approval_record,
     build_revision_bundle,
     finding_codes,
+    latest_approved,
     latest_number,
     latest_revision,
     recheck,
@@ -179,8 +180,7 @@ def _contributors(plan: Plan, *, upto_version: int, saver: Any) -> set[int]:
     reviewed by someone else), or from the plan's creation when none is approved; a
     plan's creation or import counts as version 1. The saver is always one of them.
     """
-    approved = (Revision.objects.filter(plan=plan, reviews__decision=Review.Decision.APPROVED)
-                .order_by("-number").first())
+    approved = latest_approved(plan)
     since = approved.draft_version if approved is not None else 0
     ids = {saver.pk}
     rows = AuditEvent.objects.filter(plan=plan, action__in=_DRAFT_ACTIONS, actor__isnull=False)
@@ -247,7 +247,7 @@ def submit_for_review(revision: Revision, *, by: Any, ip: str | None = None) -> 
         access.require_editor(by, plan)
         _refuse_unless_latest(plan, rev)
         status = revision_status(rev)
-        if status not in (Status.DRAFT, Status.CHANGES_REQUESTED):
+        if status not in (Status.DRAFT, Status.CHANGES_REQUESTED, Status.WITHDRAWN):
             raise WrongState(f"Revision {rev.number} is {status_label(status).lower()}: it cannot be submitted.")
         if rendered.bundle is None:
             raise BundleChanged(rendered.problem or f"Revision {rev.number} no longer renders.")
@@ -324,6 +324,28 @@ def request_changes(revision: Revision, *, by: Any, comment: str, ip: str | None
     review.save()
     audit.record(AuditEvent.Action.CHANGES_REQUESTED, plan=plan, actor=by, ip=ip, revision=rev.number,
                  bundle_sha256=rev.bundle_sha256)
+    return review
+
+
+@transaction.atomic
+def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | None = None) -> Review:
+    """Withdraw the approval in force of `revision`, saying why; its approved bundle can no longer be
+    downloaded. Any reviewer who may review the revision may withdraw it (the approver included)."""
+    plan = _lock(revision.plan)
+    rev = _fresh(revision, plan)
+    access.require_reviewer(by, plan, rev)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ReviewRefused("Say why the approval is withdrawn: a comment is required.")
+    approval = approval_of(rev)
+    if approval is None:
+        raise WrongState(f"Revision {rev.number} has no approval in force to withdraw.")
+    review = Review(revision=rev, actor=by, decision=Review.Decision.WITHDRAWN, comment=comment,
+                    bundle_sha256=approval.bundle_sha256)
+    review.full_clean()
+    review.save()
+    audit.record(AuditEvent.Action.APPROVAL_WITHDRAWN, plan=plan, actor=by, ip=ip, revision=rev.number,
+                 bundle_sha256=approval.bundle_sha256)
     return review
 
 

@@ -31,6 +31,7 @@ class Status(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     APPROVED = "approved", "Approved"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    WITHDRAWN = "withdrawn", "Approval withdrawn"
     SUPERSEDED = "superseded", "Superseded"
 
 
@@ -38,10 +39,21 @@ class Status(models.TextChoices):
 # Status, derived from the Review rows
 
 
+def _approved(decisions: list[str]) -> bool:
+    """Return True when the decisions hold an approval that was not withdrawn after it."""
+    approved = False
+    for decision in decisions:
+        if decision == Review.Decision.APPROVED:
+            approved = True
+        elif decision == Review.Decision.WITHDRAWN:
+            approved = False
+    return approved
+
+
 def _derive(decisions: list[str], *, is_latest: bool) -> str:
     """Return the status for a revision's review decisions (oldest first)."""
-    if Review.Decision.APPROVED in decisions:
-        # An approval covers exact bytes forever; a newer revision does not undo it.
+    if _approved(decisions):
+        # An approval covers exact bytes until it is withdrawn; a newer revision does not undo it.
         return Status.APPROVED
     if not is_latest:
         return Status.SUPERSEDED
@@ -49,6 +61,8 @@ def _derive(decisions: list[str], *, is_latest: bool) -> str:
         return Status.DRAFT
     if decisions[-1] == Review.Decision.SUBMITTED:
         return Status.IN_REVIEW
+    if decisions[-1] == Review.Decision.WITHDRAWN:
+        return Status.WITHDRAWN
     return Status.CHANGES_REQUESTED
 
 
@@ -116,8 +130,19 @@ def latest_revision(plan: Plan) -> Revision | None:
 
 
 def approval_of(revision: Revision) -> Review | None:
-    """Return the approval of `revision`, or None when it has none."""
-    return revision.reviews.filter(decision=Review.Decision.APPROVED).order_by("created", "id").first()
+    """Return the approval in force of `revision`, or None when it has none (or it was withdrawn)."""
+    last = (revision.reviews.filter(decision__in=(Review.Decision.APPROVED, Review.Decision.WITHDRAWN))
+            .order_by("-created", "-id").first())
+    return last if last is not None and last.decision == Review.Decision.APPROVED else None
+
+
+def latest_approved(plan: Plan) -> Revision | None:
+    """Return the plan's newest revision whose approval is in force, or None."""
+    for revision in Revision.objects.filter(plan=plan, reviews__decision=Review.Decision.APPROVED) \
+            .distinct().order_by("-number"):
+        if approval_of(revision) is not None:
+            return revision
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/<uuid:code>/revisions/<int:number>/approve/", review.approve_revision, name="revision-approve"),
     path("plans/<uuid:code>/revisions/<int:number>/request-changes/", review.request_changes,
          name="revision-request-changes"),
+    path("plans/<uuid:code>/revisions/<int:number>/withdraw/", review.withdraw_approval, name="revision-withdraw"),
     path("plans/<uuid:code>/revisions/<int:number>/comments/", review.comment_on_revision, name="revision-comment"),
     path("plans/<uuid:code>/revisions/<int:number>/download/", revisions.download_revision,
          name="revision-download"),

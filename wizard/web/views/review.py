@@ -50,6 +50,14 @@ class RequestChangesForm(forms.Form):
                               error_messages={"required": "Say what needs to change."})
 
 
+class WithdrawForm(forms.Form):
+    """Withdrawing an approval: the comment saying why is required."""
+
+    comment = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
+                              label="Why the approval is withdrawn",
+                              error_messages={"required": "Say why the approval is withdrawn."})
+
+
 class CommentForm(forms.Form):
     """A comment on a plan or a revision."""
 
@@ -139,6 +147,25 @@ def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpRespon
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Changes requested on revision {revision.number}.")
+    return redirect(revision)
+
+
+@login_required
+@require_POST
+def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        access.require_reviewer(request.user, revision.plan, revision)
+        messages.error(request, _form_errors(form))
+        return redirect(revision)
+    try:
+        review.withdraw_approval(revision, by=request.user, comment=form.cleaned_data["comment"],
+                                 ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The approval of revision {revision.number} is withdrawn.")
     return redirect(revision)
 
 

@@ -21,6 +21,7 @@ from wizard.web.views.review import (
     CommentForm,
     RequestChangesForm,
     SaveRevisionForm,
+    WithdrawForm,
     load_revision,
 )
 
@@ -99,6 +100,7 @@ def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpRespon
     return render(request, "review/revision_detail.html", {
         "plan": revision.plan, "revision": revision, "page": page, "rights": rights, "can_edit": rights.can_edit,
         "approve_form": ApproveForm(), "changes_form": RequestChangesForm(), "comment_form": CommentForm(),
+        "withdraw_form": WithdrawForm(),
     })
 
 
