@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from wizard.web.views import review, revisions
+from wizard.web.views import bundlecheck, review, revisions
 
 urlpatterns = [
     path("reviews/", review.review_queue, name="review-queue"),
+    path("check-bundle/", bundlecheck.check_bundle, name="check-bundle"),
     path("plans/<uuid:code>/revisions/", revisions.plan_revisions, name="plan-revisions"),
     path("plans/<uuid:code>/revisions/new/", revisions.save_revision, name="revision-save"),
     path("plans/<uuid:code>/revisions/<int:number>/", revisions.revision_detail, name="revision-detail"),
