@@ -82,8 +82,8 @@ class SaveRevisionTests(BaseTestCase):
             review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="broken", ip=IP)
         fields = {f.field for f in caught.exception.findings}
         self.assertEqual(fields, {"product", "sip_domains[0]"})
-        self.assertIn("product:", str(caught.exception))
-        self.assertIn("sip_domains[0]:", str(caught.exception))
+        self.assertIn("Product:", str(caught.exception))  # the form's labels, not plan paths
+        self.assertIn("SIP domain not a domain:", str(caught.exception))
         self.assertFalse(plan.revisions.exists())
         self.assertEqual(_events(plan, AuditEvent.Action.REVISION_SAVED), [])
 

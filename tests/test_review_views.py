@@ -103,8 +103,10 @@ class SaveRevisionViewTests(ReviewViewTestCase):
         self.client.force_login(self.alice)
         response = self.client.post(self._url("revision-save"), {"message": "broken", "draft_version": current_version(self.plan)})
         self.assertEqual(response.status_code, 400)
-        self.assertContains(response, "<code>product</code>", status_code=400)
-        self.assertContains(response, "<code>sip_domains[0]</code>", status_code=400)
+        # The form's labels, not plan paths (issue 14).
+        self.assertContains(response, "<strong>Product</strong>", status_code=400)
+        self.assertContains(response, "<strong>SIP domain not a domain</strong>", status_code=400)
+        self.assertNotContains(response, "<code>sip_domains[0]</code>", status_code=400)
         self.assertFalse(self.plan.revisions.exists())
 
     def test_a_message_is_required(self):

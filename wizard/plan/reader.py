@@ -453,7 +453,18 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
     if d is None:
         return None
     meet: list[str] = []
-    for i, raw in enumerate(_list(r, d.get("meet"), "simple_urls.meet", required=False)):
+    raw_meet = d.get("meet")
+    if isinstance(raw_meet, str):
+        # Text the wizard kept as typed because it is not a list of names ("meet .contoso.com"):
+        # say what is wrong with the text itself rather than only that it is not a list.
+        try:
+            v.normalise_fqdn(raw_meet)
+            problem = "must be a list of host names ([...])"
+        except ValueError as exc:
+            problem = f"{exc}; separate several names with commas"
+        r.err("simple_urls.meet", "invalid_fqdn", problem)
+        raw_meet = None
+    for i, raw in enumerate(_list(r, raw_meet, "simple_urls.meet", required=False)):
         if raw is None:
             r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
             continue

@@ -25,7 +25,7 @@ from wizard.models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.plan.writer import plan_to_dict
-from wizard.review import access, audit
+from wizard.review import access, audit, diffs
 from wizard.review.state import (
     APPROVAL_FILE,
     Status,
@@ -55,9 +55,10 @@ class ReviewRefused(Exception):
 class DraftInvalid(ReviewRefused):
     """The draft cannot become a revision: it does not read as a plan or has error findings."""
 
-    def __init__(self, findings: list[Finding]) -> None:
+    def __init__(self, findings: list[Finding], doc: Any = None) -> None:
         self.findings = [f for f in findings if f.severity == "error"] or list(findings)
-        listed = "; ".join(f"{f.field}: {f.message}" for f in self.findings)
+        # The form's labels ("Pool lyncpool01 › Site"), not plan paths: this is read by an admin.
+        listed = "; ".join(f"{diffs.label_for_path(f.field, doc)}: {f.message}" for f in self.findings)
         super().__init__(f"The draft has errors, so it cannot become a revision: {listed}")
 
 
@@ -147,7 +148,7 @@ def _prepare_revision(plan: Plan, *, draft_version: int) -> _Prepared:
                            f"at version {fresh.draft_version}): look at the changes again, then save.")
     plan_data, draft_findings = engine.assess(fresh.draft)
     if plan_data is None or any(f.severity == "error" for f in draft_findings):
-        raise DraftInvalid(draft_findings)
+        raise DraftInvalid(draft_findings, fresh.draft)
     data = plan_to_dict(plan_data)
     # Findings of the normalised document: exactly what a later re-check computes, so the
     # banner only appears when the rules (not the normalisation notes) changed, and the
@@ -162,7 +163,7 @@ def _prepare_revision(plan: Plan, *, draft_version: int) -> _Prepared:
     try:
         rendered = build_revision_bundle(plan_data, fresh, number, data_findings)
     except bundle.PlanRejected as exc:
-        raise DraftInvalid(exc.findings) from None
+        raise DraftInvalid(exc.findings, fresh.draft) from None
     except bundle.VerificationFailed as exc:
         raise ReviewRefused(f"The scripts rendered from the draft fail verification, so it cannot become a "
                             f"revision: {exc}") from None

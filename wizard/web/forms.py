@@ -93,9 +93,16 @@ def hours_field(which: str) -> forms.IntegerField:
 
 
 class WizardForm(forms.Form):
-    """A step form: no `required` attributes, so a half-filled page can always be saved."""
+    """A step form: no `required` attributes, so a half-filled page can always be saved, and no
+    `maxlength` attributes: a browser cuts a longer paste to the limit without a word, while the
+    server keeps what was typed and says that it is too long."""
 
     use_required_attribute = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
 
 
 class RowForm(WizardForm):

@@ -317,6 +317,19 @@ def split_names(value: Any) -> list:
     return [part for part in re.split(r"[\s,;]+", value) if part]
 
 
+def _meet_value(value: Any) -> Any:
+    """Return the meeting URLs to store: a list of names, or the text exactly as typed.
+
+    Text that reads back as the same names joined by ", " (what the page shows) is the list;
+    anything else ("meet .contoso.com", a stray space in one name) is kept as typed, so that the
+    page shows it back with its error instead of splitting it into names nobody typed.
+    """
+    if isinstance(value, str):
+        names = split_names(value)
+        return names if ", ".join(names) == value.strip() else value
+    return split_names(value)
+
+
 def _tri(value: Any) -> str:
     """Return the three-way choice for a mobility setting: '' (leave as is), 'true' or 'false'."""
     if value is True:
@@ -359,7 +372,7 @@ def _environment_apply(doc: dict, values: Values) -> dict:
             _put(new, "autodiscover_port", port, 443)
         _set(new, "office_web_apps_fqdn", basics.get("office_web_apps_fqdn"))
         urls = {k: v for k, v in _dict(doc.get("simple_urls")).items() if k.startswith("x_")}
-        _set(urls, "meet", split_names(basics.get("meet")))
+        _set(urls, "meet", _meet_value(basics.get("meet")))
         _set(urls, "dialin", basics.get("dialin"))
         _set(urls, "admin", basics.get("admin"))
         _set(new, "simple_urls", urls)

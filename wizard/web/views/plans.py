@@ -22,7 +22,7 @@ from wizard.review.audit import client_ip
 from wizard.review.diffs import diff_data
 from wizard.web import drafts, transfer
 from wizard.web.forms import ImportForm, NewPlanForm, PlanSearchForm, PresetForm
-from wizard.web.presets import PRESETS, get_preset, preset_doc
+from wizard.web.presets import EXAMPLE_NOTE, PRESETS, get_preset, preset_doc
 from wizard.web.steps import STEPS, blank_plan, has_edits, step_statuses
 from wizard.web.views.output import plan_slug
 
@@ -64,7 +64,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         doc = preset_doc(slug, name=name) if slug else blank_plan(name)
         plan = drafts.create_plan(owner=request.user, doc=doc, preset=slug, ip=client_ip(request))
         return redirect("plan-step", plan.code, STEPS[0].slug)
-    return render(request, "wizard/plan_create.html", {"form": form, "presets": PRESETS},
+    return render(request, "wizard/plan_create.html", {"form": form, "presets": PRESETS, "example_note": EXAMPLE_NOTE},
                   status=400 if form.errors else 200)
 
 
@@ -130,7 +130,8 @@ def plan_preset(request: HttpRequest, code: UUID) -> HttpResponse:
     form = PresetForm(request.POST if posted else None, initial={"draft_version": plan.draft_version,
                                                                  "preset": request.GET.get("preset", "")})
     if not posted or not form.is_valid():
-        return render(request, "wizard/plan_preset.html", {"plan": plan, "form": form, "presets": PRESETS},
+        return render(request, "wizard/plan_preset.html", {"plan": plan, "form": form, "presets": PRESETS,
+                                                           "example_note": EXAMPLE_NOTE},
                       status=400 if form.errors else 200)
     slug = form.cleaned_data["preset"]
     doc = preset_doc(slug, name=plan.name)
@@ -147,6 +148,5 @@ def plan_preset(request: HttpRequest, code: UUID) -> HttpResponse:
     except drafts.StaleDraft:
         messages.error(request, "The draft changed while you were choosing: nothing was replaced. Look again.")
         return redirect("plan-preset", plan.code)
-    messages.success(request, f"The draft now holds the preset \u201c{get_preset(slug).title}\u201d. "
-                              "Adapt the names in each step.")
+    messages.success(request, f"The draft now holds the preset \u201c{get_preset(slug).title}\u201d. {EXAMPLE_NOTE}")
     return redirect("plan-step", plan.code, STEPS[0].slug)

@@ -23,6 +23,7 @@ from wizard.review.access import get_editable_plan, get_plan_for_user
 from wizard.review.audit import client_ip
 from wizard.web.drafts import StepSave, save_step
 from wizard.web.forms import ADDABLE, DraftVersionForm, StepForms
+from wizard.web.presets import EXAMPLE_NOTE, holds_example_names
 from wizard.web.security import plain_page
 from wizard.web.steps import (
     Step,
@@ -69,6 +70,8 @@ def _context(plan: Plan, step: Step, forms: StepForms, *, can_edit: bool, versio
         "previous": previous_step(step),
         "next": next_step(step),
         "stale": stale,
+        # A plan started from a preset that still holds its example names says so on every step.
+        "example_note": EXAMPLE_NOTE if plan.preset and holds_example_names(plan.draft) else "",
     }
 
 
