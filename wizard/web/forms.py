@@ -434,6 +434,16 @@ class StepForms:
             out[name] = rows
         return out
 
+    def field_errors(self) -> dict[str, str]:
+        """Return {HTML id of a field: its first error} over every form and row of the step."""
+        out: dict[str, str] = {}
+        for section in self.sections.values():
+            for form in (section.forms if isinstance(section, BaseFormSet) else [section]):
+                for name, errors in form.errors.items():
+                    if name in form.fields and errors:
+                        out[form[name].auto_id] = str(errors[0])
+        return out
+
     def attach(self, findings: list[Finding]) -> list[Finding]:
         """Show each error finding on the field that holds its path; return those with no field here."""
         unplaced = []

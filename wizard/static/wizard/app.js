@@ -147,4 +147,46 @@
       scheduleRetry(code);
     }
   });
+
+  // Each autosave answer carries every field's error of the stored draft (#field-errors, by the
+  // field's id): a fixed field loses its error at once, a new error shows on its field.
+  function feedbackFor(id) {
+    return document.querySelector('[id^="error_"][id$="_' + id + '"], #live-error-' + CSS.escape(id));
+  }
+
+  function applyFieldErrors() {
+    var holder = document.getElementById("field-errors");
+    var form = document.getElementById("step-form");
+    if (!holder || !form) { return; }
+    var errors = {};
+    try { errors = JSON.parse(holder.getAttribute("data-errors") || "{}"); } catch (e) { return; }
+    form.querySelectorAll(".is-invalid").forEach(function (field) {
+      if (!Object.prototype.hasOwnProperty.call(errors, field.id)) {
+        field.classList.remove("is-invalid");
+        field.removeAttribute("aria-invalid");
+      }
+    });
+    form.querySelectorAll('[id^="error_"], [id^="live-error-"]').forEach(function (note) {
+      var target = note.id.indexOf("live-error-") === 0 ? note.id.slice(11) : note.id.replace(/^error_\d+_/, "");
+      if (!Object.prototype.hasOwnProperty.call(errors, target)) { note.remove(); }
+    });
+    Object.keys(errors).forEach(function (id) {
+      var field = document.getElementById(id);
+      if (!field || !form.contains(field)) { return; }
+      field.classList.add("is-invalid");
+      field.setAttribute("aria-invalid", "true");
+      var note = feedbackFor(id);
+      if (!note) {
+        note = document.createElement("div");
+        note.className = "invalid-feedback";
+        note.id = "live-error-" + id;
+        field.insertAdjacentElement("afterend", note);
+      }
+      note.textContent = errors[id];
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id === "autosave-status") { applyFieldErrors(); }
+  });
 })();

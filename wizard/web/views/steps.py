@@ -7,6 +7,7 @@ refused stale save instead shows the typed values again beside the stored ones.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -142,11 +143,31 @@ def step_autosave(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
         return render(request, "wizard/_autosave.html", {"damaged": damaged, "plan": plan, "step": current},
                       status=400)
     result = None
+    live: dict[str, Any] = {}
     if meta.is_valid():
         result = save_step(plan, current, forms.values(keep_deleted=True), based_on=meta.cleaned_data["draft_version"],
                            base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request))
+        if result.saved:
+            live = _live_findings(result.plan, current)
     # The status says whether it saved; a refusal answers 409 (or 400 without a version), so the
     # page's script can tell a refusal from a save and never leaves a stale "Saved" on screen.
     status = 400 if result is None else 200 if result.saved else 409
-    return render(request, "wizard/_autosave.html", {"result": result, "plan": plan, "step": current},
+    shown_plan = result.plan if result is not None else plan
+    return render(request, "wizard/_autosave.html", {"result": result, "plan": shown_plan, "step": current, **live},
                   status=status)
+
+
+def _live_findings(plan: Plan, step: Step) -> dict[str, Any]:
+    """Return what an autosave answer refreshes on the page: the step list's error and warning counts,
+    this step's errors with no field of their own and its warnings, and each field's error (by HTML id)."""
+    _, findings = engine.assess(plan.draft)
+    mine = findings_for(step, findings)
+    shown = StepForms(step, plan.draft)
+    unplaced = shown.attach(mine)
+    return {
+        "live": True,
+        "statuses": step_statuses(findings),
+        "unplaced": unplaced,
+        "warnings": [f for f in mine if f.severity != "error"],
+        "field_errors": json.dumps(shown.field_errors(), ensure_ascii=True),
+    }
