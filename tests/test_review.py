@@ -601,3 +601,19 @@ class RenderOutsideTheLockTests(TransactionTestCase):
             review.download_approved(revision, by=self.bob)
         self.assertGreaterEqual(len(inside), 4)
         self.assertEqual([flag for _, flag in inside], [False] * len(inside))
+
+
+class ContributorEdgeTests(BaseTestCase):
+    def test_a_draft_save_of_unknown_version_counts_its_author_as_a_contributor(self):
+        # Draft saves recorded without a version (older admin edits) are counted, to be safe.
+        from django.db import transaction
+
+        from wizard.review import audit
+
+        plan = make_plan()
+        with transaction.atomic():
+            audit.record(AuditEvent.Action.DRAFT_SAVED, plan=plan, actor=self.bob, via="admin", fields=["draft"])
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(revision, by=self.alice)
+        with self.assertRaises(review.SelfReview):
+            review.approve(revision, by=self.bob)

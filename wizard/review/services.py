@@ -185,9 +185,14 @@ def _contributors(plan: Plan, *, upto_version: int, saver: Any) -> set[int]:
     since = approved.draft_version if approved is not None else 0
     ids = {saver.pk}
     rows = AuditEvent.objects.filter(plan=plan, action__in=_DRAFT_ACTIONS, actor__isnull=False)
-    for actor_id, detail in rows.values_list("actor_id", "detail"):
+    for actor_id, action, detail in rows.values_list("actor_id", "action", "detail"):
         version = detail.get("version") if isinstance(detail, dict) else None
-        version = version if isinstance(version, int) else 1
+        if not isinstance(version, int):
+            if action != AuditEvent.Action.DRAFT_SAVED:
+                version = 1  # the plan's creation or import made its first draft version
+            else:
+                ids.add(actor_id)  # a draft save of unknown version: count it, to be safe
+                continue
         if since < version <= upto_version:
             ids.add(actor_id)
     return ids
