@@ -52,6 +52,12 @@ control_socket_disable = True
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
+# gunicorn would believe X-Forwarded-Proto (and so call a request HTTPS) from 127.0.0.1 by default:
+# trust no address unless GUNICORN_FORWARDED_ALLOW_IPS names the proxy, and never take the scheme
+# from headers here at all (Django does that itself, only with DJANGO_SECURE_PROXY_SSL_HEADER on).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "").strip()
+secure_scheme_headers: dict[str, str] = {}
+
 # Request line and headers stay within gunicorn's defaults; bodies are limited by Django
 # (DJANGO_MAX_REQUEST_BYTES) and should be limited again by the proxy.
 limit_request_line = 4094

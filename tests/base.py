@@ -110,6 +110,11 @@ def make_plan(**overrides: Any) -> Plan:
     return plan
 
 
+def current_version(plan: Plan) -> int:
+    """Return the plan's stored draft version (what a page showing the draft now would carry)."""
+    return Plan.objects.values_list("draft_version", flat=True).get(pk=plan.pk)
+
+
 def set_draft(plan: Plan, doc: dict[str, Any], *, by: User | None = None) -> Plan:
     """Replace the plan's draft through `wizard.drafts.save_draft`; refresh `plan` and return it fresh."""
     from wizard.web.drafts import save_draft

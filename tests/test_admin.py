@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from tests.base import BaseTestCase
+from tests.base import BaseTestCase, current_version
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
 from wizard.review import estate
 from wizard.review import services as review
@@ -23,7 +23,7 @@ class AdminTests(BaseTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         cls.root = User.objects.create_superuser("root", "root@example.com", "x")
-        revision = review.save_revision(cls.plan, by=cls.alice, message="one")
+        revision = review.save_revision(cls.plan, draft_version=current_version(cls.plan), by=cls.alice, message="one")
         review.submit_for_review(revision, by=cls.alice)
         review.approve(revision, by=cls.bob, comment="ok")
         review.add_comment(cls.plan, by=cls.bob, body="Looks right", revision=revision)

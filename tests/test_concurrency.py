@@ -17,9 +17,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from tests.base import make_personas, make_plan, plan_doc, set_draft
+from tests.base import current_version, make_personas, make_plan, plan_doc, set_draft
 from wizard.models import Review, Revision
 from wizard.review import services as review
+from wizard.review import state
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -105,15 +106,16 @@ def wait_for_lock_waiter() -> None:
 
 def _in_review(people):
     plan = make_plan()
-    revision = review.save_revision(plan, by=people.alice, message="one")
+    revision = review.save_revision(plan, draft_version=current_version(plan), by=people.alice, message="one")
     review.submit_for_review(revision, by=people.alice)
     return plan, revision
 
 
 def test_two_reviewers_approving_at_once_give_exactly_one_approval(people, second_reviewer):
     _, revision = _in_review(people)
-    gate = Gate(review.recheck)
-    with mock.patch.object(review, "recheck", gate):
+    # Hold the first caller inside its locked section (rendering happens before the lock).
+    gate = Gate(review._fresh)
+    with mock.patch.object(review, "_fresh", gate):
         first = Worker(lambda: review.approve(revision, by=people.bob, comment="bob"))
         first.start()
         assert gate.entered.wait(timeout=WAIT)
@@ -147,12 +149,13 @@ def test_unordered_simultaneous_approvals_still_give_one(people, second_reviewer
 def test_a_revision_saved_while_the_approval_holds_the_lock_supersedes_the_approved_one(people):
     plan, first_revision = _in_review(people)
     set_draft(plan, plan_doc(name="Contoso, edited during review"))
-    gate = Gate(review.recheck)
-    with mock.patch.object(review, "recheck", gate):
+    # Hold the first caller inside its locked section (rendering happens before the lock).
+    gate = Gate(review._fresh)
+    with mock.patch.object(review, "_fresh", gate):
         approving = Worker(lambda: review.approve(first_revision, by=people.bob))
         approving.start()
         assert gate.entered.wait(timeout=WAIT)
-        saving = Worker(lambda: review.save_revision(plan, by=people.erin, message="edited"))
+        saving = Worker(lambda: review.save_revision(plan, draft_version=current_version(plan), by=people.erin, message="edited"))
         saving.start()
         wait_for_lock_waiter()
         gate.release.set()
@@ -164,18 +167,18 @@ def test_a_revision_saved_while_the_approval_holds_the_lock_supersedes_the_appro
     assert approval.revision_id == first_revision.pk
     assert approval.bundle_sha256 == first_revision.bundle_sha256 != second_revision.bundle_sha256
     assert approval.created <= second_revision.created
-    assert review.revision_status(first_revision) == review.Status.APPROVED
-    assert review.revision_status(second_revision) == review.Status.DRAFT
-    assert review.plan_status(plan) == review.Status.DRAFT
+    assert state.revision_status(first_revision) == state.Status.APPROVED
+    assert state.revision_status(second_revision) == state.Status.DRAFT
+    assert state.plan_status(plan) == state.Status.DRAFT
     assert not Review.objects.filter(revision=second_revision).exists()
 
 
 def test_an_approval_waiting_behind_a_new_revision_is_refused(people):
     plan, first_revision = _in_review(people)
     set_draft(plan, plan_doc(name="Contoso, edited during review"))
-    gate = Gate(review._build)
-    with mock.patch.object(review, "_build", gate):
-        saving = Worker(lambda: review.save_revision(plan, by=people.erin, message="edited"))
+    gate = Gate(review._contributors)
+    with mock.patch.object(review, "_contributors", gate):
+        saving = Worker(lambda: review.save_revision(plan, draft_version=current_version(plan), by=people.erin, message="edited"))
         saving.start()
         assert gate.entered.wait(timeout=WAIT)
         approving = Worker(lambda: review.approve(first_revision, by=people.bob))
@@ -187,8 +190,8 @@ def test_an_approval_waiting_behind_a_new_revision_is_refused(people):
     assert saving.error is None
     assert isinstance(approving.error, review.Superseded)
     assert not Review.objects.filter(revision__plan=plan, decision=Review.Decision.APPROVED).exists()
-    assert review.revision_status(first_revision) == review.Status.SUPERSEDED
-    assert review.plan_status(plan) == review.Status.DRAFT
+    assert state.revision_status(first_revision) == state.Status.SUPERSEDED
+    assert state.plan_status(plan) == state.Status.DRAFT
 
 
 def test_unordered_approval_and_new_revision_never_approve_the_new_data(people):
@@ -197,7 +200,7 @@ def test_unordered_approval_and_new_revision_never_approve_the_new_data(people):
         set_draft(plan, plan_doc(name="Contoso, edited during review"))
         barrier = threading.Barrier(2)
         approving = Worker(lambda r=first_revision: review.approve(r, by=people.bob), barrier)
-        saving = Worker(lambda p=plan: review.save_revision(p, by=people.erin, message="edited"), barrier)
+        saving = Worker(lambda p=plan: review.save_revision(p, draft_version=current_version(p), by=people.erin, message="edited"), barrier)
         approving.start()
         saving.start()
         approving.finish()
@@ -212,13 +215,13 @@ def test_unordered_approval_and_new_revision_never_approve_the_new_data(people):
         else:
             assert isinstance(approving.error, review.Superseded)
             assert approvals == []
-        assert review.revision_status(second_revision) == review.Status.DRAFT
+        assert state.revision_status(second_revision) == state.Status.DRAFT
 
 
 def test_two_saves_of_the_same_draft_at_once_make_one_revision(people):
     plan = make_plan()
     barrier = threading.Barrier(2)
-    workers = [Worker(lambda u=u: review.save_revision(plan, by=u, message="same"), barrier)
+    workers = [Worker(lambda u=u: review.save_revision(plan, draft_version=current_version(plan), by=u, message="same"), barrier)
                for u in (people.alice, people.erin)]
     for w in workers:
         w.start()

@@ -214,3 +214,18 @@ def test_make_serve_binds_loopback_only(served: tuple[str, Path]) -> None:
                 listening.add(address)
     # 0100007F is 127.0.0.1 as the kernel prints it (little-endian hex).
     assert listening == {"0100007F"}
+
+
+def test_gunicorn_trusts_no_forwarded_header_by_default() -> None:
+    # Issue 12, item 10: gunicorn's own default believes X-Forwarded-Proto from 127.0.0.1.
+    env = base_env(DJANGO_SECRET_KEY="x" * 50)
+    proc = subprocess.run([GUNICORN, "--print-config", "-c", "gunicorn.conf.py", "wizard.wsgi"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", proc.stdout, re.MULTILINE))
+    assert config["forwarded_allow_ips"] == "[]"
+    assert config["secure_scheme_headers"] == "{}"
+    proxied = base_env(DJANGO_SECRET_KEY="x" * 50, GUNICORN_FORWARDED_ALLOW_IPS="10.0.0.5")
+    proc = subprocess.run([GUNICORN, "--print-config", "-c", "gunicorn.conf.py", "wizard.wsgi"],
+                          cwd=ROOT, env=proxied, capture_output=True, text=True, timeout=120, check=False)
+    assert "forwarded_allow_ips                = ['10.0.0.5']" in proc.stdout

@@ -168,12 +168,12 @@ class EstatePageTests(BaseTestCase):
 class RevisionStateTests(BaseTestCase):
     def test_a_revision_keeps_the_state_it_was_judged_against(self) -> None:
         plan = make_plan(doc=estate_plan_doc())
-        first = review.save_revision(plan, by=self.alice, message="before any state")
+        first = review.save_revision(plan, by=self.alice, message="before any state", draft_version=plan.draft_version)
         self.assertIsNone(first.state)
         self.client.force_login(self.alice)
         self.client.post(reverse("plan-estate", args=[plan.code]), {"file": upload(state_doc())})
         set_draft(plan, {**estate_plan_doc(), "name": "with a state"})
-        second = review.save_revision(plan, by=self.alice, message="after the state")
+        second = review.save_revision(plan, by=self.alice, message="after the state", draft_version=plan.draft_version)
         self.assertEqual(second.state, estate_store.latest_state(plan))
         self.client.force_login(self.bob)
         page = self.client.get(second.get_absolute_url())
@@ -198,7 +198,7 @@ class RevisionStateTests(BaseTestCase):
     def test_deleting_a_plan_deletes_its_states_and_revisions(self) -> None:
         plan = make_plan(doc=estate_plan_doc())
         estate_store.store_state(plan, doc=state_doc(), by=self.alice)
-        review.save_revision(plan, by=self.alice, message="judged")
+        review.save_revision(plan, by=self.alice, message="judged", draft_version=plan.draft_version)
         plan.delete()
         self.assertFalse(PlanState.objects.exists())
 

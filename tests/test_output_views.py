@@ -90,7 +90,7 @@ class DownloadTests(BaseTestCase):
         self.assertTrue(response.content.startswith(b"\xef\xbb\xbf"))
         self.assertIn(b"\r\n", response.content)
         self.assertNotIn(b"\n", response.content.replace(b"\r\n", b""))
-        self.assertEqual(response["Content-Disposition"], f'attachment; filename="contoso-passive-mfa-{name}"')
+        self.assertEqual(response["Content-Disposition"], f'attachment; filename="contoso-passive-mfa-unapproved-draft-{name}"')
         event = AuditEvent.objects.get(plan=self.s01, action=AuditEvent.Action.DOWNLOADED)
         self.assertEqual(event.actor, self.dave)
         self.assertEqual(event.detail, {"file": name, "bundle_sha256": bundle.sha256, "revision": None})
@@ -100,14 +100,14 @@ class DownloadTests(BaseTestCase):
         self.client.force_login(self.alice)
         response = self.client.get(reverse("plan-download-zip", args=[self.s01.code]))
         self.assertEqual(response["Content-Type"], "application/zip")
-        self.assertEqual(response["Content-Disposition"], 'attachment; filename="contoso-passive-mfa.zip"')
+        self.assertEqual(response["Content-Disposition"], 'attachment; filename="contoso-passive-mfa-unapproved-draft.zip"')
         with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
             self.assertEqual(sorted(archive.namelist()), sorted(bundle.files))
             scripts = "\n".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist() if n.endswith(".ps1"))
         self.assertIn("Add-AdfsRelyingPartyTrust -Name 'Lync-Int'", scripts)
         self.assertIn("-UseWindowsAuth None", scripts)
         self.assertEqual(AuditEvent.objects.get(plan=self.s01, action=AuditEvent.Action.DOWNLOADED).detail["file"],
-                         "contoso-passive-mfa.zip")
+                         "contoso-passive-mfa-unapproved-draft.zip")
 
     def test_a_file_that_is_not_in_the_bundle_is_404(self) -> None:
         self.client.force_login(self.alice)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.base import make_personas, make_plan, plan_doc, set_draft
+from tests.base import current_version, make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, Review, Revision
 from wizard.review import services as review
+from wizard.review import state
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def _assert_outcome(response, expected):
 
 def _revision(people, *, submitted=False, approved=False):
     plan = make_plan()
-    revision = review.save_revision(plan, by=people.alice, message="Passive auth for Contoso")
+    revision = review.save_revision(plan, draft_version=current_version(plan), by=people.alice, message="Passive auth for Contoso")
     if submitted or approved:
         review.submit_for_review(revision, by=people.alice)
     if approved:
@@ -75,7 +76,8 @@ def test_save_revision(client, people, persona):
     plan = make_plan()
     set_draft(plan, plan_doc(name="Contoso, edited"))
     url = reverse("revision-save", args=[plan.code])
-    response = _client(client, people, persona).post(url, {"message": "Edited"})
+    response = _client(client, people, persona).post(url, {"message": "Edited",
+                                                          "draft_version": current_version(plan)})
     _assert_outcome(response, SAVE[persona])
     saved = Revision.objects.filter(plan=plan).count()
     assert saved == (1 if SAVE[persona] == 302 else 0)
@@ -93,8 +95,8 @@ def test_submit(client, people, persona):
     revision = _revision(people)
     url = reverse("revision-submit", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url), SUBMIT[persona])
-    expected = review.Status.IN_REVIEW if SUBMIT[persona] == 302 else review.Status.DRAFT
-    assert review.revision_status(revision) == expected
+    expected = state.Status.IN_REVIEW if SUBMIT[persona] == 302 else state.Status.DRAFT
+    assert state.revision_status(revision) == expected
 
 
 # The owner is the author here: four eyes means the author never approves.
@@ -106,8 +108,8 @@ def test_approve(client, people, persona):
     revision = _revision(people, submitted=True)
     url = reverse("revision-approve", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url, {"comment": "ok"}), APPROVE[persona])
-    expected = review.Status.APPROVED if APPROVE[persona] == 302 else review.Status.IN_REVIEW
-    assert review.revision_status(revision) == expected
+    expected = state.Status.APPROVED if APPROVE[persona] == 302 else state.Status.IN_REVIEW
+    assert state.revision_status(revision) == expected
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -115,8 +117,8 @@ def test_request_changes(client, people, persona):
     revision = _revision(people, submitted=True)
     url = reverse("revision-request-changes", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url, {"comment": "Pilot pool first"}), APPROVE[persona])
-    expected = review.Status.CHANGES_REQUESTED if APPROVE[persona] == 302 else review.Status.IN_REVIEW
-    assert review.revision_status(revision) == expected
+    expected = state.Status.CHANGES_REQUESTED if APPROVE[persona] == 302 else state.Status.IN_REVIEW
+    assert state.revision_status(revision) == expected
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -124,7 +126,7 @@ def test_request_changes_without_a_comment_is_still_refused_by_role_first(client
     revision = _revision(people, submitted=True)
     url = reverse("revision-request-changes", args=[revision.plan.code, 1])
     _assert_outcome(_client(client, people, persona).post(url, {"comment": ""}), APPROVE[persona])
-    assert review.revision_status(revision) == review.Status.IN_REVIEW
+    assert state.revision_status(revision) == state.Status.IN_REVIEW
 
 
 COMMENT = {"owner": 302, "read_only": 403, "editor": 302, "reviewer": 302, "stranger": 404, "anonymous": LOGIN}
@@ -190,7 +192,7 @@ def test_refused_changes_leave_no_trace(client, people, persona):
     before, events = _state(plan), AuditEvent.objects.filter(plan=plan).count()
     c = _client(client, people, persona)
     code = plan.code
-    c.post(reverse("revision-save", args=[code]), {"message": "x"})
+    c.post(reverse("revision-save", args=[code]), {"message": "x", "draft_version": current_version(plan)})
     c.post(reverse("revision-submit", args=[code, 1]))
     c.post(reverse("revision-approve", args=[code, 1]))
     c.post(reverse("revision-request-changes", args=[code, 1]), {"comment": "x"})

@@ -198,7 +198,7 @@ class ScriptShapeTests(unittest.TestCase):
 
     def test_a_plan_rendered_without_a_source_says_draft(self) -> None:
         text = render_core(plan_of(make_doc()))[LYNC_FILE]
-        self.assertIn("Revision:       draft", text)
+        self.assertIn("Revision:       draft", text)  # render_core without a Source (a bundle always has one)
 
     def test_no_double_quoted_strings_or_here_strings_in_code(self) -> None:
         for path in sorted(FIXTURES.glob("*.json")):

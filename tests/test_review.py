@@ -10,14 +10,17 @@ from unittest import mock
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 import wizard
-from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
-from wizard.models import AuditEvent, Comment, PlanShare, Review, Revision
+from tests.base import BaseTestCase, current_version, make_personas, make_plan, plan_doc, set_draft
+from wizard.models import AuditEvent, Comment, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.plan.writer import plan_to_dict
+from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.scripts import bundle
 
@@ -31,7 +34,7 @@ def _events(plan, action):
 class SaveRevisionTests(BaseTestCase):
     def test_it_stores_the_normalised_document_hash_tool_version_and_finding_codes(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="First cut", ip=IP)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="First cut", ip=IP)
 
         plan_data, _ = engine.assess(plan.draft)
         self.assertEqual(revision.number, 1)
@@ -47,7 +50,7 @@ class SaveRevisionTests(BaseTestCase):
 
     def test_it_writes_one_audit_row_with_the_address(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="First cut", ip=IP)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="First cut", ip=IP)
         [event] = _events(plan, AuditEvent.Action.REVISION_SAVED)
         self.assertEqual((event.actor, event.ip_address), (self.alice, IP))
         self.assertEqual(event.detail["revision"], 1)
@@ -55,10 +58,10 @@ class SaveRevisionTests(BaseTestCase):
 
     def test_numbers_follow_on_and_each_revision_keeps_its_own_data(self):
         plan = make_plan()
-        first = review.save_revision(plan, by=self.alice, message="one")
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(adfs={"federation_service_name": "sts.contoso.com", "version": "2012r2",
                                        "mfa": "always"}))
-        second = review.save_revision(plan, by=self.erin, message="two")
+        second = review.save_revision(plan, draft_version=current_version(plan), by=self.erin, message="two")
         first.refresh_from_db()
         self.assertEqual((first.number, second.number), (1, 2))
         self.assertEqual(first.data["adfs"]["federation_service_name"], "adfs.contoso.com")
@@ -67,20 +70,20 @@ class SaveRevisionTests(BaseTestCase):
 
     def test_an_unchanged_draft_is_not_saved_again(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         with self.assertRaises(review.NothingChanged):
-            review.save_revision(plan, by=self.alice, message="again")
+            review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="again")
         self.assertEqual(plan.revisions.count(), 1)
 
     def test_a_draft_with_errors_is_refused_with_every_error_listed(self):
         plan = make_plan()
         set_draft(plan, plan_doc(product="lync2010", sip_domains=["not a domain"]))
         with self.assertRaises(review.DraftInvalid) as caught:
-            review.save_revision(plan, by=self.alice, message="broken", ip=IP)
+            review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="broken", ip=IP)
         fields = {f.field for f in caught.exception.findings}
         self.assertEqual(fields, {"product", "sip_domains[0]"})
-        self.assertIn("product:", str(caught.exception))
-        self.assertIn("sip_domains[0]:", str(caught.exception))
+        self.assertIn("Product:", str(caught.exception))  # the form's labels, not plan paths
+        self.assertIn("SIP domain not a domain:", str(caught.exception))
         self.assertFalse(plan.revisions.exists())
         self.assertEqual(_events(plan, AuditEvent.Action.REVISION_SAVED), [])
 
@@ -90,37 +93,37 @@ class SaveRevisionTests(BaseTestCase):
         set_draft(plan, plan_doc(pools=[]))
         # `stale` still holds the valid draft in memory; the database has the broken one.
         with self.assertRaises(review.DraftInvalid):
-            review.save_revision(stale, by=self.alice, message="from an old page")
+            review.save_revision(stale, draft_version=current_version(stale), by=self.alice, message="from an old page")
 
     def test_a_message_is_required(self):
         plan = make_plan()
         with self.assertRaises(review.ReviewRefused):
-            review.save_revision(plan, by=self.alice, message="   ")
+            review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="   ")
         self.assertFalse(plan.revisions.exists())
 
     def test_only_editors_may_save(self):
         plan = make_plan()
         for user in (self.dave, self.bob, self.charlie):
             with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
-                review.save_revision(plan, by=user, message="not mine")
+                review.save_revision(plan, draft_version=current_version(plan), by=user, message="not mine")
         self.assertFalse(plan.revisions.exists())
-        self.assertEqual(review.save_revision(plan, by=self.erin, message="team edit").number, 1)
+        self.assertEqual(review.save_revision(plan, draft_version=current_version(plan), by=self.erin, message="team edit").number, 1)
 
 
 class SubmitTests(BaseTestCase):
     def test_submitting_puts_the_revision_in_review_with_an_audit_row(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         result = review.submit_for_review(revision, by=self.alice, ip=IP)
         self.assertEqual(result.decision, Review.Decision.SUBMITTED)
         self.assertEqual(result.bundle_sha256, revision.bundle_sha256)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
         [event] = _events(plan, AuditEvent.Action.SUBMITTED)
         self.assertEqual((event.actor, event.ip_address, event.detail["revision"]), (self.alice, IP, 1))
 
     def test_read_only_users_and_reviewers_cannot_submit(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         for user in (self.dave, self.bob, self.charlie):
             with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
                 review.submit_for_review(revision, by=user)
@@ -128,7 +131,7 @@ class SubmitTests(BaseTestCase):
 
     def test_a_revision_in_review_cannot_be_submitted_again(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         review.submit_for_review(revision, by=self.alice)
         with self.assertRaises(review.WrongState):
             review.submit_for_review(revision, by=self.erin)
@@ -136,9 +139,9 @@ class SubmitTests(BaseTestCase):
 
     def test_a_superseded_revision_cannot_be_submitted(self):
         plan = make_plan()
-        first = review.save_revision(plan, by=self.alice, message="one")
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(name="Contoso, second thoughts"))
-        review.save_revision(plan, by=self.alice, message="two")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
         with self.assertRaises(review.Superseded):
             review.submit_for_review(first, by=self.alice)
 
@@ -146,7 +149,7 @@ class SubmitTests(BaseTestCase):
 class ApprovalTests(BaseTestCase):
     def _in_review(self, plan=None):
         plan = plan or make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         review.submit_for_review(revision, by=self.alice)
         return revision
 
@@ -156,7 +159,7 @@ class ApprovalTests(BaseTestCase):
         self.assertEqual(approval.decision, Review.Decision.APPROVED)
         self.assertEqual(approval.bundle_sha256, revision.bundle_sha256)
         self.assertEqual(approval.comment, "Matches CAB-1234")
-        self.assertEqual(review.revision_status(revision), review.Status.APPROVED)
+        self.assertEqual(state.revision_status(revision), state.Status.APPROVED)
         [event] = _events(revision.plan, AuditEvent.Action.APPROVED)
         self.assertEqual((event.actor, event.ip_address, event.detail["revision"]), (self.bob, IP, 1))
 
@@ -168,11 +171,11 @@ class ApprovalTests(BaseTestCase):
             review.approve(revision, by=self.alice, comment="")
         with self.assertRaises(review.SelfReview):
             review.request_changes(revision, by=self.alice, comment="self")
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
 
     def test_someone_else_with_the_reviewer_role_may_approve_a_revision_saved_by_a_team_editor(self):
-        plan = make_plan()
-        revision = review.save_revision(plan, by=self.erin, message="erin's edit")
+        plan = make_plan(owner=self.erin)  # erin wrote the whole draft: alice contributed nothing
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.erin, message="erin's edit")
         review.submit_for_review(revision, by=self.erin)
         self.alice.groups.add(self.personas.review_team)
         alice = type(self.alice).objects.get(pk=self.alice.pk)
@@ -183,17 +186,28 @@ class ApprovalTests(BaseTestCase):
         for user in (self.dave, self.erin):
             with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
                 review.approve(revision, by=user)
-        # A reviewer the plan is not shared with does not see it.
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
+
+    def test_submitting_makes_the_revision_reachable_by_every_reviewer(self):
+        # Issue 12, item 5: a reviewer the plan was never shared with sees it once it is submitted.
         self.charlie.groups.add(self.personas.review_team)
         charlie = type(self.charlie).objects.get(pk=self.charlie.pk)
-        PlanShare.objects.filter(plan=revision.plan, group=self.personas.review_team).delete()
+        plan = make_plan(shared=False)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
+        self.assertFalse(access.can_see(charlie, plan))
         with self.assertRaises(PermissionDenied):
             review.approve(revision, by=charlie)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        review.submit_for_review(revision, by=self.alice)
+        self.assertTrue(access.can_see(charlie, plan))
+        self.assertFalse(access.can_edit(charlie, plan))
+        self.assertEqual([row.revision for row in pages.review_queue(charlie)], [revision])
+        self.assertEqual(pages.review_queue(self.dave), [])  # no reviewer role: no queue, no access
+        self.assertFalse(access.can_see(self.dave, plan))
+        self.assertEqual(review.approve(revision, by=charlie).actor, charlie)
 
     def test_a_revision_not_submitted_cannot_be_approved(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         with self.assertRaises(review.WrongState):
             review.approve(revision, by=self.bob)
 
@@ -208,12 +222,12 @@ class ApprovalTests(BaseTestCase):
         plan = make_plan()
         first = self._in_review(plan)
         set_draft(plan, plan_doc(name="Contoso, revised"))
-        review.save_revision(plan, by=self.alice, message="two")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
         with self.assertRaises(review.Superseded):
             review.approve(first, by=self.bob)
         with self.assertRaises(review.Superseded):
             review.request_changes(first, by=self.bob, comment="too late")
-        self.assertEqual(review.revision_status(first), review.Status.SUPERSEDED)
+        self.assertEqual(state.revision_status(first), state.Status.SUPERSEDED)
 
     def test_approval_is_refused_when_the_stored_data_no_longer_matches_the_hash(self):
         revision = self._in_review()
@@ -222,16 +236,16 @@ class ApprovalTests(BaseTestCase):
         revision.refresh_from_db()
         with self.assertRaises(review.BundleChanged):
             review.approve(revision, by=self.bob)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
         self.assertEqual(_events(revision.plan, AuditEvent.Action.APPROVED), [])
 
     def test_approval_is_refused_when_the_tool_renders_other_bytes(self):
         revision = self._in_review()
         with mock.patch.object(wizard, "__version__", "99.0.0-other"):
-            self.assertNotEqual(review.recheck(revision).bundle_sha256, revision.bundle_sha256)
+            self.assertNotEqual(state.recheck(revision).bundle_sha256, revision.bundle_sha256)
             with self.assertRaises(review.BundleChanged):
                 review.approve(revision, by=self.bob)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
 
     def test_approval_is_refused_when_todays_checks_find_something_new(self):
         revision = self._in_review()
@@ -246,7 +260,7 @@ class ApprovalTests(BaseTestCase):
             review.request_changes(revision, by=self.bob, comment="  ")
         result = review.request_changes(revision, by=self.bob, comment="Pilot pool first", ip=IP)
         self.assertEqual(result.comment, "Pilot pool first")
-        self.assertEqual(review.revision_status(revision), review.Status.CHANGES_REQUESTED)
+        self.assertEqual(state.revision_status(revision), state.Status.CHANGES_REQUESTED)
         [event] = _events(revision.plan, AuditEvent.Action.CHANGES_REQUESTED)
         self.assertEqual((event.actor, event.ip_address), (self.bob, IP))
         with self.assertRaises(review.WrongState):
@@ -256,9 +270,9 @@ class ApprovalTests(BaseTestCase):
         revision = self._in_review()
         review.request_changes(revision, by=self.bob, comment="Explain the MFA choice")
         review.submit_for_review(revision, by=self.alice)
-        self.assertEqual(review.revision_status(revision), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
         review.approve(revision, by=self.bob)
-        self.assertEqual(review.revision_status(revision), review.Status.APPROVED)
+        self.assertEqual(state.revision_status(revision), state.Status.APPROVED)
 
     def test_only_reviewers_may_request_changes(self):
         revision = self._in_review()
@@ -278,48 +292,48 @@ def _with_new_rule(doc):
 class StatusTests(BaseTestCase):
     def test_each_state_is_derived_from_the_review_rows(self):
         plan = make_plan()
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
-        first = review.save_revision(plan, by=self.alice, message="one")
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         review.submit_for_review(first, by=self.alice)
-        self.assertEqual(review.plan_status(plan), review.Status.IN_REVIEW)
+        self.assertEqual(state.plan_status(plan), state.Status.IN_REVIEW)
         review.request_changes(first, by=self.bob, comment="No")
-        self.assertEqual(review.plan_status(plan), review.Status.CHANGES_REQUESTED)
+        self.assertEqual(state.plan_status(plan), state.Status.CHANGES_REQUESTED)
         set_draft(plan, plan_doc(name="Contoso, take two"))
-        second = review.save_revision(plan, by=self.alice, message="two")
-        self.assertEqual(review.revision_status(first), review.Status.SUPERSEDED)
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
+        second = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
+        self.assertEqual(state.revision_status(first), state.Status.SUPERSEDED)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
         review.submit_for_review(second, by=self.alice)
         review.approve(second, by=self.bob)
-        self.assertEqual(review.plan_status(plan), review.Status.APPROVED)
+        self.assertEqual(state.plan_status(plan), state.Status.APPROVED)
         set_draft(plan, plan_doc(name="Contoso, take three"))
-        third = review.save_revision(plan, by=self.alice, message="three")
+        third = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="three")
         # An approval stays true for its bytes; the plan as a whole is a draft again.
-        self.assertEqual(review.revision_status(second), review.Status.APPROVED)
-        self.assertEqual(review.revision_status(third), review.Status.DRAFT)
-        self.assertEqual(review.plan_status(plan), review.Status.DRAFT)
-        self.assertEqual(review.revision_statuses(plan), {1: "superseded", 2: "approved", 3: "draft"})
+        self.assertEqual(state.revision_status(second), state.Status.APPROVED)
+        self.assertEqual(state.revision_status(third), state.Status.DRAFT)
+        self.assertEqual(state.plan_status(plan), state.Status.DRAFT)
+        self.assertEqual(state.revision_statuses(plan), {1: "superseded", 2: "approved", 3: "draft"})
 
     def test_statuses_for_a_page_of_plans_come_in_two_queries_and_agree(self):
         plans = [make_plan(name=f"Plan {i}") for i in range(4)]
-        r1 = review.save_revision(plans[1], by=self.alice, message="one")
-        r2 = review.save_revision(plans[2], by=self.alice, message="one")
+        r1 = review.save_revision(plans[1], draft_version=current_version(plans[1]), by=self.alice, message="one")
+        r2 = review.save_revision(plans[2], draft_version=current_version(plans[2]), by=self.alice, message="one")
         review.submit_for_review(r2, by=self.alice)
-        r3 = review.save_revision(plans[3], by=self.alice, message="one")
+        r3 = review.save_revision(plans[3], draft_version=current_version(plans[3]), by=self.alice, message="one")
         review.submit_for_review(r3, by=self.alice)
         review.approve(r3, by=self.bob)
         self.assertIsNotNone(r1)
         with CaptureQueriesContext(connection) as queries:
-            statuses = review.plan_statuses(plans)
+            statuses = state.plan_statuses(plans)
         self.assertEqual(len(queries), 2)
         self.assertEqual([statuses[p.pk] for p in plans], ["draft", "draft", "in_review", "approved"])
-        self.assertEqual([review.plan_status(p) for p in plans], [statuses[p.pk] for p in plans])
+        self.assertEqual([state.plan_status(p) for p in plans], [statuses[p.pk] for p in plans])
 
 
 class CommentTests(BaseTestCase):
     def test_editors_and_reviewers_comment_on_a_plan_or_a_revision(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         on_plan = review.add_comment(plan, by=self.erin, body=" Looks right ", ip=IP)
         on_revision = review.add_comment(plan, by=self.bob, body="Why MFA only from the extranet?",
                                          revision=revision, ip=IP)
@@ -365,29 +379,29 @@ class SharingTests(BaseTestCase):
 class RecheckTests(BaseTestCase):
     def test_a_fresh_revision_has_no_banner(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
-        result = review.recheck(revision)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
+        result = state.recheck(revision)
         self.assertEqual(result.new_codes, ())
         self.assertTrue(result.hash_matches)
         self.assertFalse(result.banner)
 
     def test_a_finding_that_is_new_since_approval_shows_a_banner(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         review.submit_for_review(revision, by=self.alice)
         review.approve(revision, by=self.bob)
         with mock.patch.object(review.engine, "assess", _with_new_rule):
-            result = review.recheck(revision)
+            result = state.recheck(revision)
         self.assertEqual(result.new_codes, ("new_rule_x",))
         self.assertEqual([f.code for f in result.new_findings], ["new_rule_x"])
         self.assertTrue(result.banner)
 
     def test_a_finding_that_went_away_is_not_a_banner(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         Revision.objects.filter(pk=revision.pk).update(finding_codes=[*revision.finding_codes, "old_rule"])
         revision.refresh_from_db()
-        result = review.recheck(revision)
+        result = state.recheck(revision)
         self.assertEqual(result.resolved_codes, ("old_rule",))
         self.assertFalse(result.banner)
 
@@ -395,7 +409,7 @@ class RecheckTests(BaseTestCase):
 class DownloadTests(BaseTestCase):
     def _approved(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="Passive auth for Contoso")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="Passive auth for Contoso")
         review.submit_for_review(revision, by=self.alice)
         review.approve(revision, by=self.bob, comment="CAB-1234 approved")
         return revision
@@ -405,7 +419,7 @@ class DownloadTests(BaseTestCase):
         download = review.download_approved(revision, by=self.dave, ip=IP)
         self.assertTrue(download.filename.endswith("-r1-approved.zip"))
         archive = zipfile.ZipFile(io.BytesIO(download.content))
-        record = json.loads(archive.read(review.APPROVAL_FILE).decode("utf-8"))
+        record = json.loads(archive.read(state.APPROVAL_FILE).decode("utf-8"))
         self.assertEqual(record["revision"], 1)
         self.assertEqual(record["plan_code"], str(revision.plan.code))
         self.assertEqual(record["bundle_sha256"], revision.bundle_sha256)
@@ -414,7 +428,7 @@ class DownloadTests(BaseTestCase):
         self.assertEqual(record["submitted_by"], "alice")
         self.assertEqual(record["comment"], "CAB-1234 approved")
         sums = archive.read("SHA256SUMS").decode("utf-8")
-        self.assertNotIn(review.APPROVAL_FILE, sums)
+        self.assertNotIn(state.APPROVAL_FILE, sums)
         # Every other file is the approved bundle, byte for byte.
         rendered = review.render_revision(revision)
         self.assertEqual(rendered.sha256, revision.bundle_sha256)
@@ -425,7 +439,7 @@ class DownloadTests(BaseTestCase):
 
     def test_a_revision_without_approval_has_no_approved_download(self):
         plan = make_plan()
-        revision = review.save_revision(plan, by=self.alice, message="one")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         with self.assertRaises(review.NotApproved):
             review.download_approved(revision, by=self.alice)
         self.assertEqual(_events(plan, AuditEvent.Action.DOWNLOADED), [])
@@ -445,11 +459,11 @@ class DownloadTests(BaseTestCase):
 class ComparisonTests(BaseTestCase):
     def test_two_revisions_differ_in_settings_and_scripts(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(adfs={"federation_service_name": "adfs.contoso.com", "version": "2012r2",
                                        "mfa": "always"}))
-        review.save_revision(plan, by=self.alice, message="two")
-        comparison = review.compare(plan, 1, 2)
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="two")
+        comparison = pages.compare(plan, 1, 2)
         self.assertEqual([(c.path, c.old, c.new) for c in comparison.diff.settings],
                          [("adfs.mfa", "extranet", "always")])
         self.assertTrue(comparison.diff.changed_scripts)
@@ -457,18 +471,149 @@ class ComparisonTests(BaseTestCase):
 
     def test_the_draft_compares_with_the_latest_revision(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(autodiscover_port=80))
-        self.assertEqual(review.default_comparison(plan), (1, review.DRAFT))
-        comparison = review.compare(plan, 1, review.DRAFT)
+        self.assertEqual(pages.default_comparison(plan), (1, pages.DRAFT))
+        comparison = pages.compare(plan, 1, pages.DRAFT)
         self.assertEqual([(c.path, c.new) for c in comparison.diff.settings], [("autodiscover_port", 80)])
         self.assertEqual(comparison.diff.new_label, "draft")
 
     def test_an_invalid_draft_still_shows_its_settings_but_no_scripts(self):
         plan = make_plan()
-        review.save_revision(plan, by=self.alice, message="one")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
         set_draft(plan, plan_doc(product="lync2010"))
-        comparison = review.compare(plan, 1, review.DRAFT)
+        comparison = pages.compare(plan, 1, pages.DRAFT)
         self.assertIn(("product", "lync2010"), [(c.path, c.new) for c in comparison.diff.settings])
         self.assertEqual(comparison.diff.scripts, [])
         self.assertTrue(comparison.notes)
+
+
+class ContributorTests(BaseTestCase):
+    """Issue 12, item 1: everyone whose draft saves a revision holds is a contributor; none may approve it."""
+
+    def _reviewer_editor(self):
+        # erin edits the plan (edit team) and holds the reviewer role too.
+        self.erin.groups.add(self.personas.review_team)
+        return type(self.erin).objects.get(pk=self.erin.pk)
+
+    def test_a_reviewer_who_edited_the_draft_cannot_approve_a_revision_someone_else_saved(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice,
+                                        message="alice saves erin's edit")
+        review.submit_for_review(revision, by=self.alice)
+        self.assertEqual(set(revision.contributors.values_list("username", flat=True)), {"alice", "erin"})
+        with self.assertRaises(review.SelfReview):
+            review.approve(revision, by=erin)
+        with self.assertRaises(review.SelfReview):
+            review.request_changes(revision, by=erin, comment="mine")
+        self.assertEqual(review.approve(revision, by=self.bob).actor, self.bob)
+
+    def test_edits_before_an_unapproved_revision_still_count_for_the_next_one(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1, never approved")
+        set_draft(plan, plan_doc(name="Contoso, alice's change"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        with self.assertRaises(review.SelfReview):
+            review.approve(r2, by=erin)
+
+    def test_edits_covered_by_an_approved_revision_do_not_count_again(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        r1 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        set_draft(plan, plan_doc(name="Contoso, alice's change"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        self.assertEqual(set(r2.contributors.values_list("username", flat=True)), {"alice"})
+        self.assertEqual(review.approve(r2, by=erin).actor, erin)
+
+    def test_the_revision_page_offers_no_approval_to_a_contributor(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(revision, by=self.alice)
+        self.client.force_login(erin)
+        response = self.client.get(revision.get_absolute_url())
+        self.assertNotContains(response, 'id="approve-form"')
+        self.client.force_login(self.bob)
+        self.assertContains(self.client.get(revision.get_absolute_url()), 'id="approve-form"')
+
+    def test_a_save_from_a_stale_draft_version_is_refused_and_nothing_is_stored(self):
+        plan = make_plan()
+        seen = current_version(plan)
+        set_draft(plan, plan_doc(name="Contoso, changed after the page was shown"), by=self.erin)
+        with self.assertRaises(review.DraftChanged):
+            review.save_revision(plan, draft_version=seen, by=self.alice, message="what I looked at")
+        self.assertFalse(plan.revisions.exists())
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="now")
+        self.assertEqual(revision.draft_version, current_version(plan))
+        self.assertEqual(revision.data["name"], "Contoso, changed after the page was shown")
+
+    def test_the_save_page_carries_the_version_it_showed_and_refuses_a_stale_post(self):
+        plan = make_plan()
+        self.client.force_login(self.alice)
+        url = reverse("revision-save", args=[plan.code])
+        page = self.client.get(url)
+        self.assertContains(page, f'name="draft_version" value="{plan.draft_version}"')
+        set_draft(plan, plan_doc(name="Contoso, changed meanwhile"), by=self.erin)
+        response = self.client.post(url, {"message": "r1", "draft_version": page.context["form"]["draft_version"]
+                                          .value()})
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "The draft changed since you looked at it", status_code=400)
+        self.assertContains(response, "Contoso, changed meanwhile", status_code=400)
+        self.assertFalse(plan.revisions.exists())
+        again = self.client.post(url, {"message": "r1", "draft_version": current_version(plan)})
+        self.assertEqual(again.status_code, 302)
+        self.assertEqual(plan.revisions.count(), 1)
+        missing = self.client.post(url, {"message": "r2"})
+        self.assertEqual(missing.status_code, 400)
+
+
+class RenderOutsideTheLockTests(TransactionTestCase):
+    """Issue 12, item 9: review actions render and verify before they take the write lock."""
+
+    def setUp(self):
+        personas = make_personas()
+        self.alice, self.bob = personas.alice, personas.bob
+
+    def test_no_review_action_renders_inside_a_transaction(self):
+        inside: list[tuple[str, bool]] = []
+        real = state.build_revision_bundle
+
+        def watched(*args, **kwargs):
+            inside.append(("render", connection.in_atomic_block))
+            return real(*args, **kwargs)
+
+        plan = make_plan()
+        with mock.patch.object(state, "build_revision_bundle", watched), \
+                mock.patch.object(review, "build_revision_bundle", watched):
+            revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+            review.submit_for_review(revision, by=self.alice)
+            review.approve(revision, by=self.bob)
+            review.download_approved(revision, by=self.bob)
+        self.assertGreaterEqual(len(inside), 4)
+        self.assertEqual([flag for _, flag in inside], [False] * len(inside))
+
+
+class ContributorEdgeTests(BaseTestCase):
+    def test_a_draft_save_of_unknown_version_counts_its_author_as_a_contributor(self):
+        # Draft saves recorded without a version (older admin edits) are counted, to be safe.
+        from django.db import transaction
+
+        from wizard.review import audit
+
+        plan = make_plan()
+        with transaction.atomic():
+            audit.record(AuditEvent.Action.DRAFT_SAVED, plan=plan, actor=self.bob, via="admin", fields=["draft"])
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(revision, by=self.alice)
+        with self.assertRaises(review.SelfReview):
+            review.approve(revision, by=self.bob)

@@ -12,11 +12,12 @@ from django.test import Client
 from django.urls import reverse
 
 import wizard
-from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
+from tests.base import BaseTestCase, current_version, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Comment, Review
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.review import services as review
+from wizard.review import state
 
 IP = "203.0.113.9"
 
@@ -35,7 +36,7 @@ class ReviewViewTestCase(BaseTestCase):
         self.code = self.plan.code
 
     def _save(self, by=None, message="Passive auth for Contoso"):
-        return review.save_revision(self.plan, by=by or self.alice, message=message)
+        return review.save_revision(self.plan, draft_version=current_version(self.plan), by=by or self.alice, message=message)
 
     def _submitted(self):
         revision = self._save()
@@ -92,7 +93,7 @@ class SaveRevisionViewTests(ReviewViewTestCase):
 
     def test_saving_redirects_to_the_new_revision_and_records_the_address(self):
         self.client.force_login(self.alice)
-        response = self.client.post(self._url("revision-save"), {"message": "First cut"}, REMOTE_ADDR=IP)
+        response = self.client.post(self._url("revision-save"), {"message": "First cut", "draft_version": current_version(self.plan)}, REMOTE_ADDR=IP)
         self.assertRedirects(response, self._url("revision-detail", 1))
         event = AuditEvent.objects.get(plan=self.plan, action=AuditEvent.Action.REVISION_SAVED)
         self.assertEqual(event.ip_address, IP)
@@ -100,22 +101,24 @@ class SaveRevisionViewTests(ReviewViewTestCase):
     def test_a_draft_with_errors_is_refused_listing_each_error(self):
         set_draft(self.plan, plan_doc(product="lync2010", sip_domains=["not a domain"]))
         self.client.force_login(self.alice)
-        response = self.client.post(self._url("revision-save"), {"message": "broken"})
+        response = self.client.post(self._url("revision-save"), {"message": "broken", "draft_version": current_version(self.plan)})
         self.assertEqual(response.status_code, 400)
-        self.assertContains(response, "<code>product</code>", status_code=400)
-        self.assertContains(response, "<code>sip_domains[0]</code>", status_code=400)
+        # The form's labels, not plan paths (issue 14).
+        self.assertContains(response, "<strong>Product</strong>", status_code=400)
+        self.assertContains(response, "<strong>SIP domain not a domain</strong>", status_code=400)
+        self.assertNotContains(response, "<code>sip_domains[0]</code>", status_code=400)
         self.assertFalse(self.plan.revisions.exists())
 
     def test_a_message_is_required(self):
         self.client.force_login(self.alice)
-        response = self.client.post(self._url("revision-save"), {"message": "  "})
+        response = self.client.post(self._url("revision-save"), {"message": "  ", "draft_version": current_version(self.plan)})
         self.assertContains(response, "Say what changed", status_code=400)
         self.assertFalse(self.plan.revisions.exists())
 
     def test_saving_an_unchanged_draft_says_so(self):
         self._save()
         self.client.force_login(self.alice)
-        response = self.client.post(self._url("revision-save"), {"message": "again"})
+        response = self.client.post(self._url("revision-save"), {"message": "again", "draft_version": current_version(self.plan)})
         self.assertContains(response, "has not changed since revision 1", status_code=400)
 
 
@@ -132,7 +135,7 @@ class RevisionPageTests(ReviewViewTestCase):
 
     def test_plan_text_is_escaped_everywhere_on_the_page(self):
         plan = make_plan(name="<script>alert('x')</script> Contoso")
-        review.save_revision(plan, by=self.alice, message="<img src=x onerror=alert(1)>")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="<img src=x onerror=alert(1)>")
         self.client.force_login(self.alice)
         for url in (reverse("revision-detail", args=[plan.code, 1]), reverse("plan-revisions", args=[plan.code])):
             page = self.client.get(url)
@@ -166,7 +169,7 @@ class RevisionPageTests(ReviewViewTestCase):
         self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="approve-form"')
         response = self.client.post(self._url("revision-approve", 1), {"comment": "self"})
         self.assertEqual(response.status_code, 403)
-        self.assertEqual(review.revision_status(self.plan.revisions.get(number=1)), review.Status.IN_REVIEW)
+        self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)
 
     def test_a_new_finding_since_approval_shows_the_banner(self):
         self._approved()
@@ -217,7 +220,7 @@ class ReviewActionTests(ReviewViewTestCase):
         self.assertFalse(Review.objects.filter(decision=Review.Decision.CHANGES_REQUESTED).exists())
         self.client.post(self._url("revision-request-changes", 1), {"comment": "Pilot pool first"})
         revision = self.plan.revisions.get(number=1)
-        self.assertEqual(review.revision_status(revision), review.Status.CHANGES_REQUESTED)
+        self.assertEqual(state.revision_status(revision), state.Status.CHANGES_REQUESTED)
 
     def test_approving_a_superseded_revision_says_why(self):
         self._submitted()
@@ -325,7 +328,7 @@ class DownloadViewTests(ReviewViewTestCase):
 class AuditAndSharingViewTests(ReviewViewTestCase):
     def test_the_audit_page_lists_each_action_with_its_address(self):
         self.client.force_login(self.alice)
-        self.client.post(self._url("revision-save"), {"message": "one"}, REMOTE_ADDR=IP)
+        self.client.post(self._url("revision-save"), {"message": "one", "draft_version": current_version(self.plan)}, REMOTE_ADDR=IP)
         response = self.client.get(self._url("plan-audit"))
         self.assertContains(response, 'data-action="revision_saved"')
         self.assertContains(response, IP)

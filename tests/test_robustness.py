@@ -344,6 +344,7 @@ def assert_pages_render(client: Client, plan: Any, revision_number: int) -> None
 
 @pytest.fixture
 def owner_world(settings) -> dict[str, Any]:
+    from tests.base import current_version
     from wizard.review import services as review
     from wizard.web.drafts import create_plan
 
@@ -351,7 +352,7 @@ def owner_world(settings) -> dict[str, Any]:
     owner = User.objects.create_user("fuzz-owner", password="x")
     Group.objects.create(name="Fuzz team")
     plan = create_plan(owner=owner, doc=example_doc())
-    revision = review.save_revision(plan, by=owner, message="First")
+    revision = review.save_revision(plan, draft_version=current_version(plan), by=owner, message="First")
     client = Client()
     client.force_login(owner)
     return {"owner": owner, "plan": plan, "revision": revision, "client": client}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from django.test import SimpleTestCase, TestCase
 
@@ -9,6 +10,7 @@ from tests.base import make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent
 from wizard.plan.finding import Finding
 from wizard.plan.reader import read_plan
+from wizard.web.drafts import save_step
 from wizard.web.steps import (
     STEP_SLUGS,
     STEPS,
@@ -20,7 +22,6 @@ from wizard.web.steps import (
     initial,
     next_step,
     previous_step,
-    save_step,
     step_base,
     step_for_path,
     step_statuses,
@@ -288,3 +289,65 @@ class SaveStepTests(TestCase):
         self.assertTrue(result.saved)
         self.assertEqual(result.version, 2)
         self.assertEqual(AuditEvent.objects.filter(action=AuditEvent.Action.DRAFT_SAVED).count(), 1)
+
+
+class RenamedPoolTests(TestCase):
+    """Issue 12, item 2: a row of a per-pool step whose pool was renamed meanwhile is a conflict, not "Saved"."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.personas = make_personas()
+
+    def setUp(self) -> None:
+        self.plan = make_plan(shared=False, fixture=S01)
+        self.alice = self.personas.alice
+
+    def _rename_pool(self) -> None:
+        env = get_step("environment")
+        values = initial(env, self.plan.draft)
+        values["pools"][0]["fqdn"] = "lyncpool99.contoso.com"
+        renamed = save_step(self.plan, env, values, based_on=self.plan.draft_version,
+                            base=step_base(env, self.plan.draft), by=self.alice)
+        self.assertTrue(renamed.saved)
+
+    def _typed(self, slug: str, change: Any) -> tuple[Any, dict, str]:
+        step = get_step(slug)
+        values = initial(step, self.plan.draft)
+        change(values)
+        return step, values, step_base(step, self.plan.draft)
+
+    def test_an_authentication_row_of_a_renamed_pool_is_refused_with_both_values(self) -> None:
+        step, values, base = self._typed("authentication", lambda v: v["pools"][0].update(external="tls_dsk"))
+        self._rename_pool()
+        result = save_step(self.plan, step, values, based_on=1, base=base, by=self.alice)
+        self.assertFalse(result.saved)
+        self.assertEqual(len(result.lost), 1)
+        change = result.lost[0]
+        self.assertIn("lyncpool01.contoso.com", change.label)
+        self.assertEqual(change.old, {"fqdn": "lyncpool99.contoso.com"})
+        self.assertEqual(change.new["external"], "tls_dsk")
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["pools"][0]["auth"]["external"], "passive")
+
+    def test_an_adfs_row_of_a_renamed_pool_is_refused(self) -> None:
+        step, values, base = self._typed("adfs", lambda v: v["relying_parties"][0].update(internal="Lync-Int-New"))
+        self._rename_pool()
+        result = save_step(self.plan, step, values, based_on=1, base=base, by=self.alice)
+        self.assertFalse(result.saved)
+        self.assertTrue(result.lost)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["pools"][0]["relying_parties"]["internal"], "Lync-Int")
+
+    def test_the_autosave_answers_not_saved_and_the_page_shows_both_values(self) -> None:
+        base = step_base(get_step("authentication"), self.plan.draft)
+        self._rename_pool()
+        self.client.force_login(self.alice)
+        post = {"draft_version": "1", "step_base": base, "pools-TOTAL_FORMS": "1", "pools-INITIAL_FORMS": "1",
+                "pools-0-index": "0", "pools-0-pool": "lyncpool01.contoso.com", "pools-0-external": "tls_dsk",
+                "pools-0-certificate_auth": "on", "edge_pools-TOTAL_FORMS": "0", "edge_pools-INITIAL_FORMS": "0"}
+        autosave = self.client.post(f"/plans/{self.plan.code}/steps/authentication/autosave/", post)
+        self.assertContains(autosave, "Not saved", status_code=409)
+        page = self.client.post(f"/plans/{self.plan.code}/steps/authentication/", post)
+        self.assertContains(page, 'id="stale-lost"', status_code=409)
+        self.assertContains(page, "lyncpool99.contoso.com", status_code=409)
+        self.assertNotContains(page, "Save my values over theirs", status_code=409)

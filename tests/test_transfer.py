@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.base import make_personas, make_plan, plan_doc, set_draft
+from tests.base import current_version, make_personas, make_plan, plan_doc, set_draft
 from wizard.models import AuditEvent, Plan
 from wizard.plan.reader import load_plan
 from wizard.plan.writer import dumps_plan
@@ -134,7 +134,7 @@ def test_an_invalid_draft_is_not_exported_so_every_export_imports():
 def test_a_revision_can_be_exported():
     plan = make_plan()
     people = make_personas()
-    review.save_revision(plan, by=people.alice, message="one")
+    review.save_revision(plan, draft_version=current_version(plan), by=people.alice, message="one")
     set_draft(plan, plan_doc(name="Changed since"))
     out, _ = _run("export_plan", str(plan.code), "--revision", "1")
     assert json.loads(out)["name"] == plan_doc()["name"]

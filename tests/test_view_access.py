@@ -112,6 +112,7 @@ def fast_hasher(settings) -> None:
 
 @pytest.fixture
 def world() -> World:
+    from tests.base import current_version
     from wizard.models import PlanShare
     from wizard.plan.reader import parse_plan_text
     from wizard.review import services as review
@@ -125,7 +126,7 @@ def world() -> World:
     doc = {**parse_plan_text(EXAMPLE.read_bytes()), "name": PRIVATE_NAME}
     plan = create_plan(owner=owner, doc=doc)
     PlanShare.objects.create(plan=plan, group=team, can_edit=False)
-    revision = review.save_revision(plan, by=owner, message="First revision")
+    revision = review.save_revision(plan, draft_version=current_version(plan), by=owner, message="First revision")
     return World(owner=owner, reader=reader, stranger=stranger, plan=plan, revision=revision)
 
 

@@ -218,8 +218,8 @@ class AutosaveTests(BaseTestCase):
         self.client.force_login(self.alice)
         response = self.client.post(self.url, step_post(self.s01, "environment", version=1,
                                                         **{"pools-0-site": "Bergen"}))
-        self.assertContains(response, "Not saved: erin saved this plan meanwhile")
-        self.assertNotContains(response, "hx-swap-oob")
+        self.assertContains(response, "Not saved: erin saved this plan meanwhile", status_code=409)
+        self.assertNotContains(response, "hx-swap-oob", status_code=409)
         self.s01.refresh_from_db()
         self.assertEqual(self.s01.draft["pools"][0]["site"], "Oslo")
 

@@ -63,7 +63,7 @@ class PlanAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         action = AuditEvent.Action.DRAFT_SAVED if change else AuditEvent.Action.CREATED
         audit.record(action, plan=obj, actor=request.user, ip=audit.client_ip(request), via="admin",
-                     fields=sorted(form.changed_data))
+                     fields=sorted(form.changed_data), version=obj.draft_version)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         with transaction.atomic():

@@ -97,6 +97,11 @@ class Revision(models.Model):
     # The state file the revision was judged against (the plan's latest when it was saved), if any.
     state = models.ForeignKey(PlanState, on_delete=models.RESTRICT, null=True, blank=True, related_name="revisions")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The draft version this revision was saved from (0: saved before versions were recorded).
+    draft_version = models.PositiveIntegerField(default=0)
+    # Everyone whose draft saves this revision holds (since the last approved revision), its saver
+    # included: none of them may approve it.
+    contributors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,6 +122,7 @@ class Review(models.Model):
         SUBMITTED = "submitted", "Submitted for review"
         APPROVED = "approved", "Approved"
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        WITHDRAWN = "withdrawn", "Approval withdrawn"
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="reviews")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -165,6 +171,7 @@ class AuditEvent(models.Model):
         DOWNLOADED = "downloaded", "Downloaded"
         SHARED = "shared", "Sharing changed"
         STATE_UPLOADED = "state_uploaded", "State file uploaded"
+        APPROVAL_WITHDRAWN = "approval_withdrawn", "Approval withdrawn"
 
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

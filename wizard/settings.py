@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "wizard.web.context.navigation",
             ],
         },
     },
@@ -235,9 +236,25 @@ CONTENT_SECURITY_POLICY = {
 
 MAX_REQUEST_BYTES = envint("DJANGO_MAX_REQUEST_BYTES", str(1024 * 1024), minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# A step form at the documented limits (100 pools, 200 SIP domains, 50 Edge pools, 100 mobility
+# policies) posts about 1,500 fields; Django's default of 1,000 refused a page of 160 pools.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DJANGO_MAX_FORM_FIELDS", "5000", minimum=1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Uploads stay in memory (RequestSizeLimitMiddleware bounds them): no temporary files on disk.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+
+# ---------------------------------------------------------------------------
+# Mail: only used for password reset. Without DJANGO_EMAIL_HOST this server sends no mail, and the
+# password reset page says so (ask an administrator) instead of claiming a mail was sent.
+
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "").strip()
+PASSWORD_RESET_BY_MAIL = bool(EMAIL_HOST)
+if PASSWORD_RESET_BY_MAIL:
+    EMAIL_PORT = envint("DJANGO_EMAIL_PORT", "25", minimum=1)
+    EMAIL_USE_TLS = envbool("DJANGO_EMAIL_USE_TLS", "false")
+    EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+    DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 # ---------------------------------------------------------------------------
 # Internationalisation
@@ -277,12 +294,18 @@ LOGGING = {
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {
+        "forbidden_without_traceback": {"()": "wizard.web.logfilters.ForbiddenWithoutTraceback"},
+    },
     "handlers": {
         "stderr": {"class": "logging.StreamHandler", "formatter": "line"},
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        # One line per refused request (403), without the traceback Django attaches.
+        "django.request": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False,
+                           "filters": ["forbidden_without_traceback"]},
         # SQL with its parameters (password hashes, session keys) is never logged.
         "django.db.backends": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         # Failed and locked-out logins, with the user name and address masked by django-axes.

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.base import PASSWORD, make_personas, make_plan, set_password
+from tests.base import PASSWORD, current_version, make_personas, make_plan, set_password
 from tests.browser.conftest import sign_in
 from wizard.models import AuditEvent, Review
 from wizard.review import services as review
@@ -25,7 +25,7 @@ def test_author_and_reviewer_take_a_change_through_review(open_page: Any) -> Non
     set_password(people.alice)
     set_password(people.bob)
     plan = make_plan()
-    first = review.save_revision(plan, by=people.alice, message="Passive auth as agreed in CAB-1200")
+    first = review.save_revision(plan, draft_version=current_version(plan), by=people.alice, message="Passive auth as agreed in CAB-1200")
     code = plan.code
 
     # The author changes MFA from extranet-only to always, in the wizard.

@@ -106,7 +106,7 @@ def test_the_passive_mfa_example_is_built_step_by_step_and_downloaded(open_page:
     with page.expect_download() as download_info:
         page.locator("#download-zip").click()
     download = download_info.value
-    assert download.suggested_filename == "contoso-passive-authentication-with-extranet-mfa.zip"
+    assert download.suggested_filename == "contoso-passive-authentication-with-extranet-mfa-unapproved-draft.zip"
     with zipfile.ZipFile(io.BytesIO(Path(download.path()).read_bytes())) as archive:
         scripts = {name: archive.read(name) for name in archive.namelist() if name.endswith(".ps1")}
     assert all(data.startswith(b"\xef\xbb\xbf") for data in scripts.values())

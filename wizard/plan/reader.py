@@ -12,6 +12,7 @@ from typing import Any
 from wizard.plan import validators as v
 from wizard.plan.exposure import ACCEPTABLE_RISK_CODES
 from wizard.plan.finding import Finding, error, info
+from wizard.plan.limits import check_document
 from wizard.plan.model import (
     ACCEPTED_RISK_REASON_MAX,
     ADFS_VERSIONS,
@@ -193,6 +194,9 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     The plan is None whenever any finding is an error; info findings report
     every normalisation made.
     """
+    over_limits = check_document(doc)  # sizes, depth, NaN/Infinity, unwritable keys: before anything else
+    if over_limits:
+        return None, over_limits
     r = _Reader()
     top = r.obj(doc, "", (
         "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",
@@ -518,7 +522,18 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
     if d is None:
         return None
     meet: list[str] = []
-    for i, raw in enumerate(_list(r, d.get("meet"), "simple_urls.meet", required=False)):
+    raw_meet = d.get("meet")
+    if isinstance(raw_meet, str):
+        # Text the wizard kept as typed because it is not a list of names ("meet .contoso.com"):
+        # say what is wrong with the text itself rather than only that it is not a list.
+        try:
+            v.normalise_fqdn(raw_meet)
+            problem = "must be a list of host names ([...])"
+        except ValueError as exc:
+            problem = f"{exc}; separate several names with commas"
+        r.err("simple_urls.meet", "invalid_fqdn", problem)
+        raw_meet = None
+    for i, raw in enumerate(_list(r, raw_meet, "simple_urls.meet", required=False)):
         if raw is None:
             r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
             continue

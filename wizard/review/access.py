@@ -1,31 +1,59 @@
-"""Who may see and change a plan: the one place these rules live.
+"""Who may see and change a plan, and who may review a revision: the one place
+these rules live.
 
-No access gives 404 (a plan's existence is not revealed); read-only access
-gives 403 on any change.
+Views ask here and hand booleans to templates; services call the `require_*`
+functions inside their transaction. No access gives 404 (a plan's existence is
+not revealed); read-only access gives 403 on any change.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wizard.models import Plan
+from wizard.models import Plan, Review, Revision
 
 REVIEW_PERMISSION = "wizard.review_plan"
 
 
+class SelfReview(PermissionDenied):
+    """A contributor to a revision (its saver, or anyone whose draft saves it holds) may not review it."""
+
+
+# ---------------------------------------------------------------------------
+# The rules
+
+
 def plans_visible_to(user: Any) -> QuerySet[Plan]:
-    """Return the plans `user` owns or that are shared with one of their groups."""
+    """Return the plans `user` owns or that are shared with one of their groups; for a reviewer,
+    also every plan with a revision submitted for review (read-only: submitting is what makes a
+    revision reachable by the people who can approve it)."""
     if not getattr(user, "is_authenticated", False):
         return Plan.objects.none()
-    return Plan.objects.filter(Q(owner=user) | Q(shares__group__in=user.groups.all())).distinct()
+    visible = Q(owner=user) | Q(shares__group__in=user.groups.all())
+    if can_review(user):
+        visible |= Q(revisions__reviews__decision=Review.Decision.SUBMITTED)
+    return Plan.objects.filter(visible).distinct()
+
+
+def can_see(user: Any, plan: Plan) -> bool:
+    """Return True when `user` may see `plan`."""
+    return plans_visible_to(user).filter(pk=plan.pk).exists()
+
+
+def is_owner(user: Any, plan: Plan) -> bool:
+    """Return True when `user` owns `plan`."""
+    return plan.owner_id == getattr(user, "pk", None)
 
 
 def can_edit(user: Any, plan: Plan) -> bool:
     """Return True when `user` owns `plan` or is in a team it is shared with for editing."""
-    if plan.owner_id == user.pk:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_owner(user, plan):
         return True
     return plan.shares.filter(can_edit=True, group__in=user.groups.all()).exists()
 
@@ -35,17 +63,101 @@ def can_review(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_perm(REVIEW_PERMISSION))
 
 
+def may_comment(user: Any, *, editable: bool) -> bool:
+    """Return True when `user` (who can see the plan) may comment: editors and reviewers."""
+    return editable or can_review(user)
+
+
+def may_share(user: Any, plan: Plan) -> bool:
+    """Return True when `user` may change who `plan` is shared with: its owner only."""
+    return is_owner(user, plan)
+
+
+def may_see_addresses(user: Any, *, editable: bool) -> bool:
+    """Return True when the audit page may show `user` the client addresses: editors and reviewers."""
+    return editable or can_review(user)
+
+
+def is_contributor(user: Any, revision: Revision) -> bool:
+    """Return True when `user` saved `revision` or wrote any of the draft saves it holds."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return False
+    return revision.created_by_id == pk or revision.contributors.filter(pk=pk).exists()
+
+
+def may_review(user: Any, revision: Revision) -> bool:
+    """Return True when `user` holds the reviewer role and contributed nothing to `revision`."""
+    return can_review(user) and not is_contributor(user, revision)
+
+
+# ---------------------------------------------------------------------------
+# What a page may offer
+
+
+@dataclass(frozen=True)
+class PlanAccess:
+    """One user's rights on one plan, computed once per request; templates get these booleans."""
+
+    plan: Plan
+    can_edit: bool
+    can_comment: bool
+    can_share: bool
+    can_review: bool
+    can_see_addresses: bool  # the audit page shows client addresses to editors and reviewers only
+
+
+def access_to(user: Any, plan: Plan) -> PlanAccess:
+    """Return what `user` (who can see `plan`) may do with it."""
+    editable = can_edit(user, plan)
+    return PlanAccess(plan=plan, can_edit=editable, can_comment=may_comment(user, editable=editable),
+                      can_share=may_share(user, plan), can_review=can_review(user),
+                      can_see_addresses=may_see_addresses(user, editable=editable))
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What a user may do with a revision right now (the page shows only these buttons)."""
+
+    submit: bool = False
+    approve: bool = False
+    request_changes: bool = False
+    comment: bool = False
+    download: bool = False
+    withdraw: bool = False
+
+
+def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, status: str) -> Actions:
+    """Return the actions `user` may take on `revision` in `status` (a wizard.review.state.Status value)."""
+    reviewer = may_review(user, revision)
+    return Actions(
+        submit=rights.can_edit and status in ("draft", "changes_requested", "withdrawn"),
+        approve=reviewer and status == "in_review",
+        request_changes=reviewer and status == "in_review",
+        comment=rights.can_comment,
+        download=status == "approved",
+        withdraw=reviewer and status == "approved",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Loading for a request, and the checks services make
+
+
 def get_plan_for_user(user: Any, code: Any) -> tuple[Plan, bool]:
     """Return (plan, whether `user` may edit it); raise Http404 when `user` may not see it."""
     try:
         plan = plans_visible_to(user).get(code=code)
-    except (Plan.DoesNotExist, ValueError, TypeError):
+    except (Plan.DoesNotExist, ValueError, TypeError, ValidationError):
+        # A code that is not a UUID raises ValidationError: no such plan either.
         raise Http404("No such plan") from None
-    except Exception as exc:  # invalid UUID text raises ValidationError
-        if exc.__class__.__name__ == "ValidationError":
-            raise Http404("No such plan") from None
-        raise
     return plan, can_edit(user, plan)
+
+
+def load(user: Any, code: Any) -> PlanAccess:
+    """Return the plan `code` with `user`'s rights on it; raise Http404 when `user` may not see it."""
+    plan, _ = get_plan_for_user(user, code)
+    return access_to(user, plan)
 
 
 def get_editable_plan(user: Any, code: Any) -> Plan:
@@ -54,3 +166,37 @@ def get_editable_plan(user: Any, code: Any) -> Plan:
     if not editable:
         raise PermissionDenied("You have read-only access to this plan")
     return plan
+
+
+def require_visible(user: Any, plan: Plan) -> None:
+    """Raise PermissionDenied unless `user` may see `plan`."""
+    if not can_see(user, plan):
+        raise PermissionDenied("You cannot see this plan.")
+
+
+def require_editor(user: Any, plan: Plan) -> None:
+    """Raise PermissionDenied unless `user` may see and change `plan`."""
+    if not (can_see(user, plan) and can_edit(user, plan)):
+        raise PermissionDenied("You need edit access to this plan.")
+
+
+def require_commenter(user: Any, plan: Plan) -> None:
+    """Raise PermissionDenied unless `user` may comment on `plan`."""
+    require_visible(user, plan)
+    if not may_comment(user, editable=can_edit(user, plan)):
+        raise PermissionDenied("Read-only access: only editors and reviewers may comment.")
+
+
+def require_reviewer(user: Any, plan: Plan, revision: Revision) -> None:
+    """Raise PermissionDenied unless `user` may review `revision`; SelfReview for a contributor to it."""
+    if not (can_see(user, plan) and can_review(user)):
+        raise PermissionDenied("Only a reviewer may approve or request changes.")
+    if is_contributor(user, revision):
+        raise SelfReview("You contributed to this revision (you saved it, or it holds your edits of the draft), "
+                         "so you cannot review it: another reviewer has to.")
+
+
+def require_sharer(user: Any, plan: Plan) -> None:
+    """Raise PermissionDenied unless `user` may change who `plan` is shared with."""
+    if not may_share(user, plan):
+        raise PermissionDenied("Only the owner of a plan may change who it is shared with.")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from wizard.models import AuditEvent, Plan, PlanState, Revision
@@ -68,8 +67,7 @@ def store_state(plan: Plan, *, doc: dict[str, Any], by: Any, ip: str | None = No
     with the latest state of the plan, so the two runs of the collector give one state.
     """
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
-    if not access.can_edit(by, locked):
-        raise PermissionDenied("You need edit access to this plan.")
+    access.require_editor(by, locked)
     estate, _ = read_estate(doc)
     previous = latest_state(locked) if merge else None
     merged_from = None
@@ -131,6 +129,8 @@ class EstatePage:
     # The sign-in exposure with the estate as "before" and the plan as "after" (the review page's
     # matrix and picture, wizard.scripts.exposure_view.exposure_context); None without a comparison.
     exposure: dict[str, Any] | None = None
+    # The plan document compared (the draft or the revision's), for the form's labels on findings.
+    doc: Any = None
 
 
 def _groups(rows: tuple[DriftRow, ...]) -> list[RowGroup]:
@@ -161,4 +161,5 @@ def estate_page(plan: Plan, *, revision: Revision | None = None) -> EstatePage:
     report = estate_report(plan_data, estate)
     facts = [f for f in report.findings if f.code not in ("estate_change", "estate_no_op")]
     return EstatePage(state, estate, report, _groups(report.rows), facts, "", label,
-                      exposure=exposure_context(plan_data, estate=estate))
+                      exposure=exposure_context(plan_data, estate=estate),
+                      doc=revision.data if revision is not None else plan.draft)

@@ -66,6 +66,11 @@ class PlanRejected(Exception):
         return [f for f in self.findings if f.severity == "error"]
 
 
+# What the headers say for a bundle that is not a saved revision: nobody reviewed it, and an
+# admin holding the files must not mistake it for an approved bundle.
+UNAPPROVED_DRAFT = "UNAPPROVED DRAFT (not a reviewed revision)"
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a rendered plan comes from, as the script headers and the runbook state it."""
@@ -81,11 +86,11 @@ class Source:
         return cls(plan_name=plan.name, plan_ref=plan_ref, revision=revision, tool_version=__version__)
 
     def header(self) -> dict[str, str]:
-        """Return the values the headers show (\"not stored\" and \"draft\" stand in for None)."""
+        """Return the values the headers show ("not stored" and UNAPPROVED_DRAFT stand in for None)."""
         return {
             "plan_name": self.plan_name,
             "plan_ref": self.plan_ref if self.plan_ref else "not stored",
-            "revision": str(self.revision) if self.revision is not None else "draft",
+            "revision": str(self.revision) if self.revision is not None else UNAPPROVED_DRAFT,
             "tool_version": self.tool_version,
         }
 

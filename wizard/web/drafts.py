@@ -1,4 +1,5 @@
-"""Service functions for a plan's draft: create, save with optimistic concurrency.
+"""Service functions for a plan's draft: create, save with optimistic concurrency,
+and save one wizard step's values into it.
 
 Each is one transaction with its audit row. A stale save (made from a page that
 loaded an older draft version) is refused, never merged silently.
@@ -11,11 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from wizard.models import AuditEvent, Plan
 from wizard.plan.model import PRODUCTS
 from wizard.review import audit
+from wizard.review.diffs import FieldChange
+from wizard.web import steps
 
 
 class StaleDraft(Exception):
@@ -88,3 +92,82 @@ def save_draft(plan: Plan, *, doc: dict[str, Any], based_on: int, by: Any, ip: s
     audit.record(AuditEvent.Action.DRAFT_SAVED, plan=fresh, actor=by, ip=ip, step=step or None,
                  version=fresh.draft_version)
     return SavedDraft(plan=fresh, version=fresh.draft_version)
+
+
+# ---------------------------------------------------------------------------
+# Saving a step (the step mapping is wizard.web.steps)
+
+
+@dataclass(frozen=True)
+class StepSave:
+    """The outcome of saving a step.
+
+    `saved` is False only for a refused stale save; `changes` then lists the stored
+    values that differ from what was typed and `others` the saves made meanwhile.
+    `version` and `base` are what the page must send with its next save.
+    """
+
+    saved: bool
+    plan: Plan
+    version: int
+    base: str
+    changes: tuple[FieldChange, ...] = ()
+    others: tuple[AuditEvent, ...] = ()
+    merged: bool = False
+    # Rows whose pool was renamed or removed meanwhile: they cannot be saved over, only typed again.
+    lost: tuple[FieldChange, ...] = ()
+
+
+def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
+    """Return the draft saves of `plan` that made versions after `version`, oldest first."""
+    return (AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.DRAFT_SAVED, detail__version__gt=version)
+            .select_related("actor").order_by("created", "id"))
+
+
+def save_step(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: int, base: str, by: Any,
+              ip: str | None = None) -> StepSave:
+    """Save `step`'s values into the draft of `plan`, loaded at version `based_on`.
+
+    A stale save is refused, except when it cannot overwrite anything: when the stored
+    values of this step already equal the typed ones, or when the other saves only
+    touched other steps (this step's stored values still match `base`, the fingerprint
+    the page was loaded with); then the typed values are applied to the current draft.
+    """
+    lost = steps.lost_rows(step, plan.draft, values)
+    if lost:
+        return _refused(plan, step, values, based_on=based_on, lost=lost)
+    doc = steps.apply(step, plan.draft, values)
+    if based_on == plan.draft_version and doc == plan.draft:
+        return StepSave(saved=True, plan=plan, version=plan.draft_version, base=steps.step_base(step, doc))
+    try:
+        saved = save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step=step.slug)
+        return StepSave(saved=True, plan=saved.plan, version=saved.version,
+                        base=steps.step_base(step, saved.plan.draft))
+    except StaleDraft as exc:
+        fresh = exc.plan
+    lost = steps.lost_rows(step, fresh.draft, values)
+    if lost:
+        return _refused(fresh, step, values, based_on=based_on, lost=lost)
+    mine = steps.apply(step, fresh.draft, values)
+    stored_base = steps.step_base(step, fresh.draft)
+    if steps.step_base(step, mine) == stored_base:
+        return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base,
+                        others=tuple(saves_since(fresh, based_on)))
+    if stored_base == base:
+        try:
+            saved = save_draft(fresh, doc=mine, based_on=fresh.draft_version, by=by, ip=ip, step=step.slug)
+            return StepSave(saved=True, plan=saved.plan, version=saved.version,
+                            base=steps.step_base(step, saved.plan.draft), others=tuple(saves_since(fresh, based_on)),
+                            merged=True)
+        except StaleDraft as again:
+            fresh = again.plan
+    return _refused(fresh, step, values, based_on=based_on, lost=tuple(steps.lost_rows(step, fresh.draft, values)))
+
+
+def _refused(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: int,
+             lost: Any = ()) -> StepSave:
+    """Return the refusal of a save: what is stored now against what was typed, and who saved meanwhile."""
+    lost = tuple(lost)
+    changes = lost or tuple(steps.changes_between(step, plan.draft, steps.apply(step, plan.draft, values)))
+    return StepSave(saved=False, plan=plan, version=plan.draft_version, base=steps.step_base(step, plan.draft),
+                    changes=changes, others=tuple(saves_since(plan, based_on)), lost=lost)

@@ -16,6 +16,7 @@ from django.forms.formsets import BaseFormSet, formset_factory
 from wizard.plan import validators as v
 from wizard.plan.explain import FIELDS, Explanation
 from wizard.plan.finding import Finding
+from wizard.plan.limits import LIST_LIMITS
 from wizard.plan.model import (
     ADFS_VERSIONS,
     AUTH_MODES,
@@ -93,9 +94,16 @@ def hours_field(which: str) -> forms.IntegerField:
 
 
 class WizardForm(forms.Form):
-    """A step form: no `required` attributes, so a half-filled page can always be saved."""
+    """A step form: no `required` attributes, so a half-filled page can always be saved, and no
+    `maxlength` attributes: a browser cuts a longer paste to the limit without a word, while the
+    server keeps what was typed and says that it is too long."""
 
     use_required_attribute = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
 
 
 class RowForm(WizardForm):
@@ -284,20 +292,22 @@ class RowFormSet(BaseFormSet):
             form.fields["DELETE"].label = f"Remove this {self.item}"
 
 
-def _rows(form: type[forms.Form], item: str, *, editable: bool) -> type[BaseFormSet]:
-    formset = formset_factory(form, formset=RowFormSet, extra=0, can_delete=editable, max_num=200,
-                              absolute_max=200, validate_max=True)
+def _rows(form: type[forms.Form], item: str, *, editable: bool, limit: int) -> type[BaseFormSet]:
+    # A row more than the plan may hold is refused by the plan reader with its own message; the
+    # formset only stops a page from posting more rows than that.
+    formset = formset_factory(form, formset=RowFormSet, extra=0, can_delete=editable, max_num=limit,
+                              absolute_max=limit, validate_max=True)
     formset.item = item
     return formset
 
 
-SipDomainFormSet = _rows(SipDomainForm, "SIP domain", editable=True)
-PoolFormSet = _rows(PoolForm, "pool", editable=True)
-EdgePoolFormSet = _rows(EdgePoolForm, "Edge pool", editable=True)
-PoolAuthFormSet = _rows(PoolAuthForm, "pool", editable=False)
-EdgeAuthFormSet = _rows(EdgeAuthForm, "Edge pool", editable=False)
-RelyingPartyFormSet = _rows(RelyingPartyForm, "pool", editable=False)
-MobilityPolicyFormSet = _rows(MobilityPolicyForm, "policy", editable=True)
+SipDomainFormSet = _rows(SipDomainForm, "SIP domain", editable=True, limit=LIST_LIMITS["sip_domains"])
+PoolFormSet = _rows(PoolForm, "pool", editable=True, limit=LIST_LIMITS["pools"])
+EdgePoolFormSet = _rows(EdgePoolForm, "Edge pool", editable=True, limit=LIST_LIMITS["edge_pools"])
+PoolAuthFormSet = _rows(PoolAuthForm, "pool", editable=False, limit=LIST_LIMITS["pools"])
+EdgeAuthFormSet = _rows(EdgeAuthForm, "Edge pool", editable=False, limit=LIST_LIMITS["edge_pools"])
+RelyingPartyFormSet = _rows(RelyingPartyForm, "pool", editable=False, limit=LIST_LIMITS["pools"])
+MobilityPolicyFormSet = _rows(MobilityPolicyForm, "policy", editable=True, limit=LIST_LIMITS["mobility_policies"])
 
 # step slug -> {section name: form or formset class}, in page order.
 SECTIONS: dict[str, dict[str, type]] = {
@@ -346,6 +356,7 @@ class StepForms:
 
     def __init__(self, step: Step, doc: Any, data: Any = None, *, add: str = "") -> None:
         self.step = step
+        self.data = data
         self.sections: dict[str, Any] = {}
         self.section_errors: dict[str, list[str]] = {}
         start = initial(step, doc)
@@ -368,6 +379,34 @@ class StepForms:
     def is_valid(self) -> bool:
         """Return True when every form of the step cleaned."""
         return all(s.is_valid() for s in self.sections.values())
+
+    def damaged(self) -> list[str]:
+        """Return why the posted lists cannot be trusted (empty when they can).
+
+        A list's management form must count its rows honestly: no negative count, no more
+        rows than the plan may hold, no more loaded rows than rows, and every counted row
+        present in the post. A tampered `TOTAL_FORMS=-1` would otherwise save an empty list
+        (removing every pool), and a huge one would add empty rows.
+        """
+        problems = []
+        data = self.data
+        for name, section in self.sections.items():
+            if not isinstance(section, BaseFormSet) or data is None or not section.management_form.is_valid():
+                continue
+            total = section.management_form.cleaned_data["TOTAL_FORMS"]
+            loaded = section.management_form.cleaned_data["INITIAL_FORMS"]
+            title = f"the list of {section.item}s"
+            if total < 0 or loaded < 0 or loaded > total:
+                problems.append(f"{title} says it has {total} rows, {loaded} of them loaded")
+            elif total > section.absolute_max:
+                problems.append(f"{title} has {total} rows; a plan holds at most {section.absolute_max}")
+            else:
+                posted = {key.split("-", 2)[1] for key in data if key.startswith(f"{name}-")
+                          and key.count("-") >= 2}
+                missing = [i for i in range(total) if str(i) not in posted]
+                if missing:
+                    problems.append(f"{title} says it has {total} rows, but row {missing[0] + 1} was not sent")
+        return problems
 
     def values(self, *, keep_deleted: bool = False) -> Values:
         """Return the submitted values, section by section, for `wizard.steps.apply`.
@@ -394,6 +433,16 @@ class StepForms:
                     continue
                 rows.append(form_values(form))
             out[name] = rows
+        return out
+
+    def field_errors(self) -> dict[str, str]:
+        """Return {HTML id of a field: its first error} over every form and row of the step."""
+        out: dict[str, str] = {}
+        for section in self.sections.values():
+            for form in (section.forms if isinstance(section, BaseFormSet) else [section]):
+                for name, errors in form.errors.items():
+                    if name in form.fields and errors:
+                        out[form[name].auto_id] = str(errors[0])
         return out
 
     def attach(self, findings: list[Finding]) -> list[Finding]:

@@ -1,6 +1,7 @@
 """Request-level guards that run before any view reads the request."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -28,6 +29,13 @@ class RequestSizeLimitMiddleware:
         if length < 0:
             return plain_page(request, status=400, title="Bad request",
                               message="The request declares an invalid Content-Length.")
+        charset = _declared_charset(request.META.get("CONTENT_TYPE", ""))
+        if charset and charset not in ("utf-8", "utf8"):
+            # Django reads a form body in the declared charset, and fails on one that is not
+            # ASCII-compatible (utf-16): refuse it here, in words, before anything reads it.
+            return plain_page(request, status=400, title="Bad request: nothing was saved",
+                              message=f"The request is declared as {charset[:40]!r} text; this server reads "
+                                      f"forms and files as UTF-8 only. Nothing was saved.")
         limit = settings.MAX_REQUEST_BYTES
         if length > limit:
             return plain_page(
@@ -36,3 +44,12 @@ class RequestSizeLimitMiddleware:
                          "A plan file is a few kilobytes: check that the right file was chosen."),
             )
         return self.get_response(request)
+
+
+_CHARSET_RE = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
+
+
+def _declared_charset(content_type: str) -> str:
+    """Return the charset a Content-Type declares, lowercased ("" when it declares none)."""
+    match = _CHARSET_RE.search(content_type)
+    return match.group(1).lower() if match else ""

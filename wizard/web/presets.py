@@ -6,6 +6,7 @@ Each preset is a `lync-auth-plan/1` document with contoso.com names to replace.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,3 +110,14 @@ def preset_doc(slug: str, *, name: str | None = None) -> dict[str, Any]:
     if name:
         doc["name"] = name
     return doc
+
+
+# The presets' example domain: every name in a preset ends with it.
+EXAMPLE_DOMAIN = "contoso.com"
+EXAMPLE_NOTE = ("The names in a preset (contoso.com, sfbpool01.contoso.com, adfs.contoso.com, ...) are examples: "
+                "replace each one with your own on every step before you use the scripts.")
+
+
+def holds_example_names(doc: Any) -> bool:
+    """Return True when the draft still holds a name from the presets' example domain."""
+    return EXAMPLE_DOMAIN in json.dumps(doc, ensure_ascii=False).lower()

@@ -1,9 +1,11 @@
-"""Security glue: the login lockout page and the plain error pages the guards return."""
+"""Security glue: the login lockout page, the plain error pages the guards return, and the
+custom 400 page."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -12,14 +14,47 @@ from django.utils.html import format_html
 LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 
+# The guards answer before the security middleware runs, so their pages carry these themselves:
+# nothing may load, run or frame them.
+PLAIN_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
 def plain_page(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
-    """Return a minimal HTML page (no script, no style, escaped text) with `status`."""
+    """Return a minimal HTML page (no script, no style, escaped text) with `status` and strict headers."""
     body = format_html(
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{}</title></head>'
         "<body><main><h1>{}</h1><p>{}</p></main></body></html>\n",
         title, title, message,
     )
-    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    for header, value in PLAIN_PAGE_HEADERS.items():
+        response[header] = value
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 400 page (Django's handler400): what was wrong, in words, and that nothing was saved.
+
+    It never reads the request body (that may be what failed) and uses only text it makes itself.
+    """
+    if isinstance(exception, TooManyFieldsSent):
+        message = (f"The page sent more form fields than this server accepts "
+                   f"({settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}), so nothing was saved. A plan keeps to the "
+                   f"documented limits (see the plan's pages); reload the page and try again.")
+    elif isinstance(exception, RequestDataTooBig):
+        message = "The request is larger than this server accepts, so nothing was saved."
+    elif "UTF-8" in str(exception or ""):
+        message = "The form was not sent as UTF-8 text, so the server could not read it and nothing was saved."
+    else:
+        message = ("The server could not read this request, so nothing was saved. Reload the page and try "
+                   "again.")
+    return plain_page(request, status=400, title="Bad request: nothing was saved", message=message)
 
 
 def cooloff_minutes() -> int:

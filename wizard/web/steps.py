@@ -10,8 +10,8 @@ with the message, and nothing typed is lost. Rows of a list carry the `index` of
 the item they were loaded from, so keys owned by other steps (a pool's `auth`,
 `relying_parties`, any `x_` key) survive an edit of the row.
 
-`save_step` is the one function here that touches the database: it saves a
-step's values into the draft with `wizard.drafts.save_draft`.
+Pure: no database and no Django here (the tests run it with plain unittest).
+Saving a step's values goes through the draft services, `wizard.web.drafts.save_step`.
 """
 from __future__ import annotations
 
@@ -23,13 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
-
-from wizard.models import AuditEvent, Plan
 from wizard.plan.finding import Finding
 from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, AuthMode
-from wizard.review.diffs import FieldChange, diff_data, flatten
-from wizard.web import drafts
+from wizard.review.diffs import CHANGED, FieldChange, diff_data, flatten
 
 Values = dict[str, Any]
 
@@ -321,6 +317,19 @@ def split_names(value: Any) -> list:
     return [part for part in re.split(r"[\s,;]+", value) if part]
 
 
+def _meet_value(value: Any) -> Any:
+    """Return the meeting URLs to store: a list of names, or the text exactly as typed.
+
+    Text that reads back as the same names joined by ", " (what the page shows) is the list;
+    anything else ("meet .contoso.com", a stray space in one name) is kept as typed, so that the
+    page shows it back with its error instead of splitting it into names nobody typed.
+    """
+    if isinstance(value, str):
+        names = split_names(value)
+        return names if ", ".join(names) == value.strip() else value
+    return split_names(value)
+
+
 def _tri(value: Any) -> str:
     """Return the three-way choice for a mobility setting: '' (leave as is), 'true' or 'false'."""
     if value is True:
@@ -363,7 +372,7 @@ def _environment_apply(doc: dict, values: Values) -> dict:
             _put(new, "autodiscover_port", port, 443)
         _set(new, "office_web_apps_fqdn", basics.get("office_web_apps_fqdn"))
         urls = {k: v for k, v in _dict(doc.get("simple_urls")).items() if k.startswith("x_")}
-        _set(urls, "meet", split_names(basics.get("meet")))
+        _set(urls, "meet", _meet_value(basics.get("meet")))
         _set(urls, "dialin", basics.get("dialin"))
         _set(urls, "admin", basics.get("admin"))
         _set(new, "simple_urls", urls)
@@ -538,6 +547,46 @@ def _certificates_apply(doc: dict, values: Values) -> dict:
     return new
 
 
+# ---------------------------------------------------------------------------
+# Rows that cannot be applied
+
+
+# step slug -> (form section, document list, the row key naming the item, what one item is called)
+_PER_ITEM_ROWS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "authentication": (("pools", "pools", "pool", "Pool"), ("edge_pools", "edge_pools", "edge", "Edge pool")),
+    "adfs": (("relying_parties", "pools", "pool", "Pool"),),
+}
+
+
+def lost_rows(step: Step, doc: Any, values: Values) -> list[FieldChange]:
+    """Return the rows of `values` that `apply` cannot place in `doc`, each as a change with both values.
+
+    Rows of the per-pool steps name the pool they edit; when that pool is no longer in
+    the draft (renamed or removed since the page was loaded), the row's values would be
+    dropped. A save must then be refused as a conflict, never answered "Saved".
+    `old` is what the draft holds now at the row's place (None: nothing), `new` what was typed.
+    """
+    lost = []
+    doc = _dict(doc)
+    for section, key, name_key, title in _PER_ITEM_ROWS.get(step.slug, ()):
+        items = _list(doc.get(key))
+        for row in values.get(section, []):
+            if _find(items, row.get("index"), row.get(name_key)) is not None:
+                continue
+            index = row.get("index")
+            here = items[index] if isinstance(index, int) and 0 <= index < len(items) else None
+            typed = {k: v for k, v in row.items() if k not in ("index", name_key, "DELETE")}
+            name = row.get(name_key) or "(no name)"
+            lost.append(FieldChange(
+                path=f"{key}[{index}]" if isinstance(index, int) else key,
+                label=f"{title} {name}: renamed or removed by someone else meanwhile",
+                kind=CHANGED,
+                old={"fqdn": here.get("fqdn")} if isinstance(here, dict) else None,
+                new={"fqdn": name, **typed},
+            ))
+    return lost
+
+
 _MAPPERS: dict[str, tuple[Callable[[dict], Values], Callable[[dict, Values], dict]]] = {
     "environment": (_environment_initial, _environment_apply),
     "authentication": (_authentication_initial, _authentication_apply),
@@ -560,67 +609,3 @@ def apply(step: Step, doc: Any, values: Values) -> dict:
 def blank_plan(name: str) -> dict[str, Any]:
     """Return the draft of a plan started from scratch: only its name, everything else to fill in."""
     return {"format": FORMAT, "name": name, "sip_domains": [], "pools": []}
-
-
-# ---------------------------------------------------------------------------
-# Saving a step
-
-
-@dataclass(frozen=True)
-class StepSave:
-    """The outcome of saving a step.
-
-    `saved` is False only for a refused stale save; `changes` then lists the stored
-    values that differ from what was typed and `others` the saves made meanwhile.
-    `version` and `base` are what the page must send with its next save.
-    """
-
-    saved: bool
-    plan: Plan
-    version: int
-    base: str
-    changes: tuple[FieldChange, ...] = ()
-    others: tuple[AuditEvent, ...] = ()
-    merged: bool = False
-
-
-def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
-    """Return the draft saves of `plan` that made versions after `version`, oldest first."""
-    return (AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.DRAFT_SAVED, detail__version__gt=version)
-            .select_related("actor").order_by("created", "id"))
-
-
-def save_step(plan: Plan, step: Step, values: Values, *, based_on: int, base: str, by: Any,
-              ip: str | None = None) -> StepSave:
-    """Save `step`'s values into the draft of `plan`, loaded at version `based_on`.
-
-    A stale save is refused, except when it cannot overwrite anything: when the stored
-    values of this step already equal the typed ones, or when the other saves only
-    touched other steps (this step's stored values still match `base`, the fingerprint
-    the page was loaded with); then the typed values are applied to the current draft.
-    """
-    doc = apply(step, plan.draft, values)
-    if based_on == plan.draft_version and doc == plan.draft:
-        return StepSave(saved=True, plan=plan, version=plan.draft_version, base=step_base(step, doc))
-    try:
-        saved = drafts.save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step=step.slug)
-        return StepSave(saved=True, plan=saved.plan, version=saved.version, base=step_base(step, saved.plan.draft))
-    except drafts.StaleDraft as exc:
-        fresh = exc.plan
-    mine = apply(step, fresh.draft, values)
-    stored_base = step_base(step, fresh.draft)
-    others = tuple(saves_since(fresh, based_on))
-    if step_base(step, mine) == stored_base:
-        return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base, others=others)
-    if stored_base == base:
-        try:
-            saved = drafts.save_draft(fresh, doc=mine, based_on=fresh.draft_version, by=by, ip=ip, step=step.slug)
-            return StepSave(saved=True, plan=saved.plan, version=saved.version,
-                            base=step_base(step, saved.plan.draft), others=others, merged=True)
-        except drafts.StaleDraft as again:
-            fresh = again.plan
-            mine = apply(step, fresh.draft, values)
-            stored_base = step_base(step, fresh.draft)
-            others = tuple(saves_since(fresh, based_on))
-    return StepSave(saved=False, plan=fresh, version=fresh.draft_version, base=stored_base,
-                    changes=tuple(changes_between(step, fresh.draft, mine)), others=others)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from wizard.web.views import review, revisions
+from wizard.web.views import bundlecheck, review, revisions
 
 urlpatterns = [
+    path("reviews/", review.review_queue, name="review-queue"),
+    path("check-bundle/", bundlecheck.check_bundle, name="check-bundle"),
     path("plans/<uuid:code>/revisions/", revisions.plan_revisions, name="plan-revisions"),
     path("plans/<uuid:code>/revisions/new/", revisions.save_revision, name="revision-save"),
     path("plans/<uuid:code>/revisions/<int:number>/", revisions.revision_detail, name="revision-detail"),
@@ -13,6 +15,7 @@ urlpatterns = [
     path("plans/<uuid:code>/revisions/<int:number>/approve/", review.approve_revision, name="revision-approve"),
     path("plans/<uuid:code>/revisions/<int:number>/request-changes/", review.request_changes,
          name="revision-request-changes"),
+    path("plans/<uuid:code>/revisions/<int:number>/withdraw/", review.withdraw_approval, name="revision-withdraw"),
     path("plans/<uuid:code>/revisions/<int:number>/comments/", review.comment_on_revision, name="revision-comment"),
     path("plans/<uuid:code>/revisions/<int:number>/download/", revisions.download_revision,
          name="revision-download"),

@@ -5,7 +5,7 @@
 .DESCRIPTION
     Plan:           O'Brien‘s ’plan‚ ‛x; $(Remove-Item C:\ -Recurse) `whoami`     '@ "@ –WhatIf:$false # end
     Plan reference: not stored
-    Revision:       draft
+    Revision:       UNAPPROVED DRAFT (not a reviewed revision)
     Product:        Skype for Business Server 2019
     AD FS version:  2012r2
     Run on:         The AD FS server where adfs-server.ps1 ran, in an elevated Windows PowerShell

@@ -5,7 +5,7 @@
 .DESCRIPTION
     Plan:           Contoso: three SIP domains, passive Director, Office Online Server, AD FS on the reverse proxy
     Plan reference: not stored
-    Revision:       draft
+    Revision:       UNAPPROVED DRAFT (not a reviewed revision)
     Product:        Skype for Business Server 2019
     AD FS version:  2019
     Run on:         The AD FS server where adfs-server.ps1 ran, in an elevated Windows PowerShell

@@ -5,7 +5,7 @@
 .DESCRIPTION
     Plan:           Contoso: passive authentication with extranet MFA
     Plan reference: not stored
-    Revision:       draft
+    Revision:       UNAPPROVED DRAFT (not a reviewed revision)
     Product:        Lync Server 2013
     AD FS version:  2012r2
     Run on:         The AD FS server where adfs-server.ps1 ran, in an elevated Windows PowerShell

@@ -1,5 +1,5 @@
 /* The planner's small bit of JavaScript: copy buttons, adding list rows without a
-   round trip, and keeping a form submit from racing an autosave. Everything here is
+   round trip, keeping a form submit from racing an autosave, and an honest autosave status. Everything here is
    an enhancement: each page also works without JavaScript. */
 (function () {
   "use strict";
@@ -82,5 +82,111 @@
     if (event.target.id !== "step-form" || saving === 0) { return; }
     event.preventDefault();
     waiting = { form: event.target, submitter: event.submitter || null };
+  });
+
+  // The autosave status never shows a stale "Saved": it says "Saving" while a save is on its
+  // way, the server's own words when it refuses (409, 400), and the failure when the request
+  // fails (no connection, 403, 500, ...), retrying on its own until a save goes through.
+  var RETRY_FIRST_MS = 2000;
+  var RETRY_MAX_MS = 30000;
+  var retryDelay = RETRY_FIRST_MS;
+  var retryTimer = null;
+
+  function autosaveStatus() { return document.getElementById("autosave-status"); }
+
+  function showStatus(text, kind) {
+    var status = autosaveStatus();
+    if (!status) { return; }
+    status.textContent = "";
+    var span = document.createElement("span");
+    span.className = kind === "failed" ? "text-danger fw-semibold" : "text-body-secondary";
+    span.setAttribute("data-autosave", kind);
+    span.textContent = text;
+    status.appendChild(span);
+  }
+
+  function failureReason(status) {
+    if (!status) { return "the server cannot be reached"; }
+    if (status === 403) { return "the server refused it (403: signed out, or no edit access any more)"; }
+    if (status === 413) { return "the page is too large for the server (413)"; }
+    if (status >= 500) { return "the server failed (" + status + ")"; }
+    return "the server answered " + status;
+  }
+
+  function scheduleRetry(status) {
+    var autosave = document.getElementById("autosave");
+    if (!autosave) { return; }
+    var seconds = Math.round(retryDelay / 1000);
+    showStatus("Not saved: " + failureReason(status) + ". Trying again in " + seconds +
+               " s; what you typed stays in the form.", "failed");
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(function () { htmx.trigger(autosave, "autosave-retry"); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target.id !== "autosave") { return; }
+    window.clearTimeout(retryTimer);
+    showStatus("Saving\u2026", "saving");
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.target.id !== "autosave-status") { return; }
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (code === 409 || code === 400) {
+      // A refusal with its reason: show it (no retry: it needs the person's choice).
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target.id !== "autosave") { return; }
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (code >= 200 && code < 300) {
+      retryDelay = RETRY_FIRST_MS;
+    } else if (code !== 409 && code !== 400) {
+      scheduleRetry(code);
+    }
+  });
+
+  // Each autosave answer carries every field's error of the stored draft (#field-errors, by the
+  // field's id): a fixed field loses its error at once, a new error shows on its field.
+  function feedbackFor(id) {
+    return document.querySelector('[id^="error_"][id$="_' + id + '"], #live-error-' + CSS.escape(id));
+  }
+
+  function applyFieldErrors() {
+    var holder = document.getElementById("field-errors");
+    var form = document.getElementById("step-form");
+    if (!holder || !form) { return; }
+    var errors = {};
+    try { errors = JSON.parse(holder.getAttribute("data-errors") || "{}"); } catch (e) { return; }
+    form.querySelectorAll(".is-invalid").forEach(function (field) {
+      if (!Object.prototype.hasOwnProperty.call(errors, field.id)) {
+        field.classList.remove("is-invalid");
+        field.removeAttribute("aria-invalid");
+      }
+    });
+    form.querySelectorAll('[id^="error_"], [id^="live-error-"]').forEach(function (note) {
+      var target = note.id.indexOf("live-error-") === 0 ? note.id.slice(11) : note.id.replace(/^error_\d+_/, "");
+      if (!Object.prototype.hasOwnProperty.call(errors, target)) { note.remove(); }
+    });
+    Object.keys(errors).forEach(function (id) {
+      var field = document.getElementById(id);
+      if (!field || !form.contains(field)) { return; }
+      field.classList.add("is-invalid");
+      field.setAttribute("aria-invalid", "true");
+      var note = feedbackFor(id);
+      if (!note) {
+        note = document.createElement("div");
+        note.className = "invalid-feedback";
+        note.id = "live-error-" + id;
+        field.insertAdjacentElement("afterend", note);
+      }
+      note.textContent = errors[id];
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id === "autosave-status") { applyFieldErrors(); }
   });
 })();

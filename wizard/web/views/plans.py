@@ -16,13 +16,13 @@ from wizard.models import Plan
 from wizard.plan import engine
 from wizard.plan.explain import label_for
 from wizard.plan.model import PRODUCTS
-from wizard.review import services as review
+from wizard.review import state
 from wizard.review.access import get_editable_plan, get_plan_for_user, plans_visible_to
 from wizard.review.audit import client_ip
 from wizard.review.diffs import diff_data
 from wizard.web import drafts, transfer
 from wizard.web.forms import ImportForm, NewPlanForm, PlanSearchForm, PresetForm
-from wizard.web.presets import PRESETS, get_preset, preset_doc
+from wizard.web.presets import EXAMPLE_NOTE, PRESETS, get_preset, preset_doc
 from wizard.web.steps import STEPS, blank_plan, has_edits, step_statuses
 from wizard.web.views.output import plan_slug
 
@@ -48,9 +48,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     if query:
         plans = plans.filter(name__icontains=query)
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    statuses = review.plan_statuses(page.object_list)
-    rows = [PlanRow(plan=p, product=PRODUCTS.get(p.product, "not chosen yet"), status=statuses[p.pk],
-                    status_label=review.status_label(statuses[p.pk])) for p in page.object_list]
+    states = state.review_states(page.object_list)
+    rows = [PlanRow(plan=p, product=PRODUCTS.get(p.product, "not chosen yet"), status=states[p.pk].status,
+                    status_label=states[p.pk].label) for p in page.object_list]
     return render(request, "wizard/plan_list.html", {"form": form, "query": query, "page": page, "rows": rows})
 
 
@@ -64,7 +64,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         doc = preset_doc(slug, name=name) if slug else blank_plan(name)
         plan = drafts.create_plan(owner=request.user, doc=doc, preset=slug, ip=client_ip(request))
         return redirect("plan-step", plan.code, STEPS[0].slug)
-    return render(request, "wizard/plan_create.html", {"form": form, "presets": PRESETS},
+    return render(request, "wizard/plan_create.html", {"form": form, "presets": PRESETS, "example_note": EXAMPLE_NOTE},
                   status=400 if form.errors else 200)
 
 
@@ -95,14 +95,14 @@ def plan_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     """Show a plan: its status, each step with its error and warning counts, and what to do next."""
     plan, can_edit = get_plan_for_user(request.user, code)
     _, findings = engine.assess(plan.draft)
-    status = review.plan_status(plan)
+    review_state = state.review_state(plan)
     return render(request, "wizard/plan_detail.html", {
         "plan": plan,
         "can_edit": can_edit,
         "statuses": step_statuses(findings),
         "product": PRODUCTS.get(plan.product, "not chosen yet"),
-        "status": status,
-        "status_label": review.status_label(status),
+        "status": review_state.status,
+        "status_label": review_state.label,
         "presets": PRESETS,
     })
 
@@ -130,7 +130,8 @@ def plan_preset(request: HttpRequest, code: UUID) -> HttpResponse:
     form = PresetForm(request.POST if posted else None, initial={"draft_version": plan.draft_version,
                                                                  "preset": request.GET.get("preset", "")})
     if not posted or not form.is_valid():
-        return render(request, "wizard/plan_preset.html", {"plan": plan, "form": form, "presets": PRESETS},
+        return render(request, "wizard/plan_preset.html", {"plan": plan, "form": form, "presets": PRESETS,
+                                                           "example_note": EXAMPLE_NOTE},
                       status=400 if form.errors else 200)
     slug = form.cleaned_data["preset"]
     doc = preset_doc(slug, name=plan.name)
@@ -147,6 +148,5 @@ def plan_preset(request: HttpRequest, code: UUID) -> HttpResponse:
     except drafts.StaleDraft:
         messages.error(request, "The draft changed while you were choosing: nothing was replaced. Look again.")
         return redirect("plan-preset", plan.code)
-    messages.success(request, f"The draft now holds the preset \u201c{get_preset(slug).title}\u201d. "
-                              "Adapt the names in each step.")
+    messages.success(request, f"The draft now holds the preset \u201c{get_preset(slug).title}\u201d. {EXAMPLE_NOTE}")
     return redirect("plan-step", plan.code, STEPS[0].slug)

@@ -11,10 +11,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from wizard.review.access import get_plan_for_user
+from wizard.review.pages import build_output
 from wizard.scripts.highlight import changed_lines, line_hashes
 from wizard.web.forms import StepForms
 from wizard.web.steps import apply
-from wizard.web.views.output import build_output, file_views
+from wizard.web.views.output import file_views, group_findings
 from wizard.web.views.steps import step_or_404
 
 
@@ -43,6 +44,7 @@ def step_preview(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
         "plan": plan,
         "step": current,
         "out": out,
+        "groups": group_findings(out.findings, doc),
         "files": file_views(plan, out.bundle, changed=changed, scripts_only=True),
         "changed_count": sum(len(lines) for lines in changed.values()),
     })

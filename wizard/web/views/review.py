@@ -1,6 +1,6 @@
 """Review actions on a revision (submit, approve, request changes), comments, the
-audit page and sharing. Each view loads through `wizard.access`, validates a
-form, calls one service in `wizard.review` and redirects or renders.
+audit page and sharing. Each view loads through `wizard.review.access`, validates
+a form, calls one service in `wizard.review.services` and redirects or renders.
 """
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from wizard.models import Revision
+from wizard.review import access, pages
 from wizard.review import services as review
-from wizard.review.access import get_plan_for_user
+from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
 
 # ---------------------------------------------------------------------------
@@ -26,10 +26,13 @@ from wizard.review.audit import client_ip
 
 
 class SaveRevisionForm(forms.Form):
-    """The message of a new revision: what changed and why."""
+    """The message of a new revision, and the draft version the page showed (a stale one is refused)."""
 
     message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
                               error_messages={"required": "Say what changed in this revision."})
+    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput,
+                                       error_messages={"required": "The page did not say which draft version it "
+                                                                   "showed: look at the changes again, then save."})
 
 
 class ApproveForm(forms.Form):
@@ -45,6 +48,14 @@ class RequestChangesForm(forms.Form):
     comment = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
                               label="What needs to change",
                               error_messages={"required": "Say what needs to change."})
+
+
+class WithdrawForm(forms.Form):
+    """Withdrawing an approval: the comment saying why is required."""
+
+    comment = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
+                              label="Why the approval is withdrawn",
+                              error_messages={"required": "Say why the approval is withdrawn."})
 
 
 class CommentForm(forms.Form):
@@ -72,12 +83,12 @@ class UnshareForm(forms.Form):
     group = forms.ModelChoiceField(queryset=Group.objects.all())
 
 
-def load_revision(request: HttpRequest, code: UUID, number: int) -> tuple[Revision, bool]:
-    """Return (revision, whether the user may edit its plan); 404 when the user cannot see it."""
-    plan, can_edit = get_plan_for_user(request.user, code)
-    revision = get_object_or_404(Revision.objects.select_related("created_by"), plan=plan, number=number)
-    revision.plan = plan
-    return revision, can_edit
+def load_revision(request: HttpRequest, code: UUID, number: int) -> tuple[Revision, PlanAccess]:
+    """Return (revision, the user's rights on its plan); 404 when the user cannot see it."""
+    rights = access.load(request.user, code)
+    revision = get_object_or_404(Revision.objects.select_related("created_by"), plan=rights.plan, number=number)
+    revision.plan = rights.plan
+    return revision, rights
 
 
 def _form_errors(form: forms.Form) -> str:
@@ -126,8 +137,7 @@ def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpRespon
     if not form.is_valid():
         # Refuse only after the role checks a valid request would meet, so a
         # read-only user learns nothing from an empty form but a 403.
-        if not review.may_review(request.user, revision):
-            raise PermissionDenied("Only a reviewer may request changes.")
+        access.require_reviewer(request.user, revision.plan, revision)
         messages.error(request, _form_errors(form))
         return redirect(revision)
     try:
@@ -142,12 +152,30 @@ def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpRespon
 
 @login_required
 @require_POST
+def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    revision, _ = load_revision(request, code, number)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        access.require_reviewer(request.user, revision.plan, revision)
+        messages.error(request, _form_errors(form))
+        return redirect(revision)
+    try:
+        review.withdraw_approval(revision, by=request.user, comment=form.cleaned_data["comment"],
+                                 ip=client_ip(request))
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The approval of revision {revision.number} is withdrawn.")
+    return redirect(revision)
+
+
+@login_required
+@require_POST
 def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     revision, _ = load_revision(request, code, number)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        if not review.may_comment_on(request.user, revision.plan):
-            raise PermissionDenied("Read-only access: only editors and reviewers may comment.")
+        access.require_commenter(request.user, revision.plan)
         messages.error(request, _form_errors(form))
         return redirect(revision)
     try:
@@ -161,11 +189,10 @@ def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpRe
 @login_required
 @require_POST
 def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan, _ = get_plan_for_user(request.user, code)
+    plan = access.load(request.user, code).plan
     form = CommentForm(request.POST)
     if not form.is_valid():
-        if not review.may_comment_on(request.user, plan):
-            raise PermissionDenied("Read-only access: only editors and reviewers may comment.")
+        access.require_commenter(request.user, plan)
         messages.error(request, _form_errors(form))
         return redirect("plan-revisions", plan.code)
     try:
@@ -181,17 +208,17 @@ def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @login_required
 def plan_audit(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan, can_edit = get_plan_for_user(request.user, code)
+    rights = access.load(request.user, code)
     return render(request, "review/audit.html", {
-        "plan": plan, "can_edit": can_edit, "events": review.audit_trail(plan),
+        "plan": rights.plan, "rights": rights, "can_edit": rights.can_edit, "events": pages.audit_trail(rights.plan),
     })
 
 
 @login_required
 def plan_sharing(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan, _ = get_plan_for_user(request.user, code)
-    if not review.may_share(request.user, plan):
-        raise PermissionDenied("Only the owner of a plan may change who it is shared with.")
+    rights = access.load(request.user, code)
+    plan = rights.plan
+    access.require_sharer(request.user, plan)
     form = ShareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         group = form.cleaned_data["group"]
@@ -200,17 +227,17 @@ def plan_sharing(request: HttpRequest, code: UUID) -> HttpResponse:
         messages.success(request, f"Shared with {group.name} ({'read and edit' if can_edit else 'read only'}).")
         return redirect("plan-sharing", plan.code)
     return render(request, "review/sharing.html", {
-        "plan": plan, "form": form, "shares": plan.shares.select_related("group").order_by("group__name"),
+        "plan": plan, "rights": rights, "form": form,
+        "shares": plan.shares.select_related("group").order_by("group__name"),
     }, status=400 if form.errors else 200)
 
 
 @login_required
 @require_POST
 def plan_unshare(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan, _ = get_plan_for_user(request.user, code)
+    plan = access.load(request.user, code).plan
     form = UnshareForm(request.POST)
-    if not review.may_share(request.user, plan):
-        raise PermissionDenied("Only the owner of a plan may change who it is shared with.")
+    access.require_sharer(request.user, plan)
     if form.is_valid():
         group = form.cleaned_data["group"]
         review.unshare_plan(plan, by=request.user, group=group, ip=client_ip(request))
@@ -218,3 +245,17 @@ def plan_unshare(request: HttpRequest, code: UUID) -> HttpResponse:
     else:
         messages.error(request, "Choose a team to stop sharing with.")
     return redirect("plan-sharing", plan.code)
+
+
+# ---------------------------------------------------------------------------
+# The reviewer's queue
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Show the revisions waiting for the user's review."""
+    rows = pages.review_queue(request.user)
+    return render(request, "review/queue.html", {
+        "rows": [r for r in rows if r.can_review], "others": [r for r in rows if not r.can_review],
+        "is_reviewer": access.can_review(request.user),
+    })

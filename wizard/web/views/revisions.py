@@ -12,14 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from wizard.models import Plan
+from wizard.review import access, pages, state
 from wizard.review import services as review
-from wizard.review.access import get_editable_plan, get_plan_for_user
+from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web.views.review import (
     ApproveForm,
     CommentForm,
     RequestChangesForm,
     SaveRevisionForm,
+    WithdrawForm,
     load_revision,
 )
 
@@ -36,7 +38,7 @@ class DiffForm(forms.Form):
     def __init__(self, *args: object, plan: Plan, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         numbers = list(plan.revisions.order_by("-number").values_list("number", flat=True))
-        choices = [(review.DRAFT, "Draft (not saved as a revision)")] + [(str(n), f"Revision {n}") for n in numbers]
+        choices = [(pages.DRAFT, "Draft (not saved as a revision)")] + [(str(n), f"Revision {n}") for n in numbers]
         self.fields["old"].choices = choices
         self.fields["new"].choices = choices
 
@@ -48,64 +50,74 @@ class DiffForm(forms.Form):
 
 
 def _ref(value: str) -> int | str:
-    return value if value == review.DRAFT else int(value)
+    return value if value == pages.DRAFT else int(value)
 
 
 @login_required
 def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan, can_edit = get_plan_for_user(request.user, code)
-    rows = review.revision_rows(plan)
-    status = rows[0].status if rows else review.Status.DRAFT
+    rights = access.load(request.user, code)
+    plan = rights.plan
+    rows = pages.revision_rows(plan)
+    review_state = state.review_state(plan)
     return render(request, "review/revision_list.html", {
-        "plan": plan, "can_edit": can_edit, "rows": rows, "draft_changed": review.draft_changed(plan),
-        "status": status, "status_label": review.status_label(status),
-        "comments": review.plan_comments(plan), "comment_form": CommentForm(),
-        "may_comment": review.may_comment(request.user, plan, can_edit=can_edit),
-        "may_share": review.may_share(request.user, plan),
+        "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": rows,
+        "draft_changed": pages.draft_changed(plan), "status": review_state.status,
+        "status_label": review_state.label,
+        "comments": pages.plan_comments(plan), "comment_form": CommentForm(), "may_comment": rights.can_comment,
     })
 
 
 @login_required
 def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
     plan = get_editable_plan(request.user, code)
-    form = SaveRevisionForm(request.POST or None)
+    form = SaveRevisionForm(request.POST or None, initial={"draft_version": plan.draft_version})
+    refusal = ""
     if request.method == "POST" and form.is_valid():
         try:
             revision = review.save_revision(plan, by=request.user, message=form.cleaned_data["message"],
-                                            ip=client_ip(request))
+                                            draft_version=form.cleaned_data["draft_version"], ip=client_ip(request))
+        except review.DraftChanged as exc:
+            # Show the draft as it is now; saving again (having looked) saves this version.
+            plan.refresh_from_db()
+            form = SaveRevisionForm(initial={"draft_version": plan.draft_version,
+                                             "message": form.cleaned_data["message"]})
+            refusal = str(exc)
         except review.ReviewRefused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Saved revision {revision.number}.")
             return redirect(revision)
     return render(request, "review/revision_save.html", {
-        "plan": plan, "form": form, "check": review.check_draft(plan),
-    }, status=400 if form.errors else 200)
+        "plan": plan, "rights": access.access_to(request.user, plan), "form": form, "check": pages.check_draft(plan),
+        "refusal": refusal,
+    }, status=400 if form.errors or refusal else 200)
 
 
 @login_required
 def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
-    revision, can_edit = load_revision(request, code, number)
-    page = review.revision_page(revision, user=request.user, can_edit=can_edit)
+    revision, rights = load_revision(request, code, number)
+    page = pages.revision_page(revision, user=request.user, rights=rights)
     return render(request, "review/revision_detail.html", {
-        "plan": revision.plan, "revision": revision, "page": page, "can_edit": can_edit,
+        "plan": revision.plan, "revision": revision, "page": page, "rights": rights, "can_edit": rights.can_edit,
         "approve_form": ApproveForm(), "changes_form": RequestChangesForm(), "comment_form": CommentForm(),
+        "withdraw_form": WithdrawForm(),
     })
 
 
 @login_required
 def plan_diff(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan, can_edit = get_plan_for_user(request.user, code)
+    rights = access.load(request.user, code)
+    plan = rights.plan
     data = request.GET if "old" in request.GET or "new" in request.GET else None
     if data is None:
-        default = review.default_comparison(plan)
+        default = pages.default_comparison(plan)
         data = {"old": str(default[0]), "new": str(default[1])} if default else None
     form = DiffForm(data, plan=plan)
     comparison = None
     if data is not None and form.is_valid():
-        comparison = review.compare(plan, form.cleaned_data["old"], form.cleaned_data["new"])
+        comparison = pages.compare(plan, form.cleaned_data["old"], form.cleaned_data["new"])
     return render(request, "review/diff.html", {
-        "plan": plan, "can_edit": can_edit, "form": form, "comparison": comparison,
+        "plan": plan, "rights": rights, "can_edit": rights.can_edit, "form": form, "comparison": comparison,
         "view": (form.cleaned_data.get("view") if form.is_bound and form.is_valid() else "") or "split",
     }, status=400 if data is not None and form.errors else 200)
 

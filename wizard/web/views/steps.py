@@ -1,12 +1,13 @@
 """The wizard step pages: show a step of the draft, save it, autosave it.
 
-Every save goes through `wizard.steps.save_step` (optimistic concurrency). After
+Every save goes through `wizard.web.drafts.save_step` (optimistic concurrency). After
 a save the page redirects (post/redirect/get) and the step is shown again from
 the stored draft, with the plan reader's and the rules' errors on the fields; a
 refused stale save instead shows the typed values again beside the stored ones.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -21,15 +22,16 @@ from wizard.models import Plan
 from wizard.plan import engine
 from wizard.review.access import get_editable_plan, get_plan_for_user
 from wizard.review.audit import client_ip
+from wizard.web.drafts import StepSave, save_step
 from wizard.web.forms import ADDABLE, DraftVersionForm, StepForms
+from wizard.web.presets import EXAMPLE_NOTE, holds_example_names
+from wizard.web.security import plain_page
 from wizard.web.steps import (
     Step,
-    StepSave,
     findings_for,
     get_step,
     next_step,
     previous_step,
-    save_step,
     step_base,
     step_statuses,
 )
@@ -69,6 +71,8 @@ def _context(plan: Plan, step: Step, forms: StepForms, *, can_edit: bool, versio
         "previous": previous_step(step),
         "next": next_step(step),
         "stale": stale,
+        # A plan started from a preset that still holds its example names says so on every step.
+        "example_note": EXAMPLE_NOTE if plan.preset and holds_example_names(plan.draft) else "",
     }
 
 
@@ -91,6 +95,10 @@ def step_page(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
 def _save(request: HttpRequest, plan: Plan, step: Step) -> HttpResponse:
     meta = DraftVersionForm(request.POST)
     forms = StepForms(step, plan.draft, data=request.POST)
+    damaged = forms.damaged()
+    if damaged:
+        return plain_page(request, status=400, title="Not saved: the page was damaged",
+                          message=f"Nothing was saved: {'; '.join(damaged)}. Reload the step and try again.")
     if not meta.is_valid():
         messages.error(request, "The page did not say which version of the draft it was showing, so nothing was "
                                 "saved. The step is shown again from the stored draft.")
@@ -129,9 +137,37 @@ def step_autosave(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
         raise Http404("The review step has nothing to save")
     plan = get_editable_plan(request.user, code)
     meta = DraftVersionForm(request.POST)
+    forms = StepForms(current, plan.draft, data=request.POST)
+    damaged = forms.damaged()
+    if damaged:
+        return render(request, "wizard/_autosave.html", {"damaged": damaged, "plan": plan, "step": current},
+                      status=400)
     result = None
+    live: dict[str, Any] = {}
     if meta.is_valid():
-        forms = StepForms(current, plan.draft, data=request.POST)
         result = save_step(plan, current, forms.values(keep_deleted=True), based_on=meta.cleaned_data["draft_version"],
                            base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request))
-    return render(request, "wizard/_autosave.html", {"result": result, "plan": plan, "step": current})
+        if result.saved:
+            live = _live_findings(result.plan, current)
+    # The status says whether it saved; a refusal answers 409 (or 400 without a version), so the
+    # page's script can tell a refusal from a save and never leaves a stale "Saved" on screen.
+    status = 400 if result is None else 200 if result.saved else 409
+    shown_plan = result.plan if result is not None else plan
+    return render(request, "wizard/_autosave.html", {"result": result, "plan": shown_plan, "step": current, **live},
+                  status=status)
+
+
+def _live_findings(plan: Plan, step: Step) -> dict[str, Any]:
+    """Return what an autosave answer refreshes on the page: the step list's error and warning counts,
+    this step's errors with no field of their own and its warnings, and each field's error (by HTML id)."""
+    _, findings = engine.assess(plan.draft)
+    mine = findings_for(step, findings)
+    shown = StepForms(step, plan.draft)
+    unplaced = shown.attach(mine)
+    return {
+        "live": True,
+        "statuses": step_statuses(findings),
+        "unplaced": unplaced,
+        "warnings": [f for f in mine if f.severity != "error"],
+        "field_errors": json.dumps(shown.field_errors(), ensure_ascii=True),
+    }

@@ -1,0 +1,114 @@
+"""Check a bundle: the server says whether files are byte for byte an approved revision's bundle."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from tests.base import BaseTestCase, current_version, make_plan
+from wizard.review import services
+from wizard.review.bundlecheck import check_files, files_from_zip
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+class BundleCheckTests(BaseTestCase):
+    def setUp(self) -> None:
+        self.plan = make_plan()
+        self.revision = services.save_revision(self.plan, draft_version=current_version(self.plan), by=self.alice,
+                                               message="r1")
+        services.submit_for_review(self.revision, by=self.alice)
+        services.approve(self.revision, by=self.bob, comment="CAB-1")
+        self.approved = services.download_approved(self.revision, by=self.alice).content
+        self.files = files_from_zip(self.approved)
+
+    def test_the_approved_download_is_genuine_and_says_by_whom_and_when(self) -> None:
+        verdict = check_files(self.files)
+        self.assertTrue(verdict.genuine, verdict.differences)
+        self.assertIn("byte for byte, the bundle of revision 1", verdict.summary)
+        self.assertIn("Bob Reviewer", verdict.summary)
+        self.assertEqual(verdict.differences, [])
+
+    def test_a_script_changed_with_sums_and_approval_changed_to_match_is_caught(self) -> None:
+        files = dict(self.files)
+        script = next(n for n in files if n.endswith(".ps1"))
+        files[script] = files[script].replace(b"Set-", b"Remove-", 1)
+        lines = [f"{hashlib.sha256(files[n]).hexdigest()}  {n}" for n in files if n not in ("SHA256SUMS",
+                                                                                             "APPROVAL.json")]
+        files["SHA256SUMS"] = ("\n".join(lines) + "\n").encode()
+        record = json.loads(files["APPROVAL.json"])
+        record["bundle_sha256"] = hashlib.sha256(files["SHA256SUMS"]).hexdigest()
+        files["APPROVAL.json"] = json.dumps(record, indent=2).encode()
+        verdict = check_files(files)
+        self.assertFalse(verdict.genuine)
+        self.assertIn("NOT the approved bundle", verdict.summary)
+        self.assertIn(f"{script}: differs from the approved file", verdict.differences)
+        self.assertIn("SHA256SUMS: differs from the approved file", verdict.differences)
+        self.assertIn("APPROVAL.json: differs from the approved file", verdict.differences)
+
+    def test_missing_and_extra_files_are_listed(self) -> None:
+        files = dict(self.files)
+        del files["runbook.md"]
+        files["extra.ps1"] = b"Write-Host hi"
+        verdict = check_files(files)
+        self.assertFalse(verdict.genuine)
+        self.assertIn("runbook.md: missing", verdict.differences)
+        self.assertIn("extra.ps1: not part of the approved bundle", verdict.differences)
+
+    def test_an_unapproved_or_withdrawn_revision_is_not_genuine(self) -> None:
+        services.withdraw_approval(self.revision, by=self.bob, comment="revoked")
+        verdict = check_files(self.files)
+        self.assertFalse(verdict.genuine)
+        self.assertIn("not approved", verdict.summary)
+
+    def test_a_draft_zip_matches_no_revision(self) -> None:
+        self.client.force_login(self.alice)
+        draft = self.client.get(reverse("plan-download-zip", args=[self.plan.code])).content
+        self.assertFalse(check_files(files_from_zip(draft)).genuine)
+
+    def test_the_page_answers_and_tells_a_stranger_nothing(self) -> None:
+        url = reverse("check-bundle")
+        self.client.force_login(self.alice)
+        page = self.client.post(url, {"file": SimpleUploadedFile("b.zip", self.approved, "application/zip")})
+        self.assertContains(page, 'data-genuine="true"')
+        self.client.force_login(self.charlie)
+        page = self.client.post(url, {"file": SimpleUploadedFile("b.zip", self.approved, "application/zip")})
+        self.assertContains(page, "No revision you can see matches")
+        self.assertNotContains(page, self.plan.name)
+        bad = self.client.post(url, {"file": SimpleUploadedFile("b.zip", b"not a zip", "application/zip")})
+        self.assertContains(bad, "not a zip archive", status_code=400)
+
+    def test_the_command_checks_an_unpacked_folder(self) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            for name, data in self.files.items():
+                (folder / name).write_bytes(data)
+            out = io.StringIO()
+            call_command("check_bundle", str(folder), stdout=out)
+            self.assertIn("byte for byte", out.getvalue())
+            (folder / "adfs-server.ps1").write_bytes(b"tampered")
+            with self.assertRaises(CommandError):
+                call_command("check_bundle", str(folder), stdout=io.StringIO())
+            zipped = folder / "bundle.zip"
+            zipped.write_bytes(_zip(self.files))
+            call_command("check_bundle", str(zipped), stdout=io.StringIO())
+
+    def test_the_runbook_tells_the_admin_to_check_the_bundle_first(self) -> None:
+        runbook = self.files["runbook.md"].decode()
+        before = runbook.split("## Steps, in order")[0]
+        self.assertIn("Check a bundle", before)
+        self.assertIn("manage.py check_bundle", before)

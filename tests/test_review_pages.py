@@ -1,0 +1,124 @@
+"""The read side of review (`wizard.review.pages`): the draft's output and what it reports."""
+from __future__ import annotations
+
+from unittest import mock
+
+import jinja2
+from django.urls import reverse
+
+from tests.base import BaseTestCase, make_plan
+from wizard.review import pages
+from wizard.scripts import bundle
+from wizard.scripts.artifacts.estate import COLLECTOR_FILE
+
+S01 = "s01-passive-extranet-mfa"
+
+
+class BuildOutputTests(BaseTestCase):
+    def setUp(self) -> None:
+        self.plan = make_plan(fixture=S01, name="Contoso passive MFA")
+
+    def test_a_valid_draft_gives_its_bundle(self) -> None:
+        out = pages.build_output(self.plan, self.plan.draft)
+        self.assertIsNotNone(out.bundle)
+        self.assertEqual(out.problem, "")
+
+    def test_each_fault_the_renderer_can_raise_is_reported_as_a_tool_fault_and_logged(self) -> None:
+        for fault in (ValueError("ps_str: NUL"), TypeError("ps_bool: expected a bool"),
+                      jinja2.UndefinedError("'x' is undefined")):
+            with self.subTest(fault=type(fault).__name__), \
+                    mock.patch.object(bundle, "cached_bundle", side_effect=fault), \
+                    self.assertLogs("wizard.review.pages", "ERROR"):
+                out = pages.build_output(self.plan, self.plan.draft)
+            self.assertIsNone(out.bundle)
+            self.assertIn("a fault in the tool, not in your plan", out.problem)
+
+    def test_the_review_page_shows_a_renderer_fault_instead_of_failing(self) -> None:
+        self.client.force_login(self.alice)
+        with mock.patch.object(bundle, "cached_bundle", side_effect=ValueError("boom")), \
+                self.assertLogs("wizard.review.pages", "ERROR"):
+            response = self.client.get(reverse("plan-step", args=[self.plan.code, "review"]))
+        self.assertContains(response, 'id="no-scripts"')
+        self.assertContains(response, "a fault in the tool")
+
+    def test_a_programming_error_is_not_swallowed_as_a_render_fault(self) -> None:
+        # A bare `except Exception` would hide this; only the renderer's own refusals are caught.
+        with mock.patch.object(bundle, "cached_bundle", side_effect=AttributeError("bug")), \
+                self.assertRaises(AttributeError):
+            pages.build_output(self.plan, self.plan.draft)
+
+
+class ReviewStateTests(BaseTestCase):
+    """Issue 12, item 3: no page says "Approved" while the draft differs from the approved revision."""
+
+    def setUp(self) -> None:
+        from tests.base import current_version
+        from wizard.review import services
+
+        self.plan = make_plan(fixture=S01, name="Contoso passive MFA")
+        self.revision = services.save_revision(self.plan, draft_version=current_version(self.plan),
+                                               by=self.alice, message="r1")
+        services.submit_for_review(self.revision, by=self.alice)
+        services.approve(self.revision, by=self.bob)
+        self.client.force_login(self.alice)
+        self.pages = [reverse("plan-detail", args=[self.plan.code]), reverse("plan-list"),
+                      reverse("plan-step", args=[self.plan.code, "review"]),
+                      reverse("plan-revisions", args=[self.plan.code])]
+
+    def test_an_unchanged_approved_plan_reads_approved_everywhere(self) -> None:
+        from wizard.review import state
+
+        self.assertEqual(state.review_state(self.plan).label, "Approved")
+        for url in self.pages:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), 'data-status="approved"')
+
+    def test_a_draft_changed_after_approval_reads_changed_since_approved_revision_n(self) -> None:
+        from tests.base import plan_doc, set_draft
+        from wizard.review import state
+
+        set_draft(self.plan, plan_doc(name="Contoso passive MFA, edited after approval"))
+        self.assertEqual(state.review_state(self.plan).label, "Changed since approved revision 1")
+        for url in self.pages:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertContains(response, "Changed since approved revision 1")
+                if "/revisions/" not in url:  # the revisions list rightly shows revision 1 itself as approved
+                    self.assertNotContains(response, 'data-status="approved"')
+
+    def test_a_draft_changed_and_changed_back_reads_approved_again(self) -> None:
+        from tests.base import plan_doc, set_draft
+        from wizard.review import state
+
+        original = dict(self.plan.draft)
+        set_draft(self.plan, plan_doc(name="Something else"))
+        set_draft(self.plan, original)
+        self.assertEqual(state.review_state(self.plan).label, "Approved")
+
+
+class DraftDownloadTests(BaseTestCase):
+    """Issue 12, item 3: the draft's downloads say they are not the approved bundle."""
+
+    def setUp(self) -> None:
+        self.plan = make_plan(fixture=S01, name="Contoso passive MFA")
+        self.client.force_login(self.alice)
+
+    def test_the_zip_and_each_file_are_named_unapproved_draft(self) -> None:
+        zipped = self.client.get(reverse("plan-download-zip", args=[self.plan.code]))
+        self.assertIn('filename="contoso-passive-mfa-unapproved-draft.zip"', zipped["Content-Disposition"])
+        one = self.client.get(reverse("plan-download-file", args=[self.plan.code, "adfs-server.ps1"]))
+        self.assertIn('filename="contoso-passive-mfa-unapproved-draft-adfs-server.ps1"', one["Content-Disposition"])
+
+    def test_every_script_header_says_unapproved_draft(self) -> None:
+        import io
+        import zipfile
+
+        zipped = self.client.get(reverse("plan-download-zip", args=[self.plan.code]))
+        with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+            # The state collector is the same file in every bundle and names no plan (it is also
+            # downloaded on its own): it has no revision to state.
+            scripts = [n for n in archive.namelist() if n.endswith(".ps1") and n != COLLECTOR_FILE]
+            self.assertTrue(scripts)
+            for name in scripts:
+                self.assertIn("Revision:       UNAPPROVED DRAFT", archive.read(name).decode("utf-8-sig"), name)
+            self.assertIn("- Revision: UNAPPROVED DRAFT", archive.read("runbook.md").decode("utf-8"))

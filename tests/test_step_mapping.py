@@ -1,0 +1,56 @@
+"""The step <-> document mapping is pure: it imports no Django and runs with plain unittest.
+
+Run alone with `python -m unittest tests.test_step_mapping` (no settings, no database).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "tests" / "fixtures" / "plans" / "s01-passive-extranet-mfa.json"
+
+
+class PureImportTests(unittest.TestCase):
+    def test_importing_the_step_mapping_loads_no_django_and_no_models(self) -> None:
+        code = ("import sys, wizard.web.steps; "
+                "print(sorted(m for m in sys.modules if m.startswith(('django', 'wizard.models', 'wizard.web.drafts'))))")
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+        self.assertEqual(out.stdout.strip(), "[]", out.stderr)
+
+
+class MappingTests(unittest.TestCase):
+    """The mapping itself, without Django: show a step of the example and save it back unchanged."""
+
+    def setUp(self) -> None:
+        from wizard.web import steps
+        self.steps = steps
+        self.doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+    def test_every_form_step_round_trips_the_example_unchanged(self) -> None:
+        for step in self.steps.STEPS:
+            if step.is_review:
+                continue
+            with self.subTest(step=step.slug):
+                self.assertEqual(self.steps.apply(step, self.doc, self.steps.initial(step, self.doc)), self.doc)
+
+    def test_a_typed_site_lands_on_its_pool(self) -> None:
+        env = self.steps.get_step("environment")
+        values = self.steps.initial(env, self.doc)
+        values["pools"][0]["site"] = "Redmond"
+        new = self.steps.apply(env, self.doc, values)
+        self.assertEqual(new["pools"][0]["site"], "Redmond")
+        self.assertEqual(new["pools"][0]["auth"], self.doc["pools"][0]["auth"])
+
+    def test_paths_belong_to_the_step_that_edits_them(self) -> None:
+        self.assertEqual(self.steps.step_for_path("pools[0].auth.external").slug, "authentication")
+        self.assertEqual(self.steps.step_for_path("pools[0].fqdn").slug, "environment")
+        self.assertIsNone(self.steps.step_for_path("x_custom"))
+
+
+if __name__ == "__main__":
+    unittest.main()

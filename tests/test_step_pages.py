@@ -1,0 +1,73 @@
+"""Step pages (issue 14, the parts on the step pages): presets say their names are examples, typed
+values are never rewritten or cut without a word, and the errors refresh with every autosave."""
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tests.base import BaseTestCase, make_plan
+from wizard.plan.model import NAME_MAX
+from wizard.web.drafts import create_plan
+from wizard.web.presets import preset_doc
+
+S01 = "s01-passive-extranet-mfa"
+
+
+def page_post(client, url: str, **changes: str) -> dict:
+    """Return what the step page at `url` would post (every field as shown), with `changes`."""
+    page = client.get(url)
+    data = {}
+    for form in page.context["forms"].sections.values():
+        for bound in ([form.management_form, *form.forms] if hasattr(form, "management_form") else [form]):
+            for field in bound:
+                value = field.value()
+                if value not in (None, False):
+                    data[field.html_name] = "on" if value is True else value
+    data.update(draft_version=page.context["meta"]["draft_version"].value(),
+                step_base=page.context["meta"]["step_base"].value())
+    data.update(changes)
+    return data
+
+
+class PresetExampleTests(BaseTestCase):
+    def test_preset_pages_and_steps_say_the_names_are_examples_to_replace(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(reverse("plan-create")), 'id="preset-examples"')
+        plan = create_plan(owner=self.alice, doc=preset_doc("passive-adfs-mfa", name="Mine"), preset="passive-adfs-mfa")
+        step = reverse("plan-step", args=[plan.code, "environment"])
+        self.assertContains(self.client.get(step), "are examples: replace each one with your own")
+        self.assertContains(self.client.get(reverse("plan-preset", args=[plan.code])), 'id="preset-examples"')
+
+    def test_the_note_goes_once_the_example_names_are_replaced(self) -> None:
+        self.client.force_login(self.alice)
+        doc = preset_doc("passive-adfs-mfa", name="Mine")
+        import json
+        doc = json.loads(json.dumps(doc).replace("contoso.com", "fabrikam.net"))
+        plan = create_plan(owner=self.alice, doc=doc, preset="passive-adfs-mfa")
+        step = reverse("plan-step", args=[plan.code, "environment"])
+        self.assertNotContains(self.client.get(step), 'id="preset-examples"')
+
+
+class TypedValueTests(BaseTestCase):
+    def setUp(self) -> None:
+        self.plan = make_plan(fixture=S01)
+        self.client.force_login(self.alice)
+        self.url = reverse("plan-step", args=[self.plan.code, "environment"])
+
+    def test_meet_with_a_stray_space_is_kept_as_typed_and_says_what_is_wrong(self) -> None:
+        self.client.post(self.url, page_post(self.client, self.url, **{"basics-meet": "meet .contoso.com"}))
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["simple_urls"]["meet"], "meet .contoso.com")
+        page = self.client.get(self.url)
+        self.assertContains(page, 'value="meet .contoso.com"')
+        self.assertContains(page, "separate several names with commas")
+
+    def test_a_name_longer_than_the_limit_is_neither_cut_by_the_page_nor_by_the_server(self) -> None:
+        page = self.client.get(self.url)
+        self.assertNotContains(page, "maxlength=")
+        long_name = "N" * (NAME_MAX + 50)
+        self.client.post(self.url, page_post(self.client, self.url, **{"basics-name": long_name}))
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["name"], long_name)
+        shown = self.client.get(self.url)
+        self.assertContains(shown, f'value="{long_name}"')
+        self.assertContains(shown, f"at most {NAME_MAX} characters (got {NAME_MAX + 50})")

@@ -1,0 +1,138 @@
+"""Check a bundle: is this set of files, byte for byte, the bundle of an approved revision?
+
+`APPROVAL.json` is not signed: whoever holds the zip can change the scripts, SHA256SUMS and
+APPROVAL.json together. The server can tell, because it re-renders the revision from its
+stored data and knows who approved it: a bundle is genuine when every file equals what the
+approved download of that revision holds (the bundle files and APPROVAL.json), and nothing
+else is there. Read side: nothing here writes.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard.models import Plan, Revision
+from wizard.review import access
+from wizard.review.state import APPROVAL_FILE, approval_of, approval_record, recheck
+from wizard.scripts.bundle import SUMS_FILE
+
+# A bundle is a few dozen small files; anything much larger is not one.
+MAX_FILES = 200
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class NotABundle(Exception):
+    """The upload or folder cannot be read as a set of bundle files; the message says why."""
+
+
+@dataclass(frozen=True)
+class BundleCheck:
+    """The verdict on a set of files."""
+
+    genuine: bool
+    summary: str
+    revision: Revision | None = None
+    plan_name: str = ""
+    approved_by: str = ""
+    approved_at: str = ""
+    bundle_sha256: str = ""
+    differences: list[str] = field(default_factory=list)
+
+
+def files_from_zip(data: bytes) -> dict[str, bytes]:
+    """Return {file name: bytes} of a zip (a single top folder, if any, is dropped)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise NotABundle("the file is not a zip archive") from None
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_BYTES:
+        raise NotABundle("the zip holds far more than a bundle does")
+    names = [m.filename for m in members]
+    tops = {n.split("/", 1)[0] for n in names}
+    strip = len(tops) == 1 and all("/" in n for n in names)
+    try:
+        return {(m.filename.split("/", 1)[1] if strip else m.filename): archive.read(m) for m in members}
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+        raise NotABundle(f"the zip cannot be read ({exc})") from None
+
+
+def files_from_folder(folder: Path) -> dict[str, bytes]:
+    """Return {file name: bytes} of the files in `folder` (and its subfolders, by relative path)."""
+    if not folder.is_dir():
+        raise NotABundle(f"{folder} is not a folder")
+    paths = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+    if len(paths) > MAX_FILES:
+        raise NotABundle("the folder holds far more than a bundle does")
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in paths}
+
+
+def _find_revision(files: dict[str, bytes]) -> tuple[Revision | None, str]:
+    """Return the revision the files claim to be (by APPROVAL.json, else by the bundle hash) and how."""
+    record = files.get(APPROVAL_FILE)
+    if record is not None:
+        try:
+            claim = json.loads(record.decode("utf-8"))
+            code, number = str(claim["plan_code"]), int(claim["revision"])
+            return Revision.objects.select_related("plan", "created_by").get(plan__code=code, number=number), ""
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, Revision.DoesNotExist):
+            pass  # a damaged or invented record: fall back to the hash
+    sums = files.get(SUMS_FILE)
+    if sums is not None:
+        digest = hashlib.sha256(sums).hexdigest()
+        found = Revision.objects.select_related("plan", "created_by").filter(bundle_sha256=digest) \
+            .order_by("-number").first()
+        if found is not None:
+            return found, ""
+    return None, "No revision on this server matches these files (neither APPROVAL.json nor SHA256SUMS does)."
+
+
+def check_files(files: dict[str, bytes], *, user: Any = None) -> BundleCheck:
+    """Return whether `files` are byte for byte the approved download of a revision, or what differs.
+
+    With `user`, only revisions of plans that user can see are considered (a stranger learns
+    nothing about other plans); without one (the command line), every revision is.
+    """
+    revision, reason = _find_revision(files)
+    if revision is not None and user is not None and not access.can_see(user, revision.plan):
+        revision, reason = None, "No revision you can see matches these files."
+    if revision is None:
+        return BundleCheck(genuine=False, summary=reason)
+    plan: Plan = revision.plan
+    name = revision.data.get("name", plan.name)
+    approval = approval_of(revision)
+    if approval is None:
+        return BundleCheck(genuine=False, revision=revision, plan_name=name,
+                           summary=f"These files claim to be revision {revision.number} of \u201c{name}\u201d, "
+                                   f"which is not approved (or its approval was withdrawn): do not run them.")
+    result = recheck(revision)
+    if result.bundle is None or result.bundle_sha256 != approval.bundle_sha256:
+        return BundleCheck(genuine=False, revision=revision, plan_name=name,
+                           summary=f"Revision {revision.number} of \u201c{name}\u201d can no longer be reproduced by "
+                                   f"this server, so these files cannot be checked against it.")
+    record = approval_record(revision, approval)
+    expected = dict(result.bundle.files)
+    expected[APPROVAL_FILE] = (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    differences = []
+    for file_name, content in expected.items():
+        if file_name not in files:
+            differences.append(f"{file_name}: missing")
+        elif files[file_name] != content:
+            differences.append(f"{file_name}: differs from the approved file")
+    differences += [f"{file_name}: not part of the approved bundle" for file_name in sorted(files)
+                    if file_name not in expected]
+    who = record["approved_by_name"] or record["approved_by"]
+    common = dict(revision=revision, plan_name=name, approved_by=who, approved_at=record["approved_at"],
+                  bundle_sha256=approval.bundle_sha256, differences=differences)
+    if differences:
+        return BundleCheck(genuine=False, summary=f"These files are NOT the approved bundle of revision "
+                                                  f"{revision.number} of \u201c{name}\u201d: "
+                                                  f"{len(differences)} difference(s). Do not run them.", **common)
+    return BundleCheck(genuine=True, summary=f"These files are, byte for byte, the bundle of revision "
+                                             f"{revision.number} of \u201c{name}\u201d, approved by {who} at "
+                                             f"{record['approved_at']}.", **common)
