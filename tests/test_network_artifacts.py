@@ -376,15 +376,15 @@ def test_verification_data_has_the_same_shape_for_a_plan_and_its_harmless_twin()
 # Rollback
 
 
-def test_rollback_scripts_take_a_mandatory_backup_folder_and_support_whatif():
-    for name, suffix in (("rollback-lync.ps1", "lync"), ("rollback-adfs.ps1", "adfs")):
+def test_rollback_scripts_take_an_optional_backup_folder_and_support_whatif():
+    for name, key in (("rollback-lync.ps1", "lync"), ("rollback-adfs.ps1", "adfs")):
         script = text(name)
         assert "[CmdletBinding(SupportsShouldProcess = $true)]" in script
-        assert "[Parameter(Mandatory = $true)]\n    [string]$BackupFolder" in script
-        assert f"'^\\d{{8}}-\\d{{6}}-{suffix}$'" in script
+        assert "    [string]$BackupFolder = ''\n)" in script
+        assert f"$RunKey = '{key}'" in script
+        assert "'^(\\d{8}-\\d{6})-' + $RunKey + '(-whatif)?$'" in script
         assert "$ErrorActionPreference = 'Stop'" in script
         assert "Start-Transcript" in script
-        assert "Import-Csv -Path $BackupCsv" in script and "Import-Csv -Path $CreatedCsv" in script
         assert "Import-Clixml" in script
         for command in analyse(script).events:
             if isinstance(command, Command) and re.match(r"(set|remove)-(cs|adfs)", command.name.lower()):
@@ -434,9 +434,10 @@ def test_rollback_lync_reads_the_change_script_backup_layout():
     assert "Register-Created -Kind 'CsWebServiceConfiguration'" in change
     assert "'backup.csv'" in change and "'backup.csv'" in rollback
     assert "'created.csv'" in change and "'created.csv'" in rollback
-    assert "-ChildPath 'backup'" in change and "($RunStamp + '-' + 'lync')" in change
+    assert "'run.csv'" in change and "'run.csv'" in rollback
+    assert "-ChildPath 'backup'" in change and "$RunName = $RunStamp + '-' + $RunKey" in change
+    assert "$RunKey = 'lync'" in change and "$RunKey = 'lync'" in rollback
     assert "$RunStamp = Get-Date -Format 'yyyyMMdd-HHmmss'" in change
-    assert "-notmatch '^\\d{8}-\\d{6}-lync$'" in rollback
 
 
 def test_rollback_adfs_restores_rules_and_removes_added_trusts():

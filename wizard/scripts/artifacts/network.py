@@ -416,7 +416,9 @@ ARTIFACTS: list[Artifact] = [
         run_order=RUN_ORDER_ROLLBACK_LYNC,
         purpose=("Only if the change must be undone (users cannot sign in, verify-*.ps1 fails and cannot be fixed "
                  "forward): restores the Lync/SfB settings saved by lync-management-shell.ps1 and removes the "
-                 "collections it created. Run with -BackupFolder backup\\<stamp>-lync, first with -WhatIf"),
+                 "collections it created. Run it beside lync-management-shell.ps1, first with -WhatIf: it takes the "
+                 "newest completed real run (never a -WhatIf run) and says which folder it used; -BackupFolder "
+                 "backup\\<stamp>-lync names another"),
         check_after=("Get-CsWebServiceConfiguration, Get-CsProxyConfiguration and Get-CsMobilityPolicy show the values "
                      "of the backup; external clients sign in as before the change"),
         applies=lync_applies,
@@ -429,8 +431,9 @@ ARTIFACTS: list[Artifact] = [
         machine="The AD FS server where adfs-server.ps1 ran, in an elevated Windows PowerShell",
         run_order=RUN_ORDER_ROLLBACK_ADFS,
         purpose=("Only if the change must be undone, after rollback-lync.ps1: restores the relying-party trust rules "
-                 "saved by adfs-server.ps1 and removes the trusts it added. Run with -BackupFolder "
-                 "backup\\<stamp>-adfs, first with -WhatIf"),
+                 "saved by adfs-server.ps1 and removes the trusts it added. Run it beside adfs-server.ps1, first "
+                 "with -WhatIf: it takes the newest completed real run (never a -WhatIf run) and says which folder "
+                 "it used; -BackupFolder backup\\<stamp>-adfs names another"),
         check_after="Get-AdfsRelyingPartyTrust shows the saved rules again and no trust the change added",
         applies=adfs_applies,
         context=rollback_adfs_context,
