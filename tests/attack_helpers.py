@@ -41,6 +41,7 @@ from wizard.plan.model import PlanData
 from wizard.plan.reader import read_plan
 from wizard.plan.writer import dumps_plan, plan_to_dict
 from wizard.proof import psscan
+from wizard.scripts import twin
 from wizard.scripts.bundle import Bundle, Source, build_bundle
 from wizard.scripts.psquote import ps_comment, ps_str
 from wizard.scripts.rendering import harmless_twin, md_text, render_all
@@ -69,8 +70,9 @@ RENDERING = settings(CHEAP, phases=(Phase.explicit, Phase.generate))
 # ---------------------------------------------------------------------------
 # The hostile alphabet
 
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
-DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+# PowerShell's quote characters, from their one definition (checked by name in tests/test_psscan.py).
+SINGLE_QUOTES = psscan.SINGLE_QUOTES
+DOUBLE_QUOTES = psscan.DOUBLE_QUOTES
 LINE_BREAKS = ("\r", "\n", "\r\n", "\u0085", "\u2028", "\u2029", "\v", "\f")
 CONTROLS = ("\x00", "\x01", "\x07", "\x08", "\t", "\x1b", "\x1f", "\x7f", "\x80", "\x9b", "\x9f")
 # Invisible characters the reader accepts today (soft hyphen, Mongolian vowel separator,
@@ -177,7 +179,6 @@ BASE_DOC: dict[str, Any] = {
     "certificates": {"key_size": 2048, "ca": "ca01.contoso.com\\Contoso Issuing CA"},
     "x_note": "kept in plan.json only",
 }
-CA_HOST = "ca01.contoso.com"
 
 
 def base_doc() -> dict[str, Any]:
@@ -241,42 +242,55 @@ def _after_backslash(stored: str) -> tuple[str, ...]:
     return (stored, stored.partition("\\")[2])
 
 
-TEXT_SLOTS: tuple[Slot, ...] = (
-    Slot("name", "text", BASE_DOC["name"], in_comments=True),
-    Slot("pools[0].site", "text", "Redmond"),
-    Slot("pools[1].site", "text", "Dublin"),
-    Slot("pools[0].relying_parties.internal", "text", "Lync-Int",
-         in_strings=("adfs-server.ps1", "rollback-adfs.ps1")),
-    Slot("pools[0].relying_parties.external", "text", "Lync-Ext",
-         in_strings=("adfs-server.ps1", "rollback-adfs.ps1")),
-    Slot("mobility_policies[1].identity", "text", "site:Redmond", raw=lambda h: "site:" + h, parts=_after_colon,
-         in_strings=("lync-management-shell.ps1", "rollback-lync.ps1", "verify-internal.ps1")),
-    Slot("mobility_policies[2].identity", "text", "Tag:Sales", raw=lambda h: "Tag:" + h, parts=_after_colon,
-         in_strings=("lync-management-shell.ps1", "rollback-lync.ps1", "verify-internal.ps1")),
-    Slot("certificates.ca", "text", BASE_DOC["certificates"]["ca"], raw=lambda h: f"{CA_HOST}\\{h}",
-         parts=_after_backslash, in_strings=("certificates-edge.ps1",)),
-)
-FQDN_SLOTS: tuple[Slot, ...] = (
-    Slot("sip_domains[0]", "fqdn", "contoso.com"),
-    Slot("sip_domains[1]", "fqdn", "fabrikam.com"),
-    Slot("pools[0].fqdn", "fqdn", "pool01.contoso.com", scoped=True),
-    Slot("pools[1].fqdn", "fqdn", "pool02.contoso.com", scoped=True),
-    Slot("pools[0].internal_web_fqdn", "fqdn", "pool01int.contoso.com"),
-    Slot("pools[0].external_web_fqdn", "fqdn", "web01.contoso.com"),
-    Slot("pools[1].external_web_fqdn", "fqdn", "web02.contoso.com"),
-    Slot("edge_pools[0].fqdn", "fqdn", "edge.contoso.com", scoped=True),
-    Slot("edge_pools[0].access_fqdn", "fqdn", "sip.contoso.com"),
-    Slot("edge_pools[0].webconf_fqdn", "fqdn", "webconf.contoso.com"),
-    Slot("edge_pools[0].av_fqdn", "fqdn", "av.contoso.com"),
-    Slot("adfs.federation_service_name", "fqdn", "adfs.contoso.com"),
-    Slot("simple_urls.meet[0]", "fqdn", "meet.contoso.com"),
-    Slot("simple_urls.meet[1]", "fqdn", "meet.fabrikam.com"),
-    Slot("simple_urls.dialin", "fqdn", "dialin.contoso.com"),
-    Slot("simple_urls.admin", "fqdn", "admin.contoso.com"),
-    Slot("office_web_apps_fqdn", "fqdn", "oos.contoso.com"),
-    # The CA server of certificates.ca is a host name too: the reader normalises it.
-    Slot("certificates.ca", "fqdn", CA_HOST, raw=lambda h: f"{h}\\Contoso Issuing CA"),
-)
+# Where some attacked values must show in the bundle (the plan name in every script header; the
+# relying-party names, policy identities and the CA name inside single-quoted strings of these scripts).
+_LYNC_SCRIPTS = ("lync-management-shell.ps1", "rollback-lync.ps1", "verify-internal.ps1")
+SHOWN_IN: dict[str, dict[str, Any]] = {
+    "name": {"in_comments": True},
+    "pools[0].relying_parties.internal": {"in_strings": ("adfs-server.ps1", "rollback-adfs.ps1")},
+    "pools[0].relying_parties.external": {"in_strings": ("adfs-server.ps1", "rollback-adfs.ps1")},
+    "mobility_policies[1].identity": {"in_strings": _LYNC_SCRIPTS},
+    "mobility_policies[2].identity": {"in_strings": _LYNC_SCRIPTS},
+    "certificates.ca": {"in_strings": ("certificates-edge.ps1",)},
+}
+# Pool and Edge pool FQDNs may be pasted with a scope prefix (the reader strips it).
+_SCOPED_RE = re.compile(r"^(?:pools|edge_pools)\[\d+\]\.fqdn$")
+
+
+def _slots_from_the_twin_walk() -> tuple[tuple[Slot, ...], tuple[Slot, ...]]:
+    """Return (TEXT_SLOTS, FQDN_SLOTS): one slot for every string the harmless twin replaces in BASE_DOC.
+
+    The list comes from `wizard.scripts.twin.user_string_paths`, the walk the twin itself uses, so a
+    new plan field is attacked as soon as it is classified there and used in BASE_DOC
+    (tests/test_twin.py fails until BASE_DOC uses every classified field).
+    """
+    plan, findings = read_plan(copy.deepcopy(BASE_DOC))
+    assert plan is not None, [f for f in findings if f.severity == "error"]
+    text: list[Slot] = []
+    fqdn: list[Slot] = []
+    for path, kind, value, _ in twin.user_string_paths(plan):
+        shown = SHOWN_IN.get(path, {})
+        if kind == twin.NAME:
+            text.append(Slot(path, "text", value, **shown))
+        elif kind == twin.POLICY_IDENTITY:
+            prefix, sep, _ = value.partition(":")
+            if sep:        # Global is a fixed word, not user text
+                text.append(Slot(path, "text", value, raw=lambda h, p=prefix: f"{p}:{h}", parts=_after_colon,
+                                 **shown))
+        elif kind == twin.CA:
+            host, _, name = value.partition("\\")
+            text.append(Slot(path, "text", value, raw=lambda h, host=host: f"{host}\\{h}", parts=_after_backslash,
+                             **shown))
+            # The CA server of certificates.ca is a host name too: the reader normalises it.
+            fqdn.append(Slot(path, "fqdn", host, raw=lambda h, name=name: f"{h}\\{name}"))
+        elif kind == twin.FQDN:
+            fqdn.append(Slot(path, "fqdn", value, scoped=bool(_SCOPED_RE.match(path))))
+        else:
+            raise AssertionError(f"{path}: the attack tests do not know twin kind {kind!r}")
+    return tuple(text), tuple(fqdn)
+
+
+TEXT_SLOTS, FQDN_SLOTS = _slots_from_the_twin_walk()
 
 
 def marker_for(index: int) -> str:

@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from wizard.plan.finding import SEVERITIES, Finding
 from wizard.plan.findings import (
     FINDING_CODES,
-    LYNC2013_CU_MOBILITY_SETTINGS,
     RULES,
     check_plan,
 )
 from wizard.plan.impact import CLIENTS, STATES, client_impact
-from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, PlanData
+from wizard.plan.model import FORMAT, LYNC2013_CU_MOBILITY_SETTINGS, MOBILITY_SETTINGS, PlanData
 from wizard.plan.reader import read_plan
 
 ROOT = Path(__file__).resolve().parent.parent

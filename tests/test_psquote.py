@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_str
+from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_name, ps_str
 
 
 @pytest.mark.parametrize("raw,quoted", [
@@ -44,3 +44,14 @@ def test_ps_comment_cannot_end_the_comment(raw):
     out = ps_comment(raw)
     assert not any(ch in out for ch in "\r\n\u2028\u2029\u0085")
     assert "#>" not in out and "<#" not in out
+
+
+@pytest.mark.parametrize("name", ["EnableMobility", "A", "RequireWIFIForIPAudio", "x1"])
+def test_ps_name_passes_a_plain_identifier(name):
+    assert ps_name(name) == name
+
+
+@pytest.mark.parametrize("bad", ["", "1x", "a-b", "a b", "a'", "$x", "a;b", "\u00e9", "a\n", None, 3, "a\u2019"])
+def test_ps_name_refuses_anything_but_one_identifier(bad):
+    with pytest.raises(ValueError):
+        ps_name(bad)

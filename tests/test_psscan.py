@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,10 +14,12 @@ from wizard.proof.psscan import (
     CODE,
     DOUBLE_HERE,
     DOUBLE_QUOTED,
+    DOUBLE_QUOTES,
     LINE_COMMENT,
     PARAMETER,
     SINGLE_HERE,
     SINGLE_QUOTED,
+    SINGLE_QUOTES,
     VARIABLE,
     is_one_single_quoted,
     quote_single,
@@ -25,12 +28,26 @@ from wizard.proof.psscan import (
 )
 from wizard.scripts.psquote import ps_str
 
-SINGLE = "'\u2018\u2019\u201a\u201b"
-DOUBLE = '"\u201c\u201d\u201e'
+SINGLE = SINGLE_QUOTES
+DOUBLE = DOUBLE_QUOTES
 # Pieces that matter to the tokenizer, mixed with any other character.
 NASTY = [*SINGLE, *DOUBLE, "$(", ")", "$", "`", "\r", "\n", "\r\n", "\u2028", "\u2029", "\u0085", "\x00",
          "'@", "\"@", "@'", "#>", "<#", "#", ";", " ", "{", "}", "-", "\u2013", "a", "Z"]
 texts = st.lists(st.one_of(st.sampled_from(NASTY), st.characters()), max_size=25).map("".join)
+
+
+def test_the_quote_characters_are_powershells() -> None:
+    # CharExtensions.IsSingleQuote / IsDoubleQuote, by Unicode name (the characters have one definition).
+    assert sorted(unicodedata.name(c) for c in SINGLE_QUOTES) == sorted([
+        "APOSTROPHE", "LEFT SINGLE QUOTATION MARK", "RIGHT SINGLE QUOTATION MARK", "SINGLE LOW-9 QUOTATION MARK",
+        "SINGLE HIGH-REVERSED-9 QUOTATION MARK"])
+    assert sorted(unicodedata.name(c) for c in DOUBLE_QUOTES) == sorted([
+        "QUOTATION MARK", "LEFT DOUBLE QUOTATION MARK", "RIGHT DOUBLE QUOTATION MARK", "DOUBLE LOW-9 QUOTATION MARK"])
+
+
+def test_ps_str_quotes_with_the_scanners_rule() -> None:
+    for text in ("", "a", "O'Brien", "".join(SINGLE_QUOTES), "x\u2019; rm; \u2018"):
+        assert ps_str(text) == quote_single(text)
 
 
 def kinds(script: str) -> list[tuple[str, str]]:

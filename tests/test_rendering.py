@@ -115,7 +115,7 @@ class FilterTests(unittest.TestCase):
 class EnvironmentTests(unittest.TestCase):
     def test_only_the_project_filters_exist(self) -> None:
         self.assertEqual(set(environment().filters), set(FILTERS))
-        self.assertEqual(set(FILTERS), {"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment",
+        self.assertEqual(set(FILTERS), {"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment", "ps_name",
                                         "inf_str", "xml_attr", "md_text"})
 
     def test_the_environment_is_strict_and_writes_text(self) -> None:

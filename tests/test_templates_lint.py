@@ -21,9 +21,10 @@ from pathlib import Path
 
 from jinja2 import nodes
 
+from wizard.proof import psscan
 from wizard.scripts.rendering import TEMPLATE_DIR, environment
 
-PS_FILTERS = frozenset({"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment"})
+PS_FILTERS = frozenset({"ps_str", "ps_bool", "ps_int", "ps_array", "ps_comment", "ps_name"})
 SUFFIX_FILTERS = (
     (".md.j2", frozenset({"md_text"})),
     (".inf.j2", frozenset({"inf_str"})),
@@ -36,8 +37,9 @@ SUFFIX_FILTERS = (
 # product's own scanner, so the two check each other): where strings and comments
 # start and end.
 
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
-DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+# PowerShell's quote characters, from their one definition (checked by name in tests/test_psscan.py).
+SINGLE_QUOTES = psscan.SINGLE_QUOTES
+DOUBLE_QUOTES = psscan.DOUBLE_QUOTES
 TOKEN_BREAK = " \t\r\n;(){}|&,"
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wizard.proof import verify
+from wizard.proof.psscan import DOUBLE_QUOTES, SINGLE_QUOTES
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
 from wizard.scripts.psquote import ps_str
 
@@ -265,7 +266,7 @@ def test_twin_must_cover_every_script():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.one_of(st.sampled_from("'\u2018\u2019\u201a\u201b\"\u201c\u201d\u201e$()`#<>@;\r\n\u2028 -"),
+@given(st.text(alphabet=st.one_of(st.sampled_from(SINGLE_QUOTES + DOUBLE_QUOTES + "$()`#<>@;\r\n\u2028 -"),
                                   st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
                max_size=25))
 def test_any_value_quoted_with_ps_str_verifies_against_its_twin(value):

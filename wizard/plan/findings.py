@@ -20,12 +20,18 @@ from collections.abc import Callable, Iterator
 
 from wizard.plan.finding import Finding
 from wizard.plan.model import (
+    ACCESS_CONTROL_POLICIES,
+    ACP_ADFS_VERSIONS,
     ADFS_VERSIONS,
+    LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
+    PASSIVE_METADATA_PATH,
+    AuthMode,
     EdgePool,
     PlanData,
     Pool,
     PoolAuth,
+    passive_metadata_url,
 )
 
 # code -> severity. Every finding this module emits uses one of these codes.
@@ -82,28 +88,9 @@ FINDING_CODES: dict[str, str] = {
     "service_scope_only": "info",
 }
 
-# Mobility parameters that Microsoft's current help lists for Skype for Business
-# Server only, while the Lync Server 2013 help lists them too (domain notes 3).
-LYNC2013_CU_MOBILITY_SETTINGS: tuple[str, ...] = (
-    "allow_save_credentials",
-    "allow_exchange_connectivity",
-    "allow_save_im_history",
-    "allow_save_call_logs",
-    "allow_customer_experience_improvement_program",
-    "require_wifi_for_sharing",
-)
-
 # Lync Server's own default client certificate lifetime (DefaultValidityPeriodHours).
 SERVER_DEFAULT_CERT_HOURS = 4320
 SHORT_CERT_HOURS = 24
-
-# Built-in AD FS 2016+ access control policy chosen for each MFA mode.
-ACCESS_CONTROL_POLICIES: dict[str, str] = {
-    "extranet": "Permit everyone and require MFA from extranet access",
-    "always": "Permit everyone and require MFA",
-}
-
-PASSIVEAUTH_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
 
 Rule = Callable[[PlanData], Iterator[Finding]]
 
@@ -117,14 +104,14 @@ def _finding(code: str, field: str, message: str) -> Finding:
 # Small helpers
 
 
-def _auth_mode(pool: Pool) -> str | None:
+def _auth_mode(pool: Pool) -> AuthMode | None:
     return pool.auth.external if pool.auth else None
 
 
-def _indexed(plan: PlanData, mode: str) -> Iterator[tuple[int, Pool, PoolAuth]]:
+def _indexed(plan: PlanData, mode: AuthMode) -> Iterator[tuple[int, Pool, PoolAuth]]:
     """Yield (index, pool, its auth) for the pools whose external authentication is `mode`."""
     for i, pool in enumerate(plan.pools):
-        if pool.auth is not None and pool.auth.external == mode:
+        if pool.auth is not None and pool.auth.external is mode:
             yield i, pool, pool.auth
 
 
@@ -155,10 +142,6 @@ def _every(hours: int) -> str:
     return f"{hours} hours"
 
 
-def _metadata_url(host: str) -> str:
-    return f"https://{host}{PASSIVEAUTH_METADATA_PATH}"
-
-
 def _lwa_name(plan: PlanData) -> str:
     return "Lync Web App" if plan.product == "lync2013" else "Skype for Business Web App"
 
@@ -169,7 +152,7 @@ def _lwa_name(plan: PlanData) -> str:
 
 def passive_pool_wide(plan: PlanData) -> Iterator[Finding]:
     """Passive authentication is pool-wide, not external-only (domain notes 7, Scott Breen)."""
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_pool_wide", f"pools[{i}].auth.external",
             f"Passive (AD FS) authentication on {pool.fqdn} is a setting of the whole pool: it applies to every "
@@ -180,7 +163,7 @@ def passive_pool_wide(plan: PlanData) -> Iterator[Finding]:
 
 def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
     """Clients without passive sign-in stop working on the pool (domain notes 7)."""
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_unsupported_clients", f"pools[{i}].auth.external",
             f"After the switch, clients that cannot sign in through AD FS can no longer sign in to {pool.fqdn}: "
@@ -193,7 +176,7 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
 
 def passive_exchange_features_lost(plan: PlanData) -> Iterator[Finding]:
     """Exchange-dependent features stop with passive authentication (domain notes 7)."""
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_exchange_features_lost", f"pools[{i}].auth.external",
             f"Users of {pool.fqdn} lose the features that reach Exchange with their Windows credentials: the "
@@ -211,7 +194,7 @@ def passive_certificate_auth(plan: PlanData) -> Iterator[Finding]:
         "passive-authentication procedure turns it off (UseCertificateAuth $false), while the same guidance also "
         "says clients still need it after signing in, and the mobile walkthroughs keep it on."
     )
-    for i, pool, auth in _indexed(plan, "passive"):
+    for i, pool, auth in _indexed(plan, AuthMode.PASSIVE):
         field = f"pools[{i}].auth.certificate_auth"
         if auth.certificate_auth:
             yield _finding(
@@ -235,11 +218,11 @@ def passive_certificate_auth(plan: PlanData) -> Iterator[Finding]:
 
 def passive_relying_party_metadata(plan: PlanData) -> Iterator[Finding]:
     """AD FS must read both relying-party metadata documents of the pool (domain notes 4)."""
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         rps = pool.rp_names
-        urls = [f"{_metadata_url(pool.internal_web)} (relying party '{rps.internal}')"]
+        urls = [f"{passive_metadata_url(pool.internal_web)} (relying party '{rps.internal}')"]
         if pool.external_web_fqdn:
-            urls.append(f"{_metadata_url(pool.external_web_fqdn)} (relying party '{rps.external}')")
+            urls.append(f"{passive_metadata_url(pool.external_web_fqdn)} (relying party '{rps.external}')")
         yield _finding(
             "passive_relying_party_metadata", f"pools[{i}].relying_parties",
             f"When the AD FS script adds the relying party trusts for {pool.fqdn}, the AD FS server itself "
@@ -258,14 +241,14 @@ def passive_external_web_fqdn_missing(plan: PlanData) -> Iterator[Finding]:
     AD FS to land on, and the extranet MFA rule would have nothing to attach to, so
     the hardening the plan asks for would silently not happen.
     """
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         if pool.external_web_fqdn:
             continue
         yield _finding(
             "passive_external_web_fqdn_missing", f"pools[{i}].external_web_fqdn",
             f"{pool.fqdn} uses passive authentication but the plan has no external web services FQDN for it. The "
             f"external relying party trust is built from that name (https://<external web FQDN>"
-            f"{PASSIVEAUTH_METADATA_PATH}); without it, users signing in from the Internet through the reverse "
+            f"{PASSIVE_METADATA_PATH}); without it, users signing in from the Internet through the reverse "
             f"proxy have no relying party in AD FS and any MFA rule has nothing to attach to. Add "
             f"external_web_fqdn as it appears in the topology.",
         )
@@ -273,7 +256,7 @@ def passive_external_web_fqdn_missing(plan: PlanData) -> Iterator[Finding]:
 
 def passive_same_web_names(plan: PlanData) -> Iterator[Finding]:
     """Two relying parties cannot share one metadata URL (domain notes 4)."""
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         if pool.external_web_fqdn and pool.external_web_fqdn == pool.internal_web:
             yield _finding(
                 "passive_same_web_names", f"pools[{i}].external_web_fqdn",
@@ -289,7 +272,7 @@ def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
     if plan.product == "lync2013":
         # Modern Authentication does not exist on Lync Server 2013.
         return
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_modern_auth_conflict", f"pools[{i}].auth.external",
             f"A pool cannot use passive authentication and Modern Authentication (ADAL through AD FS) at the same "
@@ -301,10 +284,10 @@ def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
 
 def passive_dns_discovery(plan: PlanData) -> Iterator[Finding]:
     """Discovery records should lead to a pool without passive authentication (domain notes 7)."""
-    passive = [p.fqdn for _, p, _ in _indexed(plan, "passive")]
+    passive = [p.fqdn for _, p, _ in _indexed(plan, AuthMode.PASSIVE)]
     if not passive:
         return
-    others = [(i, p) for i, p in enumerate(plan.pools) if _auth_mode(p) != "passive"]
+    others = [(i, p) for i, p in enumerate(plan.pools) if _auth_mode(p) is not AuthMode.PASSIVE]
     if not others:
         return
     # A Director is the usual front door, so it is preferred.
@@ -329,7 +312,7 @@ def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
         )
     else:
         why = "The tool leaves UseDomainAuthInLWA alone."
-    for i, pool, _ in _indexed(plan, "passive"):
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_lwa_domain_auth", f"pools[{i}].auth.external",
             f"{why} How {lwa} behaves for domain users on a passive pool is not documented: after the switch, "
@@ -412,7 +395,7 @@ def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
     adfs = plan.adfs
     if not (_adfs_in_use(plan) and adfs is not None and adfs.mfa != "none"):
         return
-    if adfs.version not in ("2016", "2019", "2022"):
+    if adfs.version not in ACP_ADFS_VERSIONS:
         return
     policy = ACCESS_CONTROL_POLICIES[adfs.mfa]
     if adfs.mfa == "extranet":
@@ -433,7 +416,7 @@ def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
 
 def edge_ntlm_block_sip_only(plan: PlanData) -> Iterator[Finding]:
     """Blocking NTLM at the Edge leaves the web services open (domain notes 2)."""
-    open_pools = [p for p in plan.pools if _auth_mode(p) != "passive"]
+    open_pools = [p for p in plan.pools if _auth_mode(p) is not AuthMode.PASSIVE]
     if not open_pools:
         return
     where = []
@@ -457,7 +440,7 @@ def edge_ntlm_block_sip_only(plan: PlanData) -> Iterator[Finding]:
 
 def tls_dsk_first_certificate(plan: PlanData) -> Iterator[Finding]:
     """A new device gets its first certificate from CertProv over the web services (domain notes 2)."""
-    for i, pool, _ in _indexed(plan, "tls_dsk"):
+    for i, pool, _ in _indexed(plan, AuthMode.TLS_DSK):
         if pool.external_web_fqdn:
             outside = (f"or from the Internet through the reverse proxy at "
                        f"https://{pool.external_web_fqdn}/CertProv/CertProvisioningService.svc")
@@ -476,7 +459,7 @@ def tls_dsk_first_certificate(plan: PlanData) -> Iterator[Finding]:
 
 def tls_dsk_certificate_lifetime(plan: PlanData) -> Iterator[Finding]:
     """Certificate lifetime: how often users re-enter credentials, and revocation (domain notes 1, 8)."""
-    for i, pool, auth in _indexed(plan, "tls_dsk"):
+    for i, pool, auth in _indexed(plan, AuthMode.TLS_DSK):
         hours = auth.client_certificate_hours
         if hours is not None:
             lifetime = (f"Client certificates issued by {pool.fqdn} are valid for {_hours(hours.default)} by "
@@ -500,7 +483,7 @@ def tls_dsk_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
     """Clients that cannot do TLS-DSK cannot sign in through a blocking Edge (domain notes 2)."""
     if not _blocking_edges(plan):
         return
-    for i, pool, _ in _indexed(plan, "tls_dsk"):
+    for i, pool, _ in _indexed(plan, AuthMode.TLS_DSK):
         yield _finding(
             "tls_dsk_unsupported_clients", f"pools[{i}].auth.external",
             f"Clients and devices that cannot sign in with TLS-DSK (a Lync client certificate) can no longer sign "
@@ -514,7 +497,7 @@ def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
     """TLS-DSK is only enforced when the Edge blocks NTLM (domain notes 2)."""
     if _blocking_edges(plan):
         return
-    for i, pool, _ in _indexed(plan, "tls_dsk"):
+    for i, pool, _ in _indexed(plan, AuthMode.TLS_DSK):
         yield _finding(
             "tls_dsk_edge_not_blocking", f"pools[{i}].auth.external",
             f"{pool.fqdn} is meant to accept only TLS-DSK from the Internet, but no Edge pool in the plan blocks "
@@ -525,7 +508,7 @@ def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
 
 def tls_dsk_certificate_auth_off(plan: PlanData) -> Iterator[Finding]:
     """TLS-DSK needs certificate authentication (domain notes 1, 2)."""
-    for i, pool, auth in _indexed(plan, "tls_dsk"):
+    for i, pool, auth in _indexed(plan, AuthMode.TLS_DSK):
         if not auth.certificate_auth:
             yield _finding(
                 "tls_dsk_certificate_auth_off", f"pools[{i}].auth.certificate_auth",
@@ -540,7 +523,7 @@ def registrar_ntlm_blocked(plan: PlanData) -> Iterator[Finding]:
     for i, pool in enumerate(plan.pools):
         if not (pool.auth and pool.auth.block_ntlm_at_registrar):
             continue
-        if pool.auth.external == "passive":
+        if pool.auth.external.needs_adfs:
             how = "obtained after signing in through AD FS"
         else:
             how = "fetched from CertProv with their password"
@@ -590,7 +573,7 @@ def ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
         edge_part = "while the Edge pools in the plan block NTLM for SIP sign-in"
     else:
         edge_part = "and so does SIP sign-in through any Edge pool that serves it"
-    for i, pool, _ in _indexed(plan, "ntlm"):
+    for i, pool, _ in _indexed(plan, AuthMode.NTLM):
         web = f" ({pool.external_web_fqdn})" if pool.external_web_fqdn else ""
         yield _finding(
             "ntlm_exposed", f"pools[{i}].auth.external",
@@ -607,7 +590,7 @@ def ntlm_pool_edge_blocks(plan: PlanData) -> Iterator[Finding]:
     blocking = [e.fqdn for e in _blocking_edges(plan)]
     if not blocking:
         return
-    for i, pool, _ in _indexed(plan, "ntlm"):
+    for i, pool, _ in _indexed(plan, AuthMode.NTLM):
         yield _finding(
             "ntlm_pool_edge_blocks", f"pools[{i}].auth.external",
             f"The plan keeps NTLM for {pool.fqdn}, but Edge {_names(blocking)} blocks NTLM for every remote SIP "
@@ -738,7 +721,7 @@ def mobility_policy_empty(plan: PlanData) -> Iterator[Finding]:
 def external_web_same_as_internal(plan: PlanData) -> Iterator[Finding]:
     """Internal and external web services names should differ (domain notes 5, 6)."""
     for i, pool in enumerate(plan.pools):
-        if _auth_mode(pool) == "passive":
+        if _auth_mode(pool) is AuthMode.PASSIVE:
             continue  # passive_same_web_names reports it as an error
         if pool.external_web_fqdn and pool.external_web_fqdn == pool.internal_web:
             yield _finding(

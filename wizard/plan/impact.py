@@ -171,18 +171,18 @@ def _pool_cells(plan: PlanData, pool: Pool) -> dict[str, Cell]:
         if not edge_blocks:
             return _all("signs_in", UNCHANGED_REASON)
         return _tls_dsk_cells(f"Pool {UNCHANGED_REASON}, but the Edge blocks NTLM", True, False)
-    if auth.external == "passive":
+    if auth.external.needs_adfs:
         return _passive_cells(auth.certificate_auth)
     if edge_blocks:
         why = "the Edge blocks NTLM"
     elif auth.block_ntlm_at_registrar:
         why = "the Registrar blocks NTLM"
-    elif auth.external == "tls_dsk":
+    elif auth.external.certificate_sign_in_only:
         return _all("signs_in", "nothing enforced: no Edge pool in the plan blocks NTLM")
     else:
         return _all("signs_in", "NTLM still accepted, and still open to password guessing and lockout from the "
                                 "Internet")
-    prefix = f"TLS-DSK only, {why}" if auth.external == "tls_dsk" else f"NTLM kept, but {why}"
+    prefix = f"TLS-DSK only, {why}" if auth.external.certificate_sign_in_only else f"NTLM kept, but {why}"
     return _tls_dsk_cells(prefix, auth.certificate_auth, auth.block_ntlm_at_registrar)
 
 
@@ -225,7 +225,7 @@ def _mobility_effect(plan: PlanData, pool: Pool) -> Cell | None:
 
 
 def _mode(pool: Pool) -> str:
-    return pool.auth.external if pool.auth else UNCHANGED
+    return pool.auth.external.value if pool.auth else UNCHANGED
 
 
 def client_impact(plan: PlanData) -> ImpactMatrix:

@@ -7,6 +7,7 @@ from a JSON document; the writer (`wizard.plan.writer`) turns them back into one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 FORMAT = "lync-auth-plan/1"
@@ -16,11 +17,84 @@ PRODUCTS: dict[str, str] = {
     "sfb2015": "Skype for Business Server 2015",
     "sfb2019": "Skype for Business Server 2019",
 }
-AUTH_MODES: dict[str, str] = {
-    "ntlm": "NTLM (Windows authentication) kept",
-    "tls_dsk": "TLS-DSK (client certificates) only from the Internet",
-    "passive": "Passive (AD FS) authentication",
+
+
+@dataclass(frozen=True)
+class AuthModeFacts:
+    """What one external authentication mode means for the servers (see `AuthMode`)."""
+
+    label: str
+    keeps_windows_auth: bool
+    certificate_sign_in_only: bool
+    needs_adfs: bool
+    products: frozenset[str]
+    needs_cu_on: frozenset[str] = frozenset()
+
+
+class AuthMode(StrEnum):
+    """A pool's external authentication mode. The values are the plan file's strings (a contract).
+
+    Every rule, artifact and template asks the mode for its facts instead of comparing strings:
+    `keeps_windows_auth` (the web services keep UseWindowsAuth, NTLM/Negotiate), `certificate_sign_in_only`
+    (remote SIP sign-in with a Lync client certificate only, TLS-DSK), `needs_adfs` (sign-in goes through
+    AD FS, so the plan needs its `adfs` section), `products` (where the mode can be configured) and
+    `needs_cu_on` (products on which it needs a cumulative update: passive on Lync Server 2013 needs the
+    July 2013 one).
+    """
+
+    NTLM = "ntlm"
+    TLS_DSK = "tls_dsk"
+    PASSIVE = "passive"
+
+    @property
+    def facts(self) -> AuthModeFacts:
+        """Return the facts of this mode."""
+        return AUTH_MODE_FACTS[self]
+
+    @property
+    def label(self) -> str:
+        """Return the mode in words."""
+        return self.facts.label
+
+    @property
+    def keeps_windows_auth(self) -> bool:
+        """Return True when the pool's web services keep Windows authentication (NTLM/Negotiate)."""
+        return self.facts.keeps_windows_auth
+
+    @property
+    def certificate_sign_in_only(self) -> bool:
+        """Return True when remote SIP sign-in is meant to use a Lync client certificate (TLS-DSK) only."""
+        return self.facts.certificate_sign_in_only
+
+    @property
+    def needs_adfs(self) -> bool:
+        """Return True when sign-in goes through AD FS (the plan then needs its `adfs` section)."""
+        return self.facts.needs_adfs
+
+    @property
+    def products(self) -> frozenset[str]:
+        """Return the products (PRODUCTS keys) on which the mode can be configured."""
+        return self.facts.products
+
+    def needs_cu(self, product: str) -> bool:
+        """Return True when `product` only has this mode from a cumulative update on."""
+        return product in self.facts.needs_cu_on
+
+
+_ALL_PRODUCTS = frozenset(PRODUCTS)
+AUTH_MODE_FACTS: dict[AuthMode, AuthModeFacts] = {
+    AuthMode.NTLM: AuthModeFacts(
+        label="NTLM (Windows authentication) kept", keeps_windows_auth=True, certificate_sign_in_only=False,
+        needs_adfs=False, products=_ALL_PRODUCTS),
+    AuthMode.TLS_DSK: AuthModeFacts(
+        label="TLS-DSK (client certificates) only from the Internet", keeps_windows_auth=True,
+        certificate_sign_in_only=True, needs_adfs=False, products=_ALL_PRODUCTS),
+    AuthMode.PASSIVE: AuthModeFacts(
+        label="Passive (AD FS) authentication", keeps_windows_auth=False, certificate_sign_in_only=False,
+        needs_adfs=True, products=_ALL_PRODUCTS, needs_cu_on=frozenset({"lync2013"})),
 }
+# The plan file's values with their labels (form choices, the reader's vocabulary).
+AUTH_MODES: dict[str, str] = {mode.value: mode.label for mode in AuthMode}
 POOL_ROLES: dict[str, str] = {"frontend": "Front End pool", "director": "Director pool"}
 ADFS_VERSIONS: dict[str, str] = {
     "2.0": "AD FS 2.0 (Windows Server 2008 R2)",
@@ -34,6 +108,19 @@ MFA_MODES: dict[str, str] = {
     "extranet": "MFA for requests from the extranet",
     "always": "MFA for every request",
 }
+# AD FS versions that assign an access control policy to a relying party trust instead of
+# issuance authorization (and additional authentication) rules.
+ACP_ADFS_VERSIONS: tuple[str, ...] = ("2016", "2019", "2022")
+# The built-in AD FS 2016+ access control policy for each MFA mode (as Get-AdfsAccessControlPolicy
+# names them). For extranet-only MFA the plain "require MFA" policy would prompt internal users too.
+ACCESS_CONTROL_POLICIES: dict[str, str] = {
+    "none": "Permit everyone",
+    "extranet": "Permit everyone and require MFA from extranet access",
+    "always": "Permit everyone and require MFA",
+}
+# Where a Lync/SfB pool's web services publish their passive-authentication (relying party)
+# metadata, which AD FS reads when the relying party trust is added.
+PASSIVE_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
 KEY_SIZES = (2048, 4096)
 AUTODISCOVER_PORTS = (443, 80)
 
@@ -52,6 +139,17 @@ MOBILITY_SETTINGS: dict[str, str] = {
     "allow_customer_experience_improvement_program": "AllowCustomerExperienceImprovementProgram",
 }
 
+# Mobility parameters that Microsoft's current help lists for Skype for Business Server only, while
+# the Lync Server 2013 help lists them too: on Lync Server 2013 they need a cumulative update.
+LYNC2013_CU_MOBILITY_SETTINGS: tuple[str, ...] = (
+    "allow_save_credentials",
+    "allow_exchange_connectivity",
+    "allow_save_im_history",
+    "allow_save_call_logs",
+    "allow_customer_experience_improvement_program",
+    "require_wifi_for_sharing",
+)
+
 # Client certificate lifetime limits in hours (Set-CsWebServiceConfiguration help).
 CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
     "default": (8, 8760),
@@ -59,6 +157,11 @@ CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
     "max": (8, 8760),
 }
 NAME_MAX = 200
+
+
+def passive_metadata_url(web_fqdn: str) -> str:
+    """Return the passive-authentication metadata URL AD FS reads for a pool's web services FQDN."""
+    return f"https://{web_fqdn}{PASSIVE_METADATA_PATH}"
 
 
 @dataclass(frozen=True)
@@ -74,10 +177,14 @@ class CertificateHours:
 class PoolAuth:
     """How a pool authenticates external users."""
 
-    external: str
+    external: AuthMode
     certificate_auth: bool = True
     client_certificate_hours: CertificateHours | None = None
     block_ntlm_at_registrar: bool = False
+
+    def __post_init__(self) -> None:
+        # A plan built in code may pass the plan file's string: it becomes the enum member.
+        object.__setattr__(self, "external", AuthMode(self.external))
 
 
 @dataclass(frozen=True)
@@ -236,4 +343,4 @@ class PlanData:
     @property
     def passive_pools(self) -> tuple[Pool, ...]:
         """Return the pools set to passive authentication."""
-        return tuple(p for p in self.pools if p.auth and p.auth.external == "passive")
+        return tuple(p for p in self.pools if p.auth and p.auth.external is AuthMode.PASSIVE)

@@ -35,7 +35,7 @@ def network_notes(plan: PlanData) -> list[str]:
     notes = list(certificate_plan(plan).notes)
     notes += publishing_conflicts(plan)
     entry = entry_pool(plan)
-    if entry.auth and entry.auth.external == "passive":
+    if entry.auth and entry.auth.external.needs_adfs:
         notes.append(f"Simple URLs and lyncdiscover are published to {entry.fqdn}, which uses passive (AD FS) "
                      f"authentication: clients that cannot do passive sign-in discover a pool they cannot use. "
                      f"Microsoft's two-factor guidance points discovery at a pool without it.")

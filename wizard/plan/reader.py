@@ -24,6 +24,7 @@ from wizard.plan.model import (
     POOL_ROLES,
     PRODUCTS,
     Adfs,
+    AuthMode,
     CertificateHours,
     Certificates,
     EdgePool,
@@ -216,7 +217,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
             port = raw_port
     certificates = _read_certificates(r, top.get("certificates"))
 
-    if pools and any(p.auth and p.auth.external == "passive" for p in pools) and adfs is None \
+    if pools and any(p.auth and p.auth.external.needs_adfs for p in pools) and adfs is None \
             and top.get("adfs") is None:
         r.err("adfs", "adfs_required",
               "a pool uses passive authentication, so the AD FS farm (federation service name and version) is required")
@@ -325,7 +326,7 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
                     hours = CertificateHours(**vals)
     if external is None:
         return None
-    return PoolAuth(external=external, certificate_auth=bool(cert_auth), client_certificate_hours=hours,
+    return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
                     block_ntlm_at_registrar=bool(block))
 
 
@@ -354,7 +355,7 @@ def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties |
 def _check_relying_party_names(r: _Reader, pools: list[Pool]) -> None:
     seen: dict[str, str] = {}
     for i, pool in enumerate(pools):
-        if not (pool.auth and pool.auth.external == "passive"):
+        if not (pool.auth and pool.auth.external.needs_adfs):
             continue
         for key in ("internal", "external"):
             name = getattr(pool.rp_names, key)

@@ -47,7 +47,7 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
                          "external_web_fqdn": p.external_web_fqdn}
     if p.auth:
         a = p.auth
-        d["auth"] = {"external": a.external, "certificate_auth": a.certificate_auth}
+        d["auth"] = {"external": a.external.value, "certificate_auth": a.certificate_auth}
         if a.client_certificate_hours:
             h = a.client_certificate_hours
             d["auth"]["client_certificate_hours"] = {"default": h.default, "min": h.min, "max": h.max}

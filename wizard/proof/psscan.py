@@ -35,6 +35,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+# The one definition of PowerShell's quote characters and of its single-quote escaping rule
+# (quote_single): wizard.scripts.psquote quotes every value through them, the tests attack with them.
 SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 DOUBLE_QUOTES = '"\u201c\u201d\u201e'
 DASHES = "-\u2013\u2014\u2015"
@@ -116,7 +118,11 @@ def _keep_second(m: re.Match[str]) -> str:
 
 
 def quote_single(text: str) -> str:
-    """Return `text` as a single-quoted literal with every single-quote character doubled."""
+    """Return `text` as a single-quoted literal with every single-quote character doubled.
+
+    This is PowerShell's own rule (CodeGeneration.EscapeSingleQuotedStringContent): inside a
+    single-quoted string each of the five quote characters is escaped by itself.
+    """
     return "'" + _SINGLE_QUOTE_CHAR_RE.sub(r"\1\1", text) + "'"
 
 

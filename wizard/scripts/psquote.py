@@ -2,23 +2,26 @@
 
 Every template value passes through one of these filters. They are pure
 functions so the scanner tests and the hostile-input tests can attack them
-directly.
+directly. PowerShell's lexical facts (its five single quotes, four double quotes
+and the single-quote escaping rule) live in `wizard.proof.psscan`: this module
+validates a value, then quotes it with that rule.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-# PowerShell's tokenizer treats all five of these as a single quote
-# (CharExtensions.IsSingleQuote); doubling each one is exactly what
-# CodeGeneration.EscapeSingleQuotedStringContent does.
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
-DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+from wizard.proof.psscan import DOUBLE_QUOTES, SINGLE_QUOTES, quote_single
 
-_SINGLE_QUOTE_RE = re.compile(f"([{SINGLE_QUOTES}])")
 # Anything that ends a line comment, or a block comment, in PowerShell.
 _COMMENT_BREAKERS_RE = re.compile(r"[\r\n\u0085\u2028\u2029\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|#>|<#")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+__all__ = ["DOUBLE_QUOTES", "SINGLE_QUOTES", "ps_array", "ps_bool", "ps_comment", "ps_int", "ps_name", "ps_str"]
+
+# A cmdlet parameter, variable or property name the tool itself chose from one of its tables.
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 
 
 def ps_str(value: object) -> str:
@@ -32,7 +35,7 @@ def ps_str(value: object) -> str:
     if _SURROGATE_RE.search(text):
         # A lone surrogate cannot be encoded as UTF-8, so the script could never be written.
         raise ValueError("ps_str: lone surrogate in value")
-    return "'" + _SINGLE_QUOTE_RE.sub(r"\1\1", text) + "'"
+    return quote_single(text)
 
 
 def ps_bool(value: object) -> str:
@@ -54,6 +57,20 @@ def ps_int(value: object) -> str:
 def ps_array(values: Iterable[object]) -> str:
     """Return `@('a','b')`, each element quoted with ps_str."""
     return "@(" + ",".join(ps_str(v) for v in values) + ")"
+
+
+def ps_name(value: object) -> str:
+    """Return a parameter, variable or property name from the tool's own tables, as bare code.
+
+    For templates that loop over a table (the mobility settings): `-{{ p | ps_name }}`,
+    `${{ p | ps_name }}`, `$Saved.{{ p | ps_name }}`. Only ASCII letters and digits, starting
+    with a letter, are accepted, so the name can never be anything but one identifier; a user
+    value never reaches this filter (the harmless twin keeps the same names, so the verifier
+    would see a difference if one did).
+    """
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise ValueError(f"ps_name: not a plain identifier: {value!r}")
+    return value
 
 
 def ps_comment(value: object) -> str:

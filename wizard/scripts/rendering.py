@@ -1,5 +1,5 @@
-"""Script rendering: the one Jinja2 environment over `powershell_templates/`, its
-context-escaping filters, and the harmless twin of a plan.
+"""Script rendering: the one Jinja2 environment over `powershell_templates/` and its
+context-escaping filters (the harmless twin of a plan is `wizard.scripts.twin`, re-exported here).
 
 Every value reaches a template through a filter chosen for the target: `ps_*`
 (from `wizard.psquote`) in PowerShell, `md_text` in the Markdown runbook,
@@ -10,24 +10,16 @@ which kind of template. Pure Python: no Django, no database.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from wizard.plan.model import (
-    Adfs,
-    Certificates,
-    MobilityPolicy,
-    PlanData,
-    Pool,
-    RelyingParties,
-    SimpleUrls,
-)
-from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_str
+from wizard.plan.model import PlanData
+from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_name, ps_str
+from wizard.scripts.twin import harmless_twin
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "powershell_templates"
 
@@ -100,6 +92,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "ps_int": ps_int,
     "ps_array": ps_array,
     "ps_comment": ps_comment,
+    "ps_name": ps_name,
     "inf_str": inf_str,
     "xml_attr": xml_attr,
     "md_text": md_text,
@@ -174,119 +167,6 @@ def default_header(plan: PlanData) -> dict[str, Any]:
     from wizard import __version__
 
     return {"plan_name": plan.name, "plan_ref": "not stored", "revision": "draft", "tool_version": __version__}
-
-
-# ---------------------------------------------------------------------------
-# The harmless twin
-
-
-_KEPT_LABELS = frozenset({"sip", "lyncdiscover", "lyncdiscoverinternal", "_sip", "_tls", "_tcp",
-                           "_sipinternaltls", "_sipfederationtls"})
-
-
-class _Placeholders:
-    """Consistent placeholders: one input value always gives the same output, distinct inputs distinct outputs."""
-
-    def __init__(self) -> None:
-        self.labels: dict[str, str] = {}
-        self.names: dict[str, str] = {}
-
-    def fqdn(self, value: str | None) -> str | None:
-        """Return a placeholder FQDN, mapping each DNS label on its own so suffix relations survive."""
-        if value is None:
-            return None
-        return ".".join(self._label(label) for label in value.split("."))
-
-    def _label(self, label: str) -> str:
-        # Labels the tool itself prefixes to SIP domains stay, so that built names such as
-        # sip.<domain> relate to the plan's names in the twin exactly as in the real plan.
-        if label in _KEPT_LABELS:
-            return label
-        if label not in self.labels:
-            self.labels[label] = f"h{len(self.labels) + 1}"
-        return self.labels[label]
-
-    def name(self, value: str | None) -> str | None:
-        """Return a placeholder free-text name."""
-        if value is None:
-            return None
-        if value not in self.names:
-            self.names[value] = f"Name{len(self.names) + 1}"
-        return self.names[value]
-
-    def fqdns(self, values: Iterable[str]) -> tuple[str, ...]:
-        return tuple(self.fqdn(v) or "" for v in values)
-
-
-def harmless_twin(plan: PlanData) -> PlanData:
-    """Return `plan` with every user-supplied string replaced by a harmless placeholder of the same kind.
-
-    FQDNs become `h1.h2.h3`-style names (label by label), names, sites, tags,
-    relying-party names and the CA name become `Name<n>`. Equal inputs give
-    equal placeholders and distinct inputs distinct ones, so every condition a
-    template evaluates comes out the same; booleans, numbers, choices and the
-    structure are kept. `x_` extension keys are dropped (no template reads them).
-    """
-    ph = _Placeholders()
-    pools = tuple(_twin_pool(ph, p) for p in plan.pools)
-    edges = tuple(
-        replace(e, fqdn=ph.fqdn(e.fqdn) or "", access_fqdn=ph.fqdn(e.access_fqdn),
-                webconf_fqdn=ph.fqdn(e.webconf_fqdn), av_fqdn=ph.fqdn(e.av_fqdn))
-        for e in plan.edge_pools
-    )
-    adfs: Adfs | None = None
-    if plan.adfs is not None:
-        adfs = replace(plan.adfs, federation_service_name=ph.fqdn(plan.adfs.federation_service_name) or "")
-    policies = tuple(_twin_policy(ph, m) for m in plan.mobility_policies)
-    simple: SimpleUrls | None = None
-    if plan.simple_urls is not None:
-        s = plan.simple_urls
-        simple = SimpleUrls(meet=ph.fqdns(s.meet), dialin=ph.fqdn(s.dialin), admin=ph.fqdn(s.admin))
-    certs: Certificates | None = None
-    if plan.certificates is not None:
-        certs = replace(plan.certificates, ca=_twin_ca(ph, plan.certificates.ca))
-    return replace(
-        plan,
-        name=ph.name(plan.name) or "",
-        sip_domains=ph.fqdns(plan.sip_domains),
-        pools=pools,
-        edge_pools=edges,
-        adfs=adfs,
-        mobility_policies=policies,
-        simple_urls=simple,
-        office_web_apps_fqdn=ph.fqdn(plan.office_web_apps_fqdn),
-        certificates=certs,
-        extensions=(),
-    )
-
-
-def _twin_pool(ph: _Placeholders, pool: Pool) -> Pool:
-    rps = None
-    if pool.relying_parties is not None:
-        rps = RelyingParties(internal=ph.name(pool.relying_parties.internal) or "",
-                             external=ph.name(pool.relying_parties.external) or "")
-    return replace(
-        pool,
-        fqdn=ph.fqdn(pool.fqdn) or "",
-        site=ph.name(pool.site),
-        internal_web_fqdn=ph.fqdn(pool.internal_web_fqdn),
-        external_web_fqdn=ph.fqdn(pool.external_web_fqdn),
-        relying_parties=rps,
-    )
-
-
-def _twin_policy(ph: _Placeholders, policy: MobilityPolicy) -> MobilityPolicy:
-    if policy.scope == "global":
-        return policy
-    prefix, _, rest = policy.identity.partition(":")
-    return replace(policy, identity=f"{prefix}:{ph.name(rest)}")
-
-
-def _twin_ca(ph: _Placeholders, ca: str | None) -> str | None:
-    if ca is None:
-        return None
-    host, _, name = ca.partition("\\")
-    return f"{ph.fqdn(host)}\\{ph.name(name)}"
 
 
 __all__ = [

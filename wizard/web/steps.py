@@ -27,7 +27,7 @@ from django.db.models import QuerySet
 
 from wizard.models import AuditEvent, Plan
 from wizard.plan.finding import Finding
-from wizard.plan.model import FORMAT, MOBILITY_SETTINGS
+from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, AuthMode
 from wizard.review.diffs import FieldChange, diff_data, flatten
 from wizard.web import drafts
 
@@ -447,7 +447,7 @@ def _adfs_initial(doc: dict) -> Values:
         if not isinstance(pool, dict):
             continue
         rps = _dict(pool.get("relying_parties"))
-        if _dict(pool.get("auth")).get("external") != "passive" and not rps:
+        if _dict(pool.get("auth")).get("external") != AuthMode.PASSIVE and not rps:
             continue
         rows.append({"index": i, "pool": _text(pool.get("fqdn")), "internal": _text(rps.get("internal")),
                      "external": _text(rps.get("external"))})

@@ -10,7 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.plan.model import AUTH_MODES, MOBILITY_SETTINGS, PlanData, Pool
+from wizard.plan.model import (
+    ACCESS_CONTROL_POLICIES,
+    ACP_ADFS_VERSIONS,
+    LYNC2013_CU_MOBILITY_SETTINGS,
+    MOBILITY_SETTINGS,
+    PlanData,
+    Pool,
+    passive_metadata_url,
+)
 
 # Run-order bands, so artifacts from different files interleave predictably:
 # 10-19 certificates, 20-29 DNS and reverse proxy, 30-39 AD FS, 40-49 Lync/SfB,
@@ -75,22 +83,9 @@ MFA_ALWAYS_RULE = (
     'c:[] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", '
     'Value = "http://schemas.microsoft.com/claims/multipleauthn");'
 )
-# Built-in AD FS 2016+ access control policies, by the plan's MFA mode.
-ACCESS_CONTROL_POLICIES = {
-    "none": "Permit everyone",
-    "extranet": "Permit everyone and require MFA from extranet access",
-    "always": "Permit everyone and require MFA",
-}
-ACP_VERSIONS = ("2016", "2019", "2022")
-PASSIVE_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
 
 # Management Shell module per product: the Lync Server 2013 module is `Lync`.
 SHELL_MODULES = {"lync2013": "Lync", "sfb2015": "SkypeForBusiness", "sfb2019": "SkypeForBusiness"}
-
-
-def rp_metadata_url(web_fqdn: str) -> str:
-    """Return the Lync passive-auth metadata URL AD FS reads for a web services FQDN."""
-    return f"https://{web_fqdn}{PASSIVE_METADATA_PATH}"
 
 
 # ---------------------------------------------------------------------------
@@ -108,7 +103,7 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
     if adfs is None:
         raise ValueError("the AD FS script needs the plan's adfs section")
     version = adfs.version
-    uses_acp = version in ACP_VERSIONS
+    uses_acp = version in ACP_ADFS_VERSIONS
     mfa_rule = None
     if version == "2012r2" and adfs.mfa == "extranet":
         mfa_rule = MFA_EXTRANET_RULE
@@ -119,12 +114,12 @@ def adfs_context(plan: PlanData) -> dict[str, Any]:
         names = pool.rp_names
         relying_parties.append({
             "name": names.internal, "side": "internal", "pool": pool.fqdn, "web_fqdn": pool.internal_web,
-            "metadata_url": rp_metadata_url(pool.internal_web),
+            "metadata_url": passive_metadata_url(pool.internal_web),
         })
         if pool.external_web_fqdn:
             relying_parties.append({
                 "name": names.external, "side": "external", "pool": pool.fqdn, "web_fqdn": pool.external_web_fqdn,
-                "metadata_url": rp_metadata_url(pool.external_web_fqdn),
+                "metadata_url": passive_metadata_url(pool.external_web_fqdn),
             })
     return {
         "product_label": plan.product_label,
@@ -153,12 +148,13 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
     if auth is None:
         return None
     hours = auth.client_certificate_hours
-    passive = auth.external == "passive"
+    mode = auth.external
+    passive = mode.needs_adfs
     certificate_auth = auth.certificate_auth
-    if auth.external == "tls_dsk" and not certificate_auth:
+    if mode.certificate_sign_in_only and not certificate_auth:
         # TLS-DSK is certificate sign-in: turning certificates off would lock out every external client.
         raise ValueError(f"pool {pool.fqdn}: TLS-DSK needs certificate authentication on")
-    if auth.external == "ntlm" and hours is None and certificate_auth:
+    if not (passive or mode.certificate_sign_in_only) and hours is None and certificate_auth:
         # Nothing to change: a service-scope collection would only reset other settings to defaults.
         return None
     if passive and plan.adfs is None:
@@ -166,9 +162,10 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
     return {
         "identity": pool.web_service_identity,
         "pool": pool.fqdn,
-        "mode": auth.external,
-        "mode_label": AUTH_MODES[auth.external],
-        "passive": passive,
+        "mode": mode.value,
+        "mode_label": mode.label,
+        "wsfed_passive": passive,
+        "certificate_sign_in_only": mode.certificate_sign_in_only,
         "metadata_url": plan.adfs.metadata_url if passive and plan.adfs else None,
         "certificate_auth": certificate_auth,
         "hours": None if hours is None else {"default": hours.default, "min": hours.min, "max": hours.max},
@@ -180,7 +177,8 @@ def _proxies(plan: PlanData) -> list[dict[str, Any]]:
     for pool in plan.pools:
         auth = pool.auth
         # An NTLM pool keeps NTLM: the Registrar setting is only honoured for TLS-DSK and passive pools.
-        if auth and auth.external != "ntlm" and auth.block_ntlm_at_registrar:
+        if auth and auth.block_ntlm_at_registrar and (auth.external.needs_adfs
+                                                      or auth.external.certificate_sign_in_only):
             out.append({"identity": pool.registrar_identity, "role": "Registrar", "fqdn": pool.fqdn})
     for edge in plan.edge_pools:
         if edge.block_ntlm:
@@ -191,31 +189,29 @@ def _proxies(plan: PlanData) -> list[dict[str, Any]]:
 def _mobility(plan: PlanData) -> list[dict[str, Any]]:
     out = []
     for policy in plan.mobility_policies:
-        settings = {param: value for _, param, value in policy.settings()}
+        # (cmdlet parameter, value) for each setting the plan names, in MOBILITY_SETTINGS order.
+        settings = [{"parameter": param, "value": value} for _, param, value in policy.settings()]
         if policy.scope == "global" and not settings:
             continue
-        entry: dict[str, Any] = {
+        out.append({
             "identity": policy.identity,
             "scope": policy.scope,
             "site": policy.identity.partition(":")[2] if policy.scope == "site" else None,
             "any": bool(settings),
-        }
-        # Every parameter the template knows, None when the plan leaves it alone.
-        for param in MOBILITY_PARAMETERS:
-            entry[param] = settings.get(param)
-        out.append(entry)
+            "settings": settings,
+        })
     return out
 
 
-# Every Set-/New-CsMobilityPolicy parameter a plan can name, in the plan's order.
-MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS.values())
+def mobility_parameters(entry: dict[str, Any]) -> list[str]:
+    """Return the cmdlet parameters a mobility entry of `lync_context` sets, in table order."""
+    return [s["parameter"] for s in entry["settings"]]
+
+
 
 
 # Mobility parameters Lync Server 2013 only has after a cumulative update (domain notes, section 3).
-LYNC2013_CU_MOBILITY_PARAMETERS = (
-    "AllowSaveCredentials", "AllowExchangeConnectivity", "AllowSaveIMHistory", "AllowSaveCallLogs",
-    "AllowCustomerExperienceImprovementProgram", "RequireWiFiForSharing",
-)
+LYNC2013_CU_MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS[key] for key in LYNC2013_CU_MOBILITY_SETTINGS)
 
 
 def _cu_checks(plan: PlanData, mobility: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -224,7 +220,7 @@ def _cu_checks(plan: PlanData, mobility: list[dict[str, Any]]) -> list[dict[str,
         return []
     checks: list[dict[str, str]] = []
     for param in LYNC2013_CU_MOBILITY_PARAMETERS:
-        users = [m for m in mobility if m[param] is not None]
+        users = [m for m in mobility if param in mobility_parameters(m)]
         cmdlets = ["Set-CsMobilityPolicy"] if users else []
         if any(m["scope"] != "global" for m in users):
             cmdlets.append("New-CsMobilityPolicy")

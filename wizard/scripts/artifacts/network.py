@@ -10,17 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.plan import certplan, network, publishing
-from wizard.plan.model import KEY_SIZES, PlanData
+from wizard.plan.model import ACP_ADFS_VERSIONS, KEY_SIZES, PlanData, passive_metadata_url
 from wizard.scripts.artifacts.core import (
-    ACP_VERSIONS,
-    MOBILITY_PARAMETERS,
     SHELL_MODULES,
     Artifact,
     adfs_applies,
     adfs_context,
     lync_applies,
     lync_context,
-    rp_metadata_url,
+    mobility_parameters,
 )
 
 # Run-order bands (see core): 10-19 certificates, 20-29 DNS and reverse proxy,
@@ -37,9 +35,6 @@ RUN_ORDER_ROLLBACK_LYNC = 90
 RUN_ORDER_ROLLBACK_ADFS = 91
 
 CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
-# Windows authentication stays on the web services for these modes (UseWindowsAuth is
-# untouched); passive pools get UseWindowsAuth None, so Negotiate/NTLM must be gone.
-WINDOWS_AUTH_KEPT = ("ntlm", "tls_dsk")
 # The AD FS 2.0 snap-in has Remove-ADFSRelyingPartyTrust too (catalog override
 # `adfs20-snapin`), so the rollback removes created trusts on every version. Set this to
 # False to make the AD FS 2.0 rollback tell the admin to delete them by hand instead.
@@ -137,8 +132,10 @@ def _auth_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
             out.append({
                 "url": f"https://{host}{CERTPROV_PATH}",
                 "pool": pool.fqdn,
-                "mode": pool.auth.external,
-                "windows_auth": pool.auth.external in WINDOWS_AUTH_KEPT,
+                "mode": pool.auth.external.value,
+                # Windows authentication stays on the web services for modes that keep it (UseWindowsAuth
+                # is untouched); passive pools get UseWindowsAuth None, so Negotiate/NTLM must be gone.
+                "windows_auth": pool.auth.external.keeps_windows_auth,
             })
     return out
 
@@ -153,7 +150,7 @@ def _metadata_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
         if pool.external_web_fqdn:
             hosts.append(pool.external_web_fqdn)
         for host in hosts:
-            out.append({"url": rp_metadata_url(host), "what": f"Relying-party metadata of {pool.fqdn}"})
+            out.append({"url": passive_metadata_url(host), "what": f"Relying-party metadata of {pool.fqdn}"})
     return out
 
 
@@ -204,7 +201,7 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
     web = []
     for w in ctx["web_services"]:
         rows = []
-        if w["passive"]:
+        if w["wsfed_passive"]:
             rows += [_setting("UseWsFedPassiveAuth", True), _setting("WsFedPassiveMetadataUri", w["metadata_url"]),
                      _setting("UseWindowsAuth", "None")]
         rows.append(_setting("UseCertificateAuth", w["certificate_auth"]))
@@ -218,14 +215,10 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
                              _setting("UseNtlmForClientToProxyAuth", False)]} for p in ctx["proxies"]]
     mobility = []
     for m in ctx["mobility"]:
-        rows = [_setting(param, m[param]) for param in _mobility_params(m)]
+        rows = [_setting(s["parameter"], s["value"]) for s in m["settings"]]
         if rows:
             mobility.append({"identity": m["identity"], "settings": rows})
     return {"web_services": web, "proxies": proxies, "mobility": mobility}
-
-
-def _mobility_params(m: dict[str, Any]) -> list[str]:
-    return [param for param in MOBILITY_PARAMETERS if m.get(param) is not None]
 
 
 def verify_internal_context(plan: PlanData) -> dict[str, Any]:
@@ -267,17 +260,18 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
     web = []
     for w in ctx["web_services"]:
         params = []
-        if w["passive"]:
+        if w["wsfed_passive"]:
             params += ["UseWsFedPassiveAuth", "UseWindowsAuth"]
         params.append("UseCertificateAuth")
         restored = [*params, *(["DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"]
                                if w["hours"] is not None else []),
-                    *(["WsFedPassiveMetadataUri"] if w["passive"] else [])]
+                    *(["WsFedPassiveMetadataUri"] if w["wsfed_passive"] else [])]
         web.append({"identity": w["identity"], "pool": w["pool"], "params": params,
-                    "hours": w["hours"] is not None, "metadata_uri": w["passive"], "summary": ", ".join(restored)})
+                    "hours": w["hours"] is not None, "metadata_uri": w["wsfed_passive"],
+                    "summary": ", ".join(restored)})
     proxies = [{"identity": p["identity"], "role": p["role"], "fqdn": p["fqdn"]} for p in ctx["proxies"]]
-    mobility = [{"identity": m["identity"], "scope": m["scope"], "params": _mobility_params(m),
-                 "summary": ", ".join(_mobility_params(m)) or "(created by the change only)"}
+    mobility = [{"identity": m["identity"], "scope": m["scope"], "params": mobility_parameters(m),
+                 "summary": ", ".join(mobility_parameters(m)) or "(created by the change only)"}
                 for m in ctx["mobility"]]
     identities = [w["identity"] for w in web] + [p["identity"] for p in proxies] + [m["identity"] for m in mobility]
     # Lists in rollback order: the change script's last change is undone first.
@@ -292,7 +286,7 @@ def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:
         "product_label": plan.product_label,
         "adfs_version": ctx["adfs_version"],
         "snapin": ctx["snapin"],
-        "uses_acp": plan.adfs is not None and plan.adfs.version in ACP_VERSIONS,
+        "uses_acp": plan.adfs is not None and plan.adfs.version in ACP_ADFS_VERSIONS,
         "restores_mfa_rule": ctx["mfa_rule"] is not None,
         "can_remove": not ctx["snapin"] or ADFS20_CAN_REMOVE,
         "check_farm_name": ctx["check_farm_name"],

@@ -1,0 +1,922 @@
+"""The sign-in exposure model: every way to sign in from the Internet that a plan leaves, before and after.
+
+Pure Python: no Django, no database. The findings engine turns the model into the matrix
+findings and the broken-promise errors; the runbook, the review page and the picture
+(`wizard.scripts.exposure_svg`) draw it; the verification probes (issue 13) take their
+expectations from `web_probes` and `sip_probes`.
+
+The model
+---------
+`exposure(plan, *, estate=None) -> Exposure` lists
+
+* entry points (`EntryPoint`): each Edge pool's SIP sign-in (its Access Edge FQDN), each pool's
+  Registrar (reached through an Edge), each pool's external web services (the authenticated
+  paths in `WEB_PATHS`: WebTicket, CertProv, Autodiscover/lyncdiscover, /abs/, /GroupExpansion/,
+  /mcx/, /RgsClients/, /RequestHandlerExt/, /ucwa/, /passiveauth/) and AD FS (/adfs/ls) through a
+  Web Application Proxy or the plain reverse proxy;
+* for each entry point and credential (`Credential`: password over NTLM, password over
+  Kerberos/Negotiate, PIN, a Lync client certificate, AD FS sign-in, AD FS Windows integrated
+  sign-in) a `SignInPath` with its `before` and `after` `Access`: whether the credential is
+  accepted there (`State.OPEN` / `CLOSED` / `UNKNOWN`) and whether a password alone gets in that
+  way (`password_only`, same three states), with the plan field that closes it;
+* per pool, how a Lync client certificate is first obtained (`CertificateIssuance`): through that
+  pool's CertProv, with which credentials, before and after.
+
+A setting the plan leaves alone is "as today": with no `estate` it is `UNKNOWN`, never closed; with
+an `Estate` (a `lync-auth-state/1` file) "before", and "after" for what the plan leaves alone, come
+from the collections that apply today (`Estate.web_service_for`, `proxy_for`, ...). Pools and Edge
+pools the estate holds but the plan does not are part of the model too (the plan leaves them as they
+are). With no Edge pool in the plan (and none in the estate) the Edge is "as today": one entry point
+for "Edge pools not in the plan", everything unknown.
+
+Credentials are an enumeration with facts (`CREDENTIAL_FACTS`), so a new one (OAuth / Modern
+Authentication, issue 16) is an addition: a member, its facts, and the paths that accept it.
+
+Promises
+--------
+`promises(plan)` are what the plan promises: `adfs.mfa` extranet/always promises that no Internet
+sign-in works with a password alone; each Edge's `block_ntlm` promises no NTLM (nor Kerberos) at that
+Edge. `broken_promises(plan, estate=...)` returns each path that breaks one (password-only `OPEN` or
+`UNKNOWN` after the plan), grouped by finding code and by the field that closes it (`BrokenPromise`).
+The findings engine reports them as errors (docs/findings.md lists the codes).
+
+Verification (issue 13)
+-----------------------
+`web_probes(plan, *, estate=None) -> tuple[WebProbe, ...]`: per external web host (each pool's
+external web services FQDN, and every simple URL and lyncdiscover name the reverse proxy publishes to
+a pool) and per path of `WEB_PATHS`, the HTTP authentication schemes (`NTLM`, `Negotiate`, and
+`adfs_redirect` for /passiveauth/) that must not / may / are unknown to be offered after the plan
+(`Offer.MUST_NOT` / `MAY` / `UNKNOWN`), each with why.
+`sip_probes(plan, *, estate=None) -> tuple[SipProbe, ...]`: per Edge pool, whether the SIP 401 at its
+Access Edge may offer `NTLM`, `Kerberos`, `TLS-DSK`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from wizard.plan.estate import Estate, EstateProxy, EstateWebService
+from wizard.plan.model import AuthMode, EdgePool, PlanData, Pool
+
+
+class State(StrEnum):
+    """Whether something is possible: open, closed, or not known to the plan (as today)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+
+def any_of(states: Iterable[State]) -> State:
+    """Return OPEN when any state is open, CLOSED when all are closed (or none given), else UNKNOWN."""
+    seen = set(states)
+    if State.OPEN in seen:
+        return State.OPEN
+    return State.UNKNOWN if State.UNKNOWN in seen else State.CLOSED
+
+
+def all_of(states: Iterable[State]) -> State:
+    """Return CLOSED when any state is closed, OPEN when all are open, else UNKNOWN."""
+    seen = set(states)
+    if State.CLOSED in seen:
+        return State.CLOSED
+    return State.UNKNOWN if State.UNKNOWN in seen or not seen else State.OPEN
+
+
+def _state(value: bool | None) -> State:
+    return State.UNKNOWN if value is None else State.OPEN if value else State.CLOSED
+
+
+class Credential(StrEnum):
+    """What a client presents from the Internet."""
+
+    NTLM = "ntlm"
+    KERBEROS = "kerberos"
+    PIN = "pin"
+    CLIENT_CERTIFICATE = "client_certificate"
+    ADFS = "adfs"
+    ADFS_WINDOWS = "adfs_windows"
+
+
+@dataclass(frozen=True)
+class CredentialFacts:
+    """A credential's label and whether it is a password alone whatever the path (`alone`).
+
+    For the AD FS sign-in, the MFA rules decide; for a client certificate, how it was first obtained.
+    """
+
+    label: str
+    short: str
+    alone: bool
+
+
+CREDENTIAL_FACTS: dict[Credential, CredentialFacts] = {
+    Credential.NTLM: CredentialFacts("a password over NTLM", "NTLM", True),
+    Credential.KERBEROS: CredentialFacts("a password over Kerberos (Negotiate)", "Kerberos", True),
+    Credential.PIN: CredentialFacts("an extension or phone number and PIN", "PIN", True),
+    Credential.CLIENT_CERTIFICATE: CredentialFacts("a Lync client certificate (TLS-DSK / certificate "
+                                                   "authentication)", "client certificate", False),
+    Credential.ADFS: CredentialFacts("an AD FS sign-in (forms)", "AD FS", False),
+    Credential.ADFS_WINDOWS: CredentialFacts("Windows integrated sign-in at AD FS (NTLM/Kerberos)",
+                                             "AD FS Windows", True),
+}
+
+
+class EntryKind(StrEnum):
+    """Kinds of entry point from the Internet."""
+
+    EDGE_SIP = "edge_sip"
+    REGISTRAR = "registrar"
+    WEB_SERVICES = "web_services"
+    ADFS = "adfs"
+
+
+# The authenticated paths of a pool's external web services that clients and public password-spray
+# tools use. All of them follow the pool's web service configuration (UseWindowsAuth and friends).
+WEB_PATHS: tuple[tuple[str, str], ...] = (
+    ("/WebTicket/WebTicketService.svc", "WebTicket"),
+    ("/CertProv/CertProvisioningService.svc", "CertProv (client certificates)"),
+    ("/Autodiscover/AutodiscoverService.svc/root/user", "Autodiscover (lyncdiscover)"),
+    ("/abs/", "Address Book"),
+    ("/GroupExpansion/service.svc", "distribution group expansion"),
+    ("/mcx/", "mobility (MCX)"),
+    ("/RgsClients/", "Response Group clients"),
+    ("/RequestHandlerExt/", "request handler"),
+    ("/ucwa/", "UCWA (mobile and web clients)"),
+    ("/passiveauth/", "passive authentication (AD FS redirect)"),
+)
+PASSIVEAUTH_PATH = "/passiveauth/"
+ADFS_PATH = "/adfs/ls/"
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One place a client on the Internet signs in.
+
+    `key` is stable (`edge:<fqdn>`, `edge:*`, `registrar:<pool>`, `web:<pool>`, `adfs`); `host` is what
+    the client connects to (None when the plan does not name it); `field` is the plan field that governs
+    the entry point; `in_plan` is False for what only the estate holds.
+    """
+
+    key: str
+    kind: EntryKind
+    label: str
+    host: str | None
+    pool: str | None
+    edge: str | None
+    via: str
+    field: str
+    in_plan: bool = True
+    paths: tuple[str, ...] = ()
+    serves_every_pool: bool = False
+
+
+@dataclass(frozen=True)
+class Access:
+    """Whether a credential is accepted on a path, and whether a password alone gets in that way."""
+
+    accepted: State
+    password_only: State
+    why: str
+
+
+@dataclass(frozen=True)
+class SignInPath:
+    """One credential at one entry point, before and after the plan; `field` closes it."""
+
+    entry: EntryPoint
+    credential: Credential
+    before: Access
+    after: Access
+    field: str
+    users: str
+
+    @property
+    def key(self) -> str:
+        """Return `<entry key>/<credential>`, stable across renders."""
+        return f"{self.entry.key}/{self.credential.value}"
+
+
+@dataclass(frozen=True)
+class CertificateIssuance:
+    """How users of one pool first obtain a Lync client certificate: its CertProv, with these credentials.
+
+    `credentials_after` are the credentials CertProv may accept after the plan; `by_password_after` those of
+    them with which a password alone (or possibly alone: unknown) obtains a certificate.
+    """
+
+    pool: str
+    field: str
+    before: Access
+    after: Access
+    credentials_after: tuple[Credential, ...]
+    by_password_after: tuple[Credential, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """The whole model: entry points, sign-in paths and certificate issuance, in a stable order."""
+
+    entries: tuple[EntryPoint, ...]
+    paths: tuple[SignInPath, ...]
+    issuance: tuple[CertificateIssuance, ...]
+    estate_used: bool = False
+
+    def paths_at(self, entry_key: str) -> tuple[SignInPath, ...]:
+        """Return the paths of one entry point."""
+        return tuple(p for p in self.paths if p.entry.key == entry_key)
+
+    def password_only(self, *, after: bool = True) -> tuple[SignInPath, ...]:
+        """Return the paths where a password alone gets in (open) or may get in (unknown)."""
+        return tuple(p for p in self.paths
+                     if (p.after if after else p.before).password_only is not State.CLOSED)
+
+    def issuance_for(self, pool: str) -> CertificateIssuance | None:
+        """Return how users of `pool` first obtain a client certificate, or None."""
+        return next((i for i in self.issuance if i.pool == pool), None)
+
+
+# ---------------------------------------------------------------------------
+# What applies to a pool's web services and to a proxy (Edge or Registrar)
+
+
+@dataclass(frozen=True)
+class _Web:
+    ntlm: State
+    kerberos: State
+    pin: State
+    certificate: State
+    passive: State
+    why: str
+
+
+@dataclass(frozen=True)
+class _Proxy:
+    ntlm: State
+    kerberos: State
+    certificate: State
+    why: str
+
+
+_UNKNOWN_WEB = _Web(State.UNKNOWN, State.UNKNOWN, State.UNKNOWN, State.UNKNOWN, State.UNKNOWN,
+                    "as today: the plan does not change it and no state file says what it is")
+_UNKNOWN_PROXY = _Proxy(State.UNKNOWN, State.UNKNOWN, State.UNKNOWN,
+                        "as today: the plan does not change it and no state file says what it is")
+
+
+def _windows(value: str | None) -> tuple[State, State]:
+    """Return (NTLM, Kerberos) from UseWindowsAuth: Negotiate offers both, NTLM only NTLM, None neither."""
+    if value is None:
+        return State.UNKNOWN, State.UNKNOWN
+    folded = value.casefold()
+    if folded == "none":
+        return State.CLOSED, State.CLOSED
+    if folded == "ntlm":
+        return State.OPEN, State.CLOSED
+    return State.OPEN, State.OPEN
+
+
+def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
+    if estate is None or not estate.has_management_shell_data:
+        return _UNKNOWN_WEB
+    web: EstateWebService | None = estate.web_service_for(fqdn, site)
+    if web is None:
+        return _UNKNOWN_WEB
+    ntlm, kerberos = _windows(web.use_windows_auth)
+    return _Web(ntlm, kerberos, _state(web.use_pin_auth), _state(web.use_certificate_auth),
+                _state(web.use_ws_fed_passive_auth), f"as today ({web.identity} in the state file)")
+
+
+def _web_after(plan_pool: Pool | None, today: _Web) -> _Web:
+    """Return the pool's web service settings once the plan's scripts have run."""
+    auth = plan_pool.auth if plan_pool is not None else None
+    if auth is None:
+        return today
+    mode = auth.external
+    if mode is AuthMode.PASSIVE:
+        # UseWindowsAuth None, UsePinAuth $false, UseWsFedPassiveAuth $true; certificates as the plan says.
+        return _Web(State.CLOSED, State.CLOSED, State.CLOSED, _state(auth.certificate_auth), State.OPEN,
+                    "passive authentication: Windows authentication and PIN off, sign-in through AD FS")
+    # The modes that keep Windows authentication leave UseWindowsAuth and UsePinAuth alone; the pool's
+    # verification expects Windows authentication offered (devices get their first certificate with it).
+    ntlm = today.ntlm if today.ntlm is not State.UNKNOWN else State.OPEN
+    kerberos = today.kerberos if today.kerberos is not State.UNKNOWN else State.OPEN
+    emits = mode.certificate_sign_in_only or auth.client_certificate_hours is not None or not auth.certificate_auth
+    certificate = _state(auth.certificate_auth) if emits else today.certificate
+    return _Web(ntlm, kerberos, today.pin, certificate, today.passive,
+                f"{mode.label}: Windows authentication kept")
+
+
+def _proxy_today(estate: Estate | None, identity: str) -> _Proxy:
+    if estate is None or not estate.has_management_shell_data:
+        return _UNKNOWN_PROXY
+    proxy: EstateProxy | None = estate.proxy_for(identity)
+    if proxy is None:
+        return _UNKNOWN_PROXY
+    return _Proxy(_state(proxy.use_ntlm_for_client_to_proxy_auth),
+                  _state(proxy.use_kerberos_for_client_to_proxy_auth),
+                  _state(proxy.use_certificate_for_client_to_proxy_auth),
+                  f"as today ({proxy.identity} in the state file)")
+
+
+_BLOCKED = _Proxy(State.CLOSED, State.CLOSED, State.OPEN,
+                  "NTLM and Kerberos off, certificate (TLS-DSK) sign-in on")
+
+
+def registrar_blocked(pool: Pool) -> bool:
+    """Return True when the plan turns NTLM and Kerberos off at the pool's Registrar."""
+    return bool(pool.auth and pool.auth.block_ntlm_at_registrar)
+
+
+# ---------------------------------------------------------------------------
+# The pools, Edge pools and AD FS the model covers
+
+
+@dataclass(frozen=True)
+class _PoolRef:
+    fqdn: str
+    role: str
+    site: str | None
+    external_web_fqdn: str | None
+    index: int | None            # position in plan.pools, None for an estate-only pool
+    plan_pool: Pool | None
+
+    @property
+    def field(self) -> str:
+        return f"pools[{self.index}]" if self.index is not None else "pools"
+
+    @property
+    def label(self) -> str:
+        return ("Director pool " if self.role == "director" else "pool ") + self.fqdn
+
+
+@dataclass(frozen=True)
+class _EdgeRef:
+    fqdn: str
+    access_fqdn: str | None
+    index: int | None
+    plan_edge: EdgePool | None
+
+    @property
+    def field(self) -> str:
+        return f"edge_pools[{self.index}].block_ntlm" if self.index is not None else "edge_pools"
+
+
+def _pools(plan: PlanData, estate: Estate | None) -> list[_PoolRef]:
+    out = [_PoolRef(p.fqdn, p.role, p.site, p.external_web_fqdn, i, p) for i, p in enumerate(plan.pools)]
+    if estate is not None:
+        known = {p.fqdn.casefold() for p in plan.pools}
+        out += [_PoolRef(p.fqdn, p.role, p.site, p.external_web_fqdn, None, None)
+                for p in estate.pools if p.fqdn.casefold() not in known]
+    return out
+
+
+def _edges(plan: PlanData, estate: Estate | None) -> list[_EdgeRef]:
+    out = [_EdgeRef(e.fqdn, e.access_fqdn, j, e) for j, e in enumerate(plan.edge_pools)]
+    if estate is not None:
+        known = {e.fqdn.casefold() for e in plan.edge_pools}
+        out += [_EdgeRef(e.fqdn, e.access_fqdn, None, None) for e in estate.edge_pools
+                if e.fqdn.casefold() not in known]
+    return out
+
+
+def _adfs_in_use(plan: PlanData) -> bool:
+    return plan.adfs is not None and bool(plan.passive_pools)
+
+
+def mfa_promised(plan: PlanData) -> bool:
+    """Return True when the plan asks AD FS for MFA on the Internet (extranet or always) for passive pools.
+
+    AD FS 2.0 cannot require MFA at all: that plan is refused by its own error (mfa_adfs20_unsupported).
+    """
+    adfs = plan.adfs
+    return _adfs_in_use(plan) and adfs is not None and adfs.mfa in ("extranet", "always") and adfs.version != "2.0"
+
+
+def _adfs_access(plan: PlanData, estate: Estate | None) -> tuple[Access, Access, Access, Access]:
+    """Return (forms before, forms after, Windows integrated before, Windows integrated after) at AD FS."""
+    adfs = plan.adfs
+    unknown = Access(State.UNKNOWN, State.UNKNOWN, "as today: the plan does not say how AD FS signs Lync users in")
+    if adfs is None:
+        return unknown, unknown, unknown, unknown
+    wap_known = estate.adfs.web_application_proxy if estate is not None and estate.adfs is not None else None
+    if adfs.published_on_reverse_proxy:
+        through = "the plain reverse proxy, so AD FS sees Internet requests as internal"
+        extranet_seen = False
+    elif wap_known is False:
+        through = "no Web Application Proxy (the state file lists none), so AD FS sees Internet requests as internal"
+        extranet_seen = False
+    else:
+        through = "a Web Application Proxy (the plan does not publish AD FS on the reverse proxy)"
+        extranet_seen = True
+    if adfs.version == "2.0" or adfs.mfa == "none":
+        mfa = False
+        what = ("AD FS 2.0 cannot require MFA" if adfs.version == "2.0" and adfs.mfa != "none"
+                else "no MFA asked for")
+    elif adfs.mfa == "always":
+        mfa, what = True, "MFA for every request"
+    else:
+        mfa = extranet_seen
+        what = "MFA for extranet requests" + ("" if extranet_seen else ", which never fire here")
+    forms_after = Access(State.OPEN, State.CLOSED if mfa else State.OPEN, f"through {through}: {what}")
+    if extranet_seen:
+        windows_after = Access(State.CLOSED, State.CLOSED, f"through {through}: forms sign-in, no Windows "
+                                                            f"integrated sign-in from the Internet")
+    else:
+        windows_after = Access(State.OPEN, State.CLOSED if mfa else State.OPEN,
+                               f"through {through}: Windows integrated sign-in is offered to the Internet; {what}")
+    return unknown, forms_after, unknown, windows_after
+
+
+def _web_access(web: _Web, credential: Credential, adfs: Access) -> Access:
+    if credential is Credential.NTLM:
+        return Access(web.ntlm, web.ntlm, web.why)
+    if credential is Credential.KERBEROS:
+        return Access(web.kerberos, web.kerberos, web.why)
+    if credential is Credential.PIN:
+        return Access(web.pin, web.pin, web.why)
+    # AD FS through the pool's /passiveauth redirect: as strong as the AD FS sign-in.
+    return Access(web.passive, all_of([web.passive, adfs.password_only]), web.why)
+
+
+def _issuance(web: _Web, published: State, adfs: Access,
+              why: str) -> tuple[Access, tuple[Credential, ...], tuple[Credential, ...]]:
+    """Return how a client certificate is first obtained from this CertProv, with which credentials, and
+    with which of them a password alone is enough."""
+    if web.certificate is State.CLOSED:
+        return Access(State.CLOSED, State.CLOSED, "certificate authentication off: CertProv issues none"), (), ()
+    through = [(Credential.NTLM, web.ntlm, web.ntlm), (Credential.KERBEROS, web.kerberos, web.kerberos),
+               (Credential.PIN, web.pin, web.pin),
+               (Credential.ADFS, web.passive, all_of([web.passive, adfs.password_only]))]
+    credentials = tuple(c for c, accepted, _ in through if accepted is not State.CLOSED)
+    by_password = tuple(c for c, _, alone in through if alone is not State.CLOSED)
+    accepted = all_of([web.certificate, published])
+    password_only = all_of([accepted, any_of(alone for _, _, alone in through)])
+    return Access(accepted, password_only, why), credentials, by_password if password_only is not State.CLOSED else ()
+
+
+# ---------------------------------------------------------------------------
+# The model
+
+
+def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
+    """Return every way to sign in from the Internet that `plan` leaves, before and after it runs."""
+    pools = _pools(plan, estate)
+    edges = _edges(plan, estate)
+    adfs_before, adfs_after, wia_before, wia_after = _adfs_access(plan, estate)
+    entries: list[EntryPoint] = []
+    paths: list[SignInPath] = []
+    issuance: list[CertificateIssuance] = []
+
+    webs: dict[str, tuple[_Web, _Web]] = {}
+    issued: dict[str, tuple[Access, Access]] = {}
+    for ref in pools:
+        today = _web_today(estate, ref.fqdn, ref.site)
+        after = _web_after(ref.plan_pool, today)
+        webs[ref.fqdn] = (today, after)
+        published = State.OPEN if ref.external_web_fqdn else State.UNKNOWN
+        where = (f"https://{ref.external_web_fqdn}/CertProv" if ref.external_web_fqdn
+                 else "its CertProv (the plan names no external web services FQDN, so whether it is "
+                      "published is not known)")
+        before_issue, _, _ = _issuance(today, published, adfs_before, f"{where}, as today")
+        after_issue, credentials, by_password = _issuance(after, published, adfs_after, f"{where}: {after.why}")
+        issued[ref.fqdn] = (before_issue, after_issue)
+        issuance.append(CertificateIssuance(ref.fqdn, f"{ref.field}.auth.external" if ref.index is not None
+                                            else "pools", before_issue, after_issue, credentials, by_password))
+
+    def any_user_certificate(when: int) -> Access:
+        states = [issued[r.fqdn][when] for r in pools]
+        return Access(any_of(a.accepted for a in states), any_of(a.password_only for a in states),
+                      "certificates issued by the CertProv of any pool")
+
+    # SIP sign-in at each Edge.
+    edge_refs = edges or [_EdgeRef("*", None, None, None)]
+    for edge in edge_refs:
+        synthetic = edge.fqdn == "*"
+        if synthetic:
+            key, label = "edge:*", "SIP sign-in through Edge pools not in the plan"
+            today_proxy = after_proxy = _UNKNOWN_PROXY
+        else:
+            key = f"edge:{edge.fqdn}"
+            label = f"SIP sign-in at Edge {edge.fqdn}" + (f" ({edge.access_fqdn})" if edge.access_fqdn else "")
+            identity = f"service:EdgeServer:{edge.fqdn}"
+            today_proxy = _proxy_today(estate, identity)
+            after_proxy = _BLOCKED if edge.plan_edge is not None and edge.plan_edge.block_ntlm else today_proxy
+        entry = EntryPoint(key, EntryKind.EDGE_SIP, label, edge.access_fqdn, None, None if synthetic else edge.fqdn,
+                           "Access Edge", edge.field, in_plan=edge.index is not None, serves_every_pool=True)
+        entries.append(entry)
+        users = "users of every pool"
+        for credential, before_state, after_state in (
+                (Credential.NTLM, today_proxy.ntlm, after_proxy.ntlm),
+                (Credential.KERBEROS, today_proxy.kerberos, after_proxy.kerberos)):
+            paths.append(SignInPath(entry, credential, Access(before_state, before_state, today_proxy.why),
+                                    Access(after_state, after_state, after_proxy.why), edge.field, users))
+        cert_before, cert_after = any_user_certificate(0), any_user_certificate(1)
+        paths.append(SignInPath(
+            entry, Credential.CLIENT_CERTIFICATE,
+            Access(all_of([today_proxy.certificate, cert_before.accepted]),
+                   all_of([today_proxy.certificate, cert_before.password_only]), today_proxy.why),
+            Access(all_of([after_proxy.certificate, cert_after.accepted]),
+                   all_of([after_proxy.certificate, cert_after.password_only]),
+                   f"{after_proxy.why}; {cert_after.why}"),
+            edge.field, users))
+
+    # Each pool's Registrar, reached through an Edge.
+    for ref in pools:
+        identity = f"service:Registrar:{ref.fqdn}"
+        today_proxy = _proxy_today(estate, identity)
+        after_proxy = _BLOCKED if ref.plan_pool is not None and registrar_blocked(ref.plan_pool) else today_proxy
+        field_name = f"{ref.field}.auth.block_ntlm_at_registrar" if ref.index is not None else "pools"
+        director = ref.role == "director"
+        entry = EntryPoint(f"registrar:{ref.fqdn}", EntryKind.REGISTRAR, f"Registrar of {ref.label}", None,
+                           ref.fqdn, None, "an Edge", field_name, in_plan=ref.index is not None,
+                           serves_every_pool=director)
+        entries.append(entry)
+        users = "users of every pool (the Director authenticates them)" if director else \
+            f"users homed on {ref.fqdn}"
+        for credential, before_state, after_state in (
+                (Credential.NTLM, today_proxy.ntlm, after_proxy.ntlm),
+                (Credential.KERBEROS, today_proxy.kerberos, after_proxy.kerberos)):
+            paths.append(SignInPath(entry, credential, Access(before_state, before_state, today_proxy.why),
+                                    Access(after_state, after_state, after_proxy.why), field_name, users))
+        if director:
+            cert_before, cert_after = any_user_certificate(0), any_user_certificate(1)
+        else:
+            cert_before, cert_after = issued[ref.fqdn]
+        paths.append(SignInPath(
+            entry, Credential.CLIENT_CERTIFICATE,
+            Access(all_of([today_proxy.certificate, cert_before.accepted]),
+                   all_of([today_proxy.certificate, cert_before.password_only]), today_proxy.why),
+            Access(all_of([after_proxy.certificate, cert_after.accepted]),
+                   all_of([after_proxy.certificate, cert_after.password_only]),
+                   f"{after_proxy.why}; {cert_after.why}"),
+            field_name, users))
+
+    # Each pool's external web services, through the reverse proxy.
+    for ref in pools:
+        today, after = webs[ref.fqdn]
+        field_name = f"{ref.field}.auth.external" if ref.index is not None else "pools"
+        host = ref.external_web_fqdn
+        via = "reverse proxy" if host else "reverse proxy (the plan names no external web services FQDN)"
+        entry = EntryPoint(f"web:{ref.fqdn}", EntryKind.WEB_SERVICES, f"Web services of {ref.label}", host,
+                           ref.fqdn, None, via, field_name, in_plan=ref.index is not None,
+                           paths=tuple(p for p, _ in WEB_PATHS))
+        entries.append(entry)
+        published = State.OPEN if host else State.UNKNOWN
+        users = f"users homed on {ref.fqdn}" + (" and users it redirects" if ref.role == "director" else "")
+        for credential in (Credential.NTLM, Credential.KERBEROS, Credential.PIN, Credential.ADFS):
+            before = _web_access(today, credential, adfs_before)
+            after_access = _web_access(after, credential, adfs_after)
+            paths.append(SignInPath(
+                entry, credential,
+                Access(all_of([before.accepted, published]), all_of([before.password_only, published]), before.why),
+                Access(all_of([after_access.accepted, published]), all_of([after_access.password_only, published]),
+                       after_access.why),
+                field_name, users))
+        cert_before, cert_after = issued[ref.fqdn]
+        paths.append(SignInPath(entry, Credential.CLIENT_CERTIFICATE, cert_before, cert_after, field_name, users))
+
+    # AD FS, when the plan signs users in through it.
+    if _adfs_in_use(plan) and plan.adfs is not None:
+        adfs = plan.adfs
+        via = "reverse proxy" if adfs.published_on_reverse_proxy else "Web Application Proxy"
+        entry = EntryPoint("adfs", EntryKind.ADFS, f"AD FS {adfs.federation_service_name}",
+                           adfs.federation_service_name, None, None, via, "adfs.mfa")
+        entries.append(entry)
+        users = "users of the passive pools"
+        paths.append(SignInPath(entry, Credential.ADFS, adfs_before, adfs_after, "adfs.mfa", users))
+        paths.append(SignInPath(entry, Credential.ADFS_WINDOWS, wia_before, wia_after,
+                                "adfs.published_on_reverse_proxy", users))
+
+    return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None)
+
+
+# ---------------------------------------------------------------------------
+# Promises
+
+
+@dataclass(frozen=True)
+class Promise:
+    """Something the plan promises about Internet sign-in."""
+
+    kind: str       # "mfa" or "block_ntlm"
+    field: str
+    label: str
+
+
+@dataclass(frozen=True)
+class BrokenPromise:
+    """Paths that break a promise, closed by one field; `code` is the finding code."""
+
+    code: str
+    field: str
+    promise: Promise
+    paths: tuple[SignInPath, ...]
+    message: str
+
+
+# Finding codes of broken promises: each an error a plan may record as an accepted risk.
+BROKEN_PROMISE_CODES: dict[str, str] = {
+    "mfa_edge_not_in_plan": "MFA promised, but no Edge pool is in the plan: SIP sign-in at the Edge is as today",
+    "mfa_edge_password_open": "MFA promised, but an Edge still takes a password over NTLM/Kerberos",
+    "mfa_registrar_password_open": "MFA promised, but a pool's Registrar still takes a password over NTLM/Kerberos",
+    "mfa_web_password_open": "MFA promised, but a pool's web services take a password (NTLM, Negotiate or PIN)",
+    "mfa_certificate_by_password": "MFA promised, but a pool's CertProv hands out client certificates for a "
+                                   "password, which then sign in with TLS-DSK",
+    "mfa_adfs_not_extranet": "extranet MFA promised, but AD FS cannot tell Internet requests from internal ones",
+    "edge_block_not_kept": "block_ntlm promised, but NTLM or Kerberos stays open at that Edge",
+}
+
+
+def promises(plan: PlanData) -> tuple[Promise, ...]:
+    """Return what the plan promises: MFA for Internet sign-in, and no NTLM at each blocking Edge."""
+    out: list[Promise] = []
+    if mfa_promised(plan) and plan.adfs is not None:
+        out.append(Promise("mfa", "adfs.mfa", f"adfs.mfa {plan.adfs.mfa}: no Internet sign-in works with a "
+                                                f"password alone"))
+    for j, edge in enumerate(plan.edge_pools):
+        if edge.block_ntlm:
+            out.append(Promise("block_ntlm", f"edge_pools[{j}].block_ntlm",
+                               f"block_ntlm on Edge {edge.fqdn}: no NTLM or Kerberos sign-in at that Edge"))
+    return tuple(out)
+
+
+def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
+    """Return (code, closing field) pairs for one password-only path under an MFA promise."""
+    kind = path.entry.kind
+    if path.credential is Credential.CLIENT_CERTIFICATE:
+        # The certificate is the symptom; the CertProv that issues it for a password is the cause.
+        out = []
+        pools = [path.entry.pool] if path.entry.pool else []
+        if path.entry.serves_every_pool:
+            pools = [i.pool for i in model.issuance]
+        for name in pools:
+            issue = model.issuance_for(name)
+            if issue is None or issue.after.password_only is State.CLOSED:
+                continue
+            if set(issue.by_password_after) - {Credential.ADFS}:
+                out.append(("mfa_certificate_by_password", issue.field))
+            if Credential.ADFS in issue.by_password_after:
+                # Issued after an AD FS sign-in that needs no second factor: AD FS is the cause.
+                out.append(("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy"))
+        return out
+    if kind is EntryKind.EDGE_SIP:
+        return [("mfa_edge_not_in_plan" if path.entry.key == "edge:*" else "mfa_edge_password_open", path.field)]
+    if kind is EntryKind.REGISTRAR:
+        return [("mfa_registrar_password_open", path.field)]
+    if kind is EntryKind.WEB_SERVICES:
+        if path.credential is Credential.ADFS:
+            # A pool whose passive redirect is only "as today" adds nothing to what the AD FS entry reports.
+            if path.after.accepted is not State.OPEN:
+                return []
+            return [("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy")]
+        return [("mfa_web_password_open", path.field)]
+    return [("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy")]
+
+
+def broken_promises(plan: PlanData, *, estate: Estate | None = None,
+                    model: Exposure | None = None) -> list[BrokenPromise]:
+    """Return every promise of `plan` that its own exposure model shows broken, grouped by code and field."""
+    model = model if model is not None else exposure(plan, estate=estate)
+    found: dict[tuple[str, str], tuple[Promise, list[SignInPath]]] = {}
+    for promise in promises(plan):
+        if promise.kind == "mfa":
+            for path in model.password_only():
+                for code, field_name in _mfa_code(path, model):
+                    found.setdefault((code, field_name), (promise, []))[1].append(path)
+        else:
+            edge_key = f"edge:{plan.edge_pools[_index(promise.field)].fqdn}"
+            for path in model.paths_at(edge_key):
+                if path.credential in (Credential.NTLM, Credential.KERBEROS) \
+                        and path.after.accepted is not State.CLOSED:
+                    found.setdefault(("edge_block_not_kept", promise.field), (promise, []))[1].append(path)
+    out = []
+    for (code, field_name), (promise, broken) in found.items():
+        out.append(BrokenPromise(code, field_name, promise, tuple(broken),
+                                 _message(code, field_name, promise, broken, plan, model)))
+    return out
+
+
+def _index(path: str) -> int:
+    return int(path.split("[", 1)[1].split("]", 1)[0])
+
+
+def _describe(path: SignInPath) -> str:
+    state = "may work" if path.after.password_only is State.UNKNOWN else "works"
+    return (f"{path.entry.label}: {CREDENTIAL_FACTS[path.credential].label} {state} for "
+            f"{path.users} ({path.after.why})")
+
+
+def _message(code: str, field_name: str, promise: Promise, broken: list[SignInPath], plan: PlanData,
+             model: Exposure) -> str:
+    unique: list[str] = []
+    for path in broken:
+        text = _describe(path)
+        if text not in unique:
+            unique.append(text)
+    shown = "; ".join(unique[:4]) + (f"; and {len(unique) - 4} more" if len(unique) > 4 else "")
+    lead = ""
+    if code == "mfa_certificate_by_password":
+        pool = _pool_at(plan, field_name)
+        issue = model.issuance_for(pool.fqdn) if pool is not None else None
+        if issue is not None:
+            alone = ", ".join(CREDENTIAL_FACTS[c].short for c in issue.by_password_after
+                              if c is not Credential.ADFS)
+            lead = (f"the CertProv of {issue.pool} hands out Lync client certificates for a password alone "
+                    f"({alone}), and with such a certificate ")
+    fix = _FIXES[code](field_name, plan)
+    return f"The plan promises {promise.label}, but {lead}{shown}. {fix}"
+
+
+def _pool_at(plan: PlanData, field_name: str) -> Pool | None:
+    if not field_name.startswith("pools["):
+        return None
+    return plan.pools[_index(field_name)]
+
+
+def _fix_edge_missing(field_name: str, plan: PlanData) -> str:
+    return ("No Edge pool is in the plan, so SIP sign-in from the Internet keeps whatever the Edge accepts "
+            "today (out of the box: NTLM and Kerberos). Add every Edge pool to edge_pools with block_ntlm set "
+            "to true, or record the risk as accepted.")
+
+
+def _fix_edge(field_name: str, plan: PlanData) -> str:
+    return (f"Set {field_name} to true (Microsoft's two-factor procedure turns NTLM and Kerberos off at the "
+            f"Edge), or record the risk as accepted.")
+
+
+def _fix_registrar(field_name: str, plan: PlanData) -> str:
+    if field_name == "pools":
+        return "Add that pool to the plan with block_ntlm_at_registrar set to true, or record the risk as accepted."
+    return (f"Set {field_name} to true (Microsoft's two-factor procedure turns NTLM and Kerberos off at the "
+            f"Registrar too), or record the risk as accepted.")
+
+
+def _fix_web(field_name: str, plan: PlanData) -> str:
+    pool = _pool_at(plan, field_name)
+    name = pool.fqdn if pool is not None else "that pool"
+    return (f"Only passive authentication closes Windows authentication and PIN on the web services of {name}: "
+            f"set {field_name} to \"passive\" (or add the pool to the plan), or record the risk as accepted.")
+
+
+def _fix_certificate(field_name: str, plan: PlanData) -> str:
+    pool = _pool_at(plan, field_name)
+    name = pool.fqdn if pool is not None else "that pool"
+    return (f"Anyone with a user's password gets a Lync client certificate from the CertProv of {name} and then "
+            f"signs in with TLS-DSK, where AD FS and its MFA never apply. Set {field_name} to \"passive\" so "
+            f"certificates are only issued after an AD FS sign-in, or record the risk as accepted.")
+
+
+def _fix_adfs(field_name: str, plan: PlanData) -> str:
+    return ("Only a Web Application Proxy (or AD FS proxy) marks Internet requests as extranet "
+            "(insidecorporatenetwork = false), so the extranet MFA rule and extranet lockout never fire and Windows "
+            "integrated sign-in is offered to the Internet. Publish AD FS through a Web Application Proxy and set "
+            "adfs.published_on_reverse_proxy to false, choose mfa \"always\", or record the risk as accepted.")
+
+
+def _fix_block(field_name: str, plan: PlanData) -> str:
+    return "The scripts must turn NTLM and Kerberos off at that Edge; report this as a fault in the tool."
+
+
+_FIXES = {
+    "mfa_edge_not_in_plan": _fix_edge_missing,
+    "mfa_edge_password_open": _fix_edge,
+    "mfa_registrar_password_open": _fix_registrar,
+    "mfa_web_password_open": _fix_web,
+    "mfa_certificate_by_password": _fix_certificate,
+    "mfa_adfs_not_extranet": _fix_adfs,
+    "edge_block_not_kept": _fix_block,
+}
+
+
+# ---------------------------------------------------------------------------
+# Verification expectations (issue 13)
+
+
+class Offer(StrEnum):
+    """Whether a server may offer an authentication scheme after the plan."""
+
+    MUST_NOT = "must_not"
+    MAY = "may"
+    UNKNOWN = "unknown"
+
+
+def _offer(state: State) -> Offer:
+    return {State.OPEN: Offer.MAY, State.CLOSED: Offer.MUST_NOT, State.UNKNOWN: Offer.UNKNOWN}[state]
+
+
+@dataclass(frozen=True)
+class SchemeExpectation:
+    """One authentication scheme and whether it may be offered, with why."""
+
+    scheme: str
+    offer: Offer
+    why: str
+
+
+@dataclass(frozen=True)
+class WebProbe:
+    """One URL to probe from the Internet and the schemes its 401 must not / may offer."""
+
+    url: str
+    host: str
+    path: str
+    pool: str
+    published_as: str       # "web_services", "simple_url" or "autodiscover"
+    schemes: tuple[SchemeExpectation, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class SipProbe:
+    """One Access Edge and the schemes its SIP 401 to a REGISTER must not / may offer."""
+
+    edge: str
+    access_fqdn: str | None
+    schemes: tuple[SchemeExpectation, ...] = field(default=())
+
+
+def _web_hosts(plan: PlanData, pools: list[_PoolRef]) -> Iterator[tuple[str, str, _PoolRef, str]]:
+    """Yield (scheme, host, pool, kind) for every external web host: each pool's, then what the reverse
+    proxy publishes to the entry pool (simple URLs and lyncdiscover names)."""
+    # Imported here: publishing imports nothing from this module, and only the probes need it.
+    from wizard.plan import publishing
+
+    by_internal = {(r.plan_pool.internal_web if r.plan_pool else r.fqdn): r for r in pools}
+    seen: set[str] = set()
+    for ref in pools:
+        if ref.external_web_fqdn and ref.external_web_fqdn not in seen:
+            seen.add(ref.external_web_fqdn)
+            yield "https", ref.external_web_fqdn, ref, publishing.WEB_SERVICES
+    for rule in publishing.publishing_rules(plan):
+        if rule.kind not in (publishing.SIMPLE_URL, publishing.AUTODISCOVER) or rule.external_fqdn in seen:
+            continue
+        target = by_internal.get(rule.target_fqdn)
+        if target is None:
+            continue
+        seen.add(rule.external_fqdn)
+        scheme = "https" if rule.port(443) is not None else "http"
+        yield scheme, rule.external_fqdn, target, rule.kind
+
+
+def web_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProbe, ...]:
+    """Return, per external web host and per path of WEB_PATHS, the HTTP schemes that must not / may /
+    are unknown to be offered once the plan has run."""
+    pools = _pools(plan, estate)
+    out: list[WebProbe] = []
+    for scheme, host, ref, kind in _web_hosts(plan, pools):
+        after = _web_after(ref.plan_pool, _web_today(estate, ref.fqdn, ref.site))
+        for path, _ in WEB_PATHS:
+            schemes = [SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
+                       SchemeExpectation("Negotiate", _offer(after.kerberos), after.why)]
+            if path == PASSIVEAUTH_PATH:
+                schemes.append(SchemeExpectation("adfs_redirect", _offer(after.passive), after.why))
+            out.append(WebProbe(f"{scheme}://{host}{path}", host, path, ref.fqdn, kind, tuple(schemes)))
+    return tuple(out)
+
+
+def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProbe, ...]:
+    """Return, per Edge pool, whether its Access Edge's SIP 401 may offer NTLM, Kerberos and TLS-DSK."""
+    out: list[SipProbe] = []
+    for edge in _edges(plan, estate):
+        today = _proxy_today(estate, f"service:EdgeServer:{edge.fqdn}")
+        after = _BLOCKED if edge.plan_edge is not None and edge.plan_edge.block_ntlm else today
+        out.append(SipProbe(edge.fqdn, edge.access_fqdn, (
+            SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
+            SchemeExpectation("Kerberos", _offer(after.kerberos), after.why),
+            SchemeExpectation("TLS-DSK", _offer(after.certificate), after.why),
+        )))
+    return tuple(out)
+
+
+__all__ = [
+    "ADFS_PATH",
+    "BROKEN_PROMISE_CODES",
+    "CREDENTIAL_FACTS",
+    "PASSIVEAUTH_PATH",
+    "WEB_PATHS",
+    "Access",
+    "BrokenPromise",
+    "CertificateIssuance",
+    "Credential",
+    "CredentialFacts",
+    "EntryKind",
+    "EntryPoint",
+    "Exposure",
+    "Offer",
+    "Promise",
+    "SchemeExpectation",
+    "SignInPath",
+    "SipProbe",
+    "State",
+    "WebProbe",
+    "all_of",
+    "any_of",
+    "broken_promises",
+    "exposure",
+    "mfa_promised",
+    "promises",
+    "registrar_blocked",
+    "sip_probes",
+    "web_probes",
+]
