@@ -268,7 +268,7 @@ def test_dns_table_has_the_records_of_every_sip_domain_split_external_and_intern
     for domain in ("contoso.com", "fabrikam.com", "xn--bcher-kva.example"):
         assert re.search(rf"^\| \\_sip.\\_tls.{re.escape(domain)} \| SRV \| 0 0 443 sip.{re.escape(domain)} \|",
                          external, re.MULTILINE), domain
-        assert re.search(rf"^\| lyncdiscover.{re.escape(domain)}.* \| CNAME \| sfbdirweb.contoso.com \|", external, re.MULTILINE)
+        assert re.search(rf"^\| lyncdiscover.{re.escape(domain)}.* \| CNAME \| sfbweb.contoso.com \|", external, re.MULTILINE)
         assert re.search(rf"^\| \\_sipinternaltls.\\_tcp.{re.escape(domain)} \| SRV \| 0 0 5061 sfbpool01",
                          internal, re.MULTILINE)
     assert "| sip.contoso.com | A |" in external
@@ -292,7 +292,7 @@ def test_verification_scripts_are_read_only():
 def test_verify_external_checks_dns_ports_tls_certprov_and_metadata():
     script = text("verify-external.ps1")
     assert "@{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }" in script
-    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbdirweb.contoso.com'; Port = 0 }" in script
+    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }" in script
     assert "@{ Name = 'sfbweb.contoso.com'; Port = 80 }" in script
     assert "@{ Name = 'av.contoso.com'; Port = 443 }" in script
     assert "@{ Name = 'meet.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }" in script

@@ -26,6 +26,7 @@ from wizard import __version__
 from wizard.plan.engine import assess
 from wizard.plan.finding import Finding, has_errors, sort_findings
 from wizard.plan.findings import check_plan
+from wizard.plan.impact import desktop_client_preparation
 from wizard.plan.model import PlanData
 from wizard.plan.writer import dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
@@ -227,6 +228,7 @@ def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifa
         "warnings": warnings,
         "warning_count": len(warnings),
         "notes": [f for f in findings if f.severity == "info"],
+        "client_preparation": desktop_client_preparation(plan),
     }
 
 

@@ -371,7 +371,7 @@ function Write-Report {
 $DnsChecks = @(
     @{ Name = 'web.obrien.example'; Type = 'A'; Target = ''; Port = 0 }
     @{ Name = 'web2.obrien.example'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.obrien.example'; Type = 'CNAME'; Target = 'web.obrien.example'; Port = 0 }
+    @{ Name = 'lyncdiscover.obrien.example'; Type = 'CNAME'; Target = 'web2.obrien.example'; Port = 0 }
 )
 
 # Every published port and every Edge interface.

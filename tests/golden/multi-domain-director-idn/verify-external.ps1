@@ -380,13 +380,13 @@ $DnsChecks = @(
     @{ Name = 'sip.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
     @{ Name = 'webconf.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
     @{ Name = 'av.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.contoso.com'; Type = 'CNAME'; Target = 'sfbdirweb.contoso.com'; Port = 0 }
+    @{ Name = 'lyncdiscover.contoso.com'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }
     @{ Name = '_sip._tls.contoso.com'; Type = 'SRV'; Target = 'sip.contoso.com'; Port = 443 }
     @{ Name = 'sip.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Type = 'CNAME'; Target = 'sfbdirweb.contoso.com'; Port = 0 }
+    @{ Name = 'lyncdiscover.fabrikam.com'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }
     @{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }
     @{ Name = 'sip.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbdirweb.contoso.com'; Port = 0 }
+    @{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }
     @{ Name = '_sip._tls.xn--bcher-kva.example'; Type = 'SRV'; Target = 'sip.xn--bcher-kva.example'; Port = 443 }
     @{ Name = 'sip.xn--bcher-kva.example'; Type = 'A'; Target = ''; Port = 0 }
 )

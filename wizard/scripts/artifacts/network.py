@@ -169,14 +169,19 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
     for rule in publishing.publishing_rules(plan):
         ports += [{"name": rule.external_fqdn, "port": p.external} for p in rule.ports]
     for edge in plan.edge_pools:
-        for name in (edge.access_fqdn, edge.webconf_fqdn, edge.av_fqdn):
-            if name:
-                ports.append({"name": name, "port": 443})
+        # Each Edge service on its own listener: one name shared by several services means several ports.
+        ports += [{"name": listener.fqdn, "port": listener.port} for listener in publishing.edge_listeners(edge)]
     tls: list[dict[str, Any]] = []
     cplan = certplan.certificate_plan(plan)
     for cert in cplan.edge:
         edge = next(e for e in plan.edge_pools if e.fqdn == cert.edge_pool)
-        tls += [{"name": n, "port": 443, "certificate": cert.title} for n in certplan.edge_names(plan, edge)]
+        port_of = {listener.role: listener.port for listener in publishing.edge_listeners(edge)}
+        for i, name in enumerate(certplan.edge_names(plan, edge)):
+            # edge_names: the Access Edge FQDN, then the Web Conferencing Edge FQDN (when named), then the
+            # sip.<domain> names, which are Access Edge names too. Each is checked on its own listener.
+            webconf = edge.webconf_fqdn is not None and i == 1
+            port = port_of[publishing.WEBCONF] if webconf else port_of[publishing.ACCESS]
+            tls.append({"name": name, "port": port, "certificate": cert.title})
     if cplan.reverse_proxy is not None:
         rp = cplan.reverse_proxy
         tls += [{"name": n, "port": 443, "certificate": rp.title} for n in rp.sans if not n.startswith("*")]
@@ -388,6 +393,7 @@ ARTIFACTS: list[Artifact] = [
         check_after="Every line says PASS; keep verify-external.json with the change record",
         applies=verify_external_applies,
         context=verify_external_context,
+        read_only=True,
     ),
     Artifact(
         key="verify_internal",
@@ -401,6 +407,7 @@ ARTIFACTS: list[Artifact] = [
         check_after="Every line says PASS; keep verify-internal.json with the change record",
         applies=_always,
         context=verify_internal_context,
+        read_only=True,
     ),
     Artifact(
         key="rollback_lync",
