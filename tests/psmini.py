@@ -22,6 +22,8 @@ wrongly, and the generated code stays Windows PowerShell 2.0 safe.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import datetime as dt
 import io
@@ -379,6 +381,17 @@ class Interpreter:
             if node.type == "function_statement":
                 self._define(node)
 
+    def evaluate(self, name: str) -> Any:
+        """Run the script's top-level `$name = ...` assignment (data, not code) and return the value."""
+        for node in self._top_statements():
+            parts = _named(node) if node.type == "pipeline" else []
+            if len(parts) == 1 and parts[0].type == "assignment_expression":
+                target = self._unwrap(_named(parts[0])[0])
+                if target.type == "variable" and self._variable_name(target).lower() == name.lower():
+                    self._assignment(parts[0], self.script)
+                    return self.script.vars[name]
+        raise Unsupported(f"no top-level assignment to ${name}")
+
     def set(self, name: str, value: Any) -> None:
         """Set a script-scope variable."""
         self.script.vars[name] = value
@@ -450,6 +463,8 @@ class Interpreter:
             self._if(node, scope, out)
         elif kind == "foreach_statement":
             self._foreach(node, scope, out)
+        elif kind == "while_statement":
+            self._while(node, scope, out)
         elif kind == "flow_control_statement":
             self._flow(node, scope, out)
         elif kind == "try_statement":
@@ -487,6 +502,20 @@ class Interpreter:
         name = self._variable_name(variable)
         for item in (items if isinstance(items, list) else [items]):
             self._assign_variable(name, item, scope)
+            try:
+                self._block(body, scope, out)
+            except _Continue:
+                continue
+            except _Break:
+                break
+
+    def _while(self, node: Any, scope: Scope, out: list[Any]) -> None:
+        condition, body = _named(node)
+        rounds = 0
+        while ps_bool(self._value(_named(condition)[0], scope)):
+            rounds += 1
+            if rounds > 100_000:
+                raise Unsupported("a while loop ran 100000 times: unbounded?")
             try:
                 self._block(body, scope, out)
             except _Continue:
@@ -579,6 +608,17 @@ class Interpreter:
         op = _text(operator)
         value = self._value(value_node, scope)
         target_node = self._unwrap(target)
+        if target_node.type == "member_access" and op == "=":
+            parts = _named(target_node)
+            owner = self._expr(parts[0], scope)
+            member = _text(parts[-1])
+            if isinstance(owner, CIDict):
+                owner[member] = value
+            elif isinstance(owner, PSObject) and member in owner.props:
+                owner.props[member] = value
+            else:
+                raise Unsupported(f"assignment to property {member} of {type(owner).__name__}")
+            return
         if target_node.type != "variable":
             raise Unsupported(f"assignment to {target_node.type}")
         name = self._variable_name(target_node)
@@ -807,7 +847,8 @@ class Interpreter:
     def _expr(self, node: Any, scope: Scope) -> Any:
         self._current = scope
         node = self._unwrap(node)
-        kind = node.type
+        # In a method's argument list the same operators parse as *_argument_expression nodes.
+        kind = node.type.replace("_argument_expression", "_expression")
         children = _named(node)
         if kind == "variable":
             return self._read_variable(self._variable_name(node), scope)
@@ -845,6 +886,14 @@ class Interpreter:
             return self._cast(children[0], self._expr(children[1], scope))
         if kind in ("logical_expression",):
             return self._logical(node, scope)
+        if kind == "bitwise_expression":
+            op = _text(node.children[1]).lower()
+            left, right = self._expr(node.children[0], scope), self._expr(node.children[2], scope)
+            if op == "-band":
+                return ps_int(left) & ps_int(right)
+            if op == "-bor":
+                return ps_int(left) | ps_int(right)
+            raise Unsupported(f"bitwise operator {op}")
         if kind == "comparison_expression":
             left, op, right = children
             return self._compare(_text(op).lower(), self._expr(left, scope), self._expr(right, scope), scope)
@@ -862,8 +911,10 @@ class Interpreter:
             args = self._expr(children[2], scope)
             return net_format(ps_str(fmt), args if isinstance(args, list) else [args])
         if kind == "member_access":
-            target = self._expr(children[0], scope)
             member = _text(children[-1])
+            if children[0].type == "type_literal":
+                return _static_property(_text(children[0]), member)
+            target = self._expr(children[0], scope)
             return self._member(target, member)
         if kind == "element_access":
             target = self._expr(children[0], scope)
@@ -895,6 +946,12 @@ class Interpreter:
         if name == "string":
             return ps_str(value)
         if name == "int":
+            number = ps_int(value)
+            if not -2**31 <= number < 2**31:
+                raise PSError(f'Cannot convert value "{number}" to type "System.Int32". Value was either too large '
+                              f'or too small for an Int32.')
+            return number
+        if name == "long":
             return ps_int(value)
         raise Unsupported(f"cast to [{name}]")
 
@@ -924,6 +981,15 @@ class Interpreter:
                 table = MatchTable({i: g for i, g in enumerate([m.group(0), *m.groups()]) if g is not None})
                 scope.vars["Matches"] = table
             return bool(m) if op == "-match" else not m
+        if op in ("-ceq", "-cne"):
+            if not isinstance(left, str):
+                raise Unsupported(f"{op} on {type(left).__name__}")
+            same = right is not None and left == ps_str(right)
+            return same if op == "-ceq" else not same
+        if op == "-split":
+            if isinstance(left, list):
+                raise Unsupported("-split of an array")
+            return re.split(ps_str(right), ps_str(left), flags=re.IGNORECASE)
         if op == "-join":
             items = left if isinstance(left, list) else [left]
             return ps_str(right).join(ps_str(item) for item in items)
@@ -947,6 +1013,8 @@ class Interpreter:
 
     def _member(self, target: Any, member: str) -> Any:
         low = member.lower()
+        if isinstance(target, bytes) and low == "length":
+            return len(target)
         if isinstance(target, PSObject):
             if low == "psobject":
                 return _PSObjectView(target)
@@ -972,6 +1040,9 @@ class Interpreter:
         raise Unsupported(f"property {member} of {type(target).__name__} (.Count on a scalar? wrap it in @())")
 
     def _index(self, target: Any, index: Any) -> Any:
+        if isinstance(target, bytes):
+            i = ps_int(index)
+            return target[i] if -len(target) <= i < len(target) else None
         if isinstance(target, list):
             i = ps_int(index)
             if -len(target) <= i < len(target):
@@ -1005,6 +1076,21 @@ class Interpreter:
                 return (ka > kb) - (ka < kb)
             if type_name in ("string", "system.string") and member == "isnullorempty":
                 return args[0] is None or ps_str(args[0]) == ""
+            if type_name in ("convert", "system.convert") and member == "frombase64string":
+                try:
+                    return base64.b64decode(ps_str(args[0]), validate=True)
+                except (binascii.Error, ValueError):
+                    raise PSError("The input is not a valid Base-64 string.") from None
+            if type_name in ("bitconverter", "system.bitconverter") and member in ("touint16", "touint32"):
+                data, start = args[0], ps_int(args[1])
+                size = 2 if member == "touint16" else 4
+                if not isinstance(data, bytes):
+                    raise Unsupported("BitConverter on something that is not a byte array")
+                if start < 0 or start >= len(data):
+                    raise PSError("Index was out of range.")
+                if start + size > len(data):
+                    raise PSError("Destination array is not long enough to copy all the items in the collection.")
+                return int.from_bytes(data[start:start + size], "little")
             raise Unsupported(f"[{type_name}]::{member}")
         target = self._expr(target_node, scope)
         if isinstance(target, str):
@@ -1021,7 +1107,37 @@ class Interpreter:
                 return target.strip()
         if isinstance(target, CIDict) and member == "containskey":
             return ps_str(args[0]) in target
+        if isinstance(target, _Encoding) and member == "getstring":
+            return target.get_string(*args)
         raise Unsupported(f"method {member} of {type(target).__name__}")
+
+
+@dataclass(frozen=True)
+class _Encoding:
+    """[System.Text.Encoding]::Unicode / ASCII / UTF8 with .NET's GetString(bytes, index, count) checks."""
+
+    name: str
+
+    def get_string(self, data: Any, index: Any = 0, count: Any = None) -> str:
+        if not isinstance(data, bytes):
+            raise Unsupported("GetString of something that is not a byte array")
+        start = ps_int(index)
+        length = len(data) - start if count is None else ps_int(count)
+        if start < 0 or length < 0 or start + length > len(data):
+            raise PSError("Index and count must refer to a location within the buffer.")
+        chunk = data[start:start + length]
+        if self.name == "ascii":
+            return "".join(chr(b) if b < 0x80 else "?" for b in chunk)
+        return chunk.decode(self.name, errors="replace")
+
+
+def _static_property(type_text: str, member: str) -> Any:
+    type_name = type_text.strip("[]").lower()
+    if type_name in ("system.text.encoding", "text.encoding"):
+        codec = {"unicode": "utf-16-le", "ascii": "ascii", "utf8": "utf-8"}.get(member.lower())
+        if codec:
+            return _Encoding(codec)
+    raise Unsupported(f"[{type_name}]::{member}")
 
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from wizard.plan import certplan, publishing
+from wizard.plan import certplan, exposure, publishing
 from wizard.plan import network as network_plan
 from wizard.plan.reader import read_plan
 from wizard.proof.psast import VALUE_VARIABLE, Command, analyse
@@ -334,7 +334,8 @@ def test_verify_internal_reads_back_the_settings_the_change_script_sets():
     assert ("@{ Identity = 'service:WebServer:sfbpool01.contoso.com'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; "
             "'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }") in script
     assert ("@{ Identity = 'service:EdgeServer:sfbedge.contoso.com'; Settings = [ordered]@{ "
-            "'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false } }") in script
+            "'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; "
+            "'UseCertificateForClientToProxyAuth' = $true } }") in script
     assert ("@{ Identity = 'Global'; Settings = [ordered]@{ 'AllowSaveCredentials' = $false; "
             "'AllowExchangeConnectivity' = $false } }") in script
     for cmdlet in ("Get-CsWebServiceConfiguration", "Get-CsProxyConfiguration", "Get-CsMobilityPolicy"):
@@ -357,7 +358,17 @@ def test_verify_internal_expects_what_the_change_script_sets():
             for setting in item["settings"]:
                 values = [a.get(setting["name"]) for a in sets[item["identity"]]]
                 expected = setting["value"]
-                if setting["name"] == "UseWindowsAuth":
+                if setting["name"] == "UseCertificateForClientToProxyAuth" and not any(values):
+                    # Read back whether or not the change script sets it: with NTLM and Kerberos off, the
+                    # exposure model expects certificate sign-in open there (TLS-DSK may be offered).
+                    edge = next((p for p in exposure.sip_probes(plan)
+                                 if item["identity"] == f"service:EdgeServer:{p.edge}"), None)
+                    if edge is not None:
+                        tls_dsk = next(x for x in edge.schemes if x.scheme == "TLS-DSK")
+                        assert tls_dsk.offer is exposure.Offer.MAY and expected is True
+                    else:
+                        assert item["identity"].startswith("service:Registrar:") and expected is True
+                elif setting["name"] == "UseWindowsAuth":
                     assert expected in values  # a bareword in the change script
                 else:
                     assert expected in values, (item["identity"], setting)
