@@ -177,6 +177,13 @@ BASE_DOC: dict[str, Any] = {
                     "admin": "admin.contoso.com"},
     "office_web_apps_fqdn": "oos.contoso.com",
     "certificates": {"key_size": 2048, "ca": "ca01.contoso.com\\Contoso Issuing CA"},
+    # The TLS-DSK Director breaks the plan's MFA promise; these accept it (and their reasons are attacked too).
+    "accepted_risks": [
+        {"code": "mfa_web_password_open", "field": "pools[1].auth.external", "reason": "Director pilot"},
+        {"code": "mfa_certificate_by_password", "field": "pools[1].auth.external", "reason": "Certificates pilot"},
+        {"code": "mfa_registrar_password_open", "field": "pools[1].auth.block_ntlm_at_registrar",
+         "reason": "Room systems"},
+    ],
     "x_note": "kept in plan.json only",
 }
 
@@ -642,6 +649,37 @@ def check_xml(name: str, text: str, twin: str | None, probes: Iterable[Probe]) -
     return problems
 
 
+_SVG_FORBIDDEN_TAGS = {"script", "style", "foreignObject", "image", "a", "use", "iframe", "object", "embed"}
+
+
+def check_svg(name: str, text: str, probes: Iterable[Probe]) -> list[str]:
+    """Return the problems of the exposure picture: well-formed SVG, no script, no style, nothing fetched,
+    and user data only in text nodes (never a tag, an attribute name or value)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        return [f"{name}: does not parse as XML: {exc}"]
+    problems = []
+    if root.tag != "{http://www.w3.org/2000/svg}svg":
+        problems.append(f"{name}: the root element is {root.tag!r}, not svg")
+    for element in root.iter():
+        tag = element.tag.rpartition("}")[2]
+        if tag in _SVG_FORBIDDEN_TAGS:
+            problems.append(f"{name}: forbidden element <{tag}>")
+        for attribute, value in element.attrib.items():
+            local = attribute.rpartition("}")[2]
+            if local == "style" or local.startswith("on") or local == "href":
+                problems.append(f"{name}: forbidden attribute {local}={value[:40]!r} on <{tag}>")
+            if "url(" in value and not re.fullmatch(r"url\(#[a-z-]+\)", value):
+                problems.append(f"{name}: {local} points outside the document: {value[:60]!r}")
+    for probe in probes:
+        for needle in filter(None, (probe.value, probe.marker)):
+            for element in root.iter():
+                if any(needle in part for part in (element.tag, *element.attrib, *element.attrib.values())):
+                    problems.append(f"{name}: {probe.path}: {needle!r} outside a text node")
+    return problems
+
+
 def _unescaped(line: str, chars: str) -> list[int]:
     """Return the offsets of characters in `chars` that no backslash escapes."""
     out, i = [], 0
@@ -747,9 +785,10 @@ def check_bundle(bundle: Bundle, probes: Iterable[Probe]) -> list[str]:
 
 def _check_bundle(bundle: Bundle, probes: list[Probe]) -> list[str]:
     twin = twin_texts(bundle.plan, bundle.source)
-    rendered = {n: t for n, t in bundle.texts.items() if n not in ("runbook.md", "plan.json", "verification.json",
-                                                                   "SHA256SUMS")}
+    rendered = {n: t for n, t in bundle.texts.items() if n not in ("runbook.md", "exposure.svg", "plan.json",
+                                                                   "verification.json", "SHA256SUMS")}
     problems = check_texts(rendered, twin, probes, findings=bundle.findings)
+    problems += check_svg("exposure.svg", bundle.texts["exposure.svg"], probes)
     problems += check_markdown("runbook.md", bundle.texts["runbook.md"], None, probes, bundle.findings)
     title = f"# Runbook: {md_text(bundle.source.plan_name)}"
     if title not in bundle.texts["runbook.md"].split("\n"):

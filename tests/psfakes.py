@@ -14,18 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.psmini import Builtin, CIDict, Interpreter, PSError, PSObject, ps_str
+from tests.psmini import BUILTINS, Builtin, CIDict, DotNetObject, Interpreter, PSError, PSObject, ps_str
 
 _COMMON = {"identity", "whatif", "confirm", "erroraction", "force", "warningaction"}
 
 WEB_DEFAULTS = {
-    "UseWsFedPassiveAuth": False, "WsFedPassiveMetadataUri": None, "UseWindowsAuth": "NegotiateAndNtlm",
+    "UseWsFedPassiveAuth": False, "WsFedPassiveMetadataUri": None, "UseWindowsAuth": "Negotiate",
     "UseCertificateAuth": True, "UsePinAuth": True, "DefaultValidityPeriodHours": 4320,
-    "MinValidityPeriodHours": 8, "MaxValidityPeriodHours": 8760,
+    "MinValidityPeriodHours": 8, "MaxValidityPeriodHours": 8760, "AllowExternalAuthentication": True,
+    "CASigningKeyLength": 2048, "MinCSRKeySize": 1024, "MaxCSRKeySize": 16384, "UseDomainAuthInLWA": True,
+    "MobilePreferredAuthType": "None",
 }
 PROXY_DEFAULTS = {
     "UseKerberosForClientToProxyAuth": True, "UseNtlmForClientToProxyAuth": True,
-    "UseCertificateForClientToProxyAuth": True,
+    "UseCertificateForClientToProxyAuth": True, "TreatAllClientsAsRemote": False, "AcceptClientCompression": True,
+    "AcceptServerCompression": True, "AllowPartnerPollingSubscribes": False, "DnsCacheRecordCount": 100,
+    "EnableLoggingAllMessageBodies": False, "EnableWhiteSpaceKeepAlive": False, "LoadBalanceEdgeServers": True,
+    "LoadBalanceInternalServers": True, "MaxClientCompressionCount": 400, "MaxClientMessageBodySizeKb": 128,
+    "MaxKeepAliveInterval": 120, "MaxServerCompressionCount": 400, "MaxServerMessageBodySizeKb": 5120,
+    "OutgoingTlsCount": 4, "RequestServerCompression": True,
 }
 MOBILITY_DEFAULTS = {
     "EnableMobility": True, "EnableOutsideVoice": True, "EnableIPAudioVideo": True, "RequireWIFIForIPAudio": False,
@@ -34,7 +41,7 @@ MOBILITY_DEFAULTS = {
     "AllowCustomerExperienceImprovementProgram": True,
 }
 TRUST_DEFAULTS = {
-    "Identifier": None, "MetadataUrl": None, "AccessControlPolicyName": None, "IssuanceAuthorizationRules": "",
+    "MetadataUrl": None, "AccessControlPolicyName": None, "IssuanceAuthorizationRules": "",
     "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "",
 }
 
@@ -203,22 +210,72 @@ class FakeLync(FakeStore):
 
 
 class FakeAdfs(FakeStore):
-    """The AD FS cmdlets (module or AD FS 2.0 snap-in) over an in-memory set of relying party trusts."""
+    """The AD FS cmdlets (module or AD FS 2.0 snap-in) over an in-memory set of relying party trusts.
 
-    def __init__(self, *, host_name: str, policies: tuple[str, ...] = ()) -> None:
+    `metadata` maps a relying party's metadata URL to its entityID: `WebClient.DownloadString` serves it,
+    and `Add-AdfsRelyingPartyTrust -MetadataUrl` gives the new trust that identifier.
+    """
+
+    def __init__(self, *, host_name: str, policies: tuple[str, ...] = (),
+                 metadata: dict[str, str] | None = None) -> None:
         super().__init__()
         self.host_name = host_name
         self.policies = set(policies)
+        self.metadata = dict(metadata or {})
         self.collections = {"AdfsRelyingPartyTrust": _Collection("AdfsRelyingPartyTrust", TRUST_DEFAULTS)}
+
+    @property
+    def trusts(self) -> dict[str, dict[str, Any]]:
+        return self.collections["AdfsRelyingPartyTrust"].items
+
+    def _find(self, named: CIDict, by_name: str, by_id: str) -> str | None:
+        if by_name in named:
+            wanted = ps_str(named[by_name]).lower()
+            return next((n for n in self.trusts if n.lower() == wanted), None)
+        if by_id in named:
+            wanted = ps_str(named[by_id])
+            return next((n for n, t in self.trusts.items() if wanted in (t.get("Identifier") or [])), None)
+        raise PSError(f"name or identifier needed ({by_name} or {by_id})")
 
     def commands(self) -> dict[str, Builtin]:
         noun = "AdfsRelyingPartyTrust"
-        out: dict[str, Builtin] = {
-            "Get-AdfsRelyingPartyTrust": self.getter(noun, "Name"),
-            "Add-AdfsRelyingPartyTrust": self.creator("Add-AdfsRelyingPartyTrust", noun, "Name"),
-            "Set-AdfsRelyingPartyTrust": self.setter("Set-AdfsRelyingPartyTrust", noun, "TargetName"),
-            "Remove-AdfsRelyingPartyTrust": self.remover("Remove-AdfsRelyingPartyTrust", noun, "TargetName"),
-        }
+        coll = self.collections[noun]
+
+        def get(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            key = self._find(named, "Name", "Identifier")
+            if key is None:
+                raise PSError("No relying party trust matches.")
+            return [PSObject([("Name", key), *copy.deepcopy(self.trusts[key]).items()])]
+
+        def add(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            name = ps_str(named.get("Name"))
+            url = ps_str(named.get("MetadataUrl"))
+            values = self._values(coll, named, "Add-AdfsRelyingPartyTrust", {"name"})
+            if url not in self.metadata:
+                raise PSError(f"Add-AdfsRelyingPartyTrust: cannot read the metadata at {url}")
+            identifier = self.metadata[url]
+            if any(n.lower() == name.lower() for n in self.trusts) or \
+                    any(identifier in (t.get("Identifier") or []) for t in self.trusts.values()):
+                raise PSError(f"Add-AdfsRelyingPartyTrust: {name} or {identifier} already exists.")
+            if self._changing("Add-AdfsRelyingPartyTrust", name, interp, named):
+                return []
+            self.trusts[name] = {**TRUST_DEFAULTS, **values, "Identifier": [identifier]}
+            return []
+
+        def change(cmdlet: str, remove: bool) -> Builtin:
+            def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+                key = self._find(named, "TargetName", "TargetIdentifier")
+                values = {} if remove else self._values(coll, named, cmdlet, {"targetname", "targetidentifier"})
+                if key is None:
+                    raise PSError(f"{cmdlet}: no such relying party trust.")
+                if self._changing(cmdlet, key, interp, named):
+                    return []
+                if remove:
+                    del self.trusts[key]
+                else:
+                    self.trusts[key].update(values)
+                return []
+            return Builtin(run)
 
         def policy(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
             name = ps_str(named.get("Name"))
@@ -226,12 +283,37 @@ class FakeAdfs(FakeStore):
                 raise PSError(f"Access control policy {name} not found.")
             return [PSObject([("Name", name)])]
 
-        out["Get-AdfsAccessControlPolicy"] = Builtin(policy)
-        out["Get-AdfsProperties"] = _const(PSObject([("HostName", self.host_name)]))
-        out["Get-AdfsGlobalAuthenticationPolicy"] = _const(
-            PSObject([("AdditionalAuthenticationProvider", ["AzureMfaAuthentication"])]))
-        out["Get-Module"] = Builtin(lambda i, n, p, d: [PSObject([("Name", "ADFS")])], frozenset({"ListAvailable"}))
-        out["Import-Module"] = _nothing()
-        out["Get-PSSnapin"] = _const(PSObject([("Name", "Microsoft.Adfs.PowerShell")]))
-        out["Add-PSSnapin"] = _nothing()
-        return out
+        fake = self
+
+        class WebClient(DotNetObject):
+            def ps_call(self, name: str, args: list[Any]) -> Any:
+                if name.lower() == "downloadstring":
+                    url = ps_str(args[0])
+                    if url not in fake.metadata:
+                        raise PSError(f"The remote server returned an error: (404) Not Found. {url}")
+                    return (f'<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" '
+                            f'entityID="{fake.metadata[url]}"/>')
+                if name.lower() == "dispose":
+                    return None
+                return super().ps_call(name, args)
+
+        def new_object(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            if ps_str(named.get("TypeName")).lower() == "system.net.webclient":
+                return [WebClient()]
+            return BUILTINS["New-Object"].run(interp, named, pos, data)
+
+        return {
+            "Get-AdfsRelyingPartyTrust": Builtin(get),
+            "Add-AdfsRelyingPartyTrust": Builtin(add),
+            "Set-AdfsRelyingPartyTrust": change("Set-AdfsRelyingPartyTrust", remove=False),
+            "Remove-AdfsRelyingPartyTrust": change("Remove-AdfsRelyingPartyTrust", remove=True),
+            "Get-AdfsAccessControlPolicy": Builtin(policy),
+            "Get-AdfsProperties": _const(PSObject([("HostName", self.host_name)])),
+            "Get-AdfsGlobalAuthenticationPolicy": _const(
+                PSObject([("AdditionalAuthenticationProvider", ["AzureMfaAuthentication"])])),
+            "Get-Module": Builtin(lambda i, n, p, d: [PSObject([("Name", "ADFS")])], frozenset({"ListAvailable"})),
+            "Import-Module": _nothing(),
+            "Get-PSSnapin": _const(PSObject([("Name", "Microsoft.Adfs.PowerShell")])),
+            "Add-PSSnapin": _nothing(),
+            "New-Object": Builtin(new_object),
+        }

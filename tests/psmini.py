@@ -151,6 +151,50 @@ class MatchTable(dict):  # type: ignore[type-arg]
 VOID = object()   # what a void method returns: nothing is written to the output
 
 
+class DotNetObject:
+    """A .NET object a test supplies (a WebClient, an XML document): properties through `ps_get`,
+    methods through `ps_call`; anything else is refused."""
+
+    def ps_get(self, name: str) -> Any:
+        raise Unsupported(f"property {name} of {type(self).__name__}")
+
+    def ps_call(self, name: str, args: list[Any]) -> Any:
+        raise Unsupported(f"method {name} of {type(self).__name__}")
+
+
+class XmlElement(DotNetObject):
+    """An element of an [xml] document: LocalName, GetAttribute(name)."""
+
+    def __init__(self, element: Any) -> None:
+        self.element = element
+
+    def ps_get(self, name: str) -> Any:
+        if name.lower() == "localname":
+            return self.element.tag.rsplit("}", 1)[-1]
+        return super().ps_get(name)
+
+    def ps_call(self, name: str, args: list[Any]) -> Any:
+        if name.lower() == "getattribute":
+            return self.element.get(ps_str(args[0]), "")
+        return super().ps_call(name, args)
+
+
+class XmlDocument(DotNetObject):
+    """What `[xml]$text` gives: DocumentElement."""
+
+    def __init__(self, text: str) -> None:
+        import xml.etree.ElementTree as ET
+        try:
+            self.root = ET.fromstring(text)
+        except ET.ParseError as error:
+            raise PSError(f'Cannot convert value to type "System.Xml.XmlDocument": {error}') from None
+
+    def ps_get(self, name: str) -> Any:
+        if name.lower() == "documentelement":
+            return XmlElement(self.root)
+        return super().ps_get(name)
+
+
 def ps_bool(value: Any) -> bool:
     """PowerShell's conversion to bool (LanguagePrimitives.IsTrue)."""
     if value is None:
@@ -369,7 +413,7 @@ class Interpreter:
             raise Unsupported("the script does not parse")
         self.script = Scope(None)
         self.functions = CIDict()
-        self._commands = CIDict(list(_BUILTINS.items()) + list(self.commands.items()))
+        self._commands = CIDict(list(BUILTINS.items()) + list(self.commands.items()))
         self._errors: list[PSError] = []
         self._current = self.script
 
@@ -618,6 +662,13 @@ class Interpreter:
                 owner.props[member] = value
             else:
                 raise Unsupported(f"assignment to property {member} of {type(owner).__name__}")
+            return
+        if target_node.type == "element_access" and op == "=":
+            parts = _named(target_node)
+            owner = self._expr(parts[0], scope)
+            if not isinstance(owner, CIDict):
+                raise Unsupported(f"assignment to an element of {type(owner).__name__}")
+            owner[ps_str(self._expr(parts[1], scope))] = value
             return
         if target_node.type != "variable":
             raise Unsupported(f"assignment to {target_node.type}")
@@ -953,6 +1004,8 @@ class Interpreter:
             return number
         if name == "long":
             return ps_int(value)
+        if name == "xml":
+            return XmlDocument(ps_str(value))
         raise Unsupported(f"cast to [{name}]")
 
     def _logical(self, node: Any, scope: Scope) -> Any:
@@ -1013,6 +1066,8 @@ class Interpreter:
 
     def _member(self, target: Any, member: str) -> Any:
         low = member.lower()
+        if isinstance(target, DotNetObject):
+            return target.ps_get(member)
         if isinstance(target, bytes) and low == "length":
             return len(target)
         if isinstance(target, PSObject):
@@ -1109,6 +1164,9 @@ class Interpreter:
             return ps_str(args[0]) in target
         if isinstance(target, _Encoding) and member == "getstring":
             return target.get_string(*args)
+        if isinstance(target, DotNetObject):
+            result = target.ps_call(_text(member_node), args)
+            return VOID if result is None else result
         raise Unsupported(f"method {member} of {type(target).__name__}")
 
 
@@ -1327,7 +1385,7 @@ def _nothing(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> l
     return []
 
 
-_BUILTINS: dict[str, Builtin] = {
+BUILTINS: dict[str, Builtin] = {
     "Join-Path": Builtin(_b_join_path),
     "Split-Path": Builtin(_b_split_path, frozenset({"Leaf", "Parent"})),
     "Test-Path": Builtin(_b_test_path),

@@ -49,7 +49,7 @@ from tests.attack_helpers import (
 )
 from wizard.plan.engine import assess
 from wizard.plan.finding import Finding
-from wizard.plan.model import NAME_MAX, PlanData
+from wizard.plan.model import ACCEPTED_RISK_REASON_MAX, NAME_MAX, PlanData
 from wizard.proof import psscan
 from wizard.proof.verify import VerificationFailed
 from wizard.scripts import psquote
@@ -59,7 +59,8 @@ from wizard.scripts.rendering import environment, render_all
 # What clean_text refuses (validators._CONTROL_RE): a value still holding one after trimming must be refused.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _A_LABEL_FQDN = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
-_MAX_LENGTH = {"name": NAME_MAX, "certificates.ca": 200}
+_MAX_LENGTH = {"name": NAME_MAX, "certificates.ca": 200, **{f"accepted_risks[{i}].reason": ACCEPTED_RISK_REASON_MAX
+                                                             for i in range(3)}}
 
 FREE_TEXT_EXAMPLES = examples(130)
 HIDDEN_EXAMPLES = examples(25)

@@ -68,8 +68,8 @@ class BundleBytesTests(unittest.TestCase):
 
     def test_files_come_in_run_order_then_the_bundle_files(self) -> None:
         self.assertEqual(list(self.bundle.files), [
-            "adfs-server.ps1", "lync-management-shell.ps1", "runbook.md", "plan.json", "verification.json",
-            "SHA256SUMS"])
+            "adfs-server.ps1", "lync-management-shell.ps1", "runbook.md", "exposure.svg", "plan.json",
+            "verification.json", "SHA256SUMS"])
         self.assertEqual(list(self.bundle.texts), list(self.bundle.files))
 
     def test_scripts_are_utf8_with_bom_and_crlf(self) -> None:
@@ -81,7 +81,7 @@ class BundleBytesTests(unittest.TestCase):
             self.assertEqual(data[len(BOM):].decode("utf-8"), self.bundle.texts[name].replace("\n", "\r\n"))
 
     def test_other_files_are_utf8_without_bom_and_lf(self) -> None:
-        for name in ("runbook.md", "plan.json", "verification.json", "SHA256SUMS"):
+        for name in ("runbook.md", "exposure.svg", "plan.json", "verification.json", "SHA256SUMS"):
             data = self.bundle.files[name]
             self.assertFalse(data.startswith(BOM))
             self.assertNotIn(b"\r", data)

@@ -166,7 +166,7 @@ def test_edge_request_goes_to_the_online_ca_when_the_plan_names_one():
 
 def test_edge_script_runs_per_edge_pool():
     doc = fixture_doc()
-    doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip2.contoso.com"})
+    doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip2.contoso.com", "block_ntlm": True})
     script = bundle_for(doc).texts["certificates-edge.ps1"]
     assert "[ValidateSet('sfbedge.contoso.com', 'edge2.contoso.com')]" in script
     requests = commands(script, "Request-CsCertificate")
@@ -330,7 +330,7 @@ def test_verify_internal_reads_back_the_settings_the_change_script_sets():
     script = text("verify-internal.ps1")
     assert ("@{ Identity = 'service:WebServer:sfbdir01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; "
             "'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; "
-            "'UseWindowsAuth' = 'None'; 'UseCertificateAuth' = $true } }") in script
+            "'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }") in script
     assert ("@{ Identity = 'service:WebServer:sfbpool01.contoso.com'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; "
             "'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }") in script
     assert ("@{ Identity = 'service:EdgeServer:sfbedge.contoso.com'; Settings = [ordered]@{ "
@@ -407,7 +407,8 @@ def test_rollback_lync_restores_the_touched_parameters_and_removes_created_colle
     sets = {arguments(c)["Identity"]: arguments(c) for c in commands(script, "Set-CsWebServiceConfiguration")
             if "UseCertificateAuth" in arguments(c)}
     director = sets["service:WebServer:sfbdir01.contoso.com"]
-    assert set(director) == {"Identity", "UseWsFedPassiveAuth", "UseWindowsAuth", "UseCertificateAuth", "WhatIf"}
+    assert set(director) == {"Identity", "UseWsFedPassiveAuth", "UseWindowsAuth", "UsePinAuth", "UseCertificateAuth",
+                             "WhatIf"}
     pool = sets["service:WebServer:sfbpool01.contoso.com"]
     assert set(pool) == {"Identity", "UseCertificateAuth", "DefaultValidityPeriodHours", "MinValidityPeriodHours",
                          "MaxValidityPeriodHours", "WhatIf"}
@@ -417,6 +418,10 @@ def test_rollback_lync_restores_the_touched_parameters_and_removes_created_colle
     assert removed == {"service:EdgeServer:sfbedge.contoso.com", "service:Registrar:sfbdir01.contoso.com"}
     [mobility] = commands(script, "Set-CsMobilityPolicy")
     assert set(arguments(mobility)) == {"Identity", "AllowSaveCredentials", "AllowExchangeConnectivity", "WhatIf"}
+    proxies = {arguments(c)["Identity"]: set(arguments(c)) for c in commands(script, "Set-CsProxyConfiguration")}
+    assert proxies["service:EdgeServer:sfbedge.contoso.com"] == {
+        "Identity", "UseKerberosForClientToProxyAuth", "UseNtlmForClientToProxyAuth",
+        "UseCertificateForClientToProxyAuth", "WhatIf"}
     # The global policy is never removed: the change only set values on it.
     assert not commands(script, "Remove-CsMobilityPolicy")
 
@@ -455,13 +460,17 @@ def test_rollback_adfs_restores_rules_and_removes_added_trusts():
     script = text("rollback-adfs.ps1")
     removed = [arguments(c)["TargetName"] for c in commands(script, "Remove-AdfsRelyingPartyTrust")]
     assert removed == ["SfB-Director-Ext", "SfB-Director-Int"]
-    restored = {}
-    for command in commands(script, "Set-AdfsRelyingPartyTrust"):
+    # Each trust is restored by the identifier of the trust that was saved (the change matched it that way).
+    block = script[script.index("Write-Step -Message 'Relying party trust' -Target 'SfB-Director-Int'"):]
+    block = block[:block.index("Write-Step -Message 'Rollback finished")]
+    assert "$SavedId = [string]@($Saved.Identifier)[0]" in block
+    restored = set()
+    for command in commands(block, "Set-AdfsRelyingPartyTrust"):
         args = arguments(command)
-        restored.setdefault(args["TargetName"], set()).update(set(args) - {"TargetName", "WhatIf"})
+        assert args["TargetIdentifier"] == ("var", "$savedid"), args
+        restored.update(set(args) - {"TargetIdentifier", "WhatIf"})
     # AD FS 2019: the change assigns an access control policy; restoring may have to un-assign it.
-    assert restored["SfB-Director-Int"] == {"AccessControlPolicyName", "IssuanceAuthorizationRules",
-                                            "IssuanceTransformRules"}
+    assert restored == {"AccessControlPolicyName", "IssuanceAuthorizationRules", "IssuanceTransformRules"}
 
 
 def test_rollback_adfs_on_2012r2_restores_the_mfa_rule():

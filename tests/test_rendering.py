@@ -281,11 +281,30 @@ class AdfsScriptTests(unittest.TestCase):
             self.assertIn("http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid", text)
 
     def test_a_trust_is_added_only_when_missing(self) -> None:
+        # Matched by identifier (read from the pool's metadata before any change), not by name.
         text = self.adfs("2012r2", "extranet")
         for trust in ("Lync-Int-pool01", "Lync-Ext-pool01"):
-            guard = f"if (-not (Get-AdfsRelyingPartyTrust -Name '{trust}' -ErrorAction SilentlyContinue)) {{\n" \
-                    f"        Add-AdfsRelyingPartyTrust -Name '{trust}'"
+            guard = f"if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['{trust}'] -ErrorAction " \
+                    f"SilentlyContinue)) {{\n        Add-AdfsRelyingPartyTrust -Name '{trust}'"
             self.assertIn(guard, text)
+            self.assertNotIn(f"if (-not (Get-AdfsRelyingPartyTrust -Name '{trust}'", text)
+
+    def test_trusts_are_matched_by_identifier_before_any_change(self) -> None:
+        text = self.adfs("2016", "extranet")
+        preflight = text[:text.index("Backing up the settings")]
+        for trust, url in (("Lync-Int-pool01", "https://pool01.contoso.com"), ("Lync-Ext-pool01", "https://web01.contoso.com")):
+            self.assertIn(f"$Identifiers['{trust}'] = Get-MetadataIdentifier -Url '{url}/passiveauth/"
+                          f"federationmetadata/2007-06/federationmetadata.xml'", preflight)
+            # The trust for that identifier must carry the plan's name ...
+            self.assertIn(f"$Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['{trust}'] -ErrorAction "
+                          f"SilentlyContinue\n    if ($Found -and $Found.Name -ne '{trust}') {{\n        throw (", preflight)
+            # ... and a trust of that name must not belong to another identifier (another pool's).
+            self.assertIn(f"if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['{trust}'])) {{\n"
+                          "        throw (", preflight)
+            self.assertIn(f"Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity '{trust}' -Item "
+                          f"(Get-AdfsRelyingPartyTrust -Identifier $Identifiers['{trust}']", text)
+        # An unreachable metadata URL stops the script in the preflight.
+        self.assertIn("$Metadata = [xml]$Client.DownloadString($Url)", preflight)
 
     def test_the_script_checks_it_runs_on_the_planned_farm(self) -> None:
         text = self.adfs("2019", "none")
@@ -321,12 +340,17 @@ class ManagementShellScriptTests(unittest.TestCase):
         text = render_core(plan_of(make_doc()))[LYNC_FILE]
         identity = "service:WebServer:pool01.contoso.com"
         self.assertIn(f"if (-not (Get-CsWebServiceConfiguration -Identity '{identity}' -ErrorAction SilentlyContinue))"
-                      " {\n        New-CsWebServiceConfiguration", text)
+                      " {\n", text)
+        self.assertIn("        $Parent = Get-CsWebServiceConfiguration -Identity 'Global'\n"
+                      f"        New-CsWebServiceConfiguration -Identity '{identity}'", text)
         scripts = {LYNC_FILE: text}
         self.assertTrue(find_command(
             f"Set-CsWebServiceConfiguration -Identity '{identity}' -UseWsFedPassiveAuth $true -UseWindowsAuth None "
-            "-UseCertificateAuth $true -WsFedPassiveMetadataUri "
+            "-UsePinAuth $false -UseCertificateAuth $true -WsFedPassiveMetadataUri "
             "'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'", scripts))
+        # Microsoft's two-factor procedure turns PIN off too: extension + PIN never goes through AD FS.
+        for command in commands(text, "New-CsWebServiceConfiguration"):
+            self.assertEqual(command.get("UsePinAuth"), "$false")
         for command in commands(text):
             if command.name in ("set-cswebserviceconfiguration", "new-cswebserviceconfiguration",
                                 "set-csproxyconfiguration", "new-csproxyconfiguration"):
@@ -348,18 +372,26 @@ class ManagementShellScriptTests(unittest.TestCase):
         scripts = render_core(plan)
         assert_verified(self, plan, scripts)
         text = scripts[LYNC_FILE]
-        self.assertNotIn("UseWindowsAuth", text)
+        # Windows authentication stays as it is: the script never sets it (a new collection copies it).
+        for command in commands(text):
+            if command.has("UseWindowsAuth"):
+                self.assertEqual((command.name, command.get("UseWindowsAuth")),
+                                 ("new-cswebserviceconfiguration", "$Parent.UseWindowsAuth"))
         self.assertNotIn("UseWsFedPassiveAuth", text)
-        self.assertNotIn("UseCertificateForClientToProxyAuth", text)
+        self.assertNotIn("UseCertificateForClientToProxyAuth $false", text)
         self.assertTrue(find_command(
             "Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.contoso.com' -UseCertificateAuth $true "
             "-DefaultValidityPeriodHours 720 -MinValidityPeriodHours 24 -MaxValidityPeriodHours 1440", scripts))
+        # Blocking NTLM and Kerberos sets certificate sign-in on explicitly, in both branches.
         self.assertTrue(find_command(
             "New-CsProxyConfiguration -Identity 'service:EdgeServer:edge.contoso.com' "
-            "-UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false", scripts))
+            "-UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false "
+            "-UseCertificateForClientToProxyAuth $true", scripts))
         self.assertTrue(find_command(
             "Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.contoso.com' "
-            "-UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false", scripts))
+            "-UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false "
+            "-UseCertificateForClientToProxyAuth $true", scripts))
+        self.assertNotIn("UseCertifcate", text)
 
     def test_tls_dsk_with_certificates_off_is_refused(self) -> None:
         plan = plan_of(make_doc(pools=[{"fqdn": "p.contoso.com", "auth": {"external": "tls_dsk",
@@ -368,13 +400,20 @@ class ManagementShellScriptTests(unittest.TestCase):
             render_core(plan)
 
     def test_ntlm_pools_turn_nothing_off(self) -> None:
-        pools = [{"fqdn": "pool01.contoso.com", "auth": {"external": "ntlm", "block_ntlm_at_registrar": True}}]
+        pools = [{"fqdn": "pool01.contoso.com", "auth": {"external": "ntlm"}}]
         plan = plan_of(make_doc(pools=pools, adfs=None, mobility_policies=[{"identity": "Global",
                                                                              "allow_save_credentials": False}]))
         text = render_core(plan)[LYNC_FILE]
         self.assertNotIn("ClientToProxyAuth", text)
         self.assertNotIn("WebServiceConfiguration -Identity", text)
         self.assertNotIn("UseWindowsAuth", text)
+
+    def test_an_ntlm_pool_that_blocks_its_registrar_is_never_dropped_silently(self) -> None:
+        # The findings refuse the plan; the script builder refuses it too instead of dropping the block.
+        pools = [{"fqdn": "pool01.contoso.com", "auth": {"external": "ntlm", "block_ntlm_at_registrar": True}}]
+        plan = plan_of(make_doc(pools=pools, adfs=None))
+        with self.assertRaisesRegex(ValueError, "NTLM pool cannot block NTLM at its Registrar"):
+            render_core(plan)
 
     def test_ntlm_pool_with_certificate_lifetimes_only_sets_those(self) -> None:
         pools = [{"fqdn": "pool01.contoso.com", "auth": {
@@ -417,14 +456,25 @@ class ManagementShellScriptTests(unittest.TestCase):
         self.assertEqual(set(news), {"site:Redmond", "Tag:Executives", "Tag:Empty"})
         self.assertEqual(dict(sets["Global"].params), {"identity": "Global", "allowexchangeconnectivity": "$false",
                                                        "whatif": "$WhatIfPreference"})
+        # A new site policy also gets the plan's Global settings it does not set itself; an existing one is only
+        # changed where the plan names a setting.
         self.assertEqual(dict(news["site:Redmond"].params), {
             "identity": "site:Redmond", "enableoutsidevoice": "$false", "requirewififoripaudio": "$true",
+            "allowexchangeconnectivity": "$false", "whatif": "$WhatIfPreference"})
+        self.assertEqual(dict(sets["site:Redmond"].params), {
+            "identity": "site:Redmond", "enableoutsidevoice": "$false", "requirewififoripaudio": "$true",
             "whatif": "$WhatIfPreference"})
+        self.assertEqual(dict(news["Tag:Executives"].params), {
+            "identity": "Tag:Executives", "allowsavecredentials": "$false", "allowexchangeconnectivity": "$false",
+            "allowsaveimhistory": "$false", "whatif": "$WhatIfPreference"})
+        self.assertEqual(dict(news["Tag:Empty"].params), {
+            "identity": "Tag:Empty", "allowexchangeconnectivity": "$false", "whatif": "$WhatIfPreference"})
         self.assertEqual(dict(sets["Tag:Executives"].params), {
             "identity": "Tag:Executives", "allowsavecredentials": "$false", "allowsaveimhistory": "$false",
             "whatif": "$WhatIfPreference"})
         self.assertIn("if (-not (Get-CsMobilityPolicy -Identity 'Tag:Executives' -ErrorAction SilentlyContinue)) {\n"
-                      "        New-CsMobilityPolicy -Identity 'Tag:Executives'", text)
+                      "        # A new policy would start from the product's defaults: it also gets the plan's Global "
+                      "settings it does not set.\n        New-CsMobilityPolicy -Identity 'Tag:Executives'", text)
         self.assertIn("Get-CsSite -Identity 'Redmond'", text)
         for online_only in ("EncryptAppData", "RequireIntune", "EnablePushNotifications", "AllowDeviceContactsSync",
                             "VoiceSettings", "AllowAutomaticPstnFallback"):

@@ -119,11 +119,15 @@ def lync_site(tmp_path: Path, fixture: str = "multi-domain-director-idn") -> Sit
 
 def adfs_site(tmp_path: Path, version: str = "2019") -> Site:
     texts = bundle(adfs_version=version).texts
+    internal = "https://sfbdirint.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
+    external = "https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
     store = FakeAdfs(host_name="adfs.contoso.com",
-                     policies=("Permit everyone", "Permit everyone and require MFA from extranet access"))
+                     policies=("Permit everyone", "Permit everyone and require MFA from extranet access"),
+                     metadata={internal: "https://sfbdirint.contoso.com/passiveauth/",
+                               external: "https://sfbdirweb.contoso.com/passiveauth/"})
     # The internal trust exists already (with rules of its own); the external one is created.
     store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"] = {
-        **store.collections["AdfsRelyingPartyTrust"].defaults,
+        **store.collections["AdfsRelyingPartyTrust"].defaults, "Identifier": ["https://sfbdirint.contoso.com/passiveauth/"],
         "IssuanceAuthorizationRules": "old authorization", "IssuanceTransformRules": "old transform"}
     return Site(tmp_path, texts, store, "adfs-server.ps1", "rollback-adfs.ps1")
 

@@ -38,7 +38,8 @@ def test_the_table_names_only_fields_that_exist() -> None:
 
 def test_the_kept_fields_are_the_choices() -> None:
     kept = {f"{cls}.{name}" for (cls, name), kind in FIELD_KINDS.items() if kind == twin.KEEP}
-    assert kept == {"PlanData.product", "Pool.role", "PoolAuth.external", "Adfs.version", "Adfs.mfa"}
+    assert kept == {"PlanData.product", "Pool.role", "PoolAuth.external", "Adfs.version", "Adfs.mfa",
+                    "AcceptedRisk.code", "AcceptedRisk.field"}
 
 
 def test_a_new_string_field_is_caught() -> None:

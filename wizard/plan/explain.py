@@ -289,7 +289,22 @@ FIELDS: dict[str, Explanation] = {
     "certificates.ca": _e(
         "Online CA",
         "An enterprise CA the requests are sent to directly, written as server\\CA name. Leave empty to write "
-        "request files for a public CA instead.", "", REQUEST_CERT),
+        "request files for a public CA instead.",
+        "Clients on the Internet and federated partners do not trust an internal CA's certificate on the Edge "
+        "or the reverse proxy.", REQUEST_CERT),
+    "accepted_risks": _e(
+        "Accepted risks",
+        "Errors about a broken promise (MFA, or blocked NTLM) that the plan's authors accept, each with the "
+        "reason: the error becomes a warning that says so, and the runbook lists it.",
+        "An accepted risk leaves a way to sign in from the Internet with a password alone.", TWO_FACTOR),
+    "accepted_risks[].code": _e(
+        "Finding code", "The code of the accepted error, as the findings show it (mfa_registrar_password_open, ...).",
+        "", TWO_FACTOR),
+    "accepted_risks[].field": _e(
+        "Field", "The field the accepted error names, exactly as the findings show it.", "", TWO_FACTOR),
+    "accepted_risks[].reason": _e(
+        "Reason", "Why the risk is accepted, in words a reviewer can check (up to 500 characters).", "",
+        TWO_FACTOR),
 }
 
 _INDEX_RE = re.compile(r"\[\d+\]")
@@ -298,6 +313,7 @@ _ITEM_LABELS = {
     "pools": "Pool",
     "edge_pools": "Edge pool",
     "mobility_policies": "Mobility policy",
+    "accepted_risks": "Accepted risk",
     "sip_domains": "SIP domain",
     "simple_urls.meet": "Meet simple URL",
 }

@@ -55,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
 from wizard.plan.model import AuthMode, EdgePool, PlanData, Pool
@@ -223,18 +224,29 @@ class Exposure:
     issuance: tuple[CertificateIssuance, ...]
     estate_used: bool = False
 
+    @cached_property
+    def _by_entry(self) -> dict[str, tuple[SignInPath, ...]]:
+        grouped: dict[str, list[SignInPath]] = {}
+        for path in self.paths:
+            grouped.setdefault(path.entry.key, []).append(path)
+        return {key: tuple(paths) for key, paths in grouped.items()}
+
     def paths_at(self, entry_key: str) -> tuple[SignInPath, ...]:
         """Return the paths of one entry point."""
-        return tuple(p for p in self.paths if p.entry.key == entry_key)
+        return self._by_entry.get(entry_key, ())
 
     def password_only(self, *, after: bool = True) -> tuple[SignInPath, ...]:
         """Return the paths where a password alone gets in (open) or may get in (unknown)."""
         return tuple(p for p in self.paths
                      if (p.after if after else p.before).password_only is not State.CLOSED)
 
+    @cached_property
+    def _by_pool(self) -> dict[str, CertificateIssuance]:
+        return {i.pool: i for i in self.issuance}
+
     def issuance_for(self, pool: str) -> CertificateIssuance | None:
         """Return how users of `pool` first obtain a client certificate, or None."""
-        return next((i for i in self.issuance if i.pool == pool), None)
+        return self._by_pool.get(pool)
 
 
 # ---------------------------------------------------------------------------
@@ -269,10 +281,11 @@ def _windows(value: str | None) -> tuple[State, State]:
     """Return (NTLM, Kerberos) from UseWindowsAuth: Negotiate offers both, NTLM only NTLM, None neither."""
     if value is None:
         return State.UNKNOWN, State.UNKNOWN
-    folded = value.casefold()
-    if folded == "none":
+    # The cmdlet's values are Negotiate, NTLM and None; the collector may report them in any case.
+    upper = value.upper()
+    if upper == "NONE":
         return State.CLOSED, State.CLOSED
-    if folded == "ntlm":
+    if upper == "NTLM":
         return State.OPEN, State.CLOSED
     return State.OPEN, State.OPEN
 
@@ -485,10 +498,16 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
         issuance.append(CertificateIssuance(ref.fqdn, f"{ref.field}.auth.external" if ref.index is not None
                                             else "pools", before_issue, after_issue, credentials, by_password))
 
-    def any_user_certificate(when: int) -> Access:
+    def _any(when: int) -> Access:
         states = [issued[r.fqdn][when] for r in pools]
         return Access(any_of(a.accepted for a in states), any_of(a.password_only for a in states),
                       "certificates issued by the CertProv of any pool")
+
+    # Every Edge and every Director accepts the certificates of every pool's users: computed once.
+    every_pool = (_any(0), _any(1))
+
+    def any_user_certificate(when: int) -> Access:
+        return every_pool[when]
 
     # SIP sign-in at each Edge.
     edge_refs = edges or [_EdgeRef("*", None, None, None)]
@@ -592,6 +611,21 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
     return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None)
 
 
+_STATE_WORDS = {State.OPEN: "open", State.CLOSED: "closed", State.UNKNOWN: "as today (unknown)"}
+
+
+def describe_access(access: Access) -> str:
+    """Return an Access in words: 'closed', 'open, with a password alone', 'as today (unknown)', ..."""
+    text = _STATE_WORDS[access.accepted]
+    if access.accepted is State.CLOSED:
+        return text
+    if access.password_only is State.OPEN:
+        return text + ", with a password alone"
+    if access.password_only is State.UNKNOWN:
+        return text + ", perhaps with a password alone"
+    return text + ", not with a password alone"
+
+
 # ---------------------------------------------------------------------------
 # Promises
 
@@ -627,6 +661,11 @@ BROKEN_PROMISE_CODES: dict[str, str] = {
     "mfa_adfs_not_extranet": "extranet MFA promised, but AD FS cannot tell Internet requests from internal ones",
     "edge_block_not_kept": "block_ntlm promised, but NTLM or Kerberos stays open at that Edge",
 }
+
+
+# The broken promises a plan may record as accepted risks (`accepted_risks` in the plan file). A kept
+# block_ntlm is the tool's own doing, so its failure is a fault to report, never a risk to accept.
+ACCEPTABLE_RISK_CODES: tuple[str, ...] = tuple(code for code in BROKEN_PROMISE_CODES if code != "edge_block_not_kept")
 
 
 def promises(plan: PlanData) -> tuple[Promise, ...]:
@@ -910,6 +949,7 @@ def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | No
 
 
 __all__ = [
+    "ACCEPTABLE_RISK_CODES",
     "ADFS_PATH",
     "BROKEN_PROMISE_CODES",
     "CREDENTIAL_FACTS",
@@ -934,6 +974,7 @@ __all__ = [
     "all_of",
     "any_of",
     "broken_promises",
+    "describe_access",
     "exposure",
     "mfa_promised",
     "promises",

@@ -18,6 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from wizard.plan.estate import Estate
+from wizard.plan.exposure import (
+    ACCEPTABLE_RISK_CODES,
+    BROKEN_PROMISE_CODES,
+    CREDENTIAL_FACTS,
+    EntryKind,
+    Exposure,
+    SignInPath,
+    broken_promises,
+    describe_access,
+    exposure,
+)
 from wizard.plan.finding import Finding
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
@@ -43,12 +55,14 @@ FINDING_CODES: dict[str, str] = {
     "passive_exchange_features_lost": "warning",
     "passive_certificate_auth_kept": "warning",
     "passive_certificate_auth_off": "warning",
-    "passive_relying_party_metadata": "info",
+    "passive_relying_party_metadata": "warning",
     "passive_external_web_fqdn_missing": "error",
     "passive_same_web_names": "error",
     "passive_modern_auth_conflict": "info",
     "passive_dns_discovery": "info",
     "passive_lwa_domain_auth": "info",
+    "passive_pin_auth_off": "info",
+    "passive_needs_cu": "warning",
     # AD FS and MFA: domain notes 4.
     "adfs_unused": "info",
     "mfa_adfs20_unsupported": "error",
@@ -56,14 +70,16 @@ FINDING_CODES: dict[str, str] = {
     "mfa_provider_required": "warning",
     "mfa_always_prompts_internal": "warning",
     "mfa_access_control_policy": "info",
+    "adfs_windows_auth_on_internet": "warning",
     # TLS-DSK, Edge and Registrar: domain notes 1, 2 and 8.
     "edge_ntlm_block_sip_only": "warning",
-    "tls_dsk_first_certificate": "info",
-    "tls_dsk_certificate_lifetime": "info",
+    "tls_dsk_first_certificate": "warning",
+    "tls_dsk_certificate_lifetime": "warning",
     "tls_dsk_unsupported_clients": "warning",
     "tls_dsk_edge_not_blocking": "warning",
     "tls_dsk_certificate_auth_off": "error",
     "registrar_ntlm_blocked": "warning",
+    "registrar_block_on_ntlm_pool": "error",
     "certificate_lifetime_short": "warning",
     "certificate_lifetime_long": "warning",
     # NTLM kept: domain notes 2 and 8.
@@ -78,6 +94,8 @@ FINDING_CODES: dict[str, str] = {
     "mobility_outside_voice_without_mobility": "warning",
     "mobility_site_unknown": "warning",
     "mobility_policy_empty": "info",
+    "mobility_new_policy_defaults": "warning",
+    "mobility_tag_not_granted": "warning",
     # Names and certificates: domain notes 5 and 6.
     "external_web_same_as_internal": "warning",
     "duplicate_name": "error",
@@ -85,9 +103,22 @@ FINDING_CODES: dict[str, str] = {
     "edge_av_equals_access": "warning",
     "autodiscover_names_on_certificate": "info",
     "adfs_on_reverse_proxy": "info",
+    "edge_certificate_internal_ca": "warning",
     # Scope: domain notes 1 and 2.
     "service_scope_only": "info",
+    # The exposure model: broken promises (errors a plan may accept) and the matrix (one note per entry point).
+    **dict.fromkeys(BROKEN_PROMISE_CODES, "error"),
+    "exposure_edge_sip": "info",
+    "exposure_registrar": "info",
+    "exposure_web_services": "info",
+    "exposure_adfs": "info",
+    "exposure_certificate": "info",
+    # Accepted risks.
+    "accepted_risk_unused": "warning",
 }
+# The notes that make up the exposure matrix (the runbook and the review page draw them as a table).
+EXPOSURE_CODES: tuple[str, ...] = ("exposure_edge_sip", "exposure_registrar", "exposure_web_services",
+                                   "exposure_adfs", "exposure_certificate")
 
 # Lync Server's own default client certificate lifetime (DefaultValidityPeriodHours).
 SERVER_DEFAULT_CERT_HOURS = 4320
@@ -231,7 +262,8 @@ def passive_relying_party_metadata(plan: PlanData) -> Iterator[Finding]:
             f"downloads {'both' if len(urls) == 2 else 'the'} metadata URL{'s' if len(urls) == 2 else ''}: "
             f"{_names(urls)}. Check from the AD FS server that the name{'s' if len(urls) == 2 else ''} "
             f"resolve{'' if len(urls) == 2 else 's'}, the firewall lets HTTPS through and the web services "
-            f"certificate is trusted; otherwise Add-AdfsRelyingPartyTrust fails.",
+            f"certificate is trusted there: the script reads each metadata document before it changes anything "
+            f"and stops if AD FS cannot, and without them no trust can be added.",
         )
 
 
@@ -327,6 +359,33 @@ def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def passive_pin_auth_off(plan: PlanData) -> Iterator[Finding]:
+    """Passive pools get UsePinAuth $false, as Microsoft's two-factor procedure does (domain notes 1)."""
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
+        yield _finding(
+            "passive_pin_auth_off", f"pools[{i}].auth.external",
+            f"The script turns PIN authentication off on {pool.fqdn} (UsePinAuth $false), as Microsoft's "
+            f"two-factor procedure does: an extension or phone number and a PIN is a credential that never goes "
+            f"through AD FS, so it would bypass AD FS and its MFA. Phones that sign in with a PIN (Lync Phone "
+            f"Edition) can no longer sign in to this pool.",
+        )
+
+
+def passive_needs_cu(plan: PlanData) -> Iterator[Finding]:
+    """Passive authentication on Lync Server 2013 needs the July 2013 cumulative update (domain notes 1, 7)."""
+    for i, pool, auth in _indexed(plan, AuthMode.PASSIVE):
+        if not auth.external.needs_cu(plan.product):
+            continue
+        yield _finding(
+            "passive_needs_cu", f"pools[{i}].auth.external",
+            f"Lync Server 2013 has passive authentication only from the July 2013 cumulative update on: update "
+            f"every Front End and Director of {pool.fqdn} (and the servers where the scripts run) first. The "
+            f"Management Shell script checks that Set-CsWebServiceConfiguration and New-CsWebServiceConfiguration "
+            f"have -UseWsFedPassiveAuth before it changes anything, so a server without the update stops the "
+            f"script before the first change instead of half-way.",
+        )
+
+
 # ---------------------------------------------------------------------------
 # AD FS and MFA
 
@@ -414,6 +473,22 @@ def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
         "mfa_access_control_policy", "adfs.mfa",
         f"On {ADFS_VERSIONS[adfs.version]} MFA is set through the built-in access control policy "
         f"'{policy}' on the Lync relying parties rather than through per-relying-party rules. {note}",
+    )
+
+
+def adfs_windows_auth_on_internet(plan: PlanData) -> Iterator[Finding]:
+    """AD FS behind the plain reverse proxy sees Internet requests as internal (domain notes 4, 8)."""
+    adfs = plan.adfs
+    if not (_adfs_in_use(plan) and adfs is not None and adfs.published_on_reverse_proxy):
+        return
+    if adfs.mfa == "extranet" and adfs.version != "2.0":
+        return  # an error of its own: mfa_adfs_not_extranet
+    yield _finding(
+        "adfs_windows_auth_on_internet", "adfs.published_on_reverse_proxy",
+        f"AD FS ({adfs.federation_service_name}) is published through the plain reverse proxy, not a Web "
+        f"Application Proxy, so it takes every Internet request for an internal one: it offers Windows integrated "
+        f"sign-in (NTLM/Kerberos) to the Internet and its extranet lockout never counts those attempts. Publish "
+        f"AD FS through a Web Application Proxy (or an AD FS proxy).",
     )
 
 
@@ -525,10 +600,27 @@ def tls_dsk_certificate_auth_off(plan: PlanData) -> Iterator[Finding]:
             )
 
 
+def registrar_block_on_ntlm_pool(plan: PlanData) -> Iterator[Finding]:
+    """An NTLM pool that also asks for NTLM off at its Registrar: the two contradict each other (domain notes 2).
+
+    An error, not a silent choice: honouring it would make every SIP sign-in to the pool, inside too,
+    certificate-only, which is what the NTLM mode exists to avoid; dropping it would leave the runbook
+    claiming a block that never happens.
+    """
+    for i, pool, auth in _indexed(plan, AuthMode.NTLM):
+        if auth.block_ntlm_at_registrar:
+            yield _finding(
+                "registrar_block_on_ntlm_pool", f"pools[{i}].auth.block_ntlm_at_registrar",
+                f"{pool.fqdn} keeps NTLM (external \"ntlm\"), yet block_ntlm_at_registrar would turn NTLM and "
+                f"Kerberos off at its Registrar, for clients inside the network too. Set block_ntlm_at_registrar "
+                f"to false to keep NTLM, or set external to \"tls_dsk\" (or \"passive\") to block it.",
+            )
+
+
 def registrar_ntlm_blocked(plan: PlanData) -> Iterator[Finding]:
     """NTLM/Kerberos off at the Registrar affects internal clients too (domain notes 2)."""
     for i, pool in enumerate(plan.pools):
-        if not (pool.auth and pool.auth.block_ntlm_at_registrar):
+        if not (pool.auth and pool.auth.block_ntlm_at_registrar) or pool.auth.external is AuthMode.NTLM:
             continue
         if pool.auth.external.needs_adfs:
             how = "obtained after signing in through AD FS"
@@ -711,6 +803,49 @@ def mobility_site_unknown(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def _global_policy_settings(plan: PlanData) -> list[tuple[str, str, bool]]:
+    """Return (plan key, parameter, value) of the plan's Global mobility policy, empty when it has none."""
+    policy = next((p for p in plan.mobility_policies if p.scope == "global"), None)
+    return policy.settings() if policy is not None else []
+
+
+def mobility_new_policy_defaults(plan: PlanData) -> Iterator[Finding]:
+    """A new site or tag policy starts from product defaults, not from Global (domain notes 3)."""
+    carried = _global_policy_settings(plan)
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.scope == "global":
+            continue
+        own = {key for key, _, _ in policy.settings()}
+        inherited = [f"{param} {'$true' if value else '$false'}" for key, param, value in carried if key not in own]
+        if inherited:
+            what = (f"so when the script creates it, it also gives it the plan's Global values it does not set "
+                    f"itself: {_names(inherited)}.")
+        else:
+            what = ("and the plan's Global policy has nothing to carry into it, so set the hardening this policy's "
+                    "users need (AllowSaveCredentials, AllowExchangeConnectivity, ...) on the policy itself.")
+        yield _finding(
+            "mobility_new_policy_defaults", _policy_path(i, "identity"),
+            f"A new mobility policy ({policy.identity}) starts from the product's defaults, not from the Global "
+            f"policy: AllowSaveCredentials and AllowExchangeConnectivity are back to true for its users, undoing "
+            f"Global's hardening, {what} If {policy.identity} already exists, it keeps its own values for every "
+            f"setting the plan does not name: check them with Get-CsMobilityPolicy.",
+        )
+
+
+def mobility_tag_not_granted(plan: PlanData) -> Iterator[Finding]:
+    """A tag policy applies only to users it is granted to; the scripts grant nothing (domain notes 3)."""
+    for i, policy in enumerate(plan.mobility_policies):
+        if policy.scope != "tag":
+            continue
+        name = policy.identity.partition(":")[2]
+        yield _finding(
+            "mobility_tag_not_granted", _policy_path(i, "identity"),
+            f"The scripts create or change the per-user mobility policy {policy.identity} but grant it to nobody, "
+            f"so it reaches no user until it is granted: run Grant-CsMobilityPolicy -Identity <user> -PolicyName "
+            f"'{name}' for each of its users (the runbook lists this step).",
+        )
+
+
 def mobility_policy_empty(plan: PlanData) -> Iterator[Finding]:
     """A policy with no settings emits nothing (plan format: omitted means unchanged)."""
     for i, policy in enumerate(plan.mobility_policies):
@@ -860,6 +995,27 @@ def adfs_on_reverse_proxy(plan: PlanData) -> Iterator[Finding]:
     )
 
 
+def edge_certificate_internal_ca(plan: PlanData) -> Iterator[Finding]:
+    """The external certificates come from the CA the plan names: clients outside need a public CA (domain notes 5)."""
+    ca = plan.certificates.ca if plan.certificates else None
+    if ca is None:
+        return
+    which = []
+    if any(e.access_fqdn for e in plan.edge_pools):
+        which.append("the Edge external certificate (Request-CsCertificate -CA)")
+    if any(p.external_web_fqdn for p in plan.pools):
+        which.append("the reverse proxy certificate (its request carries CertificateTemplate WebServer)")
+    if not which:
+        return
+    yield _finding(
+        "edge_certificate_internal_ca", "certificates.ca",
+        f"The plan sends {_names(which)} to the online CA {ca}. Clients on the Internet, mobile devices and "
+        f"federated partners only trust certificates from a public CA, so an internal enterprise CA's certificate "
+        f"on the Edge or the reverse proxy makes external sign-in and federation fail for everyone who does not "
+        f"trust that CA. Leave certificates.ca out to get offline requests for a public CA.",
+    )
+
+
 # ---------------------------------------------------------------------------
 # Scope
 
@@ -873,7 +1029,10 @@ def service_scope_only(plan: PlanData) -> Iterator[Finding]:
         "The scripts change web service and proxy settings per pool and per Edge (service:WebServer:<pool>, "
         "service:Registrar:<pool>, service:EdgeServer:<edge>), never at global scope: passive authentication "
         "switched on globally would reach every pool and Edge at once and is known to cause sign-in failures "
-        "across the whole organisation. Pools and Edge pools not in the plan keep their settings.",
+        "across the whole organisation. Pools and Edge pools not in the plan keep their settings. A service "
+        "collection the script has to create would start from the product's defaults, so it is created with the "
+        "settings of the collection that applied until then (the pool's site collection, else the global one) "
+        "for everything the plan does not set.",
     )
 
 
@@ -890,18 +1049,22 @@ RULES: tuple[Rule, ...] = (
     passive_modern_auth_conflict,
     passive_dns_discovery,
     passive_lwa_domain_auth,
+    passive_pin_auth_off,
+    passive_needs_cu,
     adfs_unused,
     mfa_adfs20_unsupported,
     mfa_extranet_only_via_proxy,
     mfa_provider_required,
     mfa_always_prompts_internal,
     mfa_access_control_policy,
+    adfs_windows_auth_on_internet,
     edge_ntlm_block_sip_only,
     tls_dsk_first_certificate,
     tls_dsk_certificate_lifetime,
     tls_dsk_unsupported_clients,
     tls_dsk_edge_not_blocking,
     tls_dsk_certificate_auth_off,
+    registrar_block_on_ntlm_pool,
     registrar_ntlm_blocked,
     certificate_lifetime_bounds,
     ntlm_exposed,
@@ -914,19 +1077,114 @@ RULES: tuple[Rule, ...] = (
     mobility_outside_voice_without_mobility,
     mobility_site_unknown,
     mobility_policy_empty,
+    mobility_new_policy_defaults,
+    mobility_tag_not_granted,
     external_web_same_as_internal,
     duplicate_name,
     sip_domain_no_access_edge,
     edge_av_equals_access,
     autodiscover_names_on_certificate,
     adfs_on_reverse_proxy,
+    edge_certificate_internal_ca,
     service_scope_only,
 )
 
 
-def check_plan(plan: PlanData) -> list[Finding]:
-    """Return every finding of every rule for `plan`, in rule order (deterministic)."""
+# ---------------------------------------------------------------------------
+# The exposure model: the matrix as notes, and the promises the plan breaks as errors
+
+
+def _path_words(path: SignInPath) -> str:
+    return (f"{CREDENTIAL_FACTS[path.credential].short}: {describe_access(path.before)} \u2192 "
+            f"{describe_access(path.after)}")
+
+
+_EXPOSURE_CODE = {
+    EntryKind.EDGE_SIP: "exposure_edge_sip",
+    EntryKind.REGISTRAR: "exposure_registrar",
+    EntryKind.WEB_SERVICES: "exposure_web_services",
+    EntryKind.ADFS: "exposure_adfs",
+}
+
+
+def exposure_matrix(plan: PlanData, model: Exposure) -> Iterator[Finding]:
+    """One note per entry point: who signs in there from the Internet, with what, before and after the plan."""
+    for entry in model.entries:
+        paths = model.paths_at(entry.key)
+        if not paths:
+            continue
+        where = f" ({entry.host})" if entry.host and entry.host not in entry.label else ""
+        yield _finding(
+            _EXPOSURE_CODE[entry.kind], entry.field,
+            f"From the Internet, {entry.label}{where}, through {entry.via}, for {paths[0].users}: "
+            + "; ".join(_path_words(p) for p in paths) + ".",
+        )
+    for issue in model.issuance:
+        how = ", ".join(CREDENTIAL_FACTS[c].short for c in issue.credentials_after) or "nothing"
+        yield _finding(
+            "exposure_certificate", issue.field,
+            f"Users of {issue.pool} first obtain a Lync client certificate from {issue.after.why.split(':')[0]}: "
+            f"before {describe_access(issue.before)} \u2192 after {describe_access(issue.after)}; after the plan "
+            f"CertProv takes {how}.",
+        )
+
+
+def exposure_promises(plan: PlanData, model: Exposure) -> Iterator[Finding]:
+    """Every promise the plan breaks in its own exposure model is an error on the field that closes it."""
+    for broken in broken_promises(plan, model=model):
+        yield _finding(broken.code, broken.field, broken.message)
+
+
+# ---------------------------------------------------------------------------
+# Accepted risks
+
+
+def may_accept(finding: Finding) -> bool:
+    """Return True when a plan may record this finding as an accepted risk (an error about a broken promise)."""
+    return finding.severity == "error" and finding.code in ACCEPTABLE_RISK_CODES
+
+
+def acceptable_errors(findings: list[Finding]) -> list[Finding]:
+    """Return the errors a plan may record as accepted risks (what the wizard offers to accept)."""
+    return [f for f in findings if may_accept(f)]
+
+
+def apply_accepted_risks(plan: PlanData, findings: list[Finding]) -> list[Finding]:
+    """Return `findings` with each accepted error turned into a warning that says so, plus a warning for
+    each accepted risk that matches no error."""
+    accepted = {(a.code, a.field): a for a in plan.accepted_risks}
+    used: set[tuple[str, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        risk = accepted.get((f.code, f.field))
+        if risk is not None and may_accept(f):
+            used.add((f.code, f.field))
+            out.append(Finding("warning", f.code, f.field, f"accepted: {risk.reason.rstrip('.')}. {f.message}"))
+        else:
+            out.append(f)
+    for i, risk in enumerate(plan.accepted_risks):
+        if (risk.code, risk.field) not in used:
+            out.append(_finding(
+                "accepted_risk_unused", f"accepted_risks[{i}]",
+                f"The plan accepts {risk.code} on {risk.field}, but the plan has no such error (any more): remove "
+                f"this accepted risk, so that it cannot hide the error if it comes back for another reason.",
+            ))
+    return out
+
+
+def check_plan(plan: PlanData, *, estate: Estate | None = None) -> list[Finding]:
+    """Return every finding of every rule for `plan`, in rule order (deterministic).
+
+    The exposure model (`wizard.plan.exposure`) adds its matrix notes and the errors of broken promises;
+    `estate` (what the servers hold today) replaces "as today (unknown)" with what is known. Accepted
+    risks then turn their errors into warnings.
+    """
     findings: list[Finding] = []
     for rule in RULES:
         findings.extend(rule(plan))
-    return findings
+    model = exposure(plan, estate=estate)
+    findings.extend(exposure_promises(plan, model))
+    # A plan that touches no sign-in setting, read without a state file, would get a matrix of unknowns.
+    if estate is not None or plan.edge_pools or any(p.auth for p in plan.pools):
+        findings.extend(exposure_matrix(plan, model))
+    return apply_accepted_risks(plan, findings)

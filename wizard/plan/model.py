@@ -157,6 +157,9 @@ CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
     "max": (8, 8760),
 }
 NAME_MAX = 200
+# Accepted risks: the reason is free text shown to reviewers and in the runbook; the field is a plan path.
+ACCEPTED_RISK_REASON_MAX = 500
+FIELD_PATH_MAX = 200
 
 
 def passive_metadata_url(web_fqdn: str) -> str:
@@ -318,6 +321,18 @@ class Certificates:
 
 
 @dataclass(frozen=True)
+class AcceptedRisk:
+    """An error finding the plan's authors accept: its code, the field it names, and why.
+
+    The accepted error becomes a warning that says so; the runbook lists every accepted risk.
+    """
+
+    code: str
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PlanData:
     """A whole validated, normalised plan."""
 
@@ -332,6 +347,7 @@ class PlanData:
     office_web_apps_fqdn: str | None = None
     autodiscover_port: int = 443
     certificates: Certificates | None = None
+    accepted_risks: tuple[AcceptedRisk, ...] = ()
     # `x_` keys from the file, kept so that export gives them back.
     extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=True)
 

@@ -10,12 +10,15 @@ import re
 from typing import Any
 
 from wizard.plan import validators as v
+from wizard.plan.exposure import ACCEPTABLE_RISK_CODES
 from wizard.plan.finding import Finding, error, info
 from wizard.plan.model import (
+    ACCEPTED_RISK_REASON_MAX,
     ADFS_VERSIONS,
     AUTH_MODES,
     AUTODISCOVER_PORTS,
     CERT_HOURS_LIMITS,
+    FIELD_PATH_MAX,
     FORMAT,
     KEY_SIZES,
     MFA_MODES,
@@ -23,6 +26,7 @@ from wizard.plan.model import (
     NAME_MAX,
     POOL_ROLES,
     PRODUCTS,
+    AcceptedRisk,
     Adfs,
     AuthMode,
     CertificateHours,
@@ -192,7 +196,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     r = _Reader()
     top = r.obj(doc, "", (
         "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",
-        "simple_urls", "office_web_apps_fqdn", "autodiscover_port", "certificates",
+        "simple_urls", "office_web_apps_fqdn", "autodiscover_port", "certificates", "accepted_risks",
     ), required=("format", "name", "product", "sip_domains", "pools"))
     if top is None:
         return None, r.findings
@@ -216,6 +220,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
         else:
             port = raw_port
     certificates = _read_certificates(r, top.get("certificates"))
+    accepted = _read_accepted_risks(r, top.get("accepted_risks"))
 
     if pools and any(p.auth and p.auth.external.needs_adfs for p in pools) and adfs is None \
             and top.get("adfs") is None:
@@ -232,7 +237,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
         name=name or "", product=product or "", sip_domains=tuple(sip_domains), pools=tuple(pools),
         edge_pools=tuple(edge_pools), adfs=adfs, mobility_policies=tuple(policies), simple_urls=simple_urls,
         office_web_apps_fqdn=oos, autodiscover_port=port, certificates=certificates,
-        extensions=_extensions(top),
+        accepted_risks=tuple(accepted), extensions=_extensions(top),
     )
     return plan, r.findings
 
@@ -310,24 +315,87 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
     external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if "external" in d else None
     cert_auth = r.boolean(d.get("certificate_auth"), f"{path}.certificate_auth", True)
     block = r.boolean(d.get("block_ntlm_at_registrar"), f"{path}.block_ntlm_at_registrar", False)
-    hours = None
-    if d.get("client_certificate_hours") is not None:
-        hpath = f"{path}.client_certificate_hours"
-        h = r.obj(d["client_certificate_hours"], hpath, ("default", "min", "max"), required=("default", "min", "max"))
-        if h is not None and all(h.get(k) is not None for k in ("default", "min", "max")):
-            read = {k: r.integer(h[k], f"{hpath}.{k}", *CERT_HOURS_LIMITS[k]) for k in ("default", "min", "max")}
-            vals = {k: n for k, n in read.items() if n is not None}
-            if len(vals) == 3:
-                if not vals["min"] <= vals["default"] <= vals["max"]:
-                    r.err(f"{hpath}.default", "lifetime_order",
-                          f"must satisfy min <= default <= max (min {vals['min']}, default {vals['default']}, "
-                          f"max {vals['max']} hours)")
-                else:
-                    hours = CertificateHours(**vals)
+    hours = _read_hours(r, d.get("client_certificate_hours"), f"{path}.client_certificate_hours")
     if external is None:
         return None
     return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
                     block_ntlm_at_registrar=bool(block))
+
+
+_HOURS_PARTS = ("default", "min", "max")
+
+
+def _read_hours(r: _Reader, value: Any, hpath: str) -> CertificateHours | None:
+    """Read client_certificate_hours; every problem is reported on the value it concerns."""
+    if value is None:
+        return None
+    h = r.obj(value, hpath, _HOURS_PARTS)
+    if h is None:
+        return None
+    given = [k for k in _HOURS_PARTS if h.get(k) is not None]
+    missing = [k for k in _HOURS_PARTS if k not in given]
+    if not given:
+        r.err(hpath, "required", "give default, min and max (in hours), or leave client_certificate_hours out")
+        return None
+    for key in missing:
+        r.err(f"{hpath}.{key}", "required",
+              f"is needed with {' and '.join(given)}: the tool sets the three lifetimes together, because the "
+              f"server checks default against min and max and would otherwise keep today's {key}, which may "
+              f"not fit (allowed {CERT_HOURS_LIMITS[key][0]}-{CERT_HOURS_LIMITS[key][1]} hours)")
+    read = {k: r.integer(h[k], f"{hpath}.{k}", *CERT_HOURS_LIMITS[k]) for k in given}
+    vals = {k: n for k, n in read.items() if n is not None}
+    if len(vals) != 3:
+        return None
+    lo, default, hi = vals["min"], vals["default"], vals["max"]
+    ok = True
+    if lo > hi:
+        ok = False
+        for key in ("min", "max"):
+            r.err(f"{hpath}.{key}", "lifetime_order",
+                  f"min ({lo} hours) must not be more than max ({hi} hours)")
+    else:
+        if default < lo:
+            ok = False
+            r.err(f"{hpath}.default", "lifetime_order", f"must be at least min ({lo} hours), not {default}")
+        if default > hi:
+            ok = False
+            r.err(f"{hpath}.default", "lifetime_order", f"must be at most max ({hi} hours), not {default}")
+    return CertificateHours(default=default, min=lo, max=hi) if ok else None
+
+
+_FIELD_PATH_RE = re.compile(r"^[a-z_]+(?:\[\d{1,4}\])?(?:\.[a-z_]+(?:\[\d{1,4}\])?)*$")
+
+
+def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
+    """Read accepted_risks: each a known acceptable error code, a plan field path and a reason."""
+    out: list[AcceptedRisk] = []
+    seen: dict[tuple[str, str], str] = {}
+    for i, raw in enumerate(_list(r, value, "accepted_risks", required=False)):
+        path = f"accepted_risks[{i}]"
+        d = r.obj(raw, path, ("code", "field", "reason"), required=("code", "field", "reason"))
+        if d is None:
+            continue
+        code = r.choice(d.get("code"), f"{path}.code", ACCEPTABLE_RISK_CODES) if "code" in d else None
+        field_path = None
+        if d.get("field") is not None:
+            raw_field = d["field"]
+            if not isinstance(raw_field, str) or len(raw_field) > FIELD_PATH_MAX \
+                    or not _FIELD_PATH_RE.match(raw_field):
+                r.err(f"{path}.field", "invalid_field_path",
+                      f"must be the path of a plan field as findings name it, e.g. "
+                      f"'pools[0].auth.block_ntlm_at_registrar', not {_show(raw_field)}")
+            else:
+                field_path = raw_field
+        reason = r.text(d.get("reason"), f"{path}.reason", ACCEPTED_RISK_REASON_MAX)
+        if code is None or field_path is None or reason is None:
+            continue
+        key = (code, field_path)
+        if key in seen:
+            r.err(f"{path}.field", "duplicate", f"{code} on {field_path} is already accepted at {seen[key]}")
+            continue
+        seen[key] = path
+        out.append(AcceptedRisk(code=code, field=field_path, reason=reason))
+    return out
 
 
 def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties | None:

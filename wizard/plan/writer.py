@@ -37,6 +37,8 @@ def plan_to_dict(plan: PlanData) -> dict[str, Any]:
     doc["autodiscover_port"] = plan.autodiscover_port
     if plan.certificates:
         doc["certificates"] = _drop_none({"key_size": plan.certificates.key_size, "ca": plan.certificates.ca})
+    if plan.accepted_risks:
+        doc["accepted_risks"] = [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks]
     for key, value in plan.extensions:
         doc[key] = value
     return doc

@@ -24,20 +24,23 @@ from typing import Any
 
 from wizard import __version__
 from wizard.plan.engine import assess
+from wizard.plan.exposure import Exposure, exposure
 from wizard.plan.finding import Finding, has_errors, sort_findings
-from wizard.plan.findings import check_plan
+from wizard.plan.findings import EXPOSURE_CODES, check_plan
 from wizard.plan.impact import desktop_client_preparation
 from wizard.plan.model import PlanData
 from wizard.plan.writer import dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
 from wizard.scripts.artifacts import Artifact
+from wizard.scripts.exposure_view import SVG_FILE, exposure_rows, render_svg
 from wizard.scripts.rendering import harmless_twin, render_artifacts, render_template
 
 RUNBOOK = "runbook.md"
+EXPOSURE_FILE = SVG_FILE
 PLAN_FILE = "plan.json"
 VERIFICATION_FILE = "verification.json"
 SUMS_FILE = "SHA256SUMS"
-RESERVED_NAMES = (RUNBOOK, PLAN_FILE, VERIFICATION_FILE, SUMS_FILE)
+RESERVED_NAMES = (RUNBOOK, EXPOSURE_FILE, PLAN_FILE, VERIFICATION_FILE, SUMS_FILE)
 
 SCRIPT_SUFFIXES = (".ps1", ".psm1", ".psd1")
 WINDOWS_TEXT_SUFFIXES = (".inf", ".config", ".xml", ".cmd", ".bat")
@@ -198,7 +201,9 @@ def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
         if name in RESERVED_NAMES:
             raise ValueError(f"an artifact may not be called {name!r}: the bundle writes that file itself")
         texts[name] = text
-    texts[RUNBOOK] = render_template("runbook.md.j2", _runbook_context(plan, source, rendered, found))
+    model = exposure(plan)
+    texts[RUNBOOK] = render_template("runbook.md.j2", _runbook_context(plan, source, rendered, found, model))
+    texts[EXPOSURE_FILE] = render_svg(model, title=f"Sign-in paths from the Internet: {source.plan_name}")
     texts[PLAN_FILE] = dumps_plan(plan)
     texts[VERIFICATION_FILE] = json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -211,7 +216,7 @@ def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
 
 
 def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifact, str, str]],
-                     findings: list[Finding]) -> dict[str, Any]:
+                     findings: list[Finding], model: Exposure) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
     for artifact, name, _ in rendered:
@@ -227,7 +232,12 @@ def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifa
         "later": later,
         "warnings": warnings,
         "warning_count": len(warnings),
-        "notes": [f for f in findings if f.severity == "info"],
+        # The exposure notes are the matrix below: listed once, as a table.
+        "notes": [f for f in findings if f.severity == "info" and f.code not in EXPOSURE_CODES],
+        "exposure_file": EXPOSURE_FILE,
+        "exposure_rows": exposure_rows(model),
+        "accepted_risks": [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks],
+        "tag_grants": [p.identity.partition(":")[2] for p in plan.mobility_policies if p.scope == "tag"],
         "client_preparation": desktop_client_preparation(plan),
     }
 

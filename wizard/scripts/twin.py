@@ -12,7 +12,7 @@ every string field must be classified in `FIELD_KINDS`:
 * `ca`: `host\\CA name`, the host as an FQDN and the name as a name;
 * `keep`: a choice from a fixed vocabulary (product, role, auth mode, AD FS version, MFA,
   accepted-risk finding codes and field paths): conditions depend on it, and the reader only
-  accepts the vocabulary's values;
+  accepts the vocabulary's values (a field path only as letters, digits, dots and brackets);
 * `drop`: `x_` extension data, which no template reads.
 
 Equal inputs give equal placeholders and distinct inputs distinct ones, so every condition a
@@ -68,6 +68,9 @@ FIELD_KINDS: dict[tuple[str, str], str] = {
     ("SimpleUrls", "dialin"): FQDN,
     ("SimpleUrls", "admin"): FQDN,
     ("Certificates", "ca"): CA,
+    ("AcceptedRisk", "code"): KEEP,
+    ("AcceptedRisk", "field"): KEEP,
+    ("AcceptedRisk", "reason"): NAME,
 }
 
 # Labels the tool itself prefixes to SIP domains stay, so that built names such as

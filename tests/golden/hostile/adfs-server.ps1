@@ -284,17 +284,61 @@ try {
         throw 'No additional authentication (MFA) provider is enabled in this AD FS farm: enable one first (Set-AdfsGlobalAuthenticationPolicy -AdditionalAuthenticationProvider), then run this script again.'
     }
 
+    function Get-MetadataIdentifier {
+        # The identifier AD FS gives a trust added from this metadata: its entityID, read here the way AD FS
+        # reads it, so an unreachable metadata URL stops the script before it changes anything.
+        param([string]$Url)
+        $Client = New-Object -TypeName System.Net.WebClient
+        try {
+            $Metadata = [xml]$Client.DownloadString($Url)
+        }
+        catch {
+            throw ('This AD FS server cannot read the relying party metadata at ' + $Url + ' (' + $_.Exception.Message + '): check that the name resolves here, the firewall lets HTTPS through and the web services certificate is trusted.')
+        }
+        finally {
+            $Client.Dispose()
+        }
+        $Id = [string]$Metadata.DocumentElement.GetAttribute('entityID')
+        if (-not $Id) {
+            throw ('The metadata at ' + $Url + ' names no entityID.')
+        }
+        return $Id
+    }
+
+    # Each trust is matched by its identifier: the trust for that identifier must carry the plan's name, and
+    # no trust of that name may belong to another identifier (another pool's trust would be re-ruled).
+    $Identifiers = @{}
+    $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] = Get-MetadataIdentifier -Url 'https://pool01.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] -ErrorAction SilentlyContinue
+    if ($Found -and $Found.Name -ne 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘') {
+        throw ('The relying party trust for ' + $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] + ' is called ' + $Found.Name + ', not ' + 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+    }
+    $Named = Get-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -ErrorAction SilentlyContinue
+    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'])) {
+        throw ('A relying party trust called ' + 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+    }
+    $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] = Get-MetadataIdentifier -Url 'https://web.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] -ErrorAction SilentlyContinue
+    if ($Found -and $Found.Name -ne 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@') {
+        throw ('The relying party trust for ' + $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] + ' is called ' + $Found.Name + ', not ' + 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+    }
+    $Named = Get-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -ErrorAction SilentlyContinue
+    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'])) {
+        throw ('A relying party trust called ' + 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+    }
+
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
-    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -Item (Get-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -ErrorAction SilentlyContinue)
-    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -Item (Get-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -ErrorAction SilentlyContinue)
+    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] -ErrorAction SilentlyContinue)
+    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] -ErrorAction SilentlyContinue)
 
     Write-Step -Message 'Applying the changes'
 
     # Pool pool01.obrien.example, internal web services pool01.obrien.example.
     Write-Step -Message 'Relying party trust' -Target 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
-    if (-not (Get-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -ErrorAction SilentlyContinue)) {
+    # Found by identifier (the checks above made sure that trust carries this name).
+    if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] -ErrorAction SilentlyContinue)) {
         Add-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -MetadataUrl 'https://pool01.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -AdditionalAuthenticationRules 'c:[] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", Value = "http://schemas.microsoft.com/claims/multipleauthn");' -WhatIf:$WhatIfPreference
-        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -Item (Get-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -ErrorAction SilentlyContinue)
+        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] -ErrorAction SilentlyContinue)
     }
     else {
         Set-AdfsRelyingPartyTrust -TargetName 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -WhatIf:$WhatIfPreference
@@ -304,9 +348,10 @@ try {
 
     # Pool pool01.obrien.example, external web services web.obrien.example.
     Write-Step -Message 'Relying party trust' -Target 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
-    if (-not (Get-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -ErrorAction SilentlyContinue)) {
+    # Found by identifier (the checks above made sure that trust carries this name).
+    if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] -ErrorAction SilentlyContinue)) {
         Add-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -MetadataUrl 'https://web.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -AdditionalAuthenticationRules 'c:[] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", Value = "http://schemas.microsoft.com/claims/multipleauthn");' -WhatIf:$WhatIfPreference
-        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -Item (Get-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -ErrorAction SilentlyContinue)
+        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] -ErrorAction SilentlyContinue)
     }
     else {
         Set-AdfsRelyingPartyTrust -TargetName 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -WhatIf:$WhatIfPreference

@@ -310,21 +310,34 @@ try {
 
     # Web services of pool pool01.obrien.example: Passive (AD FS) authentication.
     # Passive authentication at service scope only: at global scope it would reach every pool.
-    # Windows authentication goes off pool-wide; certificate authentication stays as the plan says.
+    # Windows authentication and PIN go off pool-wide (a PIN never goes through AD FS);
+    # certificate authentication stays as the plan says.
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:pool01.obrien.example'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -ErrorAction SilentlyContinue)) {
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UseCertificateAuth $true -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes what the plan leaves alone
+        # from the collection that applied until now (the site's, else the global one).
+        $Parent = Get-CsWebServiceConfiguration -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue
+        if (-not $Parent) {
+            $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        }
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -AllowExternalAuthentication $Parent.AllowExternalAuthentication -DefaultValidityPeriodHours $Parent.DefaultValidityPeriodHours -MinValidityPeriodHours $Parent.MinValidityPeriodHours -MaxValidityPeriodHours $Parent.MaxValidityPeriodHours -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool01.obrien.example' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UseCertificateAuth $true -WhatIf:$WhatIfPreference
+        Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -WhatIf:$WhatIfPreference
     }
 
     # Web services of pool pool02.obrien.example: TLS-DSK (client certificates) only from the Internet.
     # Windows authentication stays on here: devices get their first client certificate through it.
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:pool02.obrien.example'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -ErrorAction SilentlyContinue)) {
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes what the plan leaves alone
+        # from the collection that applied until now (the site's, else the global one).
+        $Parent = Get-CsWebServiceConfiguration -Identity 'site:Cork' -ErrorAction SilentlyContinue
+        if (-not $Parent) {
+            $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        }
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool02.obrien.example' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -ErrorAction SilentlyContinue)
     }
     else {
@@ -332,23 +345,29 @@ try {
     }
 
     # Registrar of pool pool01.obrien.example: SIP sign-in without NTLM or Kerberos.
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:Registrar:pool01.obrien.example'
     if (-not (Get-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:Registrar:pool01.obrien.example' -Item (Get-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     # Edge pool edge.obrien.example: remote SIP sign-in without NTLM or Kerberos (TLS-DSK only).
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:EdgeServer:edge.obrien.example'
     if (-not (Get-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:edge.obrien.example' -Item (Get-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     Write-Step -Message 'Mobility policy' -Target 'Global'
@@ -356,7 +375,8 @@ try {
 
     Write-Step -Message 'Mobility policy' -Target 'site:Dub''lin; $(Invoke-Expression ''calc'')`'
     if (-not (Get-CsMobilityPolicy -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue)) {
-        New-CsMobilityPolicy -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -EnableMobility $true -RequireWIFIForIPAudio $true -WhatIf:$WhatIfPreference
+        # A new policy would start from the product's defaults: it also gets the plan's Global settings it does not set.
+        New-CsMobilityPolicy -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -EnableMobility $true -RequireWIFIForIPAudio $true -AllowSaveCredentials $false -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsMobilityPolicy' -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -Item (Get-CsMobilityPolicy -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue)
     }
     else {
@@ -365,7 +385,8 @@ try {
 
     Write-Step -Message 'Mobility policy' -Target 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #'
     if (-not (Get-CsMobilityPolicy -Identity 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #' -ErrorAction SilentlyContinue)) {
-        New-CsMobilityPolicy -Identity 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #' -AllowExchangeConnectivity $false -WhatIf:$WhatIfPreference
+        # A new policy would start from the product's defaults: it also gets the plan's Global settings it does not set.
+        New-CsMobilityPolicy -Identity 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #' -AllowSaveCredentials $false -AllowExchangeConnectivity $false -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsMobilityPolicy' -Identity 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #' -Item (Get-CsMobilityPolicy -Identity 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #' -ErrorAction SilentlyContinue)
     }
     else {

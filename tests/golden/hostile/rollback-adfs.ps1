@@ -362,10 +362,12 @@ try {
         }
         else {
             Write-Step -Message 'Restoring the saved rules of' -Target 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
-            Set-AdfsRelyingPartyTrust -TargetName 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
-            Set-AdfsRelyingPartyTrust -TargetName 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
+            # The trust the change found by identifier (its name may differ from the plan's).
+            $SavedId = [string]@($Saved.Identifier)[0]
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
             # No saved rule means the trust had none: the MFA rule the change added is cleared.
-            Set-AdfsRelyingPartyTrust -TargetName 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
         }
     }
 
@@ -384,10 +386,12 @@ try {
         }
         else {
             Write-Step -Message 'Restoring the saved rules of' -Target 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
-            Set-AdfsRelyingPartyTrust -TargetName 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
-            Set-AdfsRelyingPartyTrust -TargetName 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
+            # The trust the change found by identifier (its name may differ from the plan's).
+            $SavedId = [string]@($Saved.Identifier)[0]
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
             # No saved rule means the trust had none: the MFA rule the change added is cleared.
-            Set-AdfsRelyingPartyTrust -TargetName 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
         }
     }
 

@@ -19,9 +19,9 @@
     Run it with -WhatIf first. It stops at the first error, and writes its transcript
     into the backup folder. Only what this plan changes is touched:
       Web services service:WebServer:pool02.obrien.example: UseCertificateAuth, DefaultValidityPeriodHours, MinValidityPeriodHours, MaxValidityPeriodHours
-      Web services service:WebServer:pool01.obrien.example: UseWsFedPassiveAuth, UseWindowsAuth, UseCertificateAuth, WsFedPassiveMetadataUri
-      Proxy service:EdgeServer:edge.obrien.example: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth
-      Proxy service:Registrar:pool01.obrien.example: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth
+      Web services service:WebServer:pool01.obrien.example: UseWsFedPassiveAuth, UseWindowsAuth, UsePinAuth, UseCertificateAuth, WsFedPassiveMetadataUri
+      Proxy service:EdgeServer:edge.obrien.example: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth, UseCertificateForClientToProxyAuth
+      Proxy service:Registrar:pool01.obrien.example: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth, UseCertificateForClientToProxyAuth
       Mobility policy Tag:‘Sales’; Remove-Item C:\ -Recurse #: AllowExchangeConnectivity
       Mobility policy site:Dub'lin; $(Invoke-Expression 'calc')`: EnableMobility, RequireWIFIForIPAudio
       Mobility policy Global: AllowSaveCredentials
@@ -423,7 +423,8 @@ try {
         Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:edge.obrien.example'
         $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
         $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -WhatIf:$WhatIfPreference
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
     }
 
     # Registrar pool01.obrien.example
@@ -442,7 +443,8 @@ try {
         Write-Step -Message 'Restoring the saved values of' -Target 'service:Registrar:pool01.obrien.example'
         $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
         $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -WhatIf:$WhatIfPreference
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
     }
 
     # Web services of pool pool02.obrien.example
@@ -483,8 +485,9 @@ try {
         $UseWsFedPassiveAuth = [bool]$Saved.UseWsFedPassiveAuth
         # A deserialised enum comes back as its name, which the parameter accepts.
         $UseWindowsAuth = [string]$Saved.UseWindowsAuth
+        $UsePinAuth = [bool]$Saved.UsePinAuth
         $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
+        Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UsePinAuth $UsePinAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
         # The metadata URI only matters while passive authentication is on; with no saved value it stays as the change left it.
         if ($Saved.WsFedPassiveMetadataUri) {
             $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri

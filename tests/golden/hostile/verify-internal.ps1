@@ -429,7 +429,7 @@ $MetadataChecks = @(
 
 # The values lync-management-shell.ps1 sets, per collection.
 $WebServiceExpected = @(
-    @{ Identity = 'service:WebServer:pool01.obrien.example'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UseCertificateAuth' = $true } }
+    @{ Identity = 'service:WebServer:pool01.obrien.example'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }
     @{ Identity = 'service:WebServer:pool02.obrien.example'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; 'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }
 )
 $ProxyExpected = @(

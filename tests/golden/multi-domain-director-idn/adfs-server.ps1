@@ -287,17 +287,61 @@ try {
         throw ('The access control policy is missing from this AD FS farm: ' + 'Permit everyone and require MFA from extranet access')
     }
 
+    function Get-MetadataIdentifier {
+        # The identifier AD FS gives a trust added from this metadata: its entityID, read here the way AD FS
+        # reads it, so an unreachable metadata URL stops the script before it changes anything.
+        param([string]$Url)
+        $Client = New-Object -TypeName System.Net.WebClient
+        try {
+            $Metadata = [xml]$Client.DownloadString($Url)
+        }
+        catch {
+            throw ('This AD FS server cannot read the relying party metadata at ' + $Url + ' (' + $_.Exception.Message + '): check that the name resolves here, the firewall lets HTTPS through and the web services certificate is trusted.')
+        }
+        finally {
+            $Client.Dispose()
+        }
+        $Id = [string]$Metadata.DocumentElement.GetAttribute('entityID')
+        if (-not $Id) {
+            throw ('The metadata at ' + $Url + ' names no entityID.')
+        }
+        return $Id
+    }
+
+    # Each trust is matched by its identifier: the trust for that identifier must carry the plan's name, and
+    # no trust of that name may belong to another identifier (another pool's trust would be re-ruled).
+    $Identifiers = @{}
+    $Identifiers['SfB-Director-Int'] = Get-MetadataIdentifier -Url 'https://sfbdirint.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Int'] -ErrorAction SilentlyContinue
+    if ($Found -and $Found.Name -ne 'SfB-Director-Int') {
+        throw ('The relying party trust for ' + $Identifiers['SfB-Director-Int'] + ' is called ' + $Found.Name + ', not ' + 'SfB-Director-Int' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+    }
+    $Named = Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -ErrorAction SilentlyContinue
+    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['SfB-Director-Int'])) {
+        throw ('A relying party trust called ' + 'SfB-Director-Int' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+    }
+    $Identifiers['SfB-Director-Ext'] = Get-MetadataIdentifier -Url 'https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Ext'] -ErrorAction SilentlyContinue
+    if ($Found -and $Found.Name -ne 'SfB-Director-Ext') {
+        throw ('The relying party trust for ' + $Identifiers['SfB-Director-Ext'] + ' is called ' + $Found.Name + ', not ' + 'SfB-Director-Ext' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+    }
+    $Named = Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -ErrorAction SilentlyContinue
+    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['SfB-Director-Ext'])) {
+        throw ('A relying party trust called ' + 'SfB-Director-Ext' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+    }
+
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
-    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Int' -Item (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -ErrorAction SilentlyContinue)
-    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Ext' -Item (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -ErrorAction SilentlyContinue)
+    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Int' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Int'] -ErrorAction SilentlyContinue)
+    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Ext' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Ext'] -ErrorAction SilentlyContinue)
 
     Write-Step -Message 'Applying the changes'
 
     # Pool sfbdir01.contoso.com, internal web services sfbdirint.contoso.com.
     Write-Step -Message 'Relying party trust' -Target 'SfB-Director-Int'
-    if (-not (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -ErrorAction SilentlyContinue)) {
+    # Found by identifier (the checks above made sure that trust carries this name).
+    if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Int'] -ErrorAction SilentlyContinue)) {
         Add-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -MetadataUrl 'https://sfbdirint.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml' -AccessControlPolicyName 'Permit everyone and require MFA from extranet access' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -WhatIf:$WhatIfPreference
-        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Int' -Item (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -ErrorAction SilentlyContinue)
+        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Int' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Int'] -ErrorAction SilentlyContinue)
     }
     else {
         # An access control policy replaces the issuance authorization rules.
@@ -307,9 +351,10 @@ try {
 
     # Pool sfbdir01.contoso.com, external web services sfbdirweb.contoso.com.
     Write-Step -Message 'Relying party trust' -Target 'SfB-Director-Ext'
-    if (-not (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -ErrorAction SilentlyContinue)) {
+    # Found by identifier (the checks above made sure that trust carries this name).
+    if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Ext'] -ErrorAction SilentlyContinue)) {
         Add-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -MetadataUrl 'https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml' -AccessControlPolicyName 'Permit everyone and require MFA from extranet access' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -WhatIf:$WhatIfPreference
-        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Ext' -Item (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -ErrorAction SilentlyContinue)
+        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Ext' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Ext'] -ErrorAction SilentlyContinue)
     }
     else {
         # An access control policy replaces the issuance authorization rules.

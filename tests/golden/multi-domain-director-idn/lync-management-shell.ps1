@@ -307,7 +307,13 @@ try {
     # Windows authentication stays on here: devices get their first client certificate through it.
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:sfbpool01.contoso.com'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes what the plan leaves alone
+        # from the collection that applied until now (the site's, else the global one).
+        $Parent = Get-CsWebServiceConfiguration -Identity 'site:Dublin' -ErrorAction SilentlyContinue
+        if (-not $Parent) {
+            $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        }
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
@@ -316,34 +322,47 @@ try {
 
     # Web services of pool sfbdir01.contoso.com: Passive (AD FS) authentication.
     # Passive authentication at service scope only: at global scope it would reach every pool.
-    # Windows authentication goes off pool-wide; certificate authentication stays as the plan says.
+    # Windows authentication and PIN go off pool-wide (a PIN never goes through AD FS);
+    # certificate authentication stays as the plan says.
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:sfbdir01.contoso.com'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UseCertificateAuth $true -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes what the plan leaves alone
+        # from the collection that applied until now (the site's, else the global one).
+        $Parent = Get-CsWebServiceConfiguration -Identity 'site:Dublin' -ErrorAction SilentlyContinue
+        if (-not $Parent) {
+            $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        }
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -AllowExternalAuthentication $Parent.AllowExternalAuthentication -DefaultValidityPeriodHours $Parent.DefaultValidityPeriodHours -MinValidityPeriodHours $Parent.MinValidityPeriodHours -MaxValidityPeriodHours $Parent.MaxValidityPeriodHours -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbdir01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UseCertificateAuth $true -WhatIf:$WhatIfPreference
+        Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -WhatIf:$WhatIfPreference
     }
 
     # Registrar of pool sfbdir01.contoso.com: SIP sign-in without NTLM or Kerberos.
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:Registrar:sfbdir01.contoso.com'
     if (-not (Get-CsProxyConfiguration -Identity 'service:Registrar:sfbdir01.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:Registrar:sfbdir01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:Registrar:sfbdir01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:Registrar:sfbdir01.contoso.com' -Item (Get-CsProxyConfiguration -Identity 'service:Registrar:sfbdir01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:Registrar:sfbdir01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:Registrar:sfbdir01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     # Edge pool sfbedge.contoso.com: remote SIP sign-in without NTLM or Kerberos (TLS-DSK only).
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:EdgeServer:sfbedge.contoso.com'
     if (-not (Get-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:sfbedge.contoso.com' -Item (Get-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     Write-Step -Message 'Mobility policy' -Target 'Global'

@@ -362,13 +362,15 @@ try {
         }
         else {
             Write-Step -Message 'Restoring the saved rules of' -Target 'SfB-Director-Ext'
+            # The trust the change found by identifier (its name may differ from the plan's).
+            $SavedId = [string]@($Saved.Identifier)[0]
             # Saved policy name, or none: then the policy the change assigned is un-assigned
             # and the saved issuance authorization rules come back.
-            Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Ext' -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
             if (-not $Saved.AccessControlPolicyName) {
-                Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Ext' -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
+                Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
             }
-            Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Ext' -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
         }
     }
 
@@ -387,13 +389,15 @@ try {
         }
         else {
             Write-Step -Message 'Restoring the saved rules of' -Target 'SfB-Director-Int'
+            # The trust the change found by identifier (its name may differ from the plan's).
+            $SavedId = [string]@($Saved.Identifier)[0]
             # Saved policy name, or none: then the policy the change assigned is un-assigned
             # and the saved issuance authorization rules come back.
-            Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Int' -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
             if (-not $Saved.AccessControlPolicyName) {
-                Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Int' -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
+                Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
             }
-            Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Int' -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
+            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
         }
     }
 

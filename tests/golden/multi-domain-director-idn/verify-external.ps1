@@ -977,7 +977,7 @@ $WebExpectations = @{
 # The statuses that count as an answer from the server behind the proxy, per kind of path.
 $WebStatuses = @{
     'web' = @(200, 301, 302, 303, 307, 308, 401, 403)
-    'passive' = @(301, 302, 303, 307, 308)
+    'redirect' = @(301, 302, 303, 307, 308)
     'unused' = @(200, 301, 302, 303, 307, 308, 401, 403, 404)
     'discovery' = @(200)
     'adfs' = @(200, 302, 400, 401, 403)
@@ -1007,7 +1007,7 @@ $WebPathSets = @{
         @{ Path = '/RgsClients/'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/RequestHandlerExt/'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/ucwa/'; Expect = 'e3'; Statuses = 'web' }
-        @{ Path = '/passiveauth/'; Expect = 'e4'; Statuses = 'passive' }
+        @{ Path = '/passiveauth/'; Expect = 'e4'; Statuses = 'redirect' }
     )
     'p3' = @(
         @{ Path = '/adfs/ls/'; Expect = 'e5'; Statuses = 'adfs' }

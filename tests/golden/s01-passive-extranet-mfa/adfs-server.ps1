@@ -284,17 +284,61 @@ try {
         throw 'No additional authentication (MFA) provider is enabled in this AD FS farm: enable one first (Set-AdfsGlobalAuthenticationPolicy -AdditionalAuthenticationProvider), then run this script again.'
     }
 
+    function Get-MetadataIdentifier {
+        # The identifier AD FS gives a trust added from this metadata: its entityID, read here the way AD FS
+        # reads it, so an unreachable metadata URL stops the script before it changes anything.
+        param([string]$Url)
+        $Client = New-Object -TypeName System.Net.WebClient
+        try {
+            $Metadata = [xml]$Client.DownloadString($Url)
+        }
+        catch {
+            throw ('This AD FS server cannot read the relying party metadata at ' + $Url + ' (' + $_.Exception.Message + '): check that the name resolves here, the firewall lets HTTPS through and the web services certificate is trusted.')
+        }
+        finally {
+            $Client.Dispose()
+        }
+        $Id = [string]$Metadata.DocumentElement.GetAttribute('entityID')
+        if (-not $Id) {
+            throw ('The metadata at ' + $Url + ' names no entityID.')
+        }
+        return $Id
+    }
+
+    # Each trust is matched by its identifier: the trust for that identifier must carry the plan's name, and
+    # no trust of that name may belong to another identifier (another pool's trust would be re-ruled).
+    $Identifiers = @{}
+    $Identifiers['Lync-Int'] = Get-MetadataIdentifier -Url 'https://lyncpool01.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Int'] -ErrorAction SilentlyContinue
+    if ($Found -and $Found.Name -ne 'Lync-Int') {
+        throw ('The relying party trust for ' + $Identifiers['Lync-Int'] + ' is called ' + $Found.Name + ', not ' + 'Lync-Int' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+    }
+    $Named = Get-AdfsRelyingPartyTrust -Name 'Lync-Int' -ErrorAction SilentlyContinue
+    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['Lync-Int'])) {
+        throw ('A relying party trust called ' + 'Lync-Int' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+    }
+    $Identifiers['Lync-Ext'] = Get-MetadataIdentifier -Url 'https://lyncweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Ext'] -ErrorAction SilentlyContinue
+    if ($Found -and $Found.Name -ne 'Lync-Ext') {
+        throw ('The relying party trust for ' + $Identifiers['Lync-Ext'] + ' is called ' + $Found.Name + ', not ' + 'Lync-Ext' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+    }
+    $Named = Get-AdfsRelyingPartyTrust -Name 'Lync-Ext' -ErrorAction SilentlyContinue
+    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['Lync-Ext'])) {
+        throw ('A relying party trust called ' + 'Lync-Ext' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+    }
+
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
-    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Int' -Item (Get-AdfsRelyingPartyTrust -Name 'Lync-Int' -ErrorAction SilentlyContinue)
-    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Ext' -Item (Get-AdfsRelyingPartyTrust -Name 'Lync-Ext' -ErrorAction SilentlyContinue)
+    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Int' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Int'] -ErrorAction SilentlyContinue)
+    Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Ext' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Ext'] -ErrorAction SilentlyContinue)
 
     Write-Step -Message 'Applying the changes'
 
     # Pool lyncpool01.contoso.com, internal web services lyncpool01.contoso.com.
     Write-Step -Message 'Relying party trust' -Target 'Lync-Int'
-    if (-not (Get-AdfsRelyingPartyTrust -Name 'Lync-Int' -ErrorAction SilentlyContinue)) {
+    # Found by identifier (the checks above made sure that trust carries this name).
+    if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Int'] -ErrorAction SilentlyContinue)) {
         Add-AdfsRelyingPartyTrust -Name 'Lync-Int' -MetadataUrl 'https://lyncpool01.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -AdditionalAuthenticationRules 'c:[Type == "http://schemas.microsoft.com/ws/2012/01/insidecorporatenetwork", Value == "false"] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", Value = "http://schemas.microsoft.com/claims/multipleauthn");' -WhatIf:$WhatIfPreference
-        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Int' -Item (Get-AdfsRelyingPartyTrust -Name 'Lync-Int' -ErrorAction SilentlyContinue)
+        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Int' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Int'] -ErrorAction SilentlyContinue)
     }
     else {
         Set-AdfsRelyingPartyTrust -TargetName 'Lync-Int' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -WhatIf:$WhatIfPreference
@@ -304,9 +348,10 @@ try {
 
     # Pool lyncpool01.contoso.com, external web services lyncweb.contoso.com.
     Write-Step -Message 'Relying party trust' -Target 'Lync-Ext'
-    if (-not (Get-AdfsRelyingPartyTrust -Name 'Lync-Ext' -ErrorAction SilentlyContinue)) {
+    # Found by identifier (the checks above made sure that trust carries this name).
+    if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Ext'] -ErrorAction SilentlyContinue)) {
         Add-AdfsRelyingPartyTrust -Name 'Lync-Ext' -MetadataUrl 'https://lyncweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -AdditionalAuthenticationRules 'c:[Type == "http://schemas.microsoft.com/ws/2012/01/insidecorporatenetwork", Value == "false"] => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod", Value = "http://schemas.microsoft.com/claims/multipleauthn");' -WhatIf:$WhatIfPreference
-        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Ext' -Item (Get-AdfsRelyingPartyTrust -Name 'Lync-Ext' -ErrorAction SilentlyContinue)
+        Register-Created -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Ext' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Ext'] -ErrorAction SilentlyContinue)
     }
     else {
         Set-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -IssuanceAuthorizationRules '@RuleTemplate = "AllowAllAuthzRule" => issue(Type = "http://schemas.microsoft.com/authorization/claims/permit", Value = "true");' -WhatIf:$WhatIfPreference

@@ -284,6 +284,12 @@ try {
     if ($CsCommand.ModuleName -ne 'Lync') {
         throw ('This plan is for ' + 'Lync Server 2013' + ' (module ' + 'Lync' + '), but this shell has the ' + $CsCommand.ModuleName + ' module.')
     }
+    if (-not (Get-Command -Name 'Set-CsWebServiceConfiguration').Parameters.ContainsKey('UseWsFedPassiveAuth')) {
+        throw ('Set-CsWebServiceConfiguration' + ' has no -' + 'UseWsFedPassiveAuth' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+    }
+    if (-not (Get-Command -Name 'New-CsWebServiceConfiguration').Parameters.ContainsKey('UseWsFedPassiveAuth')) {
+        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'UseWsFedPassiveAuth' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+    }
     if (-not (Get-Command -Name 'Set-CsMobilityPolicy').Parameters.ContainsKey('AllowExchangeConnectivity')) {
         throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowExchangeConnectivity' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
     }
@@ -304,34 +310,44 @@ try {
 
     # Web services of pool lyncpool01.contoso.com: Passive (AD FS) authentication.
     # Passive authentication at service scope only: at global scope it would reach every pool.
-    # Windows authentication goes off pool-wide; certificate authentication stays as the plan says.
+    # Windows authentication and PIN go off pool-wide (a PIN never goes through AD FS);
+    # certificate authentication stays as the plan says.
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:lyncpool01.contoso.com'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UseCertificateAuth $true -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes what the plan leaves alone
+        # from the collection that applied until now (the site's, else the global one).
+        $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -AllowExternalAuthentication $Parent.AllowExternalAuthentication -DefaultValidityPeriodHours $Parent.DefaultValidityPeriodHours -MinValidityPeriodHours $Parent.MinValidityPeriodHours -MaxValidityPeriodHours $Parent.MaxValidityPeriodHours -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:lyncpool01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UseCertificateAuth $true -WhatIf:$WhatIfPreference
+        Set-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -WhatIf:$WhatIfPreference
     }
 
     # Registrar of pool lyncpool01.contoso.com: SIP sign-in without NTLM or Kerberos.
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:Registrar:lyncpool01.contoso.com'
     if (-not (Get-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:Registrar:lyncpool01.contoso.com' -Item (Get-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     # Edge pool lyncedge.contoso.com: remote SIP sign-in without NTLM or Kerberos (TLS-DSK only).
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:EdgeServer:lyncedge.contoso.com'
     if (-not (Get-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:lyncedge.contoso.com' -Item (Get-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     Write-Step -Message 'Mobility policy' -Target 'Global'

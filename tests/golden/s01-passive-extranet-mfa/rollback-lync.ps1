@@ -18,9 +18,9 @@
     into the folders it undid, so the next change starts a new backup.
     Run it with -WhatIf first. It stops at the first error, and writes its transcript
     into the backup folder. Only what this plan changes is touched:
-      Web services service:WebServer:lyncpool01.contoso.com: UseWsFedPassiveAuth, UseWindowsAuth, UseCertificateAuth, WsFedPassiveMetadataUri
-      Proxy service:EdgeServer:lyncedge.contoso.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth
-      Proxy service:Registrar:lyncpool01.contoso.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth
+      Web services service:WebServer:lyncpool01.contoso.com: UseWsFedPassiveAuth, UseWindowsAuth, UsePinAuth, UseCertificateAuth, WsFedPassiveMetadataUri
+      Proxy service:EdgeServer:lyncedge.contoso.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth, UseCertificateForClientToProxyAuth
+      Proxy service:Registrar:lyncpool01.contoso.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth, UseCertificateForClientToProxyAuth
       Mobility policy Global: AllowExchangeConnectivity
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
@@ -380,7 +380,8 @@ try {
         Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:lyncedge.contoso.com'
         $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
         $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -WhatIf:$WhatIfPreference
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:lyncedge.contoso.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
     }
 
     # Registrar lyncpool01.contoso.com
@@ -399,7 +400,8 @@ try {
         Write-Step -Message 'Restoring the saved values of' -Target 'service:Registrar:lyncpool01.contoso.com'
         $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
         $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -WhatIf:$WhatIfPreference
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity 'service:Registrar:lyncpool01.contoso.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
     }
 
     # Web services of pool lyncpool01.contoso.com
@@ -419,8 +421,9 @@ try {
         $UseWsFedPassiveAuth = [bool]$Saved.UseWsFedPassiveAuth
         # A deserialised enum comes back as its name, which the parameter accepts.
         $UseWindowsAuth = [string]$Saved.UseWindowsAuth
+        $UsePinAuth = [bool]$Saved.UsePinAuth
         $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
+        Set-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UsePinAuth $UsePinAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
         # The metadata URI only matters while passive authentication is on; with no saved value it stays as the change left it.
         if ($Saved.WsFedPassiveMetadataUri) {
             $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri

@@ -914,7 +914,7 @@ $WebExpectations = @{
 # The statuses that count as an answer from the server behind the proxy, per kind of path.
 $WebStatuses = @{
     'web' = @(200, 301, 302, 303, 307, 308, 401, 403)
-    'passive' = @(301, 302, 303, 307, 308)
+    'redirect' = @(301, 302, 303, 307, 308)
     'unused' = @(200, 301, 302, 303, 307, 308, 401, 403, 404)
     'discovery' = @(200)
     'adfs' = @(200, 302, 400, 401, 403)
@@ -932,7 +932,7 @@ $WebPathSets = @{
         @{ Path = '/RgsClients/'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/RequestHandlerExt/'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/ucwa/'; Expect = 'e1'; Statuses = 'web' }
-        @{ Path = '/passiveauth/'; Expect = 'e2'; Statuses = 'passive' }
+        @{ Path = '/passiveauth/'; Expect = 'e2'; Statuses = 'redirect' }
     )
     'p2' = @(
         @{ Path = '/adfs/ls/'; Expect = 'e3'; Statuses = 'adfs' }

@@ -424,7 +424,7 @@ $MetadataChecks = @(
 
 # The values lync-management-shell.ps1 sets, per collection.
 $WebServiceExpected = @(
-    @{ Identity = 'service:WebServer:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UseCertificateAuth' = $true } }
+    @{ Identity = 'service:WebServer:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }
 )
 $ProxyExpected = @(
     @{ Identity = 'service:Registrar:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }

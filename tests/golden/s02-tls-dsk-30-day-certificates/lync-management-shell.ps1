@@ -301,7 +301,10 @@ try {
     # Windows authentication stays on here: devices get their first client certificate through it.
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:sfbpool01.fabrikam.com'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)) {
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes what the plan leaves alone
+        # from the collection that applied until now (the site's, else the global one).
+        $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)
     }
     else {
@@ -309,13 +312,16 @@ try {
     }
 
     # Edge pool sfbedge.fabrikam.com: remote SIP sign-in without NTLM or Kerberos (TLS-DSK only).
+    # Certificate (TLS-DSK) sign-in is set on explicitly: with it off as well, nobody could sign in.
     Write-Step -Message 'Proxy configuration' -Target 'service:EdgeServer:sfbedge.fabrikam.com'
     if (-not (Get-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -ErrorAction SilentlyContinue)) {
-        New-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        # A new collection would start from the product's defaults: it takes the rest from the global one.
+        $Parent = Get-CsProxyConfiguration -Identity 'Global'
+        New-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -TreatAllClientsAsRemote $Parent.TreatAllClientsAsRemote -AcceptClientCompression $Parent.AcceptClientCompression -AcceptServerCompression $Parent.AcceptServerCompression -AllowPartnerPollingSubscribes $Parent.AllowPartnerPollingSubscribes -DnsCacheRecordCount $Parent.DnsCacheRecordCount -EnableLoggingAllMessageBodies $Parent.EnableLoggingAllMessageBodies -EnableWhiteSpaceKeepAlive $Parent.EnableWhiteSpaceKeepAlive -LoadBalanceEdgeServers $Parent.LoadBalanceEdgeServers -LoadBalanceInternalServers $Parent.LoadBalanceInternalServers -MaxClientCompressionCount $Parent.MaxClientCompressionCount -MaxClientMessageBodySizeKb $Parent.MaxClientMessageBodySizeKb -MaxKeepAliveInterval $Parent.MaxKeepAliveInterval -MaxServerCompressionCount $Parent.MaxServerCompressionCount -MaxServerMessageBodySizeKb $Parent.MaxServerMessageBodySizeKb -OutgoingTlsCount $Parent.OutgoingTlsCount -RequestServerCompression $Parent.RequestServerCompression -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -Item (Get-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -WhatIf:$WhatIfPreference
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $false -UseNtlmForClientToProxyAuth $false -UseCertificateForClientToProxyAuth $true -WhatIf:$WhatIfPreference
     }
 
     Write-Step -Message 'Finished. Check the result as the runbook describes.'

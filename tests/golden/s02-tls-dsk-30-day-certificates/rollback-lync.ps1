@@ -19,7 +19,7 @@
     Run it with -WhatIf first. It stops at the first error, and writes its transcript
     into the backup folder. Only what this plan changes is touched:
       Web services service:WebServer:sfbpool01.fabrikam.com: UseCertificateAuth, DefaultValidityPeriodHours, MinValidityPeriodHours, MaxValidityPeriodHours
-      Proxy service:EdgeServer:sfbedge.fabrikam.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth
+      Proxy service:EdgeServer:sfbedge.fabrikam.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth, UseCertificateForClientToProxyAuth
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
 param(
@@ -364,7 +364,8 @@ try {
         Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:sfbedge.fabrikam.com'
         $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
         $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -WhatIf:$WhatIfPreference
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
     }
 
     # Web services of pool sfbpool01.fabrikam.com

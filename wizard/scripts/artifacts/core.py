@@ -15,6 +15,7 @@ from wizard.plan.model import (
     ACP_ADFS_VERSIONS,
     LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
+    AuthMode,
     PlanData,
     Pool,
     passive_metadata_url,
@@ -159,6 +160,7 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         return None
     if passive and plan.adfs is None:
         raise ValueError(f"pool {pool.fqdn}: passive authentication needs the AD FS farm")
+    sets = _web_parameters(passive, hours is not None)
     return {
         "identity": pool.web_service_identity,
         "pool": pool.fqdn,
@@ -169,36 +171,97 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         "metadata_url": plan.adfs.metadata_url if passive and plan.adfs else None,
         "certificate_auth": certificate_auth,
         "hours": None if hours is None else {"default": hours.default, "min": hours.min, "max": hours.max},
+        # A collection the script creates takes these from the collection that applied until then.
+        "parent_identity": f"site:{pool.site}" if pool.site else None,
+        "inherit": [param for param, products in WEB_INHERITED if plan.product in products and param not in sets],
     }
+
+
+_ALL_PRODUCTS = frozenset({"lync2013", "sfb2015", "sfb2019"})
+_SFB = frozenset({"sfb2015", "sfb2019"})
+# The web service settings a new service collection copies from the site or global collection that applied
+# until then (a new collection would otherwise start from the product's defaults), with the products that have
+# each parameter. Passive authentication is never copied: it is set per pool, with its metadata URL.
+WEB_INHERITED: tuple[tuple[str, frozenset[str]], ...] = (
+    ("UseWindowsAuth", _ALL_PRODUCTS),
+    ("UsePinAuth", _ALL_PRODUCTS),
+    ("UseCertificateAuth", _ALL_PRODUCTS),
+    ("AllowExternalAuthentication", _ALL_PRODUCTS),
+    ("DefaultValidityPeriodHours", _ALL_PRODUCTS),
+    ("MinValidityPeriodHours", _ALL_PRODUCTS),
+    ("MaxValidityPeriodHours", _ALL_PRODUCTS),
+    ("CASigningKeyLength", _ALL_PRODUCTS),
+    ("MinCSRKeySize", _ALL_PRODUCTS),
+    ("MaxCSRKeySize", _ALL_PRODUCTS),
+    ("UseDomainAuthInLWA", _SFB),
+    ("MobilePreferredAuthType", _SFB),
+)
+# The proxy settings a new Edge or Registrar collection copies from the global one (proxy settings have no
+# site scope). The three client-to-proxy authentication settings are the plan's own; with NTLM off in the
+# collection, DisableNtlmFor2010AndLaterClients has nothing left to do, so it is not copied.
+PROXY_INHERITED: tuple[str, ...] = (
+    "TreatAllClientsAsRemote", "AcceptClientCompression",
+    "AcceptServerCompression", "AllowPartnerPollingSubscribes", "DnsCacheRecordCount",
+    "EnableLoggingAllMessageBodies", "EnableWhiteSpaceKeepAlive", "LoadBalanceEdgeServers",
+    "LoadBalanceInternalServers", "MaxClientCompressionCount", "MaxClientMessageBodySizeKb",
+    "MaxKeepAliveInterval", "MaxServerCompressionCount", "MaxServerMessageBodySizeKb", "OutgoingTlsCount",
+    "RequestServerCompression",
+)
+
+
+def _web_parameters(passive: bool, hours: bool) -> set[str]:
+    """Return the Set-/New-CsWebServiceConfiguration parameters the script sets for one pool."""
+    params = {"UseCertificateAuth"}
+    if passive:
+        params |= {"UseWsFedPassiveAuth", "WsFedPassiveMetadataUri", "UseWindowsAuth", "UsePinAuth"}
+    if hours:
+        params |= {"DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"}
+    return params
 
 
 def _proxies(plan: PlanData) -> list[dict[str, Any]]:
     out = []
     for pool in plan.pools:
         auth = pool.auth
-        # An NTLM pool keeps NTLM: the Registrar setting is only honoured for TLS-DSK and passive pools.
-        if auth and auth.block_ntlm_at_registrar and (auth.external.needs_adfs
-                                                      or auth.external.certificate_sign_in_only):
-            out.append({"identity": pool.registrar_identity, "role": "Registrar", "fqdn": pool.fqdn})
+        if not (auth and auth.block_ntlm_at_registrar):
+            continue
+        if auth.external is AuthMode.NTLM:
+            # Never dropped silently: the findings refuse this plan (registrar_block_on_ntlm_pool).
+            raise ValueError(f"pool {pool.fqdn}: an NTLM pool cannot block NTLM at its Registrar")
+        out.append({"identity": pool.registrar_identity, "role": "Registrar", "fqdn": pool.fqdn,
+                    "inherit": list(PROXY_INHERITED)})
     for edge in plan.edge_pools:
         if edge.block_ntlm:
-            out.append({"identity": edge.proxy_identity, "role": "Edge", "fqdn": edge.fqdn})
+            out.append({"identity": edge.proxy_identity, "role": "Edge", "fqdn": edge.fqdn,
+                        "inherit": list(PROXY_INHERITED)})
     return out
 
 
 def _mobility(plan: PlanData) -> list[dict[str, Any]]:
     out = []
+    # A new site or tag policy starts from the product's defaults: it gets the plan's Global settings it
+    # does not set itself, so Global's hardening reaches its users too.
+    global_policy = next((p for p in plan.mobility_policies if p.scope == "global"), None)
+    carried = {key: value for key, _, value in global_policy.settings()} if global_policy is not None else {}
     for policy in plan.mobility_policies:
         # (cmdlet parameter, value) for each setting the plan names, in MOBILITY_SETTINGS order.
         settings = [{"parameter": param, "value": value} for _, param, value in policy.settings()]
         if policy.scope == "global" and not settings:
             continue
+        own = {key: value for key, _, value in policy.settings()}
+        new_settings = settings
+        if policy.scope != "global":
+            new_settings = [{"parameter": param, "value": own.get(key, carried.get(key))}
+                            for key, param in MOBILITY_SETTINGS.items() if key in own or key in carried]
         out.append({
             "identity": policy.identity,
             "scope": policy.scope,
             "site": policy.identity.partition(":")[2] if policy.scope == "site" else None,
+            "tag": policy.identity.partition(":")[2] if policy.scope == "tag" else None,
             "any": bool(settings),
             "settings": settings,
+            "new_settings": new_settings,
+            "carries_global": new_settings != settings,
         })
     return out
 
@@ -214,16 +277,27 @@ def mobility_parameters(entry: dict[str, Any]) -> list[str]:
 LYNC2013_CU_MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS[key] for key in LYNC2013_CU_MOBILITY_SETTINGS)
 
 
-def _cu_checks(plan: PlanData, mobility: list[dict[str, Any]]) -> list[dict[str, str]]:
+# What the script checks before its first change when passive authentication needs a cumulative update
+# (Lync Server 2013 before the July 2013 update has no -UseWsFedPassiveAuth).
+PASSIVE_PARAMETER_CHECKS: tuple[tuple[str, str], ...] = (
+    ("Set-CsWebServiceConfiguration", "UseWsFedPassiveAuth"),
+    ("New-CsWebServiceConfiguration", "UseWsFedPassiveAuth"),
+)
+
+
+def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
+               mobility: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Return the (cmdlet, parameter) pairs the script must find before it changes anything."""
-    if plan.product != "lync2013":
-        return []
     checks: list[dict[str, str]] = []
+    if any(w["wsfed_passive"] for w in web_services) and AuthMode.PASSIVE.needs_cu(plan.product):
+        checks.extend({"cmdlet": cmdlet, "parameter": param} for cmdlet, param in PASSIVE_PARAMETER_CHECKS)
+    if plan.product != "lync2013":
+        return checks
     for param in LYNC2013_CU_MOBILITY_PARAMETERS:
-        users = [m for m in mobility if param in mobility_parameters(m)]
-        cmdlets = ["Set-CsMobilityPolicy"] if users else []
-        if any(m["scope"] != "global" for m in users):
-            cmdlets.append("New-CsMobilityPolicy")
+        sets = any(param in mobility_parameters(m) for m in mobility)
+        creates = any(m["scope"] != "global" and param in [s["parameter"] for s in m["new_settings"]]
+                      for m in mobility)
+        cmdlets = (["Set-CsMobilityPolicy"] if sets else []) + (["New-CsMobilityPolicy"] if creates else [])
         checks.extend({"cmdlet": cmdlet, "parameter": param} for cmdlet in cmdlets)
     return checks
 
@@ -250,7 +324,7 @@ def lync_context(plan: PlanData) -> dict[str, Any]:
         "web_services": web_services,
         "proxies": proxies,
         "mobility": mobility,
-        "parameter_checks": _cu_checks(plan, mobility),
+        "parameter_checks": _cu_checks(plan, web_services, mobility),
     }
 
 

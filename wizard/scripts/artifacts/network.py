@@ -89,6 +89,8 @@ def proxy_certificate_context(plan: PlanData) -> dict[str, Any]:
         # The template writes the key length without interpolation, one line per allowed size.
         raise ValueError(f"key size {cert.key_size} is not one of {KEY_SIZES}")
     return {
+        # An enterprise CA issues a request only for a template it publishes: the built-in Web Server one.
+        "enterprise_ca": cert.ca is not None,
         "subject_dn": cert.subject_dn,
         "key_size": cert.key_size,
         "san_entries": [f"dns={name}&" for name in cert.sans],
@@ -160,7 +162,7 @@ PROBE_STATUSES: dict[str, tuple[int, ...]] = {
     # An authenticated path of a pool's web services: a challenge, a page, a redirect or a refusal.
     "web": (200, 301, 302, 303, 307, 308, 401, 403),
     # /passiveauth/ of a passive pool: the redirect to AD FS.
-    "passive": (301, 302, 303, 307, 308),
+    "redirect": (301, 302, 303, 307, 308),
     # /passiveauth/ where passive authentication is off (or as today): not used, so it may be absent.
     "unused": (200, 301, 302, 303, 307, 308, 401, 403, 404),
     # The anonymous discovery document (lyncdiscover, Autodiscover root).
@@ -180,7 +182,7 @@ def _status_kind(probe: exposure.WebProbe) -> str:
         return "adfs"
     if probe.path == exposure.PASSIVEAUTH_PATH:
         redirect = next(s.offer for s in probe.schemes if s.scheme == "adfs_redirect")
-        return "passive" if redirect is exposure.Offer.MAY else "unused"
+        return "redirect" if redirect is exposure.Offer.MAY else "unused"
     return "web"
 
 
@@ -304,7 +306,7 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
         rows = []
         if w["wsfed_passive"]:
             rows += [_setting("UseWsFedPassiveAuth", True), _setting("WsFedPassiveMetadataUri", w["metadata_url"]),
-                     _setting("UseWindowsAuth", "None")]
+                     _setting("UseWindowsAuth", "None"), _setting("UsePinAuth", False)]
         rows.append(_setting("UseCertificateAuth", w["certificate_auth"]))
         if w["hours"] is not None:
             rows += [_setting("DefaultValidityPeriodHours", w["hours"]["default"]),
@@ -365,7 +367,7 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
     for w in ctx["web_services"]:
         params = []
         if w["wsfed_passive"]:
-            params += ["UseWsFedPassiveAuth", "UseWindowsAuth"]
+            params += ["UseWsFedPassiveAuth", "UseWindowsAuth", "UsePinAuth"]
         params.append("UseCertificateAuth")
         restored = [*params, *(["DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"]
                                if w["hours"] is not None else []),

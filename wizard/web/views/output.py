@@ -29,6 +29,7 @@ from wizard.review import audit
 from wizard.review import services as review
 from wizard.review.access import get_plan_for_user
 from wizard.scripts import bundle
+from wizard.scripts.exposure_view import exposure_context
 from wizard.scripts.highlight import highlight_file
 from wizard.web.steps import STEPS, step_for_path, step_statuses
 
@@ -172,6 +173,7 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "impact_columns": impact_columns(impact) if impact is not None else [],
         "impact_rows": impact_rows(impact) if impact is not None else [],
         "network": network.network_context(out.data) if out.bundle is not None else None,
+        "exposure": exposure_context(out.data) if out.data is not None else None,
         "status": status,
         "status_label": review.status_label(status),
     })
