@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from wizard.plan import certplan, publishing
+from wizard.plan import certplan, exposure, publishing
 from wizard.plan import network as network_plan
 from wizard.plan.reader import read_plan
 from wizard.proof.psast import VALUE_VARIABLE, Command, analyse
@@ -268,7 +268,7 @@ def test_dns_table_has_the_records_of_every_sip_domain_split_external_and_intern
     for domain in ("contoso.com", "fabrikam.com", "xn--bcher-kva.example"):
         assert re.search(rf"^\| \\_sip.\\_tls.{re.escape(domain)} \| SRV \| 0 0 443 sip.{re.escape(domain)} \|",
                          external, re.MULTILINE), domain
-        assert re.search(rf"^\| lyncdiscover.{re.escape(domain)}.* \| CNAME \| sfbdirweb.contoso.com \|", external, re.MULTILINE)
+        assert re.search(rf"^\| lyncdiscover.{re.escape(domain)}.* \| CNAME \| sfbweb.contoso.com \|", external, re.MULTILINE)
         assert re.search(rf"^\| \\_sipinternaltls.\\_tcp.{re.escape(domain)} \| SRV \| 0 0 5061 sfbpool01",
                          internal, re.MULTILINE)
     assert "| sip.contoso.com | A |" in external
@@ -292,7 +292,7 @@ def test_verification_scripts_are_read_only():
 def test_verify_external_checks_dns_ports_tls_certprov_and_metadata():
     script = text("verify-external.ps1")
     assert "@{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }" in script
-    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbdirweb.contoso.com'; Port = 0 }" in script
+    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }" in script
     assert "@{ Name = 'sfbweb.contoso.com'; Port = 80 }" in script
     assert "@{ Name = 'av.contoso.com'; Port = 443 }" in script
     assert "@{ Name = 'meet.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }" in script
@@ -358,7 +358,17 @@ def test_verify_internal_expects_what_the_change_script_sets():
             for setting in item["settings"]:
                 values = [a.get(setting["name"]) for a in sets[item["identity"]]]
                 expected = setting["value"]
-                if setting["name"] == "UseWindowsAuth":
+                if setting["name"] == "UseCertificateForClientToProxyAuth" and not any(values):
+                    # Read back whether or not the change script sets it: with NTLM and Kerberos off, the
+                    # exposure model expects certificate sign-in open there (TLS-DSK may be offered).
+                    edge = next((p for p in exposure.sip_probes(plan)
+                                 if item["identity"] == f"service:EdgeServer:{p.edge}"), None)
+                    if edge is not None:
+                        tls_dsk = next(x for x in edge.schemes if x.scheme == "TLS-DSK")
+                        assert tls_dsk.offer is exposure.Offer.MAY and expected is True
+                    else:
+                        assert item["identity"].startswith("service:Registrar:") and expected is True
+                elif setting["name"] == "UseWindowsAuth":
                     assert expected in values  # a bareword in the change script
                 else:
                     assert expected in values, (item["identity"], setting)
@@ -377,15 +387,15 @@ def test_verification_data_has_the_same_shape_for_a_plan_and_its_harmless_twin()
 # Rollback
 
 
-def test_rollback_scripts_take_a_mandatory_backup_folder_and_support_whatif():
-    for name, suffix in (("rollback-lync.ps1", "lync"), ("rollback-adfs.ps1", "adfs")):
+def test_rollback_scripts_take_an_optional_backup_folder_and_support_whatif():
+    for name, key in (("rollback-lync.ps1", "lync"), ("rollback-adfs.ps1", "adfs")):
         script = text(name)
         assert "[CmdletBinding(SupportsShouldProcess = $true)]" in script
-        assert "[Parameter(Mandatory = $true)]\n    [string]$BackupFolder" in script
-        assert f"'^\\d{{8}}-\\d{{6}}-{suffix}$'" in script
+        assert "    [string]$BackupFolder = ''\n)" in script
+        assert f"$RunKey = '{key}'" in script
+        assert "'^(\\d{8}-\\d{6})-' + $RunKey + '(-whatif)?$'" in script
         assert "$ErrorActionPreference = 'Stop'" in script
         assert "Start-Transcript" in script
-        assert "Import-Csv -Path $BackupCsv" in script and "Import-Csv -Path $CreatedCsv" in script
         assert "Import-Clixml" in script
         for command in analyse(script).events:
             if isinstance(command, Command) and re.match(r"(set|remove)-(cs|adfs)", command.name.lower()):
@@ -440,9 +450,10 @@ def test_rollback_lync_reads_the_change_script_backup_layout():
     assert "Register-Created -Kind 'CsWebServiceConfiguration'" in change
     assert "'backup.csv'" in change and "'backup.csv'" in rollback
     assert "'created.csv'" in change and "'created.csv'" in rollback
-    assert "-ChildPath 'backup'" in change and "($RunStamp + '-' + 'lync')" in change
+    assert "'run.csv'" in change and "'run.csv'" in rollback
+    assert "-ChildPath 'backup'" in change and "$RunName = $RunStamp + '-' + $RunKey" in change
+    assert "$RunKey = 'lync'" in change and "$RunKey = 'lync'" in rollback
     assert "$RunStamp = Get-Date -Format 'yyyyMMdd-HHmmss'" in change
-    assert "-notmatch '^\\d{8}-\\d{6}-lync$'" in rollback
 
 
 def test_rollback_adfs_restores_rules_and_removes_added_trusts():

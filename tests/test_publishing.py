@@ -41,11 +41,34 @@ def test_pool_web_services_go_to_their_own_internal_web_fqdn_on_4443_and_8080():
     assert director.target_fqdn == "sfbdirint.contoso.com"
 
 
-def test_simple_urls_and_autodiscover_go_to_the_director():
+def test_simple_urls_go_to_the_director():
     rules = rules_by_name(fixture_plan())
-    for name in ("meet.contoso.com", "meet.fabrikam.com", "meet.xn--bcher-kva.example", "dialin.contoso.com",
-                 "lyncdiscover.contoso.com", "lyncdiscover.fabrikam.com", "lyncdiscover.xn--bcher-kva.example"):
+    for name in ("meet.contoso.com", "meet.fabrikam.com", "meet.xn--bcher-kva.example", "dialin.contoso.com"):
         assert rules[name].target_fqdn == "sfbdirint.contoso.com", name
+
+
+def test_lyncdiscover_goes_to_a_pool_without_passive_authentication():
+    """The fixture's Director is passive: discovery goes to the TLS-DSK Front End pool instead."""
+    plan = fixture_plan()
+    assert publishing.discovery_pool(plan).fqdn == "sfbpool01.contoso.com"
+    rules = rules_by_name(plan)
+    for name in ("lyncdiscover.contoso.com", "lyncdiscover.fabrikam.com", "lyncdiscover.xn--bcher-kva.example"):
+        assert rules[name].target_fqdn == "sfbpool01.contoso.com", name
+
+
+def test_lyncdiscover_goes_to_the_director_when_it_is_not_passive():
+    doc = fixture_doc()
+    doc["pools"][1]["auth"] = {"external": "tls_dsk"}
+    plan = plan_from(doc)
+    assert publishing.discovery_pool(plan).fqdn == "sfbdir01.contoso.com"
+    assert rules_by_name(plan)["lyncdiscover.contoso.com"].target_fqdn == "sfbdirint.contoso.com"
+
+
+def test_with_every_pool_passive_lyncdiscover_stays_on_the_entry_pool():
+    doc = fixture_doc()
+    doc["pools"][0]["auth"] = {"external": "passive"}
+    plan = plan_from(doc)
+    assert publishing.discovery_pool(plan).fqdn == "sfbdir01.contoso.com"
 
 
 def test_without_a_director_the_first_pool_serves_simple_urls():
@@ -126,7 +149,7 @@ def test_dns_has_srv_lyncdiscover_and_sip_records_for_every_domain():
         assert srv.port == 443
         assert srv.value.startswith("0 0 443 ")
         assert (f"lyncdiscover.{domain}", "CNAME") in ext
-        assert ext[(f"lyncdiscover.{domain}", "CNAME")].target == "sfbdirweb.contoso.com"
+        assert ext[(f"lyncdiscover.{domain}", "CNAME")].target == "sfbweb.contoso.com"
     assert ext[("_sip._tls.contoso.com", "SRV")].target == "sip.contoso.com"
 
 
@@ -172,11 +195,23 @@ def test_no_access_edge_means_no_srv_records():
     assert any("_sip._tls" in n for n in network.network_notes(plan))
 
 
-def test_entry_pool_without_external_name_gets_an_a_record_for_lyncdiscover():
+def test_discovery_pool_without_external_name_gets_an_a_record_for_lyncdiscover():
     plan = fixture_plan()
-    pools = (plan.pools[0], replace(plan.pools[1], external_web_fqdn=None))
+    pools = (replace(plan.pools[0], external_web_fqdn=None), plan.pools[1])
     ext = {r.name: r for r in records(replace(plan, pools=pools), publishing.EXTERNAL)}
     assert ext["lyncdiscover.contoso.com"].type == "A"
+    assert ext["lyncdiscover.contoso.com"].target == publishing.RP_PUBLIC_IP
+
+
+def test_without_a_reverse_proxy_there_is_no_lyncdiscover_record():
+    """Nothing answers on lyncdiscover without a reverse proxy: no A record to an address that does not exist."""
+    plan = fixture_plan()
+    pools = tuple(replace(p, external_web_fqdn=None) for p in plan.pools)
+    bare = replace(plan, pools=pools)
+    assert not publishing.has_reverse_proxy(bare)
+    assert not [r for r in records(bare) if r.name.startswith("lyncdiscover.")]
+    assert not [r for r in records(bare) if r.target == publishing.RP_PUBLIC_IP]
+    assert [r for r in records(bare) if r.name.startswith("_sip._tls.")]
 
 
 def test_network_context_rows_are_display_ready():

@@ -862,7 +862,7 @@ class WebProbe:
     host: str
     path: str
     pool: str
-    published_as: str       # "web_services", "simple_url" or "autodiscover"
+    published_as: str       # "web_services", "simple_url", "autodiscover" (or "adfs", see adfs_probe)
     schemes: tuple[SchemeExpectation, ...] = field(default=())
 
 
@@ -928,6 +928,26 @@ def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProb
     return tuple(out)
 
 
+def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | None:
+    """Return the AD FS sign-in endpoint to probe from the Internet (`ADFS_PATH` on the federation service
+    name) with whether its answer may offer Windows integrated sign-in (NTLM, Negotiate), or None when the
+    plan signs nobody in through AD FS.
+
+    Through a Web Application Proxy the Internet gets forms sign-in only (must not); through the plain
+    reverse proxy AD FS takes Internet requests for internal ones and may offer it (see `_adfs_access`).
+    Added for issue 13's verification (branch verify), additive: nothing else here uses it.
+    """
+    if not _adfs_in_use(plan) or plan.adfs is None:
+        return None
+    _, _, _, windows_after = _adfs_access(plan, estate)
+    offer = _offer(windows_after.accepted)
+    host = plan.adfs.federation_service_name
+    return WebProbe(f"https://{host}{ADFS_PATH}", host, ADFS_PATH, "", "adfs", (
+        SchemeExpectation("NTLM", offer, windows_after.why),
+        SchemeExpectation("Negotiate", offer, windows_after.why),
+    ))
+
+
 __all__ = [
     "ACCEPTABLE_RISK_CODES",
     "ADFS_PATH",
@@ -950,6 +970,7 @@ __all__ = [
     "SipProbe",
     "State",
     "WebProbe",
+    "adfs_probe",
     "all_of",
     "any_of",
     "broken_promises",

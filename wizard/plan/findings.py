@@ -45,6 +45,7 @@ from wizard.plan.model import (
     PoolAuth,
     passive_metadata_url,
 )
+from wizard.plan.publishing import discovery_pool, has_reverse_proxy
 
 # code -> severity. Every finding this module emits uses one of these codes.
 FINDING_CODES: dict[str, str] = {
@@ -199,8 +200,9 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
             "passive_unsupported_clients", f"pools[{i}].auth.external",
             f"After the switch, clients that cannot sign in through AD FS can no longer sign in to {pool.fqdn}: "
             f"Lync for Mac, Lync 2010, Lync 2013 desktop older than the July 2013 cumulative update (15.0.4517), "
-            f"Lync Phone Edition and other 3PIP phones, room systems, and older mobile app builds (Lync 2013 "
-            f"mobile before 5.2, and early Android builds). Upgrade those clients first, or keep their users on "
+            f"Lync Phone Edition and other 3PIP phones, room systems, older mobile app builds (Lync 2013 "
+            f"mobile before 5.2, and early Android builds), and Lync 2013 for Windows Phone 8, which shows a "
+            f"blank page where the AD FS sign-in should be. Upgrade those clients first, or keep their users on "
             f"a pool that still accepts Windows authentication.",
         )
 
@@ -315,20 +317,25 @@ def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_dns_discovery(plan: PlanData) -> Iterator[Finding]:
-    """Discovery records should lead to a pool without passive authentication (domain notes 7)."""
+    """Discovery should lead to a pool without passive authentication (domain notes 7); the pool is the
+    one `publishing.discovery_pool` publishes lyncdiscover to, so this says what dns-records.md and the
+    reverse proxy rules do."""
     passive = [p.fqdn for _, p, _ in _indexed(plan, AuthMode.PASSIVE)]
     if not passive:
         return
-    others = [(i, p) for i, p in enumerate(plan.pools) if _auth_mode(p) is not AuthMode.PASSIVE]
-    if not others:
+    target = discovery_pool(plan)
+    if _auth_mode(target) is AuthMode.PASSIVE:
         return
-    # A Director is the usual front door, so it is preferred.
-    i, target = next(((i, p) for i, p in others if p.role == "director"), others[0])
-    domains = _names([name for d in plan.sip_domains for name in (f"lyncdiscover.{d}", f"_sip._tls.{d}")])
+    i = plan.pools.index(target)
+    lyncdiscover = _names([f"lyncdiscover.{d}" for d in plan.sip_domains])
+    srv = _names([f"_sip._tls.{d}" for d in plan.sip_domains])
+    published = (f"the reverse proxy publishes {lyncdiscover} to it (dns-records.md, reverse-proxy-arr.config), "
+                 f"and " if has_reverse_proxy(plan) else "")
     yield _finding(
         "passive_dns_discovery", f"pools[{i}].fqdn",
-        f"Point the discovery records ({domains}) at {target.fqdn}, which does not use passive authentication, "
-        f"rather than at {_names(passive)}. Every client can then find the service and sign in there, and users "
+        f"Discovery leads to {target.fqdn}, which does not use passive authentication, rather than to "
+        f"{_names(passive)}: {published}the Edge pool's next hop in the topology should be it too. {srv} point at "
+        f"the Access Edge, never at a pool. Every client can then find the service and sign in there, and users "
         f"homed on a passive pool are redirected to it.",
     )
 
@@ -935,9 +942,10 @@ def sip_domain_no_access_edge(plan: PlanData) -> Iterator[Finding]:
             known = f"The plan names no Access Edge FQDN, so it cannot tell whether {name} is covered."
         yield _finding(
             "sip_domain_no_access_edge", f"sip_domains[{k}]",
-            f"{known} The Edge external certificate needs {name} as a subject alternative name "
-            f"(Request-CsCertificate -AllSipDomain adds one for every SIP domain), or clients of {domain} may "
-            f"fail to find and trust the Edge during automatic sign-in.",
+            f"{known} Clients of {domain} find the Edge through _sip._tls.{domain}, which points at {name}, an A "
+            f"record for the Access Edge address (dns-records.md): the Edge external certificate must name it, or "
+            f"automatic sign-in fails the certificate check. certificates-edge.ps1 requests it for every SIP "
+            f"domain of the plan; an Edge certificate issued earlier without it must be replaced.",
         )
 
 

@@ -119,7 +119,7 @@ def _passive_cells(certificate_auth: bool) -> dict[str, Cell]:
     """Passive (AD FS) pool: domain notes 7."""
     exchange = "Exchange features (contacts in Exchange, calendar presence, conversation history) are lost"
     mobile = ("Lync 2013 mobile 5.2 and later and Skype for Business apps sign in through AD FS; older builds, "
-              "including early Android builds, can't")
+              "including early Android builds, can't, and Lync 2013 for Windows Phone 8 shows a blank AD FS page")
     if not certificate_auth:
         mobile += "; with no CertProv certificate the apps return to AD FS whenever their web ticket runs out"
     return {
@@ -244,3 +244,30 @@ def client_impact(plan: PlanData) -> ImpactMatrix:
         for key, label in CLIENTS
     )
     return ImpactMatrix(columns=tuple(Column(p.fqdn, _mode(p)) for p in plan.pools), table=table)
+
+
+# Where Lync 2013 / Skype for Business 2015 desktop clients keep their sign-in settings; the
+# Skype for Business 2016 and later clients use 16.0 in place of 15.0.
+CLIENT_POLICY_KEY = "HKEY_LOCAL_MACHINE\\Software\\Policies\\Microsoft\\Office\\15.0\\Lync"
+CLIENT_USER_KEY = "HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\15.0\\Lync"
+CLIENT_PROFILE_FOLDER = "%LOCALAPPDATA%\\Microsoft\\Office\\15.0\\Lync"
+
+
+def desktop_client_preparation(plan: PlanData) -> list[str]:
+    """Return what the desktop clients of passive pools must forget or change before their first
+    sign-in through AD FS (Microsoft's two-factor procedure), or nothing without a passive pool."""
+    pools = [p.fqdn for p in plan.passive_pools]
+    if not pools:
+        return []
+    users = "users of " + (pools[0] if len(pools) == 1 else ", ".join(pools[:-1]) + " and " + pools[-1])
+    return [
+        f"Before their first sign-in after the switch, {users} choose \"Delete my sign-in info\" on the sign-in "
+        f"screen and delete their SIP profile folder (sip_<sign-in address>) under {CLIENT_PROFILE_FOLDER}: the "
+        f"saved password and the cached client certificate of the old sign-in are tried first otherwise.",
+        f"SavePassword set to 0 (REG_DWORD) under {CLIENT_USER_KEY}, by Group Policy for those users: a client that "
+        f"saves the password keeps the user's Windows credentials and client certificate on the computer, which "
+        f"two-factor sign-in must not rely on.",
+        f"DisableNTCredentials set to 0 (REG_DWORD) under {CLIENT_POLICY_KEY}: when it is 1 (often set by Group "
+        f"Policy), the client asks for Windows credentials before it sends the user to AD FS.",
+        "Skype for Business 2016 and later clients use 16.0 in place of 15.0 in these paths.",
+    ]

@@ -6,9 +6,16 @@ the DNS records per SIP domain. `wizard.plan.network` turns them into display ro
 
 Choices made here (docs/certificates-and-network.md explains each):
 
-* The entry pool (simple URLs and Autodiscover) is the first Director pool when the plan
-  has one, otherwise the first pool: Microsoft publishes meet, dial-in and lyncdiscover to
-  the Director's web services when a Director is deployed.
+* The entry pool (simple URLs) is the first Director pool when the plan has one, otherwise
+  the first pool: Microsoft publishes meet, dial-in and lyncdiscover to the Director's web
+  services when a Director is deployed.
+* The discovery pool (lyncdiscover, and the pool the Edge's next hop should be) is the entry
+  pool, unless it uses passive authentication and another pool does not: Microsoft's
+  two-factor guidance points discovery at a pool without passive authentication. `_sip._tls`
+  always points at the Access Edge, never at a pool; the pool behind it is the Edge's next hop.
+* Edge listeners: an Edge whose Access, Web Conferencing and A/V names share one name (so one
+  address) listens on distinct ports, Microsoft's single-address example: Access Edge 5061,
+  Web Conferencing 444, A/V 443. `_sip._tls` then carries the Access Edge port.
 * The admin simple URL is internal only (Control Panel); it is never published or put on
   the reverse proxy certificate, only given an internal DNS record.
 * Office Online Server and AD FS listen on 443 themselves, so they are published 443 -> 443.
@@ -18,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wizard.plan.model import EdgePool, PlanData, Pool
+from wizard.plan.model import AuthMode, EdgePool, PlanData, Pool
 
 # Lync/SfB external web services listen on 4443 (HTTPS) and 8080 (HTTP) on the pool.
 WEB_PORTS: tuple[tuple[int, int], ...] = ((443, 4443), (80, 8080))
@@ -140,6 +147,76 @@ def home_pool(plan: PlanData) -> Pool:
     return plan.pools[0]
 
 
+def discovery_pool(plan: PlanData) -> Pool:
+    """Return the pool lyncdiscover is published to and the Edge's next hop should be.
+
+    The entry pool, unless it uses passive authentication and another pool does not (a Director
+    first): clients without passive sign-in must discover a pool they can use, and users homed on
+    a passive pool are redirected to it from there.
+    """
+    entry = entry_pool(plan)
+    if not _is_passive(entry):
+        return entry
+    others = [p for p in plan.pools if not _is_passive(p)]
+    for pool in others:
+        if pool.role == "director":
+            return pool
+    return others[0] if others else entry
+
+
+def _is_passive(pool: Pool) -> bool:
+    return pool.auth is not None and pool.auth.external is AuthMode.PASSIVE
+
+
+@dataclass(frozen=True)
+class EdgeListener:
+    """One external service of an Edge pool: its name, role and the TCP port clients reach it on."""
+
+    role: str           # ACCESS, WEBCONF or AV
+    fqdn: str
+    port: int
+
+    @property
+    def label(self) -> str:
+        """Return 'Access Edge', 'Web Conferencing Edge' or 'A/V Edge'."""
+        return EDGE_ROLE_LABELS[self.role]
+
+
+ACCESS = "access"
+WEBCONF = "webconf"
+AV = "av"
+EDGE_ROLE_LABELS = {ACCESS: "Access Edge", WEBCONF: "Web Conferencing Edge", AV: "A/V Edge"}
+# Microsoft's example for one address shared by the Edge services: each service its own port.
+SHARED_ADDRESS_PORTS = {ACCESS: 5061, WEBCONF: 444, AV: 443}
+
+
+def edge_listeners(edge: EdgePool) -> list[EdgeListener]:
+    """Return the external listeners of an Edge pool that the plan names, Access first.
+
+    Each listens on 443, unless its name (and so its address) is shared with another service:
+    then the services that share it take distinct ports. A/V keeps 443 (media fallback over TCP
+    needs it through firewalls), the Access Edge moves to 5061 and Web Conferencing to 444.
+    """
+    named = [(role, name) for role, name in ((ACCESS, edge.access_fqdn), (WEBCONF, edge.webconf_fqdn),
+                                             (AV, edge.av_fqdn)) if name]
+    out = []
+    for role, name in named:
+        shared = [r for r, n in named if n == name]
+        if len(shared) == 1:
+            port = 443
+        elif role == AV or (AV not in shared and role == ACCESS):
+            port = 443
+        else:
+            port = SHARED_ADDRESS_PORTS[role]
+        out.append(EdgeListener(role, name, port))
+    return out
+
+
+def access_listener(edge: EdgePool) -> EdgeListener | None:
+    """Return the Access Edge listener of an Edge pool (None without an Access Edge FQDN)."""
+    return next((listener for listener in edge_listeners(edge) if listener.role == ACCESS), None)
+
+
 def access_edge(plan: PlanData) -> EdgePool | None:
     """Return the Edge pool that `_sip._tls` and `sip.<domain>` point at: the first with an Access Edge FQDN."""
     for edge in plan.edge_pools:
@@ -179,9 +256,10 @@ def publishing_rules(plan: PlanData) -> list[PublishingRule]:
             rules.append(PublishingRule(plan.simple_urls.dialin, SIMPLE_URL, "Dial-in simple URL",
                                         entry.internal_web, _ports(WEB_PORTS)))
     autodiscover_ports = WEB_PORTS if plan.autodiscover_port == 443 else ((80, 8080),)
+    discovery = discovery_pool(plan)
     for domain in plan.sip_domains:
         rules.append(PublishingRule(
-            f"lyncdiscover.{domain}", AUTODISCOVER, f"Autodiscover for {domain}", entry.internal_web,
+            f"lyncdiscover.{domain}", AUTODISCOVER, f"Autodiscover for {domain}", discovery.internal_web,
             _ports(autodiscover_ports), sip_domain=domain))
     if plan.office_web_apps_fqdn:
         rules.append(PublishingRule(plan.office_web_apps_fqdn, OFFICE_ONLINE, "Office Online Server",
@@ -224,6 +302,11 @@ def publishing_conflicts(plan: PlanData) -> list[str]:
     return out
 
 
+def _join(items: list[str]) -> str:
+    """Return 'a', 'a and b' or 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _ports(pairs: tuple[tuple[int, int], ...]) -> tuple[PortMap, ...]:
     return tuple(PortMap(e, i) for e, i in pairs)
 
@@ -232,8 +315,8 @@ def arr_rules(plan: PlanData) -> list[dict[str, str]]:
     """Return the IIS ARR URL-rewrite rules: one HTTPS rule per published name, then one HTTP rule
     for each name also published on port 80.
 
-    Each dict has name, host (the FQDN), pattern (the {HTTP_HOST} regex), https ('on'/'off')
-    and url (the rewrite target with {R:1}).
+    Each dict has name, kind (the published name's kind), host (the FQDN), pattern (the
+    {HTTP_HOST} regex), https ('on'/'off') and url (the rewrite target with {R:1}).
     """
     out: list[dict[str, str]] = []
     rules = publishing_rules(plan)
@@ -244,6 +327,7 @@ def arr_rules(plan: PlanData) -> list[dict[str, str]]:
                 continue
             out.append({
                 "name": f"{scheme} {rule.external_fqdn}",
+                "kind": rule.kind,
                 "host": rule.external_fqdn,
                 "pattern": rule.host_pattern,
                 "https": "on" if scheme == "https" else "off",
@@ -261,7 +345,7 @@ def dns_records(plan: PlanData, *, merge_access_names: bool = True) -> list[DnsR
     """
     out: list[DnsRecord] = []
     rules = publishing_rules(plan)
-    entry = entry_pool(plan)
+    discovery = discovery_pool(plan)
     home = home_pool(plan)
     edge = access_edge(plan)
 
@@ -270,28 +354,39 @@ def dns_records(plan: PlanData, *, merge_access_names: bool = True) -> list[DnsR
             continue
         out.append(DnsRecord(EXTERNAL, rule.external_fqdn, "A", RP_PUBLIC_IP, f"{rule.purpose} (reverse proxy)"))
     for e in plan.edge_pools:
-        for name, what in ((e.access_fqdn, "Access Edge"), (e.webconf_fqdn, "Web Conferencing Edge"),
-                           (e.av_fqdn, "A/V Edge")):
-            if name:
-                out.append(DnsRecord(EXTERNAL, name, "A", f"<public IP of the {what} interface of {e.fqdn}>",
-                                     f"{what} external interface"))
+        # One A record per name: services that share a name share the address (and differ by port).
+        listeners = edge_listeners(e)
+        for name in dict.fromkeys(listener.fqdn for listener in listeners):
+            sharing = [listener for listener in listeners if listener.fqdn == name]
+            what = _join([listener.label for listener in sharing])
+            purpose = (f"{what} external interface" if len(sharing) == 1 else
+                       f"{_join([f'{listener.label} (port {listener.port})' for listener in sharing])} "
+                       f"external interface (one address)")
+            out.append(DnsRecord(EXTERNAL, name, "A", f"<public IP of the {what} interface of {e.fqdn}>", purpose))
     access_names = {e.access_fqdn for e in plan.edge_pools if e.access_fqdn}
+    access = access_listener(edge) if edge is not None else None
     for domain in plan.sip_domains:
         discover = f"lyncdiscover.{domain}"
-        purpose = f"Autodiscover for {domain} (reverse proxy, port {plan.autodiscover_port})"
-        if entry.external_web_fqdn and entry.external_web_fqdn != discover:
-            out.append(DnsRecord(EXTERNAL, discover, "CNAME", entry.external_web_fqdn, purpose, sip_domain=domain))
+        purpose = (f"Autodiscover for {domain}: {_pool_label(discovery)} through the reverse proxy, "
+                   f"port {plan.autodiscover_port}")
+        # Without a reverse proxy nothing answers on lyncdiscover: no record rather than one to nowhere.
+        if not rules:
+            pass
+        elif discovery.external_web_fqdn and discovery.external_web_fqdn != discover:
+            out.append(DnsRecord(EXTERNAL, discover, "CNAME", discovery.external_web_fqdn, purpose, sip_domain=domain))
         else:
             out.append(DnsRecord(EXTERNAL, discover, "A", RP_PUBLIC_IP, purpose, sip_domain=domain))
-        if edge is None or not edge.access_fqdn:
+        if edge is None or access is None or not edge.access_fqdn:
             continue
         sip = f"sip.{domain}"
         # Clients accept an SRV target only inside their own SIP domain (strict name matching),
         # and an SRV target must not be a CNAME (RFC 2782): other domains point at sip.<domain>,
-        # an A record for the same Access Edge address.
+        # an A record for the same Access Edge address. The target is always the Access Edge,
+        # never a pool: the pool behind it is the Edge's next hop in the topology.
         in_domain = edge.access_fqdn == domain or edge.access_fqdn.endswith("." + domain)
         out.append(DnsRecord(EXTERNAL, f"_sip._tls.{domain}", "SRV", edge.access_fqdn if in_domain else sip,
-                             f"Remote sign-in for {domain} (Access Edge, TLS 443)", port=443, sip_domain=domain))
+                             f"Remote sign-in for {domain} (Access Edge, TLS {access.port})", port=access.port,
+                             sip_domain=domain))
         if sip not in access_names or not merge_access_names:
             out.append(DnsRecord(EXTERNAL, sip, "A", f"<public IP of the Access Edge interface of {edge.fqdn}>",
                                  f"Access Edge name for {domain} (on the Edge certificate)", sip_domain=domain))

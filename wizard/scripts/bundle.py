@@ -27,6 +27,7 @@ from wizard.plan.engine import assess
 from wizard.plan.exposure import Exposure, exposure
 from wizard.plan.finding import Finding, has_errors, sort_findings
 from wizard.plan.findings import EXPOSURE_CODES, check_plan
+from wizard.plan.impact import desktop_client_preparation
 from wizard.plan.model import PlanData
 from wizard.plan.writer import dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
@@ -242,6 +243,7 @@ def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifa
         "exposure_rows": exposure_rows(model),
         "accepted_risks": [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks],
         "tag_grants": [p.identity.partition(":")[2] for p in plan.mobility_policies if p.scope == "tag"],
+        "client_preparation": desktop_client_preparation(plan),
     }
 
 

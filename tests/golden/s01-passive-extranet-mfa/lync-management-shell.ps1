@@ -13,8 +13,11 @@
     Run it with -WhatIf first: it then checks and backs up, and only reports what it would change.
     It stops at the first error. Before changing anything it checks that it runs on the right
     machine, then exports every setting it is about to change (Export-Clixml) into
-    backup\<yyyyMMdd-HHmmss>-lync\ beside this script, with backup.csv
-    (what was exported) and created.csv (what this run created), which the rollback reads.
+    backup\<yyyyMMdd-HHmmss>-lync\ beside this script, with run.csv (a -WhatIf run
+    or not, started, completed or failed), backup.csv (what was exported) and created.csv (what this
+    run created), which the rollback reads. A -WhatIf run writes into a folder ending in -whatif,
+    which no rollback takes for a real run. A re-run keeps the backup an earlier run of the same
+    change saved, so a rollback goes back to the state before the first run.
     The transcript of the run is in the same folder.
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
@@ -23,11 +26,146 @@ param()
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 
+$PlanName = 'Contoso: passive authentication with extranet MFA'
+$PlanReference = 'not stored'
+$PlanRevision = 'UNAPPROVED DRAFT (not a reviewed revision)'
+$RunKey = 'lync'
+$ScriptName = 'lync-management-shell.ps1'
 $RunStamp = Get-Date -Format 'yyyyMMdd-HHmmss'
+# Taken before any function sets $WhatIfPreference locally: this run's folder says what kind of run it was.
+$WhatIfRun = [bool]$WhatIfPreference
 $ScriptFolder = Split-Path -Parent $MyInvocation.MyCommand.Path
-$RunFolder = Join-Path -Path (Join-Path -Path $ScriptFolder -ChildPath 'backup') -ChildPath ($RunStamp + '-' + 'lync')
+$BackupRoot = Join-Path -Path $ScriptFolder -ChildPath 'backup'
+$RunName = $RunStamp + '-' + $RunKey
+if ($WhatIfRun) {
+    # A -WhatIf run gets a folder no rollback takes for a real run.
+    $RunName = $RunName + '-whatif'
+}
+$RunFolder = Join-Path -Path $BackupRoot -ChildPath $RunName
 $script:BackupIndex = @()
 $script:CreatedIndex = @()
+$script:Chain = @()
+
+# A run folder is backup\<yyyyMMdd-HHmmss>-<key> for a real run and backup\<yyyyMMdd-HHmmss>-<key>-whatif
+# for a -WhatIf run. run.csv says whether the run was a -WhatIf run and whether it completed
+# (State: started, completed or failed); rolled-back.csv is written by a rollback that used the runs.
+
+function Read-RunField {
+    # One column of a CSV row, or '' when the row has no such column.
+    param([object]$Row, [string]$Name)
+    if ($null -eq $Row -or $null -eq $Row.PSObject.Properties[$Name]) {
+        return ''
+    }
+    return [string]$Row.PSObject.Properties[$Name].Value
+}
+
+function Read-RunIndex {
+    # The rows of backup.csv or created.csv in a run folder (none when the file is missing).
+    param([string]$Path, [string]$Name)
+    $File = Join-Path -Path $Path -ChildPath $Name
+    if (Test-Path -LiteralPath $File -PathType Leaf) {
+        Import-Csv -Path $File
+    }
+}
+
+function Read-RunFolder {
+    # The run record of one folder: Name, Path, Stamp, WhatIf, State, RolledBack. Nothing when the
+    # folder's name is not one of this script's run folders.
+    param([string]$Path)
+    $Name = Split-Path -Leaf $Path
+    if ($Name -notmatch ('^(\d{8}-\d{6})-' + $RunKey + '(-whatif)?$')) {
+        return
+    }
+    $Stamp = $Matches[1]
+    # A folder named -whatif is a -WhatIf run whatever its run.csv says (-match ignores case, like Windows).
+    $WhatIf = $Name -match '-whatif$'
+    # No run.csv: written by an older version of the script, so nobody knows what the run did.
+    $State = 'unknown'
+    $Rows = @(Read-RunIndex -Path $Path -Name 'run.csv')
+    if ($Rows.Count -eq 1) {
+        $Recorded = Read-RunField -Row $Rows[0] -Name 'State'
+        if ($Recorded -eq 'started' -or $Recorded -eq 'completed' -or $Recorded -eq 'failed') {
+            $State = $Recorded
+        }
+        if ((Read-RunField -Row $Rows[0] -Name 'WhatIf') -ne 'False') {
+            $WhatIf = $true
+        }
+    }
+    $RolledBack = Test-Path -LiteralPath (Join-Path -Path $Path -ChildPath 'rolled-back.csv') -PathType Leaf
+    New-Object -TypeName PSObject -Property @{ Name = $Name; Path = $Path; Stamp = $Stamp; WhatIf = $WhatIf; State = $State; RolledBack = $RolledBack }
+}
+
+function Get-RunFolders {
+    # Every run folder of this script under $Root, in no particular order.
+    param([string]$Root)
+    $Runs = @()
+    if (Test-Path -LiteralPath $Root -PathType Container) {
+        foreach ($Entry in @(Get-ChildItem -LiteralPath $Root)) {
+            if ($Entry.PSIsContainer) {
+                $Run = Read-RunFolder -Path $Entry.FullName
+                if ($null -ne $Run) {
+                    $Runs += $Run
+                }
+            }
+        }
+    }
+    $Runs
+}
+
+function Test-Later {
+    # True when run stamp $Stamp is later than $Than (stamps sort as text; '' is before every stamp).
+    param([string]$Stamp, [string]$Than)
+    return [string]::CompareOrdinal($Stamp, $Than) -gt 0
+}
+
+function Get-RunChain {
+    # The real runs (not -WhatIf, with a run record, completed or not) since the last rolled-back
+    # run: the runs one rollback undoes together. The oldest of them saw the state to go back to.
+    param([object[]]$Runs)
+    $Since = ''
+    foreach ($Run in @($Runs)) {
+        if ($Run.RolledBack -and (Test-Later -Stamp $Run.Stamp -Than $Since)) {
+            $Since = $Run.Stamp
+        }
+    }
+    $Chain = @()
+    foreach ($Run in @($Runs)) {
+        if ($Run.WhatIf -or $Run.State -eq 'unknown' -or $Run.RolledBack) {
+            continue
+        }
+        if (Test-Later -Stamp $Run.Stamp -Than $Since) {
+            $Chain += $Run
+        }
+    }
+    $Chain
+}
+
+function Find-Original {
+    # The oldest record of one object among the runs of the chain: Folder, Stamp, Created and File
+    # (the saved state) or nothing when no run of the chain recorded it. A re-run keeps this record,
+    # so a rollback goes back to the state before the first run, not to the state between two runs.
+    param([object[]]$Chain, [string]$Kind, [string]$Identity)
+    $Found = $null
+    foreach ($Run in @($Chain)) {
+        if ($null -ne $Found -and (Test-Later -Stamp $Run.Stamp -Than $Found.Stamp)) {
+            continue
+        }
+        foreach ($Row in @(Read-RunIndex -Path $Run.Path -Name 'created.csv')) {
+            if ((Read-RunField -Row $Row -Name 'Kind') -eq $Kind -and (Read-RunField -Row $Row -Name 'Identity') -eq $Identity) {
+                $Found = New-Object -TypeName PSObject -Property @{ Folder = $Run.Name; Stamp = $Run.Stamp; Created = $true; File = '' }
+            }
+        }
+        foreach ($Row in @(Read-RunIndex -Path $Run.Path -Name 'backup.csv')) {
+            if ((Read-RunField -Row $Row -Name 'Kind') -eq $Kind -and (Read-RunField -Row $Row -Name 'Identity') -eq $Identity) {
+                $Saved = Join-Path -Path $Run.Path -ChildPath (Read-RunField -Row $Row -Name 'File')
+                $Found = New-Object -TypeName PSObject -Property @{ Folder = $Run.Name; Stamp = $Run.Stamp; Created = $false; File = $Saved }
+            }
+        }
+    }
+    if ($null -ne $Found) {
+        $Found
+    }
+}
 
 function Write-Step {
     param([string]$Message, [string]$Target)
@@ -37,11 +175,29 @@ function Write-Step {
     Write-Host ('[' + (Get-Date -Format 'HH:mm:ss') + '] ' + $Message)
 }
 
-function Start-RunLog {
-    # The run folder and the transcript are written even under -WhatIf: they change nothing on a server.
+function Set-RunState {
+    # run.csv: what kind of run this is and how far it got; rewritten at the start, the end and on failure.
+    param([string]$State, [string]$Message)
     $WhatIfPreference = $false
+    $Record = New-Object -TypeName PSObject -Property @{ Script = $ScriptName; Stamp = $RunStamp; WhatIf = $WhatIfRun; State = $State; Changed = (Get-Date -Format 'yyyyMMdd-HHmmss'); Error = $Message; Plan = $PlanName; PlanReference = $PlanReference; Revision = $PlanRevision }
+    $Record | Select-Object -Property @('Script', 'Stamp', 'WhatIf', 'State', 'Changed', 'Error', 'Plan', 'PlanReference', 'Revision') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'run.csv') -NoTypeInformation -Encoding UTF8
+}
+
+function Start-RunLog {
+    # The run folder, run.csv and the transcript are written even under -WhatIf: they change nothing on a server.
+    $WhatIfPreference = $false
+    if (Test-Path -LiteralPath $RunFolder) {
+        throw ('The run folder exists already (two runs in the same second?): ' + $RunFolder)
+    }
+    # The earlier real runs this one continues: for an object one of them recorded, this run keeps
+    # that record, so the rollback restores the state before the first of them.
+    $script:Chain = @(Get-RunChain -Runs @(Get-RunFolders -Root $BackupRoot))
     New-Item -ItemType Directory -Path $RunFolder -Force | Out-Null
+    Set-RunState -State 'started' -Message ''
     Start-Transcript -Path (Join-Path -Path $RunFolder -ChildPath 'transcript.log') | Out-Null
+    if ($WhatIfRun) {
+        Write-Step -Message 'A -WhatIf run: nothing changes, and no rollback takes this folder for a real run:' -Target $RunFolder
+    }
 }
 
 function Stop-RunLog {
@@ -49,30 +205,67 @@ function Stop-RunLog {
     Stop-Transcript | Out-Null
 }
 
+function Test-Recorded {
+    # True when this run's index already names the object.
+    param([object[]]$Index, [string]$Kind, [string]$Identity)
+    foreach ($Row in @($Index)) {
+        if ($Row.Kind -eq $Kind -and $Row.Identity -eq $Identity) {
+            return $true
+        }
+    }
+    return $false
+}
+
+function Add-BackupRow {
+    param([string]$Kind, [string]$Identity, [string]$File, [string]$From)
+    $WhatIfPreference = $false
+    $script:BackupIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; File = $File; From = $From }
+    $script:BackupIndex | Select-Object -Property @('Kind', 'Identity', 'File', 'From') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'backup.csv') -NoTypeInformation -Encoding UTF8
+}
+
+function Add-CreatedRow {
+    param([string]$Kind, [string]$Identity, [string]$From)
+    $WhatIfPreference = $false
+    $script:CreatedIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; From = $From }
+    $script:CreatedIndex | Select-Object -Property @('Kind', 'Identity', 'From') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'created.csv') -NoTypeInformation -Encoding UTF8
+}
+
 function Save-Backup {
-    # Export what is about to change; nothing to export when it does not exist yet.
+    # Export what is about to change; nothing to export when it does not exist yet. When an earlier
+    # run of the chain recorded the object, its record is kept instead: that is the state to go back to.
     param([string]$Kind, [string]$Identity, [object]$Item)
     $WhatIfPreference = $false
+    $Original = Find-Original -Chain $script:Chain -Kind $Kind -Identity $Identity
+    if ($null -ne $Original -and $Original.Created) {
+        Add-CreatedRow -Kind $Kind -Identity $Identity -From $Original.Folder
+        Write-Step -Message ('Created by the earlier run ' + $Original.Folder + ', so a rollback removes it:') -Target $Identity
+        return
+    }
+    $File = '{0:D2}-{1}.xml' -f ($script:BackupIndex.Count + 1), $Kind
+    if ($null -ne $Original) {
+        Copy-Item -LiteralPath $Original.File -Destination (Join-Path -Path $RunFolder -ChildPath $File)
+        Add-BackupRow -Kind $Kind -Identity $Identity -File $File -From $Original.Folder
+        Write-Step -Message ('Kept the backup of the earlier run ' + $Original.Folder + ' (the state before its change) as ' + $File + ':') -Target $Identity
+        return
+    }
     if ($null -eq $Item) {
         Write-Step -Message ('Not there yet (will be created): ' + $Kind) -Target $Identity
         return
     }
-    $File = '{0:D2}-{1}.xml' -f ($script:BackupIndex.Count + 1), $Kind
     $Item | Export-Clixml -Path (Join-Path -Path $RunFolder -ChildPath $File)
-    $script:BackupIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; File = $File }
-    $script:BackupIndex | Select-Object -Property @('Kind', 'Identity', 'File') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'backup.csv') -NoTypeInformation -Encoding UTF8
+    Add-BackupRow -Kind $Kind -Identity $Identity -File $File -From $RunName
     Write-Step -Message ('Backed up ' + $Kind + ' to ' + $File + ':') -Target $Identity
 }
 
 function Register-Created {
-    # Record an object this run created (it exists now and did not before), for the rollback.
+    # Record an object this run created (it exists now and did not before), for the rollback. An object
+    # with a saved state existed before the first run: the rollback restores it rather than removing it.
     param([string]$Kind, [string]$Identity, [object]$Item)
     $WhatIfPreference = $false
-    if ($null -eq $Item) {
+    if ($null -eq $Item -or (Test-Recorded -Index $script:BackupIndex -Kind $Kind -Identity $Identity) -or (Test-Recorded -Index $script:CreatedIndex -Kind $Kind -Identity $Identity)) {
         return
     }
-    $script:CreatedIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity }
-    $script:CreatedIndex | Select-Object -Property @('Kind', 'Identity') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'created.csv') -NoTypeInformation -Encoding UTF8
+    Add-CreatedRow -Kind $Kind -Identity $Identity -From $RunName
 }
 
 Start-RunLog
@@ -161,6 +354,12 @@ try {
     Set-CsMobilityPolicy -Identity 'Global' -AllowExchangeConnectivity $false -WhatIf:$WhatIfPreference
 
     Write-Step -Message 'Finished. Check the result as the runbook describes.'
+    Set-RunState -State 'completed' -Message ''
+}
+catch {
+    # Recorded before the error ends the run: a rollback never takes this run for a completed one.
+    Set-RunState -State 'failed' -Message $_.Exception.Message
+    throw
 }
 finally {
     Stop-RunLog

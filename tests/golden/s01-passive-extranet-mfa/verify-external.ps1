@@ -1,6 +1,6 @@
 ﻿<#
 .SYNOPSIS
-    Read-only check from the Internet after the change: DNS, ports, certificates on every name, authentication offered by CertProv, metadata URLs; writes verify-external.json
+    Read-only check from the Internet after the change: DNS, ports, certificates on every name, authentication offered by CertProv, metadata URLs, and the attacker's view: every web path password-spray tools use and each Access Edge's SIP sign-in, judged against the plan's exposure model; writes verify-external.json
 
 .DESCRIPTION
     Plan:           Contoso: passive authentication with extranet MFA
@@ -13,7 +13,15 @@
     Read-only: it resolves names, opens TCP and TLS connections and sends anonymous GET
     requests; it changes nothing and sends no credentials. Every check prints PASS or FAIL
     with the reason; the run is written as JSON to -ReportPath (verify-external.json beside
-    this script by default). The exit code is 1 when any check failed.
+    this script by default), with what each probe observed. The exit code is 1 when any
+    check failed.
+    From the attacker's side it probes every web path public password-spray tools use on
+    every external web name of the plan and AD FS /adfs/ls/ (status, authentication schemes,
+    the names an NTLM challenge gives away, obtained with an NTLM NEGOTIATE that holds no
+    user or password), and each Access Edge's SIP sign-in (an unauthenticated REGISTER over
+    TLS and the schemes of its 401). Each is judged against the plan's exposure model: a
+    scheme the plan closes, or a status that is not an answer from the server (404, 5xx,
+    no answer, a TLS failure), is a FAIL with its reason. Every probe has -TimeoutSeconds.
     Needs Windows PowerShell 3.0 or later; the DNS checks need Resolve-DnsName (Windows 8 /
     Server 2012 or later), and the port checks use Test-NetConnection where it exists.
 #>
@@ -51,7 +59,8 @@ $TlsProtocols = [System.Security.Authentication.SslProtocols]'Tls, Tls11, Tls12'
 [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.SecurityProtocolType]'Tls, Tls11, Tls12'
 
 function Add-Result {
-    param([string]$Check, [string]$Target, [bool]$Passed, [string]$Reason)
+    # One line of the report; $Observed keeps what a probe saw (status, schemes, names) for the JSON report.
+    param([string]$Check, [string]$Target, [bool]$Passed, [string]$Reason, [hashtable]$Observed)
     if ($Passed) {
         $Status = 'PASS'
         $Colour = 'Green'
@@ -60,7 +69,7 @@ function Add-Result {
         $Status = 'FAIL'
         $Colour = 'Red'
     }
-    $Row = New-Object -TypeName PSObject -Property ([ordered]@{ Check = $Check; Target = $Target; Status = $Status; Reason = $Reason })
+    $Row = New-Object -TypeName PSObject -Property ([ordered]@{ Check = $Check; Target = $Target; Status = $Status; Reason = $Reason; Observed = $Observed })
     $script:Results.Add($Row)
     Write-Host ('{0} {1} {2}: {3}' -f $Status, $Check, $Target, $Reason) -ForegroundColor $Colour
 }
@@ -362,9 +371,493 @@ function Write-Report {
         Failed = $Failed
         Checks = $script:Results.ToArray()
     })
-    $Report | ConvertTo-Json -Depth 4 | Set-Content -Path $Path -Encoding UTF8
+    $Report | ConvertTo-Json -Depth 8 | Set-Content -Path $Path -Encoding UTF8
     Write-Host ('{0} checks passed, {1} failed. Report: {2}' -f $Passed, $Failed, $Path)
     return $Failed
+}
+# An NTLM NEGOTIATE message (type 1): flags and a version, no user, domain, workstation or password.
+# Sent to a server that offers NTLM or Negotiate, it answers with its CHALLENGE (type 2), which names
+# its domain and computer: what the public tools read to learn internal names.
+$NtlmNegotiate = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=='
+# A Windows browser's user agent: AD FS offers Windows integrated sign-in only to agents it lists.
+$BrowserAgent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; Trident/7.0; rv:11.0) like Gecko'
+$CrLf = [string][char]13 + [string][char]10
+# At most this many bytes of a SIP answer are read.
+$MaxAnswerBytes = 65536
+# Web hosts that gave no HTTP answer (base URL -> why): their other paths are not probed, which
+# bounds the run when a name does not resolve or a listener is down.
+$script:Unreachable = @{}
+
+function Get-AuthChallenges {
+    # The schemes of WWW-Authenticate values, the NTLM/Negotiate token of a challenge, and the grant
+    # types an MsRtcOAuth challenge lists ('password' means user name and password are accepted).
+    param([object[]]$Values, [string]$Joined)
+    $Schemes = @()
+    $Token = ''
+    foreach ($Value in @($Values)) {
+        $Text = ([string]$Value).Trim()
+        $Word = @($Text -split '\s+')[0]
+        if ($Word -notmatch '^[A-Za-z][A-Za-z0-9_-]{0,31}$') {
+            continue
+        }
+        if ($Schemes -notcontains $Word) {
+            $Schemes += $Word
+        }
+        if (($Word -eq 'NTLM' -or $Word -eq 'Negotiate') -and $Text -match '^\S+\s+([A-Za-z0-9+/=]{16,8192})$') {
+            $Token = $Matches[1]
+        }
+    }
+    $Grants = @()
+    if ($Joined -match 'grant_type\s*=\s*\x22([^\x22]{0,512})\x22') {
+        foreach ($Grant in @($Matches[1] -split ',')) {
+            if ($Grant.Trim()) {
+                $Grants += $Grant.Trim()
+            }
+        }
+    }
+    @{ Schemes = $Schemes; Token = $Token; Grants = $Grants }
+}
+
+function ConvertFrom-NtlmChallenge {
+    # The names an NTLM CHALLENGE message (type 2) carries: its target name and the NetBIOS and DNS
+    # domain and computer names of its target information (MS-NLMP). Defensive: the token is size
+    # limited, every offset and length is checked against the message before it is read, at most 32
+    # fields are read; a malformed message gives Error and the names read so far.
+    param([string]$Token)
+    $Found = @{ TargetName = ''; NetBiosComputer = ''; NetBiosDomain = ''; DnsComputer = ''; DnsDomain = ''; DnsTree = ''; Error = '' }
+    if ($Token.Length -gt 8192) {
+        $Found.Error = 'the challenge is longer than 8192 characters'
+        return $Found
+    }
+    try {
+        $Bytes = [Convert]::FromBase64String($Token)
+    }
+    catch {
+        $Found.Error = 'the challenge is not base64'
+        return $Found
+    }
+    if ($Bytes.Length -lt 48) {
+        $Found.Error = 'the challenge is shorter than an NTLM challenge message'
+        return $Found
+    }
+    if ([System.Text.Encoding]::ASCII.GetString($Bytes, 0, 7) -cne 'NTLMSSP' -or $Bytes[7] -ne 0 -or [BitConverter]::ToUInt32($Bytes, 8) -ne 2) {
+        $Found.Error = 'not an NTLM challenge message'
+        return $Found
+    }
+    $Unicode = ([BitConverter]::ToUInt32($Bytes, 20) -band 1) -ne 0
+    $NameLength = [int][BitConverter]::ToUInt16($Bytes, 12)
+    $NameOffset = [long][BitConverter]::ToUInt32($Bytes, 16)
+    if ($NameLength -gt 0 -and $NameOffset + $NameLength -le $Bytes.Length) {
+        if ($Unicode) {
+            $Found.TargetName = [System.Text.Encoding]::Unicode.GetString($Bytes, [int]$NameOffset, $NameLength)
+        }
+        else {
+            $Found.TargetName = [System.Text.Encoding]::ASCII.GetString($Bytes, [int]$NameOffset, $NameLength)
+        }
+    }
+    $InfoLength = [int][BitConverter]::ToUInt16($Bytes, 40)
+    $InfoOffset = [long][BitConverter]::ToUInt32($Bytes, 44)
+    if ($InfoOffset + $InfoLength -gt $Bytes.Length) {
+        $Found.Error = 'the target information lies outside the message'
+        return $Found
+    }
+    $Position = [int]$InfoOffset
+    $End = [int]($InfoOffset + $InfoLength)
+    $Fields = 0
+    while ($Position + 4 -le $End -and $Fields -lt 32) {
+        $Id = [int][BitConverter]::ToUInt16($Bytes, $Position)
+        $Length = [int][BitConverter]::ToUInt16($Bytes, $Position + 2)
+        $Position = $Position + 4
+        if ($Id -eq 0) {
+            break
+        }
+        if ($Position + $Length -gt $End) {
+            $Found.Error = 'a target information field runs past its end'
+            return $Found
+        }
+        if ($Id -ge 1 -and $Id -le 5) {
+            $Text = [System.Text.Encoding]::Unicode.GetString($Bytes, $Position, $Length)
+            if ($Id -eq 1) {
+                $Found.NetBiosComputer = $Text
+            }
+            elseif ($Id -eq 2) {
+                $Found.NetBiosDomain = $Text
+            }
+            elseif ($Id -eq 3) {
+                $Found.DnsComputer = $Text
+            }
+            elseif ($Id -eq 4) {
+                $Found.DnsDomain = $Text
+            }
+            else {
+                $Found.DnsTree = $Text
+            }
+        }
+        $Position = $Position + $Length
+        $Fields = $Fields + 1
+    }
+    return $Found
+}
+
+function Get-NtlmLeak {
+    # The internal names a decoded challenge gives away, as one line ('' when none).
+    param([hashtable]$Names)
+    $Parts = @()
+    foreach ($Key in @('NetBiosDomain', 'DnsDomain', 'NetBiosComputer', 'DnsComputer', 'DnsTree')) {
+        if ($Names[$Key]) {
+            $Parts += ($Key + ' ' + $Names[$Key])
+        }
+    }
+    return ($Parts -join ', ')
+}
+
+function Test-Offered {
+    # Whether an answer offers one of the expected schemes: an HTTP scheme, the redirect to AD FS of
+    # /passiveauth/, or the MsRtcOAuth password grant (password and Windows credentials).
+    param([object]$Answer, [string]$Scheme)
+    if ($Scheme -eq 'adfs_redirect') {
+        return $Answer.Status -ge 300 -and $Answer.Status -lt 400 -and $Answer.Location -match '/adfs/ls'
+    }
+    if ($Scheme -eq 'password_grant') {
+        return @($Answer.Grants) -contains 'password' -or @($Answer.Grants) -contains 'urn:microsoft.rtc:windows'
+    }
+    return @($Answer.Schemes) -contains $Scheme
+}
+
+function Get-WebVerdict {
+    # The verdict on one web probe (no I/O): the status must be one of $Statuses, no scheme the plan
+    # closes may be offered, and a passive pool's /passiveauth/ must redirect to AD FS. Everything
+    # else observed (schemes left as today, leaked names) is reported, not judged.
+    param([object]$Answer, [object[]]$Statuses, [object[]]$Expect)
+    $Problems = @()
+    $Seen = @()
+    if ($Answer.Error) {
+        return @{ Passed = $false; Reason = $Answer.Error }
+    }
+    $Offered = @($Answer.Schemes) -join ', '
+    if (-not $Offered) {
+        $Offered = 'no scheme'
+    }
+    $Said = 'HTTP ' + $Answer.Status + ', offers ' + $Offered
+    if (@($Statuses) -notcontains $Answer.Status) {
+        if ($Answer.Status -eq 404) {
+            $Problems += 'not found: the reverse proxy does not publish this path to the pool, or the request reached another site'
+        }
+        elseif ($Answer.Status -ge 500) {
+            $Problems += ('a server or proxy error (' + $Answer.StatusText + '): the reverse proxy cannot reach the pool, or the pool fails')
+        }
+        else {
+            $Problems += ('an unexpected status; expected ' + (@($Statuses) -join ', '))
+        }
+    }
+    foreach ($Want in @($Expect)) {
+        $Has = Test-Offered -Answer $Answer -Scheme $Want.Scheme
+        if ($Want.Offer -eq 'must_not' -and $Has) {
+            $Problems += ($Want.Scheme + ' is offered, which the plan closes (' + $Want.Why + ')')
+        }
+        elseif ($Want.Offer -eq 'may' -and $Want.Scheme -eq 'adfs_redirect' -and -not $Has) {
+            $Problems += ('no redirect to AD FS, which passive sign-in needs (' + $Want.Why + ')')
+        }
+        elseif ($Want.Offer -eq 'unknown' -and $Has) {
+            $Seen += ($Want.Scheme + ' as today')
+        }
+    }
+    $Notes = @()
+    if ($Seen.Count -gt 0) {
+        $Notes += ('the plan leaves this pool as it is: ' + ($Seen -join ', '))
+    }
+    if (@($Answer.Grants).Count -gt 0) {
+        $Notes += ('MsRtcOAuth grants ' + (@($Answer.Grants) -join ', '))
+    }
+    if ($Answer.Leak) {
+        $Notes += ('the NTLM challenge names ' + $Answer.Leak)
+    }
+    if ($Answer.ServerFqdn) {
+        $Notes += ('X-MS-Server-Fqdn names ' + $Answer.ServerFqdn)
+    }
+    $Reason = $Said
+    if ($Problems.Count -gt 0) {
+        $Reason = $Reason + ': ' + ($Problems -join '; ')
+    }
+    if ($Notes.Count -gt 0) {
+        $Reason = $Reason + ' (' + ($Notes -join '; ') + ')'
+    }
+    return @{ Passed = ($Problems.Count -eq 0); Reason = $Reason }
+}
+
+function ConvertFrom-SipResponse {
+    # The first final response (status 200 or more) in text read from a SIP connection: its status,
+    # reason phrase and the schemes of its WWW-Authenticate / Proxy-Authenticate headers, with the
+    # targetname an NTLM challenge names. Error when no complete final response is there.
+    param([string]$Text)
+    $Blocks = @($Text -split '\r\n\r\n')
+    # The last piece has no blank line after it yet: its headers may still be arriving.
+    $Complete = $Blocks.Count - 1
+    $Index = 0
+    foreach ($Block in $Blocks) {
+        $Index = $Index + 1
+        if ($Index -gt $Complete) {
+            break
+        }
+        $Lines = @($Block -split '\r\n')
+        if ($Lines[0] -notmatch '^SIP/2\.0 (\d{3}) ?(.{0,200})$') {
+            continue
+        }
+        $Status = [int]$Matches[1]
+        $Phrase = $Matches[2]
+        if ($Status -lt 200) {
+            continue
+        }
+        $Schemes = @()
+        $Target = ''
+        foreach ($Line in $Lines) {
+            if ($Line -match '^(WWW|Proxy)-Authenticate\s*:\s*([A-Za-z][A-Za-z0-9_-]{0,31})(.{0,2048})$') {
+                if ($Schemes -notcontains $Matches[2]) {
+                    $Schemes += $Matches[2]
+                }
+                if ($Matches[2] -eq 'NTLM' -and $Matches[3] -match 'targetname\s*=\s*\x22([^\x22]{1,255})\x22') {
+                    $Target = $Matches[1]
+                }
+            }
+        }
+        return @{ Status = $Status; Phrase = $Phrase; Schemes = $Schemes; Target = $Target; Error = '' }
+    }
+    return @{ Status = 0; Phrase = ''; Schemes = @(); Target = ''; Error = 'no complete SIP response within the time-out' }
+}
+
+function Get-SipVerdict {
+    # The verdict on one Access Edge's answer to an unauthenticated REGISTER (no I/O): a 401 or 407
+    # challenge, no scheme the plan closes, and at least one scheme left to sign in with.
+    param([hashtable]$Answer, [object[]]$Expect)
+    if ($Answer.Error) {
+        return @{ Passed = $false; Reason = $Answer.Error }
+    }
+    $Offered = @($Answer.Schemes) -join ', '
+    if (-not $Offered) {
+        $Offered = 'no scheme'
+    }
+    $Reason = 'SIP ' + $Answer.Status + ' ' + $Answer.Phrase + ', offers ' + $Offered
+    $Problems = @()
+    if ($Answer.Status -ne 401 -and $Answer.Status -ne 407) {
+        $Problems += 'no authentication challenge: expected 401 or 407 to an unauthenticated REGISTER'
+    }
+    elseif (@($Answer.Schemes).Count -eq 0) {
+        $Problems += 'the challenge offers no scheme, so no client can sign in'
+    }
+    foreach ($Want in @($Expect)) {
+        if ($Want.Offer -eq 'must_not' -and @($Answer.Schemes) -contains $Want.Scheme) {
+            $Problems += ($Want.Scheme + ' is offered, which the plan closes (' + $Want.Why + ')')
+        }
+    }
+    if ($Problems.Count -gt 0) {
+        $Reason = $Reason + ': ' + ($Problems -join '; ')
+    }
+    if ($Answer.Target) {
+        $Reason = $Reason + ' (the NTLM challenge names ' + $Answer.Target + ')'
+    }
+    return @{ Passed = ($Problems.Count -eq 0); Reason = $Reason }
+}
+
+function Invoke-HttpProbe {
+    # One GET, bounded by the time-out, without credentials and without following redirects. An
+    # $Authorization value is only ever the NTLM NEGOTIATE above. Returns status, schemes, token,
+    # grants, Location and X-MS-Server-Fqdn, or Error with the reason the request failed.
+    param([string]$Url, [string]$Authorization, [string]$Agent)
+    $Answer = @{ Url = $Url; Status = 0; StatusText = ''; Schemes = @(); Token = ''; Grants = @(); Location = ''; ServerFqdn = ''; Server = ''; Leak = ''; Error = '' }
+    $Request = [System.Net.HttpWebRequest]::Create($Url)
+    $Request.Method = 'GET'
+    $Request.AllowAutoRedirect = $false
+    $Request.UseDefaultCredentials = $false
+    $Request.Credentials = $null
+    $Request.PreAuthenticate = $false
+    $Request.Timeout = $TimeoutSeconds * 1000
+    $Request.ReadWriteTimeout = $TimeoutSeconds * 1000
+    if ($Agent) {
+        $Request.UserAgent = $Agent
+    }
+    if ($Authorization) {
+        $Request.Headers.Add('Authorization', $Authorization)
+    }
+    try {
+        $Response = $Request.GetResponse()
+    }
+    catch {
+        $Failure = $_.Exception
+        if ($Failure -is [System.Management.Automation.MethodInvocationException] -and $null -ne $Failure.InnerException) {
+            $Failure = $Failure.InnerException
+        }
+        if (-not ($Failure -is [System.Net.WebException]) -or $null -eq $Failure.Response) {
+            if ($Failure -is [System.Net.WebException] -and ($Failure.Status -eq 'TrustFailure' -or $Failure.Status -eq 'SecureChannelFailure')) {
+                $Answer.Error = 'TLS failure: ' + $Failure.Message
+            }
+            else {
+                $Answer.Error = 'no HTTP answer: ' + $Failure.Message
+            }
+            return $Answer
+        }
+        $Response = $Failure.Response
+    }
+    try {
+        $Answer.Status = [int]$Response.StatusCode
+        $Answer.StatusText = [string]$Response.StatusDescription
+        $Challenges = Get-AuthChallenges -Values @($Response.Headers.GetValues('WWW-Authenticate')) -Joined ([string]$Response.Headers.Get('WWW-Authenticate'))
+        $Answer.Schemes = $Challenges.Schemes
+        $Answer.Token = $Challenges.Token
+        $Answer.Grants = $Challenges.Grants
+        $Answer.Location = [string]$Response.Headers.Get('Location')
+        $Answer.ServerFqdn = [string]$Response.Headers.Get('X-MS-Server-Fqdn')
+        $Answer.Server = [string]$Response.Headers.Get('Server')
+    }
+    finally {
+        $Response.Close()
+    }
+    return $Answer
+}
+
+function Test-WebProbe {
+    # Probe one URL, ask an NTLM/Negotiate server for its challenge, judge, and record every observation.
+    param([string]$Base, [string]$Path, [object[]]$Statuses, [object[]]$Expect, [string]$Agent)
+    $Url = $Base + $Path
+    $Answer = Invoke-HttpProbe -Url $Url -Authorization '' -Agent $Agent
+    if ($Answer.Status -eq 0) {
+        $script:Unreachable[$Base] = $Answer.Error
+    }
+    $Observed = @{ Url = $Url; Status = $Answer.Status; Schemes = $Answer.Schemes; Location = $Answer.Location; ServerFqdn = $Answer.ServerFqdn; Server = $Answer.Server; Grants = $Answer.Grants; Error = $Answer.Error; Ntlm = $null }
+    $Scheme = ''
+    if (@($Answer.Schemes) -contains 'NTLM') {
+        $Scheme = 'NTLM'
+    }
+    elseif (@($Answer.Schemes) -contains 'Negotiate') {
+        $Scheme = 'Negotiate'
+    }
+    if ($Scheme) {
+        $Second = Invoke-HttpProbe -Url $Url -Authorization ($Scheme + ' ' + $NtlmNegotiate) -Agent $Agent
+        if ($Second.Token) {
+            $Names = ConvertFrom-NtlmChallenge -Token $Second.Token
+            $Observed.Ntlm = $Names
+            $Answer.Leak = Get-NtlmLeak -Names $Names
+        }
+    }
+    $Verdict = Get-WebVerdict -Answer $Answer -Statuses $Statuses -Expect $Expect
+    Add-Result -Check 'Web sign-in probe' -Target $Url -Passed $Verdict.Passed -Reason $Verdict.Reason -Observed $Observed
+}
+
+function Test-WebHost {
+    # Every path of one external web host, in order; after a probe with no HTTP answer the rest of
+    # the host's paths are reported as not probed.
+    param([hashtable]$WebHost)
+    $Agent = ''
+    if ($WebHost.Browser) {
+        $Agent = $BrowserAgent
+    }
+    foreach ($Item in $WebPathSets[$WebHost.Paths]) {
+        $Url = $WebHost.Base + $Item.Path
+        if (-not (Test-FirstTime -Key ('WEB ' + $Url))) {
+            continue
+        }
+        if ($script:Unreachable.ContainsKey($WebHost.Base)) {
+            Add-Result -Check 'Web sign-in probe' -Target $Url -Passed $false -Reason ('not probed: ' + $WebHost.Base + ' gave no HTTP answer to an earlier probe (' + $script:Unreachable[$WebHost.Base] + ')')
+            continue
+        }
+        Invoke-Check -Check 'Web sign-in probe' -Target $Url -Test {
+            Test-WebProbe -Base $WebHost.Base -Path $Item.Path -Statuses $WebStatuses[$Item.Statuses] -Expect $WebExpectations[$Item.Expect] -Agent $Agent
+        }
+    }
+}
+
+function Invoke-SipRegister {
+    # An unauthenticated REGISTER over TLS to one Access Edge listener, bounded by the time-out and by
+    # $MaxAnswerBytes; returns the parsed answer (see ConvertFrom-SipResponse).
+    param([string]$Name, [int]$Port, [string]$Domain)
+    $Client = New-Object -TypeName System.Net.Sockets.TcpClient
+    try {
+        $Connect = $Client.BeginConnect($Name, $Port, $null, $null)
+        if (-not $Connect.AsyncWaitHandle.WaitOne($TimeoutSeconds * 1000)) {
+            return @{ Status = 0; Phrase = ''; Schemes = @(); Target = ''; Error = ('no TCP connection to port ' + $Port + ' within ' + $TimeoutSeconds + ' seconds') }
+        }
+        $Client.EndConnect($Connect)
+        # The certificate is judged by the TLS certificate check; this probe only reads the challenge.
+        $AcceptAll = {
+            param($TlsSender, $Presented, $Chain, $PolicyErrors)
+            return $true
+        }
+        $Accept = [System.Net.Security.RemoteCertificateValidationCallback]$AcceptAll
+        $Stream = New-Object -TypeName System.Net.Security.SslStream -ArgumentList @($Client.GetStream(), $false, $Accept)
+        try {
+            $Stream.ReadTimeout = $TimeoutSeconds * 1000
+            $Stream.WriteTimeout = $TimeoutSeconds * 1000
+            try {
+                $Stream.AuthenticateAsClient($Name, $null, $TlsProtocols, $false)
+            }
+            catch {
+                return @{ Status = 0; Phrase = ''; Schemes = @(); Target = ''; Error = ('TLS failure: ' + $_.Exception.Message) }
+            }
+            $Tag = [guid]::NewGuid().ToString('N')
+            $Local = 'verify-probe.invalid'
+            $Lines = @(
+                ('REGISTER sip:' + $Domain + ' SIP/2.0'),
+                ('Via: SIP/2.0/TLS ' + $Local + ':5061;branch=z9hG4bK' + $Tag),
+                'Max-Forwards: 70',
+                ('From: <sip:verify-probe@' + $Domain + '>;tag=' + $Tag.Substring(0, 10)),
+                ('To: <sip:verify-probe@' + $Domain + '>'),
+                ('Call-ID: ' + $Tag),
+                'CSeq: 1 REGISTER',
+                ('Contact: <sip:' + $Local + ':5061;transport=tls>'),
+                'User-Agent: Lync-SfB-verification (read-only, no credentials)',
+                'Event: registration',
+                'Content-Length: 0'
+            )
+            $Bytes = [System.Text.Encoding]::ASCII.GetBytes(($Lines -join $CrLf) + $CrLf + $CrLf)
+            $Stream.Write($Bytes, 0, $Bytes.Length)
+            $Stream.Flush()
+            $Buffer = New-Object -TypeName byte[] -ArgumentList 8192
+            $Text = ''
+            $Deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+            $Answer = ConvertFrom-SipResponse -Text $Text
+            while ($Answer.Error -and $Text.Length -lt $MaxAnswerBytes -and (Get-Date) -lt $Deadline) {
+                try {
+                    $Read = $Stream.Read($Buffer, 0, $Buffer.Length)
+                }
+                catch {
+                    break
+                }
+                if ($Read -le 0) {
+                    break
+                }
+                $Text = $Text + [System.Text.Encoding]::UTF8.GetString($Buffer, 0, $Read)
+                $Answer = ConvertFrom-SipResponse -Text $Text
+            }
+            return $Answer
+        }
+        finally {
+            $Stream.Dispose()
+        }
+    }
+    finally {
+        $Client.Close()
+    }
+}
+
+function Test-SipProbe {
+    param([hashtable]$Item)
+    $Answer = Invoke-SipRegister -Name $Item.Name -Port $Item.Port -Domain $Item.Domain
+    $Verdict = Get-SipVerdict -Answer $Answer -Expect $Item.Schemes
+    $Observed = @{ Edge = $Item.Edge; Name = $Item.Name; Port = $Item.Port; Status = $Answer.Status; Phrase = $Answer.Phrase; Schemes = $Answer.Schemes; NtlmTarget = $Answer.Target; Error = $Answer.Error }
+    Add-Result -Check 'SIP sign-in probe' -Target ($Item.Name + ':' + $Item.Port) -Passed $Verdict.Passed -Reason $Verdict.Reason -Observed $Observed
+}
+
+function Test-Discovery {
+    # GET the anonymous Autodiscover root: the discovery document every client (and every spray tool)
+    # starts from. It must answer 200; the answer's X-MS-Server-Fqdn, if any, is reported.
+    param([string]$Base)
+    $Url = $Base + $DiscoveryPath
+    $Answer = Invoke-HttpProbe -Url $Url -Authorization '' -Agent ''
+    if ($Answer.Status -eq 0) {
+        $script:Unreachable[$Base] = $Answer.Error
+    }
+    $Observed = @{ Url = $Url; Status = $Answer.Status; Schemes = $Answer.Schemes; Location = $Answer.Location; ServerFqdn = $Answer.ServerFqdn; Server = $Answer.Server; Error = $Answer.Error }
+    $Verdict = Get-WebVerdict -Answer $Answer -Statuses $WebStatuses['discovery'] -Expect @()
+    Add-Result -Check 'Discovery' -Target $Url -Passed $Verdict.Passed -Reason $Verdict.Reason -Observed $Observed
 }
 
 # External DNS records (the value of an A record is the public address, which the plan does not know).
@@ -398,6 +891,72 @@ $MetadataChecks = @(
     @{ Url = 'https://lyncweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'; What = 'Relying-party metadata of lyncpool01.contoso.com' }
 )
 
+# Sign-in from the Internet, judged against the plan's exposure model: per expectation, the schemes
+# that must not / may / are unknown to be offered (password_grant: the MsRtcOAuth password grant).
+$WebExpectations = @{
+    'e1' = @(
+        @{ Scheme = 'NTLM'; Offer = 'must_not'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+        @{ Scheme = 'Negotiate'; Offer = 'must_not'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+        @{ Scheme = 'password_grant'; Offer = 'must_not'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+    )
+    'e2' = @(
+        @{ Scheme = 'NTLM'; Offer = 'must_not'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+        @{ Scheme = 'Negotiate'; Offer = 'must_not'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+        @{ Scheme = 'adfs_redirect'; Offer = 'may'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+        @{ Scheme = 'password_grant'; Offer = 'must_not'; Why = 'passive authentication: Windows authentication and PIN off, sign-in through AD FS' }
+    )
+    'e3' = @(
+        @{ Scheme = 'NTLM'; Offer = 'must_not'; Why = 'through a Web Application Proxy (the plan does not publish AD FS on the reverse proxy): forms sign-in, no Windows integrated sign-in from the Internet' }
+        @{ Scheme = 'Negotiate'; Offer = 'must_not'; Why = 'through a Web Application Proxy (the plan does not publish AD FS on the reverse proxy): forms sign-in, no Windows integrated sign-in from the Internet' }
+    )
+}
+
+# The statuses that count as an answer from the server behind the proxy, per kind of path.
+$WebStatuses = @{
+    'web' = @(200, 301, 302, 303, 307, 308, 401, 403)
+    'redirect' = @(301, 302, 303, 307, 308)
+    'unused' = @(200, 301, 302, 303, 307, 308, 401, 403, 404)
+    'discovery' = @(200)
+    'adfs' = @(200, 302, 400, 401, 403)
+}
+
+# The paths public password-spray tools use, per path set: the expectation and the statuses expected.
+$WebPathSets = @{
+    'p1' = @(
+        @{ Path = '/WebTicket/WebTicketService.svc'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/CertProv/CertProvisioningService.svc'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/Autodiscover/AutodiscoverService.svc/root/user'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/abs/'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/GroupExpansion/service.svc'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/mcx/'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/RgsClients/'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/RequestHandlerExt/'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/ucwa/'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/passiveauth/'; Expect = 'e2'; Statuses = 'redirect' }
+    )
+    'p2' = @(
+        @{ Path = '/adfs/ls/'; Expect = 'e3'; Statuses = 'adfs' }
+    )
+}
+
+# Every external web host (web services, simple URLs, lyncdiscover, AD FS) and its path set.
+$WebProbes = @(
+    @{ Base = 'https://lyncweb.contoso.com'; Browser = $false; Paths = 'p1' }
+    @{ Base = 'https://lyncdiscover.contoso.com'; Browser = $false; Paths = 'p1' }
+    @{ Base = 'https://adfs.contoso.com'; Browser = $true; Paths = 'p2' }
+)
+
+# The anonymous discovery document on each web services and lyncdiscover name.
+$DiscoveryPath = '/Autodiscover/AutodiscoverService.svc/root'
+$DiscoveryChecks = @(
+    'https://lyncweb.contoso.com'
+    'https://lyncdiscover.contoso.com'
+)
+
+# Each Access Edge's SIP sign-in: an unauthenticated REGISTER and the schemes its 401 must not / may offer.
+$SipProbes = @(
+)
+
 foreach ($Record in $DnsChecks) {
     if (Test-FirstTime -Key ('DNS ' + $Record.Type + ' ' + $Record.Name)) {
         Invoke-Check -Check ('DNS ' + $Record.Type) -Target $Record.Name -Test { Test-DnsRecord -Record $Record }
@@ -421,6 +980,20 @@ foreach ($Item in $AuthChecks) {
 foreach ($Item in $MetadataChecks) {
     if (Test-FirstTime -Key ('META ' + $Item.Url)) {
         Invoke-Check -Check 'Metadata' -Target $Item.Url -Test { Test-Metadata -Item $Item }
+    }
+}
+
+foreach ($Base in $DiscoveryChecks) {
+    if (Test-FirstTime -Key ('DISCOVERY ' + $Base)) {
+        Invoke-Check -Check 'Discovery' -Target ($Base + $DiscoveryPath) -Test { Test-Discovery -Base $Base }
+    }
+}
+foreach ($WebHost in $WebProbes) {
+    Test-WebHost -WebHost $WebHost
+}
+foreach ($Item in $SipProbes) {
+    if (Test-FirstTime -Key ('SIP ' + $Item.Name + ':' + $Item.Port)) {
+        Invoke-Check -Check 'SIP sign-in probe' -Target ($Item.Name + ':' + $Item.Port) -Test { Test-SipProbe -Item $Item }
     }
 }
 

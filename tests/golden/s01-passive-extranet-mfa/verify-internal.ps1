@@ -49,7 +49,8 @@ $TlsProtocols = [System.Security.Authentication.SslProtocols]'Tls, Tls11, Tls12'
 [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.SecurityProtocolType]'Tls, Tls11, Tls12'
 
 function Add-Result {
-    param([string]$Check, [string]$Target, [bool]$Passed, [string]$Reason)
+    # One line of the report; $Observed keeps what a probe saw (status, schemes, names) for the JSON report.
+    param([string]$Check, [string]$Target, [bool]$Passed, [string]$Reason, [hashtable]$Observed)
     if ($Passed) {
         $Status = 'PASS'
         $Colour = 'Green'
@@ -58,7 +59,7 @@ function Add-Result {
         $Status = 'FAIL'
         $Colour = 'Red'
     }
-    $Row = New-Object -TypeName PSObject -Property ([ordered]@{ Check = $Check; Target = $Target; Status = $Status; Reason = $Reason })
+    $Row = New-Object -TypeName PSObject -Property ([ordered]@{ Check = $Check; Target = $Target; Status = $Status; Reason = $Reason; Observed = $Observed })
     $script:Results.Add($Row)
     Write-Host ('{0} {1} {2}: {3}' -f $Status, $Check, $Target, $Reason) -ForegroundColor $Colour
 }
@@ -360,7 +361,7 @@ function Write-Report {
         Failed = $Failed
         Checks = $script:Results.ToArray()
     })
-    $Report | ConvertTo-Json -Depth 4 | Set-Content -Path $Path -Encoding UTF8
+    $Report | ConvertTo-Json -Depth 8 | Set-Content -Path $Path -Encoding UTF8
     Write-Host ('{0} checks passed, {1} failed. Report: {2}' -f $Passed, $Failed, $Path)
     return $Failed
 }

@@ -298,8 +298,9 @@ ARTIFACTS: list[Artifact] = [
         run_order=RUN_ORDER_ADFS,
         purpose="Create the Lync/SfB relying party trusts with their claim rules and MFA",
         check_after=(
-            "Get-AdfsRelyingPartyTrust lists each Lync relying party as enabled with its claim rules; "
-            "signing in to https://<external web services FQDN>/passiveauth from outside redirects to AD FS"
+            "Get-AdfsRelyingPartyTrust lists each Lync relying party as enabled with its claim rules. Sign-in "
+            "through AD FS only starts once lync-management-shell.ps1 (the next step) turns passive "
+            "authentication on, so test it after that step"
         ),
         applies=adfs_applies,
         context=adfs_context,
@@ -313,8 +314,9 @@ ARTIFACTS: list[Artifact] = [
         purpose="Set web service authentication, Edge and Registrar proxy authentication and mobility policies",
         check_after=(
             "Get-CsWebServiceConfiguration, Get-CsProxyConfiguration and Get-CsMobilityPolicy show the new values; "
-            "an external test client signs in with the method the plan chose; wait for replication "
-            "(Get-CsManagementStoreReplicationStatus) before testing"
+            "wait for replication (Get-CsManagementStoreReplicationStatus), then an external test client signs in "
+            "with the method the plan chose, and for a passive pool https://<external web services FQDN>/passiveauth "
+            "from outside redirects to AD FS (verify-external.ps1 checks it)"
         ),
         applies=lync_applies,
         context=lync_context,

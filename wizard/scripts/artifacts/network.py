@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.plan import certplan, network, publishing
+from wizard.plan import certplan, exposure, network, publishing
 from wizard.plan.intended import intended_collections
 from wizard.plan.model import ACP_ADFS_VERSIONS, KEY_SIZES, PlanData, passive_metadata_url
 from wizard.scripts.artifacts.core import (
@@ -157,6 +157,99 @@ def _metadata_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
     return out
 
 
+# What counts as an answer from the server behind the reverse proxy, per kind of probe. Any other status
+# (404, a 5xx or proxy error), no answer or a TLS failure is a FAIL with its reason, never a PASS.
+PROBE_STATUSES: dict[str, tuple[int, ...]] = {
+    # An authenticated path of a pool's web services: a challenge, a page, a redirect or a refusal.
+    "web": (200, 301, 302, 303, 307, 308, 401, 403),
+    # /passiveauth/ of a passive pool: the redirect to AD FS.
+    "redirect": (301, 302, 303, 307, 308),
+    # /passiveauth/ where passive authentication is off (or as today): not used, so it may be absent.
+    "unused": (200, 301, 302, 303, 307, 308, 401, 403, 404),
+    # The anonymous discovery document (lyncdiscover, Autodiscover root).
+    "discovery": (200,),
+    # AD FS answers an incomplete sign-in request with its sign-in or error page, or a challenge.
+    "adfs": (200, 302, 400, 401, 403),
+}
+DISCOVERY_PATH = "/Autodiscover/AutodiscoverService.svc/root"
+# The MsRtcOAuth password grant (user name and password at /WebTicket/oauthtoken, what the Lync spray
+# tools post) checks the password against the directory like Windows authentication does: it is
+# expected exactly where the exposure model expects NTLM.
+PASSWORD_GRANT = "password_grant"
+
+
+def _status_kind(probe: exposure.WebProbe) -> str:
+    if probe.published_as == "adfs":
+        return "adfs"
+    if probe.path == exposure.PASSIVEAUTH_PATH:
+        redirect = next(s.offer for s in probe.schemes if s.scheme == "adfs_redirect")
+        return "redirect" if redirect is exposure.Offer.MAY else "unused"
+    return "web"
+
+
+def web_probe_expectations(probe: exposure.WebProbe) -> list[exposure.SchemeExpectation]:
+    """Return every scheme verify-external.ps1 judges on one probe: the exposure model's, and for a pool's
+    web services the MsRtcOAuth password grant, expected where the model expects NTLM."""
+    schemes = list(probe.schemes)
+    if probe.published_as != "adfs":
+        ntlm = next(s for s in probe.schemes if s.scheme == "NTLM")
+        schemes.append(exposure.SchemeExpectation(PASSWORD_GRANT, ntlm.offer, ntlm.why))
+    return schemes
+
+
+def _web_probe_data(plan: PlanData) -> dict[str, Any]:
+    """Return the web probes as data, each distinct thing once: the expectations (keyed e1, e2, ...), the
+    path sets (keyed p1, p2, ...: per path its expectation key and the kind of status expected; the
+    hosts of one pool share one), and per host its base URL and path set.
+
+    The keys and the order depend only on the plan's shape (the harmless twin gets the same ones): the
+    model's reasons name no plan value.
+    """
+    probes = list(exposure.web_probes(plan))
+    adfs = exposure.adfs_probe(plan)
+    if adfs is not None:
+        probes.append(adfs)
+    expectation_keys: dict[tuple[tuple[str, str, str], ...], str] = {}
+    host_paths: dict[str, list[tuple[str, str, str]]] = {}
+    hosts: dict[str, dict[str, Any]] = {}
+    for probe in probes:
+        signature = tuple((s.scheme, s.offer.value, s.why) for s in web_probe_expectations(probe))
+        if signature not in expectation_keys:
+            expectation_keys[signature] = f"e{len(expectation_keys) + 1}"
+        base = probe.url[:-len(probe.path)]
+        hosts.setdefault(base, {"base": base, "browser": probe.published_as == "adfs",
+                                "discovery": probe.published_as in ("web_services", "autodiscover")})
+        host_paths.setdefault(base, []).append((probe.path, expectation_keys[signature], _status_kind(probe)))
+    path_keys: dict[tuple[tuple[str, str, str], ...], str] = {}
+    for base, paths in host_paths.items():
+        key = path_keys.setdefault(tuple(paths), f"p{len(path_keys) + 1}")
+        hosts[base]["paths"] = key
+    expectations = [{"key": key, "schemes": [{"scheme": scheme, "offer": offer, "why": why}
+                                             for scheme, offer, why in signature]}
+                    for signature, key in expectation_keys.items()]
+    path_sets = [{"key": key, "paths": [{"path": p, "expect": e, "statuses": k} for p, e, k in paths]}
+                 for paths, key in path_keys.items()]
+    return {"expectations": expectations, "path_sets": path_sets, "hosts": list(hosts.values()),
+            "discovery": [h["base"] for h in hosts.values() if h["discovery"]],
+            "statuses": [{"kind": k, "codes": list(v)} for k, v in PROBE_STATUSES.items()]}
+
+
+def _sip_probe_data(plan: PlanData) -> list[dict[str, Any]]:
+    """Return one SIP sign-in probe per Edge pool with an Access Edge FQDN: the listener, a SIP domain of
+    the plan for the REGISTER, and the schemes the exposure model says its 401 must not / may offer."""
+    out = []
+    edges = {e.fqdn: e for e in plan.edge_pools}
+    for probe in exposure.sip_probes(plan):
+        edge = edges.get(probe.edge)
+        listener = publishing.access_listener(edge) if edge is not None else None
+        if listener is None:
+            continue
+        out.append({"edge": probe.edge, "name": listener.fqdn, "port": listener.port,
+                    "domain": plan.sip_domains[0],
+                    "schemes": [{"scheme": s.scheme, "offer": s.offer.value, "why": s.why} for s in probe.schemes]})
+    return out
+
+
 def verify_external_context(plan: PlanData) -> dict[str, Any]:
     """Return what verify-external.ps1 checks from the Internet: DNS, ports, TLS names, CertProv
     authentication schemes and metadata URLs.
@@ -172,14 +265,19 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
     for rule in publishing.publishing_rules(plan):
         ports += [{"name": rule.external_fqdn, "port": p.external} for p in rule.ports]
     for edge in plan.edge_pools:
-        for name in (edge.access_fqdn, edge.webconf_fqdn, edge.av_fqdn):
-            if name:
-                ports.append({"name": name, "port": 443})
+        # Each Edge service on its own listener: one name shared by several services means several ports.
+        ports += [{"name": listener.fqdn, "port": listener.port} for listener in publishing.edge_listeners(edge)]
     tls: list[dict[str, Any]] = []
     cplan = certplan.certificate_plan(plan)
     for cert in cplan.edge:
         edge = next(e for e in plan.edge_pools if e.fqdn == cert.edge_pool)
-        tls += [{"name": n, "port": 443, "certificate": cert.title} for n in certplan.edge_names(plan, edge)]
+        port_of = {listener.role: listener.port for listener in publishing.edge_listeners(edge)}
+        for i, name in enumerate(certplan.edge_names(plan, edge)):
+            # edge_names: the Access Edge FQDN, then the Web Conferencing Edge FQDN (when named), then the
+            # sip.<domain> names, which are Access Edge names too. Each is checked on its own listener.
+            webconf = edge.webconf_fqdn is not None and i == 1
+            port = port_of[publishing.WEBCONF] if webconf else port_of[publishing.ACCESS]
+            tls.append({"name": name, "port": port, "certificate": cert.title})
     if cplan.reverse_proxy is not None:
         rp = cplan.reverse_proxy
         tls += [{"name": n, "port": 443, "certificate": rp.title} for n in rp.sans if not n.startswith("*")]
@@ -190,6 +288,9 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
         "tls": tls,
         "auth": _auth_checks(plan, external=True),
         "metadata": _metadata_checks(plan, external=True),
+        "web": _web_probe_data(plan),
+        "sip": _sip_probe_data(plan),
+        "discovery_path": DISCOVERY_PATH,
     }
 
 
@@ -372,10 +473,13 @@ ARTIFACTS: list[Artifact] = [
                  "Windows 8 / Server 2012 or later for the DNS checks)"),
         run_order=RUN_ORDER_VERIFY_EXTERNAL,
         purpose=("Read-only check from the Internet after the change: DNS, ports, certificates on every name, "
-                 "authentication offered by CertProv, metadata URLs; writes verify-external.json"),
+                 "authentication offered by CertProv, metadata URLs, and the attacker's view: every web path "
+                 "password-spray tools use and each Access Edge's SIP sign-in, judged against the plan's exposure "
+                 "model; writes verify-external.json"),
         check_after="Every line says PASS; keep verify-external.json with the change record",
         applies=verify_external_applies,
         context=verify_external_context,
+        read_only=True,
     ),
     Artifact(
         key="verify_internal",
@@ -389,6 +493,7 @@ ARTIFACTS: list[Artifact] = [
         check_after="Every line says PASS; keep verify-internal.json with the change record",
         applies=_always,
         context=verify_internal_context,
+        read_only=True,
     ),
     Artifact(
         key="rollback_lync",
@@ -398,7 +503,9 @@ ARTIFACTS: list[Artifact] = [
         run_order=RUN_ORDER_ROLLBACK_LYNC,
         purpose=("Only if the change must be undone (users cannot sign in, verify-*.ps1 fails and cannot be fixed "
                  "forward): restores the Lync/SfB settings saved by lync-management-shell.ps1 and removes the "
-                 "collections it created. Run with -BackupFolder backup\\<stamp>-lync, first with -WhatIf"),
+                 "collections it created. Run it beside lync-management-shell.ps1, first with -WhatIf: it takes the "
+                 "newest completed real run (never a -WhatIf run) and says which folder it used; -BackupFolder "
+                 "backup\\<stamp>-lync names another"),
         check_after=("Get-CsWebServiceConfiguration, Get-CsProxyConfiguration and Get-CsMobilityPolicy show the values "
                      "of the backup; external clients sign in as before the change"),
         applies=lync_applies,
@@ -411,8 +518,9 @@ ARTIFACTS: list[Artifact] = [
         machine="The AD FS server where adfs-server.ps1 ran, in an elevated Windows PowerShell",
         run_order=RUN_ORDER_ROLLBACK_ADFS,
         purpose=("Only if the change must be undone, after rollback-lync.ps1: restores the relying-party trust rules "
-                 "saved by adfs-server.ps1 and removes the trusts it added. Run with -BackupFolder "
-                 "backup\\<stamp>-adfs, first with -WhatIf"),
+                 "saved by adfs-server.ps1 and removes the trusts it added. Run it beside adfs-server.ps1, first "
+                 "with -WhatIf: it takes the newest completed real run (never a -WhatIf run) and says which folder "
+                 "it used; -BackupFolder backup\\<stamp>-adfs names another"),
         check_after="Get-AdfsRelyingPartyTrust shows the saved rules again and no trust the change added",
         applies=adfs_applies,
         context=rollback_adfs_context,

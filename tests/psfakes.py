@@ -1,0 +1,319 @@
+"""Fake Lync/SfB Management Shell and AD FS cmdlets for tests/psmini.py: an in-memory
+configuration store the generated change and rollback scripts read and change.
+
+The fakes keep to what the real cmdlets do where the scripts depend on it: `Get-*` of a missing
+identity is an error (which `-ErrorAction SilentlyContinue` turns into no output), `New-*` of an
+existing one and `Set-*` / `Remove-*` of a missing one are errors, every changing cmdlet honours
+`-WhatIf` (or the caller's `$WhatIfPreference`), and an unknown parameter is an error. `fail`
+makes one changing call fail, to simulate a run that stops half-way.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.psmini import BUILTINS, Builtin, CIDict, DotNetObject, Interpreter, PSError, PSObject, ps_str
+
+_COMMON = {"identity", "whatif", "confirm", "erroraction", "force", "warningaction"}
+
+WEB_DEFAULTS = {
+    "UseWsFedPassiveAuth": False, "WsFedPassiveMetadataUri": None, "UseWindowsAuth": "Negotiate",
+    "UseCertificateAuth": True, "UsePinAuth": True, "DefaultValidityPeriodHours": 4320,
+    "MinValidityPeriodHours": 8, "MaxValidityPeriodHours": 8760, "AllowExternalAuthentication": True,
+    "CASigningKeyLength": 2048, "MinCSRKeySize": 1024, "MaxCSRKeySize": 16384, "UseDomainAuthInLWA": True,
+    "MobilePreferredAuthType": "None",
+}
+PROXY_DEFAULTS = {
+    "UseKerberosForClientToProxyAuth": True, "UseNtlmForClientToProxyAuth": True,
+    "UseCertificateForClientToProxyAuth": True, "TreatAllClientsAsRemote": False, "AcceptClientCompression": True,
+    "AcceptServerCompression": True, "AllowPartnerPollingSubscribes": False, "DnsCacheRecordCount": 100,
+    "EnableLoggingAllMessageBodies": False, "EnableWhiteSpaceKeepAlive": False, "LoadBalanceEdgeServers": True,
+    "LoadBalanceInternalServers": True, "MaxClientCompressionCount": 400, "MaxClientMessageBodySizeKb": 128,
+    "MaxKeepAliveInterval": 120, "MaxServerCompressionCount": 400, "MaxServerMessageBodySizeKb": 5120,
+    "OutgoingTlsCount": 4, "RequestServerCompression": True,
+}
+MOBILITY_DEFAULTS = {
+    "EnableMobility": True, "EnableOutsideVoice": True, "EnableIPAudioVideo": True, "RequireWIFIForIPAudio": False,
+    "RequireWIFIForIPVideo": False, "RequireWiFiForSharing": False, "AllowSaveCredentials": True,
+    "AllowExchangeConnectivity": True, "AllowSaveIMHistory": True, "AllowSaveCallLogs": True,
+    "AllowCustomerExperienceImprovementProgram": True,
+}
+TRUST_DEFAULTS = {
+    "MetadataUrl": None, "AccessControlPolicyName": None, "IssuanceAuthorizationRules": "",
+    "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "",
+}
+
+
+@dataclass
+class _Collection:
+    """One kind of configuration object: identity -> property values."""
+
+    noun: str
+    defaults: dict[str, Any]
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    permanent: frozenset[str] = frozenset()
+
+    def key(self, identity: str) -> str | None:
+        for k in self.items:
+            if k.lower() == identity.lower():
+                return k
+        return None
+
+
+class FakeStore:
+    """The configuration a set of fake cmdlets works on, and the cmdlets themselves."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, _Collection] = {}
+        self.calls: list[tuple[str, str, bool]] = []     # (cmdlet, identity, whatif)
+        self.fail: Callable[[str, str], bool] = lambda cmdlet, identity: False
+
+    def state(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """A deep copy of every object, for comparing before and after."""
+        return {noun: copy.deepcopy(c.items) for noun, c in self.collections.items()}
+
+    def _collection(self, noun: str) -> _Collection:
+        return self.collections[noun]
+
+    def _changing(self, cmdlet: str, identity: str, interp: Interpreter, named: CIDict) -> bool:
+        whatif = interp.whatif(named)
+        self.calls.append((cmdlet, identity, whatif))
+        if not whatif and self.fail(cmdlet, identity):
+            raise PSError(f"{cmdlet} {identity}: simulated failure")
+        return whatif
+
+    def _values(self, coll: _Collection, named: CIDict, cmdlet: str, extra: set[str] = frozenset()) -> dict[str, Any]:
+        out = {}
+        known = {k.lower(): k for k in coll.defaults}
+        for key, value in named.items():
+            if key.lower() in _COMMON or key.lower() in extra:
+                continue
+            if key.lower() not in known:
+                raise PSError(f"{cmdlet}: A parameter cannot be found that matches parameter name '{key}'.")
+            out[known[key.lower()]] = value
+        return out
+
+    def getter(self, noun: str, id_param: str = "Identity") -> Builtin:
+        def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            coll = self._collection(noun)
+            identity = ps_str(named.get(id_param))
+            key = coll.key(identity)
+            if key is None:
+                raise PSError(f"Cannot get {noun} \"{identity}\" because it does not exist.")
+            return [PSObject([(id_param if id_param != "Identity" else "Identity", key), *coll.items[key].items()])]
+        return Builtin(run)
+
+    def creator(self, cmdlet: str, noun: str, id_param: str = "Identity") -> Builtin:
+        def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            coll = self._collection(noun)
+            identity = ps_str(named.get(id_param))
+            values = self._values(coll, named, cmdlet, {id_param.lower()})
+            if coll.key(identity) is not None:
+                raise PSError(f"{cmdlet}: {identity} already exists.")
+            if self._changing(cmdlet, identity, interp, named):
+                return []
+            coll.items[identity] = {**coll.defaults, **values}
+            return []
+        return Builtin(run)
+
+    def setter(self, cmdlet: str, noun: str, id_param: str = "Identity") -> Builtin:
+        def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            coll = self._collection(noun)
+            identity = ps_str(named.get(id_param))
+            values = self._values(coll, named, cmdlet, {id_param.lower()})
+            key = coll.key(identity)
+            if key is None:
+                raise PSError(f"{cmdlet}: {identity} does not exist.")
+            if self._changing(cmdlet, identity, interp, named):
+                return []
+            coll.items[key].update(values)
+            return []
+        return Builtin(run)
+
+    def remover(self, cmdlet: str, noun: str, id_param: str = "Identity") -> Builtin:
+        def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            coll = self._collection(noun)
+            identity = ps_str(named.get(id_param))
+            key = coll.key(identity)
+            if key is None:
+                raise PSError(f"{cmdlet}: {identity} does not exist.")
+            if key in coll.permanent:
+                raise PSError(f"{cmdlet}: {identity} cannot be removed.")
+            if self._changing(cmdlet, identity, interp, named):
+                return []
+            del coll.items[key]
+            return []
+        return Builtin(run, frozenset({"Force"}))
+
+
+def _const(*outputs: Any) -> Builtin:
+    return Builtin(lambda interp, named, pos, data: list(outputs))
+
+
+def _nothing() -> Builtin:
+    return Builtin(lambda interp, named, pos, data: [])
+
+
+class FakeLync(FakeStore):
+    """Lync Server / Skype for Business Server Management Shell over an in-memory store."""
+
+    def __init__(self, *, module: str = "SkypeForBusiness", pools: tuple[str, ...] = (),
+                 sites: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.module = module
+        self.pools = {p.lower() for p in pools}
+        self.sites = {s.lower() for s in sites}
+        self.collections = {
+            "CsWebServiceConfiguration": _Collection("CsWebServiceConfiguration", WEB_DEFAULTS,
+                                                     {"Global": dict(WEB_DEFAULTS)}, frozenset({"Global"})),
+            "CsProxyConfiguration": _Collection("CsProxyConfiguration", PROXY_DEFAULTS,
+                                                {"Global": dict(PROXY_DEFAULTS)}, frozenset({"Global"})),
+            "CsMobilityPolicy": _Collection("CsMobilityPolicy", MOBILITY_DEFAULTS,
+                                            {"Global": dict(MOBILITY_DEFAULTS)}, frozenset({"Global"})),
+        }
+
+    def commands(self) -> dict[str, Builtin]:
+        out: dict[str, Builtin] = {}
+        for noun in self.collections:
+            out[f"Get-{noun}"] = self.getter(noun)
+            out[f"New-{noun}"] = self.creator(f"New-{noun}", noun)
+            out[f"Set-{noun}"] = self.setter(f"Set-{noun}", noun)
+            out[f"Remove-{noun}"] = self.remover(f"Remove-{noun}", noun)
+
+        def get_command(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            name = ps_str(named.get("Name"))
+            noun = name.split("-", 1)[-1]
+            if noun not in self.collections:
+                raise PSError(f"The term '{name}' is not recognized.")
+            params = CIDict((k, True) for k in ["Identity", *self.collections[noun].defaults])
+            return [PSObject([("Name", name), ("ModuleName", self.module), ("Parameters", params)])]
+
+        def get_module(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            return [PSObject([("Name", self.module)])] if ps_str(named.get("Name")) == self.module else []
+
+        def lookup(kind: set[str]) -> Builtin:
+            def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+                identity = ps_str(named.get("Identity"))
+                if identity.lower() not in kind:
+                    raise PSError(f"{identity} was not found in the topology.")
+                return [PSObject([("Identity", identity)])]
+            return Builtin(run)
+
+        out["Get-Command"] = Builtin(get_command)
+        out["Get-Module"] = Builtin(get_module, frozenset({"ListAvailable"}))
+        out["Import-Module"] = _nothing()
+        out["Get-CsPool"] = lookup(self.pools)
+        out["Get-CsSite"] = lookup(self.sites)
+        return out
+
+
+class FakeAdfs(FakeStore):
+    """The AD FS cmdlets (module or AD FS 2.0 snap-in) over an in-memory set of relying party trusts.
+
+    `metadata` maps a relying party's metadata URL to its entityID: `WebClient.DownloadString` serves it,
+    and `Add-AdfsRelyingPartyTrust -MetadataUrl` gives the new trust that identifier.
+    """
+
+    def __init__(self, *, host_name: str, policies: tuple[str, ...] = (),
+                 metadata: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.host_name = host_name
+        self.policies = set(policies)
+        self.metadata = dict(metadata or {})
+        self.collections = {"AdfsRelyingPartyTrust": _Collection("AdfsRelyingPartyTrust", TRUST_DEFAULTS)}
+
+    @property
+    def trusts(self) -> dict[str, dict[str, Any]]:
+        return self.collections["AdfsRelyingPartyTrust"].items
+
+    def _find(self, named: CIDict, by_name: str, by_id: str) -> str | None:
+        if by_name in named:
+            wanted = ps_str(named[by_name]).lower()
+            return next((n for n in self.trusts if n.lower() == wanted), None)
+        if by_id in named:
+            wanted = ps_str(named[by_id])
+            return next((n for n, t in self.trusts.items() if wanted in (t.get("Identifier") or [])), None)
+        raise PSError(f"name or identifier needed ({by_name} or {by_id})")
+
+    def commands(self) -> dict[str, Builtin]:
+        noun = "AdfsRelyingPartyTrust"
+        coll = self.collections[noun]
+
+        def get(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            key = self._find(named, "Name", "Identifier")
+            if key is None:
+                raise PSError("No relying party trust matches.")
+            return [PSObject([("Name", key), *copy.deepcopy(self.trusts[key]).items()])]
+
+        def add(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            name = ps_str(named.get("Name"))
+            url = ps_str(named.get("MetadataUrl"))
+            values = self._values(coll, named, "Add-AdfsRelyingPartyTrust", {"name"})
+            if url not in self.metadata:
+                raise PSError(f"Add-AdfsRelyingPartyTrust: cannot read the metadata at {url}")
+            identifier = self.metadata[url]
+            if any(n.lower() == name.lower() for n in self.trusts) or \
+                    any(identifier in (t.get("Identifier") or []) for t in self.trusts.values()):
+                raise PSError(f"Add-AdfsRelyingPartyTrust: {name} or {identifier} already exists.")
+            if self._changing("Add-AdfsRelyingPartyTrust", name, interp, named):
+                return []
+            self.trusts[name] = {**TRUST_DEFAULTS, **values, "Identifier": [identifier]}
+            return []
+
+        def change(cmdlet: str, remove: bool) -> Builtin:
+            def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+                key = self._find(named, "TargetName", "TargetIdentifier")
+                values = {} if remove else self._values(coll, named, cmdlet, {"targetname", "targetidentifier"})
+                if key is None:
+                    raise PSError(f"{cmdlet}: no such relying party trust.")
+                if self._changing(cmdlet, key, interp, named):
+                    return []
+                if remove:
+                    del self.trusts[key]
+                else:
+                    self.trusts[key].update(values)
+                return []
+            return Builtin(run)
+
+        def policy(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            name = ps_str(named.get("Name"))
+            if name not in self.policies:
+                raise PSError(f"Access control policy {name} not found.")
+            return [PSObject([("Name", name)])]
+
+        fake = self
+
+        class WebClient(DotNetObject):
+            def ps_call(self, name: str, args: list[Any]) -> Any:
+                if name.lower() == "downloadstring":
+                    url = ps_str(args[0])
+                    if url not in fake.metadata:
+                        raise PSError(f"The remote server returned an error: (404) Not Found. {url}")
+                    return (f'<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" '
+                            f'entityID="{fake.metadata[url]}"/>')
+                if name.lower() == "dispose":
+                    return None
+                return super().ps_call(name, args)
+
+        def new_object(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            if ps_str(named.get("TypeName")).lower() == "system.net.webclient":
+                return [WebClient()]
+            return BUILTINS["New-Object"].run(interp, named, pos, data)
+
+        return {
+            "Get-AdfsRelyingPartyTrust": Builtin(get),
+            "Add-AdfsRelyingPartyTrust": Builtin(add),
+            "Set-AdfsRelyingPartyTrust": change("Set-AdfsRelyingPartyTrust", remove=False),
+            "Remove-AdfsRelyingPartyTrust": change("Remove-AdfsRelyingPartyTrust", remove=True),
+            "Get-AdfsAccessControlPolicy": Builtin(policy),
+            "Get-AdfsProperties": _const(PSObject([("HostName", self.host_name)])),
+            "Get-AdfsGlobalAuthenticationPolicy": _const(
+                PSObject([("AdditionalAuthenticationProvider", ["AzureMfaAuthentication"])])),
+            "Get-Module": Builtin(lambda i, n, p, d: [PSObject([("Name", "ADFS")])], frozenset({"ListAvailable"})),
+            "Import-Module": _nothing(),
+            "Get-PSSnapin": _const(PSObject([("Name", "Microsoft.Adfs.PowerShell")])),
+            "Add-PSSnapin": _nothing(),
+            "New-Object": Builtin(new_object),
+        }

@@ -1,0 +1,97 @@
+"""The test interpreter's model of Windows PowerShell (tests/psmini.py): the semantics the
+rollback tests rely on, each as PowerShell documents and behaves, and the constructs it refuses."""
+from __future__ import annotations
+
+import pytest
+
+from tests.psmini import Builtin, Interpreter, PSError, Unsupported
+
+
+def run(source: str, function: str = "F", **named):
+    interp = Interpreter(source)
+    interp.define_functions()
+    return interp.call(function, **named)
+
+
+def test_function_output_is_unrolled_and_collapsed():
+    assert run("function F { @() }") is None
+    assert run("function F { @('a') }") == "a"
+    assert run("function F { 'a'; 'b' }") == ["a", "b"]
+    assert run("function F { return ,@('a') }") == ["a"]
+    assert run("function F { $x = @(G); $x.Count }\nfunction G { }") == 0
+    assert run("function F { $x = @(); $x }") is None
+
+
+def test_an_assignment_keeps_an_array_even_an_empty_one():
+    assert run("function F { $x = @(); return ,$x }") == []
+    assert run("function F { $x = @('a'); $x.Count }") == 1
+
+
+def test_a_non_empty_string_is_true_even_false():
+    assert run("function F { [bool]'False' }") is True
+    assert run("function F { [bool]'' }") is False
+    assert run("function F { $true -eq 'False' }") is True
+    assert run("function F { 'False' -eq $false }") is True   # $false becomes the string 'False'
+    assert run("function F { '' -eq $false }") is False
+
+
+def test_comparisons_convert_to_the_left_operand_and_ignore_case():
+    assert run("function F { 'ABC' -eq 'abc' }") is True
+    assert run("function F { 5 -eq '5' }") is True
+    assert run("function F { $null -eq '' }") is False
+    assert run("function F { @('a', 'B') -contains 'b' }") is True
+
+
+def test_functions_see_their_callers_variables_and_assign_locally():
+    source = """
+function F { $x = 'outer'; G; $x }
+function G { $y = $x + '!'; $x = 'inner'; $script:seen = $y }
+"""
+    interp = Interpreter(source)
+    interp.define_functions()
+    assert interp.call("F") == "outer"
+    assert interp.script.vars["seen"] == "outer!"
+
+
+def test_cmdlets_honour_the_callers_whatif_preference():
+    seen = []
+    source = "function F {\n    param([bool]$W)\n    $WhatIfPreference = $W\n    Change-It\n}"
+    interp = Interpreter(source, commands={"Change-It": Builtin(lambda i, n, p, d: seen.append(i.whatif(n)) or [])})
+    interp.define_functions()
+    interp.call("F", W=True)
+    interp.call("F", W=False)
+    assert seen == [True, False]
+
+
+def test_strict_mode_errors():
+    with pytest.raises(PSError, match="has not been set"):
+        run("function F { $nothing }")
+    with pytest.raises(PSError, match="cannot be found"):
+        run("function F { $o = New-Object -TypeName PSObject -Property @{ A = 1 }; $o.B }")
+
+
+def test_try_catch_finally_and_rethrow():
+    source = """
+function F {
+    try { throw 'first' } catch { $script:caught = $_.Exception.Message; throw } finally { $script:done = $true }
+}
+"""
+    interp = Interpreter(source)
+    interp.define_functions()
+    with pytest.raises(PSError, match="first"):
+        interp.call("F")
+    assert interp.script.vars["caught"] == "first" and interp.script.vars["done"] is True
+
+
+@pytest.mark.parametrize("source", [
+    "function F { $a = @(1, 2); $a.Name }",                 # member enumeration: not in PowerShell 2.0
+    "function F { $a = 'x'; $a.Count }",                    # .Count on a scalar: $null in PowerShell 2.0
+    "function F { foreach ($i in $null) { } }",             # loops once in PowerShell 2.0
+    "function F { @(1, 2) -eq 1 }",                         # filters instead of comparing
+    "function F { 'a' -lt 'b' }",                           # culture-dependent ordering
+    'function F { "a$x" }',                                 # double-quoted strings expand
+    "function F { @(1) | Where-Object { $_ } }",            # not modelled
+])
+def test_constructs_outside_the_model_are_refused(source):
+    with pytest.raises(Unsupported):
+        run(source)
