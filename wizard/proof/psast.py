@@ -32,10 +32,6 @@ VALUE_VARIABLE = "variable"   # a plain `$name`, resolved later against earlier 
 
 _QUERY = """
 (command) @command
-(command_elements (command_parameter) @param)
-(command_elements (array_literal_expression) @arg)
-(command_elements (generic_token) @arg)
-(command_elements (stop_parsing) @arg)
 (assignment_expression) @assign
 (foreach_statement (variable) @loopvar)
 (verbatim_string_characters) @string
@@ -52,6 +48,9 @@ _INT_RE = re.compile(r"[+-]?(?:[0-9]+|0x[0-9a-f]+)", re.IGNORECASE)
 # Longer literals are out of every catalogued range; capping them keeps int() cheap and legal.
 _MAX_DIGITS = 25
 _CONSTANTS = {"$true": (VALUE_BOOL, True), "$false": (VALUE_BOOL, False), "$null": (VALUE_NULL, None)}
+# The children of a command's `command_elements` that are its parameters and arguments.
+_PARAMETER = "command_parameter"
+_ARGUMENT_TYPES = frozenset({"array_literal_expression", "generic_token", "stop_parsing"})
 
 
 def _text(node: Any) -> str:
@@ -145,47 +144,32 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
 
 def _commands(source: bytes, captures: dict[str, list[tree_sitter.Node]],
               wanted: Callable[[str], bool] | None) -> list[tuple[int, Command]]:
-    """Group captured parameters and arguments under their innermost command.
+    """Return every command with a literal name, in script order, each with its own elements.
 
-    Capturing the elements with the query and grouping them by position is faster than
-    walking every command's children (separators included) from Python.
+    The elements of a command are the parameters and arguments directly under its
+    `command_elements` node (a command nested in a script block argument is a command of its
+    own). Only the commands `wanted` accepts get their elements read: walking the children of
+    those few from Python costs less than capturing the elements of every command.
     """
-    commands = captures.get("command", [])
-    params = captures.get("param", [])
-    args = captures.get("arg", [])
-    # (offset, 0|1|2, index): plain ints sort fast and never compare two nodes.
-    items = [(n.start_byte, 0, i) for i, n in enumerate(commands)]
-    items += [(n.start_byte, 1, i) for i, n in enumerate(params)]
-    items += [(n.start_byte, 2, i) for i, n in enumerate(args)]
-    items.sort()
-    out: list[tuple[int, str, list[Element]]] = []
-    stack: list[tuple[int, list[Element] | None]] = []   # (end byte, elements or None if unnamed)
-    for offset, what, index in items:
-        while stack and stack[-1][0] <= offset:
-            stack.pop()
-        if what == 0:
-            node = commands[index]
-            name_node = node.child_by_field_name("command_name")
-            elements: list[Element] | None = None
-            if name_node is not None and name_node.type == "command_name":
-                name = _text(name_node)
-                if wanted is None or wanted(name):
-                    elements = []
-                out.append((offset, name, elements if elements is not None else []))
-            stack.append((node.end_byte, elements))
+    out: list[tuple[int, Command]] = []
+    for node in captures.get("command", ()):
+        name_node = node.child_by_field_name("command_name")
+        if name_node is None or name_node.type != "command_name":
             continue
-        if not stack or stack[-1][1] is None:
-            continue
-        target = stack[-1][1]
-        if what == 1:
-            node = params[index]
-            end = node.end_byte
-            # `-Name:value` (also `-Name: value`): the colon binds the next argument.
-            target.append(Element(offset, _text(node), source[end:end + 1] == b":"))
-        else:
-            node = args[index]
-            target.append(Element(offset, None, False, classify(node.type, _text(node))))
-    return [(offset, Command(name, offset, tuple(elements))) for offset, name, elements in out]
+        name = source[name_node.start_byte:name_node.end_byte].decode("utf-8")
+        elements: list[Element] = []
+        if wanted is None or wanted(name):
+            holder = node.child_by_field_name("command_elements")
+            for child in holder.named_children if holder is not None else ():
+                kind = child.type
+                start, end = child.start_byte, child.end_byte
+                if kind == _PARAMETER:
+                    # `-Name:value` (also `-Name: value`): the colon binds the next argument.
+                    elements.append(Element(start, source[start:end].decode("utf-8"), source[end:end + 1] == b":"))
+                elif kind in _ARGUMENT_TYPES:
+                    elements.append(Element(start, None, False, classify(kind, source[start:end].decode("utf-8"))))
+        out.append((node.start_byte, Command(name, node.start_byte, tuple(elements))))
+    return out
 
 
 def _collect_errors(root: tree_sitter.Node, errors: list[tuple[int, str]]) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from django.utils.safestring import SafeString, mark_safe
@@ -20,6 +19,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
+
+from wizard.caches import ByteLRU, MiB
 
 CSS_CLASS = "ps-code"
 CSS_FILE = Path(__file__).resolve().parents[1] / "static" / "wizard" / "pygments.css"
@@ -35,12 +36,20 @@ def lexer_name(filename: str) -> str | None:
 
 def highlight_file(filename: str, text: str, changed: Iterable[int] = ()) -> SafeString:
     """Return `text` as highlighted HTML; lines numbered in `changed` (1-based) get the class `hll`."""
-    return _highlight(filename, text, tuple(sorted(set(changed))))
+    marks = tuple(sorted(set(changed)))
+    key = (filename, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), marks)
+    html = _HIGHLIGHTED.get(key)
+    if html is None:
+        html = _highlight(filename, text, marks)
+        _HIGHLIGHTED.put(key, html, len(html) + 8 * len(marks))
+    return html
 
 
-# Highlighting is most of a review page's cost and depends only on its arguments, so
-# each worker keeps the recent results (a pure cache: nothing is shared between servers).
-@lru_cache(maxsize=256)
+# Highlighting is most of a file view's cost and depends only on its arguments, so each worker
+# keeps recent results (a pure cache: nothing is shared between servers), bounded by bytes.
+_HIGHLIGHTED: ByteLRU[tuple[str, bytes, tuple[int, ...]], SafeString] = ByteLRU("highlighted files", 16 * MiB)
+
+
 def _highlight(filename: str, text: str, changed: tuple[int, ...]) -> SafeString:
     name = lexer_name(filename)
     lexer = get_lexer_by_name(name) if name else TextLexer()
