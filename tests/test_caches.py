@@ -89,10 +89,10 @@ def test_the_bundle_cache_is_bounded_by_the_bytes_of_the_bundles():
 
 
 def test_highlighted_files_are_cached_by_bytes_and_answered_again():
-    highlight._HIGHLIGHTED.clear()
-    first = highlight.highlight_file("a.ps1", "Write-Host 'x'\n")
-    assert highlight._HIGHLIGHTED.bytes >= len(first)
-    assert highlight.highlight_file("a.ps1", "Write-Host 'x'\n") is first
+    highlight._LINES.clear()
+    first = highlight.highlighted_lines("a.ps1", "Write-Host 'x'\n")
+    assert highlight._LINES.bytes >= sum(len(line) for line in first)
+    assert highlight.highlighted_lines("a.ps1", "Write-Host 'x'\n") is first
 
 
 # --- the compiled-template cache --------------------------------------------------------------

@@ -1,6 +1,7 @@
 /* The planner's small bit of JavaScript: copy buttons, adding list rows without a
-   round trip, and keeping a form submit from racing an autosave. Everything here is
-   an enhancement: each page also works without JavaScript. */
+   round trip, keeping a form submit from racing an autosave, and applying the live
+   preview's changed lines. Everything here is an enhancement: each page also works
+   without JavaScript (the preview, which needs it, says so). */
 (function () {
   "use strict";
 
@@ -33,7 +34,9 @@
     var source = document.getElementById(button.getAttribute("data-copy-target"));
     if (!source) { return; }
     var label = button.textContent;
-    copyText(source.value).then(function () {
+    // A textarea holds the text itself; a highlighted file is a <pre> whose text is the file's.
+    var text = source.tagName === "TEXTAREA" ? source.value : source.textContent;
+    copyText(text).then(function () {
       button.textContent = "Copied";
     }, function () {
       button.textContent = "Copy failed: select the text";
@@ -83,4 +86,51 @@
     event.preventDefault();
     waiting = { form: event.target, submitter: event.submitter || null };
   });
+
+  // The live preview sends only the lines that changed in the file shown (#preview-patch):
+  // each edit replaces `data-remove` lines from line `data-at` (0-based) by the lines it holds.
+  // They apply to the text whose SHA-256 is `data-base`; when the page shows another text
+  // (an answer overtaken by a newer one), it asks for the whole file instead.
+  function requestWholeFile() {
+    var base = document.querySelector("#preview-state [name=preview_base]");
+    if (base) { base.value = ""; }
+    var trigger = document.getElementById("preview-trigger");
+    if (trigger && window.htmx) { window.htmx.trigger(trigger, "preview-refresh"); }
+  }
+
+  function applyPreviewPatch() {
+    var patch = document.getElementById("preview-patch");
+    if (!patch || !patch.hasAttribute("data-base")) { return; }
+    var base = patch.getAttribute("data-base");
+    var digest = patch.getAttribute("data-digest");
+    var edits = Array.prototype.slice.call(patch.children);
+    patch.removeAttribute("data-base");
+    var card = document.querySelector("#preview-file .file-card");
+    var code = card ? card.querySelector("code") : null;
+    if (!code || card.getAttribute("data-digest") !== base) {
+      patch.textContent = "";
+      requestWholeFile();
+      return;
+    }
+    Array.prototype.forEach.call(code.querySelectorAll(".hll"), function (line) { line.className = ""; });
+    edits.reverse().forEach(function (edit) {
+      var at = parseInt(edit.getAttribute("data-at"), 10);
+      var remove = parseInt(edit.getAttribute("data-remove"), 10);
+      for (var i = 0; i < remove && code.children[at]; i += 1) { code.removeChild(code.children[at]); }
+      var before = code.children[at] || null;
+      while (edit.firstChild) { code.insertBefore(edit.firstChild, before); }
+    });
+    patch.textContent = "";
+    card.setAttribute("data-digest", digest);
+    // Bring the first changed line into view inside the file's own scroll area, not the page.
+    var first = code.querySelector(".hll");
+    var scroller = card.querySelector(".code-scroll");
+    if (first && scroller) {
+      var top = first.offsetTop - scroller.offsetTop;
+      if (top < scroller.scrollTop || top > scroller.scrollTop + scroller.clientHeight - first.offsetHeight) {
+        scroller.scrollTop = Math.max(0, top - scroller.clientHeight / 3);
+      }
+    }
+  }
+  document.addEventListener("htmx:afterSettle", applyPreviewPatch);
 })();
