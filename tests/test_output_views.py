@@ -251,13 +251,18 @@ class HighlightTests(SimpleTestCase):
         self.assertEqual(changed_lines(old, "a\nb\nc\n"), [])
         self.assertEqual(changed_lines(None, "a\n"), [])
 
-    def test_each_line_is_its_own_element_and_the_text_is_the_file_s_text(self) -> None:
+    def test_each_line_is_balanced_html_and_the_text_is_the_file_s_text(self) -> None:
         text = "\n<#\n  a block\n  comment #>\nWrite-Host ('a' + \"b\") # c & d\n"
         html = str(highlight_file("a.ps1", text, changed=[5]))
         body = html.split("<code>", 1)[1].rsplit("</code>", 1)[0]
-        lines = re.findall(r"<span(?: class=\"hll\")?>.*?\n</span>", body, re.S)
+        marked = re.findall(r'<span class="hll">(.*?)\n</span>', body, re.S)
+        self.assertEqual(len(marked), 1)
+        self.assertIn("Write-Host", marked[0])
+        # Once the changed line is unwrapped, every text line is one line of balanced HTML.
+        lines = re.sub(r'<span class="hll">(.*?\n)</span>', r"\1", body, flags=re.S).split("\n")[:-1]
         self.assertEqual(len(lines), text.count("\n"))
-        self.assertTrue(lines[4].startswith('<span class="hll">'))
+        for line in lines:
+            self.assertEqual(line.count("<span"), line.count("</span>"))
         self.assertEqual(html_lib.unescape(re.sub(r"<[^>]+>", "", body)), text)
 
     def test_tokens_the_style_leaves_uncoloured_get_no_span(self) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -236,3 +237,87 @@ def test_double_quoted_text_without_specials_is_one_expandable_string(text):
 def test_after_an_equals_sign_a_here_string_or_comment_starts():
     assert kinds("$x=@'\na'b\n'@") == [(VARIABLE, "$x"), ("operator", "="), (SINGLE_HERE, "@'\na'b\n'@")]
     assert kinds("$y=#c'") == [(VARIABLE, "$y"), ("operator", "="), (LINE_COMMENT, "#c'")]
+
+
+# --- the fast scanner agrees with the plain one -------------------------------------------------
+# scan_coarse is written for speed; this is the same loop as first written, plainly. Both must
+# give the same tokens for anything: random text full of quotes, comments and here-strings, and
+# every script of the golden bundles.
+
+def reference_scan_coarse(script: str) -> list[psscan.Token]:
+    """Return strings, comments, braced variables and the psscan.CODE between them, in order."""
+    tokens: list[psscan.Token] = []
+    append = tokens.append
+    search = psscan._SPECIAL_RE.search
+    n = len(script)
+    pos = 0          # start of the pending psscan.CODE run
+    i = 0            # where to look for the next special character
+    boundary = 0     # end of the last string/comment: a token starts right there
+    while True:
+        m = search(script, i)
+        if m is None:
+            break
+        i = m.start()
+        c = script[i]
+        if c == "`":
+            i += 3 if script.startswith("\r\n", i + 1) else 2   # an escaped character is code
+            continue
+        at_token_start = i == boundary or script[i - 1] in psscan._TOKEN_START_AFTER
+        if c in "#<@" and not at_token_start:
+            i += 1
+            continue
+        if pos < i:
+            append(psscan.Token(psscan.CODE, pos, i, script[pos:i]))
+        if c == "#":
+            end = psscan._line_end(script, i)
+            tok = psscan.Token(psscan.LINE_COMMENT, i, end, script[i:end])
+        elif c == "<":
+            close = script.find("#>", i + 2)
+            end = n if close < 0 else close + 2
+            tok = psscan.Token(psscan.BLOCK_COMMENT, i, end, script[i:end], None,
+                        "unterminated block comment" if close < 0 else None)
+        elif c == "@":
+            tok = psscan._scan_here(script, i)
+        elif c == "$":
+            end, error = psscan._scan_braced_variable(script, i + 2, in_string=False)
+            tok = psscan.Token(psscan.VARIABLE, i, end, script[i:end], None, error)
+        elif c in psscan.SINGLE_QUOTES:
+            sm = psscan.SINGLE_QUOTED_RE.match(script, i)
+            if sm is None:
+                tok = psscan.Token(psscan.SINGLE_QUOTED, i, n, script[i:], psscan.decode_single_quoted(script[i + 1:]),
+                            "unterminated single-quoted string")
+            else:
+                end = sm.end()
+                tok = psscan.Token(psscan.SINGLE_QUOTED, i, end, script[i:end], psscan.decode_single_quoted(script[i + 1:end - 1]))
+        else:
+            end, error = psscan._scan_expandable(script, i + 1)
+            tok = psscan.Token(psscan.DOUBLE_QUOTED, i, end, script[i:end],
+                        script[i + 1:end - 1] if error is None else script[i + 1:end], error)
+        append(tok)
+        pos = i = boundary = tok.end
+    if pos < n:
+        append(psscan.Token(psscan.CODE, pos, n, script[pos:]))
+    return tokens
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(NASTY), st.characters()), max_size=60).map("".join))
+def test_the_fast_scanner_agrees_with_the_plain_one(text):
+    assert scan_coarse(text) == reference_scan_coarse(text)
+
+
+def test_the_fast_scanner_agrees_with_the_plain_one_on_every_golden_script():
+    golden = Path(__file__).resolve().parent / "golden"
+    scripts = sorted(golden.rglob("*.ps1"))
+    assert scripts
+    for path in scripts:
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+        assert scan_coarse(text) == reference_scan_coarse(text), path.name
+
+
+def test_line_numbers_count_every_kind_of_line_break():
+    from wizard.proof.psast import _line_starts
+
+    for source in (b"a\nbb\n\nc", b"a\r\nb\rc\nd", b"", b"\n", b"abc"):
+        expected = [m.end() for m in __import__("re").finditer(rb"\r\n|\r|\n", source)]
+        assert _line_starts(source) == expected, source

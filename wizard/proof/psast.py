@@ -7,6 +7,7 @@ trusted as a value; verify.py reports that disagreement separately.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,8 +105,16 @@ class ScriptFacts:
     def line(self, offset: int) -> int:
         """Return the 1-based line of a byte offset."""
         if self._line_starts is None:
-            self._line_starts = [m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source)]
+            self._line_starts = _line_starts(self.source)
         return bisect.bisect_right(self._line_starts, offset) + 1
+
+
+def _line_starts(source: bytes) -> list[int]:
+    """Return the byte offset after each line break (CR LF, CR or LF) of `source`, in order."""
+    if b"\r" in source:
+        return [m.end() for m in re.finditer(rb"\r\n|\r|\n", source)]
+    # LF only (the common case): the offsets are the running sum of the line lengths.
+    return list(itertools.accumulate(len(line) + 1 for line in source.split(b"\n")[:-1]))
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +130,8 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
     listed with none), which saves classifying arguments nobody checks.
     """
     parser, query = _machinery()
+    if wanted is not None:
+        wanted = _asked_once(wanted)
     source = script.encode("utf-8")
     tree = parser.parse(source)
     facts = ScriptFacts(source=source)
@@ -140,6 +151,19 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
     facts.events = [event for _, event in events]
     facts.string_spans = _top_level_spans(captures.get("string", []))
     return facts
+
+
+def _asked_once(wanted: Callable[[str], bool]) -> Callable[[str], bool]:
+    """Return `wanted` answering each name once (a script names the same few commands thousands of times)."""
+    answers: dict[str, bool] = {}
+
+    def ask(name: str) -> bool:
+        answer = answers.get(name)
+        if answer is None:
+            answer = answers[name] = wanted(name)
+        return answer
+
+    return ask
 
 
 def _commands(source: bytes, captures: dict[str, list[tree_sitter.Node]],

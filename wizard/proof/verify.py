@@ -154,7 +154,7 @@ def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str |
 # The same script is often verified again (a preview, the review page, a download of one plan;
 # an edit changes one or two scripts of a bundle): the results of recent scripts are kept, keyed
 # by a digest of the texts (the texts themselves would weigh far more than the results).
-_RESULTS: ByteLRU[tuple[str, bytes, str, str | None], _ScriptResult] = ByteLRU("verification results", 4 * MiB)
+_RESULTS: ByteLRU[tuple[str, bytes, str, str | None], _ScriptResult] = ByteLRU("verification results", 2 * MiB)
 
 
 def _verify_script_cached(name: str, text: str, twin: str | None, product: str,

@@ -175,7 +175,7 @@ def bundle_size(bundle: Bundle) -> int:
 
 # A per-process cache of pure results (nothing here is state shared between app servers),
 # bounded by bytes: a 100-pool bundle holds about 2.8 MB, a one-pool bundle about 0.2 MB.
-_BUNDLE_CACHE: ByteLRU[tuple[str, Source, tuple[Finding, ...]], Bundle] = ByteLRU("bundles", 32 * MiB)
+_BUNDLE_CACHE: ByteLRU[tuple[str, Source, tuple[Finding, ...]], Bundle] = ByteLRU("bundles", 24 * MiB)
 
 
 def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:

@@ -1,9 +1,10 @@
 """Syntax highlighting of generated files with Pygments, line by line, and the lines that
 changed between two versions of a file.
 
-A highlighted file is `<div class="ps-code"><pre><code>` with one `<span>` per line (class
-`hll` on a changed line): the live preview replaces single lines of it, and copying the
-`<pre>`'s text gives the file's text. Tokens that Pygments' style leaves uncoloured
+A highlighted file is `<div class="ps-code"><pre><code>` holding one line of balanced HTML per
+text line, a changed line wrapped in `<span class="hll">`: the live preview's script splits it
+into one element per line to replace single lines, and copying the `<pre>`'s text gives the
+file's text. Tokens that Pygments' style leaves uncoloured
 (punctuation, plain names) carry no `<span>` of their own, which halves the HTML and
 changes nothing on screen.
 
@@ -63,7 +64,7 @@ def highlighted_lines(filename: str, text: str) -> tuple[str, ...]:
 
 # Highlighting is most of a file view's cost and depends only on its arguments, so each worker
 # keeps recent results (a pure cache: nothing is shared between servers), bounded by bytes.
-_LINES: ByteLRU[tuple[str, str], tuple[str, ...]] = ByteLRU("highlighted files", 16 * MiB)
+_LINES: ByteLRU[tuple[str, str], tuple[str, ...]] = ByteLRU("highlighted files", 12 * MiB)
 
 
 def highlight_file(filename: str, text: str, changed: Iterable[int] = ()) -> SafeString:
@@ -76,8 +77,8 @@ def highlight_file(filename: str, text: str, changed: Iterable[int] = ()) -> Saf
 
 
 def line_html(html: str, changed: bool = False) -> str:
-    """Return one highlighted line as the element the code view holds it in."""
-    return f'<span class="{CHANGED_CLASS}">{html}\n</span>' if changed else f"<span>{html}\n</span>"
+    """Return one highlighted line as the code view holds it (a changed line in its own marked element)."""
+    return f'<span class="{CHANGED_CLASS}">{html}\n</span>' if changed else f"{html}\n"
 
 
 def _highlight_lines(filename: str, text: str) -> tuple[str, ...]:

@@ -189,10 +189,32 @@ def _bytecode_cache() -> BytecodeCache | None:
     return _TemplateBytecodeCache(str(folder), f"wizard-{fingerprint}-%s.cache")
 
 
+# Names a dict has as attributes: `d.items` must stay the method, as Jinja2 resolves it.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _ScriptEnvironment(Environment):
+    """Jinja2's environment, with `value.key` on a plain dict looked up as an item first.
+
+    The contexts are plain dicts, and Jinja2 tries an attribute first: for a dict that raises
+    and catches an AttributeError on every `row.name` of every line of a 100-pool script.
+    For a plain dict and a name that is not one of dict's own attributes the attribute lookup
+    can only fail, so asking for the item first gives exactly the same result, sooner.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Return the script environment (built once): strict, no autoescape, only our filters."""
-    env = Environment(  # nosec B701 - the output is PowerShell, Markdown, INF and XML text, never HTML; each value is escaped for its target by an explicit filter, which the template lint enforces
+    env = _ScriptEnvironment(  # nosec B701 - the output is PowerShell, Markdown, INF and XML text, never HTML; each value is escaped for its target by an explicit filter, which the template lint enforces
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         bytecode_cache=_bytecode_cache(),
         **_OPTIONS,

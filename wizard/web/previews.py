@@ -131,4 +131,4 @@ def _patch(name: str, text: str, edits: list[LineEdit]) -> list[PatchEdit]:
 
 
 # The texts of recent previews by bundle SHA-256, to tell what changed since the one a browser shows.
-_SNAPSHOTS: ByteLRU[str, dict[str, str]] = ByteLRU("preview texts", 16 * MiB)
+_SNAPSHOTS: ByteLRU[str, dict[str, str]] = ByteLRU("preview texts", 8 * MiB)

@@ -98,6 +98,20 @@
     if (trigger && window.htmx) { window.htmx.trigger(trigger, "preview-refresh"); }
   }
 
+  // A highlighted file comes as one line of HTML per text line (changed ones wrapped in .hll);
+  // to replace single lines, each line becomes an element of its own, once.
+  function splitLines(code) {
+    if (code.getAttribute("data-lines") === "split") { return; }
+    Array.prototype.forEach.call(code.querySelectorAll(":scope > .hll"), function (mark) {
+      while (mark.firstChild) { code.insertBefore(mark.firstChild, mark); }
+      code.removeChild(mark);
+    });
+    var parts = code.innerHTML.split("\n");
+    if (parts[parts.length - 1] === "") { parts.pop(); }
+    code.innerHTML = parts.map(function (line) { return "<span>" + line + "\n</span>"; }).join("");
+    code.setAttribute("data-lines", "split");
+  }
+
   function applyPreviewPatch() {
     var patch = document.getElementById("preview-patch");
     if (!patch || !patch.hasAttribute("data-base")) { return; }
@@ -106,12 +120,13 @@
     var edits = Array.prototype.slice.call(patch.children);
     patch.removeAttribute("data-base");
     var card = document.querySelector("#preview-file .file-card");
-    var code = card ? card.querySelector("code") : null;
+    var code = card ? card.querySelector(".ps-code code") : null;
     if (!code || card.getAttribute("data-digest") !== base) {
       patch.textContent = "";
       requestWholeFile();
       return;
     }
+    splitLines(code);
     Array.prototype.forEach.call(code.querySelectorAll(".hll"), function (line) { line.className = ""; });
     edits.reverse().forEach(function (edit) {
       var at = parseInt(edit.getAttribute("data-at"), 10);
@@ -126,7 +141,7 @@
     var first = code.querySelector(".hll");
     var scroller = card.querySelector(".code-scroll");
     if (first && scroller) {
-      var top = first.offsetTop - scroller.offsetTop;
+      var top = first.offsetTop;   // the scroll area is positioned: offsets are inside it
       if (top < scroller.scrollTop || top > scroller.scrollTop + scroller.clientHeight - first.offsetHeight) {
         scroller.scrollTop = Math.max(0, top - scroller.clientHeight / 3);
       }
