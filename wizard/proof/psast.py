@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import tree_sitter
@@ -221,10 +222,10 @@ def _excerpt(text: bytes | None) -> str:
 def _top_level_spans(nodes: list[tree_sitter.Node]) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     last_end = -1
-    for node in sorted(nodes, key=lambda n: n.start_byte):
-        start, end = node.start_byte, node.end_byte
+    # Each node is read once; the sort is by start only and stable, as the nodes came.
+    for start, end, kind in sorted([(n.start_byte, n.end_byte, n.type) for n in nodes], key=itemgetter(0)):
         if start >= last_end:   # strings nested in a "$( )" belong to the outer string
-            spans.append((start, end, node.type))
+            spans.append((start, end, kind))
             last_end = end
     return spans
 

@@ -238,10 +238,12 @@ def _check_lexical(out: _Collector, text: str, tokens: list[psscan.Token], facts
         disagreements += 1
         out.problem(facts.line(start), f"tree-sitter reads a {kind} string here that PowerShell does not")
     dashes = any(dash in text for dash in "\u2013\u2014\u2015")
+    # No comment can hold a character the whole text does not: then only errors are looked for.
+    breaks = _VISUAL_BREAK_RE.search(text) is not None
     for tok in tokens:
         if tok.error:
             out.problem(out.char_line(tok.start), f"psscan: {tok.error}")
-        elif tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
+        elif breaks and tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
             out.problem(out.char_line(tok.start), "comment holds a character editors show as a line break")
         elif dashes and tok.kind == psscan.CODE:
             for m in _UNICODE_DASH_PARAM_RE.finditer(tok.text):
