@@ -136,7 +136,7 @@ def profile(doc: dict[str, Any], top: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
-def cli_runs(runs: int) -> list[dict[str, Any]]:
+def cli_runs(runs: int, template_cache: bool = True) -> list[dict[str, Any]]:
     """Return wall and CPU milliseconds of `manage.py render_plan`, each run a fresh process."""
     import json
     import resource
@@ -150,7 +150,7 @@ def cli_runs(runs: int) -> list[dict[str, Any]]:
     plans = {f"{EXAMPLE} (1 pool, 1 domain)": example_plan(), "generated, 1 pool, 20 domains": generated_plan(1),
              "generated, 100 pools, 20 domains": generated_plan(100)}
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env[TEMPLATE_CACHE] = str(tmp / "templates")
+    env[TEMPLATE_CACHE] = str(tmp / "templates") if template_cache else "off"
     rows = []
     try:
         for label, doc in plans.items():
@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, metavar="POOLS", help="profile the generated plan of POOLS pools")
     parser.add_argument("--cli-runs", type=int, default=7, help="render_plan processes per plan (median)")
     parser.add_argument("--no-cli", action="store_true", help="skip the command-line runs")
+    parser.add_argument("--no-template-cache", action="store_true",
+                        help="run render_plan with WIZARD_TEMPLATE_CACHE=off (every process compiles the templates)")
     args = parser.parse_args(argv)
 
     import django
@@ -236,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n`manage.py render_plan`, each run a fresh process (median of {args.cli_runs}; ms; the first run, "
               "which compiles the templates into the cache, apart)")
         print(f"{'plan':<44}{'wall':>8}{'cpu':>8}{'min':>8}{'first wall':>12}{'first cpu':>11}")
-        cli = cli_runs(args.cli_runs)
+        cli = cli_runs(args.cli_runs, template_cache=not args.no_template_cache)
+        if args.no_template_cache:
+            print("(WIZARD_TEMPLATE_CACHE=off: every process compiles the templates)")
         for r in cli:
             print(f"{r['label']:<44}{r['wall']:>8.0f}{r['cpu']:>8.0f}{r['min_wall']:>8.0f}{r['first'][0]:>12.0f}"
                   f"{r['first'][1]:>11.0f}")

@@ -106,6 +106,15 @@ class ReviewPageTests(BaseTestCase):
         self.assertEqual(self.client.get(reverse("plan-file", args=[self.s01.code, "adfs-server.ps1"]),
                                          headers={"HX-Request": "true"}).status_code, 404)
 
+    def test_a_tab_asked_for_while_the_draft_has_errors_says_so_instead_of_failing(self) -> None:
+        plan = make_plan(doc=blank_plan("Half done"))
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-file", args=[plan.code, "adfs-server.ps1"]),
+                                   headers={"HX-Request": "true"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "The plan has errors")
+        self.assertContains(response, "Reload the page")
+
     def test_a_picture_in_the_bundle_is_shown_as_a_picture_never_as_highlighted_text(self) -> None:
         svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="1" height="1"/></svg>\n'
         original = output.build_output

@@ -54,6 +54,20 @@ def test_the_review_page_shows_one_file_at_a_time_and_ends_with_the_next_action(
     expect(page.locator("#file-tabs [data-file-tab='adfs-server.ps1']")).to_have_attribute("aria-selected", "true")
     expect(page.locator(f"#file-tabs [data-file-tab='{first}']")).to_have_attribute("aria-selected", "false")
 
+    # The keyboard moves between the tabs; Enter opens one.
+    page.locator("#file-tabs [data-file-tab='adfs-server.ps1']").focus()
+    page.keyboard.press("ArrowRight")
+    following = page.evaluate("document.activeElement.getAttribute('data-file-tab')")
+    assert following and following != "adfs-server.ps1"
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.getAttribute('data-file-tab')") == "adfs-server.ps1"
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    last = list(expected)[-1]
+    expect(page.locator(f".file-card[data-file='{last}']")).to_be_visible()
+    tab.click()
+    expect(card).to_be_visible()
+
     # Copy gives the file's exact text (from the highlighted lines, no hidden copy in the page).
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     card.get_by_role("button", name="Copy").click()

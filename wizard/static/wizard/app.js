@@ -148,4 +148,17 @@
     }
   }
   document.addEventListener("htmx:afterSettle", applyPreviewPatch);
+
+  // Tabs (the review page's files, the preview's): the arrow keys, Home and End move between them.
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest ? event.target.closest("[role=tab]") : null;
+    var list = tab ? tab.closest("[role=tablist]") : null;
+    if (!list) { return; }
+    var tabs = Array.prototype.slice.call(list.querySelectorAll("[role=tab]"));
+    var index = tabs.indexOf(tab);
+    var next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (next === undefined) { return; }
+    event.preventDefault();
+    tabs[(next + tabs.length) % tabs.length].focus();
+  });
 })();
