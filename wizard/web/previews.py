@@ -27,7 +27,7 @@ from wizard.scripts.highlight import (
     text_digest,
 )
 from wizard.web.steps import Step
-from wizard.web.views.output import FileView, Output, build_output, file_view
+from wizard.web.views.output import CODE, FileView, Output, build_output, file_kind, file_view
 
 # Files the preview offers: what the scripts and tables of the bundle are, not the bundle's
 # bookkeeping (plan.json, verification.json and SHA256SUMS are on the review page).
@@ -106,7 +106,8 @@ def preview(plan: Plan, step: Step, doc: Any, *, shown: str = "", base: str = ""
     if base == digest:
         return Preview(out, tabs, name, digest, built.sha256, SAME, base, [], None, total, here)
     old = previous.get(name) if previous else None
-    if old is not None and base and text_digest(old) == base:
+    # A picture has no lines to patch: it is sent whole when it changed.
+    if old is not None and base and text_digest(old) == base and file_kind(name) == CODE:
         edits = line_edits(old, text)
         new_lines = sum(len(e.insert) for e in edits)
         if new_lines <= PATCH_LIMIT * max(1, text.count("\n")):
