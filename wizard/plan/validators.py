@@ -27,7 +27,7 @@ _CONTROL_RE = re.compile(
 )
 # A DNS name IDNA leaves as it is (bar the letter case): LDH labels of 1 to 63 characters,
 # none with "--" in the 3rd and 4th place (where `xn--` and other reserved prefixes live).
-_PLAIN_LABEL = r"(?![a-z0-9]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_LABEL = r"(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _PLAIN_NAME_RE = re.compile(rf"{_PLAIN_LABEL}(?:\.{_PLAIN_LABEL})+")
 CA_RE = re.compile(r"^(?P<host>[^\\]+)\\(?P<name>[^\\]+)$")
 
