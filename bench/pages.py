@@ -1,10 +1,19 @@
-"""Where a page's time goes: each benchmark page rendered in process, timed and profiled.
+"""Pages and the live preview in process: size of each answer and the CPU time it costs.
 
-Usage: .venv/bin/python bench/pages.py [--repeat 5] [--profile LABEL] [--top 30]
+Usage: .venv/bin/python bench/pages.py [--repeat 5] [--edits 10] [--profile LABEL] [--top 30]
 
-Sets up a throw-away SQLite database with the same data as bench/serve.py, then requests
-each page with Django's test client (no server, no network): wall and CPU time per request,
-response size, and with --profile the functions that cost the most for that page.
+Sets up a throw-away SQLite database (the one-pool example, a generated 25-pool and a
+generated 100-pool plan), then requests with Django's test client (no server, no network):
+
+1. each page as served again (warm): wall and CPU time per request, response size;
+2. the review page of a plan this process has not rendered before ("fresh": the draft's name
+   is changed before each request, outside the timing, so no cache holds its bundle);
+3. the live preview as a browser drives it: the first answer (the whole file the step opens
+   with), then fresh edits (a relying-party name changed each time, the state of the previous
+   answer sent back), then a tab to every other file; answer sizes and CPU time per answer.
+
+With --profile the functions that cost the most for the labelled measurement are printed.
+The goals (issue 14) are checked at the end; the figures go in docs/performance.md.
 """
 from __future__ import annotations
 
@@ -12,11 +21,13 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+KIB = 1024
+GOALS = {
+    "review, 1 pool": (120 * KIB, 80.0),
+    "review, 100 pools": (800 * KIB, 400.0),
+}
+PREVIEW_MAX_BYTES = 60 * KIB          # one-pool plan, every answer
+PREVIEW_EDIT_MS = {1: 80.0, 25: 250.0}
 
-def setup() -> tuple[Any, dict[str, tuple[str, str, dict[str, str]]], Path]:
-    """Return (logged-in client, {label: (method, path, data)}, temporary directory)."""
+
+def setup() -> tuple[Any, dict[str, Any], Path]:
+    """Return (logged-in client, the plans by pool count plus the user, temporary directory)."""
     import secrets
 
     tmp = Path(tempfile.mkdtemp(prefix="wizard-pages-"))
@@ -41,82 +60,200 @@ def setup() -> tuple[Any, dict[str, tuple[str, str, dict[str, str]]], Path]:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.test import Client
-    from django.urls import reverse
 
     from bench.plans import example_plan, generated_plan
-    from bench.serve import FormFields
     from wizard.web.drafts import create_plan
-    from wizard.web.steps import STEPS
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench", password=secrets.token_urlsafe(16))
-    plans = [create_plan(owner=user, doc={**example_plan(), "name": f"Bench plan {i:02d}"}) for i in range(19)]
-    big = create_plan(owner=user, doc=generated_plan(100))
+    plans = {
+        1: create_plan(owner=user, doc={**example_plan(), "name": "Bench plan 01"}),
+        25: create_plan(owner=user, doc=generated_plan(25)),
+        100: create_plan(owner=user, doc=generated_plan(100)),
+    }
+    for i in range(2, 20):   # a plan list of 20 plans, as bench/serve.py has
+        create_plan(owner=user, doc={**example_plan(), "name": f"Bench plan {i:02d}"})
     client = Client()
     client.force_login(user)
-    review = next(s for s in STEPS if s.is_review).slug
+    return client, {"plans": plans, "user": user}, tmp
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """Return (result, wall ms, CPU ms) of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
+
+
+def rename(plan: Any, suffix: str) -> None:
+    """Give the stored draft a new name: the next render of it is a plan no cache holds."""
+    from wizard.models import Plan
+
+    draft = dict(plan.draft)
+    draft["name"] = f"{plan.draft['name'].split(' #')[0]} #{suffix}"
+    Plan.objects.filter(pk=plan.pk).update(draft=draft)
+
+
+def form_fields(client: Any, plan: Any, step: str) -> list[tuple[str, str]]:
+    """Return the step form's fields as a browser would post them."""
+    from django.urls import reverse
+
+    from bench.serve import FormFields
+
     parser = FormFields()
-    parser.feed(client.get(reverse("plan-step", args=[plans[0].code, "authentication"])).content.decode())
-    pages = {
-        "bare view": ("get", "/bench/bare/", {}),
-        "bare view, logged in": ("get", "/bench/bare-auth/", {}),
-        "plan list": ("get", reverse("plan-list"), {}),
-        "review page (1 pool)": ("get", reverse("plan-step", args=[plans[0].code, review]), {}),
-        "live preview": ("post", reverse("plan-step-preview", args=[plans[0].code, "authentication"]),
-                         dict(parser.fields)),
-        "review page (100 pools)": ("get", reverse("plan-step", args=[big.code, review]), {}),
-    }
-    return client, pages, tmp
+    parser.feed(client.get(reverse("plan-step", args=[plan.code, step])).content.decode())
+    return list(parser.fields)
 
 
-def memoise_highlighting() -> None:
-    """Replace the review pages' highlighter, in this process only, by a memoised one."""
-    from functools import lru_cache
+STATE_RE = {name: re.compile(rf'name="{name}"[^>]*value="([^"]*)"') for name in
+            ("preview_file", "preview_base", "preview_since")}
 
-    from wizard.web.views import output
 
-    original = output.highlight_file
-    memo = lru_cache(maxsize=256)(lambda name, text, changed: original(name, text, changed))
-    output.highlight_file = lambda name, text, changed=(): memo(name, text, tuple(changed))
+def preview_state(html: str) -> dict[str, str]:
+    """Return the preview state an answer leaves in the page."""
+    out = {}
+    for name, pattern in STATE_RE.items():
+        match = pattern.search(html)
+        if match:
+            out[name] = match.group(1)
+    return out
+
+
+def answer_mode(html: str) -> str:
+    """Return what a preview answer carried of the file: its changed lines, all of it, or nothing."""
+    if 'id="preview-patch"' in html:
+        return "changed lines"
+    return "whole file" if 'class="ps-code"' in html else "nothing"
+
+
+def measure_preview(client: Any, plan: Any, edits: int) -> dict[str, Any]:
+    """Drive the preview of the AD FS step as a browser does; return sizes and CPU times."""
+    from django.urls import reverse
+
+    url = reverse("plan-step-preview", args=[plan.code, "adfs"])
+    fields = form_fields(client, plan, "adfs")
+    field = "relying_parties-0-external"
+    base = dict(fields)
+    # Relying-party names are given in pairs (a generated plan leaves them to be derived).
+    base["relying_parties-0-internal"] = base.get("relying_parties-0-internal") or "Lync-Int"
+    base[field] = base.get(field) or "Lync-Ext"
+    answer, _, first_cpu = timed(lambda: client.post(url, base))
+    first = len(answer.content)
+    state = preview_state(answer.content.decode())
+    sizes, cpus, modes = [], [], []
+    for i in range(edits):
+        data = {**base, field: f"Lync-Ext-{i:03d}", **state}
+        answer, _, cpu = timed(lambda data=data: client.post(url, data))
+        html = answer.content.decode()
+        sizes.append(len(answer.content))
+        cpus.append(cpu)
+        modes.append(answer_mode(html))
+        state = preview_state(html)
+    tabs = re.findall(r'data-preview-tab="([^"]+)"', html)
+    tab_sizes = {}
+    for name in tabs:
+        data = {**base, field: f"Lync-Ext-{edits - 1:03d}", "preview_file": name,
+                "preview_since": state.get("preview_since", "")}
+        tab_sizes[name] = len(client.post(url, data).content)
+    return {"first": first, "first_cpu": first_cpu, "edit_sizes": sizes, "edit_cpus": cpus, "modes": modes,
+            "tab_sizes": tab_sizes}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--profile", help="profile the page whose label contains this text")
+    parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--profile", help="profile the measurement whose label contains this text")
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--memo-highlight", action="store_true",
-                        help="experiment: memoise wizard.highlight.highlight_file by its arguments (measures what "
-                             "a per-process cache of highlighted files would save; the app is not changed)")
     args = parser.parse_args(argv)
 
-    client, pages, tmp = setup()
-    if args.memo_highlight:
-        memoise_highlighting()
+    client, data, tmp = setup()
+    from django.urls import reverse
+
+    plans = data["plans"]
+    review = {n: reverse("plan-step", args=[plans[n].code, "review"]) for n in (1, 100)}
+    met: list[tuple[str, bool, str]] = []
     try:
-        print(f"{'page':<26}{'status':>7}{'KiB':>8}{'wall ms':>10}{'cpu ms':>9}{'first':>9}")
-        for label, (method, path, data) in pages.items():
-            start = time.perf_counter()
-            response = getattr(client, method)(path, data)
-            first = (time.perf_counter() - start) * 1000
+        print("1. Pages served again (warm): median of", args.repeat)
+        print(f"{'page':<28}{'status':>7}{'KiB':>8}{'wall ms':>10}{'cpu ms':>9}")
+        warm = {
+            "bare view": "/bench/bare/",
+            "bare view, logged in": "/bench/bare-auth/",
+            "plan list (20 plans)": reverse("plan-list"),
+            "review page (1 pool)": review[1],
+            "review page (100 pools)": review[100],
+        }
+        for label, path in warm.items():
+            client.get(path)
             walls, cpus = [], []
             for _ in range(args.repeat):
-                start, cpu = time.perf_counter(), time.process_time()
-                response = getattr(client, method)(path, data)
-                walls.append((time.perf_counter() - start) * 1000)
-                cpus.append((time.process_time() - cpu) * 1000)
-            print(f"{label:<26}{response.status_code:>7}{len(response.content) / 1024:>8.0f}"
-                  f"{statistics.median(walls):>10.1f}{statistics.median(cpus):>9.1f}{first:>9.0f}")
-        if args.profile:
-            label, (method, path, data) = next((k, v) for k, v in pages.items() if args.profile in k)
-            profiler = cProfile.Profile()
-            profiler.enable()
+                response, wall, cpu = timed(lambda path=path: client.get(path))
+                walls.append(wall)
+                cpus.append(cpu)
+            print(f"{label:<28}{response.status_code:>7}{len(response.content) / KIB:>8.1f}"
+                  f"{statistics.median(walls):>10.1f}{statistics.median(cpus):>9.1f}")
+
+        print("\n2. The review page of a plan not rendered before (the draft renamed before each request)")
+        print(f"{'page':<28}{'KiB':>8}{'cpu ms':>9}{'min':>8}{'max':>8}   goal")
+        counter = iter(range(10**6))
+        for pools in (1, 100):
+            label = f"review, {pools} pool{'s' if pools > 1 else ''}"
+            cpus, size = [], 0
             for _ in range(args.repeat):
-                getattr(client, method)(path, data)
-            profiler.disable()
-            print(f"\nProfile of {label} ({args.repeat} requests)")
-            stats = pstats.Stats(profiler)
-            stats.sort_stats("cumulative").print_stats(args.top)
+                rename(plans[pools], str(next(counter)))
+                response, _, cpu = timed(lambda pools=pools: client.get(review[pools]))
+                assert response.status_code == 200
+                cpus.append(cpu)
+                size = len(response.content)
+            max_bytes, max_ms = GOALS[label]
+            ok = size <= max_bytes and statistics.median(cpus) <= max_ms
+            met.append((f"{label}: at most {max_bytes // KIB} KiB and {max_ms:.0f} ms CPU, fresh",
+                        ok, f"{size / KIB:.0f} KiB, {statistics.median(cpus):.0f} ms"))
+            print(f"{label:<28}{size / KIB:>8.1f}{statistics.median(cpus):>9.1f}{min(cpus):>8.1f}{max(cpus):>8.1f}"
+                  f"   <= {max_bytes // KIB} KiB, {max_ms:.0f} ms: {'MET' if ok else 'MISSED'}")
+
+        print(f"\n3. The live preview of the AD FS step: first answer, {args.edits} fresh edits, a tab to every file")
+        for pools in (1, 25):
+            rename(plans[pools], f"preview {next(counter)}")
+            r = measure_preview(client, plans[pools], args.edits)
+            largest_tab = max(r["tab_sizes"].items(), key=lambda kv: kv[1])
+            print(f"  {pools} pool{'s' if pools > 1 else ''}: first answer {r['first'] / KIB:.1f} KiB "
+                  f"({r['first_cpu']:.0f} ms CPU); fresh edit: median "
+                  f"{statistics.median(r['edit_sizes']) / KIB:.1f} KiB, "
+                  f"max {max(r['edit_sizes']) / KIB:.1f} KiB, CPU median {statistics.median(r['edit_cpus']):.0f} ms, "
+                  f"max {max(r['edit_cpus']):.0f} ms ({', '.join(sorted(set(r['modes'])))}); "
+                  f"largest tab {largest_tab[0]} {largest_tab[1] / KIB:.1f} KiB")
+            goal_ms = PREVIEW_EDIT_MS[pools]
+            edit_ms = statistics.median(r["edit_cpus"])
+            met.append((f"preview, {pools} pool(s): a fresh edit under {goal_ms:.0f} ms of server time",
+                        edit_ms < goal_ms, f"{edit_ms:.0f} ms (max {max(r['edit_cpus']):.0f})"))
+            if pools == 1:
+                biggest = max(r["first"], *r["edit_sizes"], *r["tab_sizes"].values())
+                met.append((f"preview, 1 pool: every answer at most {PREVIEW_MAX_BYTES // KIB} KiB",
+                            biggest <= PREVIEW_MAX_BYTES, f"largest {biggest / KIB:.1f} KiB"))
+
+        if args.profile:
+            label = args.profile
+            pools = 100 if "100" in label else 25 if "25" in label else 1
+            profiler = cProfile.Profile()
+            if "preview" in label:
+                rename(plans[pools], "profiled")
+                profiler.enable()
+                measure_preview(client, plans[pools], args.edits)
+                profiler.disable()
+            else:
+                path = review[100 if pools == 100 else 1]
+                profiler.enable()
+                for i in range(args.repeat):
+                    rename(plans[100 if pools == 100 else 1], f"profile {i}")
+                    client.get(path)
+                profiler.disable()
+            print(f"\nProfile of {label}")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+
+        print("\nGoals")
+        for what, ok, figure in met:
+            print(f"  {'MET   ' if ok else 'MISSED'} {what}: {figure}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -22,9 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
 
-    print("== 1. Rendering and checking a plan, in process\n", flush=True)
+    print("== 1. Rendering and checking a plan, in process and on the command line\n", flush=True)
     status = subprocess.run([sys.executable, str(BENCH / "render.py")], check=False).returncode
-    print("\n== 2. Pages under load (gunicorn on 127.0.0.1), then worker memory\n", flush=True)
+    print("\n== 2. Pages and the live preview, in process\n", flush=True)
+    status |= subprocess.run([sys.executable, str(BENCH / "pages.py")], check=False).returncode
+    print("\n== 3. One worker's memory over 100 previews of a 100-pool plan (gunicorn)\n", flush=True)
+    previews = ["--previews", "30"] if args.quick else []
+    status |= subprocess.run([sys.executable, str(BENCH / "memory.py"), *previews], check=False).returncode
+    print("\n== 4. Pages under load (gunicorn on 127.0.0.1), then worker memory\n", flush=True)
     serve_args = ["--duration", "5", "--hold", "15"] if args.quick else []
     status |= subprocess.run([sys.executable, str(BENCH / "serve.py"), *serve_args], check=False).returncode
     return status

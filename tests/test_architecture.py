@@ -13,13 +13,15 @@ import pytest
 
 WIZARD = Path(__file__).resolve().parent.parent / "wizard"
 
+# Top-level modules below every layer: they import nothing from `wizard` (checked below).
+BASE = {"caches"}
 # Layer -> the wizard packages (and top-level modules) its modules may import.
 ALLOWED: dict[str, set[str]] = {
-    "plan": {"plan"},
-    "proof": {"proof"},
-    "scripts": {"plan", "proof", "scripts", "wizard"},
-    "review": {"plan", "proof", "scripts", "review", "models", "wizard"},
-    "web": {"plan", "proof", "scripts", "review", "web", "models", "wizard"},
+    "plan": {"plan", *BASE},
+    "proof": {"proof", *BASE},
+    "scripts": {"plan", "proof", "scripts", "wizard", *BASE},
+    "review": {"plan", "proof", "scripts", "review", "models", "wizard", *BASE},
+    "web": {"plan", "proof", "scripts", "review", "web", "models", "wizard", *BASE},
 }
 # Layers that must run without Django's database or request machinery.
 PURE = ("plan", "proof", "scripts")
@@ -82,6 +84,13 @@ def test_each_layer_imports_only_the_layers_below_it(layer: str) -> None:
             if target not in ALLOWED[layer]:
                 wrong.append(f"{path.relative_to(WIZARD.parent)} imports {module}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("module", sorted(BASE))
+def test_the_base_modules_import_nothing_from_wizard_nor_django(module: str) -> None:
+    path = WIZARD / f"{module}.py"
+    wrong = [m for m in _imports(path) if m.split(".")[0] in ("wizard", "django")]
+    assert not wrong, f"{path.name} imports {wrong}"
 
 
 @pytest.mark.parametrize("layer", PURE)

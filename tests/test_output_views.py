@@ -1,25 +1,33 @@
 """The review page and the downloads of the draft's bundle."""
 from __future__ import annotations
 
+import copy
+import dataclasses
+import html as html_lib
 import io
+import re
 import zipfile
+from unittest import mock
 
 from django.test import SimpleTestCase
 from django.urls import reverse
 
 import wizard
-from tests.base import BaseTestCase, make_plan
+from tests.base import BaseTestCase, make_plan, plan_doc
 from wizard.models import AuditEvent, Plan
 from wizard.plan.engine import assess
+from wizard.review import services as review
 from wizard.scripts.bundle import Bundle, Source, build_bundle
 from wizard.scripts.highlight import (
     CSS_FILE,
     changed_lines,
     highlight_file,
+    line_edits,
     line_hashes,
     style_css,
 )
 from wizard.web.steps import blank_plan
+from wizard.web.views import output
 
 S01 = "s01-passive-extranet-mfa"
 
@@ -34,9 +42,10 @@ class ReviewPageTests(BaseTestCase):
         self.s01 = make_plan(fixture=S01, name="Contoso passive MFA")
         self.url = reverse("plan-step", args=[self.s01.code, "review"])
 
-    def test_it_shows_findings_by_severity_the_impact_matrix_and_the_scripts(self) -> None:
+    def test_it_shows_the_summary_first_then_one_file_with_a_tab_for_each(self) -> None:
         self.client.force_login(self.alice)
         response = self.client.get(self.url)
+        html = response.content.decode()
         self.assertContains(response, 'id="findings-warning"')
         self.assertContains(response, 'data-finding="passive_pool_wide"')
         self.assertContains(response, "Pool lyncpool01 › External authentication")
@@ -46,16 +55,119 @@ class ReviewPageTests(BaseTestCase):
         self.assertContains(response, "Passive (AD FS) authentication")
         bundle = expected_bundle(self.s01)
         self.assertContains(response, bundle.sha256)
-        for name in bundle.scripts:
-            self.assertContains(response, f'data-file="{name}"')
-            self.assertContains(response, reverse("plan-download-file", args=[self.s01.code, name]))
-        self.assertContains(response, 'data-copy-target="file-1-text"')
-        self.assertContains(response, 'class="ps-code"')
+        # Summary first: downloads, who is affected and the findings come before the files.
+        order = [html.index(marker) for marker in ('id="download-zip"', 'id="impact-matrix"', 'id="findings-heading"',
+                                                   'id="file-tabs"', 'id="next-action"')]
+        self.assertEqual(order, sorted(order))
+        for name in bundle.files:
+            self.assertContains(response, f'data-file-tab="{name}"')
+            self.assertContains(response, reverse("plan-file", args=[self.s01.code, name]))
+        # One file is shown (the first of the bundle), highlighted, with its download.
+        first = next(iter(bundle.files))
+        self.assertEqual(html.count('class="ps-code"'), 1)
+        self.assertContains(response, f'<article class="card file-card" data-file="{first}"')
+        self.assertContains(response, reverse("plan-download-file", args=[self.s01.code, first]))
+        self.assertContains(response, 'data-copy-target="file-code"')
         self.assertContains(response, 'id="verification-report"')
         self.assertContains(response, bundle.report.catalog_version)
         self.assertContains(response, reverse("plan-download-zip", args=[self.s01.code]))
         self.assertContains(response, 'id="network-heading"')
         self.assertContains(response, 'id="network-publishing"')
+
+    def test_a_tab_fetches_its_file_highlighted_and_marks_itself_selected(self) -> None:
+        self.client.force_login(self.dave)
+        url = reverse("plan-file", args=[self.s01.code, "adfs-server.ps1"])
+        response = self.client.get(url, headers={"HX-Request": "true"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, '<article class="card file-card" data-file="adfs-server.ps1"')
+        self.assertContains(response, '<span class="nb">Add-AdfsRelyingPartyTrust</span>')
+        self.assertContains(response, reverse("plan-download-file", args=[self.s01.code, "adfs-server.ps1"]))
+        self.assertContains(response, "Run on: AD FS server")
+        self.assertContains(response, 'id="file-tabs" hx-swap-oob="true"')
+        self.assertRegex(response.content.decode(), r'data-file-tab="adfs-server.ps1"\s+href="[^"]*" aria-controls="file-panel" '
+                                                    r'aria-selected="true"')
+        self.assertNotContains(response, "<html")
+
+    def test_without_htmx_a_tab_is_the_review_page_showing_that_file(self) -> None:
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-file", args=[self.s01.code, "adfs-server.ps1"]))
+        self.assertRedirects(response, f"{self.url}?file=adfs-server.ps1#files", fetch_redirect_response=False)
+        page = self.client.get(f"{self.url}?file=adfs-server.ps1")
+        self.assertContains(page, '<article class="card file-card" data-file="adfs-server.ps1"')
+        self.assertEqual(page.content.decode().count('class="ps-code"'), 1)
+        # An unknown name shows the first file, never an error.
+        self.assertEqual(self.client.get(f"{self.url}?file=nope.ps1").status_code, 200)
+
+    def test_a_tab_for_a_file_the_bundle_lacks_is_404_and_strangers_get_nothing(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get(reverse("plan-file", args=[self.s01.code, "format-c.ps1"]),
+                                         headers={"HX-Request": "true"}).status_code, 404)
+        self.client.force_login(self.charlie)
+        self.assertEqual(self.client.get(reverse("plan-file", args=[self.s01.code, "adfs-server.ps1"]),
+                                         headers={"HX-Request": "true"}).status_code, 404)
+
+    def test_a_tab_asked_for_while_the_draft_has_errors_says_so_instead_of_failing(self) -> None:
+        plan = make_plan(doc=blank_plan("Half done"))
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-file", args=[plan.code, "adfs-server.ps1"]),
+                                   headers={"HX-Request": "true"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "The plan has errors")
+        self.assertContains(response, "Reload the page")
+
+    def test_a_picture_in_the_bundle_is_shown_as_a_picture_never_as_highlighted_text(self) -> None:
+        svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="1" height="1"/></svg>\n'
+        original = output.build_output
+
+        def with_picture(plan, doc):
+            out = original(plan, doc)
+            built = dataclasses.replace(out.bundle, texts={"exposure.svg": svg, **out.bundle.texts},
+                                        files={"exposure.svg": svg.encode(), **out.bundle.files})
+            return dataclasses.replace(out, bundle=built)
+
+        self.client.force_login(self.alice)
+        with mock.patch.object(output, "build_output", with_picture):
+            page = self.client.get(self.url)
+            panel = self.client.get(reverse("plan-file", args=[self.s01.code, "exposure.svg"]),
+                                    headers={"HX-Request": "true"})
+        self.assertContains(page, 'data-file-tab="exposure.svg"')
+        self.assertContains(panel, '<img class="img-fluid file-picture" src="data:image/svg+xml;base64,')
+        self.assertNotContains(panel, "&lt;script&gt;")
+        self.assertNotContains(panel, "<script>")
+        self.assertNotContains(panel, 'class="ps-code"')
+        self.assertNotContains(panel, "data-copy-target")
+        self.assertContains(panel, reverse("plan-download-file", args=[self.s01.code, "exposure.svg"]))
+
+    def test_a_finding_repeated_for_many_pools_is_shown_once_with_the_others_listed(self) -> None:
+        doc = plan_doc(S01)
+        second = copy.deepcopy(doc["pools"][0])
+        second.update(fqdn="lyncpool02.contoso.com", internal_web_fqdn="lyncpool02.contoso.com",
+                      external_web_fqdn="lyncweb2.contoso.com",
+                      relying_parties={"internal": "Lync-Int2", "external": "Lync-Ext2"})
+        doc["pools"].append(second)
+        plan = make_plan(doc=doc)
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-step", args=[plan.code, "review"]))
+        html = response.content.decode()
+        self.assertEqual(html.count('data-finding="passive_pool_wide"'), 1)
+        self.assertContains(response, "The same for 1 other, each naming its own")
+        self.assertContains(response, "Pool lyncpool02 › External authentication")
+        # Both pools fare alike, so the matrix shows them in one column.
+        self.assertContains(response, '<th scope="col" data-pools="2"><code>lyncpool01.contoso.com</code>')
+        self.assertContains(response, "and 1 more pool")
+
+    def test_the_review_ends_with_the_next_action_for_an_editor_only(self) -> None:
+        self.client.force_login(self.alice)
+        response = self.client.get(self.url)
+        self.assertContains(response, 'id="next-action"')
+        self.assertContains(response, reverse("revision-save", args=[self.s01.code]))
+        self.assertContains(response, "Save as revision 1")
+        self.s01.refresh_from_db()
+        review.save_revision(self.s01, by=self.alice, message="first", draft_version=self.s01.draft_version)
+        response = self.client.get(self.url)
+        self.assertContains(response, "This draft is saved as revision 1")
+        self.client.force_login(self.dave)
+        self.assertNotContains(self.client.get(self.url), 'id="next-action"')
 
     def test_a_plan_with_errors_shows_them_and_no_scripts(self) -> None:
         plan = make_plan(doc=blank_plan("Half done"))
@@ -148,3 +260,31 @@ class HighlightTests(SimpleTestCase):
         self.assertEqual(changed_lines(old, "a\nB\nc\nd\n"), [2, 4])
         self.assertEqual(changed_lines(old, "a\nb\nc\n"), [])
         self.assertEqual(changed_lines(None, "a\n"), [])
+
+    def test_each_line_is_balanced_html_and_the_text_is_the_file_s_text(self) -> None:
+        text = "\n<#\n  a block\n  comment #>\nWrite-Host ('a' + \"b\") # c & d\n"
+        html = str(highlight_file("a.ps1", text, changed=[5]))
+        body = html.split("<code>", 1)[1].rsplit("</code>", 1)[0]
+        marked = re.findall(r'<span class="hll">(.*?)\n</span>', body, re.S)
+        self.assertEqual(len(marked), 1)
+        self.assertIn("Write-Host", marked[0])
+        # Once the changed line is unwrapped, every text line is one line of balanced HTML.
+        lines = re.sub(r'<span class="hll">(.*?\n)</span>', r"\1", body, flags=re.S).split("\n")[:-1]
+        self.assertEqual(len(lines), text.count("\n"))
+        for line in lines:
+            self.assertEqual(line.count("<span"), line.count("</span>"))
+        self.assertEqual(html_lib.unescape(re.sub(r"<[^>]+>", "", body)), text)
+
+    def test_tokens_the_style_leaves_uncoloured_get_no_span(self) -> None:
+        html = str(highlight_file("a.ps1", "Set-CsFoo -Identity ('x')\n"))
+        self.assertNotIn('class="p"', html)      # ( ) are punctuation: no colour, no span
+        self.assertIn('<span class="s1">\'x\'</span>', html)
+
+    def test_line_edits_turn_the_old_lines_into_the_new(self) -> None:
+        old, new = "a\nb\nc\nd\n", "a\nB\nc\nd\ne\n"
+        edits = line_edits(old, new)
+        self.assertEqual([(e.at, e.remove, e.insert) for e in edits], [(1, 1, (2,)), (4, 0, (5,))])
+        lines = old.splitlines()
+        for e in reversed(edits):
+            lines[e.at:e.at + e.remove] = [new.splitlines()[n - 1] for n in e.insert]
+        self.assertEqual(lines, new.splitlines())

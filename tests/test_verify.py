@@ -92,7 +92,7 @@ def test_a_realistic_bundle_passes_and_says_what_was_checked():
 
 def test_report_dict_is_json_and_deterministic():
     first = run(lync_script()).to_dict()
-    verify._verify_script.cache_clear()
+    verify._RESULTS.clear()
     second = run(lync_script()).to_dict()
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     assert first["format"] == "wizard-verification/1" and first["ok"] is True
@@ -306,7 +306,7 @@ def big_script(pools: int) -> str:
 def test_a_hundred_pool_script_verifies_quickly():
     script = big_script(100)          # 100 pools: 1,400 commands
     twin = big_script(100)
-    verify._verify_script.cache_clear()
+    verify._RESULTS.clear()
     started = time.perf_counter()
     report = run(script, twin=twin)
     elapsed = time.perf_counter() - started

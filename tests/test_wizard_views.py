@@ -253,14 +253,70 @@ class PreviewTests(BaseTestCase):
         self.assertEqual(self.s01.draft["pools"][0]["relying_parties"]["external"], "Lync-Ext")
         self.assertEqual(self.s01.draft_version, 1)
 
-    def test_lines_changed_since_the_previous_preview_are_marked(self) -> None:
+    def state(self, response) -> dict[str, str]:
+        """Return what the page keeps after a preview answer: the file shown, its digest, the bundle's."""
+        html = response.content.decode()
+        return {name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', html).group(1)
+                for name in ("preview_file", "preview_base", "preview_since")}
+
+    def test_only_the_changed_lines_of_the_file_shown_travel_after_an_edit(self) -> None:
         self.client.force_login(self.alice)
         first = self.client.post(self.url, step_post(self.s01, "adfs"))
+        self.assertContains(first, 'data-file="adfs-server.ps1"')      # the AD FS step opens its script
         self.assertNotContains(first, 'class="hll"')
-        second = self.client.post(self.url, step_post(self.s01, "adfs", **{"relying_parties-0-external": "Lync-Out"}))
+        state = self.state(first)
+        second = self.client.post(self.url, {**step_post(self.s01, "adfs", **{"relying_parties-0-external": "Lync-Out"}),
+                                             **state})
+        self.assertContains(second, 'id="preview-patch"')
         self.assertContains(second, 'class="hll"')
+        self.assertContains(second, "Lync-Out")
+        self.assertNotContains(second, 'class="ps-code"')               # not the whole file again
         self.assertContains(second, "changed</span> since the previous preview")
-        self.assertGreater(second.context["changed_count"], 0)
+        self.assertGreater(second.context["p"].changed_shown, 0)
+        self.assertLess(len(second.content), len(first.content) / 2)
+        patch = second.context["p"]
+        self.assertEqual(patch.base, state["preview_base"])
+        # The same values again: nothing of the file travels.
+        third = self.client.post(self.url, {**step_post(self.s01, "adfs", **{"relying_parties-0-external": "Lync-Out"}),
+                                            **self.state(second)})
+        self.assertEqual(third.context["p"].mode, "same")
+        self.assertNotContains(third, 'id="preview-patch"')
+        self.assertNotContains(third, 'class="ps-code"')
+
+    def test_a_page_whose_text_the_server_does_not_know_gets_the_whole_file(self) -> None:
+        self.client.force_login(self.alice)
+        answer = self.client.post(self.url, {**step_post(self.s01, "adfs"), "preview_file": "adfs-server.ps1",
+                                             "preview_base": "0" * 64, "preview_since": "f" * 64})
+        self.assertEqual(answer.context["p"].mode, "full")
+        self.assertContains(answer, 'class="ps-code"')
+        self.assertNotContains(answer, 'class="hll"')
+
+    def test_a_tab_opens_another_file_with_the_changes_marked_per_tab(self) -> None:
+        self.client.force_login(self.alice)
+        first = self.client.post(self.url, step_post(self.s01, "adfs"))
+        since = self.state(first)["preview_since"]
+        other = self.client.post(self.url, {**step_post(self.s01, "adfs", **{"relying_parties-0-external": "Lync-Out"}),
+                                            "preview_file": "rollback-adfs.ps1", "preview_since": since})
+        self.assertEqual(other.context["p"].mode, "full")
+        self.assertContains(other, 'data-file="rollback-adfs.ps1"')
+        tabs = {t.name: t.changed for t in other.context["p"].tabs}
+        self.assertGreater(tabs["adfs-server.ps1"], 0)
+        self.assertEqual(tabs["certificates.md"], 0)
+        self.assertNotIn("SHA256SUMS", tabs)
+
+    def test_a_preview_writes_nothing_to_the_session_or_the_plan(self) -> None:
+        self.client.force_login(self.alice)
+        session = self.client.session
+        before = dict(session.items())
+        key = session.session_key
+        from django.contrib.sessions.models import Session
+
+        stored = Session.objects.get(session_key=key).session_data
+        self.client.post(self.url, step_post(self.s01, "adfs", **{"relying_parties-0-external": "Lync-Out"}))
+        self.assertEqual(Session.objects.get(session_key=key).session_data, stored)
+        self.assertEqual(dict(self.client.session.items()), before)
+        self.s01.refresh_from_db()
+        self.assertEqual(self.s01.draft_version, 1)
 
     def test_a_plan_with_errors_previews_its_errors_instead_of_scripts(self) -> None:
         self.client.force_login(self.alice)

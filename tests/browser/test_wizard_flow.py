@@ -65,7 +65,7 @@ def test_the_passive_mfa_example_is_built_step_by_step_and_downloaded(open_page:
     page.get_by_role("button", name="Add an Edge pool").click()
     page.locator("#id_edge_pools-0-fqdn").fill("lyncedge.contoso.com")
     # The live preview follows the typing.
-    expect(page.locator("#preview .script-card").first).to_be_visible()
+    expect(page.locator("#preview .file-card").first).to_be_visible()
     expect(page.locator("#autosave-status")).to_contain_text("Saved")
     continue_to(page, "Authentication", "authentication")
 
@@ -95,7 +95,9 @@ def test_the_passive_mfa_example_is_built_step_by_step_and_downloaded(open_page:
     matrix = page.locator("#impact-matrix")
     expect(matrix).to_be_visible()
     expect(matrix.locator("tr", has_text="Lync for Mac")).to_contain_text("Breaks")
-    adfs_card = page.locator(".script-card[data-file='adfs-server.ps1']")
+    # One file at a time: the AD FS script's tab brings it in.
+    page.locator("#file-tabs [data-file-tab='adfs-server.ps1']").click()
+    adfs_card = page.locator(".file-card[data-file='adfs-server.ps1']")
     expect(adfs_card.locator(".ps-code")).to_contain_text("Add-AdfsRelyingPartyTrust")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     adfs_card.get_by_role("button", name="Copy").click()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import idna
 
+from wizard.caches import per_object
 from wizard.plan import publishing
 from wizard.plan.model import EdgePool, PlanData
 from wizard.plan.validators import normalise_fqdn
@@ -199,6 +200,9 @@ def reverse_proxy_certificate(plan: PlanData) -> CertificateRequest | None:
     )
 
 
+# A render asks for the certificate plan of the same PlanData about a dozen times (twice as
+# many with the harmless twin): compute it once per plan object (the result is frozen).
+@per_object()
 def certificate_plan(plan: PlanData) -> CertificatePlan:
     """Return every certificate the plan needs, with a note for each one that cannot be planned."""
     edge: list[CertificateRequest] = []

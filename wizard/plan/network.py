@@ -6,6 +6,7 @@ DNS), which it sits above.
 """
 from __future__ import annotations
 
+from wizard.caches import per_object
 from wizard.plan.certplan import certificate_plan, certificate_rows, unicode_name
 from wizard.plan.model import AuthMode, PlanData, Pool
 from wizard.plan.publishing import (
@@ -105,7 +106,14 @@ def network_notes(plan: PlanData) -> list[str]:
 
 def network_context(plan: PlanData) -> dict[str, object]:
     """Return the rows the review page and the runbook show: certificates, publishing, ARR rules,
-    external and internal DNS records, and notes. Every value is display-ready text."""
+    external and internal DNS records, and notes. Every value is display-ready text (and shared
+    by the calls for the same plan object: treat it as read-only)."""
+    return dict(_network_context(plan))
+
+
+# Three artifacts of every render show these tables: built once per plan object.
+@per_object()
+def _network_context(plan: PlanData) -> dict[str, object]:
     publishing_rows = [{
         "name": r.external_fqdn,
         "unicode": _unicode(r.external_fqdn),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wizard.caches import per_object
 from wizard.plan.model import AuthMode, EdgePool, PlanData, Pool
 
 # Lync/SfB external web services listen on 4443 (HTTPS) and 8080 (HTTP) on the pool.
@@ -239,9 +240,15 @@ def publishing_rules(plan: PlanData) -> list[PublishingRule]:
 
     Without any external web services FQDN there is no reverse proxy to plan: nothing is published.
     """
+    return list(_publishing_rules(plan))
+
+
+# Asked for several times per artifact and per render: computed once per plan object.
+@per_object()
+def _publishing_rules(plan: PlanData) -> tuple[PublishingRule, ...]:
     rules: list[PublishingRule] = []
     if not has_reverse_proxy(plan):
-        return rules
+        return ()
     entry = entry_pool(plan)
 
     for pool in plan.pools:
@@ -275,7 +282,7 @@ def publishing_rules(plan: PlanData) -> list[PublishingRule]:
             continue
         seen.add(rule.external_fqdn)
         unique.append(rule)
-    return unique
+    return tuple(unique)
 
 
 def publishing_conflicts(plan: PlanData) -> list[str]:
@@ -318,8 +325,13 @@ def arr_rules(plan: PlanData) -> list[dict[str, str]]:
     Each dict has name, kind (the published name's kind), host (the FQDN), pattern (the
     {HTTP_HOST} regex), https ('on'/'off') and url (the rewrite target with {R:1}).
     """
+    return list(_arr_rules(plan))
+
+
+@per_object()
+def _arr_rules(plan: PlanData) -> tuple[dict[str, str], ...]:
     out: list[dict[str, str]] = []
-    rules = publishing_rules(plan)
+    rules = _publishing_rules(plan)
     for scheme, external in (("https", 443), ("http", 80)):
         for rule in rules:
             mapping = rule.port(external)
@@ -333,7 +345,7 @@ def arr_rules(plan: PlanData) -> list[dict[str, str]]:
                 "https": "on" if scheme == "https" else "off",
                 "url": f"{mapping.scheme}://{rule.target_fqdn}:{mapping.internal}/{{R:1}}",
             })
-    return out
+    return tuple(out)
 
 
 def dns_records(plan: PlanData, *, merge_access_names: bool = True) -> list[DnsRecord]:
@@ -343,6 +355,20 @@ def dns_records(plan: PlanData, *, merge_access_names: bool = True) -> list[DnsR
     Access Edge FQDN already listed, so the number of records depends only on the plan's
     shape (the verification scripts drop the repeat at run time).
     """
+    return list((_dns_records_merged if merge_access_names else _dns_records_apart)(plan))
+
+
+@per_object()
+def _dns_records_merged(plan: PlanData) -> tuple[DnsRecord, ...]:
+    return tuple(_dns_records(plan, merge_access_names=True))
+
+
+@per_object()
+def _dns_records_apart(plan: PlanData) -> tuple[DnsRecord, ...]:
+    return tuple(_dns_records(plan, merge_access_names=False))
+
+
+def _dns_records(plan: PlanData, *, merge_access_names: bool) -> list[DnsRecord]:
     out: list[DnsRecord] = []
     rules = publishing_rules(plan)
     discovery = discovery_pool(plan)

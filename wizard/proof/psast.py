@@ -7,10 +7,12 @@ trusted as a value; verify.py reports that disagreement separately.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import tree_sitter
@@ -32,10 +34,6 @@ VALUE_VARIABLE = "variable"   # a plain `$name`, resolved later against earlier 
 
 _QUERY = """
 (command) @command
-(command_elements (command_parameter) @param)
-(command_elements (array_literal_expression) @arg)
-(command_elements (generic_token) @arg)
-(command_elements (stop_parsing) @arg)
 (assignment_expression) @assign
 (foreach_statement (variable) @loopvar)
 (verbatim_string_characters) @string
@@ -52,6 +50,9 @@ _INT_RE = re.compile(r"[+-]?(?:[0-9]+|0x[0-9a-f]+)", re.IGNORECASE)
 # Longer literals are out of every catalogued range; capping them keeps int() cheap and legal.
 _MAX_DIGITS = 25
 _CONSTANTS = {"$true": (VALUE_BOOL, True), "$false": (VALUE_BOOL, False), "$null": (VALUE_NULL, None)}
+# The children of a command's `command_elements` that are its parameters and arguments.
+_PARAMETER = "command_parameter"
+_ARGUMENT_TYPES = frozenset({"array_literal_expression", "generic_token", "stop_parsing"})
 
 
 def _text(node: Any) -> str:
@@ -105,8 +106,16 @@ class ScriptFacts:
     def line(self, offset: int) -> int:
         """Return the 1-based line of a byte offset."""
         if self._line_starts is None:
-            self._line_starts = [m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source)]
+            self._line_starts = _line_starts(self.source)
         return bisect.bisect_right(self._line_starts, offset) + 1
+
+
+def _line_starts(source: bytes) -> list[int]:
+    """Return the byte offset after each line break (CR LF, CR or LF) of `source`, in order."""
+    if b"\r" in source:
+        return [m.end() for m in re.finditer(rb"\r\n|\r|\n", source)]
+    # LF only (the common case): the offsets are the running sum of the line lengths.
+    return list(itertools.accumulate(len(line) + 1 for line in source.split(b"\n")[:-1]))
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +131,8 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
     listed with none), which saves classifying arguments nobody checks.
     """
     parser, query = _machinery()
+    if wanted is not None:
+        wanted = _asked_once(wanted)
     source = script.encode("utf-8")
     tree = parser.parse(source)
     facts = ScriptFacts(source=source)
@@ -143,49 +154,47 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
     return facts
 
 
+def _asked_once(wanted: Callable[[str], bool]) -> Callable[[str], bool]:
+    """Return `wanted` answering each name once (a script names the same few commands thousands of times)."""
+    answers: dict[str, bool] = {}
+
+    def ask(name: str) -> bool:
+        answer = answers.get(name)
+        if answer is None:
+            answer = answers[name] = wanted(name)
+        return answer
+
+    return ask
+
+
 def _commands(source: bytes, captures: dict[str, list[tree_sitter.Node]],
               wanted: Callable[[str], bool] | None) -> list[tuple[int, Command]]:
-    """Group captured parameters and arguments under their innermost command.
+    """Return every command with a literal name, in script order, each with its own elements.
 
-    Capturing the elements with the query and grouping them by position is faster than
-    walking every command's children (separators included) from Python.
+    The elements of a command are the parameters and arguments directly under its
+    `command_elements` node (a command nested in a script block argument is a command of its
+    own). Only the commands `wanted` accepts get their elements read: walking the children of
+    those few from Python costs less than capturing the elements of every command.
     """
-    commands = captures.get("command", [])
-    params = captures.get("param", [])
-    args = captures.get("arg", [])
-    # (offset, 0|1|2, index): plain ints sort fast and never compare two nodes.
-    items = [(n.start_byte, 0, i) for i, n in enumerate(commands)]
-    items += [(n.start_byte, 1, i) for i, n in enumerate(params)]
-    items += [(n.start_byte, 2, i) for i, n in enumerate(args)]
-    items.sort()
-    out: list[tuple[int, str, list[Element]]] = []
-    stack: list[tuple[int, list[Element] | None]] = []   # (end byte, elements or None if unnamed)
-    for offset, what, index in items:
-        while stack and stack[-1][0] <= offset:
-            stack.pop()
-        if what == 0:
-            node = commands[index]
-            name_node = node.child_by_field_name("command_name")
-            elements: list[Element] | None = None
-            if name_node is not None and name_node.type == "command_name":
-                name = _text(name_node)
-                if wanted is None or wanted(name):
-                    elements = []
-                out.append((offset, name, elements if elements is not None else []))
-            stack.append((node.end_byte, elements))
+    out: list[tuple[int, Command]] = []
+    for node in captures.get("command", ()):
+        name_node = node.child_by_field_name("command_name")
+        if name_node is None or name_node.type != "command_name":
             continue
-        if not stack or stack[-1][1] is None:
-            continue
-        target = stack[-1][1]
-        if what == 1:
-            node = params[index]
-            end = node.end_byte
-            # `-Name:value` (also `-Name: value`): the colon binds the next argument.
-            target.append(Element(offset, _text(node), source[end:end + 1] == b":"))
-        else:
-            node = args[index]
-            target.append(Element(offset, None, False, classify(node.type, _text(node))))
-    return [(offset, Command(name, offset, tuple(elements))) for offset, name, elements in out]
+        name = source[name_node.start_byte:name_node.end_byte].decode("utf-8")
+        elements: list[Element] = []
+        if wanted is None or wanted(name):
+            holder = node.child_by_field_name("command_elements")
+            for child in holder.named_children if holder is not None else ():
+                kind = child.type
+                start, end = child.start_byte, child.end_byte
+                if kind == _PARAMETER:
+                    # `-Name:value` (also `-Name: value`): the colon binds the next argument.
+                    elements.append(Element(start, source[start:end].decode("utf-8"), source[end:end + 1] == b":"))
+                elif kind in _ARGUMENT_TYPES:
+                    elements.append(Element(start, None, False, classify(kind, source[start:end].decode("utf-8"))))
+        out.append((node.start_byte, Command(name, node.start_byte, tuple(elements))))
+    return out
 
 
 def _collect_errors(root: tree_sitter.Node, errors: list[tuple[int, str]]) -> None:
@@ -213,10 +222,10 @@ def _excerpt(text: bytes | None) -> str:
 def _top_level_spans(nodes: list[tree_sitter.Node]) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     last_end = -1
-    for node in sorted(nodes, key=lambda n: n.start_byte):
-        start, end = node.start_byte, node.end_byte
+    # Each node is read once; the sort is by start only and stable, as the nodes came.
+    for start, end, kind in sorted([(n.start_byte, n.end_byte, n.type) for n in nodes], key=itemgetter(0)):
         if start >= last_end:   # strings nested in a "$( )" belong to the outer string
-            spans.append((start, end, node.type))
+            spans.append((start, end, kind))
             last_end = end
     return spans
 

@@ -128,9 +128,14 @@ def quote_single(text: str) -> str:
 
 def scan_coarse(script: str) -> list[Token]:
     """Return strings, comments, braced variables and the CODE between them, in order."""
+    # The verifier scans every script and its twin on every render: the loop is written for
+    # speed (tuples built directly, the commonest token first), with the rules stated above.
+    # tests/test_psscan.py keeps the plain version of this loop and checks both agree.
     tokens: list[Token] = []
     append = tokens.append
     search = _SPECIAL_RE.search
+    match_single = SINGLE_QUOTED_RE.match
+    has_quote = _QUOTE_CHAR_RE.search
     n = len(script)
     pos = 0          # start of the pending CODE run
     i = 0            # where to look for the next special character
@@ -141,18 +146,34 @@ def scan_coarse(script: str) -> list[Token]:
             break
         i = m.start()
         c = script[i]
+        if c in SINGLE_QUOTES:
+            # A quote starts a string wherever it is (the token-start rule is for # <# @').
+            if pos < i:
+                append(_new(Token, (CODE, pos, i, script[pos:i], None, None)))
+            sm = match_single(script, i)
+            if sm is None:
+                tok = Token(SINGLE_QUOTED, i, n, script[i:], decode_single_quoted(script[i + 1:]),
+                            "unterminated single-quoted string")
+                append(tok)
+                pos = i = boundary = n
+                continue
+            end = sm.end()
+            body = script[i + 1:end - 1]
+            append(_new(Token, (SINGLE_QUOTED, i, end, script[i:end],
+                                _QUOTE_PAIR_RE.sub(_keep_second, body) if has_quote(body) else body, None)))
+            pos = i = boundary = end
+            continue
         if c == "`":
             i += 3 if script.startswith("\r\n", i + 1) else 2   # an escaped character is code
             continue
-        at_token_start = i == boundary or script[i - 1] in _TOKEN_START_AFTER
-        if c in "#<@" and not at_token_start:
+        if c in "#<@" and not (i == boundary or script[i - 1] in _TOKEN_START_AFTER):
             i += 1
             continue
         if pos < i:
-            append(Token(CODE, pos, i, script[pos:i]))
+            append(_new(Token, (CODE, pos, i, script[pos:i], None, None)))
         if c == "#":
             end = _line_end(script, i)
-            tok = Token(LINE_COMMENT, i, end, script[i:end])
+            tok = _new(Token, (LINE_COMMENT, i, end, script[i:end], None, None))
         elif c == "<":
             close = script.find("#>", i + 2)
             end = n if close < 0 else close + 2
@@ -163,14 +184,6 @@ def scan_coarse(script: str) -> list[Token]:
         elif c == "$":
             end, error = _scan_braced_variable(script, i + 2, in_string=False)
             tok = Token(VARIABLE, i, end, script[i:end], None, error)
-        elif c in SINGLE_QUOTES:
-            sm = SINGLE_QUOTED_RE.match(script, i)
-            if sm is None:
-                tok = Token(SINGLE_QUOTED, i, n, script[i:], decode_single_quoted(script[i + 1:]),
-                            "unterminated single-quoted string")
-            else:
-                end = sm.end()
-                tok = Token(SINGLE_QUOTED, i, end, script[i:end], decode_single_quoted(script[i + 1:end - 1]))
         else:
             end, error = _scan_expandable(script, i + 1)
             tok = Token(DOUBLE_QUOTED, i, end, script[i:end],
@@ -178,8 +191,11 @@ def scan_coarse(script: str) -> list[Token]:
         append(tok)
         pos = i = boundary = tok.end
     if pos < n:
-        append(Token(CODE, pos, n, script[pos:]))
+        append(_new(Token, (CODE, pos, n, script[pos:], None, None)))
     return tokens
+
+
+_new = tuple.__new__
 
 
 def scan(script: str) -> list[Token]:

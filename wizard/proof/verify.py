@@ -19,12 +19,13 @@ For every PowerShell file in the bundle (.ps1, also .psm1/.psd1):
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
+from wizard.caches import ByteLRU, MiB, text_size
 from wizard.proof import psscan
 from wizard.proof.catalog import (
     VALUE_ARRAY,
@@ -33,7 +34,9 @@ from wizard.proof.catalog import (
     VALUE_UNKNOWN,
     Catalog,
     CmdletInfo,
+    ParamCheck,
     ParamInfo,
+    ValueCheck,
     load_catalog,
 )
 from wizard.proof.errata import ERRATA, CommandFacts, find_errata
@@ -145,9 +148,9 @@ def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str |
                 problems.append(f"{name}: no harmless twin was rendered for this script")
         if name in portable:
             # The same text is checked the same way for every plan: one cache entry serves them all.
-            result = _verify_script(name, scripts[name], twin, "", None, True)
+            result = _verify_script_cached(name, scripts[name], twin, "", None, portable=True)
         else:
-            result = _verify_script(name, scripts[name], twin, product, adfs_version)
+            result = _verify_script_cached(name, scripts[name], twin, product, adfs_version)
         checked.extend(result.checked)
         problems.extend(result.problems)
         notes.extend(result.notes)
@@ -158,10 +161,28 @@ def verify_scripts(scripts: dict[str, str], *, product: str, adfs_version: str |
                         product, adfs_version)
 
 
-@lru_cache(maxsize=64)
+# The same script is often verified again (a preview, the review page, a download of one plan;
+# an edit changes one or two scripts of a bundle): the results of recent scripts are kept, keyed
+# by a digest of the texts (the texts themselves would weigh far more than the results).
+_RESULTS: ByteLRU[tuple[str, bytes, str, str | None, bool], _ScriptResult] = ByteLRU("verification results",
+                                                                                    2 * MiB)
+
+
+def _verify_script_cached(name: str, text: str, twin: str | None, product: str,
+                          adfs_version: str | None, *, portable: bool = False) -> _ScriptResult:
+    digest = hashlib.sha256()
+    for part in (text, "\0", twin if twin is not None else "\0no twin"):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+    key = (name, digest.digest(), product, adfs_version, portable)
+    result = _RESULTS.get(key)
+    if result is None:
+        result = _verify_script(name, text, twin, product, adfs_version, portable)
+        _RESULTS.put(key, result, len(name) + text_size((*result.checked, *result.problems, *result.notes)))
+    return result
+
+
 def _verify_script(name: str, text: str, twin: str | None, product: str,
                    adfs_version: str | None, portable: bool = False) -> _ScriptResult:
-    # Cached: the same plan is often rendered several times (preview, review, download).
     catalog = load_catalog()
     out = _Collector(name, text)
     try:
@@ -231,10 +252,12 @@ def _check_lexical(out: _Collector, text: str, tokens: list[psscan.Token], facts
         disagreements += 1
         out.problem(facts.line(start), f"tree-sitter reads a {kind} string here that PowerShell does not")
     dashes = any(dash in text for dash in "\u2013\u2014\u2015")
+    # No comment can hold a character the whole text does not: then only errors are looked for.
+    breaks = _VISUAL_BREAK_RE.search(text) is not None
     for tok in tokens:
         if tok.error:
             out.problem(out.char_line(tok.start), f"psscan: {tok.error}")
-        elif tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
+        elif breaks and tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
             out.problem(out.char_line(tok.start), "comment holds a character editors show as a line break")
         elif dashes and tok.kind == psscan.CODE:
             for m in _UNICODE_DASH_PARAM_RE.finditer(tok.text):
@@ -268,11 +291,16 @@ def _check_commands(out: _Collector, catalog: Catalog, facts: ScriptFacts, produ
     env: dict[str, Value | None] = {}
     resolved: list[CommandFacts] = []
     counts = [0, 0, 0]   # commands, parameters, literal values checked
+    checks = _Checks(catalog, product, adfs_version)
+    must_check: dict[str, bool] = {}
     for event in facts.events:
         if isinstance(event, Assignment):
             env[event.name] = event.value
             continue
-        if not catalog.must_check(event.name):
+        wanted = must_check.get(event.name)
+        if wanted is None:
+            wanted = must_check[event.name] = catalog.must_check(event.name)
+        if not wanted:
             continue
         line = facts.line(event.offset)
         info = catalog.lookup(event.name)
@@ -283,7 +311,7 @@ def _check_commands(out: _Collector, catalog: Catalog, facts: ScriptFacts, produ
         problem = catalog.cmdlet_problem(info.name, product=product, adfs_version=adfs_version)
         if problem:
             out.problem(line, problem)
-        binder = _Binder(out, catalog, facts, info, env, product, adfs_version, counts)
+        binder = _Binder(out, checks, facts, info, env, counts)
         resolved.append(CommandFacts(info.name.lower(), line, binder.bind(event)))
     where = f"{product}" + (f", AD FS {adfs_version}" if adfs_version else "")
     out.checked(f"{counts[0]} catalogued commands, {counts[1]} parameters and {counts[2]} literal "
@@ -320,8 +348,8 @@ def _check_portable_commands(out: _Collector, catalog: Catalog, facts: ScriptFac
         bound: dict[str, tuple[str, Any]] = {}
         seen = len(out.problems), len(out.notes)
         for target_product, target_adfs in targets:
-            binder = _Binder(out, catalog, facts, info, env, target_product, target_adfs, counts)
-            bound = binder.bind(event)
+            checks = _Checks(catalog, target_product, target_adfs)
+            bound = _Binder(out, checks, facts, info, env, counts).bind(event)
         # The same problem found for several targets is reported once.
         out.problems[seen[0]:] = list(dict.fromkeys(out.problems[seen[0]:]))
         out.notes[seen[1]:] = list(dict.fromkeys(out.notes[seen[1]:]))
@@ -348,14 +376,46 @@ def _portable_targets(catalog: Catalog, info: CmdletInfo) -> tuple[list[tuple[st
     return [(first, None)], []
 
 
+class _Checks:
+    """The catalog's answers for one script, each asked once.
+
+    A 100-pool script binds the same few parameters and values thousands of times (every
+    `-ErrorAction SilentlyContinue`, every `-WhatIf:$WhatIfPreference`); the answers depend
+    only on the question, the product and the AD FS version, which are fixed for the script.
+    """
+
+    def __init__(self, catalog: Catalog, product: str, adfs_version: str | None) -> None:
+        self.catalog, self.product, self.adfs_version = catalog, product, adfs_version
+        self._parameters: dict[tuple[str, str], ParamCheck] = {}
+        self._values: dict[tuple[str, str, str, Any], ValueCheck] = {}
+
+    def parameter(self, info: CmdletInfo, spelled: str) -> ParamCheck:
+        key = (info.name, spelled)
+        hit = self._parameters.get(key)
+        if hit is None:
+            hit = self._parameters[key] = self.catalog.check_parameter(
+                info.name, spelled, product=self.product, adfs_version=self.adfs_version)
+        return hit
+
+    def value(self, info: CmdletInfo, param: ParamInfo, kind: str, literal: Any) -> ValueCheck:
+        key = (info.name, param.name, kind, literal)
+        try:
+            hit = self._values.get(key)
+        except TypeError:   # a literal that cannot be a key: ask every time
+            return self.catalog.check_param_value(param, kind, literal, adfs_version=self.adfs_version)
+        if hit is None:
+            hit = self._values[key] = self.catalog.check_param_value(param, kind, literal,
+                                                                     adfs_version=self.adfs_version)
+        return hit
+
+
 class _Binder:
     """Bind one command's elements to catalog parameters the way PowerShell would, checking each."""
 
-    def __init__(self, out: _Collector, catalog: Catalog, facts: ScriptFacts, info: CmdletInfo,
-                 env: Mapping[str, Value | None], product: str, adfs_version: str | None,
-                 counts: list[int]) -> None:
-        self.out, self.catalog, self.facts, self.info = out, catalog, facts, info
-        self.env, self.product, self.adfs_version, self.counts = env, product, adfs_version, counts
+    def __init__(self, out: _Collector, checks: _Checks, facts: ScriptFacts, info: CmdletInfo,
+                 env: Mapping[str, Value | None], counts: list[int]) -> None:
+        self.out, self.checks, self.facts, self.info = out, checks, facts, info
+        self.env, self.counts = env, counts
 
     def bind(self, command: Command) -> dict[str, tuple[str, Any]]:
         bound: dict[str, tuple[str, Any]] = {}
@@ -368,8 +428,7 @@ class _Binder:
             if element.parameter is None:
                 positionals.append(element)
                 continue
-            check = self.catalog.check_parameter(self.info.name, element.parameter, product=self.product,
-                                                 adfs_version=self.adfs_version)
+            check = self.checks.parameter(self.info, element.parameter)
             param = check.parameter
             value_element: Element | None = None
             if i < len(elements) and elements[i].parameter is None and (
@@ -418,7 +477,7 @@ class _Binder:
         kind, literal = value
         if kind != VALUE_UNKNOWN:
             self.counts[2] += 1
-        result = self.catalog.check_param_value(param, kind, literal, adfs_version=self.adfs_version)
+        result = self.checks.value(self.info, param, kind, literal)
         if not result.ok:
             self.out.problem(self.facts.line(element.offset), f"{self.info.name} {result.message}")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,21 @@ def show_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def value_words(value: Any) -> str:
+    """Return a leaf value as a sentence says it: on/off, not set, a list joined by commas."""
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    if value is None:
+        return "not set"
+    if isinstance(value, list):
+        return ", ".join(value_words(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "empty" if not value else show_value(value)
+    return str(value)
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One setting that differs between two plan documents."""
@@ -71,6 +87,15 @@ class FieldChange:
     kind: str  # ADDED, REMOVED or CHANGED
     old: Any = None
     new: Any = None
+
+    @property
+    def sentence(self) -> str:
+        """Return the change in words, e.g. "Multi-factor authentication: extranet → always"."""
+        if self.kind == ADDED:
+            return f"{self.label}: set to {value_words(self.new)}"
+        if self.kind == REMOVED:
+            return f"{self.label}: removed (was {value_words(self.old)})"
+        return f"{self.label}: {value_words(self.old)} → {value_words(self.new)}"
 
     @property
     def old_text(self) -> str:
@@ -105,6 +130,35 @@ def diff_data(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *,
     return changes
 
 
+_ITEM_RE = re.compile(r"^([a-z_]+\[\d+\])(?:\.|$)")
+
+
+def change_summary(changes: list[FieldChange]) -> list[str]:
+    """Return the settings changes in words, in document order, a list item added or removed whole
+    said once ("Pool lyncpool02: added, 7 settings") instead of setting by setting."""
+    by_item: dict[str, list[FieldChange]] = {}
+    for change in changes:
+        match = _ITEM_RE.match(change.path)
+        if match:
+            by_item.setdefault(match.group(1), []).append(change)
+    whole = {item: group[0].kind for item, group in by_item.items()
+             if len(group) > 1 and len({c.kind for c in group}) == 1 and group[0].kind in (ADDED, REMOVED)}
+    out: list[str] = []
+    said: set[str] = set()
+    for change in changes:
+        match = _ITEM_RE.match(change.path)
+        item = match.group(1) if match else None
+        if item in whole:
+            if item not in said:
+                said.add(item)
+                count = len(by_item[item])
+                name = change.label.split(" › ", 1)[0]
+                out.append(f"{name}: {'added' if whole[item] == ADDED else 'removed'}, {count} settings")
+            continue
+        out.append(change.sentence)
+    return out
+
+
 def _same(a: Any, b: Any) -> bool:
     # JSON equality: True == 1 in Python, but `true` and `1` are different settings.
     return type(a) is type(b) and a == b
@@ -128,6 +182,18 @@ def _merged_order(old_paths: list[str], new_paths: list[str]) -> list[str]:
 # Scripts
 
 
+# What a changed part of a line is: kept, or removed / added within a line that otherwise stayed.
+SAME, DELETED, INSERTED = "same", "del", "ins"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a changed line: SAME, or DELETED / INSERTED (the part that differs from its pair)."""
+
+    kind: str
+    text: str
+
+
 @dataclass(frozen=True)
 class DiffLine:
     """One line of a unified script diff, classified for the template."""
@@ -136,6 +202,7 @@ class DiffLine:
     text: str
     old_no: int | None = None
     new_no: int | None = None
+    segments: tuple[Segment, ...] = ()  # the changes within the line, when it has a counterpart
 
 
 @dataclass(frozen=True)
@@ -145,6 +212,44 @@ class Cell:
     kind: str  # ADDED, REMOVED, CHANGED or CONTEXT
     number: int
     text: str
+    segments: tuple[Segment, ...] = ()  # the changes within the line, when it has a counterpart
+
+
+_WORD_RE = re.compile(r"\w+|\s+|[^\w\s]")
+# Below this similarity two paired lines are shown as wholly different, not as a few marked words.
+_SIMILAR = 0.4
+
+
+def inline_changes(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """Return the two lines as segments, the words that differ marked; ((), ()) when they barely match."""
+    a, b = _WORD_RE.findall(old), _WORD_RE.findall(new)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    if matcher.ratio() < _SIMILAR:
+        return (), ()
+    left: list[Segment] = []
+    right: list[Segment] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            left.append(Segment(SAME, "".join(a[i1:i2])))
+            right.append(Segment(SAME, "".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            left.append(Segment(DELETED, "".join(a[i1:i2])))
+        if j2 > j1:
+            right.append(Segment(INSERTED, "".join(b[j1:j2])))
+    return tuple(left), tuple(right)
+
+
+# Lines that say where a file comes from (plan name and reference, revision, tool version): every
+# file of a bundle repeats them, so a new revision changes every file there and nowhere else.
+_HEADER_LINE_RE = re.compile(
+    r"^\s*(?:(?:Plan|Plan reference|Revision|Generated by):\s"
+    r"|- (?:Plan reference|Revision|Generated by):\s"
+    r"|# (?:Runbook|Certificates|DNS records|Reverse proxy publishing):\s"
+    r"|Revision .*, generated by the Lync/SfB external authentication planner\s"
+    r"|\$(?:PlanName|PlanReference|PlanRevision|ToolVersion) = )")
+# Files that only list the others' checksums: they change whenever any other file does.
+CHECKSUM_FILES = ("SHA256SUMS",)
 
 
 @dataclass(frozen=True)
@@ -167,6 +272,7 @@ class FileDiff:
     rows: tuple[SideRow, ...] = ()
     added: int = 0
     removed: int = 0
+    header_only: bool = False  # every changed line says where the file comes from (or it is SHA256SUMS)
 
     @property
     def changed(self) -> bool:
@@ -192,6 +298,9 @@ def diff_text(old: str, new: str, *, name: str = "", old_label: str = "old", new
     lines: list[DiffLine] = []
     rows: list[SideRow] = []
     added = removed = 0
+    header_only = bool(a) and bool(b) and (name in CHECKSUM_FILES or all(
+        all(_HEADER_LINE_RE.match(line) for line in (*a[i1:i2], *b[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"))
     for group in matcher.get_grouped_opcodes(context):
         first, last = group[0], group[-1]
         header = f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@"
@@ -203,20 +312,26 @@ def diff_text(old: str, new: str, *, name: str = "", old_label: str = "old", new
                     lines.append(DiffLine(CONTEXT, a[i1 + k], i1 + k + 1, j1 + k + 1))
                     rows.append(SideRow(Cell(CONTEXT, i1 + k + 1, a[i1 + k]), Cell(CONTEXT, j1 + k + 1, b[j1 + k])))
                 continue
+            # Lines replaced one for one: the words that changed within each pair are marked.
+            pairs = [inline_changes(a[i1 + k], b[j1 + k]) if tag == "replace" else ((), ())
+                     for k in range(min(i2 - i1, j2 - j1))]
             for k in range(i1, i2):
-                lines.append(DiffLine(REMOVED, a[k], old_no=k + 1))
+                lines.append(DiffLine(REMOVED, a[k], old_no=k + 1,
+                                      segments=pairs[k - i1][0] if k - i1 < len(pairs) else ()))
             for k in range(j1, j2):
-                lines.append(DiffLine(ADDED, b[k], new_no=k + 1))
+                lines.append(DiffLine(ADDED, b[k], new_no=k + 1,
+                                      segments=pairs[k - j1][1] if k - j1 < len(pairs) else ()))
             removed += i2 - i1
             added += j2 - j1
             left_kind = CHANGED if tag == "replace" else REMOVED
             right_kind = CHANGED if tag == "replace" else ADDED
             for k in range(max(i2 - i1, j2 - j1)):
-                left = Cell(left_kind, i1 + k + 1, a[i1 + k]) if i1 + k < i2 else None
-                right = Cell(right_kind, j1 + k + 1, b[j1 + k]) if j1 + k < j2 else None
+                pair = pairs[k] if k < len(pairs) else ((), ())
+                left = Cell(left_kind, i1 + k + 1, a[i1 + k], pair[0]) if i1 + k < i2 else None
+                right = Cell(right_kind, j1 + k + 1, b[j1 + k], pair[1]) if j1 + k < j2 else None
                 rows.append(SideRow(left, right))
     return FileDiff(name=name, status=CHANGED, unified=unified, lines=tuple(lines), rows=tuple(rows),
-                    added=added, removed=removed)
+                    added=added, removed=removed, header_only=header_only)
 
 
 def diff_scripts(old: Mapping[str, str] | None, new: Mapping[str, str] | None, *, old_label: str = "old",
@@ -243,7 +358,7 @@ def diff_scripts(old: Mapping[str, str] | None, new: Mapping[str, str] | None, *
 
 def _with_status(diff: FileDiff, status: str) -> FileDiff:
     return FileDiff(name=diff.name, status=status, unified=diff.unified, lines=diff.lines, rows=diff.rows,
-                    added=diff.added, removed=diff.removed)
+                    added=diff.added, removed=diff.removed, header_only=False)
 
 
 @dataclass(frozen=True)
@@ -259,6 +374,26 @@ class PlanDiff:
     def changed_scripts(self) -> list[FileDiff]:
         """Return only the files that differ."""
         return [f for f in self.scripts if f.changed]
+
+    @property
+    def content_changes(self) -> list[FileDiff]:
+        """Return the files that differ in more than their header."""
+        return [f for f in self.scripts if f.changed and not f.header_only]
+
+    @property
+    def header_changes(self) -> list[FileDiff]:
+        """Return the files that differ only in their header (or only in checksums)."""
+        return [f for f in self.scripts if f.changed and f.header_only]
+
+    @property
+    def unchanged_files(self) -> list[FileDiff]:
+        """Return the files that are the same on both sides."""
+        return [f for f in self.scripts if not f.changed]
+
+    @property
+    def summary(self) -> list[str]:
+        """Return the settings changes in words (see change_summary)."""
+        return change_summary(self.settings)
 
     @property
     def identical(self) -> bool:

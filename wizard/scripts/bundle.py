@@ -18,11 +18,11 @@ import io
 import json
 import re
 import zipfile
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from wizard import __version__
+from wizard.caches import ByteLRU, MiB, text_size
 from wizard.plan.engine import assess
 from wizard.plan.exposure import Exposure, exposure
 from wizard.plan.finding import Finding, has_errors, sort_findings
@@ -33,7 +33,7 @@ from wizard.plan.writer import dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
 from wizard.scripts.artifacts import Artifact
 from wizard.scripts.exposure_view import SVG_FILE, exposure_rows, render_svg
-from wizard.scripts.rendering import harmless_twin, render_artifacts, render_template
+from wizard.scripts.rendering import harmless_twin, render_artifact, render_artifacts, render_template
 
 RUNBOOK = "runbook.md"
 EXPOSURE_FILE = SVG_FILE
@@ -170,29 +170,34 @@ def cached_bundle(plan: PlanData, *, source: Source, findings: list[Finding] | N
     key = (dumps_plan(plan), source, tuple(found))
     cached = _BUNDLE_CACHE.get(key)
     if cached is not None:
-        _BUNDLE_CACHE.move_to_end(key)
         return cached
     bundle = build_bundle(plan, source=source, findings=found)
-    _BUNDLE_CACHE[key] = bundle
-    if len(_BUNDLE_CACHE) > _BUNDLE_CACHE_SIZE:
-        _BUNDLE_CACHE.popitem(last=False)
+    _BUNDLE_CACHE.put(key, bundle, bundle_size(bundle) + len(key[0]))
     return bundle
 
 
-# A per-process cache of pure results: nothing here is state shared between app servers.
-_BUNDLE_CACHE: OrderedDict[tuple[str, Source, tuple[Finding, ...]], Bundle] = OrderedDict()
-_BUNDLE_CACHE_SIZE = 32
+def bundle_size(bundle: Bundle) -> int:
+    """Return about how many bytes of memory a bundle holds (its files as bytes and as text)."""
+    return sum(len(data) for data in bundle.files.values()) + text_size(bundle.texts.values()) \
+        + text_size((*bundle.report.checked, *bundle.report.problems, *bundle.report.notes))
+
+
+# A per-process cache of pure results (nothing here is state shared between app servers),
+# bounded by bytes: a 100-pool bundle holds about 2.8 MB, a one-pool bundle about 0.2 MB.
+_BUNDLE_CACHE: ByteLRU[tuple[str, Source, tuple[Finding, ...]], Bundle] = ByteLRU("bundles", 24 * MiB)
 
 
 def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
 
     rendered = render_artifacts(plan, header=source.header())
     twin = harmless_twin(plan)
-    twin_rendered = render_artifacts(twin, header=source.harmless(twin.name).header())
-    twin_by_key = {artifact.key: text for artifact, _, text in twin_rendered}
+    twin_header = source.harmless(twin.name).header()
     scripts = {name: text for _, name, text in rendered if name.endswith(SCRIPT_SUFFIXES)}
+    # Only the scripts are compared with their twin, so only they are rendered from it. A script
+    # whose artifact does not apply to the twin gets no twin: the verifier reports that.
     twin_scripts = {
-        name: twin_by_key[artifact.key] for artifact, name, _ in rendered if name.endswith(SCRIPT_SUFFIXES)
+        name: render_artifact(artifact, twin, header=twin_header)
+        for artifact, name, _ in rendered if name.endswith(SCRIPT_SUFFIXES) and artifact.applies(twin)
     }
     report = verify_scripts(
         scripts, product=plan.product, adfs_version=plan.adfs.version if plan.adfs else None,

@@ -32,6 +32,9 @@ def ps_str(value: object) -> str:
     if "\x00" in text:
         # A NUL can truncate the file for some Windows tools; no plan value needs one.
         raise ValueError("ps_str: NUL character in value")
+    if text.isascii():
+        # The common case, without a regex: ASCII has one single quote and no surrogate.
+        return "'" + text.replace("'", "''") + "'"
     if _SURROGATE_RE.search(text):
         # A lone surrogate cannot be encoded as UTF-8, so the script could never be written.
         raise ValueError("ps_str: lone surrogate in value")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("plans/<uuid:code>/steps/<slug:step>/", steps.step_page, name="plan-step"),
     path("plans/<uuid:code>/steps/<slug:step>/autosave/", steps.step_autosave, name="plan-step-autosave"),
     path("plans/<uuid:code>/steps/<slug:step>/preview/", preview.step_preview, name="plan-step-preview"),
+    path("plans/<uuid:code>/files/<str:filename>", output.file_panel, name="plan-file"),
     path("plans/<uuid:code>/download/bundle.zip", output.download_zip, name="plan-download-zip"),
     path("plans/<uuid:code>/download/<str:filename>", output.download_file, name="plan-download-file"),
 ]

@@ -122,7 +122,8 @@ class Catalog:
         try:
             return self._lookups[cmdlet]
         except KeyError:
-            info = self._lookups[cmdlet] = self._cmdlets.get(_bare_name(cmdlet).lower())
+            info = self._cmdlets.get(_bare_name(cmdlet).lower())
+            _remember(self._lookups, cmdlet, info)
             return info
 
     def must_check(self, cmdlet: str) -> bool:
@@ -217,7 +218,8 @@ class _Resolver:
         key = spelled.lower()
         hit = self.cache.get(key)
         if hit is None:
-            hit = self.cache[key] = self._resolve(spelled, key)
+            hit = self._resolve(spelled, key)
+            _remember(self.cache, key, hit)
         return hit
 
     def _resolve(self, spelled: str, key: str) -> ParamCheck:
@@ -304,6 +306,17 @@ def _may_expand(text: Any) -> bool:
 
 def _show(kind: str, value: Any) -> str:
     return kind if value is None else f"{kind} {value!r}"
+
+
+# The lookup memos are keyed by names read from scripts, which a hostile plan could vary without
+# end: they keep at most this many names of at most this length, so their bytes stay bounded.
+_MEMO_ENTRIES = 4096
+_MEMO_KEY_CHARS = 128
+
+
+def _remember(memo: dict[str, Any], key: str, value: Any) -> None:
+    if len(key) <= _MEMO_KEY_CHARS and len(memo) < _MEMO_ENTRIES:
+        memo[key] = value
 
 
 def _bare_name(cmdlet: str) -> str:

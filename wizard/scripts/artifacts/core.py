@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.caches import per_object
 from wizard.plan.intended import (
     ISSUANCE_AUTHORIZATION_RULES,
     ISSUANCE_TRANSFORM_RULES,
@@ -91,6 +92,12 @@ def adfs_applies(plan: PlanData) -> bool:
 
 def adfs_context(plan: PlanData) -> dict[str, Any]:
     """Return the AD FS script's values: version handling, relying parties, rules and MFA."""
+    return dict(_adfs_context(plan))
+
+
+# The AD FS script, its rollback and `applies` ask for the same values: computed once per plan object.
+@per_object()
+def _adfs_context(plan: PlanData) -> dict[str, Any]:
     adfs = plan.adfs
     if adfs is None:
         raise ValueError("the AD FS script needs the plan's adfs section")
@@ -259,6 +266,13 @@ def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
 
 def lync_context(plan: PlanData) -> dict[str, Any]:
     """Return the Management Shell script's values: web services, proxies, mobility policies, checks."""
+    return dict(_lync_context(plan))
+
+
+# Asked for by the Management Shell script, its verification and rollback and two `applies`
+# checks: computed once per plan object (the nested values are shared: read-only).
+@per_object()
+def _lync_context(plan: PlanData) -> dict[str, Any]:
     web_services = [w for w in (_web_service(plan, p) for p in plan.pools) if w is not None]
     proxies = _proxies(plan)
     mobility = _mobility(plan)

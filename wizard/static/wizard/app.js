@@ -1,6 +1,7 @@
 /* The planner's small bit of JavaScript: copy buttons, adding list rows without a
-   round trip, keeping a form submit from racing an autosave, and an honest autosave status. Everything here is
-   an enhancement: each page also works without JavaScript. */
+   round trip, keeping a form submit from racing an autosave, an honest autosave status and
+   applying the live preview's changed lines. Everything here is an enhancement: each page also
+   works without JavaScript (the preview, which needs it, says so). */
 (function () {
   "use strict";
 
@@ -33,7 +34,9 @@
     var source = document.getElementById(button.getAttribute("data-copy-target"));
     if (!source) { return; }
     var label = button.textContent;
-    copyText(source.value).then(function () {
+    // A textarea holds the text itself; a highlighted file is a <pre> whose text is the file's.
+    var text = source.tagName === "TEXTAREA" ? source.value : source.textContent;
+    copyText(text).then(function () {
       button.textContent = "Copied";
     }, function () {
       button.textContent = "Copy failed: select the text";
@@ -188,5 +191,80 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target.id === "autosave-status") { applyFieldErrors(); }
+  });
+
+  // The live preview sends only the lines that changed in the file shown (#preview-patch):
+  // each edit replaces `data-remove` lines from line `data-at` (0-based) by the lines it holds.
+  // They apply to the text whose SHA-256 is `data-base`; when the page shows another text
+  // (an answer overtaken by a newer one), it asks for the whole file instead.
+  function requestWholeFile() {
+    var base = document.querySelector("#preview-state [name=preview_base]");
+    if (base) { base.value = ""; }
+    var trigger = document.getElementById("preview-trigger");
+    if (trigger && window.htmx) { window.htmx.trigger(trigger, "preview-refresh"); }
+  }
+
+  // A highlighted file comes as one line of HTML per text line (changed ones wrapped in .hll);
+  // to replace single lines, each line becomes an element of its own, once.
+  function splitLines(code) {
+    if (code.getAttribute("data-lines") === "split") { return; }
+    Array.prototype.forEach.call(code.querySelectorAll(":scope > .hll"), function (mark) {
+      while (mark.firstChild) { code.insertBefore(mark.firstChild, mark); }
+      code.removeChild(mark);
+    });
+    var parts = code.innerHTML.split("\n");
+    if (parts[parts.length - 1] === "") { parts.pop(); }
+    code.innerHTML = parts.map(function (line) { return "<span>" + line + "\n</span>"; }).join("");
+    code.setAttribute("data-lines", "split");
+  }
+
+  function applyPreviewPatch() {
+    var patch = document.getElementById("preview-patch");
+    if (!patch || !patch.hasAttribute("data-base")) { return; }
+    var base = patch.getAttribute("data-base");
+    var digest = patch.getAttribute("data-digest");
+    var edits = Array.prototype.slice.call(patch.children);
+    patch.removeAttribute("data-base");
+    var card = document.querySelector("#preview-file .file-card");
+    var code = card ? card.querySelector(".ps-code code") : null;
+    if (!code || card.getAttribute("data-digest") !== base) {
+      patch.textContent = "";
+      requestWholeFile();
+      return;
+    }
+    splitLines(code);
+    Array.prototype.forEach.call(code.querySelectorAll(".hll"), function (line) { line.className = ""; });
+    edits.reverse().forEach(function (edit) {
+      var at = parseInt(edit.getAttribute("data-at"), 10);
+      var remove = parseInt(edit.getAttribute("data-remove"), 10);
+      for (var i = 0; i < remove && code.children[at]; i += 1) { code.removeChild(code.children[at]); }
+      var before = code.children[at] || null;
+      while (edit.firstChild) { code.insertBefore(edit.firstChild, before); }
+    });
+    patch.textContent = "";
+    card.setAttribute("data-digest", digest);
+    // Bring the first changed line into view inside the file's own scroll area, not the page.
+    var first = code.querySelector(".hll");
+    var scroller = card.querySelector(".code-scroll");
+    if (first && scroller) {
+      var top = first.offsetTop;   // the scroll area is positioned: offsets are inside it
+      if (top < scroller.scrollTop || top > scroller.scrollTop + scroller.clientHeight - first.offsetHeight) {
+        scroller.scrollTop = Math.max(0, top - scroller.clientHeight / 3);
+      }
+    }
+  }
+  document.addEventListener("htmx:afterSettle", applyPreviewPatch);
+
+  // Tabs (the review page's files, the preview's): the arrow keys, Home and End move between them.
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest ? event.target.closest("[role=tab]") : null;
+    var list = tab ? tab.closest("[role=tablist]") : null;
+    if (!list) { return; }
+    var tabs = Array.prototype.slice.call(list.querySelectorAll("[role=tab]"));
+    var index = tabs.indexOf(tab);
+    var next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (next === undefined) { return; }
+    event.preventDefault();
+    tabs[(next + tabs.length) % tabs.length].focus();
   });
 })();

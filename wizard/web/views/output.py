@@ -1,20 +1,27 @@
-"""The review page (findings, who is affected, the scripts) and the downloads of
-the draft's bundle: each file with its exact bytes, or all of them as a zip.
+"""The review page (the summary first: downloads, who is affected, findings; then the files
+one at a time, as tabs) and the downloads of the draft's bundle: each file with its exact
+bytes, or all of them as a zip.
 
-The draft's findings and bundle come from `wizard.review.pages.build_output`
-(also called by the live preview); this module only shapes them for the page.
+The draft's findings and bundle come from `wizard.review.pages.build_output` (also called
+by the live preview); this module only shapes them for the page. A file of the bundle is
+shown (highlighted) only when its tab is opened: `file_panel` answers with it.
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.safestring import SafeString
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
 
 from wizard.models import Plan
 from wizard.plan import network
@@ -22,12 +29,13 @@ from wizard.plan.explain import label_for
 from wizard.plan.finding import SEVERITIES, Finding
 from wizard.plan.impact import ImpactMatrix, client_impact
 from wizard.plan.model import AUTH_MODES
-from wizard.review import audit, services, state
+from wizard.review import audit, pages, services, state
 from wizard.review.access import get_plan_for_user
-from wizard.review.pages import build_output
+from wizard.review.pages import DraftOutput, build_output
 from wizard.scripts import bundle
+from wizard.scripts.artifacts import ARTIFACTS
 from wizard.scripts.exposure_view import exposure_context
-from wizard.scripts.highlight import highlight_file
+from wizard.scripts.highlight import highlight_file, text_digest
 from wizard.web.steps import STEPS, step_for_path, step_statuses
 
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
@@ -53,14 +61,69 @@ class FindingGroup:
 
 
 @dataclass(frozen=True)
-class ScriptView:
-    """One file of the bundle, highlighted, with its download name."""
+class FindingSummary:
+    """The findings of one code within a severity: the first in full, the others by their field.
+
+    A rule that fires for every pool says the same thing for each one, naming the pool; a
+    100-pool plan would repeat it a hundred times.
+    """
+
+    first: FindingRow
+    others: list[FindingRow]
+
+
+@dataclass(frozen=True)
+class FindingSummaryGroup:
+    """The findings of one severity, one entry per finding code."""
+
+    severity: str
+    title: str
+    count: int
+    entries: list[FindingSummary]
+
+
+# Bundle files shown as a picture rather than as text (an SVG is markup, never highlighted code).
+IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+CODE, IMAGE = "code", "image"
+
+
+@dataclass(frozen=True)
+class FileTab:
+    """One file of the bundle as a tab of the review page."""
 
     name: str
-    html: SafeString
-    text: str
+    kind: str
+    is_script: bool
+
+
+@dataclass(frozen=True)
+class FileView:
+    """One file of the bundle as its tab shows it: highlighted code or a picture, with its download."""
+
+    name: str
+    kind: str                 # CODE or IMAGE
+    html: SafeString          # the highlighted text ('' for a picture)
+    image: str                # a data: URL of the picture ('' for code)
     download_name: str
     is_script: bool
+    lines: int
+    size: int                 # bytes of the download
+    purpose: str
+    machine: str
+    digest: str               # SHA-256 of the text shown (what the live preview patches)
+
+
+@dataclass(frozen=True)
+class ImpactColumn:
+    """Pools whose clients fare exactly alike, shown as one column of the client-impact matrix."""
+
+    pools: list[str]
+    mode: str
+
+    @property
+    def more(self) -> int:
+        """Return how many pools the column holds besides the first."""
+        return len(self.pools) - 1
 
 
 def plan_slug(plan: Plan) -> str:
@@ -84,44 +147,134 @@ def group_findings(findings: list[Finding], doc: Any) -> list[FindingGroup]:
     return groups
 
 
-def file_views(plan: Plan, built: bundle.Bundle | None, *, changed: dict[str, list[int]] | None = None,
-               scripts_only: bool = False) -> list[ScriptView]:
-    """Return the bundle's files highlighted; `changed` maps file names to line numbers to mark."""
+def summarise_findings(groups: list[FindingGroup]) -> list[FindingSummaryGroup]:
+    """Return each severity's findings with the repeats of one code folded under the first."""
+    out = []
+    for group in groups:
+        by_code: dict[str, list[FindingRow]] = {}
+        for row in group.rows:
+            by_code.setdefault(row.finding.code, []).append(row)
+        out.append(FindingSummaryGroup(group.severity, group.title, len(group.rows),
+                                       [FindingSummary(rows[0], rows[1:]) for rows in by_code.values()]))
+    return out
+
+
+def file_kind(name: str) -> str:
+    """Return how a bundle file is shown: IMAGE for a picture, CODE for anything else."""
+    return IMAGE if PurePosixPath(name).suffix.lower() in IMAGE_TYPES else CODE
+
+
+def file_tabs(built: bundle.Bundle | None) -> list[FileTab]:
+    """Return the bundle's files in bundle order (scripts in run order first) as tabs."""
     if built is None:
         return []
-    slug = draft_prefix(plan)
     scripts = built.scripts
-    return [ScriptView(name=name, html=highlight_file(name, text, (changed or {}).get(name, ())), text=text,
-                       download_name=f"{slug}-{name}", is_script=name in scripts)
-            for name, text in built.texts.items() if name in scripts or not scripts_only]
+    return [FileTab(name, file_kind(name), name in scripts) for name in built.texts]
 
 
-def impact_columns(matrix: ImpactMatrix) -> list[dict[str, str]]:
-    """Return the matrix columns (pools) with their authentication mode in words."""
-    return [{"fqdn": c.fqdn, "mode": AUTH_MODES.get(c.mode, "unchanged by this plan")} for c in matrix.columns]
+def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int, ...] = ()) -> FileView:
+    """Return one file of the bundle as its tab shows it; KeyError when the bundle has no such file."""
+    text = built.texts[name]
+    data = built.files[name]
+    kind = file_kind(name)
+    about = _describe(built, name)
+    image = ""
+    html = mark_safe("")  # nosec B308 B703 - an empty string
+    if kind == IMAGE:
+        # As an <img> source a picture can run no script, whatever it holds.
+        encoded = base64.b64encode(data).decode("ascii")
+        image = f"data:{IMAGE_TYPES[PurePosixPath(name).suffix.lower()]};base64,{encoded}"
+    else:
+        html = highlight_file(name, text, changed)
+    return FileView(name=name, kind=kind, html=html, image=image, download_name=f"{draft_prefix(plan)}-{name}",
+                    is_script=name in built.scripts, lines=text.count("\n"), size=len(data),
+                    purpose=about.get("purpose", ""), machine=about.get("machine", ""), digest=text_digest(text))
+
+
+def _describe(built: bundle.Bundle, name: str) -> dict[str, Any]:
+    """Return what the artifact behind file `name` is and where it runs ({} for the bundle's own files)."""
+    for artifact in ARTIFACTS:
+        if artifact.output_name(built.plan) == name:
+            return artifact.describe(built.plan)
+    return {}
+
+
+def default_file(built: bundle.Bundle) -> str:
+    """Return the file a review page opens with: the first of the bundle (the run order's first)."""
+    return next(iter(built.texts))
+
+
+def impact_columns(matrix: ImpactMatrix) -> list[ImpactColumn]:
+    """Return the matrix columns, pools whose cells are all alike merged into one column."""
+    return [ImpactColumn(pools, mode) for pools, mode, _ in _impact_groups(matrix)]
 
 
 def impact_rows(matrix: ImpactMatrix) -> list[dict[str, Any]]:
-    """Return the matrix rows with each cell's display text, for the template."""
-    return [{"label": row.label, "cells": [{"state": c.state, "text": IMPACT_TEXT[c.state], "reason": c.reason}
-                                           for c in row.cells]} for row in matrix.table]
+    """Return the matrix rows (one cell per merged column) with each cell's display text, for the template."""
+    groups = _impact_groups(matrix)
+    return [{"label": row.label,
+             "cells": [{"state": row.cells[first].state, "text": IMPACT_TEXT[row.cells[first].state],
+                        "reason": row.cells[first].reason} for _, _, first in groups]}
+            for row in matrix.table]
+
+
+def _impact_groups(matrix: ImpactMatrix) -> list[tuple[list[str], str, int]]:
+    """Return (pool FQDNs, mode in words, index of the first) per set of pools whose columns are identical."""
+    groups: dict[tuple[Any, ...], tuple[list[str], str, int]] = {}
+    for index, column in enumerate(matrix.columns):
+        key = (column.mode, *((row.cells[index].state, row.cells[index].reason) for row in matrix.table))
+        if key not in groups:
+            groups[key] = ([], AUTH_MODES.get(column.mode, "unchanged by this plan"), index)
+        groups[key][0].append(column.fqdn)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """What the admin does after the review: save the draft as a revision, or open the saved one."""
+
+    text: str
+    label: str
+    url: str
+
+
+def next_action(plan: Plan, out: DraftOutput, *, can_edit: bool) -> NextAction | None:
+    """Return the step after the wizard (save a revision, then submit it), or None when there is none."""
+    if out.bundle is None or not can_edit:
+        return None
+    latest = state.latest_revision(plan)
+    if latest is None or pages.draft_changed(plan):
+        number = (latest.number if latest else 0) + 1
+        return NextAction(
+            f"Save this draft as revision {number}, then submit it for review: a second admin compares it, "
+            "approves it, and the approved bundle is the one to run.",
+            f"Save as revision {number}", reverse("revision-save", args=[plan.code]))
+    return NextAction(f"This draft is saved as revision {latest.number}. Submit it for review there, or see "
+                      "where its review stands.", f"Open revision {latest.number}", latest.get_absolute_url())
 
 
 @login_required
 def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
-    """Show the draft's findings, client impact matrix, scripts and downloads."""
+    """Show the summary of the draft (downloads, who is affected, findings), then its files one at a time."""
     plan, can_edit = get_plan_for_user(request.user, code)
     out = build_output(plan, plan.draft)
     impact = client_impact(out.data) if out.data is not None else None
     review_state = state.review_state(plan)
+    groups = group_findings(out.findings, plan.draft)
+    shown = None
+    if out.bundle is not None:
+        wanted = request.GET.get("file", "")
+        shown = file_view(plan, out.bundle, wanted if wanted in out.bundle.texts else default_file(out.bundle))
     return render(request, "wizard/review.html", {
         "plan": plan,
         "can_edit": can_edit,
         "step": STEPS[-1],
         "statuses": step_statuses(out.findings),
         "out": out,
-        "groups": group_findings(out.findings, plan.draft),
-        "files": file_views(plan, out.bundle),
+        "groups": groups,
+        "findings": summarise_findings(groups),
+        "tabs": file_tabs(out.bundle),
+        "shown": shown,
         "impact": impact,
         "impact_columns": impact_columns(impact) if impact is not None else [],
         "impact_rows": impact_rows(impact) if impact is not None else [],
@@ -129,6 +282,25 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "exposure": exposure_context(out.data) if out.data is not None else None,
         "status": review_state.status,
         "status_label": review_state.label,
+        "next_action": next_action(plan, out, can_edit=can_edit),
+    })
+
+
+@login_required
+@require_GET
+def file_panel(request: HttpRequest, code: UUID, filename: str) -> HttpResponse:
+    """Answer a tab of the review page with its file (htmx); without htmx, the review page showing it."""
+    plan, _ = get_plan_for_user(request.user, code)
+    if not request.htmx:
+        url = reverse("plan-step", args=[plan.code, STEPS[-1].slug])
+        return redirect(f"{url}?{urlencode({'file': filename})}#files")
+    out = build_output(plan, plan.draft)
+    if out.bundle is None:
+        return render(request, "wizard/_file_missing.html", {"out": out, "plan": plan})
+    if filename not in out.bundle.texts:
+        raise Http404("No such file in this plan's bundle")
+    return render(request, "wizard/_file_panel.html", {
+        "plan": plan, "shown": file_view(plan, out.bundle, filename), "tabs": file_tabs(out.bundle), "oob": True,
     })
 
 
