@@ -6,6 +6,7 @@ loaded an older draft version) is refused, never merged silently.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -92,6 +93,50 @@ def save_draft(plan: Plan, *, doc: dict[str, Any], based_on: int, by: Any, ip: s
     audit.record(AuditEvent.Action.DRAFT_SAVED, plan=fresh, actor=by, ip=ip, step=step or None,
                  version=fresh.draft_version)
     return SavedDraft(plan=fresh, version=fresh.draft_version)
+
+
+# ---------------------------------------------------------------------------
+# Accepted risks (the plan's `accepted_risks` list; docs/plan-format.md)
+
+
+class RiskRefused(Exception):
+    """The accepted-risk change cannot be made; the message says why."""
+
+
+def _with_risks(plan: Plan, change: Any) -> dict[str, Any]:
+    """Return a copy of the draft with `change` applied to its list of accepted risks."""
+    doc = copy.deepcopy(plan.draft) if isinstance(plan.draft, dict) else {}
+    risks = doc.get("accepted_risks")
+    doc["accepted_risks"] = change(list(risks) if isinstance(risks, list) else [])
+    if not doc["accepted_risks"]:
+        del doc["accepted_risks"]
+    return doc
+
+
+@transaction.atomic
+def accept_risk(plan: Plan, *, code: str, field: str, reason: str, based_on: int, by: Any,
+                ip: str | None = None) -> SavedDraft:
+    """Record error `code` on `field` as an accepted risk with `reason` in the draft at version `based_on`.
+
+    The caller checks that the draft has that error and that the reason is valid text
+    (wizard.web.forms.AcceptRiskForm); the plan reader checks the stored list again.
+    Raise StaleDraft when the draft moved on.
+    """
+    doc = _with_risks(plan, lambda risks: [*risks, {"code": code, "field": field, "reason": reason}])
+    return save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step="accepted_risks")
+
+
+@transaction.atomic
+def withdraw_risk(plan: Plan, *, index: int, based_on: int, by: Any, ip: str | None = None) -> SavedDraft:
+    """Remove accepted risk number `index` from the draft at version `based_on`.
+
+    Raise RiskRefused when there is no such entry, StaleDraft when the draft moved on.
+    """
+    risks = plan.draft.get("accepted_risks") if isinstance(plan.draft, dict) else None
+    if not isinstance(risks, list) or not 0 <= index < len(risks):
+        raise RiskRefused("That accepted risk is no longer in the draft.")
+    doc = _with_risks(plan, lambda items: items[:index] + items[index + 1:])
+    return save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step="accepted_risks")
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from wizard.plan.explain import FIELDS, Explanation
 from wizard.plan.finding import Finding
 from wizard.plan.limits import LIST_LIMITS
 from wizard.plan.model import (
+    ACCEPTED_RISK_REASON_MAX,
     ADFS_VERSIONS,
     AUTH_MODES,
     CERT_HOURS_LIMITS,
@@ -560,3 +561,49 @@ class DraftVersionForm(forms.Form):
 
     draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     step_base = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
+class AcceptRiskForm(forms.Form):
+    """Accept one broken-promise error of the draft as a risk, with the reason for the reviewer.
+
+    `acceptable` is the set of (code, field) pairs the draft's findings offer to accept now
+    (wizard.plan.findings.acceptable_errors): a stale or forged pair is refused.
+    """
+
+    code = forms.CharField(widget=forms.HiddenInput)
+    field = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why this risk is accepted", strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The reviewer reads this on the revision, and the runbook lists it. At most "
+                  f"{ACCEPTED_RISK_REASON_MAX} characters, on one line.",
+    )
+    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, acceptable: set[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acceptable = acceptable
+
+    def clean_reason(self) -> str:
+        try:
+            reason = v.clean_text(self.cleaned_data["reason"], max_length=ACCEPTED_RISK_REASON_MAX)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_text") from None
+        if not reason:
+            raise forms.ValidationError("Say why the risk is accepted.", code="required")
+        return reason
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        pair = (data.get("code", ""), data.get("field", ""))
+        if "code" in data and "field" in data and pair not in self.acceptable:
+            raise forms.ValidationError("The draft no longer has this error, or it cannot be accepted: look at "
+                                        "the findings again.", code="not_acceptable")
+        return data
+
+
+class WithdrawRiskForm(forms.Form):
+    """Withdraw accepted risk number `index` of the draft."""
+
+    index = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

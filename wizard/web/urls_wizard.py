@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from wizard.web.views import estate, output, plans, preview, steps
+from wizard.web.views import estate, output, plans, preview, risks, steps
 
 urlpatterns = [
     path("", plans.plan_list, name="plan-list"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("plans/<uuid:code>/steps/<slug:step>/autosave/", steps.step_autosave, name="plan-step-autosave"),
     path("plans/<uuid:code>/steps/<slug:step>/preview/", preview.step_preview, name="plan-step-preview"),
     path("plans/<uuid:code>/files/<str:filename>", output.file_panel, name="plan-file"),
+    path("plans/<uuid:code>/risks/accept/", risks.accept_risk, name="plan-risk-accept"),
+    path("plans/<uuid:code>/risks/withdraw/", risks.withdraw_risk, name="plan-risk-withdraw"),
     path("plans/<uuid:code>/download/bundle.zip", output.download_zip, name="plan-download-zip"),
     path("plans/<uuid:code>/download/<str:filename>", output.download_file, name="plan-download-file"),
 ]

@@ -37,6 +37,7 @@ from wizard.scripts.artifacts import ARTIFACTS
 from wizard.scripts.exposure_view import exposure_context
 from wizard.scripts.highlight import highlight_file, text_digest
 from wizard.web.steps import STEPS, step_for_path, step_statuses
+from wizard.web.views.risks import risks_context
 
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 IMPACT_TEXT = {"signs_in": "Signs in", "degraded": "Degraded", "breaks": "Breaks"}
@@ -280,6 +281,7 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "impact_rows": impact_rows(impact) if impact is not None else [],
         "network": network.network_context(out.data) if out.bundle is not None else None,
         "exposure": exposure_context(out.data) if out.data is not None else None,
+        "risks": risks_context(plan, out.findings, can_edit=can_edit),
         "status": review_state.status,
         "status_label": review_state.label,
         "next_action": next_action(plan, out, can_edit=can_edit),

@@ -1,0 +1,113 @@
+"""Accepting a broken-promise error as a risk, with a reason, on the review page (and withdrawing it)."""
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
+from wizard.models import AuditEvent
+from wizard.plan.engine import assess
+
+
+def _without_edge() -> dict:
+    # s01 promises extranet MFA; without its Edge pool the Edge path is "as today", so the plan
+    # breaks its promise: mfa_edge_not_in_plan on `edge_pools`.
+    doc = plan_doc()
+    doc.pop("edge_pools", None)
+    return doc
+
+
+class AcceptedRiskTests(BaseTestCase):
+    def setUp(self) -> None:
+        self.plan = set_draft(make_plan(), _without_edge())
+        self.review = reverse("plan-step", args=[self.plan.code, "review"])
+        self.accept = reverse("plan-risk-accept", args=[self.plan.code])
+        self.withdraw = reverse("plan-risk-withdraw", args=[self.plan.code])
+
+    def post_accept(self, **changes: object):
+        data = {"code": "mfa_edge_not_in_plan", "field": "edge_pools", "reason": "Edge replaced in March; NTLM off then",
+                "draft_version": self.plan.draft_version, **changes}
+        return self.client.post(self.accept, data)
+
+    def errors(self) -> list[tuple[str, str]]:
+        self.plan.refresh_from_db()
+        _, findings = assess(self.plan.draft)
+        return [(f.code, f.field) for f in findings if f.severity == "error"]
+
+    def test_the_review_page_offers_the_error_to_accept_to_editors_only(self) -> None:
+        self.client.force_login(self.alice)
+        page = self.client.get(self.review)
+        self.assertContains(page, 'id="risks"')
+        self.assertContains(page, 'data-finding="mfa_edge_not_in_plan"')
+        self.assertContains(page, self.accept)
+        self.client.force_login(self.dave)   # read-only team member
+        page = self.client.get(self.review)
+        self.assertContains(page, 'data-finding="mfa_edge_not_in_plan"')
+        self.assertNotContains(page, self.accept)
+
+    def test_accepting_turns_the_error_into_a_warning_with_the_reason(self) -> None:
+        self.assertIn(("mfa_edge_not_in_plan", "edge_pools"), self.errors())
+        self.client.force_login(self.alice)
+        response = self.post_accept()
+        self.assertRedirects(response, self.review + "#risks", fetch_redirect_response=False)
+        self.assertEqual(self.errors(), [])
+        _, findings = assess(self.plan.draft)
+        accepted = [f for f in findings if f.code == "mfa_edge_not_in_plan"]
+        self.assertEqual([f.severity for f in accepted], ["warning"])
+        self.assertTrue(accepted[0].message.startswith("accepted: Edge replaced in March; NTLM off then"))
+        self.assertEqual(self.plan.draft["accepted_risks"], [
+            {"code": "mfa_edge_not_in_plan", "field": "edge_pools", "reason": "Edge replaced in March; NTLM off then"}])
+        event = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.DRAFT_SAVED).latest("id")
+        self.assertEqual(event.detail["step"], "accepted_risks")
+        page = self.client.get(self.review)
+        self.assertContains(page, "Accepted: Edge replaced in March; NTLM off then")
+
+    def test_a_stale_page_accepts_nothing(self) -> None:
+        self.client.force_login(self.alice)
+        before = self.plan.draft_version
+        set_draft(self.plan, _without_edge() | {"name": "Renamed meanwhile"})
+        self.post_accept(draft_version=before)
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_an_error_the_draft_does_not_have_cannot_be_accepted(self) -> None:
+        self.client.force_login(self.alice)
+        self.post_accept(code="mfa_registrar_password_open", field="pools[0].auth.block_ntlm_at_registrar")
+        self.post_accept(code="passive_external_web_fqdn_missing", field="pools[0].external_web_fqdn")
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_a_reason_is_required_and_stays_on_one_line(self) -> None:
+        self.client.force_login(self.alice)
+        for reason in ("", "   ", "first line\nsecond line", "x" * 501):
+            self.post_accept(reason=reason)
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_a_hostile_reason_is_text_on_the_page(self) -> None:
+        self.client.force_login(self.alice)
+        self.post_accept(reason="<script>alert(1)</script> $(Remove-Item C:\\) ’")
+        page = self.client.get(self.review)
+        self.assertNotContains(page, "<script>alert(1)</script>")
+        self.assertContains(page, "&lt;script&gt;alert(1)&lt;/script&gt;")
+
+    def test_only_editors_may_accept_or_withdraw(self) -> None:
+        for user, status in ((self.dave, 403), (self.charlie, 404)):
+            self.client.force_login(user)
+            self.assertEqual(self.post_accept().status_code, status)
+            self.assertEqual(self.client.post(self.withdraw, {"index": 0, "draft_version": 1}).status_code, status)
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_withdrawing_makes_it_an_error_again(self) -> None:
+        self.client.force_login(self.alice)
+        self.post_accept()
+        self.plan.refresh_from_db()
+        self.client.post(self.withdraw, {"index": 0, "draft_version": self.plan.draft_version})
+        self.assertIn(("mfa_edge_not_in_plan", "edge_pools"), self.errors())
+        self.assertNotIn("accepted_risks", self.plan.draft)
+        # An index that is not there any more withdraws nothing.
+        self.post_accept()
+        self.plan.refresh_from_db()
+        self.client.post(self.withdraw, {"index": 5, "draft_version": self.plan.draft_version})
+        self.plan.refresh_from_db()
+        self.assertEqual(len(self.plan.draft["accepted_risks"]), 1)
