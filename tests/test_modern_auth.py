@@ -369,3 +369,10 @@ def test_subscription_edition_copies_into_a_new_collection_what_2019_does() -> N
     se = created("sfbse")
     assert "-UseWindowsAuth $Parent.UseWindowsAuth" in se and "-UseDomainAuthInLWA $Parent.UseDomainAuthInLWA" in se
     assert se == created("sfb2019")
+
+
+def test_a_modern_authentication_plan_without_edge_or_pool_settings_still_gets_the_exposure_notes() -> None:
+    plan = plan_of(doc(edge_pools=None, modern_auth={"scenario": "block_windows_auth_externally"}))
+    found = codes(plan)
+    assert found["exposure_web_services"] == ["pools[0].auth.external"]
+    assert "exposure_adfs" in found

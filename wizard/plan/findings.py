@@ -1582,6 +1582,6 @@ def check_plan(plan: PlanData, *, estate: Estate | None = None) -> list[Finding]
     model = exposure(plan, estate=estate)
     findings.extend(exposure_promises(plan, model))
     # A plan that touches no sign-in setting, read without a state file, would get a matrix of unknowns.
-    if estate is not None or plan.edge_pools or any(p.auth for p in plan.pools):
+    if estate is not None or plan.edge_pools or any(p.auth for p in plan.pools) or plan.modern_auth is not None:
         findings.extend(exposure_matrix(plan, model))
     return apply_accepted_risks(plan, findings)
