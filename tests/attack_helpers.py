@@ -189,9 +189,31 @@ BASE_DOC: dict[str, Any] = {
 }
 
 
-def base_doc() -> dict[str, Any]:
-    """Return a fresh copy of the plan document that uses every attacked field."""
-    return copy.deepcopy(BASE_DOC)
+# Modern Authentication cannot share a plan with the passive pool of BASE_DOC (the plan is refused), so the
+# fields only it has are attacked on a second document: a plan that turns Modern Authentication on.
+MODERN_DOC: dict[str, Any] = {
+    "format": "lync-auth-plan/1",
+    "name": "Attack Modern Authentication plan",
+    "product": "sfb2019",
+    "sip_domains": ["contoso.com"],
+    "pools": [
+        {"fqdn": "pool01.contoso.com", "site": "Redmond", "internal_web_fqdn": "pool01int.contoso.com",
+         "external_web_fqdn": "web01.contoso.com"},
+        {"fqdn": "pool02.contoso.com", "role": "director", "external_web_fqdn": "web02.contoso.com"},
+    ],
+    "edge_pools": [{"fqdn": "edge.contoso.com", "access_fqdn": "sip.contoso.com", "block_ntlm": True}],
+    "adfs": {"federation_service_name": "adfs.contoso.com", "version": "2016"},
+    "modern_auth": {"oauth_server_identity": "sts.contoso.com", "accept_sid_claims": True,
+                    "scenario": "block_windows_auth_externally_and_modern_auth_internally",
+                    "office2013_clients": True},
+}
+BASE_DOCS: dict[str, dict[str, Any]] = {"base": BASE_DOC, "modern": MODERN_DOC}
+
+
+def base_doc(kind: str = "base") -> dict[str, Any]:
+    """Return a fresh copy of a plan document the attacks start from: `base` uses every attacked field but
+    those only a Modern Authentication plan has, which `modern` uses."""
+    return copy.deepcopy(BASE_DOCS[kind])
 
 
 _PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -237,6 +259,7 @@ class Slot:
     in_strings: tuple[str, ...] = ()
     in_comments: bool = False
     scoped: bool = False
+    doc: str = "base"                           # the BASE_DOCS document the slot's path is in
 
     def __repr__(self) -> str:
         return f"Slot({self.path!r})"
@@ -272,12 +295,19 @@ def _slots_from_the_twin_walk() -> tuple[tuple[Slot, ...], tuple[Slot, ...]]:
     new plan field is attacked as soon as it is classified there and used in BASE_DOC
     (tests/test_twin.py fails until BASE_DOC uses every classified field).
     """
-    plan, findings = read_plan(copy.deepcopy(BASE_DOC))
-    assert plan is not None, [f for f in findings if f.severity == "error"]
     text: list[Slot] = []
     fqdn: list[Slot] = []
-    for path, kind, value, _ in twin.user_string_paths(plan):
-        shown = SHOWN_IN.get(path, {})
+    covered: set[str] = set()
+    walks = []
+    for doc_kind, doc in BASE_DOCS.items():
+        plan, findings = read_plan(copy.deepcopy(doc))
+        assert plan is not None, [f for f in findings if f.severity == "error"]
+        # A field the base document already attacks is not attacked again on the other one.
+        strings = [s for s in twin.user_string_paths(plan) if s.field not in covered]
+        covered |= {s.field for s in strings}
+        walks += [(doc_kind, s) for s in strings]
+    for doc_kind, (path, kind, value, _) in walks:
+        shown = {**SHOWN_IN.get(path, {}), "doc": doc_kind}
         if kind == twin.NAME:
             text.append(Slot(path, "text", value, **shown))
         elif kind == twin.POLICY_IDENTITY:
@@ -290,9 +320,9 @@ def _slots_from_the_twin_walk() -> tuple[tuple[Slot, ...], tuple[Slot, ...]]:
             text.append(Slot(path, "text", value, raw=lambda h, host=host: f"{host}\\{h}", parts=_after_backslash,
                              **shown))
             # The CA server of certificates.ca is a host name too: the reader normalises it.
-            fqdn.append(Slot(path, "fqdn", host, raw=lambda h, name=name: f"{h}\\{name}"))
+            fqdn.append(Slot(path, "fqdn", host, raw=lambda h, name=name: f"{h}\\{name}", doc=doc_kind))
         elif kind == twin.FQDN:
-            fqdn.append(Slot(path, "fqdn", value, scoped=bool(_SCOPED_RE.match(path))))
+            fqdn.append(Slot(path, "fqdn", value, scoped=bool(_SCOPED_RE.match(path)), doc=doc_kind))
         else:
             raise AssertionError(f"{path}: the attack tests do not know twin kind {kind!r}")
     return tuple(text), tuple(fqdn)

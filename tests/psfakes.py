@@ -14,7 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.psmini import BUILTINS, Builtin, CIDict, DotNetObject, Interpreter, PSError, PSObject, ps_str
+from tests.psmini import (
+    BUILTINS,
+    Builtin,
+    CIDict,
+    DotNetObject,
+    EnumType,
+    Interpreter,
+    PSError,
+    PSObject,
+    Unsupported,
+    ps_str,
+)
 
 _COMMON = {"identity", "whatif", "confirm", "erroraction", "force", "warningaction"}
 
@@ -42,8 +53,48 @@ MOBILITY_DEFAULTS = {
 }
 TRUST_DEFAULTS = {
     "MetadataUrl": None, "AccessControlPolicyName": None, "IssuanceAuthorizationRules": "",
-    "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "",
+    "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "", "Identifier": None,
 }
+OAUTH_SERVER_DEFAULTS = {
+    "MetadataUrl": None, "Type": None, "AcceptSecurityIdentifierInformation": False, "Realm": None,
+    "AuthorizationUriOverride": None,
+}
+OAUTH_CONFIGURATION_DEFAULTS = {
+    "ClientAuthorizationOAuthServerIdentity": None, "ExchangeAutodiscoverUrl": None, "Realm": None,
+}
+# The AuthConfigScenario enumeration as the module has it: one value misspelled ("Externaly").
+AUTH_SCENARIOS = ("Custom", "AllowAllExternallyAndInternally", "BlockWindowsAuthExternally",
+                  "BlockWindowsAuthExternallyAndInternally", "BlockWindowsAuthExternalyAndModernAuthInternally",
+                  "BlockModernAuthInternally")
+VERSION_TEXTS = {
+    "Lync": "Lync Server 2013 (5.0.8308.0): Volume license key installed.",
+    "sfb2015": "Skype for Business Server 2015 (6.0.9319.0): Volume license key installed.",
+    "sfb2019": "Skype for Business Server 2019 (7.0.2046.0): Volume license key installed.",
+}
+
+
+def web_client(metadata: dict[str, str]) -> Builtin:
+    """New-Object: a System.Net.WebClient whose DownloadString serves `metadata` (URL -> entityID) as federation
+    metadata, and every other New-Object as psmini does it."""
+
+    class WebClient(DotNetObject):
+        def ps_call(self, name: str, args: list[Any]) -> Any:
+            if name.lower() == "downloadstring":
+                url = ps_str(args[0])
+                if url not in metadata:
+                    raise PSError(f"The remote server returned an error: (404) Not Found. {url}")
+                return (f'<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" '
+                        f'entityID="{metadata[url]}"/>')
+            if name.lower() == "dispose":
+                return None
+            return super().ps_call(name, args)
+
+    def new_object(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+        if ps_str(named.get("TypeName")).lower() == "system.net.webclient":
+            return [WebClient()]
+        return BUILTINS["New-Object"].run(interp, named, pos, data)
+
+    return Builtin(new_object)
 
 
 @dataclass
@@ -157,14 +208,28 @@ def _nothing() -> Builtin:
 
 
 class FakeLync(FakeStore):
-    """Lync Server / Skype for Business Server Management Shell over an in-memory store."""
+    """Lync Server / Skype for Business Server Management Shell over an in-memory store.
+
+    Modern Authentication: OAuth servers and the global OAuth configuration are collections like the others;
+    `auth_scenario` is what Set-CsAuthConfig set (Get-CsAuthConfig answers with it, or fails when
+    `auth_config_fails`); `scenarios` is the module's AuthConfigScenario enumeration; `version` is what
+    Get-CsServerVersion says; `metadata` the federation metadata WebClient serves; `missing` the cmdlets this
+    shell lacks (an older cumulative update).
+    """
 
     def __init__(self, *, module: str = "SkypeForBusiness", pools: tuple[str, ...] = (),
-                 sites: tuple[str, ...] = ()) -> None:
+                 sites: tuple[str, ...] = (), version: str | None = None,
+                 metadata: dict[str, str] | None = None) -> None:
         super().__init__()
         self.module = module
         self.pools = {p.lower() for p in pools}
         self.sites = {s.lower() for s in sites}
+        self.version = version if version is not None else VERSION_TEXTS.get(module, VERSION_TEXTS["sfb2019"])
+        self.metadata = dict(metadata or {})
+        self.auth_scenario = "AllowAllExternallyAndInternally"
+        self.auth_config_fails = False
+        self.scenarios = AUTH_SCENARIOS
+        self.missing: set[str] = set()
         self.collections = {
             "CsWebServiceConfiguration": _Collection("CsWebServiceConfiguration", WEB_DEFAULTS,
                                                      {"Global": dict(WEB_DEFAULTS)}, frozenset({"Global"})),
@@ -172,7 +237,15 @@ class FakeLync(FakeStore):
                                                 {"Global": dict(PROXY_DEFAULTS)}, frozenset({"Global"})),
             "CsMobilityPolicy": _Collection("CsMobilityPolicy", MOBILITY_DEFAULTS,
                                             {"Global": dict(MOBILITY_DEFAULTS)}, frozenset({"Global"})),
+            "CsOAuthServer": _Collection("CsOAuthServer", OAUTH_SERVER_DEFAULTS),
+            "CsOAuthConfiguration": _Collection("CsOAuthConfiguration", OAUTH_CONFIGURATION_DEFAULTS,
+                                                {"Global": dict(OAUTH_CONFIGURATION_DEFAULTS)},
+                                                frozenset({"Global"})),
         }
+
+    def state(self) -> dict[str, Any]:
+        """A deep copy of every object and the authentication scenario, for comparing before and after."""
+        return {**super().state(), "AuthScenario": self.auth_scenario}
 
     def commands(self) -> dict[str, Builtin]:
         out: dict[str, Builtin] = {}
@@ -185,10 +258,35 @@ class FakeLync(FakeStore):
         def get_command(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
             name = ps_str(named.get("Name"))
             noun = name.split("-", 1)[-1]
+            if name in self.missing:
+                raise PSError(f"The term '{name}' is not recognized.")
+            if noun == "CsAuthConfig":
+                params = CIDict([("Scenario", PSObject([("ParameterType", EnumType(self.scenarios))])),
+                                 ("Pool", True)])
+                return [PSObject([("Name", name), ("ModuleName", self.module), ("Parameters", params)])]
             if noun not in self.collections:
                 raise PSError(f"The term '{name}' is not recognized.")
             params = CIDict((k, True) for k in ["Identity", *self.collections[noun].defaults])
             return [PSObject([("Name", name), ("ModuleName", self.module), ("Parameters", params)])]
+
+        def get_auth_config(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            if named or pos:
+                raise Unsupported("Get-CsAuthConfig with parameters (-Pool is never used)")
+            if self.auth_config_fails:
+                raise PSError("Get-CsAuthConfig: the authentication configuration could not be read.")
+            return [PSObject([("Registrar", self.auth_scenario), ("WebServices", self.auth_scenario)])]
+
+        def set_auth_config(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            if "Pool" in named or pos or {k.lower() for k in named} - {"scenario", "whatif", "confirm"}:
+                raise Unsupported(f"Set-CsAuthConfig with {named.keys()} (only -Scenario at the global level)")
+            scenario = ps_str(named.get("Scenario"))
+            if scenario not in self.scenarios:
+                raise PSError(f"Cannot bind parameter 'Scenario'. Cannot convert value \"{scenario}\" to type "
+                              f"\"AuthConfigScenario\".")
+            if self._changing("Set-CsAuthConfig", "Global", interp, named):
+                return []
+            self.auth_scenario = scenario
+            return []
 
         def get_module(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
             return [PSObject([("Name", self.module)])] if ps_str(named.get("Name")) == self.module else []
@@ -206,6 +304,10 @@ class FakeLync(FakeStore):
         out["Import-Module"] = _nothing()
         out["Get-CsPool"] = lookup(self.pools)
         out["Get-CsSite"] = lookup(self.sites)
+        out["Get-CsServerVersion"] = Builtin(lambda i, n, p, d: [self.version])
+        out["Get-CsAuthConfig"] = Builtin(get_auth_config)
+        out["Set-CsAuthConfig"] = Builtin(set_auth_config)
+        out["New-Object"] = web_client(self.metadata)
         return out
 
 
@@ -217,25 +319,59 @@ class FakeAdfs(FakeStore):
     """
 
     def __init__(self, *, host_name: str, policies: tuple[str, ...] = (),
-                 metadata: dict[str, str] | None = None) -> None:
+                 metadata: dict[str, str] | None = None, web_api: bool = False,
+                 setup_makes_web_api: bool | None = None) -> None:
         super().__init__()
         self.host_name = host_name
         self.policies = set(policies)
         self.metadata = dict(metadata or {})
-        self.collections = {"AdfsRelyingPartyTrust": _Collection("AdfsRelyingPartyTrust", TRUST_DEFAULTS)}
+        # AD FS 2016 and later (`web_api`): application groups exist. Microsoft's setup script (faked here, since
+        # what it makes is not documented) makes a Web API application when `setup_makes_web_api` (by default
+        # wherever application groups exist), else a relying party trust.
+        self.application_groups = web_api
+        self.setup_makes_web_api = web_api if setup_makes_web_api is None else setup_makes_web_api
+        self.setup_runs: list[list[str]] = []
+        self.collections = {
+            "AdfsRelyingPartyTrust": _Collection("AdfsRelyingPartyTrust", TRUST_DEFAULTS),
+            "AdfsWebApiApplication": _Collection("AdfsWebApiApplication", {**TRUST_DEFAULTS,
+                                                                           "ApplicationGroupIdentifier": None}),
+        }
+
+    @property
+    def web_apis(self) -> dict[str, dict[str, Any]]:
+        return self.collections["AdfsWebApiApplication"].items
 
     @property
     def trusts(self) -> dict[str, dict[str, Any]]:
         return self.collections["AdfsRelyingPartyTrust"].items
 
-    def _find(self, named: CIDict, by_name: str, by_id: str) -> str | None:
+    def _find(self, named: CIDict, by_name: str, by_id: str, items: dict[str, dict[str, Any]] | None = None
+              ) -> str | None:
+        items = self.trusts if items is None else items
         if by_name in named:
             wanted = ps_str(named[by_name]).lower()
-            return next((n for n in self.trusts if n.lower() == wanted), None)
+            return next((n for n in items if n.lower() == wanted), None)
         if by_id in named:
             wanted = ps_str(named[by_id])
-            return next((n for n, t in self.trusts.items() if wanted in (t.get("Identifier") or [])), None)
+            return next((n for n, t in items.items() if wanted in (t.get("Identifier") or [])), None)
         raise PSError(f"name or identifier needed ({by_name} or {by_id})")
+
+    def setup_script(self, name: str = "Skype for Business Server") -> Builtin:
+        """Microsoft's setup script, faked: one trust whose identifiers are the pool URLs it is given."""
+        def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            ids = named.get("poolIDs")
+            ids = [ps_str(i) for i in (ids if isinstance(ids, list) else [ids])]
+            self.setup_runs.append(ids)
+            if self.fail("setup", name):
+                raise PSError("Setup script: simulated failure")
+            items = self.web_apis if self.setup_makes_web_api else self.trusts
+            if any(set(ids) & set(t.get("Identifier") or []) for t in (*self.trusts.values(), *self.web_apis.values())):
+                raise PSError("MSIS7612: Each identifier for a relying party trust must be unique.")
+            extra = {"ApplicationGroupIdentifier": "Skype for Business"} if self.setup_makes_web_api else {}
+            items[name] = {**TRUST_DEFAULTS, **extra, "Identifier": ids,
+                           "IssuanceAuthorizationRules": "permit all (made by the setup script)"}
+            return []
+        return Builtin(run)
 
     def commands(self) -> dict[str, Builtin]:
         noun = "AdfsRelyingPartyTrust"
@@ -283,26 +419,30 @@ class FakeAdfs(FakeStore):
                 raise PSError(f"Access control policy {name} not found.")
             return [PSObject([("Name", name)])]
 
-        fake = self
+        api_coll = self.collections["AdfsWebApiApplication"]
 
-        class WebClient(DotNetObject):
-            def ps_call(self, name: str, args: list[Any]) -> Any:
-                if name.lower() == "downloadstring":
-                    url = ps_str(args[0])
-                    if url not in fake.metadata:
-                        raise PSError(f"The remote server returned an error: (404) Not Found. {url}")
-                    return (f'<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" '
-                            f'entityID="{fake.metadata[url]}"/>')
-                if name.lower() == "dispose":
-                    return None
-                return super().ps_call(name, args)
+        def get_api(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            key = self._find(named, "Name", "Identifier", self.web_apis)
+            if key is None:
+                raise PSError("No Web API application matches.")
+            return [PSObject([("Name", key), *copy.deepcopy(self.web_apis[key]).items()])]
 
-        def new_object(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-            if ps_str(named.get("TypeName")).lower() == "system.net.webclient":
-                return [WebClient()]
-            return BUILTINS["New-Object"].run(interp, named, pos, data)
+        def change_api(cmdlet: str, remove: bool) -> Builtin:
+            def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+                key = self._find(named, "TargetName", "TargetIdentifier", self.web_apis)
+                values = {} if remove else self._values(api_coll, named, cmdlet, {"targetname", "targetidentifier"})
+                if key is None:
+                    raise PSError(f"{cmdlet}: no such Web API application.")
+                if self._changing(cmdlet, key, interp, named):
+                    return []
+                if remove:
+                    del self.web_apis[key]
+                else:
+                    self.web_apis[key].update(values)
+                return []
+            return Builtin(run)
 
-        return {
+        commands = {
             "Get-AdfsRelyingPartyTrust": Builtin(get),
             "Add-AdfsRelyingPartyTrust": Builtin(add),
             "Set-AdfsRelyingPartyTrust": change("Set-AdfsRelyingPartyTrust", remove=False),
@@ -315,5 +455,22 @@ class FakeAdfs(FakeStore):
             "Import-Module": _nothing(),
             "Get-PSSnapin": _const(PSObject([("Name", "Microsoft.Adfs.PowerShell")])),
             "Add-PSSnapin": _nothing(),
-            "New-Object": Builtin(new_object),
+            "New-Object": web_client(self.metadata),
+            "Setup-AdfsOAuthTrustForSfB.ps1": self.setup_script(),
+            "Setup-Adfs2016OAuthTrustForSfB.ps1": self.setup_script(),
         }
+        if self.application_groups:
+            commands.update({
+                "Get-AdfsWebApiApplication": Builtin(get_api),
+                "Set-AdfsWebApiApplication": change_api("Set-AdfsWebApiApplication", remove=False),
+                "Remove-AdfsWebApiApplication": change_api("Remove-AdfsWebApiApplication", remove=True),
+            })
+
+        def get_command(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            name = ps_str(named.get("Name"))
+            if name not in commands:
+                raise PSError(f"The term '{name}' is not recognized.")
+            return [PSObject([("Name", name), ("ModuleName", "ADFS")])]
+
+        commands["Get-Command"] = Builtin(get_command)
+        return commands

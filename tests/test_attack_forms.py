@@ -66,6 +66,7 @@ class FormField:
     path: str | None           # where the value lands in the plan (None: it only finds a row)
     base: str = ""             # the slot base value (FQDNs: for the attempt strategy)
     prefix: str = ""           # typed before the hostile text ("Tag:" for a tag policy)
+    doc: str = "base"          # the attack document the page shows (attack_helpers.BASE_DOCS)
 
     @property
     def html_name(self) -> str:
@@ -76,8 +77,8 @@ class FormField:
         return f"FormField({self.html_name!r})"
 
 
-def _fqdn(step: str, section: str, row: int | None, name: str, path: str, base: str) -> FormField:
-    return FormField(step, section, row, name, "fqdn", path, base)
+def _fqdn(step: str, section: str, row: int | None, name: str, path: str, base: str, doc: str = "base") -> FormField:
+    return FormField(step, section, row, name, "fqdn", path, base, doc=doc)
 
 
 TEXT_FIELDS = (
@@ -103,6 +104,8 @@ FQDN_FIELDS = (
     _fqdn("environment", "edge_pools", 0, "webconf_fqdn", "edge_pools[0].webconf_fqdn", "webconf.contoso.com"),
     _fqdn("environment", "edge_pools", 0, "av_fqdn", "edge_pools[0].av_fqdn", "av.contoso.com"),
     _fqdn("adfs", "adfs", None, "federation_service_name", "adfs.federation_service_name", "adfs.contoso.com"),
+    _fqdn("adfs", "modern_auth", None, "oauth_server_identity", "modern_auth.oauth_server_identity",
+          "sts.contoso.com", doc="modern"),
 )
 MEET_FIELD = FormField("environment", "basics", None, "meet", "fqdns", "simple_urls.meet", "meet.contoso.com")
 OTHER_FIELDS = (
@@ -119,6 +122,7 @@ OTHER_FIELDS = (
     FormField("authentication", "pools", 0, "external", "choice", None),
     FormField("adfs", "adfs", None, "version", "choice", None),
     FormField("adfs", "adfs", None, "mfa", "choice", None),
+    FormField("adfs", "modern_auth", None, "scenario", "choice", None, doc="modern"),
     FormField("mobility", "policies", 2, "allow_exchange_connectivity", "choice", None),
     FormField("certificates", "certificates", None, "key_size", "choice", None),
 )
@@ -160,7 +164,7 @@ def form_of(forms: StepForms, field: FormField) -> Any:
 def submit(field: FormField, typed: str) -> tuple[StepForms, dict[str, Any] | None]:
     """Post the step with `typed` in `field`; return the forms and the new draft (None when the forms refuse)."""
     step = get_step(field.step)
-    doc = base_doc()
+    doc = base_doc(field.doc)
     data = post_data(StepForms(step, doc))
     data[field.html_name] = typed
     forms = StepForms(step, doc, data=data)

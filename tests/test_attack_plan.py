@@ -84,8 +84,9 @@ def render_and_check(plan: PlanData, findings: list[Finding], probes: list[Probe
 
 def attack(values: dict[Slot, str], markers: dict[Slot, str | None]) -> None:
     """Put each hostile value into its slot; the reader refuses it by its path, or the bundle holds it."""
-    doc = base_doc()
-    base = base_doc()
+    [kind] = {slot.doc for slot in values} or {"base"}     # the slots of one attack share their document
+    doc = base_doc(kind)
+    base = base_doc(kind)
     for slot, value in values.items():
         set_path(doc, slot.path, value)
     verdict = judge_doc(doc, {s.path: v for s, v in values.items()}, {s.path: get_path(base, s.path) for s in values})

@@ -177,7 +177,7 @@ class BundleBytesTests(unittest.TestCase):
 
 class RunbookTests(unittest.TestCase):
     def test_checks_and_later_scripts_get_their_own_instructions(self) -> None:
-        lync = core.ARTIFACTS[1]
+        lync = next(a for a in core.ARTIFACTS if a.key == "lync")
         check = dataclasses.replace(lync, key="check", filename="check.ps1", run_order=85, read_only=True,
                                     purpose="Read the settings back")
         undo = dataclasses.replace(lync, key="undo", filename="undo.ps1", run_order=95, purpose="Put things back")

@@ -207,8 +207,15 @@ def test_ambiguous_and_unknown_parameters(catalog):
     ("Set-CsMobilityPolicy", "EncryptAppData", "sfb2019", "online_only"),
     ("Set-CsMobilityPolicy", "RequireIntune", "sfb2019", "online_only"),
     ("New-CsMobilityPolicy", "AllowAutomaticPstnFallback", "lync2013", "online_only"),
-    ("Set-CsAuthConfig", "Scenario", "sfb2015", "not_on_product"),
+    # The help's parameter lines say 2019 only; Microsoft's Modern Authentication page and KB 4346673 say the
+    # July 2018 cumulative update brought it to 2015 (override modern-auth-set-csauthconfig-on-2015).
+    ("Set-CsAuthConfig", "Scenario", "sfb2015", "needs_cu"),
     ("Set-CsAuthConfig", "Scenario", "sfb2019", "ok"),
+    ("Set-CsAuthConfig", "Scenario", "sfbse", "ok"),
+    ("Set-CsOAuthConfiguration", "ClientAdalAuthOverride", "sfbse", "online_only"),
+    ("New-CsOAuthServer", "Type", "lync2013", "not_on_product"),
+    ("New-CsOAuthServer", "Type", "sfb2015", "needs_cu"),
+    ("New-CsOAuthServer", "Type", "sfbse", "ok"),
     ("Request-CsCertificate", "AllSipDomain", "lync2013", "ok"),
 ])
 def test_parameter_availability_per_product(catalog, cmdlet, param, product, status):
@@ -304,3 +311,42 @@ def test_values_that_differ_between_adfs_versions(catalog):
 def test_unknown_values_are_skipped_not_passed_silently(catalog):
     result = catalog.check_value("Set-CsWebServiceConfiguration", "UseWindowsAuth", VALUE_UNKNOWN)
     assert result.ok and result.skipped
+
+
+# --- Subscription Edition: as 2019, by the alias in overrides.json -----------------------------------------
+
+def test_subscription_edition_has_exactly_what_2019_has(catalog):
+    assert catalog.products == ("lync2013", "sfb2015", "sfb2019", "sfbse")
+    for name in catalog.names():
+        info = catalog.lookup(name)
+        if info.products is not None:
+            assert ("sfbse" in info.products) == ("sfb2019" in info.products), name
+        for param in info.parameters.values():
+            if param.availability is not None and "sfb2019" in param.availability:
+                assert param.availability["sfbse"] == param.availability["sfb2019"], (name, param.name)
+
+
+def test_the_subscription_edition_alias_says_why_and_where_from():
+    data = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    [alias] = data["product_aliases"]
+    assert (alias["product"], alias["as"]) == ("sfbse", "sfb2019")
+    assert "names Skype for Business Server Subscription Edition in no 'applicable' line" in alias["why"]
+    assert alias["sources"]
+
+
+def test_an_alias_without_a_reason_or_for_a_named_product_stops_the_build(tmp_path):
+    path = _overrides_with(tmp_path, lambda o: o["product_aliases"][0].update(why=" "))
+    with pytest.raises(build_catalog.CatalogBuildError, match="why"):
+        build_catalog.build(FIXTURE, path)
+    path = _overrides_with(tmp_path, lambda o: o["product_aliases"][0].update(product="sfb2015"))
+    with pytest.raises(build_catalog.CatalogBuildError, match="new product"):
+        build_catalog.build(FIXTURE, path)
+
+
+def test_an_added_parameter_cannot_exist_where_its_cmdlet_does_not(tmp_path):
+    def change(o):
+        added = next(ov for ov in o["overrides"] if ov["id"] == "modern-auth-new-csoauthserver")
+        added["products"] = ["sfb2015", "sfb2019"]     # -Type still says lync2013 "no": fine
+        added["parameters"]["Realm"]["availability"] = {"lync2013": "yes"}
+    with pytest.raises(build_catalog.CatalogBuildError, match="cannot exist on lync2013"):
+        build_catalog.build(FIXTURE, _overrides_with(tmp_path, change))

@@ -216,12 +216,24 @@ def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes
 
 
 def test_subscription_edition_is_said_plainly_and_is_no_mismatch() -> None:
+    # An estate on Subscription Edition with a plan for 2019: the scripts work (same cmdlets), the plan should say so.
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     state["product"] = "sfbse"
     report = judge(plan_doc, state)
     note = only(report, "estate_product_subscription_edition")[0]
-    assert note.severity == "info" and "Subscription Edition" in note.message
+    assert note.severity == "warning" and "Set the plan's product to Subscription Edition" in note.message
     assert not [f for f in report.findings if f.code == "estate_product_mismatch"]
+    # The other way round: the collector may take Subscription Edition for 2019 (undocumented), so no error either.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["product"] = "sfbse"
+    report = judge(plan_doc, state)
+    note = only(report, "estate_product_subscription_edition")[0]
+    assert note.severity == "warning" and "keep the plan as it is" in note.message
+    assert not [f for f in report.findings if f.code == "estate_product_mismatch"]
+    # Any other difference is still a mismatch.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["product"] = "sfb2015"
+    assert only(judge(plan_doc, state), "estate_product_mismatch")
 
 
 def test_parts_the_state_file_lacks_are_said_once_and_compared_as_unknown() -> None:
@@ -264,3 +276,23 @@ def test_every_estate_code_is_documented_with_its_severity() -> None:
     text = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
     for code, severity in ESTATE_FINDING_CODES.items():
         assert re.search(rf"^\| `{code}` \| {severity} \|", text, re.MULTILINE), code
+
+
+def test_a_pool_passive_today_refuses_a_modern_authentication_plan() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    del plan_doc["pools"][0]["auth"]
+    plan_doc["adfs"]["mfa"] = "none"
+    plan_doc["modern_auth"] = {}
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_passive_with_modern_auth"]
+    state["web_service_configurations"][1]["use_ws_fed_passive_auth"] = True
+    found = only(judge(plan_doc, state), "estate_passive_with_modern_auth")
+    assert [(f.severity, f.field) for f in found] == [("error", "pools[0].auth.external")]
+    assert "service:WebServer:sfbpool.corp.contoso.com" in found[0].message
+    # A pool only the state file knows is named by `pools`.
+    state["pools"].append({"fqdn": "other.corp.contoso.com", "role": "frontend"})
+    state["web_service_configurations"][0]["use_ws_fed_passive_auth"] = True
+    fields = {f.field for f in judge(plan_doc, state).findings if f.code == "estate_passive_with_modern_auth"}
+    assert fields == {"pools[0].auth.external", "pools"}
+    # Without Modern Authentication in the plan, passive today is no conflict.
+    del plan_doc["modern_auth"]
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_passive_with_modern_auth"]

@@ -28,6 +28,20 @@ TRIGGERS = {
         "$x = 1\nSet-CsWebServiceConfiguration -Identity 'site:A' -OverrideAuthTypeForInternalClients 'DisableExternalAuth'\n",
     "identity-with-stray-space":
         "$x = 1\nSet-CsProxyConfiguration -Identity 'service: EdgeServer:atl-edge-001.litwareinc.com' -UseNtlmForClientToProxyAuth $false\n",
+    "modern-auth-scenario-double-l":
+        "$x = 1\nSet-CsAuthConfig -Scenario BlockWindowsAuthExternallyAndModernAuthInternally\n",
+    "allow-all-misspelled":
+        "$x = 1\nSet-CsAuthConfig -Scenario AllowAllExernallyAndInternally\n",
+    "oauth-configuration-misspelled":
+        "$x = 1\nSet-CsOAuthConfiguraiton -ClientAuthorizationOAuthServerIdentity 'sts.contoso.com'\n",
+    "test-registration-authentication-method":
+        "$x = 1\nTest-CsRegistration -TargetFqdn 'pool.contoso.com' -UserSipAddress 'sip:a@contoso.com' -AuthenticationMethod OAuthInteractive\n",
+    "client-adal-auth-override-on-premises":
+        "$x = 1\nSet-CsOAuthConfiguration -ClientAdalAuthOverride Allowed\n",
+    "auth-config-per-pool":
+        "$x = 1\nSet-CsAuthConfig -Scenario BlockWindowsAuthExternally -Pool 'pool.contoso.com'\n",
+    "auth-config-custom-scenario":
+        "$x = 1\nSet-CsAuthConfig -Scenario Custom\n",
 }
 
 
@@ -114,3 +128,19 @@ def test_find_errata_reports_each_mistake_once_per_line():
                          {"identity": (VALUE_STRING, "site:A"), "usewindowsauth": (VALUE_BOOL, True)})
     found = find_errata(script, [facts])
     assert [(line, e.id) for line, e, _ in found] == [(1, "use-windows-auth-boolean")]
+
+
+@pytest.mark.parametrize("script", [
+    # The module's own spelling and the correct forms the errata name are not errata.
+    "Set-CsAuthConfig -Scenario BlockWindowsAuthExternalyAndModernAuthInternally\n",
+    "Set-CsAuthConfig -Scenario AllowAllExternallyAndInternally\n",
+    "Set-CsOAuthConfiguration -Identity 'Global' -ClientAuthorizationOAuthServerIdentity 'sts.contoso.com'\n",
+    "Test-CsRegistration -TargetFqdn 'pool.contoso.com' -UserSipAddress 'sip:a@contoso.com' -Authentication OAuthInteractive\n",
+    "$Scenario = Get-AuthScenarioName -Pattern '^BlockWindowsAuthExternall?yAndModernAuthInternally$'\nSet-CsAuthConfig -Scenario $Scenario\n",
+])
+def test_the_correct_modern_authentication_forms_are_not_errata(script):
+    assert not found_ids(script)
+
+
+def test_a_per_pool_auth_config_is_caught_when_the_pool_is_given_by_position_too():
+    assert "auth-config-per-pool" in found_ids("Set-CsAuthConfig BlockWindowsAuthExternally 'pool.contoso.com'\n")

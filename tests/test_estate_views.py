@@ -59,7 +59,7 @@ class StartFromStateTests(BaseTestCase):
         response = self.client.post(reverse("plan-from-state"), {"name": "SE estate", "file": upload(doc)},
                                     follow=True)
         plan = Plan.objects.get(name="SE estate")
-        self.assertEqual(plan.draft["product"], "sfb2019")
+        self.assertEqual(plan.draft["product"], "sfbse")
         self.assertContains(response, "Subscription Edition")
 
     def test_a_bad_state_file_stores_nothing_and_lists_every_error_by_path(self) -> None:

@@ -240,7 +240,8 @@ def test_web_probes_cover_every_host_and_path() -> None:
     assert hosts == {"lyncweb.contoso.com", "lyncdiscover.contoso.com"}
     assert len(probes) == 2 * len(WEB_PATHS)
     ticket = next(p for p in probes if p.url == "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc")
-    assert {s.scheme: s.offer for s in ticket.schemes} == {"NTLM": Offer.MUST_NOT, "Negotiate": Offer.MUST_NOT}
+    assert {s.scheme: s.offer for s in ticket.schemes} == {"NTLM": Offer.MUST_NOT, "Negotiate": Offer.MUST_NOT,
+                                                          "password_grant": Offer.MUST_NOT}
     passive = next(p for p in probes if p.url == "https://lyncdiscover.contoso.com/passiveauth/")
     assert {s.scheme: s.offer for s in passive.schemes}["adfs_redirect"] is Offer.MAY
     assert passive.pool == "lyncpool01.contoso.com" and passive.published_as == "autodiscover"
@@ -249,7 +250,8 @@ def test_web_probes_cover_every_host_and_path() -> None:
 def test_web_probes_of_a_pool_that_keeps_windows_authentication() -> None:
     plan = fixture("s02-tls-dsk-30-day-certificates")
     probe = next(p for p in web_probes(plan) if p.host == "sfbweb.fabrikam.com" and p.path == "/ucwa/")
-    assert {s.scheme: s.offer for s in probe.schemes} == {"NTLM": Offer.MAY, "Negotiate": Offer.MAY}
+    assert {s.scheme: s.offer for s in probe.schemes} == {"NTLM": Offer.MAY, "Negotiate": Offer.MAY,
+                                                         "password_grant": Offer.MAY}
 
 
 def test_sip_probes_per_access_edge() -> None:

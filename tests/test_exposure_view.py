@@ -84,4 +84,6 @@ class ReviewPageExposureTests(BaseTestCase):
         self.assertContains(response, "adfs.mfa extranet: no Internet sign-in works with a password alone")
         self.assertNotContains(response, 'id="exposure-broken"')
         context = exposure_context(plan_of(plan.draft))
-        self.assertEqual(len(context["rows"]), 13)
+        # Edge (NTLM, Kerberos, certificate), Registrar (the same three), web services (NTLM, Kerberos, the
+        # password grant, PIN, AD FS, certificate) and AD FS (forms, Windows integrated).
+        self.assertEqual(len(context["rows"]), 14)

@@ -100,7 +100,8 @@ def test_findings_use_registered_codes_severities_and_clean_paths(path):
         assert f.severity in SEVERITIES
         assert re.fullmatch(r"[a-z][a-z0-9_]*", f.code)
         assert f.field and '""' not in f.field and not f.field.startswith(".")
-        assert re.fullmatch(r"[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*", f.field), f.field
+        # Plan keys are lowercase words (`office2013_clients` holds digits).
+        assert re.fullmatch(r"[a-z_][a-z0-9_]*(\[\d+\])?(\.[a-z_][a-z0-9_]*(\[\d+\])?)*", f.field), f.field
         assert f.message.strip() == f.message and len(f.message) > 40
         assert not re.search(r"\bwe\b", f.message, re.IGNORECASE), f.message
 
@@ -142,8 +143,11 @@ def test_docs_table_lists_every_code_with_its_severity():
 
 
 def test_a_plan_without_auth_changes_gets_no_findings():
-    plan = make_plan({"fqdn": "pool01.contoso.com"})
+    plan = make_plan({"fqdn": "pool01.contoso.com"}, product="sfbse")
     assert check_plan(plan) == []
+    # On a product out of support, that is the only thing to say.
+    plan = make_plan({"fqdn": "pool01.contoso.com"})
+    assert [f.code for f in check_plan(plan)] == ["product_out_of_support"]
 
 
 # ---------------------------------------------------------------------------

@@ -52,5 +52,47 @@ class MappingTests(unittest.TestCase):
         self.assertIsNone(self.steps.step_for_path("x_custom"))
 
 
+class ModernAuthMappingTests(unittest.TestCase):
+    """The AD FS step's Modern Authentication section and the plan's `modern_auth` object."""
+
+    def setUp(self) -> None:
+        from wizard.web import steps
+        self.steps = steps
+        self.step = steps.get_step("adfs")
+        self.doc = json.loads((EXAMPLE.parent / "sfbse-modern-auth-adfs2019-mfa.json").read_text(encoding="utf-8"))
+
+    def test_every_form_step_round_trips_a_modern_authentication_plan_unchanged(self) -> None:
+        for step in self.steps.STEPS:
+            if step.is_review:
+                continue
+            with self.subTest(step=step.slug):
+                self.assertEqual(self.steps.apply(step, self.doc, self.steps.initial(step, self.doc)), self.doc)
+
+    def test_ticking_the_box_writes_the_object_and_unticking_removes_it(self) -> None:
+        doc = dict(self.doc)
+        del doc["modern_auth"]
+        values = self.steps.initial(self.step, doc)
+        self.assertFalse(values["modern_auth"]["enabled"])
+        self.assertNotIn("modern_auth", self.steps.apply(self.step, doc, values))
+        values["modern_auth"]["enabled"] = True
+        self.assertEqual(self.steps.apply(self.step, doc, values)["modern_auth"], {})
+        values["modern_auth"].update(scenario="allow_all", accept_sid_claims=True, oauth_server_identity="sts.x.com")
+        self.assertEqual(self.steps.apply(self.step, doc, values)["modern_auth"],
+                         {"oauth_server_identity": "sts.x.com", "accept_sid_claims": True, "scenario": "allow_all"})
+        values["modern_auth"]["enabled"] = False
+        self.assertNotIn("modern_auth", self.steps.apply(self.step, self.doc, values))
+
+    def test_a_value_the_form_could_not_clean_is_kept_as_typed_and_its_errors_land_on_the_section(self) -> None:
+        values = self.steps.initial(self.step, self.doc)
+        values["modern_auth"]["oauth_server_identity"] = "sts .fabrikam.com"
+        new = self.steps.apply(self.step, self.doc, values)
+        self.assertEqual(new["modern_auth"]["oauth_server_identity"], "sts .fabrikam.com")
+        for path, field in (("modern_auth.oauth_server_identity", "oauth_server_identity"),
+                            ("modern_auth.scenario", "scenario"), ("modern_auth", "enabled")):
+            target = self.step.target(path)
+            self.assertEqual((target.section, target.field), ("modern_auth", field))
+            self.assertEqual(self.steps.step_for_path(path).slug, "adfs")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tests.attack_helpers import BASE_DOC, FQDN_SLOTS, TEXT_SLOTS
+from tests.attack_helpers import BASE_DOC, FQDN_SLOTS, MODERN_DOC, TEXT_SLOTS
 from wizard.plan.model import PlanData, Pool
 from wizard.plan.reader import read_plan
 from wizard.scripts import twin
@@ -39,7 +39,7 @@ def test_the_table_names_only_fields_that_exist() -> None:
 def test_the_kept_fields_are_the_choices() -> None:
     kept = {f"{cls}.{name}" for (cls, name), kind in FIELD_KINDS.items() if kind == twin.KEEP}
     assert kept == {"PlanData.product", "Pool.role", "PoolAuth.external", "Adfs.version", "Adfs.mfa",
-                    "AcceptedRisk.code", "AcceptedRisk.field"}
+                    "ModernAuth.scenario", "AcceptedRisk.code", "AcceptedRisk.field"}
 
 
 def test_a_new_string_field_is_caught() -> None:
@@ -80,13 +80,24 @@ def test_equal_values_give_equal_placeholders_and_fqdns_go_label_by_label() -> N
     assert harmless_twin(plan) == double
 
 
-def test_the_base_attack_plan_uses_every_replaced_field() -> None:
-    # The attack tests' slots come from the same walk, so every field is attacked once BASE_DOC uses it.
+def modern_plan() -> PlanData:
+    plan, findings = read_plan(copy.deepcopy(MODERN_DOC))
+    assert plan is not None, findings
+    return plan
+
+
+def test_the_base_attack_plans_use_every_replaced_field() -> None:
+    # The attack tests' slots come from the same walk, so every field is attacked once BASE_DOC (or, for what
+    # only a Modern Authentication plan has, MODERN_DOC) uses it.
     replaced = {f"{cls}.{name}" for (cls, name), kind in FIELD_KINDS.items() if kind not in (twin.KEEP, twin.DROP)}
-    assert replaced <= {s.field for s in user_string_paths(base_plan())}
+    assert replaced <= {s.field for plan in (base_plan(), modern_plan()) for s in user_string_paths(plan)}
 
 
 def test_the_attack_slots_are_the_twins_replaced_values() -> None:
-    # Every replaced value is attacked, except the fixed word Global.
-    walked = {s.path for s in user_string_paths(base_plan()) if s.value != "Global"}
-    assert {s.path for s in (*TEXT_SLOTS, *FQDN_SLOTS)} == walked
+    # Every replaced value is attacked, except the fixed word Global; what BASE_DOC has is attacked there.
+    base = [s for s in user_string_paths(base_plan()) if s.value != "Global"]
+    fields = {s.field for s in base}
+    modern = [s for s in user_string_paths(modern_plan()) if s.field not in fields]
+    assert {(s.path, s.doc) for s in (*TEXT_SLOTS, *FQDN_SLOTS)} == \
+        {(s.path, "base") for s in base} | {(s.path, "modern") for s in modern}
+    assert {s.path for s in modern} == {"modern_auth.oauth_server_identity"}

@@ -24,6 +24,8 @@ DEFAULT_OVERRIDES = CATALOG_DIR / "overrides.json"
 DEFAULT_OUTPUT = CATALOG_DIR / "cmdlets.json"
 
 FORMAT = "wizard-catalog/1"
+# The products Microsoft's help names; a product it does not name (Subscription Edition) is an alias in
+# overrides.json ("product_aliases"): it gets exactly what the product it stands for has, with the reason.
 PRODUCTS = ("lync2013", "sfb2015", "sfb2019")
 PRODUCT_NAMES = {
     "Lync Server 2013": "lync2013",
@@ -255,18 +257,48 @@ def _apply_add_cmdlet(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
         raise CatalogBuildError(f"override {oid}: an added cmdlet must be a SkypeForBusiness or ADFS one")
     params = {}
     for pname, spec in ov.get("parameters", {}).items():
-        pseudo = {"type": spec["type"], "aliases": spec.get("aliases", []), "position": spec.get("position", "Named")}
-        params[pname] = _param_entry(pseudo, dict(availability))
-        params[pname]["overrides"] = [oid]
+        pseudo = {"type": spec["type"], "aliases": spec.get("aliases", []), "position": spec.get("position", "Named"),
+                  "accepted_values": spec.get("values")}
+        entry = _param_entry(pseudo, dict(availability))
+        # A parameter that came later than the cmdlet names where it exists ("needs_cu" with its update).
+        for target, state in spec.get("availability", {}).items():
+            if target not in availability or state not in AVAILABILITY_STATES:
+                raise CatalogBuildError(f"override {oid}: bad availability {target}={state} for -{pname}")
+            if availability[target] == "no" and state != "no":
+                raise CatalogBuildError(f"override {oid}: -{pname} cannot exist on {target}, where {name} does not")
+            entry["availability"][target] = state
+        entry["overrides"] = [oid]
+        params[pname] = entry
     catalog[name] = {
         "module": module,
         "products": [p for p in PRODUCTS if p in products] if products is not None else None,
         "adfs_versions": [v for v in ADFS_VERSIONS if v in versions] if versions is not None else None,
         "parameters": params,
-        "supports_whatif": False,
+        "supports_whatif": bool(ov.get("supports_whatif", False)),
         "common_parameters": True,
         "source": f"overrides.json#{oid}",
     }
+
+
+def _apply_product_aliases(catalog: dict[str, Any], aliases: list[dict[str, Any]]) -> list[str]:
+    """Give each alias product exactly what the product it stands for has, cmdlet by cmdlet and parameter by
+    parameter; return the alias products in order. Every alias needs its reason and sources."""
+    added: list[str] = []
+    for alias in aliases:
+        product, like = alias.get("product"), alias.get("as")
+        if not str(alias.get("why", "")).strip() or not alias.get("sources"):
+            raise CatalogBuildError(f"product alias {product}: every alias needs a 'why' and its 'sources'")
+        if like not in PRODUCTS or product in PRODUCTS or product in added or not product:
+            raise CatalogBuildError(f"product alias {product}: must be a new product standing for one of {PRODUCTS}")
+        added.append(product)
+        for entry in catalog.values():
+            if entry["products"] is not None and like in entry["products"]:
+                entry["products"] = [*entry["products"], product]
+            for param in entry["parameters"].values():
+                availability = param.get("availability")
+                if availability is not None and like in availability:
+                    availability[product] = availability[like]
+    return added
 
 
 def _provenance(sources: dict[str, Any], reference_bytes: bytes, overrides_bytes: bytes,
@@ -317,6 +349,9 @@ def build(reference_path: Path, overrides_path: Path, sources_path: Path | None 
 
     for ov in overrides["overrides"]:
         _apply_override(catalog, ov)
+    # After the overrides: an alias product gets what its model has once the help is corrected.
+    aliases = overrides.get("product_aliases", [])
+    alias_products = _apply_product_aliases(catalog, aliases)
 
     common = {}
     for pname, spec in overrides["common_parameters"]["parameters"].items():
@@ -328,12 +363,13 @@ def build(reference_path: Path, overrides_path: Path, sources_path: Path | None 
             "position": None, "values": values, "range": None, "availability": None,
         }
 
-    body = {"common_parameters": common, "cmdlets": catalog}
+    body = {"common_parameters": common, "cmdlets": catalog,
+            "product_aliases": [{k: a[k] for k in ("product", "as", "why", "sources")} for a in aliases]}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()[:12]
     return {
         "format": FORMAT,
         "catalog_version": f"{sources['retrieved']}+{digest}",
-        "products": list(PRODUCTS),
+        "products": [*PRODUCTS, *alias_products],
         "adfs_versions": list(ADFS_VERSIONS),
         "provenance": _provenance(sources, reference_bytes, overrides_bytes, used_files),
         **body,

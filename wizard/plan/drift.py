@@ -37,7 +37,14 @@ from wizard.plan.intended import (
     intended_collections,
     intended_trusts,
 )
-from wizard.plan.model import ADFS_VERSIONS, MOBILITY_SETTINGS, PRODUCTS, PlanData
+from wizard.plan.model import (
+    ADFS_VERSIONS,
+    MOBILITY_SETTINGS,
+    PRODUCTS,
+    SUBSCRIPTION_EDITION,
+    SUBSCRIPTION_EDITION_AS,
+    PlanData,
+)
 
 # code -> severity. Every finding this module emits uses one of these codes.
 ESTATE_FINDING_CODES: dict[str, str] = {
@@ -52,7 +59,8 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_relying_party_name_taken": "error",
     "estate_proxy_certificate_auth_off": "warning",
     "estate_product_mismatch": "error",
-    "estate_product_subscription_edition": "info",
+    "estate_product_subscription_edition": "warning",
+    "estate_passive_with_modern_auth": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
     "estate_adfs_farm_mismatch": "error",
@@ -444,17 +452,53 @@ def _trust(adfs: EstateAdfs, t: IntendedTrust, rows: list[DriftRow]) -> Iterator
 def _product(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     if estate.product is None or estate.product == plan.product:
         return
-    if estate.product == "sfbse" and plan.product == "sfb2019" and "sfbse" not in PRODUCTS:
-        yield _finding("estate_product_subscription_edition", "product",
-                       "The estate runs Skype for Business Server Subscription Edition, which plans cannot name yet: "
-                       "this plan is written for Skype for Business Server 2019, whose cmdlets and Management Shell "
-                       "module Subscription Edition shares.")
+    if {estate.product, plan.product} == {SUBSCRIPTION_EDITION, SUBSCRIPTION_EDITION_AS}:
+        # The two share every cmdlet, and how the collector tells them apart is not documented: never an error.
+        if estate.product == SUBSCRIPTION_EDITION:
+            text = (f"The estate runs {STATE_PRODUCTS[estate.product]}, but the plan is for {PRODUCTS[plan.product]}: "
+                    f"the scripts use the same cmdlets, so they work, but the findings (support lifecycle) and the "
+                    f"scripts' product check speak of 2019. Set the plan's product to Subscription Edition.")
+        else:
+            text = (f"The state file says {STATE_PRODUCTS[estate.product]}, but the plan is for "
+                    f"{PRODUCTS[plan.product]}. Subscription Edition keeps 2019's version number and what its "
+                    f"Get-CsServerVersion says is not documented, so the collector may have taken it for 2019: if "
+                    f"the servers run Subscription Edition, keep the plan as it is; if they run 2019, set the plan's "
+                    f"product to Skype for Business Server 2019.")
+        yield _finding("estate_product_subscription_edition", "product", text)
         return
     yield _finding("estate_product_mismatch", "product",
                    f"The estate runs {STATE_PRODUCTS[estate.product]}, but the plan is for "
                    f"{PRODUCTS.get(plan.product, plan.product)}: the Management Shell script stops on the wrong "
                    f"module, and the cmdlets and parameters the plan relies on may not be there. Set the plan's "
                    f"product to the estate's.")
+
+
+def _passive_with_modern_auth(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """A pool passive today, in a plan that turns Modern Authentication on: the two cannot share a deployment.
+
+    A pool the plan sets to a mode of its own keeps whatever passive setting it has (no mode turns passive
+    authentication off), so only the estate tells; a pool the plan sets to passive is refused by the plan's
+    own rules already.
+    """
+    if plan.modern_auth is None or not estate.has_management_shell_data:
+        return
+    in_plan = {p.fqdn.casefold(): i for i, p in enumerate(plan.pools)}
+    names = [p.fqdn for p in plan.pools] + [p.fqdn for p in estate.pools if p.fqdn.casefold() not in in_plan]
+    for fqdn in names:
+        index = in_plan.get(fqdn.casefold())
+        pool = plan.pools[index] if index is not None else None
+        if pool is not None and pool.auth is not None and pool.auth.external.needs_adfs:
+            continue
+        web = estate.web_service_for(fqdn, pool.site if pool is not None else None)
+        if web is None or web.use_ws_fed_passive_auth is not True:
+            continue
+        field = f"pools[{index}].auth.external" if index is not None else "pools"
+        yield _finding("estate_passive_with_modern_auth", field,
+                       f"{fqdn} uses passive authentication today ({web.identity} in the state file), and the plan "
+                       f"turns Modern Authentication on for the whole deployment: a pool cannot use both. Turn "
+                       f"passive authentication off for that pool first (Set-CsWebServiceConfiguration "
+                       f"-UseWsFedPassiveAuth $false on {web.identity}, with Windows authentication back on), or "
+                       f"leave Modern Authentication out of this plan.")
 
 
 def _topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
@@ -551,6 +595,7 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
     rows: list[DriftRow] = []
     findings = [
         *_product(plan, estate),
+        *_passive_with_modern_auth(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),
         *_collections(plan, estate, rows),

@@ -17,18 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.plan.model import SimpleUrls
+from wizard.plan.model import PRODUCTS, SimpleUrls
 
 STATE_FORMAT = "lync-auth-state/1"
 
-# The products a state file may name. Subscription Edition ("sfbse") is known to the
-# state format; the plan vocabulary (wizard.plan.model.PRODUCTS) may lag behind it.
-STATE_PRODUCTS: dict[str, str] = {
-    "lync2013": "Lync Server 2013",
-    "sfb2015": "Skype for Business Server 2015",
-    "sfb2019": "Skype for Business Server 2019",
-    "sfbse": "Skype for Business Server Subscription Edition",
-}
+# The products a state file may name: the same vocabulary as plans (wizard.plan.model.PRODUCTS),
+# Subscription Edition ("sfbse") included.
+STATE_PRODUCTS: dict[str, str] = dict(PRODUCTS)
 
 
 def _same(a: str, b: str) -> bool:

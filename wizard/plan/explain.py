@@ -28,6 +28,12 @@ SET_RP = _ADFS + "set-adfsrelyingpartytrust"
 ADFS_AUTH_POLICY = _ADFS + "set-adfsglobalauthenticationpolicy"
 ADFS_PROPERTIES = _ADFS + "get-adfsproperties"
 TWO_FACTOR = "https://learn.microsoft.com/skypeforbusiness/manage/authentication/two-factor-authentication"
+USE_ADAL = "https://learn.microsoft.com/skypeforbusiness/manage/authentication/use-adal"
+MODERN_TOPOLOGIES = ("https://learn.microsoft.com/skypeforbusiness/plan-your-deployment/modern-authentication/"
+                     "topologies-supported")
+SET_AUTH_CONFIG = _SKYPE + "set-csauthconfig"
+NEW_OAUTH_SERVER = _SKYPE + "new-csoauthserver"
+LIFECYCLE_2019 = "https://learn.microsoft.com/lifecycle/products/skype-for-business-server-2019"
 CLIENT_AUTH = "https://learn.microsoft.com/skypeforbusiness/plan-your-deployment/security/user-and-client-authentication"
 EDGE_CERTS = ("https://learn.microsoft.com/skypeforbusiness/plan-your-deployment/edge-server-deployments/"
               "edge-environmental-requirements")
@@ -46,6 +52,11 @@ LINK_TITLES: dict[str, str] = {
     ADFS_AUTH_POLICY: "Set-AdfsGlobalAuthenticationPolicy",
     ADFS_PROPERTIES: "Get-AdfsProperties",
     TWO_FACTOR: "Two-factor authentication in Skype for Business Server",
+    USE_ADAL: "How to use Modern Authentication (ADAL) with Skype for Business",
+    MODERN_TOPOLOGIES: "Skype for Business topologies supported with Modern Authentication",
+    SET_AUTH_CONFIG: "Set-CsAuthConfig",
+    NEW_OAUTH_SERVER: "New-CsOAuthServer",
+    LIFECYCLE_2019: "Skype for Business Server 2019 lifecycle",
     CLIENT_AUTH: "User and client authentication",
     EDGE_CERTS: "Edge Server environmental requirements",
 }
@@ -93,9 +104,12 @@ FIELDS: dict[str, Explanation] = {
                "", GET_POOL),
     "product": _e("Product",
                   "The server version the scripts are written for. It decides which cmdlet parameters exist and "
-                  "which warnings apply (some mobility settings need a recent cumulative update on Lync 2013).",
+                  "which warnings apply (some mobility settings need a recent cumulative update on Lync 2013). "
+                  "Subscription Edition is the only supported version today: it is installed in place over 2019 "
+                  "and has the same cmdlets; Lync Server 2013 and Skype for Business Server 2015 and 2019 are out "
+                  "of extended support, which the findings say with the way forward.",
                   "Choosing a newer product than the one installed gives scripts that stop on unknown parameters.",
-                  GET_POOL),
+                  LIFECYCLE_2019),
     "sip_domains[]": _e("SIP domain",
                         "A SIP domain users sign in with. Each one needs lyncdiscover.<domain> on the reverse proxy "
                         "certificate when Autodiscover is published on port 443.",
@@ -197,7 +211,8 @@ FIELDS: dict[str, Explanation] = {
         "the pool uses passive authentication.",
         "Remote clients that cannot do TLS-DSK (Lync for Mac 2011, some desk phones and room systems, "
         "third-party clients) can no longer sign in from the Internet.", PROXY),
-    "adfs": _e("AD FS", "The AD FS farm that passive authentication hands sign-in to.", "", ADD_RP),
+    "adfs": _e("AD FS", "The AD FS farm that passive authentication or Modern Authentication hands sign-in to.", "",
+               ADD_RP),
     "adfs.federation_service_name": _e(
         "Federation service name",
         "The AD FS service name (not a server name). The pool reads AD FS metadata from "
@@ -211,7 +226,8 @@ FIELDS: dict[str, Explanation] = {
     "adfs.mfa": _e(
         "Multi-factor authentication",
         "Whether AD FS asks for a second factor: never, only for requests from the extranet (through the Web "
-        "Application Proxy), or always. An MFA provider must already be set up in AD FS.",
+        "Application Proxy), or always; on the Lync relying parties, or with Modern Authentication on its trust. "
+        "An MFA provider must already be set up in AD FS.",
         "Without a working MFA provider nobody can sign in to a passive pool once MFA is required.",
         ADFS_AUTH_POLICY),
     "adfs.published_on_reverse_proxy": _e(
@@ -219,6 +235,36 @@ FIELDS: dict[str, Explanation] = {
         "Tick when the same reverse proxy listener and certificate publish AD FS too; the AD FS name is then "
         "added to the reverse proxy certificate.",
         "", TWO_FACTOR),
+    "modern_auth": _e(
+        "Turn on Modern Authentication through AD FS",
+        "Modern Authentication (ADAL/OAuth): the desktop clients sign in at AD FS, where MFA can be required, and "
+        "present its token to every pool. It is global, for the whole deployment; AD FS 2012 R2 or later, "
+        "Skype for Business Server 2015 or later, and no pool with passive authentication. Microsoft does not "
+        "recommend it with AD FS alone: MFA for the Windows desktop client only, no mobile client.",
+        "Once Windows authentication is blocked (the scenario below), Lync 2010, Mac clients, the mobile apps, "
+        "phones, room systems and Office 2013 without its registry settings can no longer sign in from the "
+        "Internet.", USE_ADAL),
+    "modern_auth.oauth_server_identity": _e(
+        "OAuth server identity",
+        "The name New-CsOAuthServer gives the AD FS farm in Skype for Business. Leave it empty to use the "
+        "federation service name, as Microsoft's procedure does.", "", NEW_OAUTH_SERVER),
+    "modern_auth.accept_sid_claims": _e(
+        "Accept security identifiers (resource forest)",
+        "Tick in a resource forest: users are then matched by the PrimarySID claim of the token "
+        "(-AcceptSecurityIdentifierInformation).", "", NEW_OAUTH_SERVER),
+    "modern_auth.scenario": _e(
+        "Windows authentication (Set-CsAuthConfig scenario)",
+        "Which sign-in Skype for Business still accepts once Modern Authentication is on, outside and inside the "
+        "network, set once at the global level. \"Leave\" keeps the scenario in effect; only the scenarios that "
+        "block Windows authentication from the Internet close password sign-in there (PIN sign-in stays).",
+        "Blocking Windows authentication locks out every client without Modern Authentication; blocking it "
+        "externally also turns NTLM off at the Registrar inside.", SET_AUTH_CONFIG),
+    "modern_auth.office2013_clients": _e(
+        "Add the Office 2013 client settings",
+        "The bundle then carries office2013-modern-auth.ps1, which sets EnableADAL and Version for the user who "
+        "runs it (a logon script): Office 2013 uses Modern Authentication only with them.",
+        "Office 2013 users without the settings lose sign-in where Windows authentication is blocked.",
+        USE_ADAL),
     "mobility_policies[]": _e("Mobility policy", "A mobility policy for the mobile apps.", "", MOBILITY),
     "mobility_policies[].identity": _e(
         "Policy identity",

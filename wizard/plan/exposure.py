@@ -53,12 +53,12 @@ Access Edge may offer `NTLM`, `Kerberos`, `TLS-DSK`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
-from wizard.plan.model import AuthMode, EdgePool, PlanData, Pool
+from wizard.plan.model import AuthMode, EdgePool, ModernAuth, PlanData, Pool
 
 
 class State(StrEnum):
@@ -98,6 +98,8 @@ class Credential(StrEnum):
     CLIENT_CERTIFICATE = "client_certificate"
     ADFS = "adfs"
     ADFS_WINDOWS = "adfs_windows"
+    PASSWORD_GRANT = "password_grant"
+    OAUTH = "oauth"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,13 @@ CREDENTIAL_FACTS: dict[Credential, CredentialFacts] = {
     Credential.ADFS: CredentialFacts("an AD FS sign-in (forms)", "AD FS", False),
     Credential.ADFS_WINDOWS: CredentialFacts("Windows integrated sign-in at AD FS (NTLM/Kerberos)",
                                              "AD FS Windows", True),
+    # What the Lync password-spray tools post: a user name and password to /WebTicket/oauthtoken (the
+    # MsRtcOAuth password grant). The server checks it against the directory like Windows authentication,
+    # and UseWindowsAuth governs it with NTLM and Negotiate.
+    Credential.PASSWORD_GRANT: CredentialFacts("a password posted to /WebTicket/oauthtoken (the MsRtcOAuth "
+                                               "password grant)", "password grant", True),
+    # Modern Authentication: a token AD FS issues after its own sign-in, as strong as that sign-in.
+    Credential.OAUTH: CredentialFacts("an OAuth token from AD FS (Modern Authentication)", "Modern Auth", False),
 }
 
 
@@ -149,6 +158,8 @@ WEB_PATHS: tuple[tuple[str, str], ...] = (
 )
 PASSIVEAUTH_PATH = "/passiveauth/"
 ADFS_PATH = "/adfs/ls/"
+# The scheme name the verification probes use for the MsRtcOAuth password grant (Credential.PASSWORD_GRANT).
+PASSWORD_GRANT_SCHEME = "password_grant"
 
 
 @dataclass(frozen=True)
@@ -261,6 +272,11 @@ class _Web:
     certificate: State
     passive: State
     why: str
+    # The MsRtcOAuth password grant follows Windows authentication (UseWindowsAuth) unless a Modern
+    # Authentication scenario says otherwise; OAuth tokens from AD FS are accepted once the plan's
+    # Modern Authentication is set up (the state file does not hold the OAuth settings).
+    password_grant: State = State.UNKNOWN
+    oauth: State = State.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -298,11 +314,54 @@ def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
         return _UNKNOWN_WEB
     ntlm, kerberos = _windows(web.use_windows_auth)
     return _Web(ntlm, kerberos, _state(web.use_pin_auth), _state(web.use_certificate_auth),
-                _state(web.use_ws_fed_passive_auth), f"as today ({web.identity} in the state file)")
+                _state(web.use_ws_fed_passive_auth), f"as today ({web.identity} in the state file)",
+                password_grant=ntlm)
 
 
-def _web_after(plan_pool: Pool | None, today: _Web) -> _Web:
-    """Return the pool's web service settings once the plan's scripts have run."""
+def _web_shadowed(estate: Estate | None, fqdn: str, site: str | None) -> bool:
+    """Return True when the state file shows a site or service collection applying to the pool's web services:
+    it may take precedence over a global Set-CsAuthConfig scenario (inferred, never documented)."""
+    if estate is None or not estate.has_management_shell_data:
+        return False
+    web = estate.web_service_for(fqdn, site)
+    return web is not None and web.identity.casefold() != "global"
+
+
+def _scenario_closes(before: State, shadowed: bool) -> State:
+    """Return what a global scenario that turns something off leaves: closed, or unknown where a more specific
+    collection may take precedence (closed only when that collection itself has it off)."""
+    if not shadowed:
+        return State.CLOSED
+    return State.CLOSED if before is State.CLOSED else State.UNKNOWN
+
+
+def _web_after(plan_pool: Pool | None, today: _Web, modern: ModernAuth | None = None,
+               shadowed: bool = False) -> _Web:
+    """Return the pool's web service settings once the plan's scripts have run.
+
+    `modern` is the plan's Modern Authentication (global: it reaches every pool), `shadowed` whether a site
+    or service collection may keep a global Set-CsAuthConfig scenario from this pool.
+    """
+    web = _web_after_mode(plan_pool, today)
+    if modern is None:
+        return web
+    scenario = modern.scenario
+    if scenario is None:
+        return replace(web, oauth=State.OPEN,
+                       why=f"{web.why}; Modern Authentication on, Set-CsAuthConfig left as today")
+    if not scenario.blocks_windows_externally or (plan_pool is not None and plan_pool.auth is not None):
+        # A pool with a mode of its own under a blocking scenario is refused (modern_auth_pool_auth_conflict).
+        return replace(web, oauth=State.OPEN, why=f"{web.why}; Modern Authentication on ({scenario.value})")
+    closed = [_scenario_closes(state, shadowed) for state in (web.ntlm, web.kerberos, web.password_grant)]
+    why = (f"Modern Authentication, {scenario.value} (global): Windows and forms authentication off for clients "
+           f"on the Internet (inferred); PIN and certificate authentication as before")
+    if shadowed:
+        why += "; a site or service collection applies to this pool and may keep the scenario from it"
+    return replace(web, ntlm=closed[0], kerberos=closed[1], password_grant=closed[2], oauth=State.OPEN, why=why)
+
+
+def _web_after_mode(plan_pool: Pool | None, today: _Web) -> _Web:
+    """Return the pool's web service settings once the plan's per-pool scripts have run."""
     auth = plan_pool.auth if plan_pool is not None else None
     if auth is None:
         return today
@@ -310,7 +369,8 @@ def _web_after(plan_pool: Pool | None, today: _Web) -> _Web:
     if mode is AuthMode.PASSIVE:
         # UseWindowsAuth None, UsePinAuth $false, UseWsFedPassiveAuth $true; certificates as the plan says.
         return _Web(State.CLOSED, State.CLOSED, State.CLOSED, _state(auth.certificate_auth), State.OPEN,
-                    "passive authentication: Windows authentication and PIN off, sign-in through AD FS")
+                    "passive authentication: Windows authentication and PIN off, sign-in through AD FS",
+                    password_grant=State.CLOSED, oauth=today.oauth)
     # The modes that keep Windows authentication leave UseWindowsAuth and UsePinAuth alone; the pool's
     # verification expects Windows authentication offered (devices get their first certificate with it).
     ntlm = today.ntlm if today.ntlm is not State.UNKNOWN else State.OPEN
@@ -318,7 +378,7 @@ def _web_after(plan_pool: Pool | None, today: _Web) -> _Web:
     emits = mode.certificate_sign_in_only or auth.client_certificate_hours is not None or not auth.certificate_auth
     certificate = _state(auth.certificate_auth) if emits else today.certificate
     return _Web(ntlm, kerberos, today.pin, certificate, today.passive,
-                f"{mode.label}: Windows authentication kept")
+                f"{mode.label}: Windows authentication kept", password_grant=ntlm, oauth=today.oauth)
 
 
 def _proxy_today(estate: Estate | None, identity: str) -> _Proxy:
@@ -335,6 +395,29 @@ def _proxy_today(estate: Estate | None, identity: str) -> _Proxy:
 
 _BLOCKED = _Proxy(State.CLOSED, State.CLOSED, State.OPEN,
                   "NTLM and Kerberos off, certificate (TLS-DSK) sign-in on")
+
+
+def _registrar_after(plan: PlanData, plan_pool: Pool | None, today: _Proxy, shadowed: bool) -> _Proxy:
+    """Return a pool's Registrar once the plan has run: the plan's own block, else the Modern Authentication
+    scenario (global; `shadowed` when a service collection may take precedence), else as today."""
+    if plan_pool is not None and registrar_blocked(plan_pool):
+        return _BLOCKED
+    scenario = plan.modern_auth_scenario
+    if scenario is None:
+        return today
+    facts = scenario.facts
+
+    def sip(on: bool, now: State) -> State:
+        if on:
+            # The scenario turns it on at the global level; a collection of the pool's own keeps today's.
+            return now if shadowed else State.OPEN
+        return _scenario_closes(now, shadowed)
+
+    why = (f"Modern Authentication, {scenario.value} (global): NTLM {'on' if facts.sip_ntlm else 'off'}, Kerberos "
+           f"{'on' if facts.sip_kerberos else 'off'} at the Registrar (inferred), certificate sign-in as before")
+    if shadowed:
+        why += "; a service collection applies to this Registrar and may keep the scenario from it"
+    return _Proxy(sip(facts.sip_ntlm, today.ntlm), sip(facts.sip_kerberos, today.kerberos), today.certificate, why)
 
 
 def registrar_blocked(pool: Pool) -> bool:
@@ -395,11 +478,12 @@ def _edges(plan: PlanData, estate: Estate | None) -> list[_EdgeRef]:
 
 
 def _adfs_in_use(plan: PlanData) -> bool:
-    return plan.adfs is not None and bool(plan.passive_pools)
+    return plan.signs_in_through_adfs
 
 
 def mfa_promised(plan: PlanData) -> bool:
-    """Return True when the plan asks AD FS for MFA on the Internet (extranet or always) for passive pools.
+    """Return True when the plan asks AD FS for MFA on the Internet (extranet or always) for the users who sign
+    in through it: passive pools, or Modern Authentication (MFA on the trust Microsoft's setup script makes).
 
     AD FS 2.0 cannot require MFA at all: that plan is refused by its own error (mfa_adfs20_unsupported).
     """
@@ -449,6 +533,11 @@ def _web_access(web: _Web, credential: Credential, adfs: Access) -> Access:
         return Access(web.kerberos, web.kerberos, web.why)
     if credential is Credential.PIN:
         return Access(web.pin, web.pin, web.why)
+    if credential is Credential.PASSWORD_GRANT:
+        return Access(web.password_grant, web.password_grant, web.why)
+    if credential is Credential.OAUTH:
+        # A token from AD FS: as strong as the AD FS sign-in that issued it.
+        return Access(web.oauth, all_of([web.oauth, adfs.password_only]), web.why)
     # AD FS through the pool's /passiveauth redirect: as strong as the AD FS sign-in.
     return Access(web.passive, all_of([web.passive, adfs.password_only]), web.why)
 
@@ -460,8 +549,10 @@ def _issuance(web: _Web, published: State, adfs: Access,
     if web.certificate is State.CLOSED:
         return Access(State.CLOSED, State.CLOSED, "certificate authentication off: CertProv issues none"), (), ()
     through = [(Credential.NTLM, web.ntlm, web.ntlm), (Credential.KERBEROS, web.kerberos, web.kerberos),
+               (Credential.PASSWORD_GRANT, web.password_grant, web.password_grant),
                (Credential.PIN, web.pin, web.pin),
-               (Credential.ADFS, web.passive, all_of([web.passive, adfs.password_only]))]
+               (Credential.ADFS, web.passive, all_of([web.passive, adfs.password_only])),
+               (Credential.OAUTH, web.oauth, all_of([web.oauth, adfs.password_only]))]
     credentials = tuple(c for c, accepted, _ in through if accepted is not State.CLOSED)
     by_password = tuple(c for c, _, alone in through if alone is not State.CLOSED)
     accepted = all_of([web.certificate, published])
@@ -486,7 +577,7 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
     issued: dict[str, tuple[Access, Access]] = {}
     for ref in pools:
         today = _web_today(estate, ref.fqdn, ref.site)
-        after = _web_after(ref.plan_pool, today)
+        after = _web_after(ref.plan_pool, today, plan.modern_auth, _web_shadowed(estate, ref.fqdn, ref.site))
         webs[ref.fqdn] = (today, after)
         published = State.OPEN if ref.external_web_fqdn else State.UNKNOWN
         where = (f"https://{ref.external_web_fqdn}/CertProv" if ref.external_web_fqdn
@@ -545,7 +636,8 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
     for ref in pools:
         identity = f"service:Registrar:{ref.fqdn}"
         today_proxy = _proxy_today(estate, identity)
-        after_proxy = _BLOCKED if ref.plan_pool is not None and registrar_blocked(ref.plan_pool) else today_proxy
+        own = estate is not None and estate.has_management_shell_data and estate.proxy(identity) is not None
+        after_proxy = _registrar_after(plan, ref.plan_pool, today_proxy, own)
         field_name = f"{ref.field}.auth.block_ntlm_at_registrar" if ref.index is not None else "pools"
         director = ref.role == "director"
         entry = EntryPoint(f"registrar:{ref.fqdn}", EntryKind.REGISTRAR, f"Registrar of {ref.label}", None,
@@ -584,7 +676,11 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
         entries.append(entry)
         published = State.OPEN if host else State.UNKNOWN
         users = f"users homed on {ref.fqdn}" + (" and users it redirects" if ref.role == "director" else "")
-        for credential in (Credential.NTLM, Credential.KERBEROS, Credential.PIN, Credential.ADFS):
+        # OAuth is in the model only with the plan's Modern Authentication: a plan without it says nothing of
+        # the OAuth settings, and the state file does not hold them (docs/exposure.md).
+        oauth = (Credential.OAUTH,) if plan.modern_auth is not None else ()
+        for credential in (Credential.NTLM, Credential.KERBEROS, Credential.PASSWORD_GRANT, Credential.PIN,
+                           Credential.ADFS, *oauth):
             before = _web_access(today, credential, adfs_before)
             after_access = _web_access(after, credential, adfs_after)
             paths.append(SignInPath(
@@ -603,12 +699,17 @@ def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
         entry = EntryPoint("adfs", EntryKind.ADFS, f"AD FS {adfs.federation_service_name}",
                            adfs.federation_service_name, None, None, via, "adfs.mfa")
         entries.append(entry)
-        users = "users of the passive pools"
+        users = _names_of([*(["users of the passive pools"] if plan.passive_pools else []),
+                           *(["users signing in with Modern Authentication"] if plan.modern_auth else [])])
         paths.append(SignInPath(entry, Credential.ADFS, adfs_before, adfs_after, "adfs.mfa", users))
         paths.append(SignInPath(entry, Credential.ADFS_WINDOWS, wia_before, wia_after,
                                 "adfs.published_on_reverse_proxy", users))
 
     return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None)
+
+
+def _names_of(items: list[str]) -> str:
+    return " and ".join(items)
 
 
 _STATE_WORDS = {State.OPEN: "open", State.CLOSED: "closed", State.UNKNOWN: "as today (unknown)"}
@@ -681,6 +782,10 @@ def promises(plan: PlanData) -> tuple[Promise, ...]:
     return tuple(out)
 
 
+# Credentials whose password is typed at AD FS: AD FS (its MFA, its view of the extranet) decides their strength.
+_THROUGH_ADFS = frozenset({Credential.ADFS, Credential.OAUTH})
+
+
 def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
     """Return (code, closing field) pairs for one password-only path under an MFA promise."""
     kind = path.entry.kind
@@ -694,9 +799,9 @@ def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
             issue = model.issuance_for(name)
             if issue is None or issue.after.password_only is State.CLOSED:
                 continue
-            if set(issue.by_password_after) - {Credential.ADFS}:
+            if set(issue.by_password_after) - _THROUGH_ADFS:
                 out.append(("mfa_certificate_by_password", issue.field))
-            if Credential.ADFS in issue.by_password_after:
+            if set(issue.by_password_after) & _THROUGH_ADFS:
                 # Issued after an AD FS sign-in that needs no second factor: AD FS is the cause.
                 out.append(("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy"))
         return out
@@ -705,7 +810,7 @@ def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
     if kind is EntryKind.REGISTRAR:
         return [("mfa_registrar_password_open", path.field)]
     if kind is EntryKind.WEB_SERVICES:
-        if path.credential is Credential.ADFS:
+        if path.credential in _THROUGH_ADFS:
             # A pool whose passive redirect is only "as today" adds nothing to what the AD FS entry reports.
             if path.after.accepted is not State.OPEN:
                 return []
@@ -761,7 +866,7 @@ def _message(code: str, field_name: str, promise: Promise, broken: list[SignInPa
         issue = model.issuance_for(pool.fqdn) if pool is not None else None
         if issue is not None:
             alone = ", ".join(CREDENTIAL_FACTS[c].short for c in issue.by_password_after
-                              if c is not Credential.ADFS)
+                              if c not in _THROUGH_ADFS)
             lead = (f"the CertProv of {issue.pool} hands out Lync client certificates for a password alone "
                     f"({alone}), and with such a certificate ")
     fix = _FIXES[code](field_name, plan)
@@ -786,15 +891,30 @@ def _fix_edge(field_name: str, plan: PlanData) -> str:
 
 
 def _fix_registrar(field_name: str, plan: PlanData) -> str:
+    if plan.modern_auth is not None:
+        return ("With Modern Authentication the Set-CsAuthConfig scenario decides the Registrar for every pool: "
+                "only modern_auth.scenario block_windows_auth_externally_and_internally turns Kerberos off there "
+                "as well as NTLM (it blocks Windows authentication inside too); otherwise record the risk as "
+                "accepted.")
     if field_name == "pools":
         return "Add that pool to the plan with block_ntlm_at_registrar set to true, or record the risk as accepted."
     return (f"Set {field_name} to true (Microsoft's two-factor procedure turns NTLM and Kerberos off at the "
             f"Registrar too), or record the risk as accepted.")
 
 
+_MODERN_PIN = ("No Set-CsAuthConfig scenario changes PIN authentication (an extension or phone number and a PIN), "
+               "which signs in to the web services without AD FS: turn it off on the pool's web services "
+               "(Set-CsWebServiceConfiguration -UsePinAuth $false, outside this plan) and show it with a state file, "
+               "or record the risk as accepted.")
+
+
 def _fix_web(field_name: str, plan: PlanData) -> str:
     pool = _pool_at(plan, field_name)
     name = pool.fqdn if pool is not None else "that pool"
+    if plan.modern_auth is not None:
+        return ("With Modern Authentication, a modern_auth.scenario that blocks Windows authentication from the "
+                f"Internet closes NTLM, Negotiate and the password grant on the web services of every pool. "
+                f"{_MODERN_PIN}")
     return (f"Only passive authentication closes Windows authentication and PIN on the web services of {name}: "
             f"set {field_name} to \"passive\" (or add the pool to the plan), or record the risk as accepted.")
 
@@ -802,6 +922,10 @@ def _fix_web(field_name: str, plan: PlanData) -> str:
 def _fix_certificate(field_name: str, plan: PlanData) -> str:
     pool = _pool_at(plan, field_name)
     name = pool.fqdn if pool is not None else "that pool"
+    if plan.modern_auth is not None:
+        return (f"Anyone with a user's password (or PIN) gets a Lync client certificate from the CertProv of {name} "
+                f"and then signs in with TLS-DSK, where AD FS and its MFA never apply. A modern_auth.scenario that "
+                f"blocks Windows authentication from the Internet closes the password routes. {_MODERN_PIN}")
     return (f"Anyone with a user's password gets a Lync client certificate from the CertProv of {name} and then "
             f"signs in with TLS-DSK, where AD FS and its MFA never apply. Set {field_name} to \"passive\" so "
             f"certificates are only issued after an AD FS sign-in, or record the risk as accepted.")
@@ -904,12 +1028,14 @@ def web_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProb
     pools = _pools(plan, estate)
     out: list[WebProbe] = []
     for scheme, host, ref, kind in _web_hosts(plan, pools):
-        after = _web_after(ref.plan_pool, _web_today(estate, ref.fqdn, ref.site))
+        after = _web_after(ref.plan_pool, _web_today(estate, ref.fqdn, ref.site), plan.modern_auth,
+                           _web_shadowed(estate, ref.fqdn, ref.site))
         for path, _ in WEB_PATHS:
             schemes = [SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
                        SchemeExpectation("Negotiate", _offer(after.kerberos), after.why)]
             if path == PASSIVEAUTH_PATH:
                 schemes.append(SchemeExpectation("adfs_redirect", _offer(after.passive), after.why))
+            schemes.append(SchemeExpectation(PASSWORD_GRANT_SCHEME, _offer(after.password_grant), after.why))
             out.append(WebProbe(f"{scheme}://{host}{path}", host, path, ref.fqdn, kind, tuple(schemes)))
     return tuple(out)
 
@@ -954,6 +1080,7 @@ __all__ = [
     "BROKEN_PROMISE_CODES",
     "CREDENTIAL_FACTS",
     "PASSIVEAUTH_PATH",
+    "PASSWORD_GRANT_SCHEME",
     "WEB_PATHS",
     "Access",
     "BrokenPromise",

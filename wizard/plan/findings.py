@@ -17,6 +17,7 @@ come from wizard/plan/reader.py and are not repeated here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 
 from wizard.plan.estate import Estate
 from wizard.plan.exposure import (
@@ -34,10 +35,16 @@ from wizard.plan.finding import Finding
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
     ACP_ADFS_VERSIONS,
+    ADFS_OAUTH_SETUP_DOWNLOAD,
+    ADFS_OAUTH_SETUP_SCRIPTS,
     ADFS_VERSIONS,
     LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
+    MODERN_AUTH_ADFS_VERSIONS,
+    MODERN_AUTH_UNSUPPORTED_OFFICE_BUILDS,
+    OFFICE2013_ADAL_VALUES,
     PASSIVE_METADATA_PATH,
+    PRODUCT_FACTS,
     AuthMode,
     EdgePool,
     PlanData,
@@ -63,6 +70,27 @@ FINDING_CODES: dict[str, str] = {
     "passive_lwa_domain_auth": "info",
     "passive_pin_auth_off": "info",
     "passive_needs_cu": "warning",
+    # Product lifecycle.
+    "product_out_of_support": "warning",
+    # Modern Authentication through AD FS: domain notes 8 and the Modern Authentication notes.
+    "modern_auth_product_unsupported": "error",
+    "modern_auth_adfs_version": "error",
+    "modern_auth_passive_pool": "error",
+    "modern_auth_pool_auth_conflict": "error",
+    "modern_auth_not_recommended": "warning",
+    "modern_auth_clients": "warning",
+    "modern_auth_sip_ntlm_inside": "warning",
+    "modern_auth_web_pages": "warning",
+    "modern_auth_adfs_password_surface": "warning",
+    "modern_auth_certificate_auth_kept": "warning",
+    "modern_auth_global_scope": "warning",
+    "modern_auth_needs_cu": "warning",
+    "modern_auth_office2013": "warning",
+    "modern_auth_office2013_settings": "info",
+    "modern_auth_setup_script": "info",
+    "modern_auth_enable_computer": "info",
+    "modern_auth_without_mfa": "info",
+    "modern_auth_resource_forest": "info",
     # AD FS and MFA: domain notes 4.
     "adfs_unused": "info",
     "mfa_adfs20_unsupported": "error",
@@ -303,8 +331,9 @@ def passive_same_web_names(plan: PlanData) -> Iterator[Finding]:
 
 def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
     """Passive authentication and Modern Auth (ADAL) exclude each other on a pool (domain notes 1, 8)."""
-    if plan.product == "lync2013":
-        # Modern Authentication does not exist on Lync Server 2013.
+    if not plan.product_facts.modern_auth or plan.modern_auth is not None:
+        # Modern Authentication does not exist on Lync Server 2013; with it in the plan, the error
+        # modern_auth_passive_pool says the same and refuses the plan.
         return
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
@@ -387,20 +416,360 @@ def passive_needs_cu(plan: PlanData) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------------------
+# Product lifecycle
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _day(when: date) -> str:
+    """Return a date the way the messages write it, whatever the locale: 14 October 2025."""
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
+
+
+def product_out_of_support(plan: PlanData) -> Iterator[Finding]:
+    """A product past the end of its extended support: since when, and the way to a supported one.
+
+    Sources: plan format (product) and the lifecycle table of the model.
+
+    The dates are data (`wizard.plan.model.PRODUCT_FACTS`); a product with an end date is out of
+    support. The rule reads no clock, so the same plan always gives the same findings and bundle.
+    """
+    facts = plan.product_facts
+    if facts.extended_support_end is None:
+        return
+    updates = ""
+    if facts.security_updates_end is not None:
+        updates = (f" The paid Extended Security Updates ran until {_day(facts.security_updates_end)} (according to "
+                   f"secondary sources, not Microsoft's lifecycle page).")
+    se = PRODUCT_FACTS["sfbse"].label
+    yield _finding(
+        "product_out_of_support", "product",
+        f"{facts.label} has been out of extended support since {_day(facts.extended_support_end)}: no security "
+        f"updates, no fixes, no help from Microsoft.{updates} {se} is the only supported version; the way "
+        f"there: {facts.way_forward}. This plan hardens the estate as it is, which is worth doing on the way, not "
+        f"instead of it. Microsoft's lifecycle page: {facts.lifecycle_page}.",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Modern Authentication (ADAL/OAuth) through AD FS
+
+
+def _scenario_field(plan: PlanData) -> str:
+    return "modern_auth.scenario" if plan.modern_auth_scenario is not None else "modern_auth"
+
+
+def modern_auth_product_unsupported(plan: PlanData) -> Iterator[Finding]:
+    """Modern Authentication needs Skype for Business Server 2015 or later, not Lync Server 2013 (domain notes 8)."""
+    if plan.modern_auth is None or plan.product_facts.modern_auth:
+        return
+    yield _finding(
+        "modern_auth_product_unsupported", "modern_auth",
+        f"{plan.product_label} has no Modern Authentication: New-CsOAuthServer -Type and Set-CsOAuthConfiguration "
+        f"-ClientAuthorizationOAuthServerIdentity exist from Skype for Business Server 2015 on, and a topology that "
+        f"still has Lync Server 2013 pools cannot use it. Remove modern_auth, or plan for Skype for Business Server "
+        f"2015 or later.",
+    )
+
+
+def modern_auth_adfs_version(plan: PlanData) -> Iterator[Finding]:
+    """AD FS 2.0 issues no OAuth tokens: Modern Authentication needs AD FS 2012 R2 or later (domain notes 4, 8)."""
+    if plan.modern_auth is None or plan.adfs is None or plan.adfs.version in MODERN_AUTH_ADFS_VERSIONS:
+        return
+    yield _finding(
+        "modern_auth_adfs_version", "adfs.version",
+        f"{ADFS_VERSIONS[plan.adfs.version]} has no OAuth, which Modern Authentication is built on: it needs AD FS "
+        f"on Windows Server 2012 R2 or later. Upgrade the farm first, or remove modern_auth.",
+    )
+
+
+def modern_auth_passive_pool(plan: PlanData) -> Iterator[Finding]:
+    """Passive and Modern Authentication cannot share a deployment: the OAuth settings are global (domain notes 8)."""
+    if plan.modern_auth is None:
+        return
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
+        yield _finding(
+            "modern_auth_passive_pool", f"pools[{i}].auth.external",
+            f"{pool.fqdn} would use passive authentication while the plan turns Modern Authentication on. A pool "
+            f"cannot use both, and the OAuth configuration that turns Modern Authentication on is global, so it "
+            f"reaches this pool too. Choose one: remove modern_auth, or set this pool to another mode (MFA then "
+            f"comes from AD FS through Modern Authentication).",
+        )
+
+
+def modern_auth_pool_auth_conflict(plan: PlanData) -> Iterator[Finding]:
+    """A scenario that blocks Windows authentication decides it for every pool; a pool mode contradicts it.
+
+    Sources: domain notes 8.
+    """
+    scenario = plan.modern_auth_scenario
+    if scenario is None or not scenario.blocks_windows_externally:
+        return
+    for i, pool in enumerate(plan.pools):
+        if pool.auth is None or pool.auth.external is AuthMode.PASSIVE:
+            continue  # passive: modern_auth_passive_pool
+        yield _finding(
+            "modern_auth_pool_auth_conflict", f"pools[{i}].auth.external",
+            f"The scenario ({scenario.label}) decides Windows authentication for every pool, but {pool.fqdn} also "
+            f"has a mode of its own ({pool.auth.external.label}). That mode keeps Windows authentication, and the "
+            f"service-level collection the script would create for it could take precedence over the global "
+            f"scenario for this pool. Set this pool's external authentication to \"leave unchanged\", or choose a "
+            f"scenario that keeps Windows authentication from the Internet.",
+        )
+
+
+def modern_auth_not_recommended(plan: PlanData) -> Iterator[Finding]:
+    """Microsoft's table of topologies does not recommend Modern Authentication with AD FS alone (domain notes 8)."""
+    if plan.modern_auth is None:
+        return
+    yield _finding(
+        "modern_auth_not_recommended", "modern_auth",
+        "Microsoft does not recommend Modern Authentication on premises only (AD FS as the only authority): in "
+        "Microsoft's own table of topologies it gives MFA to the Windows desktop client only, supports no mobile "
+        "client and none of the Exchange integration features. The tool offers it because it is what an "
+        "on-premises estate has; hybrid Modern Authentication with Entra ID is a different topology, not planned "
+        "here.",
+    )
+
+
+_CLIENTS_WITHOUT_ADAL = ("Lync 2010", "Lync for Mac and Skype for Business on Mac", "the mobile apps",
+                         "Lync Phone Edition and other desk phones", "room systems")
+
+
+def modern_auth_clients(plan: PlanData) -> Iterator[Finding]:
+    """Who loses sign-in, per scenario: the clients that cannot use Modern Authentication (domain notes 7, 8)."""
+    ma = plan.modern_auth
+    if ma is None:
+        return
+    scenario = ma.scenario
+    office = ("Office 2013 (Lync 2013) desktop clients " + (
+        "once the Office 2013 settings of this bundle (office2013-modern-auth.ps1) reach them" if ma.office2013_clients
+        else "only with EnableADAL and Version set to 1 for each user (modern_auth.office2013_clients: the bundle "
+             "then carries them)"))
+    builds = ", ".join(MODERN_AUTH_UNSUPPORTED_OFFICE_BUILDS)
+    can = (f"Skype for Business 2016 and later desktop clients use Modern Authentication by themselves, and "
+           f"{office}; Office builds {builds} cannot. Users may see more than one prompt, and shared computers "
+           f"(kiosks) need the browser zone setting \"Prompt for user name and password\".")
+    if scenario is None:
+        what = ("The plan leaves Set-CsAuthConfig alone: whatever scenario is in effect stays (right after Modern "
+                "Authentication is turned on, Microsoft documents it as both Modern and Windows authentication, "
+                "inside and outside), so no client loses sign-in, and Windows authentication stays open to the "
+                "Internet.")
+    elif not scenario.blocks_windows_externally:
+        inside = (" Inside the network every client signs in with Windows authentication, the Modern "
+                  "Authentication clients included." if not scenario.facts.modern_internal else "")
+        what = (f"With {scenario.value} ({scenario.label}) clients that cannot use Modern Authentication keep "
+                f"signing in with Windows authentication, from the Internet too, so no client loses sign-in and "
+                f"passwords stay open to guessing from the Internet.{inside}")
+    else:
+        where = "from the Internet" if scenario.facts.windows_internal else "anywhere, inside the network too"
+        what = (f"With {scenario.value} ({scenario.label}) every client that cannot use Modern Authentication "
+                f"through AD FS loses sign-in {where}: {_names(list(_CLIENTS_WITHOUT_ADAL))}, and Office 2013 "
+                f"without the registry settings. Test each client and device model before the switch.")
+    yield _finding("modern_auth_clients", _scenario_field(plan), f"{what} {can}")
+
+
+def modern_auth_sip_ntlm_inside(plan: PlanData) -> Iterator[Finding]:
+    """Blocking Windows authentication externally also turns SIP NTLM off at the Registrar, inside too.
+
+    Sources: domain notes 8.
+    """
+    scenario = plan.modern_auth_scenario
+    if scenario is None or scenario.facts.sip_ntlm or not scenario.facts.windows_internal:
+        return
+    yield _finding(
+        "modern_auth_sip_ntlm_inside", "modern_auth.scenario",
+        f"{scenario.value} blocks more than the Internet: it turns NTLM off at the Registrar for SIP sign-in, for "
+        f"clients inside the network as well (Kerberos stays on). Internal clients and devices that sign in to SIP "
+        f"with NTLM, such as computers outside the domain, Mac clients and phones, can no longer sign in inside "
+        f"either.",
+    )
+
+
+def modern_auth_web_pages(plan: PlanData) -> Iterator[Finding]:
+    """Web pages and web clients that have no Modern Authentication (domain notes 8)."""
+    scenario = plan.modern_auth_scenario
+    if scenario is None or not scenario.blocks_windows_externally:
+        return
+    lwa = _lwa_name(plan)
+    text = (f"{lwa} forms sign-in no longer works for users on the Internet (guests still join meetings).")
+    if not scenario.facts.windows_internal:
+        text += (" With Windows authentication blocked inside too, the web pages that have no Modern "
+                 "Authentication stop working for everyone: the Web Scheduler, the Dial-in page, the Control Panel "
+                 "and the Response Group settings page. Microsoft's sources differ by version here: the Skype for "
+                 "Business Server 2019 June 2023 cumulative update added OAuth to the Dial-in page and the Web "
+                 "Scheduler.")
+    yield _finding("modern_auth_web_pages", "modern_auth.scenario", text)
+
+
+def modern_auth_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
+    """With Modern Authentication, AD FS (through the WAP) is where passwords are typed: its lockout matters.
+
+    Sources: domain notes 4, 8.
+    """
+    if plan.modern_auth is None or plan.adfs is None:
+        return
+    yield _finding(
+        "modern_auth_adfs_password_surface", "adfs",
+        f"With Modern Authentication every desktop sign-in types its password at AD FS "
+        f"({plan.adfs.federation_service_name}), published through the Web Application Proxy: that is where "
+        f"passwords can be guessed from the Internet now. Turn AD FS extranet lockout on (Set-AdfsProperties "
+        f"-EnableExtranetLockout, smart lockout from AD FS 2016 on) with a threshold below the Active Directory "
+        f"lockout threshold, so guessing locks the extranet sign-in, not the account.",
+    )
+
+
+def modern_auth_certificate_auth_kept(plan: PlanData) -> Iterator[Finding]:
+    """Certificate authentication stays on in every scenario: a certificate skips AD FS until it expires.
+
+    Sources: domain notes 1, 8.
+    """
+    if plan.modern_auth is None:
+        return
+    yield _finding(
+        "modern_auth_certificate_auth_kept", "modern_auth",
+        "No Set-CsAuthConfig scenario turns certificate authentication off (the tool infers this from the "
+        "procedure the cmdlet replaced): a device holding a valid Lync client certificate keeps signing in with it "
+        "without going back to AD FS, or to its MFA, until the certificate expires. After the switch, certificates "
+        "come from CertProv after a Modern Authentication sign-in. Keep their lifetime short and revoke lost "
+        "devices with Revoke-CsClientCertificate.",
+    )
+
+
+def modern_auth_global_scope(plan: PlanData) -> Iterator[Finding]:
+    """Set-CsAuthConfig runs at the global level only; more specific collections may take precedence.
+
+    Sources: domain notes 8.
+    """
+    scenario = plan.modern_auth_scenario
+    if scenario is None:
+        return
+    yield _finding(
+        "modern_auth_global_scope", "modern_auth.scenario",
+        "The script runs Set-CsAuthConfig once, at the global level, as Microsoft recommends; never per pool (a "
+        "pool whose Registrar and web services end up with different settings can leave clients unable to sign "
+        "in). It sets both the Registrar and the web services. A site or service collection that already exists "
+        "may take precedence over the global scenario for its pools (the tool infers this; nothing documents it): "
+        "upload a state file to see them, and check verify-internal.ps1's Get-CsAuthConfig line after the change.",
+    )
+
+
+def modern_auth_needs_cu(plan: PlanData) -> Iterator[Finding]:
+    """The cumulative updates Modern Authentication needs; the script checks for them first (domain notes 8)."""
+    ma = plan.modern_auth
+    facts = plan.product_facts
+    if ma is None or not facts.modern_auth or not facts.modern_auth_cu:
+        return
+    needs = [f"Modern Authentication needs {facts.modern_auth_cu}"]
+    if ma.scenario is not None and facts.auth_config_cu:
+        needs.append(f"Set-CsAuthConfig arrived with {facts.auth_config_cu}")
+    yield _finding(
+        "modern_auth_needs_cu", "modern_auth",
+        f"On {facts.label}, {' and '.join(needs)}: update every Front End and Director first. The Management Shell "
+        f"script checks that these cmdlets and parameters exist before it changes anything, so an older server "
+        f"stops the script at the start instead of half-way.",
+    )
+
+
+def modern_auth_office2013(plan: PlanData) -> Iterator[Finding]:
+    """Office 2013 clients need two registry values for Modern Authentication; the bundle can carry them.
+
+    Sources: domain notes 7, 8.
+    """
+    ma = plan.modern_auth
+    if ma is None:
+        return
+    values = " and ".join(f"{name}={value}" for name, value in OFFICE2013_ADAL_VALUES)
+    if ma.office2013_clients:
+        yield _finding(
+            "modern_auth_office2013_settings", "modern_auth.office2013_clients",
+            f"The bundle carries office2013-modern-auth.ps1, which sets {values} (DWORD) under the user's Office "
+            f"15.0 Identity key: run it for every Office 2013 user (a Group Policy logon script) before Windows "
+            f"authentication is blocked. With -Undo it sets EnableADAL back to 0.",
+        )
+    elif ma.scenario is not None and ma.scenario.blocks_windows_externally:
+        yield _finding(
+            "modern_auth_office2013", "modern_auth.office2013_clients",
+            f"Office 2013 (Lync 2013) desktop clients use Modern Authentication only with {values} (DWORD) under the "
+            f"user's Office 15.0 Identity key; without them they lose sign-in where Windows authentication is "
+            f"blocked. Set office2013_clients to true to get a script for them in the bundle, or set them by Group "
+            f"Policy.",
+        )
+
+
+def modern_auth_setup_script(plan: PlanData) -> Iterator[Finding]:
+    """The AD FS side is Microsoft's own setup script, which the admin downloads; the bundle does not carry it.
+
+    Sources: domain notes 8.
+    """
+    if plan.modern_auth is None or plan.adfs is None or plan.adfs.version not in ADFS_OAUTH_SETUP_SCRIPTS:
+        return
+    script = ADFS_OAUTH_SETUP_SCRIPTS[plan.adfs.version]
+    yield _finding(
+        "modern_auth_setup_script", "modern_auth",
+        f"The AD FS trust for Modern Authentication is made by Microsoft's own script, {script} for "
+        f"{ADFS_VERSIONS[plan.adfs.version]}: download it from Microsoft ({ADFS_OAUTH_SETUP_DOWNLOAD}) and put it "
+        f"beside adfs-modern-auth.ps1 on the primary AD FS server. The bundle does not include or rebuild it; "
+        f"adfs-modern-auth.ps1 stops when it is not there, runs it with every pool's internal and external web "
+        f"services URL, and then sets MFA on the trust it made.",
+    )
+
+
+def modern_auth_enable_computer(plan: PlanData) -> Iterator[Finding]:
+    """Set-CsAuthConfig takes effect on a server only after Enable-CsComputer runs there (domain notes 8)."""
+    if plan.modern_auth_scenario is None:
+        return
+    yield _finding(
+        "modern_auth_enable_computer", "modern_auth.scenario",
+        "The new scenario takes effect on each server only after Enable-CsComputer runs on it, and the cmdlet acts "
+        "on the computer it runs on only: the runbook lists it as a step, on every Front End and Director server "
+        "of every pool.",
+    )
+
+
+def modern_auth_without_mfa(plan: PlanData) -> Iterator[Finding]:
+    """Modern Authentication without MFA on the trust: a password alone signs in at AD FS (domain notes 4, 8)."""
+    if plan.modern_auth is None or plan.adfs is None or plan.adfs.mfa != "none":
+        return
+    yield _finding(
+        "modern_auth_without_mfa", "adfs.mfa",
+        "MFA is not asked for (adfs.mfa \"none\"), so the Modern Authentication sign-in at AD FS takes a password "
+        "alone. Choose \"extranet\" to have AD FS ask sign-ins from the Internet for a second factor.",
+    )
+
+
+def modern_auth_resource_forest(plan: PlanData) -> Iterator[Finding]:
+    """Resource forests: Skype for Business matches users by the PrimarySID claim (domain notes 8)."""
+    ma = plan.modern_auth
+    if ma is None or not ma.accept_sid_claims:
+        return
+    yield _finding(
+        "modern_auth_resource_forest", "modern_auth.accept_sid_claims",
+        "The OAuth server accepts security identifiers (New-CsOAuthServer -AcceptSecurityIdentifierInformation "
+        "$true): in a resource forest, users are matched by the PrimarySID claim of the token, because the user "
+        "principal name, SIP address and mail address do not match the resource forest's objects.",
+    )
+
+
+
+# ---------------------------------------------------------------------------
 # AD FS and MFA
 
 
 def _adfs_in_use(plan: PlanData) -> bool:
-    return plan.adfs is not None and bool(plan.passive_pools)
+    return plan.signs_in_through_adfs
 
 
 def adfs_unused(plan: PlanData) -> Iterator[Finding]:
-    """AD FS settings without a passive pool are not used (domain notes 4)."""
-    if plan.adfs is not None and not plan.passive_pools:
+    """AD FS settings without a passive pool (or Modern Authentication) are not used (domain notes 4)."""
+    if plan.adfs is not None and not plan.signs_in_through_adfs:
         yield _finding(
             "adfs_unused", "adfs",
-            "The plan describes an AD FS farm but no pool uses passive authentication, so nothing is configured "
-            "in AD FS and the MFA setting has no effect. Remove the AD FS section or set a pool to passive.",
+            "The plan describes an AD FS farm but no pool uses passive authentication and Modern Authentication is "
+            "not turned on, so nothing is configured in AD FS and the MFA setting has no effect. Remove the AD FS "
+            "section, set a pool to passive, or turn Modern Authentication on.",
         )
 
 
@@ -469,10 +838,15 @@ def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
                 "used.")
     else:
         note = "That policy asks everyone for a second factor, inside the network as well."
+    where = []
+    if plan.passive_pools:
+        where.append("the Lync relying parties")
+    if plan.modern_auth is not None:
+        where.append("the Modern Authentication trust Microsoft's setup script creates")
     yield _finding(
         "mfa_access_control_policy", "adfs.mfa",
         f"On {ADFS_VERSIONS[adfs.version]} MFA is set through the built-in access control policy "
-        f"'{policy}' on the Lync relying parties rather than through per-relying-party rules. {note}",
+        f"'{policy}' on {_names(where)} rather than through per-relying-party rules. {note}",
     )
 
 
@@ -498,6 +872,9 @@ def adfs_windows_auth_on_internet(plan: PlanData) -> Iterator[Finding]:
 
 def edge_ntlm_block_sip_only(plan: PlanData) -> Iterator[Finding]:
     """Blocking NTLM at the Edge leaves the web services open (domain notes 2)."""
+    scenario = plan.modern_auth_scenario
+    if scenario is not None and scenario.blocks_windows_externally:
+        return  # the scenario closes Windows authentication on every pool's web services
     open_pools = [p for p in plan.pools if _auth_mode(p) is not AuthMode.PASSIVE]
     if not open_pools:
         return
@@ -1032,13 +1409,33 @@ def service_scope_only(plan: PlanData) -> Iterator[Finding]:
         "across the whole organisation. Pools and Edge pools not in the plan keep their settings. A service "
         "collection the script has to create would start from the product's defaults, so it is created with the "
         "settings of the collection that applied until then (the pool's site collection, else the global one) "
-        "for everything the plan does not set.",
+        "for everything the plan does not set." + (
+            " Modern Authentication is the exception: its OAuth configuration and its Set-CsAuthConfig scenario "
+            "are global by design (modern_auth)." if plan.modern_auth is not None else ""),
     )
 
 
 # ---------------------------------------------------------------------------
 
 RULES: tuple[Rule, ...] = (
+    product_out_of_support,
+    modern_auth_product_unsupported,
+    modern_auth_adfs_version,
+    modern_auth_passive_pool,
+    modern_auth_pool_auth_conflict,
+    modern_auth_not_recommended,
+    modern_auth_clients,
+    modern_auth_sip_ntlm_inside,
+    modern_auth_web_pages,
+    modern_auth_adfs_password_surface,
+    modern_auth_certificate_auth_kept,
+    modern_auth_global_scope,
+    modern_auth_needs_cu,
+    modern_auth_office2013,
+    modern_auth_setup_script,
+    modern_auth_enable_computer,
+    modern_auth_without_mfa,
+    modern_auth_resource_forest,
     passive_pool_wide,
     passive_unsupported_clients,
     passive_exchange_features_lost,
@@ -1123,7 +1520,7 @@ def exposure_matrix(plan: PlanData, model: Exposure) -> Iterator[Finding]:
         how = ", ".join(CREDENTIAL_FACTS[c].short for c in issue.credentials_after) or "nothing"
         yield _finding(
             "exposure_certificate", issue.field,
-            f"Users of {issue.pool} first obtain a Lync client certificate from {issue.after.why.split(':')[0]}: "
+            f"Users of {issue.pool} first obtain a Lync client certificate from {issue.after.why.split(': ')[0]}: "
             f"before {describe_access(issue.before)} \u2192 after {describe_access(issue.after)}; after the plan "
             f"CertProv takes {how}.",
         )
@@ -1185,6 +1582,6 @@ def check_plan(plan: PlanData, *, estate: Estate | None = None) -> list[Finding]
     model = exposure(plan, estate=estate)
     findings.extend(exposure_promises(plan, model))
     # A plan that touches no sign-in setting, read without a state file, would get a matrix of unknowns.
-    if estate is not None or plan.edge_pools or any(p.auth for p in plan.pools):
+    if estate is not None or plan.edge_pools or any(p.auth for p in plan.pools) or plan.modern_auth is not None:
         findings.extend(exposure_matrix(plan, model))
     return apply_accepted_risks(plan, findings)

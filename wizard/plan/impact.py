@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.plan.model import MobilityPolicy, PlanData, Pool
+from wizard.plan.model import MobilityPolicy, ModernAuth, PlanData, Pool
 
 STATES: tuple[str, ...] = ("signs_in", "degraded", "breaks")
 
@@ -29,6 +29,13 @@ CLIENT_KEYS: tuple[str, ...] = tuple(key for key, _ in CLIENTS)
 # Column mode for a pool whose plan has no auth section.
 UNCHANGED = "unchanged"
 UNCHANGED_REASON = "unchanged by this plan"
+# The Modern Authentication columns (plans with modern_auth): every pool alike, from the Internet and inside.
+MODERN_AUTH_INTERNET = "modern_auth_internet"
+MODERN_AUTH_INSIDE = "modern_auth_inside"
+COLUMN_LABELS: dict[str, str] = {
+    MODERN_AUTH_INTERNET: "Modern Authentication, from the Internet (every pool)",
+    MODERN_AUTH_INSIDE: "Modern Authentication, inside the network (every pool)",
+}
 
 
 @dataclass(frozen=True)
@@ -49,10 +56,16 @@ class Cell:
 
 @dataclass(frozen=True)
 class Column:
-    """One pool of the plan: its FQDN and its external authentication mode (or 'unchanged')."""
+    """One pool of the plan: its FQDN and its external authentication mode (or 'unchanged'); or one of the
+    Modern Authentication columns (`fqdn` empty, `mode` a COLUMN_LABELS key)."""
 
     fqdn: str
     mode: str
+
+    @property
+    def label(self) -> str | None:
+        """Return the column's heading when it is not a pool's (a Modern Authentication column), else None."""
+        return COLUMN_LABELS.get(self.mode)
 
     def to_dict(self) -> dict[str, str]:
         """Return the column as a JSON-able dict."""
@@ -228,8 +241,82 @@ def _mode(pool: Pool) -> str:
     return pool.auth.external.value if pool.auth else UNCHANGED
 
 
+# ---------------------------------------------------------------------------
+# Modern Authentication (the scenario is global: the same for every pool)
+
+
+def _office2013(ma: ModernAuth) -> str:
+    if ma.office2013_clients:
+        return "with EnableADAL and Version set (office2013-modern-auth.ps1 in this bundle)"
+    return "only with EnableADAL and Version set for each user (not in this plan)"
+
+
+def _modern_internet(ma: ModernAuth) -> dict[str, Cell]:
+    """What happens from the Internet under the plan's Modern Authentication scenario."""
+    scenario = ma.scenario
+    if scenario is None or not scenario.blocks_windows_externally:
+        why = ("Set-CsAuthConfig left as it is" if scenario is None else scenario.label)
+        kept = Cell("signs_in", f"{why}: Windows authentication stays open from the Internet for clients without "
+                                f"Modern Authentication")
+        modern = Cell("signs_in", f"{why}: signs in with Modern Authentication through AD FS")
+        return {"lync2010": kept, "lync2013": Cell("signs_in", f"{why}: Modern Authentication "
+                                                               f"{_office2013(ma)}, else Windows authentication"),
+                "sfb": modern, "mac": kept, "mobile": kept, "lwa": kept, "devices": kept}
+    no_adal = f"{scenario.label}: no Modern Authentication through AD FS, so no sign-in from the Internet"
+    return {
+        "lync2010": Cell("breaks", no_adal),
+        "lync2013": Cell("degraded" if ma.office2013_clients else "breaks",
+                         f"{scenario.label}: signs in from the Internet {_office2013(ma)}; builds up to 15.0.4766 "
+                         f"never"),
+        "sfb": Cell("signs_in", f"{scenario.label}: signs in with Modern Authentication through AD FS (MFA when AD FS "
+                                f"asks); a few early builds cannot"),
+        "mac": Cell("breaks", f"{scenario.label}: Microsoft supports Modern Authentication on premises for the "
+                              f"Windows desktop client only"),
+        "mobile": Cell("breaks", f"{scenario.label}: Microsoft supports no mobile client with Modern Authentication "
+                                 f"on premises"),
+        "lwa": Cell("degraded", f"{scenario.label}: domain users' forms sign-in no longer works from the Internet; "
+                                f"guests still join"),
+        "devices": Cell("breaks", f"{scenario.label}: phones and room systems have no Modern Authentication; PIN "
+                                  f"sign-in is not changed by the scenario"),
+    }
+
+
+def _modern_inside(ma: ModernAuth) -> dict[str, Cell]:
+    """What happens inside the network under the plan's Modern Authentication scenario."""
+    scenario = ma.scenario
+    if scenario is None:
+        return _all("signs_in", "Set-CsAuthConfig left as it is: inside, sign-in as today")
+    facts = scenario.facts
+    if not facts.windows_internal:
+        inside = _modern_internet(ma)
+        return {key: Cell(cell.state, cell.reason.replace("from the Internet", "inside the network too"))
+                for key, cell in inside.items()} | {
+            "lwa": Cell("degraded", f"{scenario.label}: the Web Scheduler, Dial-in page, Control Panel and Response "
+                                    f"Group settings page lack Modern Authentication (sources differ by version)")}
+    adal = ("signs in with Modern Authentication" if facts.modern_internal
+            else "signs in with Windows authentication (Modern Authentication off inside)")
+    if facts.sip_ntlm:
+        windows = Cell("signs_in", f"{scenario.label}: Windows authentication inside as before")
+        return {**_all("signs_in", f"{scenario.label}: Windows authentication inside as before"),
+                "sfb": Cell("signs_in", f"{scenario.label}: {adal}"), "lync2010": windows}
+    ntlm_off = f"{scenario.label}: NTLM off at the Registrar inside too, Kerberos on"
+    return {
+        "lync2010": Cell("degraded", f"{ntlm_off}: domain-joined computers sign in with Kerberos, others cannot"),
+        "lync2013": Cell("degraded", f"{ntlm_off}: {adal} where it can, else Kerberos"),
+        "sfb": Cell("signs_in", f"{scenario.label}: {adal}"),
+        "mac": Cell("breaks", f"{ntlm_off}: Mac clients sign in to SIP with NTLM"),
+        "mobile": Cell("signs_in", f"{scenario.label}: the web services inside keep Windows authentication"),
+        "lwa": Cell("signs_in", f"{scenario.label}: Windows authentication inside as before"),
+        "devices": Cell("degraded", f"{ntlm_off}: phones and room systems that sign in to SIP with NTLM cannot"),
+    }
+
+
 def client_impact(plan: PlanData) -> ImpactMatrix:
-    """Return the client-impact matrix of `plan`: CLIENTS rows by pool columns."""
+    """Return the client-impact matrix of `plan`: CLIENTS rows by pool columns, then, with Modern
+    Authentication, its two columns (from the Internet, inside); every pool's cells take the worse of its own
+    and the Modern Authentication ones, since the scenario reaches every pool."""
+    ma = plan.modern_auth
+    modern = (_modern_internet(ma), _modern_inside(ma)) if ma is not None else None
     per_pool: list[dict[str, Cell]] = []
     for pool in plan.pools:
         cells = _pool_cells(plan, pool)
@@ -238,12 +325,27 @@ def client_impact(plan: PlanData) -> ImpactMatrix:
             base = cells["mobile"]
             # A mobile app that already cannot sign in is not made worse by a policy.
             cells = {**cells, "mobile": base if base.state == "breaks" else _merge(base, mobility)}
+        if modern is not None:
+            cells = {key: _worst(cell, modern[0][key], modern[1][key]) for key, cell in cells.items()}
         per_pool.append(cells)
+    columns = [Column(p.fqdn, _mode(p)) for p in plan.pools]
+    if modern is not None:
+        per_pool.extend(modern)
+        columns += [Column("", MODERN_AUTH_INTERNET), Column("", MODERN_AUTH_INSIDE)]
     table = tuple(
         ImpactRow(key=key, label=label, cells=tuple(cells[key] for cells in per_pool))
         for key, label in CLIENTS
     )
-    return ImpactMatrix(columns=tuple(Column(p.fqdn, _mode(p)) for p in plan.pools), table=table)
+    return ImpactMatrix(columns=tuple(columns), table=table)
+
+
+def _worst(base: Cell, *others: Cell) -> Cell:
+    """Return `base` merged with every other cell that is worse than signing in (their reasons added)."""
+    out = base
+    for other in others:
+        if other.state != "signs_in":
+            out = _merge(out, other)
+    return out
 
 
 # Where Lync 2013 / Skype for Business 2015 desktop clients keep their sign-in settings; the

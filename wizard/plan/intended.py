@@ -20,6 +20,7 @@ from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
     ACP_ADFS_VERSIONS,
     MOBILITY_SETTINGS,
+    PRODUCTS,
     AuthMode,
     PlanData,
     Pool,
@@ -102,8 +103,8 @@ PROXY_PARAMETERS = tuple(param for param, _ in PROXY_SETTINGS)
 
 # What a collection the script creates copies, at run time, from the collection that applied until
 # then (New-Cs* would otherwise start from the product's defaults).
-_ALL_PRODUCTS = frozenset({"lync2013", "sfb2015", "sfb2019"})
-_SFB = frozenset({"sfb2015", "sfb2019"})
+_ALL_PRODUCTS = frozenset(PRODUCTS)
+_SFB = frozenset(p for p in PRODUCTS if p != "lync2013")
 # The web service settings a new service collection copies from the site or global collection that applied
 # until then (a new collection would otherwise start from the product's defaults), with the products that have
 # each parameter. Passive authentication is never copied: it is set per pool, with its metadata URL.

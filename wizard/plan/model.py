@@ -7,16 +7,80 @@ from a JSON document; the writer (`wizard.plan.writer`) turns them back into one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 FORMAT = "lync-auth-plan/1"
 
-PRODUCTS: dict[str, str] = {
-    "lync2013": "Lync Server 2013",
-    "sfb2015": "Skype for Business Server 2015",
-    "sfb2019": "Skype for Business Server 2019",
+# Where each product's Microsoft lifecycle page is: the dates below come from them.
+LIFECYCLE_LINK = "https://learn.microsoft.com/lifecycle/products/"
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    """What the tool knows about one product: its name, its Management Shell, its lifecycle, its features.
+
+    `shell_module` is the module the Management Shell's cmdlets come from; `module_verified` is False
+    where no source confirms it (Subscription Edition), so a script never refuses a server for it.
+    `version_major` is the first number of Get-CsServerVersion's version (None when not known:
+    Subscription Edition keeps 2019's 7.0.2046 prefix, by secondary sources). `extended_support_end`
+    is the end of extended support (None: supported), `security_updates_end` the end of the paid
+    Extended Security Updates (secondary sources), and `way_forward` how the estate reaches a supported
+    product. `modern_auth` says whether Modern Authentication through AD FS exists there;
+    `modern_auth_cu` is the cumulative update it needs (empty: from release).
+    """
+
+    label: str
+    shell_module: str
+    module_verified: bool
+    version_major: int | None
+    extended_support_end: date | None
+    mainstream_support_end: date | None
+    security_updates_end: date | None
+    way_forward: str
+    lifecycle_page: str
+    modern_auth: bool
+    modern_auth_cu: str = ""
+    auth_config_cu: str = ""
+
+
+# The one table of products (the plan file's values are its keys). Dates: Microsoft's lifecycle data;
+# the end of the paid Extended Security Updates of 2015 and 2019 rests on secondary sources.
+PRODUCT_FACTS: dict[str, ProductFacts] = {
+    "lync2013": ProductFacts(
+        label="Lync Server 2013", shell_module="Lync", module_verified=True, version_major=5,
+        extended_support_end=date(2023, 4, 11), mainstream_support_end=date(2018, 4, 10), security_updates_end=None,
+        way_forward=("Lync Server 2013 cannot be upgraded to Subscription Edition: its users reach Subscription "
+                     "Edition through a migration (new Subscription Edition pools, the users moved, the Lync "
+                     "Server 2013 pools removed)"),
+        lifecycle_page=LIFECYCLE_LINK + "microsoft-lync-server-2013", modern_auth=False),
+    "sfb2015": ProductFacts(
+        label="Skype for Business Server 2015", shell_module="SkypeForBusiness", module_verified=True,
+        version_major=6, extended_support_end=date(2025, 10, 14), mainstream_support_end=date(2020, 10, 13),
+        security_updates_end=date(2026, 10, 31),
+        way_forward=("Subscription Edition is installed side by side with Skype for Business Server 2015: new "
+                     "Subscription Edition pools, the users moved, the 2015 pools removed"),
+        lifecycle_page=LIFECYCLE_LINK + "skype-for-business-server-2015", modern_auth=True,
+        modern_auth_cu="the March 2016 cumulative update (6.0.9319.235)",
+        auth_config_cu="the July 2018 cumulative update (6.0.9319.534)"),
+    "sfb2019": ProductFacts(
+        label="Skype for Business Server 2019", shell_module="SkypeForBusiness", module_verified=True,
+        version_major=7, extended_support_end=date(2025, 10, 14), mainstream_support_end=date(2024, 1, 9),
+        security_updates_end=date(2026, 10, 31),
+        way_forward="Subscription Edition is installed in place over Skype for Business Server 2019",
+        lifecycle_page=LIFECYCLE_LINK + "skype-for-business-server-2019", modern_auth=True),
+    "sfbse": ProductFacts(
+        label="Skype for Business Server Subscription Edition", shell_module="SkypeForBusiness",
+        module_verified=False, version_major=None, extended_support_end=None, mainstream_support_end=None,
+        security_updates_end=None, way_forward="", lifecycle_page=LIFECYCLE_LINK + "skype-for-business-server-2019",
+        modern_auth=True),
 }
+PRODUCTS: dict[str, str] = {key: facts.label for key, facts in PRODUCT_FACTS.items()}
+# Subscription Edition is the 2019 code with a new name, version and licence: Microsoft's cmdlet help
+# names no Subscription Edition, so its cmdlets and parameters are taken as 2019's (the catalog says so too).
+SUBSCRIPTION_EDITION = "sfbse"
+SUBSCRIPTION_EDITION_AS = "sfb2019"
 
 
 @dataclass(frozen=True)
@@ -118,6 +182,98 @@ ACCESS_CONTROL_POLICIES: dict[str, str] = {
     "extranet": "Permit everyone and require MFA from extranet access",
     "always": "Permit everyone and require MFA",
 }
+
+
+@dataclass(frozen=True)
+class ScenarioFacts:
+    """What one `Set-CsAuthConfig -Scenario` value does, as the tool reads Microsoft's description.
+
+    `enum_pattern` finds the value among the names of the cmdlet's own AuthConfigScenario enumeration
+    at run time (one of them is misspelled in the module, and the documentation spells it otherwise),
+    so neither spelling is written into a script. The effects are inferred from the procedure that came
+    before the cmdlet (nothing documents them setting by setting): `windows_external` / `windows_internal`
+    whether Windows (and forms) authentication stays on at the web services for clients outside / inside,
+    `sip_ntlm` and `sip_kerberos` whether the Registrar keeps NTLM and Kerberos (for clients inside too),
+    `modern_internal` whether Modern Authentication stays on for clients inside.
+    """
+
+    label: str
+    enum_pattern: str
+    windows_external: bool
+    windows_internal: bool
+    sip_ntlm: bool
+    sip_kerberos: bool
+    modern_internal: bool
+
+
+class ModernAuthScenario(StrEnum):
+    """A `modern_auth.scenario` of the plan file (its strings are a contract): a `Set-CsAuthConfig` scenario."""
+
+    ALLOW_ALL = "allow_all"
+    BLOCK_WINDOWS_AUTH_EXTERNALLY = "block_windows_auth_externally"
+    BLOCK_WINDOWS_AUTH_EXTERNALLY_AND_INTERNALLY = "block_windows_auth_externally_and_internally"
+    BLOCK_WINDOWS_AUTH_EXTERNALLY_AND_MODERN_AUTH_INTERNALLY = (
+        "block_windows_auth_externally_and_modern_auth_internally")
+    BLOCK_MODERN_AUTH_INTERNALLY = "block_modern_auth_internally"
+
+    @property
+    def facts(self) -> ScenarioFacts:
+        """Return the facts of this scenario."""
+        return MODERN_AUTH_SCENARIO_FACTS[self]
+
+    @property
+    def label(self) -> str:
+        """Return the scenario in words."""
+        return self.facts.label
+
+    @property
+    def blocks_windows_externally(self) -> bool:
+        """Return True when clients on the Internet can no longer sign in with Windows authentication."""
+        return not self.facts.windows_external
+
+
+MODERN_AUTH_SCENARIO_FACTS: dict[ModernAuthScenario, ScenarioFacts] = {
+    ModernAuthScenario.ALLOW_ALL: ScenarioFacts(
+        "Modern and Windows authentication, outside and inside", r"^AllowAllExternallyAndInternally$",
+        windows_external=True, windows_internal=True, sip_ntlm=True, sip_kerberos=True, modern_internal=True),
+    ModernAuthScenario.BLOCK_WINDOWS_AUTH_EXTERNALLY: ScenarioFacts(
+        "Windows authentication blocked from the Internet", r"^BlockWindowsAuthExternally$",
+        windows_external=False, windows_internal=True, sip_ntlm=False, sip_kerberos=True, modern_internal=True),
+    ModernAuthScenario.BLOCK_WINDOWS_AUTH_EXTERNALLY_AND_INTERNALLY: ScenarioFacts(
+        "Windows authentication blocked everywhere (Modern Authentication only)",
+        r"^BlockWindowsAuthExternallyAndInternally$",
+        windows_external=False, windows_internal=False, sip_ntlm=False, sip_kerberos=False, modern_internal=True),
+    ModernAuthScenario.BLOCK_WINDOWS_AUTH_EXTERNALLY_AND_MODERN_AUTH_INTERNALLY: ScenarioFacts(
+        "Windows authentication blocked from the Internet, Modern Authentication blocked inside",
+        # The module spells "Externaly" with one l, the documentation with two: either is found.
+        r"^BlockWindowsAuthExternall?yAndModernAuthInternally$",
+        windows_external=False, windows_internal=True, sip_ntlm=False, sip_kerberos=True, modern_internal=False),
+    ModernAuthScenario.BLOCK_MODERN_AUTH_INTERNALLY: ScenarioFacts(
+        "Modern Authentication blocked inside", r"^BlockModernAuthInternally$",
+        windows_external=True, windows_internal=True, sip_ntlm=True, sip_kerberos=True, modern_internal=False),
+}
+MODERN_AUTH_SCENARIOS: dict[str, str] = {s.value: s.label for s in ModernAuthScenario}
+# The AD FS versions Modern Authentication works with (AD FS 2.0 has no OAuth), and Microsoft's setup
+# script for each: the bundle tells the admin to download it and never rebuilds or includes it.
+MODERN_AUTH_ADFS_VERSIONS: tuple[str, ...] = ("2012r2", "2016", "2019", "2022")
+ADFS_OAUTH_SETUP_SCRIPTS: dict[str, str] = {
+    "2012r2": "Setup-AdfsOAuthTrustForSfB.ps1",
+    "2016": "Setup-Adfs2016OAuthTrustForSfB.ps1",
+    "2019": "Setup-Adfs2016OAuthTrustForSfB.ps1",
+    "2022": "Setup-Adfs2016OAuthTrustForSfB.ps1",
+}
+ADFS_OAUTH_SETUP_DOWNLOAD = "https://aka.ms/sfbadalscripts"
+# The type New-CsOAuthServer gets for an AD FS farm.
+OAUTH_SERVER_TYPE = "ADFS"
+# Office 2013 turns ADAL on with two DWORD values under the user's Identity key (HKCU).
+OFFICE2013_IDENTITY_KEY = "HKCU:\\Software\\Microsoft\\Office\\15.0\\Common\\Identity"
+OFFICE2013_ADAL_VALUES: tuple[tuple[str, int], ...] = (("EnableADAL", 1), ("Version", 1))
+# Office builds Microsoft lists as unable to use Modern Authentication on premises.
+MODERN_AUTH_UNSUPPORTED_OFFICE_BUILDS: tuple[str, ...] = (
+    "15.0.0000-15.0.4766", "16.0.0000-16.0.4293", "16.0.6000-16.0.6224", "16.0.6001.0000-16.0.6001.1032",
+)
+
+
 # Where a Lync/SfB pool's web services publish their passive-authentication (relying party)
 # metadata, which AD FS reads when the relying party trust is added.
 PASSIVE_METADATA_PATH = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"
@@ -266,6 +422,27 @@ class Adfs:
 
 
 @dataclass(frozen=True)
+class ModernAuth:
+    """Modern Authentication (ADAL/OAuth) through AD FS, for the whole deployment.
+
+    `oauth_server_identity` is New-CsOAuthServer's -Identity (None: the AD FS federation service name),
+    `accept_sid_claims` its -AcceptSecurityIdentifierInformation (resource forests), `scenario` the
+    Set-CsAuthConfig scenario (None: left alone), `office2013_clients` whether the bundle carries the
+    Office 2013 client settings.
+    """
+
+    oauth_server_identity: str | None = None
+    accept_sid_claims: bool = False
+    scenario: ModernAuthScenario | None = None
+    office2013_clients: bool = False
+
+    def __post_init__(self) -> None:
+        # A plan built in code may pass the plan file's string: it becomes the enum member.
+        if self.scenario is not None:
+            object.__setattr__(self, "scenario", ModernAuthScenario(self.scenario))
+
+
+@dataclass(frozen=True)
 class MobilityPolicy:
     """A mobility policy; each setting left as None is not touched."""
 
@@ -348,6 +525,7 @@ class PlanData:
     autodiscover_port: int = 443
     certificates: Certificates | None = None
     accepted_risks: tuple[AcceptedRisk, ...] = ()
+    modern_auth: ModernAuth | None = None
     # `x_` keys from the file, kept so that export gives them back.
     extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=True)
 
@@ -355,6 +533,30 @@ class PlanData:
     def product_label(self) -> str:
         """Return the product's display name."""
         return PRODUCTS[self.product]
+
+    @property
+    def product_facts(self) -> ProductFacts:
+        """Return what the tool knows about the plan's product."""
+        return PRODUCT_FACTS[self.product]
+
+    @property
+    def oauth_server_identity(self) -> str | None:
+        """Return the OAuth server identity Modern Authentication uses (None without modern_auth or AD FS)."""
+        if self.modern_auth is None:
+            return None
+        if self.modern_auth.oauth_server_identity:
+            return self.modern_auth.oauth_server_identity
+        return self.adfs.federation_service_name if self.adfs is not None else None
+
+    @property
+    def modern_auth_scenario(self) -> ModernAuthScenario | None:
+        """Return the Set-CsAuthConfig scenario the plan sets, or None."""
+        return self.modern_auth.scenario if self.modern_auth is not None else None
+
+    @property
+    def signs_in_through_adfs(self) -> bool:
+        """Return True when users sign in through the plan's AD FS farm: passive pools or Modern Authentication."""
+        return self.adfs is not None and (bool(self.passive_pools) or self.modern_auth is not None)
 
     @property
     def passive_pools(self) -> tuple[Pool, ...]:

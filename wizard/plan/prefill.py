@@ -18,9 +18,6 @@ from wizard.plan import validators as v
 from wizard.plan.estate import STATE_PRODUCTS, Estate
 from wizard.plan.model import FORMAT, NAME_MAX, PRODUCTS
 
-# What a plan names when the estate's product is one plans do not know yet: the closest
-# product whose cmdlets and Management Shell module the estate shares.
-PRODUCT_FALLBACK = {"sfbse": "sfb2019"}
 PROVENANCE_KEY = "x_prefilled_from_state"
 
 
@@ -33,18 +30,15 @@ class Prefilled:
 
 
 def plan_product(estate_product: str | None) -> tuple[str | None, str | None]:
-    """Return (the product a plan can name for the estate's product, a note when it is another one)."""
+    """Return (the product a plan names for the estate's product, a note when plans cannot name it).
+
+    Every product a state file may name is a plan product too (Subscription Edition included), so a
+    prefilled plan names the estate's product as it is.
+    """
     if estate_product is None or estate_product in PRODUCTS:
         return estate_product, None
-    fallback = PRODUCT_FALLBACK.get(estate_product)
-    if fallback is None:
-        return None, f"The estate runs {STATE_PRODUCTS.get(estate_product, estate_product)}, which plans cannot " \
-                     f"name: choose the product in the Environment step."
-    return fallback, (
-        f"The estate runs {STATE_PRODUCTS[estate_product]}, which plans cannot name yet: the plan says "
-        f"{PRODUCTS[fallback]}, whose cmdlets and Management Shell module it shares. Check every script against "
-        f"the Subscription Edition documentation before you run it."
-    )
+    return None, f"The estate runs {STATE_PRODUCTS.get(estate_product, estate_product)}, which plans cannot " \
+                 f"name: choose the product in the Environment step."
 
 
 def default_name(estate: Estate) -> str:

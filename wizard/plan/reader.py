@@ -24,6 +24,7 @@ from wizard.plan.model import (
     KEY_SIZES,
     MFA_MODES,
     MOBILITY_SETTINGS,
+    MODERN_AUTH_SCENARIOS,
     NAME_MAX,
     POOL_ROLES,
     PRODUCTS,
@@ -34,6 +35,8 @@ from wizard.plan.model import (
     Certificates,
     EdgePool,
     MobilityPolicy,
+    ModernAuth,
+    ModernAuthScenario,
     PlanData,
     Pool,
     PoolAuth,
@@ -201,6 +204,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     top = r.obj(doc, "", (
         "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",
         "simple_urls", "office_web_apps_fqdn", "autodiscover_port", "certificates", "accepted_risks",
+        "modern_auth",
     ), required=("format", "name", "product", "sip_domains", "pools"))
     if top is None:
         return None, r.findings
@@ -225,11 +229,16 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
             port = raw_port
     certificates = _read_certificates(r, top.get("certificates"))
     accepted = _read_accepted_risks(r, top.get("accepted_risks"))
+    modern_auth = _read_modern_auth(r, top.get("modern_auth"))
 
     if pools and any(p.auth and p.auth.external.needs_adfs for p in pools) and adfs is None \
             and top.get("adfs") is None:
         r.err("adfs", "adfs_required",
               "a pool uses passive authentication, so the AD FS farm (federation service name and version) is required")
+    elif top.get("modern_auth") is not None and top.get("adfs") is None:
+        r.err("adfs", "adfs_required",
+              "Modern Authentication signs users in through AD FS, so the AD FS farm (federation service name and "
+              "version) is required")
     _check_relying_party_names(r, pools)
     for key, value in _extensions(top):
         _check_extension(r, key, key)
@@ -241,7 +250,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
         name=name or "", product=product or "", sip_domains=tuple(sip_domains), pools=tuple(pools),
         edge_pools=tuple(edge_pools), adfs=adfs, mobility_policies=tuple(policies), simple_urls=simple_urls,
         office_web_apps_fqdn=oos, autodiscover_port=port, certificates=certificates,
-        accepted_risks=tuple(accepted), extensions=_extensions(top),
+        accepted_risks=tuple(accepted), modern_auth=modern_auth, extensions=_extensions(top),
     )
     return plan, r.findings
 
@@ -474,6 +483,28 @@ def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
     if fsn is None or version is None or mfa is None:
         return None
     return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published))
+
+
+def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
+    """Read modern_auth: the OAuth server identity, resource-forest SID claims, the scenario, Office 2013."""
+    if value is None:
+        return None
+    d = r.obj(value, "modern_auth", ("oauth_server_identity", "accept_sid_claims", "scenario", "office2013_clients"))
+    if d is None:
+        return None
+    identity = r.fqdn(d.get("oauth_server_identity"), "modern_auth.oauth_server_identity")
+    accept = r.boolean(d.get("accept_sid_claims"), "modern_auth.accept_sid_claims", False)
+    scenario = None
+    if d.get("scenario") is not None:
+        scenario = r.choice(d.get("scenario"), "modern_auth.scenario", MODERN_AUTH_SCENARIOS)
+    office = r.boolean(d.get("office2013_clients"), "modern_auth.office2013_clients", False)
+    if d.get("oauth_server_identity") is not None and identity is None:
+        return None
+    if d.get("scenario") is not None and scenario is None:
+        return None
+    return ModernAuth(oauth_server_identity=identity, accept_sid_claims=bool(accept),
+                      scenario=ModernAuthScenario(scenario) if scenario is not None else None,
+                      office2013_clients=bool(office))
 
 
 def normalise_policy_identity(raw: str) -> str:

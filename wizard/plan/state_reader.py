@@ -15,7 +15,7 @@ Differences from the plan format, all from the contract:
   properties;
 * values are what the cmdlets returned: enums by name (compared without case), booleans,
   whole numbers, ISO 8601 dates;
-* `product` may be "sfbse" (Subscription Edition) even while plans do not know it yet.
+* `product` may be "sfbse" (Subscription Edition), a product plans name too.
 
 Limits, so that no file can make the product fail or crawl: at most STATE_MAX_BYTES of
 UTF-8, nesting at most MAX_DEPTH deep, at most LIST_MAX entries in any list, no NaN or

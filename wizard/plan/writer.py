@@ -25,6 +25,13 @@ def plan_to_dict(plan: PlanData) -> dict[str, Any]:
         doc["edge_pools"] = [_drop_none({f.name: getattr(e, f.name) for f in fields(e)}) for e in plan.edge_pools]
     if plan.adfs:
         doc["adfs"] = _drop_none({f.name: getattr(plan.adfs, f.name) for f in fields(plan.adfs)})
+    if plan.modern_auth:
+        ma = plan.modern_auth
+        doc["modern_auth"] = _drop_none({
+            "oauth_server_identity": ma.oauth_server_identity, "accept_sid_claims": ma.accept_sid_claims,
+            "scenario": ma.scenario.value if ma.scenario is not None else None,
+            "office2013_clients": ma.office2013_clients,
+        })
     if plan.mobility_policies:
         doc["mobility_policies"] = [
             _drop_none({f.name: getattr(m, f.name) for f in fields(m)}) for m in plan.mobility_policies

@@ -95,6 +95,27 @@ def _passive_at_global(facts: CommandFacts) -> str | None:
     return None
 
 
+def _client_adal_override(facts: CommandFacts) -> str | None:
+    if facts.name == "set-csoauthconfiguration" and "clientadalauthoverride" in facts.params:
+        return "-ClientAdalAuthOverride is a Skype for Business Online setting, never an on-premises one"
+    return None
+
+
+def _auth_config_per_pool(facts: CommandFacts) -> str | None:
+    if facts.name == "set-csauthconfig" and "pool" in facts.params:
+        return "Set-CsAuthConfig -Pool sets one pool's Registrar or web services apart from the global scenario"
+    return None
+
+
+def _custom_auth_scenario(facts: CommandFacts) -> str | None:
+    if facts.name != "set-csauthconfig":
+        return None
+    scenario = _text_value(facts, "scenario")
+    if scenario is not None and scenario.lower() == "custom":
+        return "Set-CsAuthConfig -Scenario Custom is undescribed"
+    return None
+
+
 ERRATA: tuple[Erratum, ...] = (
     Erratum(
         "misspelled-client-to-proxy-certificate",
@@ -165,6 +186,58 @@ ERRATA: tuple[Erratum, ...] = (
         "value missing from its own list of valid overrides (domain-notes section 8).",
         text_pattern=re.compile(r"\bdisableexternalauth\b"),
         needles=("disableexternalauth",),
+    ),
+    Erratum(
+        "modern-auth-scenario-double-l",
+        "The description of Set-CsAuthConfig spells a scenario BlockWindowsAuthExternallyAndModernAuthInternally, "
+        "with two l's; the module's value has one ('Externaly'), so the documented spelling fails to bind "
+        "(domain-notes section 8, the Modern Authentication notes). Scripts find the value in the module's "
+        "enumeration instead of writing either spelling.",
+        text_pattern=re.compile(r"blockwindowsauthexternallyandmodernauthinternally"),
+        needles=("blockwindowsauthexternallyandmodern",),
+    ),
+    Erratum(
+        "allow-all-misspelled",
+        "KB 4346673 writes the first scenario as AllowAllExernallyAndInternally (no 't' after 'Ex'); the value is "
+        "AllowAllExternallyAndInternally (domain-notes section 8, the Modern Authentication notes).",
+        text_pattern=re.compile(r"allowallexernallyandinternally"),
+        needles=("allowallexernally",),
+    ),
+    Erratum(
+        "oauth-configuration-misspelled",
+        "The AD FS 3.0 OAuth KB gives 'Set-CsOAuthConfiguraiton', a cmdlet that does not exist; the cmdlet is "
+        "Set-CsOAuthConfiguration (domain-notes section 8, the Modern Authentication notes).",
+        text_pattern=re.compile(r"set-csoauthconfiguraiton"),
+        needles=("configuraiton",),
+    ),
+    Erratum(
+        "test-registration-authentication-method",
+        "The AD FS 3.0 OAuth KB names Test-CsRegistration's parameter -AuthenticationMethod; it is -Authentication "
+        "(with OAuthInteractive for Modern Authentication) (domain-notes section 8, the Modern Authentication notes).",
+        text_pattern=re.compile(r"test-csregistration\b[^\n]*[-\u2013\u2014\u2015]authenticationmethod\b"),
+        needles=("authenticationmethod",),
+    ),
+    Erratum(
+        "client-adal-auth-override-on-premises",
+        "Set-CsOAuthConfiguration -ClientAdalAuthOverride is tagged for Skype for Business Online only: on premises "
+        "Modern Authentication is turned on with an OAuth server and -ClientAuthorizationOAuthServerIdentity "
+        "(domain-notes section 8, the Modern Authentication notes).",
+        text_pattern=re.compile(r"[-\u2013\u2014\u2015]clientadalauthoverride\b"),
+        needles=("clientadalauthoverride",),
+        command_check=_client_adal_override,
+    ),
+    Erratum(
+        "auth-config-per-pool",
+        "Set-CsAuthConfig is meant for the global level only: with -Pool, a pool that holds only one of the "
+        "Registrar and web services roles gets that role's settings apart from the other, and clients may fail to "
+        "sign in (the cmdlet's own help; domain-notes section 8, the Modern Authentication notes).",
+        command_check=_auth_config_per_pool,
+    ),
+    Erratum(
+        "auth-config-custom-scenario",
+        "Set-CsAuthConfig lists a 'Custom' scenario that no page describes: what it sets is unknown, so no "
+        "script may choose it (domain-notes section 8, the Modern Authentication notes).",
+        command_check=_custom_auth_scenario,
     ),
     Erratum(
         "identity-with-stray-space",

@@ -32,6 +32,7 @@ from wizard.plan.model import PlanData
 from wizard.plan.writer import dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
 from wizard.scripts.artifacts import Artifact
+from wizard.scripts.artifacts.core import runbook_steps_after
 from wizard.scripts.exposure_view import SVG_FILE, exposure_rows, render_svg
 from wizard.scripts.rendering import harmless_twin, render_artifact, render_artifacts, render_template
 
@@ -232,6 +233,8 @@ def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifa
     for artifact, name, _ in rendered:
         entry = {**artifact.describe(plan), "is_script": name.endswith(SCRIPT_SUFFIXES)}
         (later if artifact.run_order >= LATER_RUN_ORDER else steps).append(entry)
+        if artifact.run_order < LATER_RUN_ORDER:
+            steps.extend(runbook_steps_after(plan, artifact.key))
     for number, step in enumerate(steps, start=1):
         step["number"] = number
     warnings = [f for f in findings if f.severity == "warning"]

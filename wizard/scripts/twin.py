@@ -10,7 +10,7 @@ every string field must be classified in `FIELD_KINDS`:
 * `name`: free text (plan name, site, relying-party names, accepted-risk reasons) -> `Name<n>`;
 * `policy_identity`: `Global` kept, `site:<name>` / `Tag:<name>` keep their prefix;
 * `ca`: `host\\CA name`, the host as an FQDN and the name as a name;
-* `keep`: a choice from a fixed vocabulary (product, role, auth mode, AD FS version, MFA,
+* `keep`: a choice from a fixed vocabulary (product, role, auth mode, AD FS version, MFA, Modern Auth scenario,
   accepted-risk finding codes and field paths): conditions depend on it, and the reader only
   accepts the vocabulary's values (a field path only as letters, digits, dots and brackets);
 * `drop`: `x_` extension data, which no template reads.
@@ -63,6 +63,8 @@ FIELD_KINDS: dict[tuple[str, str], str] = {
     ("Adfs", "federation_service_name"): FQDN,
     ("Adfs", "version"): KEEP,
     ("Adfs", "mfa"): KEEP,
+    ("ModernAuth", "oauth_server_identity"): FQDN,
+    ("ModernAuth", "scenario"): KEEP,
     ("MobilityPolicy", "identity"): POLICY_IDENTITY,
     ("SimpleUrls", "meet"): FQDN,
     ("SimpleUrls", "dialin"): FQDN,

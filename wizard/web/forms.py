@@ -25,6 +25,7 @@ from wizard.plan.model import (
     KEY_SIZES,
     MFA_MODES,
     MOBILITY_SETTINGS,
+    MODERN_AUTH_SCENARIOS,
     NAME_MAX,
     POOL_ROLES,
     PRODUCTS,
@@ -209,6 +210,23 @@ class AdfsForm(WizardForm):
     published_on_reverse_proxy = forms.BooleanField(required=False, **explained("adfs.published_on_reverse_proxy"))
 
 
+class ModernAuthForm(WizardForm):
+    """Modern Authentication (ADAL/OAuth) through the AD FS farm: whether, and how."""
+
+    enabled = forms.BooleanField(required=False, **explained("modern_auth"))
+    oauth_server_identity = FqdnField(**explained("modern_auth.oauth_server_identity"))
+    accept_sid_claims = forms.BooleanField(required=False, **explained("modern_auth.accept_sid_claims"))
+    scenario = forms.ChoiceField(
+        choices=[("", "Leave the scenario in effect (Set-CsAuthConfig is not run)"),
+                 *((value, f"{label} ({value})") for value, label in MODERN_AUTH_SCENARIOS.items())],
+        required=False, **explained("modern_auth.scenario"))
+    office2013_clients = forms.BooleanField(required=False, **explained("modern_auth.office2013_clients"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["oauth_server_identity"].widget.attrs["placeholder"] = "the federation service name"
+
+
 class RelyingPartyForm(RowForm):
     """The relying party trust names of one passive pool."""
 
@@ -315,7 +333,7 @@ SECTIONS: dict[str, dict[str, type]] = {
     "environment": {"basics": BasicsForm, "sip_domains": SipDomainFormSet, "pools": PoolFormSet,
                     "edge_pools": EdgePoolFormSet},
     "authentication": {"pools": PoolAuthFormSet, "edge_pools": EdgeAuthFormSet},
-    "adfs": {"adfs": AdfsForm, "relying_parties": RelyingPartyFormSet},
+    "adfs": {"adfs": AdfsForm, "modern_auth": ModernAuthForm, "relying_parties": RelyingPartyFormSet},
     "mobility": {"policies": MobilityPolicyFormSet},
     "certificates": {"certificates": CertificatesForm},
 }

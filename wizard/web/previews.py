@@ -37,7 +37,7 @@ HIDDEN = (bundle.PLAN_FILE, bundle.VERIFICATION_FILE, bundle.SUMS_FILE)
 STEP_FILES: dict[str, tuple[str, ...]] = {
     "environment": ("lync-management-shell.ps1", "dns-records.md"),
     "authentication": ("lync-management-shell.ps1",),
-    "adfs": ("adfs-server.ps1",),
+    "adfs": ("adfs-server.ps1", "adfs-modern-auth.ps1"),
     "mobility": ("lync-management-shell.ps1",),
     "certificates": ("certificates.md", "certificates-edge.ps1"),
 }

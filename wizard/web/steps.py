@@ -117,14 +117,18 @@ STEPS: tuple[Step, ...] = (
     Step(
         slug="adfs",
         title="AD FS",
-        intro="The AD FS farm for passive authentication, MFA, and the relying party trust names per pool.",
+        intro=("The AD FS farm for passive authentication or Modern Authentication, MFA, Modern Authentication "
+               "itself, and the relying party trust names per passive pool."),
         targets=(
             (r"^adfs\.(?P<f>federation_service_name|version|mfa|published_on_reverse_proxy)$", "adfs", "{f}"),
             (r"^adfs$", "adfs", None),
+            (r"^modern_auth\.(?P<f>oauth_server_identity|accept_sid_claims|scenario|office2013_clients)$",
+             "modern_auth", "{f}"),
+            (r"^modern_auth$", "modern_auth", "enabled"),
             (r"^pools\[(?P<i>\d+)\]\.relying_parties\.(?P<f>internal|external)$", "relying_parties", "{f}"),
             (r"^pools\[(?P<i>\d+)\]\.relying_parties$", "relying_parties", None),
         ),
-        prefixes=(r"^adfs\b", r"^pools\[\d+\]\.relying_parties\b"),
+        prefixes=(r"^adfs\b", r"^modern_auth\b", r"^pools\[\d+\]\.relying_parties\b"),
     ),
     Step(
         slug="mobility",
@@ -460,6 +464,8 @@ def _adfs_initial(doc: dict) -> Values:
             continue
         rows.append({"index": i, "pool": _text(pool.get("fqdn")), "internal": _text(rps.get("internal")),
                      "external": _text(rps.get("external"))})
+    modern = doc.get("modern_auth")
+    ma = _dict(modern)
     return {
         "adfs": {
             "federation_service_name": _text(adfs.get("federation_service_name")),
@@ -467,12 +473,36 @@ def _adfs_initial(doc: dict) -> Values:
             "mfa": adfs.get("mfa") or "none",
             "published_on_reverse_proxy": adfs.get("published_on_reverse_proxy", False),
         },
+        "modern_auth": {
+            "enabled": modern is not None,
+            "oauth_server_identity": _text(ma.get("oauth_server_identity")),
+            "accept_sid_claims": ma.get("accept_sid_claims", False),
+            "scenario": ma.get("scenario") or "",
+            "office2013_clients": ma.get("office2013_clients", False),
+        },
         "relying_parties": rows,
     }
 
 
+def _modern_auth_apply(new: dict, values: Values) -> dict:
+    """Apply the Modern Authentication section: present (even with every default: `{}`) exactly when enabled."""
+    typed = values.get("modern_auth")
+    if typed is None:
+        return new
+    if not typed.get("enabled"):
+        new.pop("modern_auth", None)
+        return new
+    ma = _dict(new.get("modern_auth"))
+    _set(ma, "oauth_server_identity", typed.get("oauth_server_identity"))
+    _put(ma, "accept_sid_claims", bool(typed.get("accept_sid_claims")), False)
+    _set(ma, "scenario", typed.get("scenario"))
+    _put(ma, "office2013_clients", bool(typed.get("office2013_clients")), False)
+    new["modern_auth"] = ma
+    return new
+
+
 def _adfs_apply(doc: dict, values: Values) -> dict:
-    new = copy.deepcopy(doc)
+    new = _modern_auth_apply(copy.deepcopy(doc), values)
     typed = values.get("adfs")
     if typed is None:
         return _relying_parties_apply(new, values)

@@ -284,6 +284,23 @@ try {
     if ($CsCommand.ModuleName -ne 'SkypeForBusiness') {
         throw ('This plan is for ' + 'Skype for Business Server 2019' + ' (module ' + 'SkypeForBusiness' + '), but this shell has the ' + $CsCommand.ModuleName + ' module.')
     }
+    # Get-CsServerVersion names the product and its version in brackets; the first number tells the products
+    # apart (5 Lync Server 2013, 6 Skype for Business Server 2015, 7 Skype for Business Server 2019).
+    $VersionText = [string](Get-CsServerVersion)
+    $VersionMajor = 0
+    if ($VersionText -match '\(([0-9]+)\.[0-9]') {
+        $VersionMajor = [int]$Matches[1]
+    }
+    if ($VersionMajor -eq 0) {
+        Write-Warning ('Get-CsServerVersion gave no version number this script can read, so the product is not checked: ' + $VersionText)
+    }
+    elseif ($VersionMajor -lt 7) {
+        throw ('This plan is for ' + 'Skype for Business Server 2019' + ', but Get-CsServerVersion says: ' + $VersionText)
+    }
+    elseif ($VersionText -match 'Subscription Edition') {
+        # Subscription Edition shares 2019's cmdlets, so the script works; the plan should name it, though.
+        Write-Warning ('This server runs Subscription Edition (' + $VersionText + '), but the plan is for Skype for Business Server 2019: the cmdlets are the same, so the script goes on. Set the plan''s product to Subscription Edition.')
+    }
     if (-not (Get-CsPool -Identity 'pool01.obrien.example' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'pool01.obrien.example')
     }

@@ -284,14 +284,27 @@ try {
     if ($CsCommand.ModuleName -ne 'Lync') {
         throw ('This plan is for ' + 'Lync Server 2013' + ' (module ' + 'Lync' + '), but this shell has the ' + $CsCommand.ModuleName + ' module.')
     }
+    # Get-CsServerVersion names the product and its version in brackets; the first number tells the products
+    # apart (5 Lync Server 2013, 6 Skype for Business Server 2015, 7 Skype for Business Server 2019).
+    $VersionText = [string](Get-CsServerVersion)
+    $VersionMajor = 0
+    if ($VersionText -match '\(([0-9]+)\.[0-9]') {
+        $VersionMajor = [int]$Matches[1]
+    }
+    if ($VersionMajor -eq 0) {
+        Write-Warning ('Get-CsServerVersion gave no version number this script can read, so the product is not checked: ' + $VersionText)
+    }
+    elseif ($VersionMajor -ne 5) {
+        throw ('This plan is for ' + 'Lync Server 2013' + ', but Get-CsServerVersion says: ' + $VersionText)
+    }
     if (-not (Get-Command -Name 'Set-CsWebServiceConfiguration').Parameters.ContainsKey('UseWsFedPassiveAuth')) {
-        throw ('Set-CsWebServiceConfiguration' + ' has no -' + 'UseWsFedPassiveAuth' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+        throw ('Set-CsWebServiceConfiguration' + ' has no -' + 'UseWsFedPassiveAuth' + ' parameter here. ' + 'Lync Server 2013 has it from the July 2013 cumulative update on: install the latest cumulative update first.')
     }
     if (-not (Get-Command -Name 'New-CsWebServiceConfiguration').Parameters.ContainsKey('UseWsFedPassiveAuth')) {
-        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'UseWsFedPassiveAuth' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'UseWsFedPassiveAuth' + ' parameter here. ' + 'Lync Server 2013 has it from the July 2013 cumulative update on: install the latest cumulative update first.')
     }
     if (-not (Get-Command -Name 'Set-CsMobilityPolicy').Parameters.ContainsKey('AllowExchangeConnectivity')) {
-        throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowExchangeConnectivity' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+        throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowExchangeConnectivity' + ' parameter here. ' + 'Lync Server 2013 has it only with a later cumulative update: install the latest cumulative update first.')
     }
     if (-not (Get-CsPool -Identity 'lyncpool01.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'lyncpool01.contoso.com')

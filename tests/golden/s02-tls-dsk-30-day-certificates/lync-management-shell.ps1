@@ -284,6 +284,19 @@ try {
     if ($CsCommand.ModuleName -ne 'SkypeForBusiness') {
         throw ('This plan is for ' + 'Skype for Business Server 2015' + ' (module ' + 'SkypeForBusiness' + '), but this shell has the ' + $CsCommand.ModuleName + ' module.')
     }
+    # Get-CsServerVersion names the product and its version in brackets; the first number tells the products
+    # apart (5 Lync Server 2013, 6 Skype for Business Server 2015, 7 Skype for Business Server 2019).
+    $VersionText = [string](Get-CsServerVersion)
+    $VersionMajor = 0
+    if ($VersionText -match '\(([0-9]+)\.[0-9]') {
+        $VersionMajor = [int]$Matches[1]
+    }
+    if ($VersionMajor -eq 0) {
+        Write-Warning ('Get-CsServerVersion gave no version number this script can read, so the product is not checked: ' + $VersionText)
+    }
+    elseif ($VersionMajor -ne 6) {
+        throw ('This plan is for ' + 'Skype for Business Server 2015' + ', but Get-CsServerVersion says: ' + $VersionText)
+    }
     if (-not (Get-CsPool -Identity 'sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbpool01.fabrikam.com')
     }

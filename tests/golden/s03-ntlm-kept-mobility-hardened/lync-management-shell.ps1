@@ -284,11 +284,24 @@ try {
     if ($CsCommand.ModuleName -ne 'Lync') {
         throw ('This plan is for ' + 'Lync Server 2013' + ' (module ' + 'Lync' + '), but this shell has the ' + $CsCommand.ModuleName + ' module.')
     }
+    # Get-CsServerVersion names the product and its version in brackets; the first number tells the products
+    # apart (5 Lync Server 2013, 6 Skype for Business Server 2015, 7 Skype for Business Server 2019).
+    $VersionText = [string](Get-CsServerVersion)
+    $VersionMajor = 0
+    if ($VersionText -match '\(([0-9]+)\.[0-9]') {
+        $VersionMajor = [int]$Matches[1]
+    }
+    if ($VersionMajor -eq 0) {
+        Write-Warning ('Get-CsServerVersion gave no version number this script can read, so the product is not checked: ' + $VersionText)
+    }
+    elseif ($VersionMajor -ne 5) {
+        throw ('This plan is for ' + 'Lync Server 2013' + ', but Get-CsServerVersion says: ' + $VersionText)
+    }
     if (-not (Get-Command -Name 'Set-CsMobilityPolicy').Parameters.ContainsKey('AllowSaveCredentials')) {
-        throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowSaveCredentials' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+        throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowSaveCredentials' + ' parameter here. ' + 'Lync Server 2013 has it only with a later cumulative update: install the latest cumulative update first.')
     }
     if (-not (Get-Command -Name 'Set-CsMobilityPolicy').Parameters.ContainsKey('AllowExchangeConnectivity')) {
-        throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowExchangeConnectivity' + ' parameter here: install the latest Lync Server 2013 cumulative update first.')
+        throw ('Set-CsMobilityPolicy' + ' has no -' + 'AllowExchangeConnectivity' + ' parameter here. ' + 'Lync Server 2013 has it only with a later cumulative update: install the latest cumulative update first.')
     }
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder

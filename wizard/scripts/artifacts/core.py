@@ -21,8 +21,13 @@ from wizard.plan.intended import (
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
     ACP_ADFS_VERSIONS,
+    ADFS_OAUTH_SETUP_DOWNLOAD,
+    ADFS_OAUTH_SETUP_SCRIPTS,
     LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
+    MODERN_AUTH_ADFS_VERSIONS,
+    OAUTH_SERVER_TYPE,
+    PRODUCT_FACTS,
     AuthMode,
     PlanData,
     Pool,
@@ -33,6 +38,7 @@ from wizard.plan.model import (
 # 10-19 certificates, 20-29 DNS and reverse proxy, 30-39 AD FS, 40-49 Lync/SfB,
 # 80-89 verification, 90-99 rollback (run only when needed).
 RUN_ORDER_ADFS = 30
+RUN_ORDER_ADFS_OAUTH = 31
 RUN_ORDER_LYNC = 40
 
 
@@ -60,6 +66,9 @@ class Artifact:
     context: Callable[[PlanData], dict[str, Any]]
     read_only: bool = False
     portable: bool = False
+    # What the artifact also does for some plans, appended to `purpose` (the Management Shell script's Modern
+    # Authentication part).
+    purpose_extra: Callable[[PlanData], str] | None = None
 
     def output_name(self, plan: PlanData) -> str:
         """Return the file name for `plan`."""
@@ -69,7 +78,9 @@ class Artifact:
         """Return the artifact's description as plain values (for headers and the runbook)."""
         return {
             "key": self.key, "filename": self.output_name(plan), "machine": self.machine,
-            "run_order": self.run_order, "purpose": self.purpose, "check_after": self.check_after,
+            "run_order": self.run_order,
+            "purpose": self.purpose + (self.purpose_extra(plan) if self.purpose_extra is not None else ""),
+            "check_after": self.check_after,
             "read_only": self.read_only,
         }
 
@@ -77,8 +88,8 @@ class Artifact:
 # The AD FS claim rules are part of what a plan sets: they live with the plan's intended
 # settings (wizard.plan.intended).
 
-# Management Shell module per product: the Lync Server 2013 module is `Lync`.
-SHELL_MODULES = {"lync2013": "Lync", "sfb2015": "SkypeForBusiness", "sfb2019": "SkypeForBusiness"}
+# Management Shell module per product (the model's table): the Lync Server 2013 module is `Lync`.
+SHELL_MODULES = {product: facts.shell_module for product, facts in PRODUCT_FACTS.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -130,6 +141,52 @@ def _adfs_context(plan: PlanData) -> dict[str, Any]:
         "authorization_rules": None if uses_acp else ISSUANCE_AUTHORIZATION_RULES,
         "transform_rules": ISSUANCE_TRANSFORM_RULES,
         "relying_parties": relying_parties,
+    }
+
+
+# ---------------------------------------------------------------------------
+# AD FS server script for Modern Authentication
+
+
+def oauth_pool_ids(plan: PlanData) -> list[str]:
+    """Return every pool's internal and external web services URL, in plan order: what Microsoft's setup script
+    takes as -poolIDs, and the identifiers of the trust it makes."""
+    out: list[str] = []
+    for pool in plan.pools:
+        for name in (pool.internal_web, pool.external_web_fqdn):
+            url = f"https://{name}" if name else None
+            if url and url not in out:
+                out.append(url)
+    return out
+
+
+def adfs_oauth_applies(plan: PlanData) -> bool:
+    """Return True when the plan turns Modern Authentication on through an AD FS farm that can issue OAuth tokens."""
+    return plan.modern_auth is not None and plan.adfs is not None and plan.adfs.version in MODERN_AUTH_ADFS_VERSIONS
+
+
+def adfs_oauth_context(plan: PlanData) -> dict[str, Any]:
+    """Return the AD FS Modern Authentication script's values: Microsoft's setup script, the pool URLs, MFA."""
+    adfs = plan.adfs
+    if adfs is None or plan.modern_auth is None or adfs.version not in MODERN_AUTH_ADFS_VERSIONS:
+        raise ValueError("the AD FS Modern Authentication script needs modern_auth and AD FS 2012 R2 or later")
+    uses_acp = adfs.version in ACP_ADFS_VERSIONS
+    mfa = adfs.mfa != "none"
+    return {
+        "product_label": plan.product_label,
+        "adfs_version": adfs.version,
+        "federation_service_name": adfs.federation_service_name,
+        "setup_script": ADFS_OAUTH_SETUP_SCRIPTS[adfs.version],
+        "download": ADFS_OAUTH_SETUP_DOWNLOAD,
+        "pool_ids": oauth_pool_ids(plan),
+        "anchor": oauth_pool_ids(plan)[0],
+        # AD FS 2016 and later have application groups: Microsoft's script may make a Web API application.
+        "web_api": uses_acp,
+        "uses_acp": uses_acp,
+        "mfa": adfs.mfa,
+        "access_control_policy": ACCESS_CONTROL_POLICIES[adfs.mfa] if uses_acp and mfa else None,
+        "mfa_rule": mfa_rule(adfs.version, adfs.mfa),
+        "needs_mfa_provider": mfa,
     }
 
 
@@ -245,14 +302,40 @@ PASSIVE_PARAMETER_CHECKS: tuple[tuple[str, str], ...] = (
     ("Set-CsWebServiceConfiguration", "UseWsFedPassiveAuth"),
     ("New-CsWebServiceConfiguration", "UseWsFedPassiveAuth"),
 )
+_PASSIVE_CU = ("Lync Server 2013 has it from the July 2013 cumulative update on: install the latest cumulative update "
+               "first.")
+_MOBILITY_CU = ("Lync Server 2013 has it only with a later cumulative update: install the latest cumulative update "
+                "first.")
+
+
+def _modern_auth_cu(plan: PlanData) -> str:
+    facts = plan.product_facts
+    if facts.modern_auth_cu:
+        return f"{facts.label} has it from {facts.modern_auth_cu} on: install the latest cumulative update first."
+    return f"{facts.label} has it from release: check that this is that product's Management Shell."
+
+
+def _auth_config_cu(plan: PlanData) -> str:
+    facts = plan.product_facts
+    if facts.auth_config_cu:
+        return f"{facts.label} has it from {facts.auth_config_cu} on: install the latest cumulative update first."
+    return f"{facts.label} has it from release: check that this is that product's Management Shell."
 
 
 def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
-               mobility: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Return the (cmdlet, parameter) pairs the script must find before it changes anything."""
+               mobility: list[dict[str, Any]], modern: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Return the (cmdlet, parameter, why) the script must find before it changes anything."""
     checks: list[dict[str, str]] = []
     if any(w["wsfed_passive"] for w in web_services) and AuthMode.PASSIVE.needs_cu(plan.product):
-        checks.extend({"cmdlet": cmdlet, "parameter": param} for cmdlet, param in PASSIVE_PARAMETER_CHECKS)
+        checks.extend({"cmdlet": cmdlet, "parameter": param, "why": _PASSIVE_CU}
+                      for cmdlet, param in PASSIVE_PARAMETER_CHECKS)
+    if modern is not None:
+        why = _modern_auth_cu(plan)
+        params = ["Type", *(["AcceptSecurityIdentifierInformation"] if modern["accept_sid"] else [])]
+        for cmdlet in ("New-CsOAuthServer", "Set-CsOAuthServer"):
+            checks.extend({"cmdlet": cmdlet, "parameter": param, "why": why} for param in params)
+        checks.append({"cmdlet": "Set-CsOAuthConfiguration", "parameter": "ClientAuthorizationOAuthServerIdentity",
+                       "why": why})
     if plan.product != "lync2013":
         return checks
     for param in LYNC2013_CU_MOBILITY_PARAMETERS:
@@ -260,8 +343,61 @@ def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
         creates = any(m["scope"] != "global" and param in [s["parameter"] for s in m["new_settings"]]
                       for m in mobility)
         cmdlets = (["Set-CsMobilityPolicy"] if sets else []) + (["New-CsMobilityPolicy"] if creates else [])
-        checks.extend({"cmdlet": cmdlet, "parameter": param} for cmdlet in cmdlets)
+        checks.extend({"cmdlet": cmdlet, "parameter": param, "why": _MOBILITY_CU} for cmdlet in cmdlets)
     return checks
+
+
+def _cmdlet_checks(plan: PlanData, modern: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Return the cmdlets the script must find before it changes anything (beyond the module's own)."""
+    if modern is None:
+        return []
+    why = _modern_auth_cu(plan)
+    out = [{"cmdlet": name, "why": why} for name in
+           ("Get-CsOAuthServer", "New-CsOAuthServer", "Set-CsOAuthServer", "Get-CsOAuthConfiguration",
+            "Set-CsOAuthConfiguration")]
+    if modern["scenario"] is not None:
+        out += [{"cmdlet": name, "why": _auth_config_cu(plan)} for name in ("Get-CsAuthConfig", "Set-CsAuthConfig")]
+    return out
+
+
+def modern_auth_context(plan: PlanData) -> dict[str, Any] | None:
+    """Return what the Management Shell script sets for Modern Authentication, or None without it.
+
+    The OAuth server (New-CsOAuthServer, or Set-CsOAuthServer when it exists), the global OAuth
+    configuration's client authorization server and the Set-CsAuthConfig scenario, whose enumeration
+    name the script finds at run time with `pattern`.
+    """
+    ma = plan.modern_auth
+    identity = plan.oauth_server_identity
+    if ma is None or plan.adfs is None or identity is None:
+        return None
+    scenario = ma.scenario
+    return {
+        "identity": identity,
+        "type": OAUTH_SERVER_TYPE,
+        "metadata_url": plan.adfs.metadata_url,
+        "accept_sid": ma.accept_sid_claims,
+        "scenario": None if scenario is None else {
+            "value": scenario.value, "label": scenario.label, "pattern": scenario.facts.enum_pattern,
+        },
+    }
+
+
+def _version_check(plan: PlanData) -> dict[str, Any]:
+    """Return how the script tells the product from Get-CsServerVersion (`min`/`max` of the major version)."""
+    facts = plan.product_facts
+    if facts.version_major is not None and plan.product != "sfb2019":
+        low, high = facts.version_major, facts.version_major
+    else:
+        # 2019 and Subscription Edition: Subscription Edition keeps 2019's version prefix (secondary sources), and
+        # whether a later one reports 8 is not known, so neither refuses a newer major version.
+        low, high = PRODUCT_FACTS["sfb2019"].version_major or 7, None
+    # `max` is either None (no upper bound) or `min` (exactly that major version).
+    return {
+        "min": low, "max": high,
+        "subscription_edition": plan.product == "sfbse",
+        "is_2019": plan.product == "sfb2019",
+    }
 
 
 def lync_context(plan: PlanData) -> dict[str, Any]:
@@ -284,23 +420,45 @@ def _lync_context(plan: PlanData) -> dict[str, Any]:
     for m in mobility:
         if m["site"] is not None and m["site"] not in sites:
             sites.append(m["site"])
+    modern = modern_auth_context(plan)
     return {
         "product": plan.product,
         "product_label": plan.product_label,
         "module": SHELL_MODULES[plan.product],
+        "module_verified": plan.product_facts.module_verified,
+        "version": _version_check(plan),
         "topology": topology,
         "sites": sites,
         "web_services": web_services,
         "proxies": proxies,
         "mobility": mobility,
-        "parameter_checks": _cu_checks(plan, web_services, mobility),
+        "modern_auth": modern,
+        "cmdlet_checks": _cmdlet_checks(plan, modern),
+        "parameter_checks": _cu_checks(plan, web_services, mobility, modern),
     }
+
+
+def runbook_steps_after(plan: PlanData, key: str) -> list[dict[str, Any]]:
+    """Return the runbook steps that come right after artifact `key` and have no file of their own: after the
+    Management Shell script, Enable-CsComputer on every server when the plan sets a Set-CsAuthConfig scenario."""
+    if key != "lync" or plan.modern_auth_scenario is None:
+        return []
+    pools = [p.fqdn for p in plan.pools]
+    return [{
+        "key": "enable_cscomputer", "filename": "", "command": "Enable-CsComputer",
+        "machine": ("Every Front End and Director server of " + ", ".join(pools) + ", one after the other, in the "
+                    "Lync/SfB Management Shell (it acts on the computer it runs on only)"),
+        "purpose": "Make the new authentication scenario take effect on each server",
+        "check_after": ("Enable-CsComputer ends without an error on every server; then verify-internal.ps1 shows the "
+                        "scenario (Get-CsAuthConfig) and, with -OAuthTestUser, a Modern Authentication sign-in"),
+        "read_only": False, "is_script": False,
+    }]
 
 
 def lync_applies(plan: PlanData) -> bool:
     """Return True when the plan changes anything in the Lync/SfB configuration store."""
     ctx = lync_context(plan)
-    return bool(ctx["web_services"] or ctx["proxies"] or ctx["mobility"])
+    return bool(ctx["web_services"] or ctx["proxies"] or ctx["mobility"] or ctx["modern_auth"])
 
 
 ARTIFACTS: list[Artifact] = [
@@ -320,12 +478,32 @@ ARTIFACTS: list[Artifact] = [
         context=adfs_context,
     ),
     Artifact(
+        key="adfs_oauth",
+        filename="adfs-modern-auth.ps1",
+        template="adfs-modern-auth.ps1.j2",
+        machine=("AD FS server (primary) of the farm, in an elevated Windows PowerShell, with Microsoft's "
+                 "Skype for Business OAuth setup script beside this one"),
+        run_order=RUN_ORDER_ADFS_OAUTH,
+        purpose=("Run Microsoft's setup script for the Skype for Business OAuth trust with every pool's web services "
+                 "URLs, and set MFA on the trust it makes"),
+        check_after=(
+            "Get-AdfsRelyingPartyTrust (or, on AD FS 2016 and later, Get-AdfsWebApiApplication) lists the trust with "
+            "every pool's internal and external web services URL as identifiers, and the MFA the plan asks for. "
+            "Modern Authentication only starts once lync-management-shell.ps1 (the next step) sets up the OAuth server"
+        ),
+        applies=adfs_oauth_applies,
+        context=adfs_oauth_context,
+    ),
+    Artifact(
         key="lync",
         filename="lync-management-shell.ps1",
         template="lync-management-shell.ps1.j2",
         machine="Lync/SfB Management Shell on a Front End server (member of RTCUniversalServerAdmins)",
         run_order=RUN_ORDER_LYNC,
         purpose="Set web service authentication, Edge and Registrar proxy authentication and mobility policies",
+        purpose_extra=lambda plan: ("; turn Modern Authentication on (OAuth server, OAuth configuration"
+                                    + (", authentication configuration" if plan.modern_auth_scenario else "") + ")"
+                                    if plan.modern_auth is not None else ""),
         check_after=(
             "Get-CsWebServiceConfiguration, Get-CsProxyConfiguration and Get-CsMobilityPolicy show the new values; "
             "wait for replication (Get-CsManagementStoreReplicationStatus), then an external test client signs in "

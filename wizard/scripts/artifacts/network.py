@@ -11,12 +11,21 @@ from typing import Any
 
 from wizard.plan import certplan, exposure, network, publishing
 from wizard.plan.intended import intended_collections
-from wizard.plan.model import ACP_ADFS_VERSIONS, KEY_SIZES, PlanData, passive_metadata_url
+from wizard.plan.model import (
+    ACP_ADFS_VERSIONS,
+    KEY_SIZES,
+    OFFICE2013_ADAL_VALUES,
+    OFFICE2013_IDENTITY_KEY,
+    PlanData,
+    passive_metadata_url,
+)
 from wizard.scripts.artifacts.core import (
     SHELL_MODULES,
     Artifact,
     adfs_applies,
     adfs_context,
+    adfs_oauth_applies,
+    adfs_oauth_context,
     lync_applies,
     lync_context,
     mobility_parameters,
@@ -30,10 +39,13 @@ RUN_ORDER_PROXY_CERTIFICATE = 12
 RUN_ORDER_DNS = 20
 RUN_ORDER_PUBLISHING = 21
 RUN_ORDER_ARR = 22
+# The Office 2013 client settings go out before the Management Shell script blocks Windows authentication.
+RUN_ORDER_OFFICE2013 = 35
 RUN_ORDER_VERIFY_EXTERNAL = 80
 RUN_ORDER_VERIFY_INTERNAL = 81
 RUN_ORDER_ROLLBACK_LYNC = 90
 RUN_ORDER_ROLLBACK_ADFS = 91
+RUN_ORDER_ROLLBACK_ADFS_OAUTH = 92
 
 CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
 # The AD FS 2.0 snap-in has Remove-ADFSRelyingPartyTrust too (catalog override
@@ -173,9 +185,9 @@ PROBE_STATUSES: dict[str, tuple[int, ...]] = {
 }
 DISCOVERY_PATH = "/Autodiscover/AutodiscoverService.svc/root"
 # The MsRtcOAuth password grant (user name and password at /WebTicket/oauthtoken, what the Lync spray
-# tools post) checks the password against the directory like Windows authentication does: it is
-# expected exactly where the exposure model expects NTLM.
-PASSWORD_GRANT = "password_grant"
+# tools post) is a credential of the exposure model (Credential.PASSWORD_GRANT): its expectation comes with
+# the model's, under this scheme name.
+PASSWORD_GRANT = exposure.PASSWORD_GRANT_SCHEME
 
 
 def _status_kind(probe: exposure.WebProbe) -> str:
@@ -188,13 +200,9 @@ def _status_kind(probe: exposure.WebProbe) -> str:
 
 
 def web_probe_expectations(probe: exposure.WebProbe) -> list[exposure.SchemeExpectation]:
-    """Return every scheme verify-external.ps1 judges on one probe: the exposure model's, and for a pool's
-    web services the MsRtcOAuth password grant, expected where the model expects NTLM."""
-    schemes = list(probe.schemes)
-    if probe.published_as != "adfs":
-        ntlm = next(s for s in probe.schemes if s.scheme == "NTLM")
-        schemes.append(exposure.SchemeExpectation(PASSWORD_GRANT, ntlm.offer, ntlm.why))
-    return schemes
+    """Return every scheme verify-external.ps1 judges on one probe: the exposure model's, the MsRtcOAuth
+    password grant included for a pool's web services."""
+    return list(probe.schemes)
 
 
 def _web_probe_data(plan: PlanData) -> dict[str, Any]:
@@ -336,6 +344,23 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
         "metadata": _metadata_checks(plan, external=False),
         "expected": _expected_settings(plan),
         "reads_settings": lync_applies(plan),
+        "modern_auth": _modern_auth_expected(plan),
+    }
+
+
+def _modern_auth_expected(plan: PlanData) -> dict[str, Any] | None:
+    """Return what verify-internal.ps1 reads back for Modern Authentication (the values the script sets)."""
+    modern = lync_context(plan)["modern_auth"]
+    if modern is None:
+        return None
+    front_ends = [p.fqdn for p in plan.pools if p.role == "frontend"] or [plan.pools[0].fqdn]
+    return {
+        "identity": modern["identity"],
+        "server": {"settings": [_setting("Type", modern["type"]), _setting("MetadataUrl", modern["metadata_url"]),
+                                _setting("AcceptSecurityIdentifierInformation", modern["accept_sid"])]},
+        "configuration": {"settings": [_setting("ClientAuthorizationOAuthServerIdentity", modern["identity"])]},
+        "scenario": modern["scenario"],
+        "test_pool": front_ends[0],
     }
 
 
@@ -363,9 +388,12 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
                  "summary": ", ".join(mobility_parameters(m)) or "(created by the change only)"}
                 for m in ctx["mobility"]]
     identities = [w["identity"] for w in web] + [p["identity"] for p in proxies] + [m["identity"] for m in mobility]
-    # Lists in rollback order: the change script's last change is undone first.
+    modern = ctx["modern_auth"]
+    if modern is not None:
+        identities += [modern["identity"], "Global"]
+    # Lists in rollback order: the change script's last change is undone first (Modern Authentication first).
     return {**_header_values(plan), "web_services": web[::-1], "proxies": proxies[::-1], "mobility": mobility[::-1],
-            "identities": identities}
+            "modern_auth": modern, "identities": list(dict.fromkeys(identities))}
 
 
 def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:
@@ -382,6 +410,27 @@ def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:
         "federation_service_name": ctx["federation_service_name"],
         "trusts": [rp["name"] for rp in ctx["relying_parties"]][::-1],
     }
+
+
+def rollback_adfs_oauth_context(plan: PlanData) -> dict[str, Any]:
+    """Return what the rollback of adfs-modern-auth.ps1 needs: the same trust, found the same way."""
+    return adfs_oauth_context(plan)
+
+
+# ---------------------------------------------------------------------------
+# Office 2013 clients
+
+
+def office2013_applies(plan: PlanData) -> bool:
+    """Return True when the plan asks for the Office 2013 client settings of Modern Authentication."""
+    return plan.modern_auth is not None and plan.modern_auth.office2013_clients
+
+
+def office2013_context(plan: PlanData) -> dict[str, Any]:
+    """Return the registry key and DWORD values Office 2013 needs for Modern Authentication."""
+    values = [{"name": name, "value": value} for name, value in OFFICE2013_ADAL_VALUES]
+    return {"product_label": plan.product_label, "key": OFFICE2013_IDENTITY_KEY, "values": values,
+            "undo": {"name": values[0]["name"], "value": 0}}
 
 
 def _always(plan: PlanData) -> bool:
@@ -466,6 +515,20 @@ ARTIFACTS: list[Artifact] = [
         context=arr_context,
     ),
     Artifact(
+        key="office2013",
+        filename="office2013-modern-auth.ps1",
+        template="office2013-modern-auth.ps1.j2",
+        machine=("Every Office 2013 user's computer, in that user's own session (a Group Policy logon script, for "
+                 "example): it writes to the user's registry (HKCU)"),
+        run_order=RUN_ORDER_OFFICE2013,
+        purpose=("Turn Modern Authentication on in Office 2013 (the Lync 2013 client) for the user who runs it: "
+                 "EnableADAL and Version under the Office 15.0 Identity key; -Undo turns it off again"),
+        check_after=("reg query HKCU\\Software\\Microsoft\\Office\\15.0\\Common\\Identity shows EnableADAL and "
+                     "Version as 0x1; the client then signs in through AD FS"),
+        applies=office2013_applies,
+        context=office2013_context,
+    ),
+    Artifact(
         key="verify_external",
         filename="verify-external.ps1",
         template="verify-external.ps1.j2",
@@ -524,5 +587,20 @@ ARTIFACTS: list[Artifact] = [
         check_after="Get-AdfsRelyingPartyTrust shows the saved rules again and no trust the change added",
         applies=adfs_applies,
         context=rollback_adfs_context,
+    ),
+    Artifact(
+        key="rollback_adfs_oauth",
+        filename="rollback-adfs-modern-auth.ps1",
+        template="rollback-adfs-modern-auth.ps1.j2",
+        machine="The AD FS server where adfs-modern-auth.ps1 ran, in an elevated Windows PowerShell",
+        run_order=RUN_ORDER_ROLLBACK_ADFS_OAUTH,
+        purpose=("Only if the change must be undone, after rollback-lync.ps1: removes the Skype for Business OAuth "
+                 "trust the change made (and says what else Microsoft's script may have made), or restores the "
+                 "identifiers and MFA saved by adfs-modern-auth.ps1. Run it beside adfs-modern-auth.ps1, first with "
+                 "-WhatIf: it takes the newest completed real run and says which folder it used; -BackupFolder "
+                 "backup\\<stamp>-adfs_oauth names another"),
+        check_after="The trust is gone, or shows the identifiers and MFA of the backup again",
+        applies=adfs_oauth_applies,
+        context=rollback_adfs_oauth_context,
     ),
 ]

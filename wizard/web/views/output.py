@@ -225,7 +225,7 @@ def _impact_groups(matrix: ImpactMatrix) -> list[tuple[list[str], str, int]]:
     for index, column in enumerate(matrix.columns):
         key = (column.mode, *((row.cells[index].state, row.cells[index].reason) for row in matrix.table))
         if key not in groups:
-            groups[key] = ([], AUTH_MODES.get(column.mode, "unchanged by this plan"), index)
+            groups[key] = ([], column.label or AUTH_MODES.get(column.mode, "unchanged by this plan"), index)
         groups[key][0].append(column.fqdn)
     return list(groups.values())
 
