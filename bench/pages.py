@@ -10,7 +10,10 @@ generated 100-pool plan), then requests with Django's test client (no server, no
    is changed before each request, outside the timing, so no cache holds its bundle);
 3. the live preview as a browser drives it: the first answer (the whole file the step opens
    with), then fresh edits (a relying-party name changed each time, the state of the previous
-   answer sent back), then a tab to every other file; answer sizes and CPU time per answer.
+   answer sent back), then a tab to every other file; answer sizes and CPU time per answer;
+4. every step page of a plan at the documented limits (100 pools, 50 Edge pools, 100
+   mobility policies: the most rows a step can have), each page of its rows: the HTML size,
+   the CPU time of showing it, and of an autosave of that page with one value changed.
 
 With --profile the functions that cost the most for the labelled measurement are printed.
 The goals (issue 14) are checked at the end; the figures go in docs/performance.md.
@@ -42,6 +45,10 @@ GOALS = {
 }
 PREVIEW_MAX_BYTES = 60 * KIB          # one-pool plan, every answer
 PREVIEW_EDIT_MS = {1: 80.0, 25: 250.0}
+# Issue 12 item 6: a step page stays usable at the plan limits (our reading: light enough to
+# load and save like the review page of a 100-pool plan).
+STEP_MAX_BYTES = 300 * KIB
+STEP_MAX_MS = 250.0
 
 
 def setup() -> tuple[Any, dict[str, Any], Path]:
@@ -61,7 +68,7 @@ def setup() -> tuple[Any, dict[str, Any], Path]:
     from django.core.management import call_command
     from django.test import Client
 
-    from bench.plans import example_plan, generated_plan
+    from bench.plans import example_plan, generated_plan, limits_plan
     from wizard.web.drafts import create_plan
 
     call_command("migrate", verbosity=0)
@@ -70,6 +77,7 @@ def setup() -> tuple[Any, dict[str, Any], Path]:
         1: create_plan(owner=user, doc={**example_plan(), "name": "Bench plan 01"}),
         25: create_plan(owner=user, doc=generated_plan(25)),
         100: create_plan(owner=user, doc=generated_plan(100)),
+        "limits": create_plan(owner=user, doc=limits_plan()),
     }
     for i in range(2, 20):   # a plan list of 20 plans, as bench/serve.py has
         create_plan(owner=user, doc={**example_plan(), "name": f"Bench plan {i:02d}"})
@@ -124,6 +132,53 @@ def answer_mode(html: str) -> str:
     if 'id="preview-patch"' in html:
         return "changed lines"
     return "whole file" if 'class="ps-code"' in html else "nothing"
+
+
+def step_pages(client: Any, plan: Any) -> list[tuple[str, str, int, float]]:
+    """Return (step, page, HTML bytes, CPU ms) for every page of every step of `plan`."""
+    from django.urls import reverse
+
+    from wizard.web.steps import STEPS
+
+    out = []
+    for step in STEPS[:-1]:
+        base = reverse("plan-step", args=[plan.code, step.slug])
+        pages_of_step = [""]
+        seen = set()
+        while pages_of_step:
+            query = pages_of_step.pop(0)
+            if query in seen:
+                continue
+            seen.add(query)
+            client.get(base + query)
+            cpus = []
+            for _ in range(3):
+                response, _, cpu = timed(lambda url=base + query: client.get(url))
+                cpus.append(cpu)
+            assert response.status_code == 200, (step.slug, query, response.status_code)
+            html = response.content.decode()
+            out.append((step.slug, query or "(first)", len(response.content), statistics.median(cpus)))
+            # The other pages of the step's lists, as its page links name them.
+            pages_of_step += [link.replace("&amp;", "&") for link in re.findall(r'data-rows-page href="([^"]+)"', html)]
+    return out
+
+
+def step_autosave(client: Any, plan: Any, slug: str, query: str = "") -> tuple[int, float, int]:
+    """Return (status, CPU ms, fields posted) of an autosave of one page of a step, one value changed."""
+    from django.urls import reverse
+
+    from bench.serve import FormFields
+
+    parser = FormFields()
+    parser.feed(client.get(reverse("plan-step", args=[plan.code, slug]) + query).content.decode())
+    fields = dict(parser.fields)
+    # A pool's site on the Environment step; elsewhere the page is saved as shown.
+    site = next((key for key in fields if key.endswith("-site")), None)
+    if site is not None:
+        fields[site] += "x"
+    url = reverse("plan-step-autosave", args=[plan.code, slug])
+    response, _, cpu = timed(lambda: client.post(url, fields))
+    return response.status_code, cpu, len(fields)
 
 
 def measure_preview(client: Any, plan: Any, edits: int) -> dict[str, Any]:
@@ -231,6 +286,20 @@ def main(argv: list[str] | None = None) -> int:
                 biggest = max(r["first"], *r["edit_sizes"], *r["tab_sizes"].values())
                 met.append((f"preview, 1 pool: every answer at most {PREVIEW_MAX_BYTES // KIB} KiB",
                             biggest <= PREVIEW_MAX_BYTES, f"largest {biggest / KIB:.1f} KiB"))
+
+        print("\n4. Step pages of a plan at the limits (100 pools, 50 Edge pools, 100 mobility policies)")
+        print(f"{'step':<16}{'page':<26}{'KiB':>8}{'cpu ms':>9}")
+        worst_bytes, worst_ms = 0, 0.0
+        for slug, page, size, cpu in step_pages(client, plans["limits"]):
+            worst_bytes, worst_ms = max(worst_bytes, size), max(worst_ms, cpu)
+            print(f"{slug:<16}{page[:25]:<26}{size / KIB:>8.1f}{cpu:>9.1f}")
+        for slug in ("environment", "authentication"):
+            status, cpu, posted = step_autosave(client, plans["limits"], slug)
+            worst_ms = max(worst_ms, cpu)
+            print(f"  autosave of the {slug} step's first page: status {status}, {posted} fields, {cpu:.0f} ms CPU")
+        ok = worst_bytes <= STEP_MAX_BYTES and worst_ms <= STEP_MAX_MS
+        met.append((f"step pages at the limits: at most {STEP_MAX_BYTES // KIB} KiB and {STEP_MAX_MS:.0f} ms CPU "
+                    "(showing or autosaving)", ok, f"largest {worst_bytes / KIB:.0f} KiB, slowest {worst_ms:.0f} ms"))
 
         if args.profile:
             label = args.profile
