@@ -9,6 +9,7 @@ shown (highlighted) only when its tab is opened: `file_panel` answers with it.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -89,11 +90,14 @@ CODE, IMAGE = "code", "image"
 
 @dataclass(frozen=True)
 class FileTab:
-    """One file of the bundle as a tab of the review page."""
+    """One file of the bundle as a tab (of the review page or a revision's page): `url` answers the
+    tab with its file (htmx), `link` is the page showing it (without JavaScript)."""
 
     name: str
     kind: str
     is_script: bool
+    url: str
+    link: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class FileView:
     html: SafeString          # the highlighted text ('' for a picture)
     image: str                # a data: URL of the picture ('' for code)
     download_name: str
+    download_url: str         # '' when the file is not offered alone (a revision's: its zip is the download)
     is_script: bool
     lines: int
     size: int                 # bytes of the download
@@ -164,16 +169,28 @@ def file_kind(name: str) -> str:
     return IMAGE if PurePosixPath(name).suffix.lower() in IMAGE_TYPES else CODE
 
 
-def file_tabs(built: bundle.Bundle | None) -> list[FileTab]:
-    """Return the bundle's files in bundle order (scripts in run order first) as tabs."""
+def file_tabs(built: bundle.Bundle | None, *, url: Callable[[str], str], anchor: str = "files") -> list[FileTab]:
+    """Return the bundle's files in bundle order (scripts in run order first) as tabs; `url(name)` is
+    where a tab fetches its file."""
     if built is None:
         return []
     scripts = built.scripts
-    return [FileTab(name, file_kind(name), name in scripts) for name in built.texts]
+    return [FileTab(name, file_kind(name), name in scripts, url(name), f"?{urlencode({'file': name})}#{anchor}")
+            for name in built.texts]
 
 
-def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int, ...] = ()) -> FileView:
-    """Return one file of the bundle as its tab shows it; KeyError when the bundle has no such file."""
+def draft_file_url(plan: Plan) -> Callable[[str], str]:
+    """Return where a tab of the draft's review page fetches its file."""
+    return lambda name: reverse("plan-file", args=[plan.code, name])
+
+
+def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int, ...] = (),
+              draft: bool = True) -> FileView:
+    """Return one file of the bundle as its tab shows it; KeyError when the bundle has no such file.
+
+    A draft's file is offered for download alone; a revision's (`draft` False) is not: the
+    revision's approved zip is its download.
+    """
     text = built.texts[name]
     data = built.files[name]
     kind = file_kind(name)
@@ -187,6 +204,7 @@ def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int
     else:
         html = highlight_file(name, text, changed)
     return FileView(name=name, kind=kind, html=html, image=image, download_name=f"{draft_prefix(plan)}-{name}",
+                    download_url=reverse("plan-download-file", args=[plan.code, name]) if draft else "",
                     is_script=name in built.scripts, lines=text.count("\n"), size=len(data),
                     purpose=about.get("purpose", ""), machine=about.get("machine", ""), digest=text_digest(text))
 
@@ -273,7 +291,7 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "out": out,
         "groups": groups,
         "findings": summarise_findings(groups),
-        "tabs": file_tabs(out.bundle),
+        "tabs": file_tabs(out.bundle, url=draft_file_url(plan)),
         "shown": shown,
         "impact": impact,
         "impact_columns": impact_columns(impact) if impact is not None else [],
@@ -300,7 +318,8 @@ def file_panel(request: HttpRequest, code: UUID, filename: str) -> HttpResponse:
     if filename not in out.bundle.texts:
         raise Http404("No such file in this plan's bundle")
     return render(request, "wizard/_file_panel.html", {
-        "plan": plan, "shown": file_view(plan, out.bundle, filename), "tabs": file_tabs(out.bundle), "oob": True,
+        "plan": plan, "shown": file_view(plan, out.bundle, filename),
+        "tabs": file_tabs(out.bundle, url=draft_file_url(plan)), "oob": True,
     })
 
 
