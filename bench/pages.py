@@ -158,8 +158,10 @@ def step_pages(client: Any, plan: Any) -> list[tuple[str, str, int, float]]:
             assert response.status_code == 200, (step.slug, query, response.status_code)
             html = response.content.decode()
             out.append((step.slug, query or "(first)", len(response.content), statistics.median(cpus)))
-            # The other pages of the step's lists, as its page links name them.
-            pages_of_step += [link.replace("&amp;", "&") for link in re.findall(r'data-rows-page href="([^"]+)"', html)]
+            # The other pages of the step's lists, as the first page's links name them.
+            if not query:
+                pages_of_step += [link.replace("&amp;", "&") for link in re.findall(r'data-rows-page="([^"]+)"', html)
+                                  if link != "?"]
     return out
 
 
