@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gzip
 import os
 import pstats
 import re
@@ -194,26 +195,34 @@ def measure_preview(client: Any, plan: Any, edits: int) -> dict[str, Any]:
     # Relying-party names are given in pairs (a generated plan leaves them to be derived).
     base["relying_parties-0-internal"] = base.get("relying_parties-0-internal") or "Lync-Int"
     base[field] = base.get(field) or "Lync-Ext"
-    answer, _, first_cpu = timed(lambda: client.post(url, base))
+    # As a browser: answers may come compressed. Sizes are what travels; `raw` what the page gets.
+    def post(data: dict[str, str]) -> tuple[Any, str]:
+        answer = client.post(url, data, HTTP_ACCEPT_ENCODING="gzip")
+        body = answer.content
+        return answer, (gzip.decompress(body) if answer.get("Content-Encoding") == "gzip" else body).decode()
+
+    (answer, html), _, first_cpu = timed(lambda: post(base))
     first = len(answer.content)
-    state = preview_state(answer.content.decode())
-    sizes, cpus, modes = [], [], []
+    state = preview_state(html)
+    sizes, raw, cpus, modes = [], [], [], []
     for i in range(edits):
         data = {**base, field: f"Lync-Ext-{i:03d}", **state}
-        answer, _, cpu = timed(lambda data=data: client.post(url, data))
-        html = answer.content.decode()
+        (answer, html), _, cpu = timed(lambda data=data: post(data))
         sizes.append(len(answer.content))
+        raw.append(len(html.encode()))
         cpus.append(cpu)
         modes.append(answer_mode(html))
         state = preview_state(html)
     tabs = re.findall(r'data-preview-tab="([^"]+)"', html)
-    tab_sizes = {}
+    tab_sizes, tab_raw = {}, {}
     for name in tabs:
         data = {**base, field: f"Lync-Ext-{edits - 1:03d}", "preview_file": name,
                 "preview_since": state.get("preview_since", "")}
-        tab_sizes[name] = len(client.post(url, data).content)
-    return {"first": first, "first_cpu": first_cpu, "edit_sizes": sizes, "edit_cpus": cpus, "modes": modes,
-            "tab_sizes": tab_sizes}
+        answer, text = post(data)
+        tab_sizes[name] = len(answer.content)
+        tab_raw[name] = len(text.encode())
+    return {"first": first, "first_cpu": first_cpu, "edit_sizes": sizes, "edit_raw": raw, "edit_cpus": cpus,
+            "modes": modes, "tab_sizes": tab_sizes, "tab_raw": tab_raw}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{statistics.median(r['edit_sizes']) / KIB:.1f} KiB, "
                   f"max {max(r['edit_sizes']) / KIB:.1f} KiB, CPU median {statistics.median(r['edit_cpus']):.0f} ms, "
                   f"max {max(r['edit_cpus']):.0f} ms ({', '.join(sorted(set(r['modes'])))}); "
-                  f"largest tab {largest_tab[0]} {largest_tab[1] / KIB:.1f} KiB")
+                  f"largest tab {largest_tab[0]} {largest_tab[1] / KIB:.1f} KiB compressed, "
+                  f"{r['tab_raw'][largest_tab[0]] / KIB:.1f} KiB of HTML")
             goal_ms = PREVIEW_EDIT_MS[pools]
             edit_ms = statistics.median(r["edit_cpus"])
             met.append((f"preview, {pools} pool(s): a fresh edit under {goal_ms:.0f} ms of server time",

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from wizard.models import Plan
@@ -247,6 +248,48 @@ def _impact_groups(matrix: ImpactMatrix) -> list[tuple[list[str], str, int]]:
     return list(groups.values())
 
 
+# The review page shows the exposure picture inline up to this size; a bigger one (a plan of many
+# pools and Edge pools) is its own tab of the files, so that the summary stays light.
+INLINE_PICTURE_MAX = 64 * 1024
+# Up to this many rows the exposure matrix lists every path; above, the paths that fare alike (same
+# route, credential, before and after) share one row listing where they are.
+MATRIX_ROWS_MAX = 60
+
+
+def exposure_summary(exposure: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the exposure context (`exposure_view.exposure_context`) as a page shows it, kept light for
+    a big plan: the picture inline only when small (else `picture_tab`), alike paths sharing a row."""
+    if exposure is None:
+        return None
+    out = dict(exposure)
+    if len(out["svg"]) > INLINE_PICTURE_MAX:
+        out["svg"] = ""
+        out["picture_tab"] = f"?{urlencode({'file': bundle.EXPOSURE_FILE})}#files"
+    rows = out["rows"]
+    if len(rows) > MATRIX_ROWS_MAX:
+        groups: dict[tuple[str, ...], dict[str, Any]] = {}
+        for row in rows:
+            key = (row["via"], row["credential"], row["before"], row["after"], row["state"])
+            group = groups.get(key)
+            if group is None:
+                groups[key] = {**row, "others": []}
+            else:
+                group["others"].append({"entry": row["entry"], "host": row["host"], "users": row["users"]})
+        out["rows"] = list(groups.values())
+        out["paths"] = len(rows)
+    # A promise broken the same way for many fields (every pool's web services) is said once, the
+    # other fields listed, as the findings are.
+    broken: dict[str, dict[str, Any]] = {}
+    for item in out["broken"]:
+        held = broken.get(item["code"])
+        if held is None:
+            broken[item["code"]] = {**item, "others": []}
+        else:
+            held["others"].append(item["field"])
+    out["broken"] = list(broken.values())
+    return out
+
+
 @dataclass(frozen=True)
 class NextAction:
     """What the admin does after the review: save the draft as a revision, or open the saved one."""
@@ -297,7 +340,7 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "impact_columns": impact_columns(impact) if impact is not None else [],
         "impact_rows": impact_rows(impact) if impact is not None else [],
         "network": network.network_context(out.data) if out.bundle is not None else None,
-        "exposure": exposure_context(out.data) if out.data is not None else None,
+        "exposure": exposure_summary(exposure_context(out.data)) if out.data is not None else None,
         "status": review_state.status,
         "status_label": review_state.label,
         "next_action": next_action(plan, out, can_edit=can_edit),
@@ -306,6 +349,9 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
+# Compressed (a highlighted file is mostly markup): the fragment holds no secret, no CSRF token, for a
+# compression side channel to guess at, and Django pads compressed answers at random anyway.
+@gzip_page
 def file_panel(request: HttpRequest, code: UUID, filename: str) -> HttpResponse:
     """Answer a tab of the review page with its file (htmx); without htmx, the review page showing it."""
     plan, _ = get_plan_for_user(request.user, code)

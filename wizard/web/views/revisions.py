@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from wizard.models import Plan, Revision
@@ -127,6 +128,9 @@ def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpRespon
 
 @login_required
 @require_GET
+# Compressed (a highlighted file is mostly markup): the fragment holds no secret, no CSRF token, for a
+# compression side channel to guess at, and Django pads compressed answers at random anyway.
+@gzip_page
 def revision_file(request: HttpRequest, code: UUID, number: int, filename: str) -> HttpResponse:
     """Answer a file tab of a revision's page (htmx); without htmx, the revision page showing it."""
     revision, _ = load_revision(request, code, number)
