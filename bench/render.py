@@ -249,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
               "which compiles the templates into the cache, apart)")
         print(f"{'plan':<44}{'wall':>8}{'cpu':>8}{'min':>8}{'first wall':>12}{'first cpu':>11}")
         cli = cli_runs(args.cli_runs, template_cache=not args.no_template_cache, compiled=args.compiled)
-        compiled = args.compiled or not os.environ.get("PYTHONDONTWRITEBYTECODE")
+        import importlib.util
+
+        # PYTHONDONTWRITEBYTECODE only stops writing: byte code written before (--compiled) is read.
+        cached = Path(importlib.util.cache_from_source(str(ROOT / "wizard" / "scripts" / "bundle.py"))).exists()
+        compiled = args.compiled or cached or not os.environ.get("PYTHONDONTWRITEBYTECODE")
         print(f"(the app's modules {'from byte code' if compiled else 'compiled from source in every process'})")
         if args.no_template_cache:
             print("(WIZARD_TEMPLATE_CACHE=off: every process compiles the templates)")
