@@ -15,12 +15,15 @@ def example_plan(name: str = EXAMPLE) -> dict[str, Any]:
     return json.loads((PLANS_DIR / f"{name}.plan.json").read_text(encoding="utf-8"))
 
 
-def generated_plan(pools: int, sip_domains: int = 20) -> dict[str, Any]:
+def generated_plan(pools: int, sip_domains: int = 20, *, edge_pools: int | None = None,
+                   tag_policies: int = 0) -> dict[str, Any]:
     """Return a valid plan with `pools` pools spread over `sip_domains` SIP domains.
 
     Pools cycle through passive, TLS-DSK and NTLM authentication, every tenth is a Director,
     ten pools share a site (with a site mobility policy) and an Edge pool, so every
-    template has work proportional to the size of the plan.
+    template has work proportional to the size of the plan. `edge_pools` overrides the
+    number of Edge pools (one per ten pools by default); `tag_policies` adds per-user
+    (tag) mobility policies after the global and site ones.
     """
     domains = [f"corp{d:02d}.example.com" for d in range(sip_domains)]
     pool_docs = []
@@ -46,10 +49,12 @@ def generated_plan(pools: int, sip_domains: int = 20) -> dict[str, Any]:
         "webconf_fqdn": f"webconf{j:02d}.{domains[0]}",
         "av_fqdn": f"av{j:02d}.{domains[0]}",
         "block_ntlm": j % 2 == 0,
-    } for j in range(max(1, pools // 10))]
+    } for j in range(edge_pools if edge_pools is not None else max(1, pools // 10))]
     policies: list[dict[str, Any]] = [{"identity": "Global", "allow_save_credentials": False,
                                        "allow_exchange_connectivity": False}]
     policies += [{"identity": f"site:{site}", "enable_outside_voice": False} for site in sites]
+    policies += [{"identity": f"tag:MobileUsers{k:03d}", "enable_ip_audio_video": k % 2 == 0}
+                 for k in range(tag_policies)]
     return accept_broken_promises({
         "format": "lync-auth-plan/1",
         "name": f"Benchmark: {pools} pools, {sip_domains} SIP domains",
@@ -64,6 +69,21 @@ def generated_plan(pools: int, sip_domains: int = 20) -> dict[str, Any]:
         "office_web_apps_fqdn": f"oos.{domains[0]}",
         "certificates": {"key_size": 2048},
     })
+
+
+def limits_plan() -> dict[str, Any]:
+    """Return a plan at the documented limits of the lists the wizard pages edit row by row.
+
+    100 pools, 50 Edge pools and 100 mobility policies (wizard/plan/limits.py), over 20 SIP
+    domains: the largest step pages a plan can have.
+    """
+    from wizard.plan.limits import LIST_LIMITS
+
+    pools = LIST_LIMITS["pools"]
+    sites = (pools + 9) // 10
+    doc = generated_plan(pools, edge_pools=LIST_LIMITS["edge_pools"],
+                         tag_policies=LIST_LIMITS["mobility_policies"] - 1 - sites)
+    return {**doc, "name": f"Benchmark: a plan at the limits ({pools} pools)"}
 
 
 def accept_broken_promises(doc: dict[str, Any]) -> dict[str, Any]:

@@ -136,8 +136,13 @@ def profile(doc: dict[str, Any], top: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
-def cli_runs(runs: int, template_cache: bool = True) -> list[dict[str, Any]]:
-    """Return wall and CPU milliseconds of `manage.py render_plan`, each run a fresh process."""
+def cli_runs(runs: int, template_cache: bool = True, compiled: bool = False) -> list[dict[str, Any]]:
+    """Return wall and CPU milliseconds of `manage.py render_plan`, each run a fresh process.
+
+    With `compiled`, the processes may write the app's byte code (__pycache__), as a normal install
+    has it: without it (PYTHONDONTWRITEBYTECODE=1 in the environment) every process compiles the
+    app's modules from source, about 50 ms that weigh the same for every plan.
+    """
     import json
     import resource
     import shutil
@@ -151,6 +156,8 @@ def cli_runs(runs: int, template_cache: bool = True) -> list[dict[str, Any]]:
              "generated, 100 pools, 20 domains": generated_plan(100)}
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env[TEMPLATE_CACHE] = str(tmp / "templates") if template_cache else "off"
+    if compiled:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     rows = []
     try:
         for label, doc in plans.items():
@@ -189,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, metavar="POOLS", help="profile the generated plan of POOLS pools")
     parser.add_argument("--cli-runs", type=int, default=7, help="render_plan processes per plan (median)")
     parser.add_argument("--no-cli", action="store_true", help="skip the command-line runs")
+    parser.add_argument("--compiled", action="store_true",
+                        help="let render_plan write the app's byte code (a normal install), even with "
+                             "PYTHONDONTWRITEBYTECODE set here")
     parser.add_argument("--no-template-cache", action="store_true",
                         help="run render_plan with WIZARD_TEMPLATE_CACHE=off (every process compiles the templates)")
     args = parser.parse_args(argv)
@@ -238,7 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n`manage.py render_plan`, each run a fresh process (median of {args.cli_runs}; ms; the first run, "
               "which compiles the templates into the cache, apart)")
         print(f"{'plan':<44}{'wall':>8}{'cpu':>8}{'min':>8}{'first wall':>12}{'first cpu':>11}")
-        cli = cli_runs(args.cli_runs, template_cache=not args.no_template_cache)
+        cli = cli_runs(args.cli_runs, template_cache=not args.no_template_cache, compiled=args.compiled)
+        import importlib.util
+
+        # PYTHONDONTWRITEBYTECODE only stops writing: byte code written before (--compiled) is read.
+        cached = Path(importlib.util.cache_from_source(str(ROOT / "wizard" / "scripts" / "bundle.py"))).exists()
+        compiled = args.compiled or cached or not os.environ.get("PYTHONDONTWRITEBYTECODE")
+        print(f"(the app's modules {'from byte code' if compiled else 'compiled from source in every process'})")
         if args.no_template_cache:
             print("(WIZARD_TEMPLATE_CACHE=off: every process compiles the templates)")
         for r in cli:

@@ -119,6 +119,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.collections: dict[str, _Collection] = {}
         self.calls: list[tuple[str, str, bool]] = []     # (cmdlet, identity, whatif)
+        self.parameters: list[tuple[str, str, frozenset[str]]] = []   # (cmdlet, identity, parameter names)
         self.fail: Callable[[str, str], bool] = lambda cmdlet, identity: False
 
     def state(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -131,6 +132,7 @@ class FakeStore:
     def _changing(self, cmdlet: str, identity: str, interp: Interpreter, named: CIDict) -> bool:
         whatif = interp.whatif(named)
         self.calls.append((cmdlet, identity, whatif))
+        self.parameters.append((cmdlet, identity, frozenset(named.keys())))
         if not whatif and self.fail(cmdlet, identity):
             raise PSError(f"{cmdlet} {identity}: simulated failure")
         return whatif

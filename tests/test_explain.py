@@ -87,3 +87,14 @@ class LabelTests(SimpleTestCase):
         self.assertEqual(label_for("(plan)"), "The plan")
         self.assertEqual(label_for("x_change_ticket"), "X change ticket")
         self.assertEqual(label_for("pools[5].fqdn", {"pools": []}), "Pool 6 › Pool FQDN")
+
+
+class AcceptedRiskLabelTests(SimpleTestCase):
+    def test_an_accepted_risk_is_numbered_and_every_path_of_a_plan_with_one_has_a_label(self):
+        doc = plan_doc()
+        doc["accepted_risks"] = [{"code": "mfa_edge_password_open", "field": "edge_pools[0].block_ntlm",
+                                  "reason": "Phased roll-out"}]
+        self.assertEqual(label_for("accepted_risks[0].reason", doc), "Accepted risk 1 › "
+                         + label_for("accepted_risks[0].reason").split(" › ", 1)[1])
+        for path in flatten(doc):
+            self.assertTrue(label_for(path, doc))

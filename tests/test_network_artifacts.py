@@ -402,34 +402,37 @@ def test_rollback_scripts_take_an_optional_backup_folder_and_support_whatif():
                 assert arguments(command).get("WhatIf") == ("var", "$whatifpreference"), command
 
 
-def test_rollback_lync_restores_the_touched_parameters_and_removes_created_collections():
+def test_rollback_lync_lists_what_the_change_sets_newest_first_and_restores_it_by_kind():
+    """The rollback's tables name every collection the change script sets, in rollback order (the
+    change's last change first); what each restore puts back is run and checked in
+    tests/test_rollback_runs.py."""
     script = text("rollback-lync.ps1")
-    sets = {arguments(c)["Identity"]: arguments(c) for c in commands(script, "Set-CsWebServiceConfiguration")
-            if "UseCertificateAuth" in arguments(c)}
-    director = sets["service:WebServer:sfbdir01.contoso.com"]
-    assert set(director) == {"Identity", "UseWsFedPassiveAuth", "UseWindowsAuth", "UsePinAuth", "UseCertificateAuth",
-                             "WhatIf"}
-    pool = sets["service:WebServer:sfbpool01.contoso.com"]
-    assert set(pool) == {"Identity", "UseCertificateAuth", "DefaultValidityPeriodHours", "MinValidityPeriodHours",
-                         "MaxValidityPeriodHours", "WhatIf"}
-    removed = {arguments(c)["Identity"] for c in commands(script, "Remove-CsWebServiceConfiguration")}
-    assert removed == {"service:WebServer:sfbdir01.contoso.com", "service:WebServer:sfbpool01.contoso.com"}
-    removed = {arguments(c)["Identity"] for c in commands(script, "Remove-CsProxyConfiguration")}
-    assert removed == {"service:EdgeServer:sfbedge.contoso.com", "service:Registrar:sfbdir01.contoso.com"}
+    change = text("lync-management-shell.ps1")
+    proxies = [arguments(c)["Identity"] for c in commands(change, "New-CsProxyConfiguration")]
+    webs = [arguments(c)["Identity"] for c in commands(change, "New-CsWebServiceConfiguration")]
+    table = script[script.index("$ProxyCollections = @("):]
+    listed = re.findall(r"^    '([^']+)'$", table[:table.index("\n)")], re.MULTILINE)
+    assert listed == proxies[::-1]
+    table = script[script.index("$WebServiceCollections = @("):]
+    rows = re.findall(r"^    @\{ Identity = '([^']+)'; Passive = (\$\w+); Hours = (\$\w+) \}$",
+                      table[:table.index("\n)")], re.MULTILINE)
+    assert [identity for identity, _, _ in rows] == webs[::-1]
+    # The Director is passive, the Front End pool sets certificate lifetimes.
+    assert {i: (p, h) for i, p, h in rows} == {
+        "service:WebServer:sfbdir01.contoso.com": ("$true", "$false"),
+        "service:WebServer:sfbpool01.contoso.com": ("$false", "$true")}
+    # Each kind of restore is a literal command with literal parameters the catalog checks.
+    sets = [set(arguments(c)) for c in commands(script, "Set-CsWebServiceConfiguration")]
+    assert {"Identity", "UseWsFedPassiveAuth", "UseWindowsAuth", "UsePinAuth", "UseCertificateAuth", "WhatIf"} in sets
+    assert {"Identity", "UseCertificateAuth", "DefaultValidityPeriodHours", "MinValidityPeriodHours",
+            "MaxValidityPeriodHours", "WhatIf"} in sets
+    [proxy] = commands(script, "Set-CsProxyConfiguration")
+    assert set(arguments(proxy)) == {"Identity", "UseKerberosForClientToProxyAuth", "UseNtlmForClientToProxyAuth",
+                                     "UseCertificateForClientToProxyAuth", "WhatIf"}
     [mobility] = commands(script, "Set-CsMobilityPolicy")
     assert set(arguments(mobility)) == {"Identity", "AllowSaveCredentials", "AllowExchangeConnectivity", "WhatIf"}
-    proxies = {arguments(c)["Identity"]: set(arguments(c)) for c in commands(script, "Set-CsProxyConfiguration")}
-    assert proxies["service:EdgeServer:sfbedge.contoso.com"] == {
-        "Identity", "UseKerberosForClientToProxyAuth", "UseNtlmForClientToProxyAuth",
-        "UseCertificateForClientToProxyAuth", "WhatIf"}
     # The global policy is never removed: the change only set values on it.
-    assert not commands(script, "Remove-CsMobilityPolicy")
-
-
-def test_rollback_lync_undoes_the_last_change_first():
-    script = text("rollback-lync.ps1")
-    assert script.index("Set-CsMobilityPolicy") < script.index("Set-CsProxyConfiguration") \
-        < script.index("Set-CsWebServiceConfiguration -Identity")
+    assert not any(arguments(c)["Identity"] == "Global" for c in commands(script, "Remove-CsMobilityPolicy"))
 
 
 def test_rollback_lync_only_accepts_a_backup_of_this_plan():
@@ -456,21 +459,23 @@ def test_rollback_lync_reads_the_change_script_backup_layout():
     assert "$RunStamp = Get-Date -Format 'yyyyMMdd-HHmmss'" in change
 
 
-def test_rollback_adfs_restores_rules_and_removes_added_trusts():
+def test_rollback_adfs_lists_the_trusts_newest_first_and_restores_them_by_identifier():
     script = text("rollback-adfs.ps1")
-    removed = [arguments(c)["TargetName"] for c in commands(script, "Remove-AdfsRelyingPartyTrust")]
-    assert removed == ["SfB-Director-Ext", "SfB-Director-Int"]
+    table = script[script.index("$Trusts = @("):]
+    assert re.findall(r"^    '([^']+)'$", table[:table.index("\n)")], re.MULTILINE) == [
+        "SfB-Director-Ext", "SfB-Director-Int"]
     # Each trust is restored by the identifier of the trust that was saved (the change matched it that way).
-    block = script[script.index("Write-Step -Message 'Relying party trust' -Target 'SfB-Director-Int'"):]
-    block = block[:block.index("Write-Step -Message 'Rollback finished")]
-    assert "$SavedId = [string]@($Saved.Identifier)[0]" in block
+    assert "$SavedId = [string]@($Saved.Identifier)[0]" in script
     restored = set()
-    for command in commands(block, "Set-AdfsRelyingPartyTrust"):
+    for command in commands(script, "Set-AdfsRelyingPartyTrust"):
         args = arguments(command)
         assert args["TargetIdentifier"] == ("var", "$savedid"), args
         restored.update(set(args) - {"TargetIdentifier", "WhatIf"})
     # AD FS 2019: the change assigns an access control policy; restoring may have to un-assign it.
     assert restored == {"AccessControlPolicyName", "IssuanceAuthorizationRules", "IssuanceTransformRules"}
+    # Only a trust the change added is removed, by the name the change gave it.
+    [remove] = commands(script, "Remove-AdfsRelyingPartyTrust")
+    assert arguments(remove)["TargetName"] == ("var", "$name")
 
 
 def test_rollback_adfs_on_2012r2_restores_the_mfa_rule():

@@ -288,3 +288,56 @@ class HighlightTests(SimpleTestCase):
         for e in reversed(edits):
             lines[e.at:e.at + e.remove] = [new.splitlines()[n - 1] for n in e.insert]
         self.assertEqual(lines, new.splitlines())
+
+
+class BigPlanExposureTests(BaseTestCase):
+    """The review page of a big plan keeps its summary light and still says everything (issue 14)."""
+
+    def test_a_big_plan_has_its_picture_as_a_tab_and_alike_paths_sharing_rows(self) -> None:
+        from tests.test_step_paging import big_doc
+        from wizard.plan.exposure import exposure
+        from wizard.scripts.exposure_view import exposure_rows
+
+        plan = make_plan(doc=big_doc())
+        self.client.force_login(self.alice)
+        page = self.client.get(reverse("plan-step", args=[plan.code, "review"]))
+        html = page.content.decode()
+        self.assertNotIn("<svg", html)
+        self.assertIn('href="?file=exposure.svg#files"', html)
+        data, _ = assess(plan.draft)
+        paths = exposure_rows(exposure(data))
+        self.assertGreater(len(paths), output.MATRIX_ROWS_MAX)
+        matrix = html[html.index('id="exposure-matrix"'):html.index("</table>", html.index('id="exposure-matrix"'))]
+        shown = matrix.count("<tr data-state=")
+        others = matrix.count("<li>")
+        self.assertLess(shown, len(paths))
+        self.assertEqual(shown + others, len(paths))   # every path is there, once
+        for path in paths:
+            self.assertIn(html_lib.escape(path["entry"]), matrix)
+
+    def test_a_small_plan_keeps_its_picture_and_rows_and_broken_promises_are_said_once(self) -> None:
+        context = {"svg": "<svg/>", "rows": [{"entry": "a"}], "broken": [
+            {"code": "mfa_web_password_open", "field": "pools[0].auth.external", "message": "one"},
+            {"code": "mfa_web_password_open", "field": "pools[1].auth.external", "message": "two"},
+            {"code": "mfa_edge_password_open", "field": "edge_pools[0].block_ntlm", "message": "edge"}]}
+        out = output.exposure_summary(context)
+        self.assertEqual((out["svg"], out["rows"]), ("<svg/>", [{"entry": "a"}]))
+        self.assertEqual([(b["field"], b["others"]) for b in out["broken"]],
+                         [("pools[0].auth.external", ["pools[1].auth.external"]), ("edge_pools[0].block_ntlm", [])])
+
+
+class CompressedFragmentTests(BaseTestCase):
+    def test_a_file_tab_and_a_preview_travel_compressed_when_the_browser_accepts_it(self) -> None:
+        import gzip
+
+        plan = make_plan()
+        self.client.force_login(self.alice)
+        tab = self.client.get(reverse("plan-file", args=[plan.code, "verify-external.ps1"]), HTTP_HX_REQUEST="true",
+                              HTTP_ACCEPT_ENCODING="gzip")
+        self.assertEqual(tab["Content-Encoding"], "gzip")
+        html = gzip.decompress(tab.content).decode()
+        self.assertIn('data-file="verify-external.ps1"', html)
+        self.assertLess(len(tab.content), len(html) / 3)
+        plain = self.client.get(reverse("plan-file", args=[plan.code, "verify-external.ps1"]), HTTP_HX_REQUEST="true")
+        self.assertFalse(plain.has_header("Content-Encoding"))
+        self.assertNotIn("csrfmiddlewaretoken", html)   # nothing secret in a compressed fragment

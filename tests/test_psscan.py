@@ -254,3 +254,61 @@ def test_double_quoted_text_without_specials_is_one_expandable_string(text):
 def test_after_an_equals_sign_a_here_string_or_comment_starts():
     assert kinds("$x=@'\na'b\n'@") == [(VARIABLE, "$x"), ("operator", "="), (SINGLE_HERE, "@'\na'b\n'@")]
     assert kinds("$y=#c'") == [(VARIABLE, "$y"), ("operator", "="), (LINE_COMMENT, "#c'")]
+
+
+# ---------------------------------------------------------------------------
+# follow_coarse: the harmless-twin comparison without scanning the twin
+
+
+def _twin_of(text: str, replacements: list[str], comments: list[str]) -> str:
+    """Return `text` with each single-quoted string's content and each comment's text replaced."""
+    out, strings, notes = [], iter(replacements), iter(comments)
+    for tok in scan_coarse(text):
+        if tok.kind == SINGLE_QUOTED and tok.error is None:
+            out.append(psscan.quote_single(next(strings, "")))
+        elif tok.kind == LINE_COMMENT:
+            out.append("#" + next(notes, "").replace("\r", " ").replace("\n", " "))
+        else:
+            out.append(tok.text)
+    return "".join(out)
+
+
+def _assert_follow_is_sound(text: str, other: str) -> int | None:
+    tokens = scan_coarse(text)
+    differing = psscan.follow_coarse(tokens, other)
+    if differing is not None:
+        # Whatever it accepts, the full scan of the other text agrees with: same kinds, in order, the
+        # same CODE, and the same count of differing tokens.
+        others = scan_coarse(other)
+        assert [t.kind for t in others] == [t.kind for t in tokens]
+        assert all(t.error is None for t in others)
+        assert [t.text for t in others if t.kind == CODE] == [t.text for t in tokens if t.kind == CODE]
+        assert differing == sum(a.text != b.text for a, b in zip(tokens, others, strict=True))
+    return differing
+
+
+@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.lists(texts, max_size=6), st.lists(texts, max_size=4))
+def test_follow_coarse_accepts_only_what_a_full_scan_agrees_with(text, replacements, comments):
+    _assert_follow_is_sound(text, _twin_of(text, replacements, comments))
+
+
+@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, texts)
+def test_follow_coarse_on_unrelated_texts_is_sound(text, other):
+    _assert_follow_is_sound(text, other)
+    _assert_follow_is_sound(text, text + other)
+    _assert_follow_is_sound(text + other, text)
+
+
+def test_follow_coarse_follows_a_twin_of_the_same_shape_and_refuses_other_code():
+    text = "Set-X -Name 'a''b' # note\r\n<# block #>Get-Y 'c'"
+    assert psscan.follow_coarse(scan_coarse(text), "Set-X -Name 'zz' # other\r\n<# b #>Get-Y 'c'") == 3
+    assert psscan.follow_coarse(scan_coarse(text), text) == 0
+    # Code that differs, a string that became code, a string left open: the twin must be scanned.
+    assert psscan.follow_coarse(scan_coarse(text), text.replace("Get-Y", "Get-Z")) is None
+    assert psscan.follow_coarse(scan_coarse(text), "Set-X -Name 'a' ; Evil 'b' # note\r\n<# block #>Get-Y 'c'") is None
+    assert psscan.follow_coarse(scan_coarse(text), "Set-X -Name 'a # note\r\n<# block #>Get-Y 'c'") is None
+    assert psscan.follow_coarse(scan_coarse(text), text + " ") is None
+    # Double-quoted strings are never followed (user data must not be there at all).
+    assert psscan.follow_coarse(scan_coarse('Write-Host "x"'), 'Write-Host "x"') is None

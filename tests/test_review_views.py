@@ -129,9 +129,54 @@ class RevisionPageTests(ReviewViewTestCase):
         response = self.client.get(self._url("revision-detail", 1))
         self.assertContains(response, revision.bundle_sha256)
         self.assertContains(response, "adfs.contoso.com")
-        for name in review.render_revision(revision).texts:
-            self.assertContains(response, f'data-file="{name}"')
+        texts = review.render_revision(revision).texts
+        # Every file is a tab; only the first is in the page, highlighted.
+        for name in texts:
+            self.assertContains(response, f'data-file-tab="{name}"')
+        first = next(iter(texts))
+        self.assertContains(response, 'class="card file-card"', count=1)
+        self.assertContains(response, f'data-file="{first}"')
         self.assertNotContains(response, 'id="recheck-banner"')
+
+    def test_a_file_tab_answers_with_that_file_of_the_revision_not_of_the_draft(self):
+        self._save()
+        # The draft moves on after the revision: the revision's tabs still show the revision.
+        doc = plan_doc()
+        doc["adfs"]["federation_service_name"] = "sts.contoso.com"
+        set_draft(self.plan, doc)
+        self.client.force_login(self.dave)
+        url = reverse("revision-file", args=[self.plan.code, 1, "adfs-server.ps1"])
+        answer = self.client.get(url, HTTP_HX_REQUEST="true")
+        self.assertEqual(answer.status_code, 200)
+        html = answer.content.decode()
+        self.assertIn('data-file="adfs-server.ps1"', html)
+        self.assertIn('class="ps-code', html)
+        self.assertIn("adfs.contoso.com", html)
+        self.assertNotIn("sts.contoso.com", html)
+        self.assertIn('hx-swap-oob="true"', html)        # the tabs follow, the new one selected
+        self.assertNotIn('id="file-download"', html)     # a revision's download is its approved zip
+        self.assertIn(f'hx-get="{reverse("revision-file", args=[self.plan.code, 1, "runbook.md"])}"', html)
+        # Without htmx: the revision page showing that file; an unknown file: 404.
+        page = self.client.get(url)
+        self.assertRedirects(page, reverse("revision-detail", args=[self.plan.code, 1])
+                             + "?file=adfs-server.ps1#files", fetch_redirect_response=False)
+        shown = self.client.get(reverse("revision-detail", args=[self.plan.code, 1]) + "?file=adfs-server.ps1")
+        self.assertContains(shown, 'data-file="adfs-server.ps1"')
+        self.assertEqual(self.client.get(reverse("revision-file", args=[self.plan.code, 1, "nope.ps1"]),
+                                         HTTP_HX_REQUEST="true").status_code, 404)
+
+    def test_the_page_of_a_revision_with_an_accepted_risk_labels_it(self):
+        plan = make_plan(fixture="multi-domain-director-idn")
+        review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="With a risk")
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("revision-detail", args=[plan.code, 1]))
+        self.assertContains(response, "Accepted risk 1")
+
+    def test_a_file_tab_of_a_plan_the_user_cannot_see_is_not_found(self):
+        self._save()
+        self.client.force_login(self.charlie)
+        url = reverse("revision-file", args=[self.plan.code, 1, "adfs-server.ps1"])
+        self.assertEqual(self.client.get(url, HTTP_HX_REQUEST="true").status_code, 404)
 
     def test_plan_text_is_escaped_everywhere_on_the_page(self):
         plan = make_plan(name="<script>alert('x')</script> Contoso")

@@ -176,6 +176,83 @@ def test_a_failed_run_is_recorded_as_failed_with_its_error(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# What the rollback puts back, collection by collection (tables looped over by shared functions)
+
+
+def rollback_changes(site: Site, start: int) -> list[tuple[str, str, frozenset[str]]]:
+    """Return the changing calls (cmdlet, identity, parameters) made since call number `start`."""
+    return site.store.parameters[start:]
+
+
+def test_the_rollback_undoes_the_last_change_first(tmp_path):
+    site = lync_site(tmp_path)
+    assert site.run_change().ok
+    start = len(site.store.parameters)
+    assert site.run_rollback().ok
+    nouns = [cmdlet.split("-", 1)[1] for cmdlet, _, _ in rollback_changes(site, start)]
+    # Mobility policies were changed last, then the proxies, the web services first.
+    assert nouns == sorted(nouns, key=["CsMobilityPolicy", "CsProxyConfiguration",
+                                       "CsWebServiceConfiguration"].index)
+    assert set(nouns) == {"CsMobilityPolicy", "CsProxyConfiguration", "CsWebServiceConfiguration"}
+
+
+def test_the_rollback_removes_what_the_change_created_and_restores_exactly_what_it_set(tmp_path):
+    site = lync_site(tmp_path)
+    # The Director's web services and the Edge's proxy collection exist before the change (with values
+    # of their own): they are restored, not removed; the Registrar's is created and so removed.
+    webs = site.store.collections["CsWebServiceConfiguration"]
+    webs.items["service:WebServer:sfbdir01.contoso.com"] = {
+        **webs.defaults, "UseWindowsAuth": "NTLM", "UsePinAuth": True, "UseWsFedPassiveAuth": False,
+        "WsFedPassiveMetadataUri": "https://old.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml"}
+    proxies = site.store.collections["CsProxyConfiguration"]
+    proxies.items["service:EdgeServer:sfbedge.contoso.com"] = {**proxies.defaults, "UseNtlmForClientToProxyAuth": True}
+    before = site.store.state()
+    assert site.run_change().ok
+    start = len(site.store.parameters)
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+    calls = rollback_changes(site, start)
+    # The saved metadata URI goes back on its own, after the values it belongs with.
+    assert [(c, i, n - {"WhatIf"}) for c, i, n in calls if "WsFedPassiveMetadataUri" in n] == [
+        ("Set-CsWebServiceConfiguration", "service:WebServer:sfbdir01.contoso.com",
+         {"Identity", "WsFedPassiveMetadataUri"})]
+    done = {(cmdlet, identity): names - {"WhatIf"} for cmdlet, identity, names in calls
+            if "WsFedPassiveMetadataUri" not in names}
+    assert done == {
+        ("Set-CsMobilityPolicy", "Global"): {"Identity", "AllowSaveCredentials", "AllowExchangeConnectivity"},
+        ("Set-CsProxyConfiguration", "service:EdgeServer:sfbedge.contoso.com"): {
+            "Identity", "UseKerberosForClientToProxyAuth", "UseNtlmForClientToProxyAuth",
+            "UseCertificateForClientToProxyAuth"},
+        ("Remove-CsProxyConfiguration", "service:Registrar:sfbdir01.contoso.com"): {"Identity", "Force"},
+        ("Set-CsWebServiceConfiguration", "service:WebServer:sfbdir01.contoso.com"): {
+            "Identity", "UseWsFedPassiveAuth", "UseWindowsAuth", "UsePinAuth", "UseCertificateAuth"},
+        ("Set-CsWebServiceConfiguration", "service:WebServer:sfbpool01.contoso.com"): {
+            "Identity", "UseCertificateAuth", "DefaultValidityPeriodHours", "MinValidityPeriodHours",
+            "MaxValidityPeriodHours"},
+    }
+
+
+def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_identifier(tmp_path):
+    site = adfs_site(tmp_path)
+    before = site.store.state()
+    assert site.run_change().ok
+    start = len(site.store.parameters)
+    assert site.run_rollback().ok
+    assert site.store.state() == before
+    calls = rollback_changes(site, start)
+    assert [(c, i) for c, i, _ in calls if c.startswith("Remove-")] == [
+        ("Remove-AdfsRelyingPartyTrust", "SfB-Director-Ext")]
+    restored = set()
+    for cmdlet, identity, names in calls:
+        if cmdlet == "Set-AdfsRelyingPartyTrust":
+            assert identity == "SfB-Director-Int"
+            assert "TargetIdentifier" in names and "TargetName" not in names
+            restored |= names - {"TargetIdentifier", "WhatIf"}
+    assert restored == {"AccessControlPolicyName", "IssuanceAuthorizationRules", "IssuanceTransformRules"}
+
+
+# ---------------------------------------------------------------------------
 # Which folder the rollback takes
 
 

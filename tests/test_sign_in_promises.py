@@ -266,8 +266,10 @@ def test_9_trusts_are_found_by_identifier_and_a_name_for_another_identifier_stop
         assert f"Get-AdfsRelyingPartyTrust -Name '{trust}' -ErrorAction SilentlyContinue\n" in adfs
         assert f"if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['{trust}']" in adfs
     assert "throw ('A relying party trust called '" in adfs
-    # The rollback restores the trust that was saved, by its identifier.
-    assert "-TargetIdentifier $SavedId" in rollback and "-TargetName $" not in rollback
+    # The rollback restores the trust that was saved, by its identifier (never by a name).
+    restores = [c for c in parse_commands(rollback) if c.name == "set-adfsrelyingpartytrust"]
+    assert restores and all(c.get("TargetIdentifier") == "$SavedId" and not c.has("TargetName")
+                            for c in restores)
 
 
 # ---------------------------------------------------------------------------

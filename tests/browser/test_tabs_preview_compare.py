@@ -164,3 +164,41 @@ def test_the_compare_page_says_what_changed_first_and_folds_header_only_files(op
     page.get_by_role("button", name="Compare").click()
     expect(page.locator("#scripts-diff tr[data-kind='added'] ins").first).to_be_visible()
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_a_revision_page_shows_one_file_at_a_time_and_fetches_the_others(open_page: Any) -> None:
+    people = make_personas()
+    set_password(people.alice)
+    plan = make_plan()
+    revision = review.save_revision(plan, draft_version=plan.draft_version, by=people.alice, message="First")
+    expected = review.render_revision(revision).texts
+    fetched: list[str] = []
+    page = open_page()
+    page.on("request", lambda r: "/revisions/1/files/" in r.url and fetched.append(r.url))
+    sign_in(page, "alice", PASSWORD)
+    page.goto(f"/plans/{plan.code}/revisions/1/")
+
+    # The review trail, findings and settings come before the files; one file is in the page.
+    assert page.locator("#findings").bounding_box()["y"] < page.locator("#files").bounding_box()["y"]
+    expect(page.locator(".file-card")).to_have_count(1)
+    first = next(iter(expected))
+    expect(page.locator(".file-card")).to_have_attribute("data-file", first)
+    expect(page.locator("#file-tabs [role=tab]")).to_have_count(len(expected))
+
+    # A tab fetches its file, highlighted, and is marked selected; no download of a lone file.
+    page.locator("#file-tabs [data-file-tab='lync-management-shell.ps1']").click()
+    card = page.locator(".file-card[data-file='lync-management-shell.ps1']")
+    expect(card.locator(".ps-code .nb").first).to_be_visible()
+    expect(page.locator(".file-card")).to_have_count(1)
+    expect(page.locator("#file-tabs [data-file-tab='lync-management-shell.ps1']")).to_have_attribute(
+        "aria-selected", "true")
+    expect(card.locator("#file-download")).to_have_count(0)
+    assert any(url.endswith("/revisions/1/files/lync-management-shell.ps1") for url in fetched)
+
+    # Copy gives the revision's exact text.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    card.get_by_role("button", name="Copy").click()
+    expect(card.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == expected["lync-management-shell.ps1"]
+    assert page.problems == []

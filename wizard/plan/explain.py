@@ -387,7 +387,7 @@ def _item_name(doc: Any, container: str, index: int) -> str | None:
     if not isinstance(node, list) or not 0 <= index < len(node):
         return None
     item = node[index]
-    key = _ITEM_KEYS[container]
+    key = _ITEM_KEYS.get(container)   # a list without a naming key (accepted risks) is numbered
     raw = item.get(key) if key and isinstance(item, dict) else item
     if not isinstance(raw, str) or not raw.strip():
         return None

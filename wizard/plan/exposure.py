@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 
+from wizard.caches import per_object
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
 from wizard.plan.model import AuthMode, EdgePool, ModernAuth, PlanData, Pool
 
@@ -565,7 +566,22 @@ def _issuance(web: _Web, published: State, adfs: Access,
 
 
 def exposure(plan: PlanData, *, estate: Estate | None = None) -> Exposure:
-    """Return every way to sign in from the Internet that `plan` leaves, before and after it runs."""
+    """Return every way to sign in from the Internet that `plan` leaves, before and after it runs.
+
+    The result is shared and read-only: without an estate the model of one plan object is built once
+    (the findings, the runbook and the review page all ask for it).
+    """
+    if estate is None:
+        return _plan_exposure(plan)
+    return _exposure(plan, estate)
+
+
+@per_object(slots=4)
+def _plan_exposure(plan: PlanData) -> Exposure:
+    return _exposure(plan, None)
+
+
+def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
     pools = _pools(plan, estate)
     edges = _edges(plan, estate)
     adfs_before, adfs_after, wia_before, wia_after = _adfs_access(plan, estate)
@@ -1030,13 +1046,15 @@ def web_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProb
     for scheme, host, ref, kind in _web_hosts(plan, pools):
         after = _web_after(ref.plan_pool, _web_today(estate, ref.fqdn, ref.site), plan.modern_auth,
                            _web_shadowed(estate, ref.fqdn, ref.site))
+        # The same expectations for every path of the host (one tuple, shared); /passiveauth/ adds one.
+        windows = (SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
+                   SchemeExpectation("Negotiate", _offer(after.kerberos), after.why))
+        grant = SchemeExpectation(PASSWORD_GRANT_SCHEME, _offer(after.password_grant), after.why)
+        schemes = (*windows, grant)
+        passive = (*windows, SchemeExpectation("adfs_redirect", _offer(after.passive), after.why), grant)
         for path, _ in WEB_PATHS:
-            schemes = [SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
-                       SchemeExpectation("Negotiate", _offer(after.kerberos), after.why)]
-            if path == PASSIVEAUTH_PATH:
-                schemes.append(SchemeExpectation("adfs_redirect", _offer(after.passive), after.why))
-            schemes.append(SchemeExpectation(PASSWORD_GRANT_SCHEME, _offer(after.password_grant), after.why))
-            out.append(WebProbe(f"{scheme}://{host}{path}", host, path, ref.fqdn, kind, tuple(schemes)))
+            out.append(WebProbe(f"{scheme}://{host}{path}", host, path, ref.fqdn, kind,
+                                passive if path == PASSIVEAUTH_PATH else schemes))
     return tuple(out)
 
 

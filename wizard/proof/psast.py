@@ -33,14 +33,16 @@ from wizard.proof.catalog import (
 VALUE_VARIABLE = "variable"   # a plain `$name`, resolved later against earlier assignments
 
 _QUERY = """
-(command) @command
+(command command_name: (command_name) @command)
 (assignment_expression) @assign
 (foreach_statement (variable) @loopvar)
-(verbatim_string_characters) @string
-(expandable_string_literal) @string
-(verbatim_here_string_characters) @string
-(expandable_here_string_literal) @string
+(verbatim_string_characters) @single_quoted
+(expandable_string_literal) @double_quoted
+(verbatim_here_string_characters) @single_here
+(expandable_here_string_literal) @double_here
 """
+# Each string capture is named after the psscan kind of string it is.
+_STRING_CAPTURES = (psscan.SINGLE_QUOTED, psscan.DOUBLE_QUOTED, psscan.SINGLE_HERE, psscan.DOUBLE_HERE)
 _SINGLE_RE = psscan.SINGLE_QUOTED_RE
 _QUOTES = psscan.SINGLE_QUOTES + psscan.DOUBLE_QUOTES
 _VARIABLE_RE = re.compile(r"\$(?:[\w?]+:)?[\w?]+")
@@ -100,7 +102,8 @@ class ScriptFacts:
     source: bytes
     errors: list[tuple[int, str]] = field(default_factory=list)       # (byte offset, message)
     events: list[Command | Assignment] = field(default_factory=list)  # in script order
-    string_spans: list[tuple[int, int, str]] = field(default_factory=list)  # top-level strings: bytes, node type
+    # top-level strings: byte span and psscan kind (SINGLE_QUOTED, ...), in order
+    string_spans: list[tuple[int, int, str]] = field(default_factory=list)
     _line_starts: list[int] | None = None
 
     def line(self, offset: int) -> int:
@@ -127,12 +130,10 @@ def _machinery() -> tuple[tree_sitter.Parser, tree_sitter.Query]:
 def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptFacts:
     """Parse `script` once and return its errors, commands, assignments and string spans.
 
-    With `wanted`, only commands whose name it accepts keep their elements (the others are
-    listed with none), which saves classifying arguments nobody checks.
+    With `wanted`, only the commands whose name it accepts are listed (with their elements):
+    nobody checks the others, and reading their arguments would cost more than the rest.
     """
     parser, query = _machinery()
-    if wanted is not None:
-        wanted = _asked_once(wanted)
     source = script.encode("utf-8")
     tree = parser.parse(source)
     facts = ScriptFacts(source=source)
@@ -140,7 +141,7 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
     if root.has_error:
         _collect_errors(root, facts.errors)
     captures = tree_sitter.QueryCursor(query).captures(root)
-    events: list[tuple[int, Command | Assignment]] = list(_commands(source, captures, wanted))
+    events: list[tuple[int, Command | Assignment]] = _commands(source, captures, wanted)
     for node in captures.get("assign", ()):
         assignment = _assignment(node)
         if assignment is not None:
@@ -148,53 +149,64 @@ def analyse(script: str, wanted: Callable[[str], bool] | None = None) -> ScriptF
     for node in captures.get("loopvar", ()):
         # A foreach variable holds run-time values: forget any literal it had.
         events.append((node.start_byte, Assignment(_text(node).lower(), node.start_byte, None)))
-    events.sort(key=lambda pair: pair[0])
+    events.sort(key=_FIRST)
     facts.events = [event for _, event in events]
-    facts.string_spans = _top_level_spans(captures.get("string", []))
+    facts.string_spans = _top_level_spans(captures)
     return facts
 
 
-def _asked_once(wanted: Callable[[str], bool]) -> Callable[[str], bool]:
-    """Return `wanted` answering each name once (a script names the same few commands thousands of times)."""
-    answers: dict[str, bool] = {}
-
-    def ask(name: str) -> bool:
-        answer = answers.get(name)
-        if answer is None:
-            answer = answers[name] = wanted(name)
-        return answer
-
-    return ask
+_FIRST = itemgetter(0)
 
 
 def _commands(source: bytes, captures: dict[str, list[tree_sitter.Node]],
-              wanted: Callable[[str], bool] | None) -> list[tuple[int, Command]]:
-    """Return every command with a literal name, in script order, each with its own elements.
+              wanted: Callable[[str], bool] | None) -> list[tuple[int, Command | Assignment]]:
+    """Return every command with a literal name (only those `wanted` accepts), in script order,
+    each with its own elements.
 
-    The elements of a command are the parameters and arguments directly under its
+    The query captures each command's literal name (a `command_name` node); its command is the
+    name's parent. The elements of a command are the parameters and arguments directly under its
     `command_elements` node (a command nested in a script block argument is a command of its
-    own). Only the commands `wanted` accepts get their elements read: walking the children of
-    those few from Python costs less than capturing the elements of every command.
+    own). Walking the children of the few wanted commands from Python costs less than capturing
+    the elements of every command.
     """
-    out: list[tuple[int, Command]] = []
-    for node in captures.get("command", ()):
-        name_node = node.child_by_field_name("command_name")
-        if name_node is None or name_node.type != "command_name":
+    out: list[tuple[int, Command | Assignment]] = []
+    # A script names the same few commands thousands of times: each name's answer is asked once.
+    answers: dict[bytes, str | None] = {}
+    # ... and passes the same arguments (-ErrorAction SilentlyContinue, an identity) over and over:
+    # each (node type, text) is classified once (a Value is immutable, so it can be shared).
+    values: dict[tuple[str, bytes], Value] = {}
+    for name_node in captures.get("command", ()):
+        raw = source[name_node.start_byte:name_node.end_byte]
+        name = answers.get(raw, _UNASKED)
+        if name is _UNASKED:
+            text = raw.decode("utf-8")
+            name = answers[raw] = text if wanted is None or wanted(text) else None
+        if name is None:
             continue
-        name = source[name_node.start_byte:name_node.end_byte].decode("utf-8")
+        node = name_node.parent
+        if node is None:   # a captured name always sits in its command
+            continue
         elements: list[Element] = []
-        if wanted is None or wanted(name):
-            holder = node.child_by_field_name("command_elements")
-            for child in holder.named_children if holder is not None else ():
+        holder = node.child_by_field_name("command_elements")
+        if holder is not None:
+            for child in holder.named_children:
                 kind = child.type
                 start, end = child.start_byte, child.end_byte
                 if kind == _PARAMETER:
                     # `-Name:value` (also `-Name: value`): the colon binds the next argument.
                     elements.append(Element(start, source[start:end].decode("utf-8"), source[end:end + 1] == b":"))
                 elif kind in _ARGUMENT_TYPES:
-                    elements.append(Element(start, None, False, classify(kind, source[start:end].decode("utf-8"))))
-        out.append((node.start_byte, Command(name, node.start_byte, tuple(elements))))
+                    key = (kind, source[start:end])
+                    value = values.get(key)
+                    if value is None:
+                        value = values[key] = classify(kind, key[1].decode("utf-8"))
+                    elements.append(Element(start, None, False, value))
+        offset = node.start_byte
+        out.append((offset, Command(name, offset, tuple(elements))))
     return out
+
+
+_UNASKED: Any = object()
 
 
 def _collect_errors(root: tree_sitter.Node, errors: list[tuple[int, str]]) -> None:
@@ -219,15 +231,20 @@ def _excerpt(text: bytes | None) -> str:
     return repr(first[:40] + ("..." if len(first) > 40 or len(lines) > 1 else ""))
 
 
-def _top_level_spans(nodes: list[tree_sitter.Node]) -> list[tuple[int, int, str]]:
+def _top_level_spans(captures: dict[str, list[tree_sitter.Node]]) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
+    for kind in _STRING_CAPTURES:
+        # Each node is read once (byte_range: one call for both ends).
+        spans += [(*node.byte_range, kind) for node in captures.get(kind, ())]
+    # By start only, stable (a string and one nested in it never start at the same byte).
+    spans.sort(key=_FIRST)
+    out: list[tuple[int, int, str]] = []
     last_end = -1
-    # Each node is read once; the sort is by start only and stable, as the nodes came.
-    for start, end, kind in sorted([(n.start_byte, n.end_byte, n.type) for n in nodes], key=itemgetter(0)):
-        if start >= last_end:   # strings nested in a "$( )" belong to the outer string
-            spans.append((start, end, kind))
-            last_end = end
-    return spans
+    for span in spans:
+        if span[0] >= last_end:   # strings nested in a "$( )" belong to the outer string
+            out.append(span)
+            last_end = span[1]
+    return out
 
 
 def _assignment(node: tree_sitter.Node) -> Assignment | None:

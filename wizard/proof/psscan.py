@@ -198,6 +198,60 @@ def scan_coarse(script: str) -> list[Token]:
 _new = tuple.__new__
 
 
+def follow_coarse(tokens: list[Token], other: str) -> int | None:
+    """Return how many of `tokens` read differently in `other`, when `other` scans (scan_coarse) to
+    tokens of the same kinds in the same order, differing only inside single-quoted strings and
+    comments; None when that cannot be shown this way (then scan `other` and compare the two lists).
+
+    `tokens` is scan_coarse's list for some text. Where a token is CODE, `other` must hold exactly
+    its text; where it is a single-quoted string or a comment, `other` must hold one there (its own
+    end found by the same rules as scan_coarse's); any other kind, or an error token, gives None.
+    Why that is scan_coarse(other): at the start of each token both scanners stand at a token
+    boundary, and every decision scan_coarse takes inside a CODE run (where a string, comment or
+    here-string starts, what a backtick escapes) depends only on the characters of the run and on
+    the class of the character that follows it, which `other` shares (a quote, `#` or `<#`
+    where the text has one). The verifier's harmless-twin comparison uses it to skip scanning the
+    twin; whenever it answers None the twin is scanned as before.
+    """
+    n = len(other)
+    at = 0
+    differing = 0
+    startswith = other.startswith
+    match_single = SINGLE_QUOTED_RE.match
+    for kind, _start, _end, text, _value, error in tokens:
+        if error is not None:
+            return None
+        if kind == CODE:
+            if not startswith(text, at):
+                return None
+            at += len(text)
+            continue
+        if kind == SINGLE_QUOTED:
+            if at >= n or other[at] not in SINGLE_QUOTES:
+                return None
+            m = match_single(other, at)
+            if m is None:
+                return None
+            end = m.end()
+        elif kind == LINE_COMMENT:
+            if not startswith("#", at):
+                return None
+            end = _line_end(other, at)
+        elif kind == BLOCK_COMMENT:
+            if not startswith("<#", at):
+                return None
+            close = other.find("#>", at + 2)
+            if close < 0:
+                return None
+            end = close + 2
+        else:
+            return None
+        if end - at != len(text) or not startswith(text, at):
+            differing += 1
+        at = end
+    return differing if at == n else None
+
+
 def scan(script: str) -> list[Token]:
     """Return every token of `script` (whitespace dropped); errors are tokens with `error` set."""
     tokens: list[Token] = []

@@ -53,12 +53,6 @@ from wizard.proof.psast import (
 REPORT_FORMAT = "wizard-verification/1"
 # .ps1 is what the brief names; modules and data files are PowerShell too, so they get the same checks.
 POWERSHELL_SUFFIXES = (".ps1", ".psm1", ".psd1")
-_TS_STRING_KIND = {
-    "verbatim_string_characters": psscan.SINGLE_QUOTED,
-    "expandable_string_literal": psscan.DOUBLE_QUOTED,
-    "verbatim_here_string_characters": psscan.SINGLE_HERE,
-    "expandable_here_string_literal": psscan.DOUBLE_HERE,
-}
 # Trojan-Source style characters: they reorder or hide text in an editor or a review diff.
 _HIDDEN_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00]")
 _UNICODE_DASH_PARAM_RE = re.compile(r"(?:^|(?<=[\s(){};,|&]))[\u2013\u2014\u2015][^\W\d]\w*")
@@ -212,7 +206,12 @@ def _verify_script(name: str, text: str, twin: str | None, product: str,
     if twin is None:
         out.checked("harmless-twin comparison not run (no twin given)")
     else:
-        _compare_twin(out, tokens, psscan.scan_coarse(twin), text, twin)
+        # Most twins follow the script token for token: then the comparison needs no second scan.
+        differing = psscan.follow_coarse(tokens, twin)
+        if differing is not None:
+            out.checked(_twin_equal(len(tokens), differing))
+        else:
+            _compare_twin(out, tokens, psscan.scan_coarse(twin), text, twin)
     return _ScriptResult(tuple(out.checked_lines), tuple(out.problems), tuple(out.notes))
 
 
@@ -240,7 +239,39 @@ class _Collector:
 def _check_lexical(out: _Collector, text: str, tokens: list[psscan.Token], facts: ScriptFacts) -> None:
     strings = [t for t in tokens if t.kind in psscan.STRING_KINDS]
     ps_spans = _byte_spans(text, strings)
-    ts_spans = {(start, end): _TS_STRING_KIND.get(kind, kind) for start, end, kind in facts.string_spans}
+    # The two lists of (start, end, kind) compared in one step; a difference is then looked at string
+    # by string to say where.
+    same = len(ps_spans) == len(facts.string_spans) and [
+        (start, end, tok.kind) for (start, end), tok in zip(ps_spans, strings, strict=True)
+    ] == facts.string_spans
+    disagreements = 0 if same else _string_disagreements(out, strings, ps_spans, facts)
+    # ASCII text holds no Unicode dash, and of the look-alike line breaks and hidden characters only
+    # VT, FF and NUL are ASCII: the regular expressions run only when they can find something.
+    ascii_text = text.isascii()
+    dashes = not ascii_text and any(dash in text for dash in "\u2013\u2014\u2015")
+    # No comment can hold a character the whole text does not: then only errors are looked for.
+    breaks = ("\v" in text or "\f" in text) if ascii_text else _VISUAL_BREAK_RE.search(text) is not None
+    for tok in tokens if dashes or breaks else [tok for tok in tokens if tok.error]:
+        if tok.error:
+            out.problem(out.char_line(tok.start), f"psscan: {tok.error}")
+        elif breaks and tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
+            out.problem(out.char_line(tok.start), "comment holds a character editors show as a line break")
+        elif dashes and tok.kind == psscan.CODE:
+            for m in _UNICODE_DASH_PARAM_RE.finditer(tok.text):
+                out.problem(out.char_line(tok.start + m.start()),
+                            f"parameter {m.group()!r} written with a Unicode dash")
+    for m in _HIDDEN_RE.finditer(text) if not ascii_text or "\0" in text else ():
+        out.problem(out.char_line(m.start()), f"hidden character U+{ord(m.group()):04X} (bidi control or NUL)")
+    if not disagreements:
+        comments = sum(1 for t in tokens if t.kind in psscan.COMMENT_KINDS)
+        out.checked(f"psscan and tree-sitter agree on all {len(strings)} string boundaries; "
+                    f"{comments} comments checked")
+
+
+def _string_disagreements(out: _Collector, strings: list[psscan.Token], ps_spans: list[tuple[int, int]],
+                          facts: ScriptFacts) -> int:
+    """Report every string psscan and tree-sitter read differently; return how many."""
+    ts_spans = {(start, end): kind for start, end, kind in facts.string_spans}
     disagreements = 0
     for tok, span in zip(strings, ps_spans, strict=False):
         if ts_spans.pop(span, None) != tok.kind:
@@ -251,24 +282,7 @@ def _check_lexical(out: _Collector, text: str, tokens: list[psscan.Token], facts
     for (start, _end), kind in sorted(ts_spans.items()):
         disagreements += 1
         out.problem(facts.line(start), f"tree-sitter reads a {kind} string here that PowerShell does not")
-    dashes = any(dash in text for dash in "\u2013\u2014\u2015")
-    # No comment can hold a character the whole text does not: then only errors are looked for.
-    breaks = _VISUAL_BREAK_RE.search(text) is not None
-    for tok in tokens:
-        if tok.error:
-            out.problem(out.char_line(tok.start), f"psscan: {tok.error}")
-        elif breaks and tok.kind in psscan.COMMENT_KINDS and _VISUAL_BREAK_RE.search(tok.text):
-            out.problem(out.char_line(tok.start), "comment holds a character editors show as a line break")
-        elif dashes and tok.kind == psscan.CODE:
-            for m in _UNICODE_DASH_PARAM_RE.finditer(tok.text):
-                out.problem(out.char_line(tok.start + m.start()),
-                            f"parameter {m.group()!r} written with a Unicode dash")
-    for m in _HIDDEN_RE.finditer(text):
-        out.problem(out.char_line(m.start()), f"hidden character U+{ord(m.group()):04X} (bidi control or NUL)")
-    if not disagreements:
-        comments = sum(1 for t in tokens if t.kind in psscan.COMMENT_KINDS)
-        out.checked(f"psscan and tree-sitter agree on all {len(strings)} string boundaries; "
-                    f"{comments} comments checked")
+    return disagreements
 
 
 def _byte_spans(text: str, tokens: list[psscan.Token]) -> list[tuple[int, int]]:
@@ -537,8 +551,12 @@ def _compare_twin(out: _Collector, tokens: list[psscan.Token], twin_tokens: list
         where = tokens[shorter].start if shorter < len(tokens) else len(text)
         out.problem(out.char_line(where), f"has {len(tokens)} tokens, the harmless twin {len(twin_tokens)}")
     elif clean:
-        out.checked(f"token stream equals the harmless twin's ({len(tokens)} tokens; {differing} differ, "
-                    "all inside single-quoted strings, numbers or comments)")
+        out.checked(_twin_equal(len(tokens), differing))
+
+
+def _twin_equal(count: int, differing: int) -> str:
+    return (f"token stream equals the harmless twin's ({count} tokens; {differing} differ, "
+            "all inside single-quoted strings, numbers or comments)")
 
 
 def _excerpt(text: str, width: int = 40) -> str:

@@ -7,7 +7,7 @@ Nothing here writes; every function takes what it needs and returns plain data.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -32,7 +32,6 @@ from wizard.review.state import (
     status_label,
 )
 from wizard.scripts import bundle
-from wizard.scripts.highlight import highlight_file
 
 logger = logging.getLogger(__name__)
 DRAFT = "draft"
@@ -113,15 +112,6 @@ def settings_summary(data: dict[str, Any]) -> list[Setting]:
 
 
 @dataclass(frozen=True)
-class ScriptText:
-    """One rendered file of a revision: its text and its highlighted HTML."""
-
-    name: str
-    text: str
-    html: str
-
-
-@dataclass(frozen=True)
 class RevisionPage:
     """Everything the revision page shows."""
 
@@ -137,7 +127,6 @@ class RevisionPage:
     comments: list[Comment]
     actions: access.Actions
     approval: Review | None
-    scripts: list[ScriptText] = field(default_factory=list)
 
 
 def revision_page(revision: Revision, *, user: Any, rights: access.PlanAccess) -> RevisionPage:
@@ -154,8 +143,6 @@ def revision_page(revision: Revision, *, user: Any, rights: access.PlanAccess) -
         comments=list(revision.comments.select_related("author").order_by("created", "id")),
         actions=access.revision_actions(user, revision, rights=rights, status=status),
         approval=approval_of(revision),
-        scripts=[ScriptText(name, text, highlight_file(name, text)) for name, text in check.bundle.texts.items()]
-        if check.bundle is not None else [],
     )
 
 

@@ -220,7 +220,9 @@ def build_revision_bundle(plan_data: Any, plan: Plan, number: int | None, findin
     `findings` are those of the stored (normalised) document: the runbook lists
     them, so saving and re-rendering must pass the same ones to get the same bytes.
     """
-    return bundle.build_bundle(plan_data, source=source_for(plan_data.name, plan, number), findings=list(findings))
+    # The same bytes whether rendered now or a moment ago: the revision page, each of its file tabs
+    # and the approved download of one revision share one render (the cache holds read-only bundles).
+    return bundle.cached_bundle(plan_data, source=source_for(plan_data.name, plan, number), findings=list(findings))
 
 
 @dataclass(frozen=True)

@@ -237,13 +237,20 @@ def render_svg(model: Exposure, *, title: str) -> str:
                    f'stroke="#d0d5dd"/>')
         out.append(f'<text x="{x + w // 2}" y="50" text-anchor="middle" font-weight="bold">{_t(name)}</text>')
 
+    # Every Edge draws a line to every pool's Registrar with that pool's paths: a group of paths
+    # (one tuple of the model) is described once.
+    described: dict[int, tuple[State, str]] = {}
+
     def draw_line(start: tuple[int, int], end: tuple[int, int], paths: tuple[SignInPath, ...], what: str) -> None:
-        state = _worst(paths)
+        held = described.get(id(paths))
+        if held is None:
+            held = described[id(paths)] = (_worst(paths), _t(_states(paths)))
+        state, states = held
         dash = ' stroke-dasharray="6 4"' if state is State.UNKNOWN else ""
         width = "3" if state is State.OPEN else "1.5"
         out.append(f'<line x1="{start[0]}" y1="{start[1]}" x2="{end[0] - 2}" y2="{end[1]}" '
                    f'stroke="{_COLOURS[state]}" stroke-width="{width}"{dash} marker-end="url(#arrow-{state.value})">'
-                   f'<title>{_t(what)}: {_t(_states(paths))}</title></line>')
+                   f'<title>{_t(what)}: {states}</title></line>')
 
     def draw_box(b: _Box) -> None:
         out.append(f'<rect x="{b.x}" y="{b.y}" width="{b.w}" height="{b.h}" rx="6" fill="{b.fill}" '

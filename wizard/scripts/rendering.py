@@ -44,6 +44,7 @@ _MD_ESCAPES = {
 _XML_TABLE = str.maketrans(_XML_ESCAPES)
 _MD_TABLE = str.maketrans(_MD_ESCAPES)
 _MD_BREAKS_RE = re.compile(r"[\r\n\u0085\u2028\u2029\x00-\x1f\x7f]+")
+_MD_SPECIAL_RE = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
 
 
 class FilterRefused(ValueError):
@@ -87,8 +88,14 @@ def md_text(value: object) -> str:
     """Return `value` as inert Markdown text on one line (tables stay intact, no markup, no HTML)."""
     if value is None:
         raise FilterRefused("md_text: refusing to write None")
-    text = _MD_BREAKS_RE.sub(" ", str(value)).strip()
-    return text.translate(_MD_TABLE)
+    text = str(value)
+    # Printable text holds no line break or control character (they are Unicode "Other" or
+    # "Separator", which isprintable refuses): only the regular expression's work is skipped.
+    if not text.isprintable():
+        text = _MD_BREAKS_RE.sub(" ", text)
+    text = text.strip()
+    # translate() looks every character up: a text without any character to escape is left as it is.
+    return text.translate(_MD_TABLE) if _MD_SPECIAL_RE.search(text) else text
 
 
 # The only filters the environment knows. The lint test decides which of them

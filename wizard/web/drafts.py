@@ -161,6 +161,8 @@ class StepSave:
     merged: bool = False
     # Rows whose pool was renamed or removed meanwhile: they cannot be saved over, only typed again.
     lost: tuple[FieldChange, ...] = ()
+    # The page of the step's lists the page shows from now on (a save adding a row makes its span longer).
+    window: steps.Window | None = None
 
 
 def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
@@ -170,49 +172,58 @@ def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
 
 
 def save_step(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: int, base: str, by: Any,
-              ip: str | None = None) -> StepSave:
+              ip: str | None = None, window: steps.Window | None = None) -> StepSave:
     """Save `step`'s values into the draft of `plan`, loaded at version `based_on`.
 
     A stale save is refused, except when it cannot overwrite anything: when the stored
     values of this step already equal the typed ones, or when the other saves only
     touched other steps (this step's stored values still match `base`, the fingerprint
     the page was loaded with); then the typed values are applied to the current draft.
+    With `window` the values are one page of the step's lists (`wizard.web.steps.apply`), and
+    the fingerprint is of that page: saves to other pages of the list merge like saves to
+    other steps.
     """
-    lost = steps.lost_rows(step, plan.draft, values)
+    lost = steps.moved_rows(step, plan.draft, window) + steps.lost_rows(step, plan.draft, values)
     if lost:
-        return _refused(plan, step, values, based_on=based_on, lost=lost)
-    doc = steps.apply(step, plan.draft, values)
+        return _refused(plan, step, values, based_on=based_on, lost=lost, window=window)
+    doc = steps.apply(step, plan.draft, values, window)
+    after = steps.after_save(step, window, plan.draft, doc)
     if based_on == plan.draft_version and doc == plan.draft:
-        return StepSave(saved=True, plan=plan, version=plan.draft_version, base=steps.step_base(step, doc))
+        return StepSave(saved=True, plan=plan, version=plan.draft_version, base=steps.step_base(step, doc, after),
+                        window=after)
     try:
         saved = save_draft(plan, doc=doc, based_on=based_on, by=by, ip=ip, step=step.slug)
         return StepSave(saved=True, plan=saved.plan, version=saved.version,
-                        base=steps.step_base(step, saved.plan.draft))
+                        base=steps.step_base(step, saved.plan.draft, after), window=after)
     except StaleDraft as exc:
         fresh = exc.plan
-    lost = steps.lost_rows(step, fresh.draft, values)
+    lost = steps.moved_rows(step, fresh.draft, window) + steps.lost_rows(step, fresh.draft, values)
     if lost:
-        return _refused(fresh, step, values, based_on=based_on, lost=lost)
-    mine = steps.apply(step, fresh.draft, values)
-    stored_base = steps.step_base(step, fresh.draft)
-    if steps.step_base(step, mine) == stored_base:
+        return _refused(fresh, step, values, based_on=based_on, lost=lost, window=window)
+    mine = steps.apply(step, fresh.draft, values, window)
+    after = steps.after_save(step, window, fresh.draft, mine)
+    stored_base = steps.step_base(step, fresh.draft, window)
+    if steps.step_base(step, mine, after) == stored_base and after == window:
         return StepSave(saved=True, plan=fresh, version=fresh.draft_version, base=stored_base,
-                        others=tuple(saves_since(fresh, based_on)))
+                        others=tuple(saves_since(fresh, based_on)), window=window)
     if stored_base == base:
         try:
             saved = save_draft(fresh, doc=mine, based_on=fresh.draft_version, by=by, ip=ip, step=step.slug)
             return StepSave(saved=True, plan=saved.plan, version=saved.version,
-                            base=steps.step_base(step, saved.plan.draft), others=tuple(saves_since(fresh, based_on)),
-                            merged=True)
+                            base=steps.step_base(step, saved.plan.draft, after),
+                            others=tuple(saves_since(fresh, based_on)), merged=True, window=after)
         except StaleDraft as again:
             fresh = again.plan
-    return _refused(fresh, step, values, based_on=based_on, lost=tuple(steps.lost_rows(step, fresh.draft, values)))
+    return _refused(fresh, step, values, based_on=based_on,
+                    lost=(*steps.moved_rows(step, fresh.draft, window), *steps.lost_rows(step, fresh.draft, values)),
+                    window=window)
 
 
 def _refused(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: int,
-             lost: Any = ()) -> StepSave:
+             lost: Any = (), window: steps.Window | None = None) -> StepSave:
     """Return the refusal of a save: what is stored now against what was typed, and who saved meanwhile."""
     lost = tuple(lost)
-    changes = lost or tuple(steps.changes_between(step, plan.draft, steps.apply(step, plan.draft, values)))
-    return StepSave(saved=False, plan=plan, version=plan.draft_version, base=steps.step_base(step, plan.draft),
-                    changes=changes, others=tuple(saves_since(plan, based_on)), lost=lost)
+    changes = lost or tuple(steps.changes_between(step, plan.draft, steps.apply(step, plan.draft, values, window)))
+    return StepSave(saved=False, plan=plan, version=plan.draft_version,
+                    base=steps.step_base(step, plan.draft, window), changes=changes,
+                    others=tuple(saves_since(plan, based_on)), lost=lost, window=window)

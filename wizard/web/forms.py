@@ -14,7 +14,7 @@ from django import forms
 from django.forms.formsets import BaseFormSet, formset_factory
 
 from wizard.plan import validators as v
-from wizard.plan.explain import FIELDS, Explanation
+from wizard.plan.explain import FIELDS, Explanation, label_for
 from wizard.plan.finding import Finding
 from wizard.plan.limits import LIST_LIMITS
 from wizard.plan.model import (
@@ -33,7 +33,7 @@ from wizard.plan.model import (
 from wizard.plan.reader import normalise_policy_identity
 from wizard.plan.state_reader import STATE_MAX_BYTES
 from wizard.web.presets import PRESETS
-from wizard.web.steps import Step, Values, initial, split_names
+from wizard.web.steps import Step, Values, Window, decode_window, initial, paging, split_names
 
 IMPORT_MAX_BYTES = 256 * 1024
 NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
@@ -146,7 +146,7 @@ class BasicsForm(WizardForm):
         return names
 
 
-class SipDomainForm(WizardForm):
+class SipDomainForm(RowForm):
     """One SIP domain."""
 
     domain = FqdnField(required=True, **explained("sip_domains[]"))
@@ -373,12 +373,14 @@ def _row_index(form: forms.Form) -> int | None:
 class StepForms:
     """The forms of one step, unbound (showing a draft) or bound (a submitted page)."""
 
-    def __init__(self, step: Step, doc: Any, data: Any = None, *, add: str = "") -> None:
+    def __init__(self, step: Step, doc: Any, data: Any = None, *, add: str = "", window: Window | None = None) -> None:
         self.step = step
         self.data = data
+        self.window = window
+        self.doc = doc
         self.sections: dict[str, Any] = {}
         self.section_errors: dict[str, list[str]] = {}
-        start = initial(step, doc)
+        start = initial(step, doc, window)
         for name, cls in SECTIONS[step.slug].items():
             if issubclass(cls, BaseFormSet):
                 # A submitted list is read from what was posted alone: the draft may have changed
@@ -387,6 +389,11 @@ class StepForms:
                 formset = cls(data=data, initial=None if data is not None else start[name], prefix=name)
                 if data is None and name == add and name in ADDABLE:
                     formset.extra = 1
+                # Every row has the same fields: their help is shown once, on the page's first row
+                # (a page of ten mobility policies would otherwise repeat 110 paragraphs).
+                for form in formset.forms[1:]:
+                    for field in form.fields.values():
+                        field.help_text = ""
                 self.sections[name] = formset
             else:
                 self.sections[name] = cls(data=data, initial=start[name], prefix=name)
@@ -425,7 +432,43 @@ class StepForms:
                 missing = [i for i in range(total) if str(i) not in posted]
                 if missing:
                     problems.append(f"{title} says it has {total} rows, but row {missing[0] + 1} was not sent")
+                elif self.window is not None and name in self.window:
+                    problems += self._outside_window(name, section, title, loaded)
         return problems
+
+    def _elsewhere(self, target: Any, finding: Finding) -> str:
+        """Return the message of an error about a row this page does not show, saying where the row is."""
+        message = finding.message[:1].upper() + finding.message[1:]
+        spec = paging(self.step).get(target.section)
+        if spec is None or target.index is None or self.window is None:
+            return message
+        rows = initial(self.step, self.doc)[target.section]
+        position = next((i for i, row in enumerate(rows) if row.get("index") == target.index), None)
+        if position is None:
+            return message
+        return f"{label_for(finding.field, self.doc)} (page {position // spec.size + 1}): {message}"
+
+    def _outside_window(self, name: str, section: BaseFormSet, title: str, loaded: int) -> list[str]:
+        """Return why the loaded rows of a paged list are not the rows of the page it says it shows."""
+        rows = self.window[name] if self.window else ()
+        spec = paging(self.step)[name]
+        indexes = [form_values(form).get("index") for form in section.forms[:loaded]]
+        if spec.splice:
+            items = self.doc.get(spec.key) if isinstance(self.doc, dict) else None
+            if isinstance(items, list) and len(items) == rows[2]:
+                # The list is as the page loaded it (else the save is a conflict, not a damaged page):
+                # the page's loaded rows must be the items of its span, followed by what it added
+                # since (a new row an autosave stored is an item of the span, still without its
+                # index on the page); otherwise rows would be lost.
+                expected = [row["index"] for row in initial(self.step, self.doc, self.window)[name]]
+                added = len(section.forms) - loaded
+                if None in indexes or sorted(indexes) != expected[:len(indexes)] \
+                        or len(expected) - len(indexes) > added:
+                    return [f"{title} does not hold the rows of the part of the list it says it shows"]
+            return []
+        if any(not isinstance(i, int) or i not in rows for i in indexes):
+            return [f"{title} holds a row that is not on the page it says it shows"]
+        return []
 
     def values(self, *, keep_deleted: bool = False) -> Values:
         """Return the submitted values, section by section, for `wizard.steps.apply`.
@@ -481,7 +524,7 @@ class StepForms:
             row = next((f for f in section.forms if target.index is not None and _row_index(f) == target.index),
                        None)
             if row is None:
-                self.section_errors[target.section].append(finding.message[:1].upper() + finding.message[1:])
+                self.section_errors[target.section].append(self._elsewhere(target, finding))
             else:
                 _attach(row, target.field if target.field in row.fields else None, finding.message)
         return unplaced
@@ -575,10 +618,12 @@ class StartFromStateForm(StateUploadForm):
 
 
 class DraftVersionForm(forms.Form):
-    """The hidden fields every step page posts back: the draft version and step fingerprint it was loaded with."""
+    """The hidden fields every step page posts back: the draft version and step fingerprint it was loaded
+    with, and which page of the step's lists it shows (`wizard.web.steps.Window`; empty: whole lists)."""
 
     draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     step_base = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    step_window = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
 
 
 class AcceptRiskForm(forms.Form):
@@ -625,3 +670,11 @@ class WithdrawRiskForm(forms.Form):
 
     index = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+def posted_window(step: Step, data: Any) -> Window | None:
+    """Return the window a step page posted (None: whole lists); ValueError when the page was damaged."""
+    text = data.get("step_window", "") if data is not None else ""
+    if not isinstance(text, str) or len(text) > 400:
+        raise ValueError("the page's list of rows is damaged")
+    return decode_window(step, text, LIST_LIMITS)

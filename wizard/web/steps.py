@@ -231,9 +231,34 @@ def has_edits(doc: Any) -> bool:
 # A step's part of a document (for the stale-save check and its diff)
 
 
-def step_values(step: Step, doc: Any) -> dict[str, Any]:
-    """Return the leaves of `doc` that `step` edits, keyed by plan path."""
-    return {p: v for p, v in flatten(doc).items() if step_for_path(p) is step}
+def step_values(step: Step, doc: Any, window: Window | None = None) -> dict[str, Any]:
+    """Return the leaves of `doc` that `step` edits, keyed by plan path.
+
+    With `window` (a page of the step's lists), only the items the page shows count for the
+    lists it pages, and a list whose rows are its items (a splice section) counts its length too:
+    another editor's change to an item of another page is no conflict, a row added or removed
+    anywhere in such a list (which moves every index after it) is.
+    """
+    leaves = {p: v for p, v in flatten(doc).items() if step_for_path(p) is step}
+    if not window:
+        return leaves
+    sections = paging(step)
+    shown: dict[str, set[int]] = {}
+    for section, rows in window.items():
+        spec = sections[section]
+        indexes = set(range(rows[0], rows[1])) if spec.splice else set(rows)
+        shown.setdefault(spec.key, set()).update(indexes)
+        if spec.splice:
+            leaves[f"#{spec.key}"] = len(_list(_dict(doc).get(spec.key)))
+    out = {}
+    for path, value in leaves.items():
+        match = _ITEM_PATH_RE.match(path)
+        if match is None or match.group(1) not in shown or int(match.group(2)) in shown[match.group(1)]:
+            out[path] = value
+    return out
+
+
+_ITEM_PATH_RE = re.compile(r"^(\w+)\[(\d+)\]")
 
 
 def values_hash(values: dict[str, Any]) -> str:
@@ -242,9 +267,9 @@ def values_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def step_base(step: Step, doc: Any) -> str:
-    """Return the fingerprint of `step`'s part of `doc` (what a page was loaded with)."""
-    return values_hash(step_values(step, doc))
+def step_base(step: Step, doc: Any, window: Window | None = None) -> str:
+    """Return the fingerprint of `step`'s part of `doc` (what a page, of `window`, was loaded with)."""
+    return values_hash(step_values(step, doc, window))
 
 
 def changes_between(step: Step, stored_doc: Any, mine_doc: Any) -> list[FieldChange]:
@@ -354,7 +379,7 @@ def _environment_initial(doc: dict) -> Values:
         "dialin": _text(urls.get("dialin")),
         "admin": _text(urls.get("admin")),
     }
-    domains = [{"domain": _text(d)} for d in _list(doc.get("sip_domains"))]
+    domains = [{"index": i, "domain": _text(d)} for i, d in enumerate(_list(doc.get("sip_domains")))]
     pools = [{"index": i, **{k: _text(p.get(k)) for k in POOL_FIELDS}, "role": p.get("role") or "frontend"}
              for i, p in enumerate(_list(doc.get("pools"))) if isinstance(p, dict)]
     edges = [{"index": i, **{k: _text(e.get(k)) for k in EDGE_FIELDS}}
@@ -626,14 +651,197 @@ _MAPPERS: dict[str, tuple[Callable[[dict], Values], Callable[[dict, Values], dic
 }
 
 
-def initial(step: Step, doc: Any) -> Values:
-    """Return the form values that show `step`'s part of the draft `doc`."""
-    return _MAPPERS[step.slug][0](_dict(doc))
+def initial(step: Step, doc: Any, window: Window | None = None) -> Values:
+    """Return the form values that show `step`'s part of the draft `doc` (with `window`: one page of its lists)."""
+    values = _MAPPERS[step.slug][0](_dict(doc))
+    for section, rows in (window or {}).items():
+        if paging(step)[section].splice:
+            values[section] = [row for row in values[section] if rows[0] <= row["index"] < rows[1]]
+        else:
+            wanted = set(rows)
+            values[section] = [row for row in values[section] if row["index"] in wanted]
+    return values
 
 
-def apply(step: Step, doc: Any, values: Values) -> dict:
-    """Return a new document: `doc` with `step`'s part replaced by `values` (`doc` is not changed)."""
-    return _MAPPERS[step.slug][1](_dict(doc), values)
+def apply(step: Step, doc: Any, values: Values, window: Window | None = None) -> dict:
+    """Return a new document: `doc` with `step`'s part replaced by `values` (`doc` is not changed).
+
+    With `window` the values are one page of the step's lists: the rows of a splice section
+    replace the items of the page (start to stop) and leave the others where they are; the rows
+    of a per-item section edit the items they name, as always.
+    """
+    doc = _dict(doc)
+    new = _MAPPERS[step.slug][1](doc, values)
+    for section, rows in (window or {}).items():
+        spec = paging(step)[section]
+        if not spec.splice or section not in values:
+            continue
+        part = _list(new.get(spec.key))
+        old = _list(doc.get(spec.key))
+        merged = old[:rows[0]] + part + old[rows[1]:]
+        if merged or spec.key in new:
+            new[spec.key] = merged
+    return new
+
+
+# ---------------------------------------------------------------------------
+# Pages of the long lists (issue 12, item 6: every page stays usable up to the plan limits)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a form section of rows is shown a page at a time.
+
+    `key` is the document list it edits, `size` the rows of a page. In a splice section the
+    rows are the list's items (added, removed, reordered by the page): a page posts the items of
+    its span [start, stop) of the list. In a per-item section each row edits the item it names
+    (one row per pool, say): a page posts its rows, and names the items it shows.
+    """
+
+    key: str
+    size: int
+    splice: bool
+
+
+# step slug -> form section -> paging
+_PAGING: dict[str, dict[str, Paging]] = {
+    "environment": {"sip_domains": Paging("sip_domains", 25, True), "pools": Paging("pools", 10, True),
+                    "edge_pools": Paging("edge_pools", 10, True)},
+    "authentication": {"pools": Paging("pools", 10, False), "edge_pools": Paging("edge_pools", 10, False)},
+    "adfs": {"relying_parties": Paging("pools", 10, False)},
+    "mobility": {"policies": Paging("mobility_policies", 10, True)},
+    "certificates": {},
+}
+
+# A page of a step's lists: form section -> for a splice section (start, stop, length), the span of
+# the document list the page shows and the list's length when it was loaded; for a per-item section
+# the document indexes of the items it shows.
+Window = dict[str, tuple[int, ...]]
+
+
+def paging(step: Step) -> dict[str, Paging]:
+    """Return the form sections of `step` shown a page at a time, with how."""
+    return _PAGING.get(step.slug, {})
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where a page stands in one list: page `page` of `pages`, rows `first`..`last` of `total` (1-based)."""
+
+    section: str
+    page: int
+    pages: int
+    first: int
+    last: int
+    total: int
+
+
+def page_window(step: Step, doc: Any, pages: dict[str, int] | None = None) -> tuple[Window, dict[str, PageInfo]]:
+    """Return the window of the pages asked for (1-based, out of range: the nearest), and where each stands."""
+    doc = _dict(doc)
+    rows = _MAPPERS[step.slug][0](doc)
+    window: Window = {}
+    info: dict[str, PageInfo] = {}
+    for section, spec in paging(step).items():
+        items = rows[section]
+        total = len(items)
+        count = max(1, -(-total // spec.size))
+        page = min(max(1, (pages or {}).get(section, 1)), count)
+        shown = items[(page - 1) * spec.size:page * spec.size]
+        if spec.splice:
+            # The span of the document list from the page's first item to the item after its last
+            # (a list may hold things that are not items; they stay where they are).
+            length = len(_list(doc.get(spec.key)))
+            start = shown[0]["index"] if shown else length
+            stop = shown[-1]["index"] + 1 if shown else start
+            window[section] = (start, stop, length)
+        else:
+            window[section] = tuple(row["index"] for row in shown)
+        info[section] = PageInfo(section, page, count, (page - 1) * spec.size + 1 if shown else 0,
+                                 (page - 1) * spec.size + len(shown), total)
+    return window, info
+
+
+def after_save(step: Step, window: Window | None, before: Any, after: Any) -> Window | None:
+    """Return the window a page goes on with once its save turned `before` into `after`.
+
+    A splice section's span grows or shrinks by what the save added or removed (the rows stay
+    on the page: a new row keeps being the same item on the next save).
+    """
+    if not window:
+        return window
+    out = dict(window)
+    for section, rows in window.items():
+        spec = paging(step)[section]
+        if spec.splice:
+            length = len(_list(_dict(after).get(spec.key)))
+            grown = length - len(_list(_dict(before).get(spec.key)))
+            out[section] = (rows[0], max(rows[0], rows[1] + grown), length)
+    return out
+
+
+def moved_rows(step: Step, doc: Any, window: Window | None) -> list[FieldChange]:
+    """Return, for each splice section of `window` whose list changed length since the page was loaded
+    (rows added or removed by someone else), a change saying so: the page's rows would land on other
+    items, so the save must be refused as a conflict, never placed."""
+    out = []
+    for section, rows in (window or {}).items():
+        spec = paging(step)[section]
+        length = len(_list(_dict(doc).get(spec.key)))
+        if spec.splice and length != rows[2]:
+            out.append(FieldChange(
+                path=spec.key, label=f"{_SECTION_TITLES.get(spec.key, spec.key)}: rows were added or removed by "
+                                     "someone else meanwhile; reload the step to see where each row is now",
+                kind=CHANGED, old={"rows": length}, new={"rows": rows[2]}))
+    return out
+
+
+_SECTION_TITLES = {"pools": "Pools", "edge_pools": "Edge pools", "sip_domains": "SIP domains",
+                   "mobility_policies": "Mobility policies"}
+
+
+_WINDOW_PART_RE = re.compile(r"(\w+)=(\d{1,6}):(\d{1,6}):(\d{1,6})|(\w+)=((?:\d{1,6}(?:\.\d{1,6})*)?)")
+
+
+def encode_window(step: Step, window: Window | None) -> str:
+    """Return a window as the page's hidden field holds it: `pools=10:20;relying_parties=3.5.7`."""
+    if not window:
+        return ""
+    specs = paging(step)
+    return ";".join(f"{section}={rows[0]}:{rows[1]}:{rows[2]}" if specs[section].splice else
+                    f"{section}=" + ".".join(map(str, rows)) for section, rows in window.items())
+
+
+def decode_window(step: Step, text: str, limits: dict[str, int]) -> Window | None:
+    """Return the window a page posted (None: the page showed whole lists); ValueError when it is damaged.
+
+    `limits` are the most items a list may hold (`wizard.plan.limits.LIST_LIMITS`).
+    """
+    if not text:
+        return None
+    window: Window = {}
+    for part in text.split(";"):
+        match = _WINDOW_PART_RE.fullmatch(part)
+        section = match and (match.group(1) or match.group(5))
+        spec = paging(step).get(section or "")
+        if match is None or spec is None or section in window:
+            raise ValueError(f"the page names a part of a list it cannot show ({part[:40]!r})")
+        limit = limits.get(spec.key, 0)
+        if spec.splice:
+            if match.group(1) is None:
+                raise ValueError(f"the page names the rows of {section} wrongly")
+            start, stop, length = int(match.group(2)), int(match.group(3)), int(match.group(4))
+            if not 0 <= start <= stop <= length <= limit:
+                raise ValueError(f"the page names rows {start} to {stop} of {section}")
+            window[section] = (start, stop, length)
+        else:
+            if match.group(5) is None:
+                raise ValueError(f"the page names the rows of {section} wrongly")
+            indexes = tuple(int(i) for i in match.group(6).split(".")) if match.group(6) else ()
+            if len(set(indexes)) != len(indexes) or len(indexes) > spec.size or any(i >= limit for i in indexes):
+                raise ValueError(f"the page names rows of {section} it cannot show")
+            window[section] = indexes
+    return window
 
 
 def blank_plan(name: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ urlpatterns = [
          name="revision-request-changes"),
     path("plans/<uuid:code>/revisions/<int:number>/withdraw/", review.withdraw_approval, name="revision-withdraw"),
     path("plans/<uuid:code>/revisions/<int:number>/comments/", review.comment_on_revision, name="revision-comment"),
+    path("plans/<uuid:code>/revisions/<int:number>/files/<str:filename>", revisions.revision_file,
+         name="revision-file"),
     path("plans/<uuid:code>/revisions/<int:number>/download/", revisions.download_revision,
          name="revision-download"),
     path("plans/<uuid:code>/diff/", revisions.plan_diff, name="plan-diff"),

@@ -335,6 +335,39 @@ function Test-Created {
     return $false
 }
 
+function Restore-RelyingPartyTrust {
+    # One relying party trust: removed when the change added it, otherwise the rule properties the
+    # change sets are put back as they were saved.
+    param([string]$Name)
+    Write-Step -Message 'Relying party trust' -Target $Name
+    if (Test-Created -Identity $Name) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-AdfsRelyingPartyTrust -Name $Name -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the trust the change added:' -Target $Name
+            Remove-AdfsRelyingPartyTrust -TargetName $Name -WhatIf:$WhatIfPreference
+        }
+        return
+    }
+    $Saved = Get-Saved -Identity $Name
+    if ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Name + ': the change did not reach it, so it is left as it is.')
+        return
+    }
+    Write-Step -Message 'Restoring the saved rules of' -Target $Name
+    # The trust the change found by identifier (its name may differ from the plan's).
+    $SavedId = [string]@($Saved.Identifier)[0]
+    Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
+    Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
+    # No saved rule means the trust had none: the MFA rule the change added is cleared.
+    Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
+}
+
+# The trusts the change adds or changes, newest change first.
+$Trusts = @(
+    'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
+    'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
+)
+
 $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
@@ -347,52 +380,8 @@ try {
         throw ('This AD FS farm is ' + $FarmName + ', but the plan is for ' + 'adfs.obrien.example' + '.')
     }
 
-    Write-Step -Message 'Relying party trust' -Target 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
-    if (Test-Created -Identity 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the trust the change added:' -Target 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
-            Remove-AdfsRelyingPartyTrust -TargetName 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -WhatIf:$WhatIfPreference
-        }
-    }
-    else {
-        $Saved = Get-Saved -Identity 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
-        if ($null -eq $Saved) {
-            Write-Warning ('Nothing was saved for ' + 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' + ': the change did not reach it, so it is left as it is.')
-        }
-        else {
-            Write-Step -Message 'Restoring the saved rules of' -Target 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'
-            # The trust the change found by identifier (its name may differ from the plan's).
-            $SavedId = [string]@($Saved.Identifier)[0]
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
-            # No saved rule means the trust had none: the MFA rule the change added is cleared.
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
-        }
-    }
-
-    Write-Step -Message 'Relying party trust' -Target 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
-    if (Test-Created -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the trust the change added:' -Target 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
-            Remove-AdfsRelyingPartyTrust -TargetName 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -WhatIf:$WhatIfPreference
-        }
-    }
-    else {
-        $Saved = Get-Saved -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
-        if ($null -eq $Saved) {
-            Write-Warning ('Nothing was saved for ' + 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' + ': the change did not reach it, so it is left as it is.')
-        }
-        else {
-            Write-Step -Message 'Restoring the saved rules of' -Target 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'
-            # The trust the change found by identifier (its name may differ from the plan's).
-            $SavedId = [string]@($Saved.Identifier)[0]
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
-            # No saved rule means the trust had none: the MFA rule the change added is cleared.
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AdditionalAuthenticationRules $Saved.AdditionalAuthenticationRules -WhatIf:$WhatIfPreference
-        }
+    foreach ($Name in $Trusts) {
+        Restore-RelyingPartyTrust -Name $Name
     }
 
     if (-not $WhatIfRun) {

@@ -343,6 +343,86 @@ function Test-Created {
     return $false
 }
 
+function Restore-ProxyConfiguration {
+    # One Edge or Registrar proxy collection: removed when the change created it, otherwise the
+    # three values the change sets are put back as they were saved.
+    param([string]$Identity)
+    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity $Identity
+    if (Test-Created -Kind 'CsProxyConfiguration' -Identity $Identity) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-CsProxyConfiguration -Identity $Identity -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the collection the change created:' -Target $Identity
+            Remove-CsProxyConfiguration -Identity $Identity -Force -WhatIf:$WhatIfPreference
+        }
+    }
+    elseif ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Identity + ': the change did not reach it, so it is left as it is.')
+    }
+    else {
+        Write-Step -Message 'Restoring the saved values of' -Target $Identity
+        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
+        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity $Identity -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    }
+}
+
+function Restore-WebServiceConfiguration {
+    # One pool's web service collection: removed when the change created it, otherwise the values
+    # the change sets on it are put back as they were saved. $Item.Passive: the change set passive
+    # authentication (and PIN and Windows authentication with it); $Item.Hours: client certificate lifetimes.
+    param([hashtable]$Item)
+    $Identity = $Item.Identity
+    $Saved = Get-Saved -Kind 'CsWebServiceConfiguration' -Identity $Identity
+    if (Test-Created -Kind 'CsWebServiceConfiguration' -Identity $Identity) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-CsWebServiceConfiguration -Identity $Identity -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the collection the change created:' -Target $Identity
+            Remove-CsWebServiceConfiguration -Identity $Identity -Force -WhatIf:$WhatIfPreference
+        }
+        return
+    }
+    if ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Identity + ': the change did not reach it, so it is left as it is.')
+        return
+    }
+    Write-Step -Message 'Restoring the saved values of' -Target $Identity
+    if ($Item.Passive) {
+        $UseWsFedPassiveAuth = [bool]$Saved.UseWsFedPassiveAuth
+        # A deserialised enum comes back as its name, which the parameter accepts.
+        $UseWindowsAuth = [string]$Saved.UseWindowsAuth
+        $UsePinAuth = [bool]$Saved.UsePinAuth
+    }
+    $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
+    if ($Item.Hours) {
+        $DefaultValidityPeriodHours = [int]$Saved.DefaultValidityPeriodHours
+        $MinValidityPeriodHours = [int]$Saved.MinValidityPeriodHours
+        $MaxValidityPeriodHours = [int]$Saved.MaxValidityPeriodHours
+    }
+    if ($Item.Passive -and -not $Item.Hours) {
+        Set-CsWebServiceConfiguration -Identity $Identity -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UsePinAuth $UsePinAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
+    }
+    if (-not $Item.Passive -and $Item.Hours) {
+        Set-CsWebServiceConfiguration -Identity $Identity -UseCertificateAuth $UseCertificateAuth -DefaultValidityPeriodHours $DefaultValidityPeriodHours -MinValidityPeriodHours $MinValidityPeriodHours -MaxValidityPeriodHours $MaxValidityPeriodHours -WhatIf:$WhatIfPreference
+    }
+    # The metadata URI only matters while passive authentication is on; with no saved value it stays as the change left it.
+    if ($Item.Passive -and $Saved.WsFedPassiveMetadataUri) {
+        $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri
+        Set-CsWebServiceConfiguration -Identity $Identity -WsFedPassiveMetadataUri $WsFedPassiveMetadataUri -WhatIf:$WhatIfPreference
+    }
+}
+
+# The Edge and Registrar proxy collections the change sets, newest change first.
+$ProxyCollections = @(
+    'service:EdgeServer:edge.obrien.example'
+    'service:Registrar:pool01.obrien.example'
+)
+# The pools' web service collections the change sets, newest change first.
+$WebServiceCollections = @(
+    @{ Identity = 'service:WebServer:pool02.obrien.example'; Passive = $false; Hours = $true }
+    @{ Identity = 'service:WebServer:pool01.obrien.example'; Passive = $true; Hours = $false }
+)
+
 $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
@@ -407,92 +487,12 @@ try {
         Set-CsMobilityPolicy -Identity 'Global' -AllowSaveCredentials $AllowSaveCredentials -WhatIf:$WhatIfPreference
     }
 
-    # Edge edge.obrien.example
-    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:edge.obrien.example'
-    if (Test-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:edge.obrien.example') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:EdgeServer:edge.obrien.example'
-            Remove-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:EdgeServer:edge.obrien.example' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:edge.obrien.example'
-        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
-        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.obrien.example' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    foreach ($Identity in $ProxyCollections) {
+        Restore-ProxyConfiguration -Identity $Identity
     }
 
-    # Registrar pool01.obrien.example
-    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity 'service:Registrar:pool01.obrien.example'
-    if (Test-Created -Kind 'CsProxyConfiguration' -Identity 'service:Registrar:pool01.obrien.example') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:Registrar:pool01.obrien.example'
-            Remove-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:Registrar:pool01.obrien.example' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:Registrar:pool01.obrien.example'
-        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
-        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:Registrar:pool01.obrien.example' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
-    }
-
-    # Web services of pool pool02.obrien.example
-    $Saved = Get-Saved -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool02.obrien.example'
-    if (Test-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool02.obrien.example') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:WebServer:pool02.obrien.example'
-            Remove-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:WebServer:pool02.obrien.example' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:WebServer:pool02.obrien.example'
-        $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
-        $DefaultValidityPeriodHours = [int]$Saved.DefaultValidityPeriodHours
-        $MinValidityPeriodHours = [int]$Saved.MinValidityPeriodHours
-        $MaxValidityPeriodHours = [int]$Saved.MaxValidityPeriodHours
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -UseCertificateAuth $UseCertificateAuth -DefaultValidityPeriodHours $DefaultValidityPeriodHours -MinValidityPeriodHours $MinValidityPeriodHours -MaxValidityPeriodHours $MaxValidityPeriodHours -WhatIf:$WhatIfPreference
-    }
-
-    # Web services of pool pool01.obrien.example
-    $Saved = Get-Saved -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool01.obrien.example'
-    if (Test-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool01.obrien.example') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:WebServer:pool01.obrien.example'
-            Remove-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:WebServer:pool01.obrien.example' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:WebServer:pool01.obrien.example'
-        $UseWsFedPassiveAuth = [bool]$Saved.UseWsFedPassiveAuth
-        # A deserialised enum comes back as its name, which the parameter accepts.
-        $UseWindowsAuth = [string]$Saved.UseWindowsAuth
-        $UsePinAuth = [bool]$Saved.UsePinAuth
-        $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UsePinAuth $UsePinAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
-        # The metadata URI only matters while passive authentication is on; with no saved value it stays as the change left it.
-        if ($Saved.WsFedPassiveMetadataUri) {
-            $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri
-            Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -WsFedPassiveMetadataUri $WsFedPassiveMetadataUri -WhatIf:$WhatIfPreference
-        }
+    foreach ($Item in $WebServiceCollections) {
+        Restore-WebServiceConfiguration -Item $Item
     }
 
     if (-not $WhatIfRun) {

@@ -335,6 +335,42 @@ function Test-Created {
     return $false
 }
 
+function Restore-RelyingPartyTrust {
+    # One relying party trust: removed when the change added it, otherwise the rule properties the
+    # change sets are put back as they were saved.
+    param([string]$Name)
+    Write-Step -Message 'Relying party trust' -Target $Name
+    if (Test-Created -Identity $Name) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-AdfsRelyingPartyTrust -Name $Name -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the trust the change added:' -Target $Name
+            Remove-AdfsRelyingPartyTrust -TargetName $Name -WhatIf:$WhatIfPreference
+        }
+        return
+    }
+    $Saved = Get-Saved -Identity $Name
+    if ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Name + ': the change did not reach it, so it is left as it is.')
+        return
+    }
+    Write-Step -Message 'Restoring the saved rules of' -Target $Name
+    # The trust the change found by identifier (its name may differ from the plan's).
+    $SavedId = [string]@($Saved.Identifier)[0]
+    # Saved policy name, or none: then the policy the change assigned is un-assigned
+    # and the saved issuance authorization rules come back.
+    Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
+    if (-not $Saved.AccessControlPolicyName) {
+        Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
+    }
+    Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
+}
+
+# The trusts the change adds or changes, newest change first.
+$Trusts = @(
+    'SfB-Director-Ext'
+    'SfB-Director-Int'
+)
+
 $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
@@ -347,58 +383,8 @@ try {
         throw ('This AD FS farm is ' + $FarmName + ', but the plan is for ' + 'adfs.contoso.com' + '.')
     }
 
-    Write-Step -Message 'Relying party trust' -Target 'SfB-Director-Ext'
-    if (Test-Created -Identity 'SfB-Director-Ext') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the trust the change added:' -Target 'SfB-Director-Ext'
-            Remove-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Ext' -WhatIf:$WhatIfPreference
-        }
-    }
-    else {
-        $Saved = Get-Saved -Identity 'SfB-Director-Ext'
-        if ($null -eq $Saved) {
-            Write-Warning ('Nothing was saved for ' + 'SfB-Director-Ext' + ': the change did not reach it, so it is left as it is.')
-        }
-        else {
-            Write-Step -Message 'Restoring the saved rules of' -Target 'SfB-Director-Ext'
-            # The trust the change found by identifier (its name may differ from the plan's).
-            $SavedId = [string]@($Saved.Identifier)[0]
-            # Saved policy name, or none: then the policy the change assigned is un-assigned
-            # and the saved issuance authorization rules come back.
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
-            if (-not $Saved.AccessControlPolicyName) {
-                Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
-            }
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
-        }
-    }
-
-    Write-Step -Message 'Relying party trust' -Target 'SfB-Director-Int'
-    if (Test-Created -Identity 'SfB-Director-Int') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the trust the change added:' -Target 'SfB-Director-Int'
-            Remove-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Int' -WhatIf:$WhatIfPreference
-        }
-    }
-    else {
-        $Saved = Get-Saved -Identity 'SfB-Director-Int'
-        if ($null -eq $Saved) {
-            Write-Warning ('Nothing was saved for ' + 'SfB-Director-Int' + ': the change did not reach it, so it is left as it is.')
-        }
-        else {
-            Write-Step -Message 'Restoring the saved rules of' -Target 'SfB-Director-Int'
-            # The trust the change found by identifier (its name may differ from the plan's).
-            $SavedId = [string]@($Saved.Identifier)[0]
-            # Saved policy name, or none: then the policy the change assigned is un-assigned
-            # and the saved issuance authorization rules come back.
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
-            if (-not $Saved.AccessControlPolicyName) {
-                Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
-            }
-            Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference
-        }
+    foreach ($Name in $Trusts) {
+        Restore-RelyingPartyTrust -Name $Name
     }
 
     if (-not $WhatIfRun) {

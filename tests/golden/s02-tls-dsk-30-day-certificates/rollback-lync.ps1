@@ -333,6 +333,70 @@ function Test-Created {
     return $false
 }
 
+function Restore-ProxyConfiguration {
+    # One Edge or Registrar proxy collection: removed when the change created it, otherwise the
+    # three values the change sets are put back as they were saved.
+    param([string]$Identity)
+    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity $Identity
+    if (Test-Created -Kind 'CsProxyConfiguration' -Identity $Identity) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-CsProxyConfiguration -Identity $Identity -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the collection the change created:' -Target $Identity
+            Remove-CsProxyConfiguration -Identity $Identity -Force -WhatIf:$WhatIfPreference
+        }
+    }
+    elseif ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Identity + ': the change did not reach it, so it is left as it is.')
+    }
+    else {
+        Write-Step -Message 'Restoring the saved values of' -Target $Identity
+        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
+        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity $Identity -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    }
+}
+
+function Restore-WebServiceConfiguration {
+    # One pool's web service collection: removed when the change created it, otherwise the values
+    # the change sets on it are put back as they were saved. $Item.Passive: the change set passive
+    # authentication (and PIN and Windows authentication with it); $Item.Hours: client certificate lifetimes.
+    param([hashtable]$Item)
+    $Identity = $Item.Identity
+    $Saved = Get-Saved -Kind 'CsWebServiceConfiguration' -Identity $Identity
+    if (Test-Created -Kind 'CsWebServiceConfiguration' -Identity $Identity) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-CsWebServiceConfiguration -Identity $Identity -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the collection the change created:' -Target $Identity
+            Remove-CsWebServiceConfiguration -Identity $Identity -Force -WhatIf:$WhatIfPreference
+        }
+        return
+    }
+    if ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Identity + ': the change did not reach it, so it is left as it is.')
+        return
+    }
+    Write-Step -Message 'Restoring the saved values of' -Target $Identity
+    $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
+    if ($Item.Hours) {
+        $DefaultValidityPeriodHours = [int]$Saved.DefaultValidityPeriodHours
+        $MinValidityPeriodHours = [int]$Saved.MinValidityPeriodHours
+        $MaxValidityPeriodHours = [int]$Saved.MaxValidityPeriodHours
+    }
+    if (-not $Item.Passive -and $Item.Hours) {
+        Set-CsWebServiceConfiguration -Identity $Identity -UseCertificateAuth $UseCertificateAuth -DefaultValidityPeriodHours $DefaultValidityPeriodHours -MinValidityPeriodHours $MinValidityPeriodHours -MaxValidityPeriodHours $MaxValidityPeriodHours -WhatIf:$WhatIfPreference
+    }
+}
+
+# The Edge and Registrar proxy collections the change sets, newest change first.
+$ProxyCollections = @(
+    'service:EdgeServer:sfbedge.fabrikam.com'
+)
+# The pools' web service collections the change sets, newest change first.
+$WebServiceCollections = @(
+    @{ Identity = 'service:WebServer:sfbpool01.fabrikam.com'; Passive = $false; Hours = $true }
+)
+
 $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
@@ -348,45 +412,12 @@ try {
         throw ('The ' + 'Skype for Business Server 2015' + ' cmdlets are not available: run this script in the Management Shell on a Front End server.')
     }
 
-    # Edge sfbedge.fabrikam.com
-    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:sfbedge.fabrikam.com'
-    if (Test-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:sfbedge.fabrikam.com') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:EdgeServer:sfbedge.fabrikam.com'
-            Remove-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:EdgeServer:sfbedge.fabrikam.com' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:sfbedge.fabrikam.com'
-        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
-        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfbedge.fabrikam.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    foreach ($Identity in $ProxyCollections) {
+        Restore-ProxyConfiguration -Identity $Identity
     }
 
-    # Web services of pool sfbpool01.fabrikam.com
-    $Saved = Get-Saved -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com'
-    if (Test-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:WebServer:sfbpool01.fabrikam.com'
-            Remove-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:WebServer:sfbpool01.fabrikam.com' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:WebServer:sfbpool01.fabrikam.com'
-        $UseCertificateAuth = [bool]$Saved.UseCertificateAuth
-        $DefaultValidityPeriodHours = [int]$Saved.DefaultValidityPeriodHours
-        $MinValidityPeriodHours = [int]$Saved.MinValidityPeriodHours
-        $MaxValidityPeriodHours = [int]$Saved.MaxValidityPeriodHours
-        Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $UseCertificateAuth -DefaultValidityPeriodHours $DefaultValidityPeriodHours -MinValidityPeriodHours $MinValidityPeriodHours -MaxValidityPeriodHours $MaxValidityPeriodHours -WhatIf:$WhatIfPreference
+    foreach ($Item in $WebServiceCollections) {
+        Restore-WebServiceConfiguration -Item $Item
     }
 
     if (-not $WhatIfRun) {

@@ -337,6 +337,35 @@ function Test-Created {
     return $false
 }
 
+function Restore-ProxyConfiguration {
+    # One Edge or Registrar proxy collection: removed when the change created it, otherwise the
+    # three values the change sets are put back as they were saved.
+    param([string]$Identity)
+    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity $Identity
+    if (Test-Created -Kind 'CsProxyConfiguration' -Identity $Identity) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-CsProxyConfiguration -Identity $Identity -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the collection the change created:' -Target $Identity
+            Remove-CsProxyConfiguration -Identity $Identity -Force -WhatIf:$WhatIfPreference
+        }
+    }
+    elseif ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Identity + ': the change did not reach it, so it is left as it is.')
+    }
+    else {
+        Write-Step -Message 'Restoring the saved values of' -Target $Identity
+        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
+        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity $Identity -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    }
+}
+
+# The Edge and Registrar proxy collections the change sets, newest change first.
+$ProxyCollections = @(
+    'service:EdgeServer:sfb15edge.ad.tailspintoys.com'
+)
+
 $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
@@ -479,24 +508,8 @@ try {
         Set-CsMobilityPolicy -Identity 'Global' -AllowSaveCredentials $AllowSaveCredentials -WhatIf:$WhatIfPreference
     }
 
-    # Edge sfb15edge.ad.tailspintoys.com
-    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:sfb15edge.ad.tailspintoys.com'
-    if (Test-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:sfb15edge.ad.tailspintoys.com') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsProxyConfiguration -Identity 'service:EdgeServer:sfb15edge.ad.tailspintoys.com' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:EdgeServer:sfb15edge.ad.tailspintoys.com'
-            Remove-CsProxyConfiguration -Identity 'service:EdgeServer:sfb15edge.ad.tailspintoys.com' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:EdgeServer:sfb15edge.ad.tailspintoys.com' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:sfb15edge.ad.tailspintoys.com'
-        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
-        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:sfb15edge.ad.tailspintoys.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    foreach ($Identity in $ProxyCollections) {
+        Restore-ProxyConfiguration -Identity $Identity
     }
 
     if (-not $WhatIfRun) {

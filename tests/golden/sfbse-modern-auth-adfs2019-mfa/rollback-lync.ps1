@@ -336,6 +336,35 @@ function Test-Created {
     return $false
 }
 
+function Restore-ProxyConfiguration {
+    # One Edge or Registrar proxy collection: removed when the change created it, otherwise the
+    # three values the change sets are put back as they were saved.
+    param([string]$Identity)
+    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity $Identity
+    if (Test-Created -Kind 'CsProxyConfiguration' -Identity $Identity) {
+        # Only when it is still there: a rollback that stopped half-way can be run again.
+        if (Get-CsProxyConfiguration -Identity $Identity -ErrorAction SilentlyContinue) {
+            Write-Step -Message 'Removing the collection the change created:' -Target $Identity
+            Remove-CsProxyConfiguration -Identity $Identity -Force -WhatIf:$WhatIfPreference
+        }
+    }
+    elseif ($null -eq $Saved) {
+        Write-Warning ('Nothing was saved for ' + $Identity + ': the change did not reach it, so it is left as it is.')
+    }
+    else {
+        Write-Step -Message 'Restoring the saved values of' -Target $Identity
+        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
+        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
+        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
+        Set-CsProxyConfiguration -Identity $Identity -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    }
+}
+
+# The Edge and Registrar proxy collections the change sets, newest change first.
+$ProxyCollections = @(
+    'service:EdgeServer:seedge.corp.fabrikam.com'
+)
+
 $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
@@ -466,24 +495,8 @@ try {
         Set-CsOAuthServer -Identity 'sts.fabrikam.com' -MetadataUrl $MetadataUrl -Type $Type -AcceptSecurityIdentifierInformation $AcceptSecurityIdentifierInformation -WhatIf:$WhatIfPreference
     }
 
-    # Edge seedge.corp.fabrikam.com
-    $Saved = Get-Saved -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:seedge.corp.fabrikam.com'
-    if (Test-Created -Kind 'CsProxyConfiguration' -Identity 'service:EdgeServer:seedge.corp.fabrikam.com') {
-        # Only when it is still there: a rollback that stopped half-way can be run again.
-        if (Get-CsProxyConfiguration -Identity 'service:EdgeServer:seedge.corp.fabrikam.com' -ErrorAction SilentlyContinue) {
-            Write-Step -Message 'Removing the collection the change created:' -Target 'service:EdgeServer:seedge.corp.fabrikam.com'
-            Remove-CsProxyConfiguration -Identity 'service:EdgeServer:seedge.corp.fabrikam.com' -Force -WhatIf:$WhatIfPreference
-        }
-    }
-    elseif ($null -eq $Saved) {
-        Write-Warning ('Nothing was saved for ' + 'service:EdgeServer:seedge.corp.fabrikam.com' + ': the change did not reach it, so it is left as it is.')
-    }
-    else {
-        Write-Step -Message 'Restoring the saved values of' -Target 'service:EdgeServer:seedge.corp.fabrikam.com'
-        $UseKerberosForClientToProxyAuth = [bool]$Saved.UseKerberosForClientToProxyAuth
-        $UseNtlmForClientToProxyAuth = [bool]$Saved.UseNtlmForClientToProxyAuth
-        $UseCertificateForClientToProxyAuth = [bool]$Saved.UseCertificateForClientToProxyAuth
-        Set-CsProxyConfiguration -Identity 'service:EdgeServer:seedge.corp.fabrikam.com' -UseKerberosForClientToProxyAuth $UseKerberosForClientToProxyAuth -UseNtlmForClientToProxyAuth $UseNtlmForClientToProxyAuth -UseCertificateForClientToProxyAuth $UseCertificateForClientToProxyAuth -WhatIf:$WhatIfPreference
+    foreach ($Identity in $ProxyCollections) {
+        Restore-ProxyConfiguration -Identity $Identity
     }
 
     if (-not $WhatIfRun) {

@@ -220,8 +220,14 @@ def _web_probe_data(plan: PlanData) -> dict[str, Any]:
     expectation_keys: dict[tuple[tuple[str, str, str], ...], str] = {}
     host_paths: dict[str, list[tuple[str, str, str]]] = {}
     hosts: dict[str, dict[str, Any]] = {}
+    # The probes of one host share their expectations (one tuple): each is turned into data once.
+    signatures: dict[tuple[int, bool], tuple[tuple[str, str, str], ...]] = {}
     for probe in probes:
-        signature = tuple((s.scheme, s.offer.value, s.why) for s in web_probe_expectations(probe))
+        held = (id(probe.schemes), probe.published_as == "adfs")
+        signature = signatures.get(held)
+        if signature is None:
+            signature = signatures[held] = tuple((s.scheme, s.offer.value, s.why)
+                                                 for s in web_probe_expectations(probe))
         if signature not in expectation_keys:
             expectation_keys[signature] = f"e{len(expectation_keys) + 1}"
         base = probe.url[:-len(probe.path)]
@@ -391,9 +397,15 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
     modern = ctx["modern_auth"]
     if modern is not None:
         identities += [modern["identity"], "Global"]
+    # Which sets of values the web service collections had changed (the restoring function has a
+    # Set-CsWebServiceConfiguration with literal parameters for each kind present).
+    kinds = {(w["metadata_uri"], w["hours"]) for w in web}
+    web_variants = {"wsfed": any(w["metadata_uri"] for w in web), "hours": any(w["hours"] for w in web),
+                    "both": (True, True) in kinds, "wsfed_only": (True, False) in kinds,
+                    "hours_only": (False, True) in kinds, "neither": (False, False) in kinds}
     # Lists in rollback order: the change script's last change is undone first (Modern Authentication first).
     return {**_header_values(plan), "web_services": web[::-1], "proxies": proxies[::-1], "mobility": mobility[::-1],
-            "modern_auth": modern, "identities": list(dict.fromkeys(identities))}
+            "modern_auth": modern, "identities": list(dict.fromkeys(identities)), "web_variants": web_variants}
 
 
 def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:

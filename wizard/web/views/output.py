@@ -9,6 +9,7 @@ shown (highlighted) only when its tab is opened: `file_panel` answers with it.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from wizard.models import Plan
@@ -90,11 +92,14 @@ CODE, IMAGE = "code", "image"
 
 @dataclass(frozen=True)
 class FileTab:
-    """One file of the bundle as a tab of the review page."""
+    """One file of the bundle as a tab (of the review page or a revision's page): `url` answers the
+    tab with its file (htmx), `link` is the page showing it (without JavaScript)."""
 
     name: str
     kind: str
     is_script: bool
+    url: str
+    link: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class FileView:
     html: SafeString          # the highlighted text ('' for a picture)
     image: str                # a data: URL of the picture ('' for code)
     download_name: str
+    download_url: str         # '' when the file is not offered alone (a revision's: its zip is the download)
     is_script: bool
     lines: int
     size: int                 # bytes of the download
@@ -165,16 +171,28 @@ def file_kind(name: str) -> str:
     return IMAGE if PurePosixPath(name).suffix.lower() in IMAGE_TYPES else CODE
 
 
-def file_tabs(built: bundle.Bundle | None) -> list[FileTab]:
-    """Return the bundle's files in bundle order (scripts in run order first) as tabs."""
+def file_tabs(built: bundle.Bundle | None, *, url: Callable[[str], str], anchor: str = "files") -> list[FileTab]:
+    """Return the bundle's files in bundle order (scripts in run order first) as tabs; `url(name)` is
+    where a tab fetches its file."""
     if built is None:
         return []
     scripts = built.scripts
-    return [FileTab(name, file_kind(name), name in scripts) for name in built.texts]
+    return [FileTab(name, file_kind(name), name in scripts, url(name), f"?{urlencode({'file': name})}#{anchor}")
+            for name in built.texts]
 
 
-def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int, ...] = ()) -> FileView:
-    """Return one file of the bundle as its tab shows it; KeyError when the bundle has no such file."""
+def draft_file_url(plan: Plan) -> Callable[[str], str]:
+    """Return where a tab of the draft's review page fetches its file."""
+    return lambda name: reverse("plan-file", args=[plan.code, name])
+
+
+def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int, ...] = (),
+              draft: bool = True) -> FileView:
+    """Return one file of the bundle as its tab shows it; KeyError when the bundle has no such file.
+
+    A draft's file is offered for download alone; a revision's (`draft` False) is not: the
+    revision's approved zip is its download.
+    """
     text = built.texts[name]
     data = built.files[name]
     kind = file_kind(name)
@@ -188,6 +206,7 @@ def file_view(plan: Plan, built: bundle.Bundle, name: str, *, changed: tuple[int
     else:
         html = highlight_file(name, text, changed)
     return FileView(name=name, kind=kind, html=html, image=image, download_name=f"{draft_prefix(plan)}-{name}",
+                    download_url=reverse("plan-download-file", args=[plan.code, name]) if draft else "",
                     is_script=name in built.scripts, lines=text.count("\n"), size=len(data),
                     purpose=about.get("purpose", ""), machine=about.get("machine", ""), digest=text_digest(text))
 
@@ -228,6 +247,48 @@ def _impact_groups(matrix: ImpactMatrix) -> list[tuple[list[str], str, int]]:
             groups[key] = ([], column.label or AUTH_MODES.get(column.mode, "unchanged by this plan"), index)
         groups[key][0].append(column.fqdn)
     return list(groups.values())
+
+
+# The review page shows the exposure picture inline up to this size; a bigger one (a plan of many
+# pools and Edge pools) is its own tab of the files, so that the summary stays light.
+INLINE_PICTURE_MAX = 64 * 1024
+# Up to this many rows the exposure matrix lists every path; above, the paths that fare alike (same
+# route, credential, before and after) share one row listing where they are.
+MATRIX_ROWS_MAX = 60
+
+
+def exposure_summary(exposure: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the exposure context (`exposure_view.exposure_context`) as a page shows it, kept light for
+    a big plan: the picture inline only when small (else `picture_tab`), alike paths sharing a row."""
+    if exposure is None:
+        return None
+    out = dict(exposure)
+    if len(out["svg"]) > INLINE_PICTURE_MAX:
+        out["svg"] = ""
+        out["picture_tab"] = f"?{urlencode({'file': bundle.EXPOSURE_FILE})}#files"
+    rows = out["rows"]
+    if len(rows) > MATRIX_ROWS_MAX:
+        groups: dict[tuple[str, ...], dict[str, Any]] = {}
+        for row in rows:
+            key = (row["via"], row["credential"], row["before"], row["after"], row["state"])
+            group = groups.get(key)
+            if group is None:
+                groups[key] = {**row, "others": []}
+            else:
+                group["others"].append({"entry": row["entry"], "host": row["host"], "users": row["users"]})
+        out["rows"] = list(groups.values())
+        out["paths"] = len(rows)
+    # A promise broken the same way for many fields (every pool's web services) is said once, the
+    # other fields listed, as the findings are.
+    broken: dict[str, dict[str, Any]] = {}
+    for item in out["broken"]:
+        held = broken.get(item["code"])
+        if held is None:
+            broken[item["code"]] = {**item, "others": []}
+        else:
+            held["others"].append(item["field"])
+    out["broken"] = list(broken.values())
+    return out
 
 
 @dataclass(frozen=True)
@@ -274,13 +335,13 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "out": out,
         "groups": groups,
         "findings": summarise_findings(groups),
-        "tabs": file_tabs(out.bundle),
+        "tabs": file_tabs(out.bundle, url=draft_file_url(plan)),
         "shown": shown,
         "impact": impact,
         "impact_columns": impact_columns(impact) if impact is not None else [],
         "impact_rows": impact_rows(impact) if impact is not None else [],
         "network": network.network_context(out.data) if out.bundle is not None else None,
-        "exposure": exposure_context(out.data) if out.data is not None else None,
+        "exposure": exposure_summary(exposure_context(out.data)) if out.data is not None else None,
         "risks": risks_context(plan, out.findings, can_edit=can_edit),
         "status": review_state.status,
         "status_label": review_state.label,
@@ -290,6 +351,9 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
+# Compressed (a highlighted file is mostly markup): the fragment holds no secret, no CSRF token, for a
+# compression side channel to guess at, and Django pads compressed answers at random anyway.
+@gzip_page
 def file_panel(request: HttpRequest, code: UUID, filename: str) -> HttpResponse:
     """Answer a tab of the review page with its file (htmx); without htmx, the review page showing it."""
     plan, _ = get_plan_for_user(request.user, code)
@@ -302,7 +366,8 @@ def file_panel(request: HttpRequest, code: UUID, filename: str) -> HttpResponse:
     if filename not in out.bundle.texts:
         raise Http404("No such file in this plan's bundle")
     return render(request, "wizard/_file_panel.html", {
-        "plan": plan, "shown": file_view(plan, out.bundle, filename), "tabs": file_tabs(out.bundle), "oob": True,
+        "plan": plan, "shown": file_view(plan, out.bundle, filename),
+        "tabs": file_tabs(out.bundle, url=draft_file_url(plan)), "oob": True,
     })
 
 

@@ -3,19 +3,25 @@ approved download.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET
 
-from wizard.models import Plan
+from wizard.models import Plan, Revision
 from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
+from wizard.web.views import output
 from wizard.web.views.review import (
     ApproveForm,
     CommentForm,
@@ -26,6 +32,7 @@ from wizard.web.views.review import (
 )
 
 VIEW_MODES = [("split", "Side by side"), ("unified", "Unified")]
+SETTINGS_SHOWN_OPEN = 60
 
 
 class DiffForm(forms.Form):
@@ -93,14 +100,50 @@ def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
     }, status=400 if form.errors or refusal else 200)
 
 
+def _revision_file_url(revision: Revision) -> Callable[[str], str]:
+    return lambda name: reverse("revision-file", args=[revision.plan.code, revision.number, name])
+
+
 @login_required
 def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    """Show one revision: its state and actions, findings and settings, then its files one at a time."""
     revision, rights = load_revision(request, code, number)
     page = pages.revision_page(revision, user=request.user, rights=rights)
+    built = page.check.bundle
+    shown = None
+    if built is not None:
+        wanted = request.GET.get("file", "")
+        shown = output.file_view(revision.plan, built, wanted if wanted in built.texts else output.default_file(built),
+                                 draft=False)
     return render(request, "review/revision_detail.html", {
         "plan": revision.plan, "revision": revision, "page": page, "rights": rights, "can_edit": rights.can_edit,
         "approve_form": ApproveForm(), "changes_form": RequestChangesForm(), "comment_form": CommentForm(),
         "withdraw_form": WithdrawForm(),
+        "tabs": output.file_tabs(built, url=_revision_file_url(revision)), "shown": shown,
+        "findings": output.summarise_findings(output.group_findings(list(page.check.findings), revision.data)),
+        # A long list of settings starts folded, so that the files below stay within reach.
+        "settings_folded": len(page.settings) > SETTINGS_SHOWN_OPEN,
+    })
+
+
+@login_required
+@require_GET
+# Compressed (a highlighted file is mostly markup): the fragment holds no secret, no CSRF token, for a
+# compression side channel to guess at, and Django pads compressed answers at random anyway.
+@gzip_page
+def revision_file(request: HttpRequest, code: UUID, number: int, filename: str) -> HttpResponse:
+    """Answer a file tab of a revision's page (htmx); without htmx, the revision page showing it."""
+    revision, _ = load_revision(request, code, number)
+    if not request.htmx:
+        return redirect(f"{revision.get_absolute_url()}?{urlencode({'file': filename})}#files")
+    built = state.recheck(revision).bundle
+    if built is None:
+        return render(request, "review/_file_missing.html", {"revision": revision})
+    if filename not in built.texts:
+        raise Http404("No such file in this revision's bundle")
+    return render(request, "wizard/_file_panel.html", {
+        "shown": output.file_view(revision.plan, built, filename, draft=False),
+        "tabs": output.file_tabs(built, url=_revision_file_url(revision)), "oob": True,
     })
 
 
