@@ -81,10 +81,10 @@ def load_fixture(path: Path) -> PlanData:
 # The engine as a whole
 
 
-def test_every_rule_is_documented_with_its_domain_note_section():
+def test_every_rule_says_what_it_checks():
     for rule in RULES:
-        doc = rule.__doc__ or ""
-        assert re.search(r"domain notes \d|plan format", doc), rule.__name__
+        first_line = (rule.__doc__ or "").strip().splitlines()[0] if rule.__doc__ else ""
+        assert len(first_line) > 20, rule.__name__
 
 
 @pytest.mark.parametrize("path", FIXTURE_PLANS, ids=lambda p: p.name)

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python tools/build_catalog.py PATH/TO/shared/reference/cmdlets.json
+    .venv/bin/python tools/build_catalog.py PATH/TO/reference/cmdlets.json
     .venv/bin/python tools/build_catalog.py PATH/TO/cmdlets.json --check   # exit 1 if the file is stale
 
 The reference catalog is read from the path given on the command line (its `sources.json`
@@ -383,7 +383,7 @@ def render(catalog: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("reference", type=Path, help="the shared reference cmdlets.json")
+    parser.add_argument("reference", type=Path, help="the reference cmdlets.json (Microsoft's cmdlet help, as JSON)")
     parser.add_argument("--sources", type=Path, default=None,
                         help="sources.json (default: beside the reference)")
     parser.add_argument("--overrides", type=Path, default=DEFAULT_OVERRIDES)

@@ -1,8 +1,8 @@
 """Write the small reference fixture the catalog-build tests run on in CI.
 
-Usage (from the repository root, with the shared reference at hand):
+Usage (from the repository root, with the reference catalog at hand):
 
-    .venv/bin/python tools/catalog_fixture.py PATH/TO/shared/reference/cmdlets.json
+    .venv/bin/python tools/catalog_fixture.py PATH/TO/reference/cmdlets.json
 
 The fixture (tests/fixtures/reference/) keeps, of Microsoft's help, only the fields
 tools/build_catalog.py reads, for every cmdlet an override names plus a few more of each
@@ -55,7 +55,7 @@ def trim(entry: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("reference", type=Path, help="the shared reference cmdlets.json")
+    parser.add_argument("reference", type=Path, help="the reference cmdlets.json (Microsoft's cmdlet help, as JSON)")
     args = parser.parse_args(argv)
     reference = json.loads(args.reference.read_text("utf-8"))
     sources = json.loads(args.reference.with_name("sources.json").read_text("utf-8"))

@@ -2,9 +2,9 @@
 change does, to whom, and what to do first.
 
 Pure Python: no Django, no database. `check_plan` runs every rule in `RULES`, in
-order; each rule is a small function documented with the domain-notes section it
-implements (/work/shared/domain-notes.md, sections 1-8). Codes are stable and
-listed, with their severity, in `FINDING_CODES` and in docs/findings.md.
+order; each rule is a small function whose docstring says what it checks. Codes are
+stable and listed, with their severity and subject area, in `FINDING_CODES` and in
+docs/findings.md.
 
 Severity:
   error   -- the plan cannot be applied as it stands (the result would not work); blocks rendering.
@@ -56,7 +56,7 @@ from wizard.plan.publishing import discovery_pool, has_reverse_proxy
 
 # code -> severity. Every finding this module emits uses one of these codes.
 FINDING_CODES: dict[str, str] = {
-    # Passive (AD FS) pools: domain notes 1, 4 and 7.
+    # Passive (AD FS) pools.
     "passive_pool_wide": "warning",
     "passive_unsupported_clients": "warning",
     "passive_exchange_features_lost": "warning",
@@ -72,7 +72,7 @@ FINDING_CODES: dict[str, str] = {
     "passive_needs_cu": "warning",
     # Product lifecycle.
     "product_out_of_support": "warning",
-    # Modern Authentication through AD FS: domain notes 8 and the Modern Authentication notes.
+    # Modern Authentication through AD FS.
     "modern_auth_product_unsupported": "error",
     "modern_auth_adfs_version": "error",
     "modern_auth_passive_pool": "error",
@@ -91,7 +91,7 @@ FINDING_CODES: dict[str, str] = {
     "modern_auth_enable_computer": "info",
     "modern_auth_without_mfa": "info",
     "modern_auth_resource_forest": "info",
-    # AD FS and MFA: domain notes 4.
+    # AD FS and MFA.
     "adfs_unused": "info",
     "mfa_adfs20_unsupported": "error",
     "mfa_extranet_only_via_proxy": "warning",
@@ -99,7 +99,7 @@ FINDING_CODES: dict[str, str] = {
     "mfa_always_prompts_internal": "warning",
     "mfa_access_control_policy": "info",
     "adfs_windows_auth_on_internet": "warning",
-    # TLS-DSK, Edge and Registrar: domain notes 1, 2 and 8.
+    # TLS-DSK, Edge and Registrar.
     "edge_ntlm_block_sip_only": "warning",
     "tls_dsk_first_certificate": "warning",
     "tls_dsk_certificate_lifetime": "warning",
@@ -110,11 +110,11 @@ FINDING_CODES: dict[str, str] = {
     "registrar_block_on_ntlm_pool": "error",
     "certificate_lifetime_short": "warning",
     "certificate_lifetime_long": "warning",
-    # NTLM kept: domain notes 2 and 8.
+    # NTLM kept.
     "ntlm_exposed": "warning",
     "ntlm_pool_edge_blocks": "warning",
     "edge_ntlm_exposed": "warning",
-    # Mobility policies: domain notes 3 and 8.
+    # Mobility policies.
     "mobility_save_credentials_off": "warning",
     "mobility_parameter_needs_cu": "warning",
     "mobility_exchange_connectivity_off": "info",
@@ -124,7 +124,7 @@ FINDING_CODES: dict[str, str] = {
     "mobility_policy_empty": "info",
     "mobility_new_policy_defaults": "warning",
     "mobility_tag_not_granted": "warning",
-    # Names and certificates: domain notes 5 and 6.
+    # Names and certificates.
     "external_web_same_as_internal": "warning",
     "duplicate_name": "error",
     "sip_domain_no_access_edge": "info",
@@ -132,7 +132,7 @@ FINDING_CODES: dict[str, str] = {
     "autodiscover_names_on_certificate": "info",
     "adfs_on_reverse_proxy": "info",
     "edge_certificate_internal_ca": "warning",
-    # Scope: domain notes 1 and 2.
+    # Scope.
     "service_scope_only": "info",
     # The exposure model: broken promises (errors a plan may accept) and the matrix (one note per entry point).
     **dict.fromkeys(BROKEN_PROMISE_CODES, "error"),
@@ -211,7 +211,7 @@ def _lwa_name(plan: PlanData) -> str:
 
 
 def passive_pool_wide(plan: PlanData) -> Iterator[Finding]:
-    """Passive authentication is pool-wide, not external-only (domain notes 7, Scott Breen)."""
+    """Passive authentication is pool-wide, not external-only."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_pool_wide", f"pools[{i}].auth.external",
@@ -222,7 +222,7 @@ def passive_pool_wide(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
-    """Clients without passive sign-in stop working on the pool (domain notes 7)."""
+    """Clients without passive sign-in stop working on the pool."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_unsupported_clients", f"pools[{i}].auth.external",
@@ -236,7 +236,7 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_exchange_features_lost(plan: PlanData) -> Iterator[Finding]:
-    """Exchange-dependent features stop with passive authentication (domain notes 7)."""
+    """Exchange-dependent features stop with passive authentication."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_exchange_features_lost", f"pools[{i}].auth.external",
@@ -249,7 +249,7 @@ def passive_exchange_features_lost(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_certificate_auth(plan: PlanData) -> Iterator[Finding]:
-    """Certificate authentication on a passive pool: the Microsoft sources disagree (domain notes 1)."""
+    """Certificate authentication on a passive pool: the Microsoft sources disagree."""
     disagreement = (
         "Microsoft's documentation disagrees about certificate authentication on a passive pool: the official "
         "passive-authentication procedure turns it off (UseCertificateAuth $false), while the same guidance also "
@@ -278,7 +278,7 @@ def passive_certificate_auth(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_relying_party_metadata(plan: PlanData) -> Iterator[Finding]:
-    """AD FS must read both relying-party metadata documents of the pool (domain notes 4)."""
+    """AD FS must read both relying-party metadata documents of the pool."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         rps = pool.rp_names
         urls = [f"{passive_metadata_url(pool.internal_web)} (relying party '{rps.internal}')"]
@@ -296,7 +296,7 @@ def passive_relying_party_metadata(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_external_web_fqdn_missing(plan: PlanData) -> Iterator[Finding]:
-    """A passive pool needs its external web services name for the external relying party (domain notes 4).
+    """A passive pool needs its external web services name for the external relying party.
 
     An error, not a warning: without that name the external relying party trust
     cannot be created, Internet sign-ins through the reverse proxy have no trust in
@@ -317,7 +317,7 @@ def passive_external_web_fqdn_missing(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_same_web_names(plan: PlanData) -> Iterator[Finding]:
-    """Two relying parties cannot share one metadata URL (domain notes 4)."""
+    """Two relying parties cannot share one metadata URL."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         if pool.external_web_fqdn and pool.external_web_fqdn == pool.internal_web:
             yield _finding(
@@ -330,7 +330,7 @@ def passive_same_web_names(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
-    """Passive authentication and Modern Auth (ADAL) exclude each other on a pool (domain notes 1, 8)."""
+    """Passive authentication and Modern Auth (ADAL) exclude each other on a pool."""
     if not plan.product_facts.modern_auth or plan.modern_auth is not None:
         # Modern Authentication does not exist on Lync Server 2013; with it in the plan, the error
         # modern_auth_passive_pool says the same and refuses the plan.
@@ -346,7 +346,7 @@ def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_dns_discovery(plan: PlanData) -> Iterator[Finding]:
-    """Discovery should lead to a pool without passive authentication (domain notes 7); the pool is the
+    """Discovery should lead to a pool without passive authentication; the pool is the
     one `publishing.discovery_pool` publishes lyncdiscover to, so this says what dns-records.md and the
     reverse proxy rules do."""
     passive = [p.fqdn for _, p, _ in _indexed(plan, AuthMode.PASSIVE)]
@@ -370,7 +370,7 @@ def passive_dns_discovery(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
-    """Web App domain sign-in under passive auth; UseDomainAuthInLWA docs disagree on Lync 2013 (domain notes 1, 7)."""
+    """Web App domain sign-in under passive auth; UseDomainAuthInLWA docs disagree on Lync 2013."""
     lwa = _lwa_name(plan)
     if plan.product == "lync2013":
         why = (
@@ -389,7 +389,7 @@ def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_pin_auth_off(plan: PlanData) -> Iterator[Finding]:
-    """Passive pools get UsePinAuth $false, as Microsoft's two-factor procedure does (domain notes 1)."""
+    """Passive pools get UsePinAuth $false, as Microsoft's two-factor procedure does."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_pin_auth_off", f"pools[{i}].auth.external",
@@ -401,7 +401,7 @@ def passive_pin_auth_off(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_needs_cu(plan: PlanData) -> Iterator[Finding]:
-    """Passive authentication on Lync Server 2013 needs the July 2013 cumulative update (domain notes 1, 7)."""
+    """Passive authentication on Lync Server 2013 needs the July 2013 cumulative update."""
     for i, pool, auth in _indexed(plan, AuthMode.PASSIVE):
         if not auth.external.needs_cu(plan.product):
             continue
@@ -462,7 +462,7 @@ def _scenario_field(plan: PlanData) -> str:
 
 
 def modern_auth_product_unsupported(plan: PlanData) -> Iterator[Finding]:
-    """Modern Authentication needs Skype for Business Server 2015 or later, not Lync Server 2013 (domain notes 8)."""
+    """Modern Authentication needs Skype for Business Server 2015 or later, not Lync Server 2013."""
     if plan.modern_auth is None or plan.product_facts.modern_auth:
         return
     yield _finding(
@@ -475,7 +475,7 @@ def modern_auth_product_unsupported(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_adfs_version(plan: PlanData) -> Iterator[Finding]:
-    """AD FS 2.0 issues no OAuth tokens: Modern Authentication needs AD FS 2012 R2 or later (domain notes 4, 8)."""
+    """AD FS 2.0 issues no OAuth tokens: Modern Authentication needs AD FS 2012 R2 or later."""
     if plan.modern_auth is None or plan.adfs is None or plan.adfs.version in MODERN_AUTH_ADFS_VERSIONS:
         return
     yield _finding(
@@ -486,7 +486,7 @@ def modern_auth_adfs_version(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_passive_pool(plan: PlanData) -> Iterator[Finding]:
-    """Passive and Modern Authentication cannot share a deployment: the OAuth settings are global (domain notes 8)."""
+    """Passive and Modern Authentication cannot share a deployment: the OAuth settings are global."""
     if plan.modern_auth is None:
         return
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
@@ -501,8 +501,6 @@ def modern_auth_passive_pool(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_pool_auth_conflict(plan: PlanData) -> Iterator[Finding]:
     """A scenario that blocks Windows authentication decides it for every pool; a pool mode contradicts it.
-
-    Sources: domain notes 8.
     """
     scenario = plan.modern_auth_scenario
     if scenario is None or not scenario.blocks_windows_externally:
@@ -521,7 +519,7 @@ def modern_auth_pool_auth_conflict(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_not_recommended(plan: PlanData) -> Iterator[Finding]:
-    """Microsoft's table of topologies does not recommend Modern Authentication with AD FS alone (domain notes 8)."""
+    """Microsoft's table of topologies does not recommend Modern Authentication with AD FS alone."""
     if plan.modern_auth is None:
         return
     yield _finding(
@@ -539,7 +537,7 @@ _CLIENTS_WITHOUT_ADAL = ("Lync 2010", "Lync for Mac and Skype for Business on Ma
 
 
 def modern_auth_clients(plan: PlanData) -> Iterator[Finding]:
-    """Who loses sign-in, per scenario: the clients that cannot use Modern Authentication (domain notes 7, 8)."""
+    """Who loses sign-in, per scenario: the clients that cannot use Modern Authentication."""
     ma = plan.modern_auth
     if ma is None:
         return
@@ -573,8 +571,6 @@ def modern_auth_clients(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_sip_ntlm_inside(plan: PlanData) -> Iterator[Finding]:
     """Blocking Windows authentication externally also turns SIP NTLM off at the Registrar, inside too.
-
-    Sources: domain notes 8.
     """
     scenario = plan.modern_auth_scenario
     if scenario is None or scenario.facts.sip_ntlm or not scenario.facts.windows_internal:
@@ -589,7 +585,7 @@ def modern_auth_sip_ntlm_inside(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_web_pages(plan: PlanData) -> Iterator[Finding]:
-    """Web pages and web clients that have no Modern Authentication (domain notes 8)."""
+    """Web pages and web clients that have no Modern Authentication."""
     scenario = plan.modern_auth_scenario
     if scenario is None or not scenario.blocks_windows_externally:
         return
@@ -606,8 +602,6 @@ def modern_auth_web_pages(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
     """With Modern Authentication, AD FS (through the WAP) is where passwords are typed: its lockout matters.
-
-    Sources: domain notes 4, 8.
     """
     if plan.modern_auth is None or plan.adfs is None:
         return
@@ -623,8 +617,6 @@ def modern_auth_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_certificate_auth_kept(plan: PlanData) -> Iterator[Finding]:
     """Certificate authentication stays on in every scenario: a certificate skips AD FS until it expires.
-
-    Sources: domain notes 1, 8.
     """
     if plan.modern_auth is None:
         return
@@ -640,8 +632,6 @@ def modern_auth_certificate_auth_kept(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_global_scope(plan: PlanData) -> Iterator[Finding]:
     """Set-CsAuthConfig runs at the global level only; more specific collections may take precedence.
-
-    Sources: domain notes 8.
     """
     scenario = plan.modern_auth_scenario
     if scenario is None:
@@ -657,7 +647,7 @@ def modern_auth_global_scope(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_needs_cu(plan: PlanData) -> Iterator[Finding]:
-    """The cumulative updates Modern Authentication needs; the script checks for them first (domain notes 8)."""
+    """The cumulative updates Modern Authentication needs; the script checks for them first."""
     ma = plan.modern_auth
     facts = plan.product_facts
     if ma is None or not facts.modern_auth or not facts.modern_auth_cu:
@@ -675,8 +665,6 @@ def modern_auth_needs_cu(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_office2013(plan: PlanData) -> Iterator[Finding]:
     """Office 2013 clients need two registry values for Modern Authentication; the bundle can carry them.
-
-    Sources: domain notes 7, 8.
     """
     ma = plan.modern_auth
     if ma is None:
@@ -701,8 +689,6 @@ def modern_auth_office2013(plan: PlanData) -> Iterator[Finding]:
 
 def modern_auth_setup_script(plan: PlanData) -> Iterator[Finding]:
     """The AD FS side is Microsoft's own setup script, which the admin downloads; the bundle does not carry it.
-
-    Sources: domain notes 8.
     """
     if plan.modern_auth is None or plan.adfs is None or plan.adfs.version not in ADFS_OAUTH_SETUP_SCRIPTS:
         return
@@ -718,7 +704,7 @@ def modern_auth_setup_script(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_enable_computer(plan: PlanData) -> Iterator[Finding]:
-    """Set-CsAuthConfig takes effect on a server only after Enable-CsComputer runs there (domain notes 8)."""
+    """Set-CsAuthConfig takes effect on a server only after Enable-CsComputer runs there."""
     if plan.modern_auth_scenario is None:
         return
     yield _finding(
@@ -730,7 +716,7 @@ def modern_auth_enable_computer(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_without_mfa(plan: PlanData) -> Iterator[Finding]:
-    """Modern Authentication without MFA on the trust: a password alone signs in at AD FS (domain notes 4, 8)."""
+    """Modern Authentication without MFA on the trust: a password alone signs in at AD FS."""
     if plan.modern_auth is None or plan.adfs is None or plan.adfs.mfa != "none":
         return
     yield _finding(
@@ -741,7 +727,7 @@ def modern_auth_without_mfa(plan: PlanData) -> Iterator[Finding]:
 
 
 def modern_auth_resource_forest(plan: PlanData) -> Iterator[Finding]:
-    """Resource forests: Skype for Business matches users by the PrimarySID claim (domain notes 8)."""
+    """Resource forests: Skype for Business matches users by the PrimarySID claim."""
     ma = plan.modern_auth
     if ma is None or not ma.accept_sid_claims:
         return
@@ -763,7 +749,7 @@ def _adfs_in_use(plan: PlanData) -> bool:
 
 
 def adfs_unused(plan: PlanData) -> Iterator[Finding]:
-    """AD FS settings without a passive pool (or Modern Authentication) are not used (domain notes 4)."""
+    """AD FS settings without a passive pool (or Modern Authentication) are not used."""
     if plan.adfs is not None and not plan.signs_in_through_adfs:
         yield _finding(
             "adfs_unused", "adfs",
@@ -774,7 +760,7 @@ def adfs_unused(plan: PlanData) -> Iterator[Finding]:
 
 
 def mfa_adfs20_unsupported(plan: PlanData) -> Iterator[Finding]:
-    """AD FS 2.0 has no additional authentication rules (domain notes 4, AD FS versions)."""
+    """AD FS 2.0 has no additional authentication rules."""
     adfs = plan.adfs
     if _adfs_in_use(plan) and adfs is not None and adfs.version == "2.0" and adfs.mfa != "none":
         yield _finding(
@@ -787,7 +773,7 @@ def mfa_adfs20_unsupported(plan: PlanData) -> Iterator[Finding]:
 
 
 def mfa_extranet_only_via_proxy(plan: PlanData) -> Iterator[Finding]:
-    """The extranet MFA rule depends on AD FS seeing the request as extranet (domain notes 4)."""
+    """The extranet MFA rule depends on AD FS seeing the request as extranet."""
     adfs = plan.adfs
     if _adfs_in_use(plan) and adfs is not None and adfs.mfa == "extranet" and adfs.version != "2.0":
         yield _finding(
@@ -801,7 +787,7 @@ def mfa_extranet_only_via_proxy(plan: PlanData) -> Iterator[Finding]:
 
 
 def mfa_provider_required(plan: PlanData) -> Iterator[Finding]:
-    """Requiring MFA needs an MFA provider enabled in AD FS (domain notes 4)."""
+    """Requiring MFA needs an MFA provider enabled in AD FS."""
     adfs = plan.adfs
     if _adfs_in_use(plan) and adfs is not None and adfs.mfa != "none" and adfs.version != "2.0":
         yield _finding(
@@ -814,7 +800,7 @@ def mfa_provider_required(plan: PlanData) -> Iterator[Finding]:
 
 
 def mfa_always_prompts_internal(plan: PlanData) -> Iterator[Finding]:
-    """MFA 'always' also prompts users inside the network (domain notes 4)."""
+    """MFA 'always' also prompts users inside the network."""
     adfs = plan.adfs
     if _adfs_in_use(plan) and adfs is not None and adfs.mfa == "always" and adfs.version != "2.0":
         yield _finding(
@@ -826,7 +812,7 @@ def mfa_always_prompts_internal(plan: PlanData) -> Iterator[Finding]:
 
 
 def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
-    """AD FS 2016 and later use an access control policy for MFA (domain notes 4)."""
+    """AD FS 2016 and later use an access control policy for MFA."""
     adfs = plan.adfs
     if not (_adfs_in_use(plan) and adfs is not None and adfs.mfa != "none"):
         return
@@ -851,7 +837,7 @@ def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
 
 
 def adfs_windows_auth_on_internet(plan: PlanData) -> Iterator[Finding]:
-    """AD FS behind the plain reverse proxy sees Internet requests as internal (domain notes 4, 8)."""
+    """AD FS behind the plain reverse proxy sees Internet requests as internal."""
     adfs = plan.adfs
     if not (_adfs_in_use(plan) and adfs is not None and adfs.published_on_reverse_proxy):
         return
@@ -871,7 +857,7 @@ def adfs_windows_auth_on_internet(plan: PlanData) -> Iterator[Finding]:
 
 
 def edge_ntlm_block_sip_only(plan: PlanData) -> Iterator[Finding]:
-    """Blocking NTLM at the Edge leaves the web services open (domain notes 2)."""
+    """Blocking NTLM at the Edge leaves the web services open."""
     scenario = plan.modern_auth_scenario
     if scenario is not None and scenario.blocks_windows_externally:
         return  # the scenario closes Windows authentication on every pool's web services
@@ -898,7 +884,7 @@ def edge_ntlm_block_sip_only(plan: PlanData) -> Iterator[Finding]:
 
 
 def tls_dsk_first_certificate(plan: PlanData) -> Iterator[Finding]:
-    """A new device gets its first certificate from CertProv over the web services (domain notes 2)."""
+    """A new device gets its first certificate from CertProv over the web services."""
     for i, pool, _ in _indexed(plan, AuthMode.TLS_DSK):
         if pool.external_web_fqdn:
             outside = (f"or from the Internet through the reverse proxy at "
@@ -917,7 +903,7 @@ def tls_dsk_first_certificate(plan: PlanData) -> Iterator[Finding]:
 
 
 def tls_dsk_certificate_lifetime(plan: PlanData) -> Iterator[Finding]:
-    """Certificate lifetime: how often users re-enter credentials, and revocation (domain notes 1, 8)."""
+    """Certificate lifetime: how often users re-enter credentials, and revocation."""
     for i, pool, auth in _indexed(plan, AuthMode.TLS_DSK):
         hours = auth.client_certificate_hours
         if hours is not None:
@@ -939,7 +925,7 @@ def tls_dsk_certificate_lifetime(plan: PlanData) -> Iterator[Finding]:
 
 
 def tls_dsk_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
-    """Clients that cannot do TLS-DSK cannot sign in through a blocking Edge (domain notes 2)."""
+    """Clients that cannot do TLS-DSK cannot sign in through a blocking Edge."""
     if not _blocking_edges(plan):
         return
     for i, pool, _ in _indexed(plan, AuthMode.TLS_DSK):
@@ -953,7 +939,7 @@ def tls_dsk_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
 
 
 def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
-    """TLS-DSK is only enforced when the Edge blocks NTLM (domain notes 2)."""
+    """TLS-DSK is only enforced when the Edge blocks NTLM."""
     if _blocking_edges(plan):
         return
     for i, pool, _ in _indexed(plan, AuthMode.TLS_DSK):
@@ -966,7 +952,7 @@ def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
 
 
 def tls_dsk_certificate_auth_off(plan: PlanData) -> Iterator[Finding]:
-    """TLS-DSK needs certificate authentication (domain notes 1, 2)."""
+    """TLS-DSK needs certificate authentication."""
     for i, pool, auth in _indexed(plan, AuthMode.TLS_DSK):
         if not auth.certificate_auth:
             yield _finding(
@@ -978,7 +964,7 @@ def tls_dsk_certificate_auth_off(plan: PlanData) -> Iterator[Finding]:
 
 
 def registrar_block_on_ntlm_pool(plan: PlanData) -> Iterator[Finding]:
-    """An NTLM pool that also asks for NTLM off at its Registrar: the two contradict each other (domain notes 2).
+    """An NTLM pool that also asks for NTLM off at its Registrar: the two contradict each other.
 
     An error, not a silent choice: honouring it would make every SIP sign-in to the pool, inside too,
     certificate-only, which is what the NTLM mode exists to avoid; dropping it would leave the runbook
@@ -995,7 +981,7 @@ def registrar_block_on_ntlm_pool(plan: PlanData) -> Iterator[Finding]:
 
 
 def registrar_ntlm_blocked(plan: PlanData) -> Iterator[Finding]:
-    """NTLM/Kerberos off at the Registrar affects internal clients too (domain notes 2)."""
+    """NTLM/Kerberos off at the Registrar affects internal clients too."""
     for i, pool in enumerate(plan.pools):
         if not (pool.auth and pool.auth.block_ntlm_at_registrar) or pool.auth.external is AuthMode.NTLM:
             continue
@@ -1013,7 +999,7 @@ def registrar_ntlm_blocked(plan: PlanData) -> Iterator[Finding]:
 
 
 def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
-    """Very short or very long client certificate lifetimes (domain notes 1, 8)."""
+    """Very short or very long client certificate lifetimes."""
     for i, pool in enumerate(plan.pools):
         hours = pool.auth.client_certificate_hours if pool.auth else None
         if hours is None:
@@ -1041,7 +1027,7 @@ def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
 
 
 def ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
-    """NTLM reachable from the Internet: guessing and lockout (domain notes 2, 8)."""
+    """NTLM reachable from the Internet: guessing and lockout."""
     open_edges = [e.fqdn for e in plan.edge_pools if not e.block_ntlm]
     if open_edges:
         edge_part = f"and SIP sign-in through Edge {_names(open_edges)} accepts it too"
@@ -1062,7 +1048,7 @@ def ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
 
 
 def ntlm_pool_edge_blocks(plan: PlanData) -> Iterator[Finding]:
-    """An Edge that blocks NTLM also blocks it for pools that keep NTLM (domain notes 2)."""
+    """An Edge that blocks NTLM also blocks it for pools that keep NTLM."""
     blocking = [e.fqdn for e in _blocking_edges(plan)]
     if not blocking:
         return
@@ -1076,7 +1062,7 @@ def ntlm_pool_edge_blocks(plan: PlanData) -> Iterator[Finding]:
 
 
 def edge_ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
-    """An Edge that keeps NTLM exposes SIP sign-in to guessing and lockout (domain notes 2, 8)."""
+    """An Edge that keeps NTLM exposes SIP sign-in to guessing and lockout."""
     for j, edge in enumerate(plan.edge_pools):
         if edge.block_ntlm:
             continue
@@ -1098,7 +1084,7 @@ def _policy_path(i: int, key: str) -> str:
 
 
 def mobility_save_credentials_off(plan: PlanData) -> Iterator[Finding]:
-    """AllowSaveCredentials off signs the iOS app out from the background (domain notes 3)."""
+    """AllowSaveCredentials off signs the iOS app out from the background."""
     for i, policy in enumerate(plan.mobility_policies):
         if policy.allow_save_credentials is False:
             yield _finding(
@@ -1110,7 +1096,7 @@ def mobility_save_credentials_off(plan: PlanData) -> Iterator[Finding]:
 
 
 def mobility_parameter_needs_cu(plan: PlanData) -> Iterator[Finding]:
-    """Lync 2013 mobility parameters listed for SfB only: the sources disagree (domain notes 3)."""
+    """Lync 2013 mobility parameters listed for SfB only: the sources disagree."""
     if plan.product != "lync2013":
         return
     for i, policy in enumerate(plan.mobility_policies):
@@ -1130,7 +1116,7 @@ def mobility_parameter_needs_cu(plan: PlanData) -> Iterator[Finding]:
 
 
 def mobility_exchange_connectivity_off(plan: PlanData) -> Iterator[Finding]:
-    """AllowExchangeConnectivity off: the app stops sending AD credentials to Exchange (domain notes 8)."""
+    """AllowExchangeConnectivity off: the app stops sending AD credentials to Exchange."""
     for i, policy in enumerate(plan.mobility_policies):
         if policy.allow_exchange_connectivity is False:
             yield _finding(
@@ -1142,7 +1128,7 @@ def mobility_exchange_connectivity_off(plan: PlanData) -> Iterator[Finding]:
 
 
 def mobility_disabled(plan: PlanData) -> Iterator[Finding]:
-    """EnableMobility off removes the mobile app (domain notes 3)."""
+    """EnableMobility off removes the mobile app."""
     for i, policy in enumerate(plan.mobility_policies):
         if policy.enable_mobility is False:
             yield _finding(
@@ -1153,7 +1139,7 @@ def mobility_disabled(plan: PlanData) -> Iterator[Finding]:
 
 
 def mobility_outside_voice_without_mobility(plan: PlanData) -> Iterator[Finding]:
-    """Call via Work needs EnableMobility (domain notes 3)."""
+    """Call via Work needs EnableMobility."""
     for i, policy in enumerate(plan.mobility_policies):
         if policy.enable_outside_voice is True and policy.enable_mobility is False:
             yield _finding(
@@ -1164,7 +1150,7 @@ def mobility_outside_voice_without_mobility(plan: PlanData) -> Iterator[Finding]
 
 
 def mobility_site_unknown(plan: PlanData) -> Iterator[Finding]:
-    """A site policy for a site no pool in the plan belongs to (domain notes 3)."""
+    """A site policy for a site no pool in the plan belongs to."""
     sites = {p.site.casefold() for p in plan.pools if p.site}
     for i, policy in enumerate(plan.mobility_policies):
         if policy.scope != "site":
@@ -1187,7 +1173,7 @@ def _global_policy_settings(plan: PlanData) -> list[tuple[str, str, bool]]:
 
 
 def mobility_new_policy_defaults(plan: PlanData) -> Iterator[Finding]:
-    """A new site or tag policy starts from product defaults, not from Global (domain notes 3)."""
+    """A new site or tag policy starts from product defaults, not from Global."""
     carried = _global_policy_settings(plan)
     for i, policy in enumerate(plan.mobility_policies):
         if policy.scope == "global":
@@ -1210,7 +1196,7 @@ def mobility_new_policy_defaults(plan: PlanData) -> Iterator[Finding]:
 
 
 def mobility_tag_not_granted(plan: PlanData) -> Iterator[Finding]:
-    """A tag policy applies only to users it is granted to; the scripts grant nothing (domain notes 3)."""
+    """A tag policy applies only to users it is granted to; the scripts grant nothing."""
     for i, policy in enumerate(plan.mobility_policies):
         if policy.scope != "tag":
             continue
@@ -1238,7 +1224,7 @@ def mobility_policy_empty(plan: PlanData) -> Iterator[Finding]:
 
 
 def external_web_same_as_internal(plan: PlanData) -> Iterator[Finding]:
-    """Internal and external web services names should differ (domain notes 5, 6)."""
+    """Internal and external web services names should differ."""
     for i, pool in enumerate(plan.pools):
         if _auth_mode(pool) is AuthMode.PASSIVE:
             continue  # passive_same_web_names reports it as an error
@@ -1287,7 +1273,7 @@ def _may_share(a: tuple[str, str], b: tuple[str, str]) -> bool:
 
 
 def duplicate_name(plan: PlanData) -> Iterator[Finding]:
-    """One DNS name used for two different roles (domain notes 5)."""
+    """One DNS name used for two different roles."""
     first: dict[str, tuple[str, tuple[str, str], str]] = {}
     for name, path, owner, what in _named_roles(plan):
         seen = first.get(name)
@@ -1305,7 +1291,7 @@ def duplicate_name(plan: PlanData) -> Iterator[Finding]:
 
 
 def sip_domain_no_access_edge(plan: PlanData) -> Iterator[Finding]:
-    """Each SIP domain wants sip.<domain> on the Edge external certificate (domain notes 5)."""
+    """Each SIP domain wants sip.<domain> on the Edge external certificate."""
     if not plan.edge_pools:
         return
     access = {e.access_fqdn for e in plan.edge_pools if e.access_fqdn}
@@ -1327,7 +1313,7 @@ def sip_domain_no_access_edge(plan: PlanData) -> Iterator[Finding]:
 
 
 def edge_av_equals_access(plan: PlanData) -> Iterator[Finding]:
-    """A/V Edge and Access Edge names normally differ (domain notes 5)."""
+    """A/V Edge and Access Edge names normally differ."""
     for j, edge in enumerate(plan.edge_pools):
         if edge.av_fqdn and edge.av_fqdn == edge.access_fqdn:
             yield _finding(
@@ -1340,7 +1326,7 @@ def edge_av_equals_access(plan: PlanData) -> Iterator[Finding]:
 
 
 def autodiscover_names_on_certificate(plan: PlanData) -> Iterator[Finding]:
-    """Autodiscover on 443 needs lyncdiscover.<domain> on the reverse proxy certificate (domain notes 5)."""
+    """Autodiscover on 443 needs lyncdiscover.<domain> on the reverse proxy certificate."""
     if plan.autodiscover_port != 443 or not any(p.external_web_fqdn for p in plan.pools):
         return
     names = [f"lyncdiscover.{d}" for d in plan.sip_domains]
@@ -1356,7 +1342,7 @@ def autodiscover_names_on_certificate(plan: PlanData) -> Iterator[Finding]:
 
 
 def adfs_on_reverse_proxy(plan: PlanData) -> Iterator[Finding]:
-    """AD FS on the reverse proxy listener adds its name to that certificate (domain notes 5, 4)."""
+    """AD FS on the reverse proxy listener adds its name to that certificate."""
     adfs = plan.adfs
     if adfs is None or not adfs.published_on_reverse_proxy:
         return
@@ -1373,7 +1359,7 @@ def adfs_on_reverse_proxy(plan: PlanData) -> Iterator[Finding]:
 
 
 def edge_certificate_internal_ca(plan: PlanData) -> Iterator[Finding]:
-    """The external certificates come from the CA the plan names: clients outside need a public CA (domain notes 5)."""
+    """The external certificates come from the CA the plan names: clients outside need a public CA."""
     ca = plan.certificates.ca if plan.certificates else None
     if ca is None:
         return
@@ -1398,7 +1384,7 @@ def edge_certificate_internal_ca(plan: PlanData) -> Iterator[Finding]:
 
 
 def service_scope_only(plan: PlanData) -> Iterator[Finding]:
-    """Settings are changed per service, never at global scope (domain notes 1, 2)."""
+    """Settings are changed per service, never at global scope."""
     if not (any(p.auth for p in plan.pools) or any(e.block_ntlm for e in plan.edge_pools)):
         return
     yield _finding(

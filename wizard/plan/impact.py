@@ -1,9 +1,9 @@
 """The client-impact matrix: for each kind of client and each pool of a plan,
 whether it still signs in after the change, and why.
 
-Pure Python: no Django, no database. Based on the client compatibility table and
-the Edge/web services split of the domain notes (sections 7 and 2) and on the
-mobility policy notes (section 3).
+Pure Python: no Django, no database. Based on which clients can use which sign-in
+method, on the split between SIP through the Edge and the web services behind the
+reverse proxy, and on what mobility policies allow.
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def _all(state: str, reason: str) -> dict[str, Cell]:
 
 
 def _passive_cells(certificate_auth: bool) -> dict[str, Cell]:
-    """Passive (AD FS) pool: domain notes 7."""
+    """Passive (AD FS) pool."""
     exchange = "Exchange features (contacts in Exchange, calendar presence, conversation history) are lost"
     mobile = ("Lync 2013 mobile 5.2 and later and Skype for Business apps sign in through AD FS; older builds, "
               "including early Android builds, can't, and Lync 2013 for Windows Phone 8 shows a blank AD FS page")
@@ -148,7 +148,7 @@ def _passive_cells(certificate_auth: bool) -> dict[str, Cell]:
 
 
 def _tls_dsk_cells(prefix: str, certificate_auth: bool, registrar_blocked: bool) -> dict[str, Cell]:
-    """Remote SIP sign-in needs TLS-DSK because an Edge blocks NTLM: domain notes 2.
+    """Remote SIP sign-in needs TLS-DSK because an Edge blocks NTLM.
 
     `prefix` says why TLS-DSK is enforced for this pool. Mobile apps and the Web
     App use the web services behind the reverse proxy, not SIP through the Edge,
@@ -210,7 +210,7 @@ def _site_policy(plan: PlanData, pool: Pool) -> MobilityPolicy | None:
 
 
 def _mobility_effect(plan: PlanData, pool: Pool) -> Cell | None:
-    """Return what the plan's mobility policies do to the mobile app of this pool's users (domain notes 3)."""
+    """Return what the plan's mobility policies do to the mobile app of this pool's users."""
     effects: list[Cell] = []
     policy = _site_policy(plan, pool)
     if policy is not None:

@@ -1,6 +1,6 @@
 """Documented mistakes in Microsoft's own pages that a generated script must never repeat.
 
-Each erratum is data: an id, the reason (citing ../shared/domain-notes.md), and either a
+Each erratum is data: an id, the reason (naming the page or help it corrects), and either a
 pattern searched in the whole script text or a check over one resolved command. verify.py
 runs every erratum on every script; tests/test_errata.py proves each one fires.
 """
@@ -120,23 +120,22 @@ ERRATA: tuple[Erratum, ...] = (
     Erratum(
         "misspelled-client-to-proxy-certificate",
         "Microsoft's passive-auth verification snippet spells the parameter "
-        "'UseCertifcateForClientToProxyAuth'; the real name is UseCertificateForClientToProxyAuth "
-        "(domain-notes section 2).",
+        "'UseCertifcateForClientToProxyAuth'; the real name is UseCertificateForClientToProxyAuth.",
         text_pattern=re.compile(r"usecertifcateforclienttoproxyauth"),
         needles=("usecertifcate",),
     ),
     Erratum(
         "https-claim-type",
         "Claim types are opaque http:// URIs; the https://schemas.microsoft.com/ form on the current "
-        "SfB page is a bulk link-rewrite bug and no longer names the permit or primarysid claim "
-        "(domain-notes section 4, 'Claim rules').",
+        "SfB page is a bulk link-rewrite bug and no longer names the permit or primarysid claim.",
         text_pattern=re.compile(r"https://schemas\.microsoft\.com/"),
         needles=("https://schemas.",),
     ),
     Erratum(
         "use-windows-auth-boolean",
-        "turn-on-modern-auth.md shows -UseWindowsAuth $true/$false, but the parameter is an enum "
-        "(Negotiate, NTLM, None) (domain-notes sections 1 and 8).",
+        "Microsoft's page on turning on Modern Authentication shows -UseWindowsAuth $true/$false, but the "
+        "parameter is an enum "
+        "(Negotiate, NTLM, None).",
         text_pattern=re.compile(r"[-\u2013\u2014\u2015]usewindowsauth\s*:?\s*\$(?:true|false)\b"),
         needles=("usewindowsauth",),
         command_check=_windows_auth_bool,
@@ -145,14 +144,14 @@ ERRATA: tuple[Erratum, ...] = (
         "new-configuration-at-global",
         "New-CsWebServiceConfiguration and New-CsProxyConfiguration fail at the global scope: the "
         "global collection always exists, and the help says new collections are site or service "
-        "scoped (domain-notes sections 1 and 2).",
+        "scoped.",
         command_check=_new_at_global,
     ),
     Erratum(
         "online-only-mobility-parameter",
         "EncryptAppData, RequireIntune, EnablePushNotifications, AllowDeviceContactsSync, "
         "VoiceSettings and AllowAutomaticPstnFallback belong to Skype for Business Online and must "
-        "never reach an on-premises pool (domain-notes section 3).",
+        "never reach an on-premises pool.",
         text_pattern=re.compile(
             r"[-\u2013\u2014\u2015](?:encryptappdata|requireintune|enablepushnotifications|"
             r"allowdevicecontactssync|voicesettings|allowautomaticpstnfallback)\b"),
@@ -163,65 +162,65 @@ ERRATA: tuple[Erratum, ...] = (
         "proxy-configuration-at-global",
         "Set-CsProxyConfiguration without -Identity (or with Global) turns NTLM/Kerberos off for "
         "every Edge and Registrar, internal users included; the service:EdgeServer: scope is what "
-        "limits it to external sign-in (domain-notes section 2, worked example s02).",
+        "limits it to external sign-in.",
         command_check=_proxy_at_global,
     ),
     Erratum(
         "passive-auth-at-global",
-        "'If passive authentication is enabled for Registrar and Web Services at the global level, "
-        "it will likely result in organization-wide authentication failures' (domain-notes section 1).",
+        "Microsoft warns that passive authentication turned on for the Registrar and the web services at "
+        "the global scope is likely to break sign-in across the whole organisation.",
         command_check=_passive_at_global,
     ),
     Erratum(
         "malformed-ntlm-parameter",
-        "turn-on-modern-auth.md gives 'Set-CsProxyConfiguration UseNTLMforClientProxyAuth= false', "
+        "Microsoft's page on turning on Modern Authentication gives "
+        "'Set-CsProxyConfiguration UseNTLMforClientProxyAuth= false', "
         "which is neither a parameter name nor PowerShell syntax; the parameter is "
-        "UseNtlmForClientToProxyAuth (domain-notes section 2).",
+        "UseNtlmForClientToProxyAuth.",
         text_pattern=re.compile(r"usentlmforclientproxyauth"),
         needles=("usentlmforclientproxyauth",),
     ),
     Erratum(
         "disable-external-auth-override",
-        "turn-on-modern-auth.md shows -OverrideAuthTypeForInternalClients \"DisableExternalAuth\", a "
-        "value missing from its own list of valid overrides (domain-notes section 8).",
+        "Microsoft's page on turning on Modern Authentication shows "
+        "-OverrideAuthTypeForInternalClients \"DisableExternalAuth\", a "
+        "value missing from its own list of valid overrides.",
         text_pattern=re.compile(r"\bdisableexternalauth\b"),
         needles=("disableexternalauth",),
     ),
     Erratum(
         "modern-auth-scenario-double-l",
         "The description of Set-CsAuthConfig spells a scenario BlockWindowsAuthExternallyAndModernAuthInternally, "
-        "with two l's; the module's value has one ('Externaly'), so the documented spelling fails to bind "
-        "(domain-notes section 8, the Modern Authentication notes). Scripts find the value in the module's "
-        "enumeration instead of writing either spelling.",
+        "with two l's; the module's value has one ('Externaly'), so the documented spelling fails to bind. "
+        "Scripts find the value in the module's enumeration instead of writing either spelling.",
         text_pattern=re.compile(r"blockwindowsauthexternallyandmodernauthinternally"),
         needles=("blockwindowsauthexternallyandmodern",),
     ),
     Erratum(
         "allow-all-misspelled",
         "KB 4346673 writes the first scenario as AllowAllExernallyAndInternally (no 't' after 'Ex'); the value is "
-        "AllowAllExternallyAndInternally (domain-notes section 8, the Modern Authentication notes).",
+        "AllowAllExternallyAndInternally.",
         text_pattern=re.compile(r"allowallexernallyandinternally"),
         needles=("allowallexernally",),
     ),
     Erratum(
         "oauth-configuration-misspelled",
         "The AD FS 3.0 OAuth KB gives 'Set-CsOAuthConfiguraiton', a cmdlet that does not exist; the cmdlet is "
-        "Set-CsOAuthConfiguration (domain-notes section 8, the Modern Authentication notes).",
+        "Set-CsOAuthConfiguration.",
         text_pattern=re.compile(r"set-csoauthconfiguraiton"),
         needles=("configuraiton",),
     ),
     Erratum(
         "test-registration-authentication-method",
         "The AD FS 3.0 OAuth KB names Test-CsRegistration's parameter -AuthenticationMethod; it is -Authentication "
-        "(with OAuthInteractive for Modern Authentication) (domain-notes section 8, the Modern Authentication notes).",
+        "(with OAuthInteractive for Modern Authentication).",
         text_pattern=re.compile(r"test-csregistration\b[^\n]*[-\u2013\u2014\u2015]authenticationmethod\b"),
         needles=("authenticationmethod",),
     ),
     Erratum(
         "client-adal-auth-override-on-premises",
         "Set-CsOAuthConfiguration -ClientAdalAuthOverride is tagged for Skype for Business Online only: on premises "
-        "Modern Authentication is turned on with an OAuth server and -ClientAuthorizationOAuthServerIdentity "
-        "(domain-notes section 8, the Modern Authentication notes).",
+        "Modern Authentication is turned on with an OAuth server and -ClientAuthorizationOAuthServerIdentity.",
         text_pattern=re.compile(r"[-\u2013\u2014\u2015]clientadalauthoverride\b"),
         needles=("clientadalauthoverride",),
         command_check=_client_adal_override,
@@ -230,19 +229,19 @@ ERRATA: tuple[Erratum, ...] = (
         "auth-config-per-pool",
         "Set-CsAuthConfig is meant for the global level only: with -Pool, a pool that holds only one of the "
         "Registrar and web services roles gets that role's settings apart from the other, and clients may fail to "
-        "sign in (the cmdlet's own help; domain-notes section 8, the Modern Authentication notes).",
+        "sign in (the cmdlet's own help).",
         command_check=_auth_config_per_pool,
     ),
     Erratum(
         "auth-config-custom-scenario",
         "Set-CsAuthConfig lists a 'Custom' scenario that no page describes: what it sets is unknown, so no "
-        "script may choose it (domain-notes section 8, the Modern Authentication notes).",
+        "script may choose it.",
         command_check=_custom_auth_scenario,
     ),
     Erratum(
         "identity-with-stray-space",
         "The Set-CsProxyConfiguration help writes the identity as \"service: EdgeServer:...\" with a "
-        "stray space, which names no service (domain-notes section 2).",
+        "stray space, which names no service.",
         text_pattern=re.compile(r"service:\s+(?:edgeserver|registrar|webserver):"),
         needles=("service:",),
     ),

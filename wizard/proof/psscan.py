@@ -1,9 +1,10 @@
 """A small PowerShell-aware lexical scanner, written to PowerShell's own tokenizer rules.
 
-tree-sitter-powershell does not know several things the real tokenizer does (see
-../shared/toolchain.md, section 2), and those are exactly the ones an attacker would use to
-break out of a quoted value. This scanner follows PowerShell's Tokenizer.cs and CharTraits.cs
-(PowerShell/PowerShell, src/System.Management.Automation/engine/parser/):
+tree-sitter-powershell does not know several things the real tokenizer does (the
+look-alike quote and dash characters, which characters end a comment line), and those
+are exactly the ones an attacker would use to break out of a quoted value. This scanner
+follows PowerShell's Tokenizer.cs and CharTraits.cs (PowerShell/PowerShell,
+src/System.Management.Automation/engine/parser/):
 
 * Single quotes are ' U+2018 U+2019 U+201A U+201B (CharExtensions.IsSingleQuote). Inside a
   single-quoted string any quote character followed by any quote character is an escaped

@@ -292,7 +292,7 @@ def mobility_parameters(entry: dict[str, Any]) -> list[str]:
 
 
 
-# Mobility parameters Lync Server 2013 only has after a cumulative update (domain notes, section 3).
+# Mobility parameters Lync Server 2013 only has after a cumulative update.
 LYNC2013_CU_MOBILITY_PARAMETERS = tuple(MOBILITY_SETTINGS[key] for key in LYNC2013_CU_MOBILITY_SETTINGS)
 
 
