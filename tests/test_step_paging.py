@@ -18,6 +18,7 @@ from hypothesis.extra.django import TestCase
 from tests.base import BaseTestCase, make_personas, make_plan, plan_doc
 from tests.test_wizard_views import post_data
 from wizard.models import Plan
+from wizard.plan import engine
 from wizard.plan.limits import LIST_LIMITS
 from wizard.web.drafts import create_plan, save_step
 from wizard.web.forms import StepForms
@@ -180,6 +181,21 @@ class PagedSaveTests(BaseTestCase):
         self.assertIn("rows were added or removed by someone else", result.changes[0].label)
         self.assertEqual(Plan.objects.get(pk=self.plan.pk).draft, before)
 
+    def test_one_new_name_added_twice_is_kept_twice_and_marked(self) -> None:
+        for _ in range(2):                       # the second page is loaded after the first save
+            page = self.load(ENV, {"pools": 3})
+            page["values"]["pools"].append({"index": None, "fqdn": "same.contoso.com", "role": "frontend",
+                                            "site": None, "internal_web_fqdn": None, "external_web_fqdn": None})
+            self.assertTrue(self.save(ENV, page).saved)
+        stored = Plan.objects.get(pk=self.plan.pk).draft
+        self.assertEqual(fqdns(stored).count("same.contoso.com"), 2, "what was typed twice is stored twice")
+        names = fqdns(stored)
+        second = names.index("same.contoso.com", names.index("same.contoso.com") + 1)
+        _, found = engine.assess(stored)
+        [duplicate] = [f for f in found if f.code == "duplicate"]
+        self.assertEqual((duplicate.severity, duplicate.field), ("error", f"pools[{second}].fqdn"))
+        self.assertIn("already listed", duplicate.message)
+
     def test_a_new_row_saved_twice_by_autosave_is_one_pool(self) -> None:
         page = self.load(ENV, {"pools": 3})
         page["values"]["pools"].append({"index": None, "fqdn": "added.contoso.com", "role": "frontend", "site": None,
@@ -225,6 +241,7 @@ class InterleavedPagesTests(TestCase):
         people = make_personas()
         plan = create_plan(owner=people.alice, doc=big_doc())
         pages: list[dict[str, Any] | None] = [None, None]
+        added = 0
         for kind, who, slug, number, n in actions:
             fresh = Plan.objects.get(pk=plan.pk)
             page = pages[who]
@@ -241,7 +258,11 @@ class InterleavedPagesTests(TestCase):
                 row = rows[n % len(rows)]
                 if page["step"].slug == "environment":
                     if n % 7 == 0:
-                        rows.append({"index": None, "fqdn": f"new{n % 97}.contoso.com", "role": "frontend",
+                        # Every added pool has a name of its own: two rows typed with one name are
+                        # two rows (stored, and the reader marks the second), not a merge that
+                        # placed a pool twice, which is what this property looks for.
+                        added += 1
+                        rows.append({"index": None, "fqdn": f"new{added}.contoso.com", "role": "frontend",
                                      "site": None, "internal_web_fqdn": None, "external_web_fqdn": None})
                     else:
                         row["site"] = f"Site{n % 5}"
