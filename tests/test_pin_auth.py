@@ -316,7 +316,7 @@ def test_the_findings_warn_naming_the_field_and_who_breaks() -> None:
 def test_the_field_explains_itself_and_who_it_breaks() -> None:
     entry = FIELDS["pools[].auth.block_pin_auth"]
     assert entry.label and "passive" in entry.what.lower() and "Lync Phone Edition" in entry.breaks
-    assert "`block_pin_auth`" in (ROOT / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    assert "`pools[].auth.block_pin_auth`" in (ROOT / "docs" / "plan-format.md").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
