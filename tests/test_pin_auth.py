@@ -21,8 +21,8 @@ from tests.test_examples_bundle import parse_commands
 from tests.test_rollback_runs import Site
 from tests.test_wizard_views import step_post
 from wizard.plan.engine import assess
-from wizard.plan.exposure import Credential, State, broken_promises, exposure
 from wizard.plan.explain import FIELDS
+from wizard.plan.exposure import Credential, State, broken_promises, exposure
 from wizard.plan.findings import FINDING_CODES, check_plan
 from wizard.plan.impact import client_impact
 from wizard.plan.intended import intended_collections

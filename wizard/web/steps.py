@@ -104,8 +104,8 @@ STEPS: tuple[Step, ...] = (
         title="Authentication",
         intro="How each pool authenticates users from the Internet, and whether the Edge still takes passwords.",
         targets=(
-            (r"^pools\[(?P<i>\d+)\]\.auth\.(?P<f>external|certificate_auth|block_ntlm_at_registrar|block_pin_auth)$", "pools",
-             "{f}"),
+            (r"^pools\[(?P<i>\d+)\]\.auth\.(?P<f>external|certificate_auth|block_ntlm_at_registrar"
+             r"|block_pin_auth)$", "pools", "{f}"),
             (r"^pools\[(?P<i>\d+)\]\.auth\.client_certificate_hours\.(?P<f>default|min|max)$", "pools",
              "hours_{f}"),
             (r"^pools\[(?P<i>\d+)\]\.auth\.client_certificate_hours$", "pools", "hours_default"),
