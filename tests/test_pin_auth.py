@@ -167,6 +167,8 @@ def test_on_a_passive_pool_it_changes_no_script() -> None:
     before, after = bundle_of(passive).texts, bundle_of(with_pin).texts
     for name in ("lync-management-shell.ps1", "rollback-lync.ps1", "verify-internal.ps1"):
         assert after[name] == before[name], name
+    # Nor who signs in: the phones' row already says passive has no PIN sign-in.
+    assert client_impact(plan_of(with_pin)) == client_impact(plan_of(passive))
     found = [f for f in check_plan(plan_of(with_pin)) if f.code.startswith("pin_auth")]
     assert [(f.code, f.severity, f.field) for f in found] == [
         ("pin_auth_blocked_passive", "info", "pools[0].auth.block_pin_auth")]
@@ -221,6 +223,10 @@ def test_the_exposure_model_closes_pin_on_the_pool() -> None:
         assert pin_path(off, pool).after.accepted is State.UNKNOWN
         issue = exposure(on).issuance_for(pool)
         assert issue is not None and Credential.PIN not in issue.credentials_after
+    # The NTLM pool's collection is written for PIN alone, with the plan's UseCertificateAuth: the model counts
+    # certificate authentication as set (open), no longer as today (unknown).
+    assert exposure(on).issuance_for("pool02.contoso.com").after.accepted is State.OPEN
+    assert exposure(off).issuance_for("pool02.contoso.com").after.accepted is State.UNKNOWN
 
 
 MFA_PLAN: dict[str, Any] = {
