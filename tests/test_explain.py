@@ -19,7 +19,7 @@ FULL_PLAN = {
                "external_web_fqdn": "w.contoso.com",
                "auth": {"external": "passive", "certificate_auth": True,
                         "client_certificate_hours": {"default": 8, "min": 8, "max": 8},
-                        "block_ntlm_at_registrar": False},
+                        "block_ntlm_at_registrar": False, "block_pin_auth": True},
                "relying_parties": {"internal": "a", "external": "b"}}],
     "edge_pools": [{"fqdn": "e.contoso.com", "access_fqdn": "sip.contoso.com", "webconf_fqdn": "w.contoso.com",
                     "av_fqdn": "av.contoso.com", "block_ntlm": True}],
@@ -47,7 +47,8 @@ class ExplanationTests(SimpleTestCase):
                 self.assertNotEqual(e.link_title, "Microsoft documentation")
 
     def test_settings_that_lock_people_out_say_who(self) -> None:
-        for key in ("pools[].auth.external", "pools[].auth.block_ntlm_at_registrar", "edge_pools[].block_ntlm",
+        for key in ("pools[].auth.external", "pools[].auth.block_ntlm_at_registrar", "pools[].auth.block_pin_auth",
+                    "edge_pools[].block_ntlm",
                     "mobility_policies[].allow_save_credentials", "adfs.mfa"):
             with self.subTest(key=key):
                 self.assertTrue(FIELDS[key].breaks)

@@ -45,6 +45,8 @@ def pools(draw: st.DrawFn, hardened: bool) -> list[dict[str, Any]]:
             pool["auth"] = {"external": mode,
                             "certificate_auth": _mostly(draw, hardened, True, st.booleans()),
                             "block_ntlm_at_registrar": _mostly(draw, hardened, True, st.booleans())}
+            if draw(st.booleans()):
+                pool["auth"]["block_pin_auth"] = True
         out.append(pool)
     return out
 

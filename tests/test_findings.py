@@ -659,7 +659,7 @@ def _plans() -> st.SearchStrategy[dict]:
     auth = st.one_of(st.none(), st.fixed_dictionaries(
         {"external": st.sampled_from(["ntlm", "tls_dsk", "passive"])},
         optional={"certificate_auth": st.booleans(), "block_ntlm_at_registrar": st.booleans(),
-                  "client_certificate_hours": hours}))
+                  "block_pin_auth": st.booleans(), "client_certificate_hours": hours}))
 
     def a_pool(i):
         return st.fixed_dictionaries(

@@ -175,6 +175,14 @@ FIELDS: dict[str, Explanation] = {
         "Turns off NTLM and Kerberos for SIP sign-in on this pool's Registrar too, not only at the Edge.",
         "Internal clients must then sign in with certificates (TLS-DSK); clients without a certificate, such "
         "as a brand-new PC or a phone that signs in with NTLM, cannot sign in even inside the network.", PROXY),
+    "pools[].auth.block_pin_auth": _e(
+        "Turn PIN authentication off",
+        "Stops this pool's web services from accepting an extension or phone number and PIN "
+        "(UsePinAuth), a password-like sign-in that works from the Internet and never goes through AD FS. "
+        "Passive pools have it off already, so there it changes nothing.",
+        "Lync Phone Edition and 3PIP desk phones that sign in with an extension and PIN stop signing in, "
+        "inside the network too, and users can no longer sign in with their dial-in conferencing PIN.",
+        WEB_SERVICE),
     "pools[].relying_parties": _e("Relying parties", "The AD FS relying party trusts for this pool.", "", ADD_RP),
     "pools[].relying_parties.internal": _e(
         "Internal relying party name",

@@ -372,14 +372,17 @@ def _web_after_mode(plan_pool: Pool | None, today: _Web) -> _Web:
         return _Web(State.CLOSED, State.CLOSED, State.CLOSED, _state(auth.certificate_auth), State.OPEN,
                     "passive authentication: Windows authentication and PIN off, sign-in through AD FS",
                     password_grant=State.CLOSED, oauth=today.oauth)
-    # The modes that keep Windows authentication leave UseWindowsAuth and UsePinAuth alone; the pool's
-    # verification expects Windows authentication offered (devices get their first certificate with it).
+    # The modes that keep Windows authentication leave UseWindowsAuth alone, and UsePinAuth unless the plan
+    # blocks PIN (block_pin_auth); the pool's verification expects Windows authentication offered (devices get
+    # their first certificate with it).
     ntlm = today.ntlm if today.ntlm is not State.UNKNOWN else State.OPEN
     kerberos = today.kerberos if today.kerberos is not State.UNKNOWN else State.OPEN
-    emits = mode.certificate_sign_in_only or auth.client_certificate_hours is not None or not auth.certificate_auth
+    emits = mode.certificate_sign_in_only or auth.client_certificate_hours is not None or not auth.certificate_auth \
+        or auth.block_pin_auth
     certificate = _state(auth.certificate_auth) if emits else today.certificate
-    return _Web(ntlm, kerberos, today.pin, certificate, today.passive,
-                f"{mode.label}: Windows authentication kept", password_grant=ntlm, oauth=today.oauth)
+    pin = State.CLOSED if auth.block_pin_auth else today.pin
+    why = f"{mode.label}: Windows authentication kept" + ("; PIN off (block_pin_auth)" if auth.block_pin_auth else "")
+    return _Web(ntlm, kerberos, pin, certificate, today.passive, why, password_grant=ntlm, oauth=today.oauth)
 
 
 def _proxy_today(estate: Estate | None, identity: str) -> _Proxy:
@@ -885,7 +888,7 @@ def _message(code: str, field_name: str, promise: Promise, broken: list[SignInPa
                               if c not in _THROUGH_ADFS)
             lead = (f"the CertProv of {issue.pool} hands out Lync client certificates for a password alone "
                     f"({alone}), and with such a certificate ")
-    fix = _FIXES[code](field_name, plan)
+    fix = _fix_pin(code, field_name, broken, plan, model) or _FIXES[code](field_name, plan)
     return f"The plan promises {promise.label}, but {lead}{shown}. {fix}"
 
 
@@ -922,6 +925,27 @@ _MODERN_PIN = ("No Set-CsAuthConfig scenario changes PIN authentication (an exte
                "which signs in to the web services without AD FS: turn it off on the pool's web services "
                "(Set-CsWebServiceConfiguration -UsePinAuth $false, outside this plan) and show it with a state file, "
                "or record the risk as accepted.")
+
+
+def _fix_pin(code: str, field_name: str, broken: list[SignInPath], plan: PlanData, model: Exposure) -> str | None:
+    """Return the fix when PIN is all that breaks the promise on a pool with a mode of its own (block_pin_auth
+    closes it without passive authentication), else None."""
+    pool = _pool_at(plan, field_name)
+    if pool is None or pool.auth is None or pool.auth.external is AuthMode.PASSIVE:
+        return None
+    if code == "mfa_web_password_open":
+        pin_only = all(path.credential is Credential.PIN for path in broken)
+    elif code == "mfa_certificate_by_password":
+        issue = model.issuance_for(pool.fqdn)
+        pin_only = issue is not None and set(issue.by_password_after) - _THROUGH_ADFS == {Credential.PIN}
+    else:
+        return None
+    if not pin_only:
+        return None
+    base = field_name.rsplit(".", 1)[0]
+    return (f"PIN is what is left open on {pool.fqdn}: set {base}.block_pin_auth to true (UsePinAuth $false on "
+            f"its web services; phones that sign in with an extension and PIN stop signing in), or record the risk "
+            f"as accepted.")
 
 
 def _fix_web(field_name: str, plan: PlanData) -> str:

@@ -108,6 +108,9 @@ FINDING_CODES: dict[str, str] = {
     "tls_dsk_certificate_auth_off": "error",
     "registrar_ntlm_blocked": "warning",
     "registrar_block_on_ntlm_pool": "error",
+    # PIN authentication (block_pin_auth).
+    "pin_auth_blocked": "warning",
+    "pin_auth_blocked_passive": "info",
     "certificate_lifetime_short": "warning",
     "certificate_lifetime_long": "warning",
     # NTLM kept.
@@ -998,6 +1001,30 @@ def registrar_ntlm_blocked(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def pin_auth_blocked(plan: PlanData) -> Iterator[Finding]:
+    """block_pin_auth: who loses sign-in, or, on a passive pool, that it changes nothing."""
+    for i, pool in enumerate(plan.pools):
+        auth = pool.auth
+        if auth is None or not auth.block_pin_auth:
+            continue
+        field = f"pools[{i}].auth.block_pin_auth"
+        if auth.external.needs_adfs:
+            yield _finding(
+                "pin_auth_blocked_passive", field,
+                f"{pool.fqdn} uses passive authentication, which turns PIN authentication off already "
+                f"(passive_pin_auth_off): block_pin_auth changes nothing there.",
+            )
+            continue
+        yield _finding(
+            "pin_auth_blocked", field,
+            f"The script turns PIN authentication off on the web services of {pool.fqdn} (UsePinAuth $false), for "
+            f"clients inside the network as well as on the Internet. Nobody can sign in there with an extension or "
+            f"phone number and PIN any more: Lync Phone Edition and 3PIP desk phones that sign in that way stop "
+            f"signing in, and users can no longer sign in with their dial-in conferencing PIN. In return it closes a "
+            f"password-like sign-in from the Internet that never goes through AD FS.",
+        )
+
+
 def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
     """Very short or very long client certificate lifetimes."""
     for i, pool in enumerate(plan.pools):
@@ -1449,6 +1476,7 @@ RULES: tuple[Rule, ...] = (
     tls_dsk_certificate_auth_off,
     registrar_block_on_ntlm_pool,
     registrar_ntlm_blocked,
+    pin_auth_blocked,
     certificate_lifetime_bounds,
     ntlm_exposed,
     ntlm_pool_edge_blocks,

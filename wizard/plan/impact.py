@@ -176,8 +176,24 @@ def _tls_dsk_cells(prefix: str, certificate_auth: bool, registrar_blocked: bool)
     }
 
 
+# Who loses sign-in when a pool that is not passive turns PIN authentication off (block_pin_auth).
+PIN_BLOCKED = Cell("breaks", "PIN authentication off (block_pin_auth): Lync Phone Edition and 3PIP desk phones that "
+                             "sign in with an extension or phone number and PIN can no longer sign in, inside or "
+                             "outside, and users can no longer sign in with their dial-in conferencing PIN")
+
+
 def _pool_cells(plan: PlanData, pool: Pool) -> dict[str, Cell]:
     """Return the cells of one pool before mobility policies are applied."""
+    cells = _mode_cells(plan, pool)
+    auth = pool.auth
+    if auth is not None and auth.block_pin_auth and not auth.external.needs_adfs:
+        # Passive pools have PIN off already: their devices row says so.
+        cells = {**cells, "devices": _merge(cells["devices"], PIN_BLOCKED)}
+    return cells
+
+
+def _mode_cells(plan: PlanData, pool: Pool) -> dict[str, Cell]:
+    """Return the cells of one pool's authentication mode (and the Edge's and Registrar's blocks)."""
     auth = pool.auth
     edge_blocks = any(e.block_ntlm for e in plan.edge_pools)
     if auth is None:

@@ -139,15 +139,17 @@ PROXY_INHERITED: tuple[str, ...] = (
 def web_service_changes(plan: PlanData, index: int, pool: Pool) -> IntendedCollection | None:
     """Return what the script sets on the pool's web services, or None when it leaves them alone.
 
-    An NTLM pool that keeps certificate authentication and the certificate lifetime as they
-    are needs nothing: a service-scope collection would only reset other settings to defaults.
+    An NTLM pool that keeps certificate authentication, the certificate lifetime and PIN
+    authentication as they are needs nothing: a service-scope collection would only reset other
+    settings to defaults.
     """
     auth = pool.auth
     if auth is None:
         return None
     hours = auth.client_certificate_hours
     mode = auth.external
-    if not (mode.needs_adfs or mode.certificate_sign_in_only) and hours is None and auth.certificate_auth:
+    if not (mode.needs_adfs or mode.certificate_sign_in_only) and hours is None and auth.certificate_auth \
+            and not auth.block_pin_auth:
         return None
     base = f"pools[{index}].auth"
     settings: list[IntendedSetting] = []
@@ -160,6 +162,9 @@ def web_service_changes(plan: PlanData, index: int, pool: Pool) -> IntendedColle
             IntendedSetting("UseWindowsAuth", "None", f"{base}.external"),
             IntendedSetting("UsePinAuth", False, f"{base}.external"),
         ]
+    elif auth.block_pin_auth:
+        # Passive turns PIN off already (above); the other modes only when the plan asks.
+        settings.append(IntendedSetting("UsePinAuth", False, f"{base}.block_pin_auth"))
     settings.append(IntendedSetting("UseCertificateAuth", auth.certificate_auth, f"{base}.certificate_auth"))
     if hours is not None:
         hpath = f"{base}.client_certificate_hours"

@@ -340,6 +340,9 @@ class PoolAuth:
     certificate_auth: bool = True
     client_certificate_hours: CertificateHours | None = None
     block_ntlm_at_registrar: bool = False
+    # True turns PIN authentication off on the pool's web services (UsePinAuth $false); passive
+    # pools have it off already, so there it changes nothing.
+    block_pin_auth: bool = False
 
     def __post_init__(self) -> None:
         # A plan built in code may pass the plan file's string: it becomes the enum member.

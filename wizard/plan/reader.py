@@ -321,18 +321,19 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
 def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
     if value is None:
         return None
-    d = r.obj(value, path, ("external", "certificate_auth", "client_certificate_hours", "block_ntlm_at_registrar"),
-              required=("external",))
+    d = r.obj(value, path, ("external", "certificate_auth", "client_certificate_hours", "block_ntlm_at_registrar",
+                            "block_pin_auth"), required=("external",))
     if d is None:
         return None
     external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if "external" in d else None
     cert_auth = r.boolean(d.get("certificate_auth"), f"{path}.certificate_auth", True)
     block = r.boolean(d.get("block_ntlm_at_registrar"), f"{path}.block_ntlm_at_registrar", False)
+    block_pin = r.boolean(d.get("block_pin_auth"), f"{path}.block_pin_auth", False)
     hours = _read_hours(r, d.get("client_certificate_hours"), f"{path}.client_certificate_hours")
     if external is None:
         return None
     return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
-                    block_ntlm_at_registrar=bool(block))
+                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin))
 
 
 _HOURS_PARTS = ("default", "min", "max")

@@ -61,6 +61,9 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
             h = a.client_certificate_hours
             d["auth"]["client_certificate_hours"] = {"default": h.default, "min": h.min, "max": h.max}
         d["auth"]["block_ntlm_at_registrar"] = a.block_ntlm_at_registrar
+        # Written only when on: plans written before the setting existed keep their bytes (and hashes).
+        if a.block_pin_auth:
+            d["auth"]["block_pin_auth"] = True
     if p.relying_parties:
         d["relying_parties"] = {"internal": p.relying_parties.internal, "external": p.relying_parties.external}
     return _drop_none(d)

@@ -187,6 +187,7 @@ class PoolAuthForm(RowForm):
     hours_max = hours_field("max")
     block_ntlm_at_registrar = forms.BooleanField(required=False,
                                                  **explained("pools[].auth.block_ntlm_at_registrar"))
+    block_pin_auth = forms.BooleanField(required=False, **explained("pools[].auth.block_pin_auth"))
 
 
 class EdgeAuthForm(RowForm):

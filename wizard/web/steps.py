@@ -104,8 +104,8 @@ STEPS: tuple[Step, ...] = (
         title="Authentication",
         intro="How each pool authenticates users from the Internet, and whether the Edge still takes passwords.",
         targets=(
-            (r"^pools\[(?P<i>\d+)\]\.auth\.(?P<f>external|certificate_auth|block_ntlm_at_registrar)$", "pools",
-             "{f}"),
+            (r"^pools\[(?P<i>\d+)\]\.auth\.(?P<f>external|certificate_auth|block_ntlm_at_registrar"
+             r"|block_pin_auth)$", "pools", "{f}"),
             (r"^pools\[(?P<i>\d+)\]\.auth\.client_certificate_hours\.(?P<f>default|min|max)$", "pools",
              "hours_{f}"),
             (r"^pools\[(?P<i>\d+)\]\.auth\.client_certificate_hours$", "pools", "hours_default"),
@@ -445,6 +445,7 @@ def _authentication_initial(doc: dict) -> Values:
             "certificate_auth": auth.get("certificate_auth", True),
             **{f"hours_{k}": _text(hours.get(k)) for k in HOURS_KEYS},
             "block_ntlm_at_registrar": auth.get("block_ntlm_at_registrar", False),
+            "block_pin_auth": auth.get("block_pin_auth", False),
         })
     edges = [{"index": i, "edge": _text(e.get("fqdn")), "block_ntlm": e.get("block_ntlm", False)}
              for i, e in enumerate(_list(doc.get("edge_pools"))) if isinstance(e, dict)]
@@ -469,6 +470,7 @@ def _authentication_apply(doc: dict, values: Values) -> dict:
         _put(auth, "certificate_auth", bool(row.get("certificate_auth")), True)
         _set(auth, "client_certificate_hours", hours)
         _put(auth, "block_ntlm_at_registrar", bool(row.get("block_ntlm_at_registrar")), False)
+        _put(auth, "block_pin_auth", bool(row.get("block_pin_auth")), False)
         pool["auth"] = auth
     edges = _list(new.get("edge_pools"))
     for row in values.get("edge_pools", []):

@@ -206,12 +206,14 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
     if mode.certificate_sign_in_only and not certificate_auth:
         # TLS-DSK is certificate sign-in: turning certificates off would lock out every external client.
         raise ValueError(f"pool {pool.fqdn}: TLS-DSK needs certificate authentication on")
-    if not (passive or mode.certificate_sign_in_only) and hours is None and certificate_auth:
+    # Passive turns PIN off with Windows authentication; block_pin_auth adds it to the other modes.
+    block_pin = auth.block_pin_auth and not passive
+    if not (passive or mode.certificate_sign_in_only) and hours is None and certificate_auth and not block_pin:
         # Nothing to change: a service-scope collection would only reset other settings to defaults.
         return None
     if passive and plan.adfs is None:
         raise ValueError(f"pool {pool.fqdn}: passive authentication needs the AD FS farm")
-    sets = _web_parameters(passive, hours is not None)
+    sets = _web_parameters(passive, hours is not None, block_pin)
     return {
         "identity": pool.web_service_identity,
         "pool": pool.fqdn,
@@ -221,6 +223,7 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         "certificate_sign_in_only": mode.certificate_sign_in_only,
         "metadata_url": plan.adfs.metadata_url if passive and plan.adfs else None,
         "certificate_auth": certificate_auth,
+        "block_pin": block_pin,
         "hours": None if hours is None else {"default": hours.default, "min": hours.min, "max": hours.max},
         # A collection the script creates takes these from the collection that applied until then.
         "parent_identity": f"site:{pool.site}" if pool.site else None,
@@ -228,11 +231,14 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
     }
 
 
-def _web_parameters(passive: bool, hours: bool) -> set[str]:
+def _web_parameters(passive: bool, hours: bool, block_pin: bool = False) -> set[str]:
     """Return the Set-/New-CsWebServiceConfiguration parameters the script sets for one pool."""
     params = {"UseCertificateAuth"}
     if passive:
         params |= {"UseWsFedPassiveAuth", "WsFedPassiveMetadataUri", "UseWindowsAuth", "UsePinAuth"}
+    if block_pin:
+        # Set by the plan, so a collection the script creates does not copy it from its parent.
+        params.add("UsePinAuth")
     if hours:
         params |= {"DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"}
     return params

@@ -385,9 +385,10 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
         params.append("UseCertificateAuth")
         restored = [*params, *(["DefaultValidityPeriodHours", "MinValidityPeriodHours", "MaxValidityPeriodHours"]
                                if w["hours"] is not None else []),
-                    *(["WsFedPassiveMetadataUri"] if w["wsfed_passive"] else [])]
+                    *(["WsFedPassiveMetadataUri"] if w["wsfed_passive"] else []),
+                    *(["UsePinAuth"] if w["block_pin"] else [])]
         web.append({"identity": w["identity"], "pool": w["pool"], "params": params,
-                    "hours": w["hours"] is not None, "metadata_uri": w["wsfed_passive"],
+                    "hours": w["hours"] is not None, "metadata_uri": w["wsfed_passive"], "pin": w["block_pin"],
                     "summary": ", ".join(restored)})
     proxies = [{"identity": p["identity"], "role": p["role"], "fqdn": p["fqdn"]} for p in ctx["proxies"]]
     mobility = [{"identity": m["identity"], "scope": m["scope"], "params": mobility_parameters(m),
@@ -402,7 +403,9 @@ def rollback_lync_context(plan: PlanData) -> dict[str, Any]:
     kinds = {(w["metadata_uri"], w["hours"]) for w in web}
     web_variants = {"wsfed": any(w["metadata_uri"] for w in web), "hours": any(w["hours"] for w in web),
                     "both": (True, True) in kinds, "wsfed_only": (True, False) in kinds,
-                    "hours_only": (False, True) in kinds, "neither": (False, False) in kinds}
+                    "hours_only": (False, True) in kinds, "neither": (False, False) in kinds,
+                    # PIN turned off outside passive authentication (block_pin_auth): restored on its own.
+                    "pin": any(w["pin"] for w in web)}
     # Lists in rollback order: the change script's last change is undone first (Modern Authentication first).
     return {**_header_values(plan), "web_services": web[::-1], "proxies": proxies[::-1], "mobility": mobility[::-1],
             "modern_auth": modern, "identities": list(dict.fromkeys(identities)), "web_variants": web_variants}
