@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
+from tests.test_verify_tables import script_checks
 from wizard.plan import certplan, exposure, publishing
 from wizard.plan import network as network_plan
 from wizard.plan.reader import read_plan
@@ -291,11 +292,15 @@ def test_verification_scripts_are_read_only():
 
 def test_verify_external_checks_dns_ports_tls_certprov_and_metadata():
     script = text("verify-external.ps1")
-    assert "@{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }" in script
-    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }" in script
-    assert "@{ Name = 'sfbweb.contoso.com'; Port = 80 }" in script
-    assert "@{ Name = 'av.contoso.com'; Port = 443 }" in script
-    assert "@{ Name = 'meet.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }" in script
+    # The DNS, port and TLS tables hold groups of names, expanded by the script (tests/test_verify_tables.py).
+    assert {"Name": "_sip._tls.fabrikam.com", "Type": "SRV", "Target": "sip.fabrikam.com", "Port": 443} \
+        in script_checks(script, "DnsChecks")
+    assert {"Name": "lyncdiscover.xn--bcher-kva.example", "Type": "CNAME", "Target": "sfbweb.contoso.com", "Port": 0} \
+        in script_checks(script, "DnsChecks")
+    assert {"Name": "sfbweb.contoso.com", "Port": 80} in script_checks(script, "PortChecks")
+    assert {"Name": "av.contoso.com", "Port": 443} in script_checks(script, "PortChecks")
+    assert {"Name": "meet.xn--bcher-kva.example", "Port": 443, "Certificate": "Reverse proxy"} \
+        in script_checks(script, "TlsChecks")
     assert ("@{ Url = 'https://sfbweb.contoso.com/CertProv/CertProvisioningService.svc'; Pool = 'sfbpool01.contoso.com'; "
             "Mode = 'tls_dsk'; WindowsAuth = $true }") in script
     assert ("@{ Url = 'https://sfbdirweb.contoso.com/CertProv/CertProvisioningService.svc'; Pool = 'sfbdir01.contoso.com'; "

@@ -135,6 +135,44 @@ def _setting(name: str, value: Any) -> dict[str, Any]:
     return {"name": name, "kind": kind, "value": value}
 
 
+def check_groups(rows: list[dict[str, Any]], *, crossed: str | None = None) -> list[dict[str, Any]]:
+    """Return `rows` (checks, each a dict with a "name") as groups the verification scripts expand back.
+
+    A group holds the names of consecutive rows whose other fields are equal (its "names" and those
+    fields); with `crossed` (say "port"), consecutive rows of one name first become one entry with the
+    list of their `crossed` values (the group's "ports", the key plus "s"), and a group is then the
+    names of consecutive entries with the same list and fields. `Expand-Checks` (verify-common.ps1.j2)
+    turns a group back into one check per name (per name and value of the list, name first): exactly
+    `rows`, in their order, repeats included (tests/test_verify_tables.py runs it on every fixture).
+
+    One hashtable per row cost the verifier about 20 us of parsing each, and the file its bytes; a
+    name in a group costs a fifth of that. Which rows are consecutive and equal depends only on the
+    plan's shape (the harmless twin gives equal placeholders for equal values), so the twin's groups
+    are the same.
+    """
+    entries: list[tuple[str, tuple[tuple[str, Any], ...], tuple[Any, ...]]] = []
+    for row in rows:
+        fields = tuple((k, v) for k, v in row.items() if k != "name" and k != crossed)
+        value = (row[crossed],) if crossed is not None else ()
+        if crossed is not None and entries and entries[-1][0] == row["name"] and entries[-1][1] == fields:
+            entries[-1] = (row["name"], fields, entries[-1][2] + value)
+        else:
+            entries.append((row["name"], fields, value))
+    groups: list[dict[str, Any]] = []
+    last: tuple[tuple[tuple[str, Any], ...], tuple[Any, ...]] | None = None
+    for name, fields, values in entries:
+        if groups and last == (fields, values):
+            groups[-1]["names"].append(name)
+            continue
+        last = (fields, values)
+        group: dict[str, Any] = dict(fields)
+        if crossed is not None:
+            group[f"{crossed}s"] = list(values)
+        group["names"] = [name]
+        groups.append(group)
+    return groups
+
+
 def _auth_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
     out = []
     for pool in plan.pools:
@@ -300,6 +338,9 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
         "dns": dns,
         "ports": ports,
         "tls": tls,
+        "dns_groups": check_groups(dns),
+        "port_groups": check_groups(ports, crossed="port"),
+        "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=True),
         "metadata": _metadata_checks(plan, external=True),
         "web": _web_probe_data(plan),
@@ -346,6 +387,9 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
         "dns": dns,
         "ports": ports,
         "tls": tls,
+        "dns_groups": check_groups(dns),
+        "port_groups": check_groups(ports, crossed="port"),
+        "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=False),
         "metadata": _metadata_checks(plan, external=False),
         "expected": _expected_settings(plan),
