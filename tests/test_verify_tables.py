@@ -103,3 +103,20 @@ def test_groups_expand_to_the_rows_they_came_from(rows):
     plain = [{**{k: v for k, v in group.items() if k != "names"}, "name": name}
              for group in network.check_groups(rows) for name in group["names"]]
     assert plain == rows
+
+
+@pytest.mark.parametrize("key", list(PLANS))
+def test_each_collection_reads_back_every_value_the_plan_sets(key):
+    """verify-internal.ps1 writes each set of expected values once; every collection still gets all of its own."""
+    plan, texts = rendered(key)
+    if "verify-internal.ps1" not in texts:
+        pytest.skip(f"{key} has no verify-internal.ps1")
+    interp = Interpreter(texts["verify-internal.ps1"])
+    sets = interp.evaluate("ExpectedSettings")
+    expected = network.verify_internal_context(plan)["expected"]
+    for table, group in (("WebServiceExpected", "web_services"), ("ProxyExpected", "proxies"),
+                         ("MobilityExpected", "mobility")):
+        rows = interp.evaluate(table)
+        got = [(row["Identity"], [(name, value) for name, value in sets[row["Settings"]].items()]) for row in rows]
+        wanted = [(item["identity"], [(s["name"], s["value"]) for s in item["settings"]]) for item in expected[group]]
+        assert got == wanted, table

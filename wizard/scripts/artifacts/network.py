@@ -260,18 +260,25 @@ def _web_probe_data(plan: PlanData) -> dict[str, Any]:
     hosts: dict[str, dict[str, Any]] = {}
     # The probes of one host share their expectations (one tuple): each is turned into data once.
     signatures: dict[tuple[int, bool], tuple[tuple[str, str, str], ...]] = {}
+    # Each shared tuple's key is found once (not a signature built and hashed per probe).
+    keys_of: dict[tuple[int, bool], str] = {}
     for probe in probes:
         held = (id(probe.schemes), probe.published_as == "adfs")
-        signature = signatures.get(held)
-        if signature is None:
+        key = keys_of.get(held)
+        if key is None:
             signature = signatures[held] = tuple((s.scheme, s.offer.value, s.why)
                                                  for s in web_probe_expectations(probe))
-        if signature not in expectation_keys:
-            expectation_keys[signature] = f"e{len(expectation_keys) + 1}"
-        base = probe.url[:-len(probe.path)]
-        hosts.setdefault(base, {"base": base, "browser": probe.published_as == "adfs",
-                                "discovery": probe.published_as in ("web_services", "autodiscover")})
-        host_paths.setdefault(base, []).append((probe.path, expectation_keys[signature], _status_kind(probe)))
+            if signature not in expectation_keys:
+                expectation_keys[signature] = f"e{len(expectation_keys) + 1}"
+            key = keys_of[held] = expectation_keys[signature]
+        path = probe.path
+        base = probe.url[:-len(path)]
+        paths = host_paths.get(base)
+        if paths is None:
+            paths = host_paths[base] = []
+            hosts[base] = {"base": base, "browser": probe.published_as == "adfs",
+                           "discovery": probe.published_as in ("web_services", "autodiscover")}
+        paths.append((path, key, _status_kind(probe)))
     path_keys: dict[tuple[tuple[str, str, str], ...], str] = {}
     for base, paths in host_paths.items():
         key = path_keys.setdefault(tuple(paths), f"p{len(path_keys) + 1}")
@@ -365,9 +372,27 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _settings_sets(expected: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Return each distinct set of expected values once, keyed s1, s2, ... in order of first use, and
+    give every collection of `expected` the key of its set ("settings_key"): the pools of one mode
+    share their values, so verify-internal.ps1 writes each set once instead of once per collection."""
+    keys: dict[tuple[tuple[str, str, Any], ...], str] = {}
+    sets: list[dict[str, Any]] = []
+    for group in ("web_services", "proxies", "mobility"):
+        for item in expected[group]:
+            values = tuple((s["name"], s["kind"], s["value"]) for s in item["settings"])
+            key = keys.get(values)
+            if key is None:
+                key = keys[values] = f"s{len(keys) + 1}"
+                sets.append({"key": key, "settings": item["settings"]})
+            item["settings_key"] = key
+    return sets
+
+
 def verify_internal_context(plan: PlanData) -> dict[str, Any]:
     """Return what verify-internal.ps1 checks inside: internal DNS, ports, TLS, CertProv, metadata,
     and the Lync/SfB settings read back from the configuration store."""
+    expected = _expected_settings(plan)
     records = [r for r in publishing.dns_records(plan) if r.view == publishing.INTERNAL]
     dns = [{"name": r.name, "type": r.type, "target": r.target, "port": r.port or 0} for r in records]
     ports: list[dict[str, Any]] = []
@@ -392,7 +417,8 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
         "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=False),
         "metadata": _metadata_checks(plan, external=False),
-        "expected": _expected_settings(plan),
+        "expected": expected,
+        "expected_sets": _settings_sets(expected),
         "reads_settings": lync_applies(plan),
         "modern_auth": _modern_auth_expected(plan),
     }
