@@ -39,6 +39,8 @@ from typing import Any
 import tree_sitter
 import tree_sitter_powershell
 
+_QUOTE_PAIR = re.compile("['\u2018\u2019\u201a\u201b](['\u2018\u2019\u201a\u201b])")
+
 
 class Unsupported(Exception):
     """The script uses a construct this interpreter does not model."""
@@ -927,7 +929,8 @@ class Interpreter:
             inner = node.children[0]
             if inner.type != "verbatim_string_characters":
                 raise Unsupported(f"string {inner.type}")
-            return _text(inner)[1:-1].replace("''", "'")
+            # Any two single-quote characters (' and the typographic ones) are one: the second.
+            return _QUOTE_PAIR.sub(r"\1", _text(inner)[1:-1])
         if kind == "integer_literal":
             return int(_text(node))
         if kind == "real_literal":
@@ -1026,6 +1029,9 @@ class Interpreter:
             return ps_int(value)
         if name == "xml":
             return XmlDocument(ps_str(value))
+        if name == "ordered" and isinstance(value, CIDict):
+            # [ordered]@{...} (PowerShell 3.0): the keys in the order written, as every CIDict keeps them.
+            return value
         raise Unsupported(f"cast to [{name}]")
 
     def _logical(self, node: Any, scope: Scope) -> Any:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
+from tests.psmini import Interpreter
+from tests.test_verify_tables import script_checks
 from wizard.plan import certplan, exposure, publishing
 from wizard.plan import network as network_plan
 from wizard.plan.reader import read_plan
@@ -291,11 +293,15 @@ def test_verification_scripts_are_read_only():
 
 def test_verify_external_checks_dns_ports_tls_certprov_and_metadata():
     script = text("verify-external.ps1")
-    assert "@{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }" in script
-    assert "@{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }" in script
-    assert "@{ Name = 'sfbweb.contoso.com'; Port = 80 }" in script
-    assert "@{ Name = 'av.contoso.com'; Port = 443 }" in script
-    assert "@{ Name = 'meet.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }" in script
+    # The DNS, port and TLS tables hold groups of names, expanded by the script (tests/test_verify_tables.py).
+    assert {"Name": "_sip._tls.fabrikam.com", "Type": "SRV", "Target": "sip.fabrikam.com", "Port": 443} \
+        in script_checks(script, "DnsChecks")
+    assert {"Name": "lyncdiscover.xn--bcher-kva.example", "Type": "CNAME", "Target": "sfbweb.contoso.com", "Port": 0} \
+        in script_checks(script, "DnsChecks")
+    assert {"Name": "sfbweb.contoso.com", "Port": 80} in script_checks(script, "PortChecks")
+    assert {"Name": "av.contoso.com", "Port": 443} in script_checks(script, "PortChecks")
+    assert {"Name": "meet.xn--bcher-kva.example", "Port": 443, "Certificate": "Reverse proxy"} \
+        in script_checks(script, "TlsChecks")
     assert ("@{ Url = 'https://sfbweb.contoso.com/CertProv/CertProvisioningService.svc'; Pool = 'sfbpool01.contoso.com'; "
             "Mode = 'tls_dsk'; WindowsAuth = $true }") in script
     assert ("@{ Url = 'https://sfbdirweb.contoso.com/CertProv/CertProvisioningService.svc'; Pool = 'sfbdir01.contoso.com'; "
@@ -328,16 +334,22 @@ def test_verify_scripts_put_no_value_in_a_double_quoted_string():
 
 def test_verify_internal_reads_back_the_settings_the_change_script_sets():
     script = text("verify-internal.ps1")
-    assert ("@{ Identity = 'service:WebServer:sfbdir01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; "
-            "'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; "
-            "'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }") in script
-    assert ("@{ Identity = 'service:WebServer:sfbpool01.contoso.com'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; "
-            "'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }") in script
-    assert ("@{ Identity = 'service:EdgeServer:sfbedge.contoso.com'; Settings = [ordered]@{ "
-            "'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; "
-            "'UseCertificateForClientToProxyAuth' = $true } }") in script
-    assert ("@{ Identity = 'Global'; Settings = [ordered]@{ 'AllowSaveCredentials' = $false; "
-            "'AllowExchangeConnectivity' = $false } }") in script
+    # Each set of values is written once ($ExpectedSettings) and each collection names its set.
+    interp = Interpreter(script)
+    sets = interp.evaluate("ExpectedSettings")
+    read = {row["Identity"]: dict(sets[row["Settings"]].items())
+            for table in ("WebServiceExpected", "ProxyExpected", "MobilityExpected") for row in interp.evaluate(table)}
+    assert read["service:WebServer:sfbdir01.contoso.com"] == {
+        "UseWsFedPassiveAuth": True,
+        "WsFedPassiveMetadataUri": "https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml",
+        "UseWindowsAuth": "None", "UsePinAuth": False, "UseCertificateAuth": True}
+    assert read["service:WebServer:sfbpool01.contoso.com"] == {
+        "UseCertificateAuth": True, "DefaultValidityPeriodHours": 720, "MinValidityPeriodHours": 8,
+        "MaxValidityPeriodHours": 720}
+    assert read["service:EdgeServer:sfbedge.contoso.com"] == {
+        "UseKerberosForClientToProxyAuth": False, "UseNtlmForClientToProxyAuth": False,
+        "UseCertificateForClientToProxyAuth": True}
+    assert read["Global"] == {"AllowSaveCredentials": False, "AllowExchangeConnectivity": False}
     for cmdlet in ("Get-CsWebServiceConfiguration", "Get-CsProxyConfiguration", "Get-CsMobilityPolicy"):
         [call] = commands(script, cmdlet)
         assert arguments(call)["Identity"] == ("var", "$item.identity") or "Identity" in arguments(call)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_verify_tables import script_checks
 from wizard.plan import network, publishing
 from wizard.plan.findings import check_plan
 from wizard.plan.impact import client_impact
@@ -164,7 +165,8 @@ def test_verification_checks_each_edge_service_on_its_own_listener():
     srv = [d for d in ctx["dns"] if d["type"] == "SRV"]
     assert srv and all(d["port"] == 5061 for d in srv)
     script = render(single_name_doc()).texts["verify-external.ps1"]
-    assert "@{ Name = 'edge.contoso.com'; Port = 5061; Certificate = 'Edge external (sfbedge.contoso.com)' }" in script
+    assert {"Name": "edge.contoso.com", "Port": 5061, "Certificate": "Edge external (sfbedge.contoso.com)"} \
+        in script_checks(script, "TlsChecks")
 
 
 def test_separate_edge_names_keep_443_everywhere():

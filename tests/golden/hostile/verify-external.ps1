@@ -97,6 +97,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -861,28 +888,31 @@ function Test-Discovery {
 }
 
 # External DNS records (the value of an A record is the public address, which the plan does not know).
-$DnsChecks = @(
-    @{ Name = 'web.obrien.example'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'web2.obrien.example'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.obrien.example'; Type = 'CNAME'; Target = 'web2.obrien.example'; Port = 0 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @(
+        'web.obrien.example'
+        'web2.obrien.example'
+    ) }
+    @{ Type = 'CNAME'; Target = 'web2.obrien.example'; Port = 0; Names = @('lyncdiscover.obrien.example') }
+))
 
 # Every published port and every Edge interface.
-$PortChecks = @(
-    @{ Name = 'web.obrien.example'; Port = 443 }
-    @{ Name = 'web.obrien.example'; Port = 80 }
-    @{ Name = 'web2.obrien.example'; Port = 443 }
-    @{ Name = 'web2.obrien.example'; Port = 80 }
-    @{ Name = 'lyncdiscover.obrien.example'; Port = 443 }
-    @{ Name = 'lyncdiscover.obrien.example'; Port = 80 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 80); Names = @(
+        'web.obrien.example'
+        'web2.obrien.example'
+        'lyncdiscover.obrien.example'
+    ) }
+))
 
 # Every name on the reverse proxy and Edge certificates must be presented by a certificate that names it and chains.
-$TlsChecks = @(
-    @{ Name = 'web.obrien.example'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'web2.obrien.example'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'lyncdiscover.obrien.example'; Port = 443; Certificate = 'Reverse proxy' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'Reverse proxy'; Names = @(
+        'web.obrien.example'
+        'web2.obrien.example'
+        'lyncdiscover.obrien.example'
+    ) }
+))
 
 # Authentication schemes offered by the certificate provisioning service through the reverse proxy.
 $AuthChecks = @(

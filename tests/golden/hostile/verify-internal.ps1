@@ -87,6 +87,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -391,28 +418,26 @@ function Test-Settings {
 }
 
 # Internal DNS records.
-$DnsChecks = @(
-    @{ Name = 'lyncdiscoverinternal.obrien.example'; Type = 'CNAME'; Target = 'pool01.obrien.example'; Port = 0 }
-    @{ Name = '_sipinternaltls._tcp.obrien.example'; Type = 'SRV'; Target = 'pool01.obrien.example'; Port = 5061 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'CNAME'; Target = 'pool01.obrien.example'; Port = 0; Names = @('lyncdiscoverinternal.obrien.example') }
+    @{ Type = 'SRV'; Target = 'pool01.obrien.example'; Port = 5061; Names = @('_sipinternaltls._tcp.obrien.example') }
+))
 
 # Pool web services (443 and the 4443 the reverse proxy uses), SIP (5061), AD FS.
-$PortChecks = @(
-    @{ Name = 'pool01.obrien.example'; Port = 443 }
-    @{ Name = 'pool01.obrien.example'; Port = 4443 }
-    @{ Name = 'pool01.obrien.example'; Port = 5061 }
-    @{ Name = 'pool02.obrien.example'; Port = 443 }
-    @{ Name = 'pool02.obrien.example'; Port = 4443 }
-    @{ Name = 'pool02.obrien.example'; Port = 5061 }
-    @{ Name = 'adfs.obrien.example'; Port = 443 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 4443, 5061); Names = @(
+        'pool01.obrien.example'
+        'pool02.obrien.example'
+    ) }
+    @{ Ports = @(443); Names = @('adfs.obrien.example') }
+))
 
 # Internal certificates AD FS and clients rely on: each must name the host and chain.
-$TlsChecks = @(
-    @{ Name = 'pool01.obrien.example'; Port = 443; Certificate = 'internal web services of pool01.obrien.example' }
-    @{ Name = 'pool02.obrien.example'; Port = 443; Certificate = 'internal web services of pool02.obrien.example' }
-    @{ Name = 'adfs.obrien.example'; Port = 443; Certificate = 'AD FS service communications' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'internal web services of pool01.obrien.example'; Names = @('pool01.obrien.example') }
+    @{ Port = 443; Certificate = 'internal web services of pool02.obrien.example'; Names = @('pool02.obrien.example') }
+    @{ Port = 443; Certificate = 'AD FS service communications'; Names = @('adfs.obrien.example') }
+))
 
 # UseWindowsAuth is a pool-wide setting, so the internal CertProv answer follows the same mode.
 $AuthChecks = @(
@@ -427,19 +452,28 @@ $MetadataChecks = @(
     @{ Url = 'https://web.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'; What = 'Relying-party metadata of pool01.obrien.example' }
 )
 
-# The values lync-management-shell.ps1 sets, per collection.
+# The values lync-management-shell.ps1 sets, per collection: each set of values once, then per
+# collection the key of its set.
+$ExpectedSettings = @{
+    's1' = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true }
+    's2' = [ordered]@{ 'UseCertificateAuth' = $true; 'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 }
+    's3' = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true }
+    's4' = [ordered]@{ 'AllowSaveCredentials' = $false }
+    's5' = [ordered]@{ 'EnableMobility' = $true; 'RequireWIFIForIPAudio' = $true }
+    's6' = [ordered]@{ 'AllowExchangeConnectivity' = $false }
+}
 $WebServiceExpected = @(
-    @{ Identity = 'service:WebServer:pool01.obrien.example'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }
-    @{ Identity = 'service:WebServer:pool02.obrien.example'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; 'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }
+    @{ Identity = 'service:WebServer:pool01.obrien.example'; Settings = 's1' }
+    @{ Identity = 'service:WebServer:pool02.obrien.example'; Settings = 's2' }
 )
 $ProxyExpected = @(
-    @{ Identity = 'service:Registrar:pool01.obrien.example'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
-    @{ Identity = 'service:EdgeServer:edge.obrien.example'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
+    @{ Identity = 'service:Registrar:pool01.obrien.example'; Settings = 's3' }
+    @{ Identity = 'service:EdgeServer:edge.obrien.example'; Settings = 's3' }
 )
 $MobilityExpected = @(
-    @{ Identity = 'Global'; Settings = [ordered]@{ 'AllowSaveCredentials' = $false } }
-    @{ Identity = 'site:Dub''lin; $(Invoke-Expression ''calc'')`'; Settings = [ordered]@{ 'EnableMobility' = $true; 'RequireWIFIForIPAudio' = $true } }
-    @{ Identity = 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #'; Settings = [ordered]@{ 'AllowExchangeConnectivity' = $false } }
+    @{ Identity = 'Global'; Settings = 's4' }
+    @{ Identity = 'site:Dub''lin; $(Invoke-Expression ''calc'')`'; Settings = 's5' }
+    @{ Identity = 'Tag:‘‘Sales’’; Remove-Item C:\ -Recurse #'; Settings = 's6' }
 )
 
 foreach ($Record in $DnsChecks) {
@@ -478,17 +512,17 @@ Invoke-Check -Check 'Management Shell' -Target 'SkypeForBusiness' -Test {
 if (Get-Command -Name 'Get-CsWebServiceConfiguration' -ErrorAction SilentlyContinue) {
     foreach ($Item in $WebServiceExpected) {
         Invoke-Check -Check 'Web service settings' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Web service settings' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsWebServiceConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Web service settings' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsWebServiceConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
     foreach ($Item in $ProxyExpected) {
         Invoke-Check -Check 'Proxy settings' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Proxy settings' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsProxyConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Proxy settings' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsProxyConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
     foreach ($Item in $MobilityExpected) {
         Invoke-Check -Check 'Mobility policy' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Mobility policy' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsMobilityPolicy -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Mobility policy' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsMobilityPolicy -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
 }

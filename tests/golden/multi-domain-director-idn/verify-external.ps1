@@ -97,6 +97,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -861,75 +888,76 @@ function Test-Discovery {
 }
 
 # External DNS records (the value of an A record is the public address, which the plan does not know).
-$DnsChecks = @(
-    @{ Name = 'sfbweb.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'sfbdirweb.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'meet.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'meet.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'meet.xn--bcher-kva.example'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'dialin.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'oos.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'adfs.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'sip.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'webconf.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'av.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.contoso.com'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }
-    @{ Name = '_sip._tls.contoso.com'; Type = 'SRV'; Target = 'sip.contoso.com'; Port = 443 }
-    @{ Name = 'sip.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }
-    @{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }
-    @{ Name = 'sip.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.xn--bcher-kva.example'; Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0 }
-    @{ Name = '_sip._tls.xn--bcher-kva.example'; Type = 'SRV'; Target = 'sip.xn--bcher-kva.example'; Port = 443 }
-    @{ Name = 'sip.xn--bcher-kva.example'; Type = 'A'; Target = ''; Port = 0 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @(
+        'sfbweb.contoso.com'
+        'sfbdirweb.contoso.com'
+        'meet.contoso.com'
+        'meet.fabrikam.com'
+        'meet.xn--bcher-kva.example'
+        'dialin.contoso.com'
+        'oos.contoso.com'
+        'adfs.contoso.com'
+        'sip.contoso.com'
+        'webconf.contoso.com'
+        'av.contoso.com'
+    ) }
+    @{ Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0; Names = @('lyncdiscover.contoso.com') }
+    @{ Type = 'SRV'; Target = 'sip.contoso.com'; Port = 443; Names = @('_sip._tls.contoso.com') }
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @('sip.contoso.com') }
+    @{ Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0; Names = @('lyncdiscover.fabrikam.com') }
+    @{ Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443; Names = @('_sip._tls.fabrikam.com') }
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @('sip.fabrikam.com') }
+    @{ Type = 'CNAME'; Target = 'sfbweb.contoso.com'; Port = 0; Names = @('lyncdiscover.xn--bcher-kva.example') }
+    @{ Type = 'SRV'; Target = 'sip.xn--bcher-kva.example'; Port = 443; Names = @('_sip._tls.xn--bcher-kva.example') }
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @('sip.xn--bcher-kva.example') }
+))
 
 # Every published port and every Edge interface.
-$PortChecks = @(
-    @{ Name = 'sfbweb.contoso.com'; Port = 443 }
-    @{ Name = 'sfbweb.contoso.com'; Port = 80 }
-    @{ Name = 'sfbdirweb.contoso.com'; Port = 443 }
-    @{ Name = 'sfbdirweb.contoso.com'; Port = 80 }
-    @{ Name = 'meet.contoso.com'; Port = 443 }
-    @{ Name = 'meet.contoso.com'; Port = 80 }
-    @{ Name = 'meet.fabrikam.com'; Port = 443 }
-    @{ Name = 'meet.fabrikam.com'; Port = 80 }
-    @{ Name = 'meet.xn--bcher-kva.example'; Port = 443 }
-    @{ Name = 'meet.xn--bcher-kva.example'; Port = 80 }
-    @{ Name = 'dialin.contoso.com'; Port = 443 }
-    @{ Name = 'dialin.contoso.com'; Port = 80 }
-    @{ Name = 'lyncdiscover.contoso.com'; Port = 443 }
-    @{ Name = 'lyncdiscover.contoso.com'; Port = 80 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Port = 443 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Port = 80 }
-    @{ Name = 'lyncdiscover.xn--bcher-kva.example'; Port = 443 }
-    @{ Name = 'lyncdiscover.xn--bcher-kva.example'; Port = 80 }
-    @{ Name = 'oos.contoso.com'; Port = 443 }
-    @{ Name = 'adfs.contoso.com'; Port = 443 }
-    @{ Name = 'sip.contoso.com'; Port = 443 }
-    @{ Name = 'webconf.contoso.com'; Port = 443 }
-    @{ Name = 'av.contoso.com'; Port = 443 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 80); Names = @(
+        'sfbweb.contoso.com'
+        'sfbdirweb.contoso.com'
+        'meet.contoso.com'
+        'meet.fabrikam.com'
+        'meet.xn--bcher-kva.example'
+        'dialin.contoso.com'
+        'lyncdiscover.contoso.com'
+        'lyncdiscover.fabrikam.com'
+        'lyncdiscover.xn--bcher-kva.example'
+    ) }
+    @{ Ports = @(443); Names = @(
+        'oos.contoso.com'
+        'adfs.contoso.com'
+        'sip.contoso.com'
+        'webconf.contoso.com'
+        'av.contoso.com'
+    ) }
+))
 
 # Every name on the reverse proxy and Edge certificates must be presented by a certificate that names it and chains.
-$TlsChecks = @(
-    @{ Name = 'sip.contoso.com'; Port = 443; Certificate = 'Edge external (sfbedge.contoso.com)' }
-    @{ Name = 'webconf.contoso.com'; Port = 443; Certificate = 'Edge external (sfbedge.contoso.com)' }
-    @{ Name = 'sip.contoso.com'; Port = 443; Certificate = 'Edge external (sfbedge.contoso.com)' }
-    @{ Name = 'sip.fabrikam.com'; Port = 443; Certificate = 'Edge external (sfbedge.contoso.com)' }
-    @{ Name = 'sip.xn--bcher-kva.example'; Port = 443; Certificate = 'Edge external (sfbedge.contoso.com)' }
-    @{ Name = 'sfbweb.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'sfbdirweb.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'meet.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'meet.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'meet.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'dialin.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'lyncdiscover.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'lyncdiscover.xn--bcher-kva.example'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'oos.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'adfs.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'Edge external (sfbedge.contoso.com)'; Names = @(
+        'sip.contoso.com'
+        'webconf.contoso.com'
+        'sip.contoso.com'
+        'sip.fabrikam.com'
+        'sip.xn--bcher-kva.example'
+    ) }
+    @{ Port = 443; Certificate = 'Reverse proxy'; Names = @(
+        'sfbweb.contoso.com'
+        'sfbdirweb.contoso.com'
+        'meet.contoso.com'
+        'meet.fabrikam.com'
+        'meet.xn--bcher-kva.example'
+        'dialin.contoso.com'
+        'lyncdiscover.contoso.com'
+        'lyncdiscover.fabrikam.com'
+        'lyncdiscover.xn--bcher-kva.example'
+        'oos.contoso.com'
+        'adfs.contoso.com'
+    ) }
+))
 
 # Authentication schemes offered by the certificate provisioning service through the reverse proxy.
 $AuthChecks = @(

@@ -97,6 +97,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -861,24 +888,26 @@ function Test-Discovery {
 }
 
 # External DNS records (the value of an A record is the public address, which the plan does not know).
-$DnsChecks = @(
-    @{ Name = 'lyncweb.contoso.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.contoso.com'; Type = 'CNAME'; Target = 'lyncweb.contoso.com'; Port = 0 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @('lyncweb.contoso.com') }
+    @{ Type = 'CNAME'; Target = 'lyncweb.contoso.com'; Port = 0; Names = @('lyncdiscover.contoso.com') }
+))
 
 # Every published port and every Edge interface.
-$PortChecks = @(
-    @{ Name = 'lyncweb.contoso.com'; Port = 443 }
-    @{ Name = 'lyncweb.contoso.com'; Port = 80 }
-    @{ Name = 'lyncdiscover.contoso.com'; Port = 443 }
-    @{ Name = 'lyncdiscover.contoso.com'; Port = 80 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 80); Names = @(
+        'lyncweb.contoso.com'
+        'lyncdiscover.contoso.com'
+    ) }
+))
 
 # Every name on the reverse proxy and Edge certificates must be presented by a certificate that names it and chains.
-$TlsChecks = @(
-    @{ Name = 'lyncweb.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'lyncdiscover.contoso.com'; Port = 443; Certificate = 'Reverse proxy' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'Reverse proxy'; Names = @(
+        'lyncweb.contoso.com'
+        'lyncdiscover.contoso.com'
+    ) }
+))
 
 # Authentication schemes offered by the certificate provisioning service through the reverse proxy.
 $AuthChecks = @(

@@ -87,6 +87,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -391,24 +418,22 @@ function Test-Settings {
 }
 
 # Internal DNS records.
-$DnsChecks = @(
-    @{ Name = 'lyncdiscoverinternal.contoso.com'; Type = 'CNAME'; Target = 'lyncpool01.contoso.com'; Port = 0 }
-    @{ Name = '_sipinternaltls._tcp.contoso.com'; Type = 'SRV'; Target = 'lyncpool01.contoso.com'; Port = 5061 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'CNAME'; Target = 'lyncpool01.contoso.com'; Port = 0; Names = @('lyncdiscoverinternal.contoso.com') }
+    @{ Type = 'SRV'; Target = 'lyncpool01.contoso.com'; Port = 5061; Names = @('_sipinternaltls._tcp.contoso.com') }
+))
 
 # Pool web services (443 and the 4443 the reverse proxy uses), SIP (5061), AD FS.
-$PortChecks = @(
-    @{ Name = 'lyncpool01.contoso.com'; Port = 443 }
-    @{ Name = 'lyncpool01.contoso.com'; Port = 4443 }
-    @{ Name = 'lyncpool01.contoso.com'; Port = 5061 }
-    @{ Name = 'adfs.contoso.com'; Port = 443 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 4443, 5061); Names = @('lyncpool01.contoso.com') }
+    @{ Ports = @(443); Names = @('adfs.contoso.com') }
+))
 
 # Internal certificates AD FS and clients rely on: each must name the host and chain.
-$TlsChecks = @(
-    @{ Name = 'lyncpool01.contoso.com'; Port = 443; Certificate = 'internal web services of lyncpool01.contoso.com' }
-    @{ Name = 'adfs.contoso.com'; Port = 443; Certificate = 'AD FS service communications' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'internal web services of lyncpool01.contoso.com'; Names = @('lyncpool01.contoso.com') }
+    @{ Port = 443; Certificate = 'AD FS service communications'; Names = @('adfs.contoso.com') }
+))
 
 # UseWindowsAuth is a pool-wide setting, so the internal CertProv answer follows the same mode.
 $AuthChecks = @(
@@ -422,16 +447,22 @@ $MetadataChecks = @(
     @{ Url = 'https://lyncweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'; What = 'Relying-party metadata of lyncpool01.contoso.com' }
 )
 
-# The values lync-management-shell.ps1 sets, per collection.
+# The values lync-management-shell.ps1 sets, per collection: each set of values once, then per
+# collection the key of its set.
+$ExpectedSettings = @{
+    's1' = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true }
+    's2' = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true }
+    's3' = [ordered]@{ 'AllowExchangeConnectivity' = $false }
+}
 $WebServiceExpected = @(
-    @{ Identity = 'service:WebServer:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseWsFedPassiveAuth' = $true; 'WsFedPassiveMetadataUri' = 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'UseWindowsAuth' = 'None'; 'UsePinAuth' = $false; 'UseCertificateAuth' = $true } }
+    @{ Identity = 'service:WebServer:lyncpool01.contoso.com'; Settings = 's1' }
 )
 $ProxyExpected = @(
-    @{ Identity = 'service:Registrar:lyncpool01.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
-    @{ Identity = 'service:EdgeServer:lyncedge.contoso.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
+    @{ Identity = 'service:Registrar:lyncpool01.contoso.com'; Settings = 's2' }
+    @{ Identity = 'service:EdgeServer:lyncedge.contoso.com'; Settings = 's2' }
 )
 $MobilityExpected = @(
-    @{ Identity = 'Global'; Settings = [ordered]@{ 'AllowExchangeConnectivity' = $false } }
+    @{ Identity = 'Global'; Settings = 's3' }
 )
 
 foreach ($Record in $DnsChecks) {
@@ -470,17 +501,17 @@ Invoke-Check -Check 'Management Shell' -Target 'Lync' -Test {
 if (Get-Command -Name 'Get-CsWebServiceConfiguration' -ErrorAction SilentlyContinue) {
     foreach ($Item in $WebServiceExpected) {
         Invoke-Check -Check 'Web service settings' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Web service settings' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsWebServiceConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Web service settings' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsWebServiceConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
     foreach ($Item in $ProxyExpected) {
         Invoke-Check -Check 'Proxy settings' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Proxy settings' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsProxyConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Proxy settings' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsProxyConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
     foreach ($Item in $MobilityExpected) {
         Invoke-Check -Check 'Mobility policy' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Mobility policy' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsMobilityPolicy -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Mobility policy' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsMobilityPolicy -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
 }

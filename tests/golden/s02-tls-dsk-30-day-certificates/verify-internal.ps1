@@ -87,6 +87,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -391,22 +418,20 @@ function Test-Settings {
 }
 
 # Internal DNS records.
-$DnsChecks = @(
-    @{ Name = 'lyncdiscoverinternal.fabrikam.com'; Type = 'CNAME'; Target = 'sfbpool01.fabrikam.com'; Port = 0 }
-    @{ Name = '_sipinternaltls._tcp.fabrikam.com'; Type = 'SRV'; Target = 'sfbpool01.fabrikam.com'; Port = 5061 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'CNAME'; Target = 'sfbpool01.fabrikam.com'; Port = 0; Names = @('lyncdiscoverinternal.fabrikam.com') }
+    @{ Type = 'SRV'; Target = 'sfbpool01.fabrikam.com'; Port = 5061; Names = @('_sipinternaltls._tcp.fabrikam.com') }
+))
 
 # Pool web services (443 and the 4443 the reverse proxy uses), SIP (5061), AD FS.
-$PortChecks = @(
-    @{ Name = 'sfbpool01.fabrikam.com'; Port = 443 }
-    @{ Name = 'sfbpool01.fabrikam.com'; Port = 4443 }
-    @{ Name = 'sfbpool01.fabrikam.com'; Port = 5061 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 4443, 5061); Names = @('sfbpool01.fabrikam.com') }
+))
 
 # Internal certificates AD FS and clients rely on: each must name the host and chain.
-$TlsChecks = @(
-    @{ Name = 'sfbpool01.fabrikam.com'; Port = 443; Certificate = 'internal web services of sfbpool01.fabrikam.com' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'internal web services of sfbpool01.fabrikam.com'; Names = @('sfbpool01.fabrikam.com') }
+))
 
 # UseWindowsAuth is a pool-wide setting, so the internal CertProv answer follows the same mode.
 $AuthChecks = @(
@@ -417,12 +442,17 @@ $AuthChecks = @(
 $MetadataChecks = @(
 )
 
-# The values lync-management-shell.ps1 sets, per collection.
+# The values lync-management-shell.ps1 sets, per collection: each set of values once, then per
+# collection the key of its set.
+$ExpectedSettings = @{
+    's1' = [ordered]@{ 'UseCertificateAuth' = $true; 'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 }
+    's2' = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true }
+}
 $WebServiceExpected = @(
-    @{ Identity = 'service:WebServer:sfbpool01.fabrikam.com'; Settings = [ordered]@{ 'UseCertificateAuth' = $true; 'DefaultValidityPeriodHours' = 720; 'MinValidityPeriodHours' = 8; 'MaxValidityPeriodHours' = 720 } }
+    @{ Identity = 'service:WebServer:sfbpool01.fabrikam.com'; Settings = 's1' }
 )
 $ProxyExpected = @(
-    @{ Identity = 'service:EdgeServer:sfbedge.fabrikam.com'; Settings = [ordered]@{ 'UseKerberosForClientToProxyAuth' = $false; 'UseNtlmForClientToProxyAuth' = $false; 'UseCertificateForClientToProxyAuth' = $true } }
+    @{ Identity = 'service:EdgeServer:sfbedge.fabrikam.com'; Settings = 's2' }
 )
 $MobilityExpected = @(
 )
@@ -463,17 +493,17 @@ Invoke-Check -Check 'Management Shell' -Target 'SkypeForBusiness' -Test {
 if (Get-Command -Name 'Get-CsWebServiceConfiguration' -ErrorAction SilentlyContinue) {
     foreach ($Item in $WebServiceExpected) {
         Invoke-Check -Check 'Web service settings' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Web service settings' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsWebServiceConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Web service settings' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsWebServiceConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
     foreach ($Item in $ProxyExpected) {
         Invoke-Check -Check 'Proxy settings' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Proxy settings' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsProxyConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Proxy settings' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsProxyConfiguration -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
     foreach ($Item in $MobilityExpected) {
         Invoke-Check -Check 'Mobility policy' -Target $Item.Identity -Test {
-            Test-Settings -Check 'Mobility policy' -Identity $Item.Identity -Expected $Item.Settings -Actual (Get-CsMobilityPolicy -Identity $Item.Identity -ErrorAction SilentlyContinue)
+            Test-Settings -Check 'Mobility policy' -Identity $Item.Identity -Expected $ExpectedSettings[$Item.Settings] -Actual (Get-CsMobilityPolicy -Identity $Item.Identity -ErrorAction SilentlyContinue)
         }
     }
 }

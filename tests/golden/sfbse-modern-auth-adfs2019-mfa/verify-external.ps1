@@ -97,6 +97,33 @@ function Invoke-Check {
     }
 }
 
+function Expand-Checks {
+    # The tables of DNS, port and TLS checks list their names in groups: each name of a group is one check
+    # (a hashtable: the name and the group's other fields); a group with Ports is one check per name and
+    # port, name first. Returns the checks in the order the plan lists them.
+    param([object[]]$Groups)
+    foreach ($Group in $Groups) {
+        $Ports = @('')
+        if ($Group.ContainsKey('Ports')) {
+            $Ports = @($Group.Ports)
+        }
+        foreach ($Name in @($Group.Names)) {
+            foreach ($Port in $Ports) {
+                $Check = @{ Name = $Name }
+                foreach ($Key in @($Group.Keys)) {
+                    if ($Key -ne 'Names' -and $Key -ne 'Ports') {
+                        $Check[$Key] = $Group[$Key]
+                    }
+                }
+                if ($Group.ContainsKey('Ports')) {
+                    $Check['Port'] = $Port
+                }
+                $Check
+            }
+        }
+    }
+}
+
 function Resolve-Name {
     # Resolve-DnsName came with Windows Server 2012 / Windows 8; older systems only get the SRV checks wrong.
     param([string]$Name, [string]$Type)
@@ -861,47 +888,52 @@ function Test-Discovery {
 }
 
 # External DNS records (the value of an A record is the public address, which the plan does not know).
-$DnsChecks = @(
-    @{ Name = 'sfbweb.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'sfbdirweb.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'meet.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'dialin.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'sip.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'webconf.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'av.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Type = 'CNAME'; Target = 'sfbdirweb.fabrikam.com'; Port = 0 }
-    @{ Name = '_sip._tls.fabrikam.com'; Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443 }
-    @{ Name = 'sip.fabrikam.com'; Type = 'A'; Target = ''; Port = 0 }
-)
+$DnsChecks = @(Expand-Checks -Groups @(
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @(
+        'sfbweb.fabrikam.com'
+        'sfbdirweb.fabrikam.com'
+        'meet.fabrikam.com'
+        'dialin.fabrikam.com'
+        'sip.fabrikam.com'
+        'webconf.fabrikam.com'
+        'av.fabrikam.com'
+    ) }
+    @{ Type = 'CNAME'; Target = 'sfbdirweb.fabrikam.com'; Port = 0; Names = @('lyncdiscover.fabrikam.com') }
+    @{ Type = 'SRV'; Target = 'sip.fabrikam.com'; Port = 443; Names = @('_sip._tls.fabrikam.com') }
+    @{ Type = 'A'; Target = ''; Port = 0; Names = @('sip.fabrikam.com') }
+))
 
 # Every published port and every Edge interface.
-$PortChecks = @(
-    @{ Name = 'sfbweb.fabrikam.com'; Port = 443 }
-    @{ Name = 'sfbweb.fabrikam.com'; Port = 80 }
-    @{ Name = 'sfbdirweb.fabrikam.com'; Port = 443 }
-    @{ Name = 'sfbdirweb.fabrikam.com'; Port = 80 }
-    @{ Name = 'meet.fabrikam.com'; Port = 443 }
-    @{ Name = 'meet.fabrikam.com'; Port = 80 }
-    @{ Name = 'dialin.fabrikam.com'; Port = 443 }
-    @{ Name = 'dialin.fabrikam.com'; Port = 80 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Port = 443 }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Port = 80 }
-    @{ Name = 'sip.fabrikam.com'; Port = 443 }
-    @{ Name = 'webconf.fabrikam.com'; Port = 443 }
-    @{ Name = 'av.fabrikam.com'; Port = 443 }
-)
+$PortChecks = @(Expand-Checks -Groups @(
+    @{ Ports = @(443, 80); Names = @(
+        'sfbweb.fabrikam.com'
+        'sfbdirweb.fabrikam.com'
+        'meet.fabrikam.com'
+        'dialin.fabrikam.com'
+        'lyncdiscover.fabrikam.com'
+    ) }
+    @{ Ports = @(443); Names = @(
+        'sip.fabrikam.com'
+        'webconf.fabrikam.com'
+        'av.fabrikam.com'
+    ) }
+))
 
 # Every name on the reverse proxy and Edge certificates must be presented by a certificate that names it and chains.
-$TlsChecks = @(
-    @{ Name = 'sip.fabrikam.com'; Port = 443; Certificate = 'Edge external (seedge.corp.fabrikam.com)' }
-    @{ Name = 'webconf.fabrikam.com'; Port = 443; Certificate = 'Edge external (seedge.corp.fabrikam.com)' }
-    @{ Name = 'sip.fabrikam.com'; Port = 443; Certificate = 'Edge external (seedge.corp.fabrikam.com)' }
-    @{ Name = 'sfbweb.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'sfbdirweb.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'meet.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'dialin.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-    @{ Name = 'lyncdiscover.fabrikam.com'; Port = 443; Certificate = 'Reverse proxy' }
-)
+$TlsChecks = @(Expand-Checks -Groups @(
+    @{ Port = 443; Certificate = 'Edge external (seedge.corp.fabrikam.com)'; Names = @(
+        'sip.fabrikam.com'
+        'webconf.fabrikam.com'
+        'sip.fabrikam.com'
+    ) }
+    @{ Port = 443; Certificate = 'Reverse proxy'; Names = @(
+        'sfbweb.fabrikam.com'
+        'sfbdirweb.fabrikam.com'
+        'meet.fabrikam.com'
+        'dialin.fabrikam.com'
+        'lyncdiscover.fabrikam.com'
+    ) }
+))
 
 # Authentication schemes offered by the certificate provisioning service through the reverse proxy.
 $AuthChecks = @(

@@ -135,6 +135,44 @@ def _setting(name: str, value: Any) -> dict[str, Any]:
     return {"name": name, "kind": kind, "value": value}
 
 
+def check_groups(rows: list[dict[str, Any]], *, crossed: str | None = None) -> list[dict[str, Any]]:
+    """Return `rows` (checks, each a dict with a "name") as groups the verification scripts expand back.
+
+    A group holds the names of consecutive rows whose other fields are equal (its "names" and those
+    fields); with `crossed` (say "port"), consecutive rows of one name first become one entry with the
+    list of their `crossed` values (the group's "ports", the key plus "s"), and a group is then the
+    names of consecutive entries with the same list and fields. `Expand-Checks` (verify-common.ps1.j2)
+    turns a group back into one check per name (per name and value of the list, name first): exactly
+    `rows`, in their order, repeats included (tests/test_verify_tables.py runs it on every fixture).
+
+    One hashtable per row cost the verifier about 20 us of parsing each, and the file its bytes; a
+    name in a group costs a fifth of that. Which rows are consecutive and equal depends only on the
+    plan's shape (the harmless twin gives equal placeholders for equal values), so the twin's groups
+    are the same.
+    """
+    entries: list[tuple[str, tuple[tuple[str, Any], ...], tuple[Any, ...]]] = []
+    for row in rows:
+        fields = tuple((k, v) for k, v in row.items() if k != "name" and k != crossed)
+        value = (row[crossed],) if crossed is not None else ()
+        if crossed is not None and entries and entries[-1][0] == row["name"] and entries[-1][1] == fields:
+            entries[-1] = (row["name"], fields, entries[-1][2] + value)
+        else:
+            entries.append((row["name"], fields, value))
+    groups: list[dict[str, Any]] = []
+    last: tuple[tuple[tuple[str, Any], ...], tuple[Any, ...]] | None = None
+    for name, fields, values in entries:
+        if groups and last == (fields, values):
+            groups[-1]["names"].append(name)
+            continue
+        last = (fields, values)
+        group: dict[str, Any] = dict(fields)
+        if crossed is not None:
+            group[f"{crossed}s"] = list(values)
+        group["names"] = [name]
+        groups.append(group)
+    return groups
+
+
 def _auth_checks(plan: PlanData, *, external: bool) -> list[dict[str, Any]]:
     out = []
     for pool in plan.pools:
@@ -222,18 +260,25 @@ def _web_probe_data(plan: PlanData) -> dict[str, Any]:
     hosts: dict[str, dict[str, Any]] = {}
     # The probes of one host share their expectations (one tuple): each is turned into data once.
     signatures: dict[tuple[int, bool], tuple[tuple[str, str, str], ...]] = {}
+    # Each shared tuple's key is found once (not a signature built and hashed per probe).
+    keys_of: dict[tuple[int, bool], str] = {}
     for probe in probes:
         held = (id(probe.schemes), probe.published_as == "adfs")
-        signature = signatures.get(held)
-        if signature is None:
+        key = keys_of.get(held)
+        if key is None:
             signature = signatures[held] = tuple((s.scheme, s.offer.value, s.why)
                                                  for s in web_probe_expectations(probe))
-        if signature not in expectation_keys:
-            expectation_keys[signature] = f"e{len(expectation_keys) + 1}"
-        base = probe.url[:-len(probe.path)]
-        hosts.setdefault(base, {"base": base, "browser": probe.published_as == "adfs",
-                                "discovery": probe.published_as in ("web_services", "autodiscover")})
-        host_paths.setdefault(base, []).append((probe.path, expectation_keys[signature], _status_kind(probe)))
+            if signature not in expectation_keys:
+                expectation_keys[signature] = f"e{len(expectation_keys) + 1}"
+            key = keys_of[held] = expectation_keys[signature]
+        path = probe.path
+        base = probe.url[:-len(path)]
+        paths = host_paths.get(base)
+        if paths is None:
+            paths = host_paths[base] = []
+            hosts[base] = {"base": base, "browser": probe.published_as == "adfs",
+                           "discovery": probe.published_as in ("web_services", "autodiscover")}
+        paths.append((path, key, _status_kind(probe)))
     path_keys: dict[tuple[tuple[str, str, str], ...], str] = {}
     for base, paths in host_paths.items():
         key = path_keys.setdefault(tuple(paths), f"p{len(path_keys) + 1}")
@@ -300,6 +345,9 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
         "dns": dns,
         "ports": ports,
         "tls": tls,
+        "dns_groups": check_groups(dns),
+        "port_groups": check_groups(ports, crossed="port"),
+        "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=True),
         "metadata": _metadata_checks(plan, external=True),
         "web": _web_probe_data(plan),
@@ -324,9 +372,27 @@ def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _settings_sets(expected: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Return each distinct set of expected values once, keyed s1, s2, ... in order of first use, and
+    give every collection of `expected` the key of its set ("settings_key"): the pools of one mode
+    share their values, so verify-internal.ps1 writes each set once instead of once per collection."""
+    keys: dict[tuple[tuple[str, str, Any], ...], str] = {}
+    sets: list[dict[str, Any]] = []
+    for group in ("web_services", "proxies", "mobility"):
+        for item in expected[group]:
+            values = tuple((s["name"], s["kind"], s["value"]) for s in item["settings"])
+            key = keys.get(values)
+            if key is None:
+                key = keys[values] = f"s{len(keys) + 1}"
+                sets.append({"key": key, "settings": item["settings"]})
+            item["settings_key"] = key
+    return sets
+
+
 def verify_internal_context(plan: PlanData) -> dict[str, Any]:
     """Return what verify-internal.ps1 checks inside: internal DNS, ports, TLS, CertProv, metadata,
     and the Lync/SfB settings read back from the configuration store."""
+    expected = _expected_settings(plan)
     records = [r for r in publishing.dns_records(plan) if r.view == publishing.INTERNAL]
     dns = [{"name": r.name, "type": r.type, "target": r.target, "port": r.port or 0} for r in records]
     ports: list[dict[str, Any]] = []
@@ -346,9 +412,13 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
         "dns": dns,
         "ports": ports,
         "tls": tls,
+        "dns_groups": check_groups(dns),
+        "port_groups": check_groups(ports, crossed="port"),
+        "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=False),
         "metadata": _metadata_checks(plan, external=False),
-        "expected": _expected_settings(plan),
+        "expected": expected,
+        "expected_sets": _settings_sets(expected),
         "reads_settings": lync_applies(plan),
         "modern_auth": _modern_auth_expected(plan),
     }
