@@ -376,3 +376,18 @@ def test_a_modern_authentication_plan_without_edge_or_pool_settings_still_gets_t
     found = codes(plan)
     assert found["exposure_web_services"] == ["pools[0].auth.external"]
     assert "exposure_adfs" in found
+
+
+def test_enable_cscomputer_step_covers_every_pool_of_the_topology_not_only_the_plans() -> None:
+    """Set-CsAuthConfig runs at the global level, so the scenario reaches every Front End and Director pool of
+    the topology, and it takes effect on a server only after Enable-CsComputer runs there (its help: on each
+    server). A runbook step naming only the plan's pools leaves any other pool on its old authentication
+    settings, Windows authentication from the Internet included, while Get-CsAuthConfig already shows the
+    new scenario."""
+    plan = plan_of(doc(modern_auth={"scenario": "block_windows_auth_externally"}))
+    b = build_bundle(plan, source=Source.for_plan(plan))
+    steps = b.texts["runbook.md"].split("## If something goes wrong")[0]
+    step = steps.split("Command: `Enable-CsComputer`")[1].split("###")[0]
+    run_on = next(line for line in step.splitlines() if line.startswith("- Run on:"))
+    assert "every pool in the topology" in run_on, run_on
+    assert "not only" in run_on and "pool01.contoso.com" in run_on, run_on

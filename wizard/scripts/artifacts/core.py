@@ -450,9 +450,11 @@ def runbook_steps_after(plan: PlanData, key: str) -> list[dict[str, Any]]:
     if key != "lync" or plan.modern_auth_scenario is None:
         return []
     pools = [p.fqdn for p in plan.pools]
+    # The scenario is set at the global level: it reaches every pool of the topology, not only the plan's.
     return [{
         "key": "enable_cscomputer", "filename": "", "command": "Enable-CsComputer",
-        "machine": ("Every Front End and Director server of " + ", ".join(pools) + ", one after the other, in the "
+        "machine": ("Every Front End and Director server of every pool in the topology (the scenario is global), "
+                    "not only of the pools this plan names (" + ", ".join(pools) + "), one after the other, in the "
                     "Lync/SfB Management Shell (it acts on the computer it runs on only)"),
         "purpose": "Make the new authentication scenario take effect on each server",
         "check_after": ("Enable-CsComputer ends without an error on every server; then verify-internal.ps1 shows the "
