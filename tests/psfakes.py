@@ -209,6 +209,10 @@ def _nothing() -> Builtin:
     return Builtin(lambda interp, named, pos, data: [])
 
 
+# Get-CsService's role switches the scripts use, with the service name its identities start with.
+SERVICE_ROLES = {"userserver": "UserServer", "director": "Registrar", "webserver": "WebServer"}
+
+
 class FakeLync(FakeStore):
     """Lync Server / Skype for Business Server Management Shell over an in-memory store.
 
@@ -221,10 +225,12 @@ class FakeLync(FakeStore):
 
     def __init__(self, *, module: str = "SkypeForBusiness", pools: tuple[str, ...] = (),
                  sites: tuple[str, ...] = (), version: str | None = None,
-                 metadata: dict[str, str] | None = None) -> None:
+                 metadata: dict[str, str] | None = None, services: dict[str, tuple[str, ...]] | None = None) -> None:
         super().__init__()
         self.module = module
         self.pools = {p.lower() for p in pools}
+        # Get-CsService by role switch (UserServer, Director, ...): the PoolFqdn of each service it lists.
+        self.services = {k.lower(): tuple(v) for k, v in (services or {}).items()}
         self.sites = {s.lower() for s in sites}
         self.version = version if version is not None else VERSION_TEXTS.get(module, VERSION_TEXTS["sfb2019"])
         self.metadata = dict(metadata or {})
@@ -304,6 +310,14 @@ class FakeLync(FakeStore):
         out["Get-Command"] = Builtin(get_command)
         out["Get-Module"] = Builtin(get_module, frozenset({"ListAvailable"}))
         out["Import-Module"] = _nothing()
+        def get_service(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
+            roles = [k.lower() for k in named if k.lower() in SERVICE_ROLES]
+            if pos or len(roles) != 1 or len(named) != 1:
+                raise Unsupported(f"Get-CsService with {named.keys()} (only one role switch)")
+            return [PSObject([("Identity", f"{SERVICE_ROLES[roles[0]]}:{fqdn}"), ("PoolFqdn", fqdn)])
+                    for fqdn in self.services.get(roles[0], ())]
+
+        out["Get-CsService"] = Builtin(get_service, frozenset(SERVICE_ROLES))
         out["Get-CsPool"] = lookup(self.pools)
         out["Get-CsSite"] = lookup(self.sites)
         out["Get-CsServerVersion"] = Builtin(lambda i, n, p, d: [self.version])

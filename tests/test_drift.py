@@ -296,3 +296,27 @@ def test_a_pool_passive_today_refuses_a_modern_authentication_plan() -> None:
     # Without Modern Authentication in the plan, passive today is no conflict.
     del plan_doc["modern_auth"]
     assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_passive_with_modern_auth"]
+
+
+def missing_pools(plan_doc: dict[str, Any], state_doc: dict[str, Any]) -> list[Any]:
+    return [f for f in judge(plan_doc, state_doc).findings if f.code == "estate_modern_auth_pool_missing"]
+
+
+def test_a_topology_pool_missing_from_a_modern_authentication_plan_is_an_error() -> None:
+    # Modern Authentication is global; the AD FS trust names only the plan's pools.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    del plan_doc["pools"][0]["auth"]
+    plan_doc["adfs"]["mfa"] = "none"
+    plan_doc["modern_auth"] = {}
+    assert not missing_pools(plan_doc, state)
+    state["pools"].append({"fqdn": "Other.corp.contoso.com", "role": "director"})
+    found = only(judge(plan_doc, state), "estate_modern_auth_pool_missing")
+    assert [(f.severity, f.field) for f in found] == [("error", "pools")]
+    assert "other.corp.contoso.com (director) is in the topology but not in the plan" in found[0].message.lower()
+    # Listed in the plan (in another case), the pool is covered.
+    plan_doc["pools"].append({"fqdn": "other.corp.contoso.com", "role": "director"})
+    assert not missing_pools(plan_doc, state)
+    # Without Modern Authentication, a pool the plan leaves out is the admin's choice.
+    plan_doc["pools"].pop()
+    del plan_doc["modern_auth"]
+    assert not missing_pools(plan_doc, state)

@@ -55,10 +55,17 @@ def bundle(fixture: str = SE, **changes: Any) -> Bundle:
     return bundle_of(json.dumps(doc, sort_keys=True))
 
 
-def lync_site(tmp_path: Path, b: Bundle | None = None, *, version: str = VERSION_SE) -> Site:
-    texts = (b or bundle()).texts
-    store = FakeLync(pools=SE_POOLS, version=version, metadata={SE_METADATA: "http://sts.fabrikam.com/adfs/services/trust"})
-    return Site(tmp_path, texts, store, "lync-management-shell.ps1", "rollback-lync.ps1")
+def lync_site(tmp_path: Path, b: Bundle | None = None, *, version: str = VERSION_SE,
+              extra_pools: tuple[str, ...] = ()) -> Site:
+    b = b or bundle()
+    # The topology's Front End and Director pools: the plan's (in the case its FQDNs were typed), and any extra.
+    services = {
+        "UserServer": tuple(p.fqdn.upper() for p in b.plan.pools if p.role == "frontend") + extra_pools,
+        "Director": tuple(p.fqdn.upper() for p in b.plan.pools if p.role == "director"),
+    }
+    store = FakeLync(pools=SE_POOLS, version=version, metadata={SE_METADATA: "http://sts.fabrikam.com/adfs/services/trust"},
+                     services=services)
+    return Site(tmp_path, b.texts, store, "lync-management-shell.ps1", "rollback-lync.ps1")
 
 
 # ---------------------------------------------------------------------------
@@ -121,6 +128,22 @@ def test_an_older_cumulative_update_stops_the_script_before_any_change(tmp_path:
     assert outcome.error and f"{missing} is not available here" in outcome.error
     assert "cumulative update" in outcome.error
     assert site.store.calls == []
+
+
+def test_a_topology_pool_the_plan_does_not_list_stops_the_script_before_any_change(tmp_path: Path) -> None:
+    # The OAuth configuration and the scenario are global, but the AD FS trust names only the plan's pools.
+    site = lync_site(tmp_path, extra_pools=("sefe02.corp.fabrikam.com",))
+    before = site.store.state()
+    outcome = site.run_change()
+    assert outcome.error and "Pool sefe02.corp.fabrikam.com is in the topology but not in the plan" in outcome.error
+    assert site.store.state() == before
+    assert not [c for c in site.store.calls if not c[2]]
+
+
+def test_the_plans_pools_are_asked_of_the_topology_by_role(tmp_path: Path) -> None:
+    text = bundle().texts["lync-management-shell.ps1"]
+    assert "@(Get-CsService -UserServer) + @(Get-CsService -Director)" in text
+    assert "$PlanPools = @('sefe01.corp.fabrikam.com','sedir01.corp.fabrikam.com')" in text
 
 
 def test_an_unreachable_federation_metadata_stops_the_script_before_any_change(tmp_path: Path) -> None:

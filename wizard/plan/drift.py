@@ -61,6 +61,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_product_mismatch": "error",
     "estate_product_subscription_edition": "warning",
     "estate_passive_with_modern_auth": "error",
+    "estate_modern_auth_pool_missing": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
     "estate_adfs_farm_mismatch": "error",
@@ -501,6 +502,20 @@ def _passive_with_modern_auth(plan: PlanData, estate: Estate) -> Iterator[Findin
                        f"leave Modern Authentication out of this plan.")
 
 
+def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """Modern Authentication is global, but the AD FS trust names only the plan's pools: the estate's other
+    Front End and Director pools would lose sign-in (the script stops on them too, before its first change)."""
+    if plan.modern_auth is None or not estate.has_management_shell_data:
+        return
+    in_plan = {p.fqdn.casefold() for p in plan.pools}
+    for pool in estate.pools:
+        if pool.fqdn.casefold() not in in_plan:
+            yield _finding("estate_modern_auth_pool_missing", "pools",
+                           f"{pool.fqdn} ({pool.role}) is in the topology but not in the plan. Modern Authentication "
+                           f"is global, and the AD FS trust names only the plan's pools, so its users could not sign "
+                           f"in. Add it to the plan (without authentication settings if it keeps its own).")
+
+
 def _topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     if not estate.has_management_shell_data:
         return
@@ -596,6 +611,7 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
     findings = [
         *_product(plan, estate),
         *_passive_with_modern_auth(plan, estate),
+        *_modern_auth_pools(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),
         *_collections(plan, estate, rows),

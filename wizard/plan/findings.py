@@ -702,7 +702,10 @@ def modern_auth_setup_script(plan: PlanData) -> Iterator[Finding]:
         f"{ADFS_VERSIONS[plan.adfs.version]}: download it from Microsoft ({ADFS_OAUTH_SETUP_DOWNLOAD}) and put it "
         f"beside adfs-modern-auth.ps1 on the primary AD FS server. The bundle does not include or rebuild it; "
         f"adfs-modern-auth.ps1 stops when it is not there, runs it with every pool's internal and external web "
-        f"services URL, and then sets MFA on the trust it made.",
+        f"services URL, and then sets MFA on the trust it made. Modern Authentication is global, so the plan must "
+        f"list every Front End and Director pool of the topology (a pool needs no authentication settings to be "
+        f"listed): users of a pool the trust does not name cannot sign in. lync-management-shell.ps1 stops before "
+        f"its first change when the topology has a pool the plan does not list.",
     )
 
 

@@ -401,6 +401,16 @@ try {
         }
     }
 
+    # Modern Authentication is global (the OAuth configuration and the scenario), but the AD FS trust names only
+    # the plan's pools: users homed on a pool it does not name could not sign in. So the topology may have no
+    # Front End or Director pool the plan does not list.
+    $PlanPools = @('sfb15pool.ad.tailspintoys.com')
+    foreach ($Service in @(Get-CsService -UserServer) + @(Get-CsService -Director)) {
+        if ($PlanPools -notcontains $Service.PoolFqdn) {
+            throw ('Pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan. Modern Authentication is global: add every Front End and Director pool to the plan (without authentication settings if it keeps its own), so that the AD FS trust names its web services.')
+        }
+    }
+
     # New-CsOAuthServer reads the AD FS federation metadata while it runs: it must be reachable from this server.
     Test-FederationMetadata -Url 'https://fs.tailspintoys.com/FederationMetadata/2007-06/FederationMetadata.xml'
     # The scenario by the name this module gives it (the module misspells one): found before the first change.

@@ -383,6 +383,8 @@ def modern_auth_context(plan: PlanData) -> dict[str, Any] | None:
         "type": OAUTH_SERVER_TYPE,
         "metadata_url": plan.adfs.metadata_url,
         "accept_sid": ma.accept_sid_claims,
+        # Every pool the AD FS trust names: the topology may have no other (the pre-check says so).
+        "pools": [p.fqdn for p in plan.pools],
         "scenario": None if scenario is None else {
             "value": scenario.value, "label": scenario.label, "pattern": scenario.facts.enum_pattern,
         },
