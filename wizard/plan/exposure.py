@@ -226,6 +226,11 @@ class CertificateIssuance:
     credentials_after: tuple[Credential, ...]
     by_password_after: tuple[Credential, ...] = ()
 
+    @property
+    def pool_label(self) -> str:
+        """Return the pool's name in words (the stand-in for Front End pools not in the plan has none)."""
+        return "Front End pools not in the plan" if self.pool == _NOT_IN_PLAN else self.pool
+
 
 @dataclass(frozen=True)
 class Exposure:
@@ -307,25 +312,48 @@ def _windows(value: str | None) -> tuple[State, State]:
     return State.OPEN, State.OPEN
 
 
-def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
-    if estate is None or not estate.has_management_shell_data:
-        return _UNKNOWN_WEB
-    web: EstateWebService | None = estate.web_service_for(fqdn, site)
-    if web is None:
-        return _UNKNOWN_WEB
+def _collections(estate: Estate, fqdn: str, site: str | None) -> list[EstateWebService | None]:
+    """Return the web service collections that may apply to the pool: the one the plan's site picks (a
+    collection the script creates copies it) and, when the topology puts the pool in another site, the one
+    that site picks (what applies to a pool the plan leaves alone). A wrong site in the plan never hides
+    either of them."""
+    found = [estate.web_service_for(fqdn, site)]
+    known = estate.pool(fqdn)
+    if site is not None and known is not None and known.site and known.site.casefold() != site.casefold():
+        other = estate.web_service_for(fqdn, known.site)
+        if other != found[0]:
+            found.append(other)
+    return found
+
+
+def _web_of(web: EstateWebService) -> _Web:
     ntlm, kerberos = _windows(web.use_windows_auth)
     return _Web(ntlm, kerberos, _state(web.use_pin_auth), _state(web.use_certificate_auth),
                 _state(web.use_ws_fed_passive_auth), f"as today ({web.identity} in the state file)",
                 password_grant=ntlm)
 
 
+def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
+    if estate is None or not estate.has_management_shell_data or fqdn == _NOT_IN_PLAN:
+        return _UNKNOWN_WEB
+    collections = _collections(estate, fqdn, site)
+    webs = [_UNKNOWN_WEB if web is None else _web_of(web) for web in collections]
+    if len(webs) == 1:
+        return webs[0]
+    # The plan's site is not the topology's: a setting is open when either collection has it on.
+    names = " or ".join(web.identity if web is not None else "no collection" for web in collections)
+    return _Web(*(any_of(getattr(w, name) for w in webs) for name in ("ntlm", "kerberos", "pin", "certificate",
+                                                                      "passive")),
+                f"as today ({names} in the state file: the plan's site is not the topology's, so either may apply)",
+                password_grant=any_of(w.password_grant for w in webs))
+
+
 def _web_shadowed(estate: Estate | None, fqdn: str, site: str | None) -> bool:
     """Return True when the state file shows a site or service collection applying to the pool's web services:
     it may take precedence over a global Set-CsAuthConfig scenario (inferred, never documented)."""
-    if estate is None or not estate.has_management_shell_data:
+    if estate is None or not estate.has_management_shell_data or fqdn == _NOT_IN_PLAN:
         return False
-    web = estate.web_service_for(fqdn, site)
-    return web is not None and web.identity.casefold() != "global"
+    return any(web is not None and web.identity.casefold() != "global" for web in _collections(estate, fqdn, site))
 
 
 def _scenario_closes(before: State, shadowed: bool) -> State:
@@ -448,7 +476,15 @@ class _PoolRef:
 
     @property
     def label(self) -> str:
+        if self.fqdn == _NOT_IN_PLAN:
+            return "Front End pools not in the plan"
         return ("Director pool " if self.role == "director" else "pool ") + self.fqdn
+
+    @property
+    def homed(self) -> str:
+        if self.fqdn == _NOT_IN_PLAN:
+            return "users homed on Front End pools not in the plan"
+        return f"users homed on {self.fqdn}"
 
 
 @dataclass(frozen=True)
@@ -463,12 +499,19 @@ class _EdgeRef:
         return f"edge_pools[{self.index}].block_ntlm" if self.index is not None else "edge_pools"
 
 
+# The stand-in for the Front End pools when neither the plan nor the state file names one: a Director homes no
+# user, so the users' home pools (their web services, CertProv and Registrar) are as today.
+_NOT_IN_PLAN = "*"
+
+
 def _pools(plan: PlanData, estate: Estate | None) -> list[_PoolRef]:
     out = [_PoolRef(p.fqdn, p.role, p.site, p.external_web_fqdn, i, p) for i, p in enumerate(plan.pools)]
     if estate is not None:
         known = {p.fqdn.casefold() for p in plan.pools}
         out += [_PoolRef(p.fqdn, p.role, p.site, p.external_web_fqdn, None, None)
                 for p in estate.pools if p.fqdn.casefold() not in known]
+    if not any(ref.role != "director" for ref in out):
+        out.append(_PoolRef(_NOT_IN_PLAN, "frontend", None, None, None, None))
     return out
 
 
@@ -654,7 +697,7 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
     # Each pool's Registrar, reached through an Edge.
     for ref in pools:
         identity = f"service:Registrar:{ref.fqdn}"
-        today_proxy = _proxy_today(estate, identity)
+        today_proxy = _UNKNOWN_PROXY if ref.fqdn == _NOT_IN_PLAN else _proxy_today(estate, identity)
         own = estate is not None and estate.has_management_shell_data and estate.proxy(identity) is not None
         after_proxy = _registrar_after(plan, ref.plan_pool, today_proxy, own)
         field_name = f"{ref.field}.auth.block_ntlm_at_registrar" if ref.index is not None else "pools"
@@ -663,8 +706,7 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
                            ref.fqdn, None, "an Edge", field_name, in_plan=ref.index is not None,
                            serves_every_pool=director)
         entries.append(entry)
-        users = "users of every pool (the Director authenticates them)" if director else \
-            f"users homed on {ref.fqdn}"
+        users = "users of every pool (the Director authenticates them)" if director else ref.homed
         for credential, before_state, after_state in (
                 (Credential.NTLM, today_proxy.ntlm, after_proxy.ntlm),
                 (Credential.KERBEROS, today_proxy.kerberos, after_proxy.kerberos)):
@@ -694,7 +736,7 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
                            paths=tuple(p for p, _ in WEB_PATHS))
         entries.append(entry)
         published = State.OPEN if host else State.UNKNOWN
-        users = f"users homed on {ref.fqdn}" + (" and users it redirects" if ref.role == "director" else "")
+        users = ref.homed + (" and users it redirects" if ref.role == "director" else "")
         # OAuth is in the model only with the plan's Modern Authentication: a plan without it says nothing of
         # the OAuth settings, and the state file does not hold them (docs/exposure.md).
         oauth = (Credential.OAUTH,) if plan.modern_auth is not None else ()

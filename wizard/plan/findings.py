@@ -1537,7 +1537,8 @@ def exposure_matrix(plan: PlanData, model: Exposure) -> Iterator[Finding]:
         how = ", ".join(CREDENTIAL_FACTS[c].short for c in issue.credentials_after) or "nothing"
         yield _finding(
             "exposure_certificate", issue.field,
-            f"Users of {issue.pool} first obtain a Lync client certificate from {issue.after.why.split(': ')[0]}: "
+            f"Users of {issue.pool_label} first obtain a Lync client certificate from "
+            f"{issue.after.why.split(': ')[0]}: "
             f"before {describe_access(issue.before)} \u2192 after {describe_access(issue.after)}; after the plan "
             f"CertProv takes {how}.",
         )
