@@ -263,11 +263,22 @@ def test_lwa_domain_auth_says_the_docs_disagree_on_lync_2013_only():
 
 
 def test_adfs_without_passive_pool_is_unused():
-    plan = make_plan(pool(external="tls_dsk"), adfs=adfs(mfa="extranet"))
+    plan = make_plan(pool(external="tls_dsk"), adfs=adfs(mfa="none"))
     (f,) = of(plan, "adfs_unused")
     assert f.severity == "info" and f.field == "adfs"
     assert not {c for c in codes(plan) if c.startswith("mfa_")}
     assert not of(passive_plan(), "adfs_unused")
+
+
+@pytest.mark.parametrize("mfa", ["extranet", "always"])
+@pytest.mark.parametrize("mode", ["tls_dsk", "ntlm"])
+def test_mfa_asked_for_while_nobody_signs_in_through_adfs_is_refused(mfa, mode):
+    # The plan says MFA, and every Internet sign-in stays without a second factor: a promise not kept.
+    plan = make_plan(pool(external=mode), adfs=adfs(mfa=mfa))
+    (f,) = of(plan, "mfa_without_adfs_sign_in")
+    assert (f.severity, f.field) == ("error", "adfs.mfa")
+    assert not of(plan, "adfs_unused")
+    assert not of(passive_plan(adfs=adfs(mfa=mfa)), "mfa_without_adfs_sign_in")
 
 
 def test_mfa_on_adfs_2_0_is_an_error():

@@ -93,6 +93,7 @@ FINDING_CODES: dict[str, str] = {
     "modern_auth_resource_forest": "info",
     # AD FS and MFA.
     "adfs_unused": "info",
+    "mfa_without_adfs_sign_in": "error",
     "mfa_adfs20_unsupported": "error",
     "mfa_extranet_only_via_proxy": "warning",
     "mfa_provider_required": "warning",
@@ -755,8 +756,20 @@ def _adfs_in_use(plan: PlanData) -> bool:
 
 
 def adfs_unused(plan: PlanData) -> Iterator[Finding]:
-    """AD FS settings without a passive pool (or Modern Authentication) are not used."""
-    if plan.adfs is not None and not plan.signs_in_through_adfs:
+    """AD FS settings without a passive pool (or Modern Authentication) are not used.
+
+    With MFA asked for, that is a promise the plan does not keep: nobody signs in through AD FS, so every
+    Internet sign-in stays as it is, without a second factor. That is an error, never only a note.
+    """
+    if plan.adfs is not None and not plan.signs_in_through_adfs and plan.adfs.mfa != "none":
+        yield _finding(
+            "mfa_without_adfs_sign_in", "adfs.mfa",
+            f"The plan asks for MFA ({plan.adfs.mfa}), but no pool uses passive authentication and Modern "
+            f"Authentication is not turned on: nobody signs in through AD FS, so no Internet sign-in meets a "
+            f"second factor and every password path stays as it is. Set a pool to passive, turn Modern "
+            f"Authentication on, or set mfa to none.",
+        )
+    elif plan.adfs is not None and not plan.signs_in_through_adfs:
         yield _finding(
             "adfs_unused", "adfs",
             "The plan describes an AD FS farm but no pool uses passive authentication and Modern Authentication is "
