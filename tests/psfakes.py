@@ -34,7 +34,11 @@ WEB_DEFAULTS = {
     "UseCertificateAuth": True, "UsePinAuth": True, "DefaultValidityPeriodHours": 4320,
     "MinValidityPeriodHours": 8, "MaxValidityPeriodHours": 8760, "AllowExternalAuthentication": True,
     "CASigningKeyLength": 2048, "MinCSRKeySize": 1024, "MaxCSRKeySize": 16384, "UseDomainAuthInLWA": True,
-    "MobilePreferredAuthType": "None",
+    "MobilePreferredAuthType": "None", "AllowAnonymousAccessToLWAConference": True, "AutoLaunchLyncWebAccess": False,
+    "EnableCertChainDownload": True, "EnableGroupExpansion": True, "InferCertChainFromSSL": False,
+    "MaxGroupSizeToExpand": 100, "ShowAlternateJoinOptionsExpanded": False, "ShowDownloadCommunicatorAttendeeLink": True,
+    "ShowJoinUsingLegacyClientLink": False, "OverrideAuthTypeForExternalClients": None,
+    "OverrideAuthTypeForInternalClients": None,
 }
 PROXY_DEFAULTS = {
     "UseKerberosForClientToProxyAuth": True, "UseNtlmForClientToProxyAuth": True,

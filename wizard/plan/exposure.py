@@ -342,9 +342,11 @@ def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
         return webs[0]
     # The plan's site is not the topology's: a setting is open when either collection has it on.
     names = " or ".join(web.identity if web is not None else "no collection" for web in collections)
-    return _Web(*(any_of(getattr(w, name) for w in webs) for name in ("ntlm", "kerberos", "pin", "certificate",
-                                                                      "passive")),
-                f"as today ({names} in the state file: the plan's site is not the topology's, so either may apply)",
+    return _Web(ntlm=any_of(w.ntlm for w in webs), kerberos=any_of(w.kerberos for w in webs),
+                pin=any_of(w.pin for w in webs), certificate=any_of(w.certificate for w in webs),
+                passive=any_of(w.passive for w in webs),
+                why=f"as today ({names} in the state file: the plan's site is not the topology's, so either may "
+                    f"apply)",
                 password_grant=any_of(w.password_grant for w in webs))
 
 

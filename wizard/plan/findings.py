@@ -32,6 +32,7 @@ from wizard.plan.exposure import (
     exposure,
 )
 from wizard.plan.finding import Finding
+from wizard.plan.intended import WEB_NOT_INHERITED
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
     ACP_ADFS_VERSIONS,
@@ -1437,8 +1438,10 @@ def service_scope_only(plan: PlanData) -> Iterator[Finding]:
         "switched on globally would reach every pool and Edge at once and is known to cause sign-in failures "
         "across the whole organisation. Pools and Edge pools not in the plan keep their settings. A service "
         "collection the script has to create would start from the product's defaults, so it is created with the "
-        "settings of the collection that applied until then (the pool's site collection, else the global one) "
-        "for everything the plan does not set." + (
+        "authentication, certificate, meeting and Web App settings of the collection that applied until then (the "
+        "pool's site collection, else the global one) that the plan does not set; "
+        + ", ".join(WEB_NOT_INHERITED) + " start from the product's defaults there: if your site or global "
+        "collection changed them, set them on the new collection afterwards." + (
             " Modern Authentication is the exception: its OAuth configuration and its Set-CsAuthConfig scenario "
             "are global by design (modern_auth)." if plan.modern_auth is not None else ""),
     )

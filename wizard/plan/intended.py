@@ -121,7 +121,30 @@ WEB_INHERITED: tuple[tuple[str, frozenset[str]], ...] = (
     ("MaxCSRKeySize", _ALL_PRODUCTS),
     ("UseDomainAuthInLWA", _SFB),
     ("MobilePreferredAuthType", _SFB),
+    # The meeting and Web App settings every product has had since Lync Server 2013's first release (New- would
+    # otherwise put anonymous meeting join back on, say). The ones later updates added (HSTS, basic media
+    # authentication, the web client's legacy UI, pending-get waits) are not copied: the scripts run under
+    # Set-StrictMode, where reading a property an older update lacks stops the script.
+    ("AllowAnonymousAccessToLWAConference", _ALL_PRODUCTS),
+    ("AutoLaunchLyncWebAccess", _ALL_PRODUCTS),
+    ("EnableCertChainDownload", _ALL_PRODUCTS),
+    ("EnableGroupExpansion", _ALL_PRODUCTS),
+    ("InferCertChainFromSSL", _ALL_PRODUCTS),
+    ("MaxGroupSizeToExpand", _ALL_PRODUCTS),
+    ("ShowAlternateJoinOptionsExpanded", _ALL_PRODUCTS),
+    ("ShowDownloadCommunicatorAttendeeLink", _ALL_PRODUCTS),
+    ("ShowJoinUsingLegacyClientLink", _ALL_PRODUCTS),
 )
+# Settings only Set-CsWebServiceConfiguration has (New- does not), which can turn an authentication type off for
+# external or internal web clients (the older way to what Set-CsAuthConfig does): a collection the script
+# creates for a pool that keeps its own mode gets them from the collection that applied until then, when that one
+# has them set, so a pool where Windows authentication was off from the Internet does not get it back. Skype for
+# Business Server only (a 2015 cumulative update added them), and read only where the property exists.
+WEB_SET_ONLY_INHERITED: tuple[str, ...] = ("OverrideAuthTypeForExternalClients", "OverrideAuthTypeForInternalClients")
+WEB_SET_ONLY_PRODUCTS = _SFB
+# What a new collection does not get from the collection that applied until then: the product's defaults.
+WEB_NOT_INHERITED: tuple[str, ...] = ("TrustedCACerts", "CrossDomainAuthorizationList", "HstsMaxAgeInSeconds",
+                                      "MACResolverUrl", "SecondaryLocationSourceUrl")
 # The proxy settings a new Edge or Registrar collection copies from the global one (proxy settings have no
 # site scope). The three client-to-proxy authentication settings are the plan's own; with NTLM off in the
 # collection, DisableNtlmFor2010AndLaterClients has nothing left to do, so it is not copied.

@@ -317,7 +317,15 @@ try {
         # A new collection would start from the product's defaults: it takes what the plan leaves alone
         # from the collection that applied until now (the site's, else the global one).
         $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
-        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -WhatIf:$WhatIfPreference
+        New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
+        if ($Parent.PSObject.Properties['OverrideAuthTypeForExternalClients'] -and $Parent.OverrideAuthTypeForExternalClients -and -not $WhatIfPreference) {
+            # Only Set- has this one: the new collection keeps what applied until now.
+            Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -OverrideAuthTypeForExternalClients $Parent.OverrideAuthTypeForExternalClients -WhatIf:$WhatIfPreference
+        }
+        if ($Parent.PSObject.Properties['OverrideAuthTypeForInternalClients'] -and $Parent.OverrideAuthTypeForInternalClients -and -not $WhatIfPreference) {
+            # Only Set- has this one: the new collection keeps what applied until now.
+            Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -OverrideAuthTypeForInternalClients $Parent.OverrideAuthTypeForInternalClients -WhatIf:$WhatIfPreference
+        }
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)
     }
     else {

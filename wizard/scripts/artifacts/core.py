@@ -16,6 +16,8 @@ from wizard.plan.intended import (
     ISSUANCE_TRANSFORM_RULES,
     PROXY_INHERITED,
     WEB_INHERITED,
+    WEB_SET_ONLY_INHERITED,
+    WEB_SET_ONLY_PRODUCTS,
     mfa_rule,
 )
 from wizard.plan.model import (
@@ -228,6 +230,9 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         # A collection the script creates takes these from the collection that applied until then.
         "parent_identity": f"site:{pool.site}" if pool.site else None,
         "inherit": [param for param, products in WEB_INHERITED if plan.product in products and param not in sets],
+        # A passive pool's authentication is the plan's alone (an inherited override could even turn passive off).
+        "inherit_set_only": list(WEB_SET_ONLY_INHERITED) if plan.product in WEB_SET_ONLY_PRODUCTS and not passive
+        else [],
     }
 
 

@@ -1,0 +1,83 @@
+"""A web service collection the change script creates keeps what applied to the pool until then.
+
+New-CsWebServiceConfiguration starts from the product's defaults: anonymous meeting join back on, and no
+authentication-type override, so a pool where Windows authentication was off for external web clients would get
+it back. The script copies those settings from the collection that applied until then (the site's, else the
+global one). Run in tests/psmini.py against the fake Management Shell of tests/psfakes.py.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.psfakes import FakeLync
+from tests.test_rollback_runs import Site
+from wizard.plan.reader import read_plan
+from wizard.scripts.bundle import Source, build_bundle
+
+FIXTURES = Path(__file__).parent / "fixtures" / "plans"
+S02 = "s02-tls-dsk-30-day-certificates"   # Skype for Business Server 2015, one TLS-DSK pool, no site
+POOL = "service:WebServer:sfbpool01.fabrikam.com"
+
+
+def texts_of(doc: dict[str, Any]) -> dict[str, str]:
+    plan, findings = read_plan(doc)
+    assert plan is not None, findings
+    return build_bundle(plan, source=Source.for_plan(plan)).texts
+
+
+def s02(**pool_changes: Any) -> dict[str, Any]:
+    doc = json.loads((FIXTURES / f"{S02}.json").read_text(encoding="utf-8"))
+    doc["pools"][0].update(pool_changes)
+    return doc
+
+
+def site_of(tmp_path: Path, doc: dict[str, Any], **global_values: Any) -> Site:
+    store = FakeLync(pools=tuple(p["fqdn"] for p in doc["pools"]) + tuple(e["fqdn"] for e in doc.get("edge_pools", ())),
+                     module="SkypeForBusiness", version="Skype for Business Server 2015 (6.0.9319.534)")
+    store.collections["CsWebServiceConfiguration"].items["Global"].update(global_values)
+    return Site(tmp_path, texts_of(doc), store, "lync-management-shell.ps1", "rollback-lync.ps1")
+
+
+def test_a_new_collection_keeps_the_meeting_settings_and_the_external_override_of_its_parent(tmp_path: Path) -> None:
+    site = site_of(tmp_path, s02(), AllowAnonymousAccessToLWAConference=False, MaxGroupSizeToExpand=25,
+                   OverrideAuthTypeForExternalClients="DisableWindowsAuth")
+    before = copy.deepcopy(site.store.state())
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    created = site.store.state()["CsWebServiceConfiguration"][POOL]
+    assert created["AllowAnonymousAccessToLWAConference"] is False
+    assert created["MaxGroupSizeToExpand"] == 25
+    assert created["OverrideAuthTypeForExternalClients"] == "DisableWindowsAuth"
+    assert created["OverrideAuthTypeForInternalClients"] is None   # not set on the parent: left alone
+    # The plan's own settings still win.
+    assert created["DefaultValidityPeriodHours"] == 720
+    # The rollback removes the collection it created, with all of it.
+    assert site.run_rollback().ok
+    assert site.store.state() == before
+
+
+def test_a_whatif_run_copies_nothing_and_does_not_stop(tmp_path: Path) -> None:
+    site = site_of(tmp_path, s02(), OverrideAuthTypeForExternalClients="DisableWindowsAuth")
+    before = copy.deepcopy(site.store.state())
+    outcome = site.run_change(whatif=True)
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+
+
+def test_a_passive_pool_takes_no_override_from_its_parent() -> None:
+    # Its authentication is the plan's alone: an inherited DisableWsFedPassiveAuth would undo the plan.
+    doc = json.loads((FIXTURES / "s01-passive-extranet-mfa.json").read_text(encoding="utf-8"))
+    text = texts_of(doc)["lync-management-shell.ps1"]
+    assert "-AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference" in text
+    assert "OverrideAuthType" not in text
+
+
+def test_lync_2013_reads_no_property_it_does_not_have() -> None:
+    doc = s02()
+    doc["product"] = "lync2013"
+    text = texts_of(doc)["lync-management-shell.ps1"]
+    assert "-ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink" in text
+    assert "OverrideAuthType" not in text and "UseDomainAuthInLWA" not in text
