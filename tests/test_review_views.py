@@ -400,3 +400,26 @@ class AuditAndSharingViewTests(ReviewViewTestCase):
         self.client.force_login(self.alice)
         response = self.client.post(self._url("plan-sharing"), {"access": "edit"})
         self.assertEqual(response.status_code, 400)
+
+
+class SharingPageSaysWhoSeesThePlanTests(ReviewViewTestCase):
+    """The sharing page says who can see the plan: once a revision is submitted for review, every
+    reviewer can (read-only), shared or not, so "Only you can see this plan" would be false."""
+
+    def test_an_unshared_plan_never_submitted_is_seen_by_its_owner_only(self):
+        plan = make_plan(shared=False)
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-sharing", args=[plan.code]))
+        self.assertContains(response, "Only you can see this plan.")
+
+    def test_an_unshared_plan_with_a_submitted_revision_says_reviewers_see_it(self):
+        plan = make_plan(shared=False)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
+        review.submit_for_review(revision, by=self.alice)
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.get(reverse("plan-revisions", args=[plan.code])).status_code, 200)
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-sharing", args=[plan.code]))
+        self.assertNotContains(response, "Only you can see this plan")
+        self.assertNotContains(response, "Reviewers still need to see a plan to review it")
+        self.assertContains(response, 'id="reviewers-see-it"')

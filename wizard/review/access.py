@@ -39,6 +39,12 @@ def plans_visible_to(user: Any) -> QuerySet[Plan]:
     return Plan.objects.filter(visible).distinct()
 
 
+def seen_by_reviewers(plan: Plan) -> bool:
+    """Return True when every reviewer can see `plan` (read-only), shared or not: one of its
+    revisions was submitted for review (the rule of `plans_visible_to`)."""
+    return plan.revisions.filter(reviews__decision=Review.Decision.SUBMITTED).exists()
+
+
 def can_see(user: Any, plan: Plan) -> bool:
     """Return True when `user` may see `plan`."""
     return plans_visible_to(user).filter(pk=plan.pk).exists()
