@@ -423,3 +423,29 @@ class SharingPageSaysWhoSeesThePlanTests(ReviewViewTestCase):
         self.assertNotContains(response, "Only you can see this plan")
         self.assertNotContains(response, "Reviewers still need to see a plan to review it")
         self.assertContains(response, 'id="reviewers-see-it"')
+
+
+class ContributorReviewerTests(ReviewViewTestCase):
+    """A reviewer who contributed to a revision in review gets no Approve button; the revision page
+    says why (it did not: the page showed "In review" with no way forward and no reason)."""
+
+    def test_the_revision_page_tells_a_contributing_reviewer_why_they_cannot_approve(self):
+        self._submitted()
+        self.alice.groups.add(self.personas.review_team)
+        self.client.force_login(self.alice)
+        page = self.client.get(self._url("revision-detail", 1))
+        self.assertNotContains(page, 'id="approve-form"')
+        self.assertContains(page, 'id="self-review-note"')
+        self.assertContains(page, "another reviewer has to review it")
+
+    def test_a_reviewer_who_did_not_contribute_sees_no_such_note(self):
+        self._submitted()
+        self.client.force_login(self.bob)
+        page = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(page, 'id="approve-form"')
+        self.assertNotContains(page, 'id="self-review-note"')
+
+    def test_an_author_without_the_reviewer_role_sees_no_such_note(self):
+        self._submitted()
+        self.client.force_login(self.alice)
+        self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="self-review-note"')

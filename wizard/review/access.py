@@ -131,6 +131,8 @@ class Actions:
     comment: bool = False
     download: bool = False
     withdraw: bool = False
+    # A reviewer who contributed to this revision in review: the page says why there is no Approve.
+    self_review: bool = False
 
 
 def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, status: str) -> Actions:
@@ -143,6 +145,7 @@ def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, statu
         comment=rights.can_comment,
         download=status == "approved",
         withdraw=reviewer and status == "approved",
+        self_review=not reviewer and can_review(user) and status == "in_review",
     )
 
 
