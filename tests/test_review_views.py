@@ -400,3 +400,52 @@ class AuditAndSharingViewTests(ReviewViewTestCase):
         self.client.force_login(self.alice)
         response = self.client.post(self._url("plan-sharing"), {"access": "edit"})
         self.assertEqual(response.status_code, 400)
+
+
+class SharingPageSaysWhoSeesThePlanTests(ReviewViewTestCase):
+    """The sharing page says who can see the plan: once a revision is submitted for review, every
+    reviewer can (read-only), shared or not, so "Only you can see this plan" would be false."""
+
+    def test_an_unshared_plan_never_submitted_is_seen_by_its_owner_only(self):
+        plan = make_plan(shared=False)
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-sharing", args=[plan.code]))
+        self.assertContains(response, "Only you can see this plan.")
+
+    def test_an_unshared_plan_with_a_submitted_revision_says_reviewers_see_it(self):
+        plan = make_plan(shared=False)
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one")
+        review.submit_for_review(revision, by=self.alice)
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.get(reverse("plan-revisions", args=[plan.code])).status_code, 200)
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-sharing", args=[plan.code]))
+        self.assertNotContains(response, "Only you can see this plan")
+        self.assertNotContains(response, "Reviewers still need to see a plan to review it")
+        self.assertContains(response, 'id="reviewers-see-it"')
+
+
+class ContributorReviewerTests(ReviewViewTestCase):
+    """A reviewer who contributed to a revision in review gets no Approve button; the revision page
+    says why (it did not: the page showed "In review" with no way forward and no reason)."""
+
+    def test_the_revision_page_tells_a_contributing_reviewer_why_they_cannot_approve(self):
+        self._submitted()
+        self.alice.groups.add(self.personas.review_team)
+        self.client.force_login(self.alice)
+        page = self.client.get(self._url("revision-detail", 1))
+        self.assertNotContains(page, 'id="approve-form"')
+        self.assertContains(page, 'id="self-review-note"')
+        self.assertContains(page, "another reviewer has to review it")
+
+    def test_a_reviewer_who_did_not_contribute_sees_no_such_note(self):
+        self._submitted()
+        self.client.force_login(self.bob)
+        page = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(page, 'id="approve-form"')
+        self.assertNotContains(page, 'id="self-review-note"')
+
+    def test_an_author_without_the_reviewer_role_sees_no_such_note(self):
+        self._submitted()
+        self.client.force_login(self.alice)
+        self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="self-review-note"')

@@ -65,3 +65,27 @@ def test_an_error_shown_by_the_page_goes_when_the_field_is_fixed(open_page: Any)
     expect(page.locator("[id^='error_'][id$='_id_pools-0-site']")).to_have_count(0)
     expect(page.locator("#step-nav a[aria-current='step'] .text-bg-danger")).to_have_count(0)
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_a_list_error_goes_when_a_row_is_added_and_saved(open_page: Any) -> None:
+    """"Needs at least one entry" above an empty list goes once the new row is autosaved, like a
+    field's error; it must not stay on screen until the page is reloaded."""
+    alice = User.objects.create_user("alice", password=PASSWORD)
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    doc["sip_domains"] = []
+    plan = create_plan(owner=alice, doc=doc)
+    page = open_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto(f"/plans/{plan.code}/steps/environment/")
+    section = page.locator("#section-sip_domains")
+    expect(section.get_by_role("alert")).to_contain_text("Needs at least one entry")
+
+    page.get_by_role("button", name="Add a SIP domain").click()
+    field = page.locator("#id_sip_domains-0-domain")
+    field.fill("contoso.com")
+    field.dispatch_event("change")
+    expect(page.locator("#autosave-status")).to_contain_text("Saved (draft version 2)")
+    expect(page.locator("#step-nav a[aria-current='step'] .text-bg-danger")).to_have_count(0)
+    expect(section.get_by_role("alert")).to_have_count(0)
+    assert page.problems == []

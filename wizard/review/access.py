@@ -39,6 +39,12 @@ def plans_visible_to(user: Any) -> QuerySet[Plan]:
     return Plan.objects.filter(visible).distinct()
 
 
+def seen_by_reviewers(plan: Plan) -> bool:
+    """Return True when every reviewer can see `plan` (read-only), shared or not: one of its
+    revisions was submitted for review (the rule of `plans_visible_to`)."""
+    return plan.revisions.filter(reviews__decision=Review.Decision.SUBMITTED).exists()
+
+
 def can_see(user: Any, plan: Plan) -> bool:
     """Return True when `user` may see `plan`."""
     return plans_visible_to(user).filter(pk=plan.pk).exists()
@@ -125,6 +131,8 @@ class Actions:
     comment: bool = False
     download: bool = False
     withdraw: bool = False
+    # A reviewer who contributed to this revision in review: the page says why there is no Approve.
+    self_review: bool = False
 
 
 def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, status: str) -> Actions:
@@ -137,6 +145,7 @@ def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, statu
         comment=rights.can_comment,
         download=status == "approved",
         withdraw=reviewer and status == "approved",
+        self_review=not reviewer and can_review(user) and status == "in_review",
     )
 
 

@@ -229,6 +229,7 @@ def plan_sharing(request: HttpRequest, code: UUID) -> HttpResponse:
     return render(request, "review/sharing.html", {
         "plan": plan, "rights": rights, "form": form,
         "shares": plan.shares.select_related("group").order_by("group__name"),
+        "seen_by_reviewers": access.seen_by_reviewers(plan),
     }, status=400 if form.errors else 200)
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -253,4 +254,8 @@ def _live_findings(plan: Plan, step: Step, window: Window | None = None) -> dict
         "unplaced": unplaced,
         **_warnings([f for f in mine if f.severity != "error"], plan.draft),
         "field_errors": json.dumps(shown.field_errors(), ensure_ascii=True),
+        # The lists' own errors ("needs at least one entry", a row on another page), refreshed like
+        # the fields' ones: `forms` gives the template the same `section_errors` as the page.
+        "forms": shown,
+        "lists": [(name, section) for name, section in shown.sections.items() if isinstance(section, BaseFormSet)],
     }
