@@ -122,3 +122,44 @@ class DraftDownloadTests(BaseTestCase):
             for name in scripts:
                 self.assertIn("Revision:       UNAPPROVED DRAFT", archive.read(name).decode("utf-8-sig"), name)
             self.assertIn("- Revision: UNAPPROVED DRAFT", archive.read("runbook.md").decode("utf-8"))
+
+
+class DraftWithErrorsDiffTests(BaseTestCase):
+    """A draft the reader refuses is compared as typed: the defaults a revision writes out are not 'removed'."""
+
+    def setUp(self) -> None:
+        from tests.base import current_version
+        from wizard.review import services
+
+        self.plan = make_plan(fixture=S01, name="Contoso passive MFA")
+        services.save_revision(self.plan, draft_version=current_version(self.plan), by=self.alice, message="r1")
+
+    def test_only_the_typed_change_is_listed(self) -> None:
+        import copy
+
+        from tests.base import set_draft
+
+        draft = copy.deepcopy(self.plan.revisions.get(number=1).data)
+        # The way the wizard stores a draft: defaults left out where the key was absent.
+        def drop_default(item: dict, key: str, default: object) -> None:
+            if item.get(key, default) == default:
+                item.pop(key, None)
+
+        for pool in draft["pools"]:
+            drop_default(pool, "role", "frontend")
+            if "auth" in pool:
+                drop_default(pool["auth"], "certificate_auth", True)
+                drop_default(pool["auth"], "block_ntlm_at_registrar", False)
+        drop_default(draft, "autodiscover_port", 443)
+        if "simple_urls" in draft:
+            drop_default(draft["simple_urls"], "admin", None)
+            drop_default(draft["simple_urls"], "dialin", None)
+        draft["certificates"] = {"ca": "ca01\\Fabrikam CA"}   # the reader refuses this name
+        set_draft(self.plan, draft)
+        check = pages.check_draft(self.plan)
+        self.assertIsNone(check.data)
+        self.assertEqual([c.path for c in check.changes if c.kind != "added"] +
+                         [c.path for c in check.changes if c.kind == "added"], ["certificates.ca"])
+        # The compare page's draft side as well.
+        comparison = pages.compare(self.plan, 1, "draft")
+        self.assertEqual([c.path for c in comparison.diff.settings], ["certificates.ca"])

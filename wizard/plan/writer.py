@@ -9,7 +9,7 @@ import json
 from dataclasses import fields, replace
 from typing import Any
 
-from wizard.plan.model import FORMAT, PlanData, Pool
+from wizard.plan.model import FORMAT, PlanData, Pool, PoolAuth, SimpleUrls
 
 
 def plan_to_dict(plan: PlanData) -> dict[str, Any]:
@@ -71,6 +71,36 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: val for k, val in d.items() if val is not None}
+
+
+def _default(cls: type, name: str) -> Any:
+    return next(f.default for f in fields(cls) if f.name == name)
+
+
+def with_written_defaults(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of a raw plan document (one the reader refused) with the defaults `plan_to_dict` writes out
+    added where the keys are missing, so that comparing it with a stored revision shows only real changes.
+
+    Only containers of the right type are touched: anything malformed is left as it is.
+    """
+    out = dict(doc)
+    out.setdefault("autodiscover_port", _default(PlanData, "autodiscover_port"))
+    if isinstance(out.get("pools"), list):
+        pools = []
+        for item in out["pools"]:
+            if isinstance(item, dict):
+                item = {**item}
+                item.setdefault("role", _default(Pool, "role"))
+                if isinstance(item.get("auth"), dict):
+                    item["auth"] = {"certificate_auth": _default(PoolAuth, "certificate_auth"),
+                                    "block_ntlm_at_registrar": _default(PoolAuth, "block_ntlm_at_registrar"),
+                                    **item["auth"]}
+            pools.append(item)
+        out["pools"] = pools
+    if isinstance(out.get("simple_urls"), dict):
+        out["simple_urls"] = {"meet": list(_default(SimpleUrls, "meet")), "dialin": _default(SimpleUrls, "dialin"),
+                              "admin": _default(SimpleUrls, "admin"), **out["simple_urls"]}
+    return out
 
 
 def dumps_plan(plan: PlanData) -> str:

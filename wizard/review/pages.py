@@ -18,7 +18,7 @@ from wizard.models import AuditEvent, Comment, Plan, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding, has_errors
 from wizard.plan.model import PlanData
-from wizard.plan.writer import plan_to_dict
+from wizard.plan.writer import plan_to_dict, with_written_defaults
 from wizard.review import access, diffs
 from wizard.review.state import (
     RecheckResult,
@@ -202,8 +202,9 @@ def check_draft(plan: Plan) -> DraftCheck:
     errors = [f for f in findings if f.severity == "error"]
     data = plan_to_dict(plan_data) if plan_data is not None else None
     latest = latest_revision(plan)
-    changes = diffs.diff_data(latest.data if latest else None, data if data is not None else plan.draft,
-                              labeller=_label)
+    # A draft the reader refuses is compared as typed, with the defaults a revision writes out filled in.
+    changes = diffs.diff_data(latest.data if latest else None,
+                              data if data is not None else with_written_defaults(plan.draft), labeller=_label)
     return DraftCheck(findings=list(findings), errors=errors, data=data, changes=changes, latest=latest)
 
 
@@ -250,7 +251,9 @@ def _side(plan: Plan, ref: int | str) -> tuple[str, dict[str, Any] | None, dict[
     if ref == DRAFT:
         plan_data, findings = engine.assess(plan.draft)
         if plan_data is None or any(f.severity == "error" for f in findings):
-            return "draft", dict(plan.draft), None, "The draft has errors, so its scripts cannot be rendered."
+            # Compared as typed, with the defaults a revision writes out filled in (not shown as removed).
+            doc = with_written_defaults(plan.draft) if plan_data is None else plan_to_dict(plan_data)
+            return "draft", doc, None, "The draft has errors, so its scripts cannot be rendered."
         data = plan_to_dict(plan_data)
         try:
             rendered = build_revision_bundle(plan_data, plan, None, engine.assess(data)[1])
