@@ -89,3 +89,23 @@ def test_a_list_error_goes_when_a_row_is_added_and_saved(open_page: Any) -> None
     expect(page.locator("#step-nav a[aria-current='step'] .text-bg-danger")).to_have_count(0)
     expect(section.get_by_role("alert")).to_have_count(0)
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_an_autosave_swapping_an_element_styled_by_script_breaks_no_content_security_rule(open_page: Any) -> None:
+    """Bootstrap's scripts style elements through the DOM (a collapse's height, say). htmx's settle step used to
+    copy an old element's `style` attribute onto its replacement, which the page's style-src 'self' refuses
+    (a console error on some autosaves)."""
+    alice = User.objects.create_user("alice", password=PASSWORD)
+    plan = create_plan(owner=alice, doc=json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    page = open_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto(f"/plans/{plan.code}/steps/environment/")
+    # Every element the autosave answer replaces by id, styled the way a script does it.
+    page.evaluate("""() => { for (const el of document.querySelectorAll('[hx-swap-oob], [id]')) {
+        el.style.minHeight = '1px'; } }""")
+    field = page.locator("#id_pools-0-site")
+    field.fill("Redmond")
+    field.dispatch_event("change")
+    expect(page.locator("#autosave-status")).to_contain_text("Saved (draft version 2)")
+    assert page.problems == []
