@@ -99,3 +99,12 @@ class AcceptedRiskLabelTests(SimpleTestCase):
                          + label_for("accepted_risks[0].reason").split(" › ", 1)[1])
         for path in flatten(doc):
             self.assertTrue(label_for(path, doc))
+
+
+def test_the_online_ca_help_shows_a_value_the_reader_takes() -> None:
+    # The help said "server\CA name", and a short server name is refused: the example must be one that works.
+    from wizard.plan.validators import clean_ca
+
+    example = re.search(r"\(([^()]*\\[^()]*)\)", FIELDS["certificates.ca"].what)
+    assert example is not None, FIELDS["certificates.ca"].what
+    assert clean_ca(example.group(1)) == example.group(1)

@@ -283,3 +283,12 @@ def test_a_management_shell_run_and_an_adfs_run_merge_into_one_state() -> None:
         assert estate.collected_on == "sfbfe01.corp.contoso.com"
     newer = merge_state_docs(whole, {**shell, "sip_domains": ["fabrikam.com"]})
     assert newer["sip_domains"] == ["fabrikam.com"] and newer["adfs"]["relying_parties"]
+
+
+def test_a_plan_file_given_as_a_state_file_is_named_as_such() -> None:
+    doc = json.loads((Path(__file__).parent / "fixtures" / "plans" / "s01-passive-extranet-mfa.json")
+                      .read_text(encoding="utf-8"))
+    estate, findings = read_state(doc)
+    assert estate is None
+    assert [(f.code, f.field) for f in findings] == [("wrong_format", "format")]
+    assert "this is a plan file (lync-auth-plan/1), not a state file" in findings[0].message

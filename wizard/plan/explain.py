@@ -342,7 +342,8 @@ FIELDS: dict[str, Explanation] = {
         "Some old phones and gateways cannot use 4096-bit keys.", REQUEST_CERT),
     "certificates.ca": _e(
         "Online CA",
-        "An enterprise CA the requests are sent to directly, written as server\\CA name. Leave empty to write "
+        "An enterprise CA the requests are sent to directly, written as the CA server's full name, a backslash "
+        "and the CA's name (ca01.contoso.com\\Contoso Issuing CA). Leave empty to write "
         "request files for a public CA instead.",
         "Clients on the Internet and federated partners do not trust an internal CA's certificate on the Edge "
         "or the reverse proxy.", REQUEST_CERT),

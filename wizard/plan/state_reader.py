@@ -49,7 +49,7 @@ from wizard.plan.estate import (
     EstateWebService,
 )
 from wizard.plan.finding import Finding, error
-from wizard.plan.model import ADFS_VERSIONS, MOBILITY_SETTINGS, POOL_ROLES, SimpleUrls
+from wizard.plan.model import ADFS_VERSIONS, FORMAT, MOBILITY_SETTINGS, POOL_ROLES, SimpleUrls
 
 # The plan reader's walker: the same checks, codes and messages for both formats.
 from wizard.plan.reader import _join, _Reader, _show, normalise_policy_identity
@@ -289,6 +289,11 @@ def read_state(doc: Any) -> tuple[Estate | None, list[Finding]]:
     normalisation made.
     """
     r = _StateReader()
+    if isinstance(doc, dict) and doc.get("format") == FORMAT:
+        # A plan file where a state file was expected: one clear error, not a list of unknown fields.
+        r.err("format", "wrong_format", f"this is a plan file ({FORMAT}), not a state file ({STATE_FORMAT}): "
+                                        f"import it as a plan, or give the file collect-state.ps1 wrote")
+        return None, _capped(r.findings)
     top = r.obj(doc, "", TOP_LEVEL_FIELDS, required=("format", "collected_at"))
     if top is None:
         return None, _capped(r.findings)
