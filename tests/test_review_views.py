@@ -449,3 +449,14 @@ class ContributorReviewerTests(ReviewViewTestCase):
         self._submitted()
         self.client.force_login(self.alice)
         self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="self-review-note"')
+
+    def test_a_contributing_reviewer_who_posts_approve_anyway_is_told_why(self):
+        # A hand-made request: refused (403), with the reason on a page of the site, not a bare "403 Forbidden".
+        self._submitted()
+        self.alice.groups.add(self.personas.review_team)
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("revision-approve", 1), {"comment": "mine"})
+        self.assertEqual(response.status_code, 403)
+        self.assertContains(response, "Not allowed: nothing was changed", status_code=403)
+        self.assertContains(response, "another reviewer has to", status_code=403)
+        self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)

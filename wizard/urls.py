@@ -18,3 +18,4 @@ urlpatterns = [
 
 # The 400 page says what was wrong and that nothing was saved (never Django's bare "Bad Request (400)").
 handler400 = "wizard.web.security.bad_request"
+handler403 = "wizard.web.security.forbidden"

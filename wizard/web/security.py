@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -55,6 +55,17 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         message = ("The server could not read this request, so nothing was saved. Reload the page and try "
                    "again.")
     return plain_page(request, status=400, title="Bad request: nothing was saved", message=message)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page (Django's handler403): the refusal in words, on a page of its own.
+
+    The reason is the text of the PermissionDenied the access rules raised (wizard.review.access writes them
+    for the user: who may do this, or why not); an exception with none gets a generic line.
+    """
+    reason = str(exception or "").strip() if isinstance(exception, PermissionDenied) else ""
+    message = reason or "You are not allowed to do this here."
+    return plain_page(request, status=403, title="Not allowed: nothing was changed", message=message)
 
 
 def cooloff_minutes() -> int:
