@@ -128,6 +128,10 @@ OTHER_FIELDS = (
 )
 # Which error of the reader may land on which attacked field: the lifetime order is reported on `default`.
 _HOURS = {"hours_default", "hours_min", "hours_max"}
+# Errors about the plan as a whole that any of several fields can cause, shown on the step that holds their fix:
+# a pool taken off passive (its mode cleared, or the row cut from its document) leaves the AD FS step's MFA
+# with nobody signing in through AD FS.
+_ELSEWHERE = {"mfa_without_adfs_sign_in": "adfs"}
 
 
 # ---------------------------------------------------------------------------
@@ -189,6 +193,11 @@ def judge(field: FormField, typed: str, marker: str | None = None,
     if plan is None or errors:
         step = get_step(field.step)
         for error in errors:
+            if error.code in _ELSEWHERE:
+                # The plan as a whole no longer holds together; the error is shown where its fix is.
+                elsewhere = get_step(_ELSEWHERE[error.code]).target(error.field)
+                assert elsewhere is not None, (field, error.field)
+                continue
             target = step.target(error.field)
             assert target is not None and target.section == field.section, (
                 f"{field!r}: {typed!r} gave an error on {error.field!r} ({error.message}), not shown on this field")
@@ -197,7 +206,10 @@ def judge(field: FormField, typed: str, marker: str | None = None,
             assert target.index == index, (field, error.field, target)
             allowed = _HOURS if field.name in _HOURS else {field.name}
             assert target.field in allowed, f"{field!r}: the error on {error.field!r} shows on {target.field!r}"
-        unplaced = forms.attach(findings)
+        here = [f for f in findings if f.code not in _ELSEWHERE]
+        if not errors_of(here):
+            return   # refused, on the step that holds the fix: nothing renders
+        unplaced = forms.attach(here)
         assert not unplaced, [(f.field, f.message) for f in unplaced]
         assert form.errors.get(field.name) or (field.name in _HOURS and any(form.errors.get(h) for h in _HOURS))
         return

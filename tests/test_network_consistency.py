@@ -50,6 +50,8 @@ def _variants() -> list[tuple[str, dict]]:
     director_tls = doc_of()
     director_tls["pools"][1]["auth"] = {"external": "tls_dsk"}
     director_tls["pools"][1].pop("relying_parties")
+    # Nobody signs in through AD FS any more: MFA would be a promise nobody meets (refused).
+    director_tls["adfs"]["mfa"] = "none"
     out.append(("director-tls-dsk", director_tls))
     return out
 

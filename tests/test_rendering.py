@@ -417,13 +417,22 @@ class ManagementShellScriptTests(unittest.TestCase):
             render_core(plan)
 
     def test_ntlm_pool_with_certificate_lifetimes_only_sets_those(self) -> None:
+        OVERRIDES = {"overrideauthtypeforexternalclients", "overrideauthtypeforinternalclients"}
         pools = [{"fqdn": "pool01.contoso.com", "auth": {
             "external": "ntlm", "client_certificate_hours": {"default": 720, "min": 8, "max": 720}}}]
         text = render_core(plan_of(make_doc(pools=pools, adfs=None)))[LYNC_FILE]
-        for command in commands(text, "Set-CsWebServiceConfiguration"):
-            self.assertEqual({p for p, _ in command.params}, {
-                "identity", "usecertificateauth", "defaultvalidityperiodhours", "minvalidityperiodhours",
-                "maxvalidityperiodhours", "whatif"})
+        sets = commands(text, "Set-CsWebServiceConfiguration")
+        # The Set- that changes an existing collection sets the lifetimes only...
+        changes = [c for c in sets if not {p for p, _ in c.params} & OVERRIDES]
+        self.assertEqual(len(changes), 1)
+        self.assertEqual({p for p, _ in changes[0].params}, {
+            "identity", "usecertificateauth", "defaultvalidityperiodhours", "minvalidityperiodhours",
+            "maxvalidityperiodhours", "whatif"})
+        # ...and the others copy one authentication-type override each into a collection the script just created.
+        for command in sets:
+            if command not in changes:
+                self.assertEqual(len({p for p, _ in command.params} & OVERRIDES), 1)
+                self.assertEqual({p for p, _ in command.params} - OVERRIDES, {"identity", "whatif"})
 
     def test_registrar_is_blocked_only_when_asked(self) -> None:
         doc = make_doc()
