@@ -686,3 +686,23 @@ class ContributorHolesTests(BaseTestCase):
         event = AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.APPROVAL_WITHDRAWN).latest("id")
         self.assertEqual(event.detail["contributors_added"], {"2": [erin.pk]})
         self.assertEqual(review.approve(r2, by=self.bob).actor, self.bob)
+
+    def test_an_approval_given_by_a_contributor_covers_nothing_once_the_approval_it_relied_on_is_withdrawn(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        r1 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-2"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        review.approve(r2, by=erin)   # allowed then: bob's approval of r1 covered erin's edit
+        review.withdraw_approval(r1, by=self.bob, comment="erin's change is wrong")
+        self.assertIn(erin, r2.contributors.all())
+        # r2's approval was given by a contributor to it, so it covers nothing: erin's edit still needs a reviewer.
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-3"), by=self.alice)
+        r3 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r3")
+        review.submit_for_review(r3, by=self.alice)
+        self.assertIn(erin, r3.contributors.all())
+        self.assertEqual(self._approve_over_http(erin, r3).status_code, 403)

@@ -184,7 +184,7 @@ def _contributors(plan: Plan, *, upto_version: int, saver: Any, state: PlanState
     from the plan's creation; a plan's creation or import counts as version 1. The saver is
     always one of them.
     """
-    approved = latest_approved(plan, below=below)
+    approved = _covering_approval(plan, below=below)
     since = approved.draft_version if approved is not None else 0
     ids = {saver.pk}
     rows = AuditEvent.objects.filter(plan=plan, action__in=_DRAFT_ACTIONS, actor__isnull=False)
@@ -200,6 +200,19 @@ def _contributors(plan: Plan, *, upto_version: int, saver: Any, state: PlanState
             ids.add(actor_id)
     ids |= _state_uploaders(plan, state, reviewed=approved.state_id if approved is not None else None)
     return ids
+
+
+def _covering_approval(plan: Plan, *, below: int | None = None) -> Revision | None:
+    """Return the newest revision (numbered below `below`, if given) whose approval in force was given by
+    someone who contributed nothing to it: what it held was reviewed by someone else. An approval by a
+    contributor (possible once an approval it relied on was withdrawn) covers nothing."""
+    approved = latest_approved(plan, below=below)
+    while approved is not None:
+        approval = approval_of(approved)
+        if approval is not None and not access.is_contributor(approval.actor, approved):
+            return approved
+        approved = latest_approved(plan, below=approved.number)
+    return None
 
 
 def _state_uploaders(plan: Plan, state: PlanState | None, *, reviewed: int | None) -> set[int]:
@@ -391,7 +404,10 @@ def _recount_contributors_after(plan: Plan, withdrawn: Revision) -> dict[str, li
     withdrawn: the edits that approval covered were left out of them, and nobody's review of those
     edits stands any more. Contributors are only ever added. Return {revision number: ids added}."""
     added: dict[str, list[int]] = {}
-    for later in Revision.objects.filter(plan=plan, number__gt=withdrawn.number).select_related("created_by", "state"):
+    # Oldest first: a later revision's count depends on whether the ones before it still cover anything.
+    later_ones = (Revision.objects.filter(plan=plan, number__gt=withdrawn.number).select_related("created_by", "state")
+                  .order_by("number"))
+    for later in later_ones:
         counted = _contributors(plan, upto_version=later.draft_version, saver=later.created_by, state=later.state,
                                 below=later.number)
         new = counted - set(later.contributors.values_list("pk", flat=True))
