@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from tests.base import BaseTestCase, current_version
+from tests.base import BaseTestCase, current_version, set_draft
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
 from wizard.review import estate
 from wizard.review import services as review
@@ -91,3 +91,36 @@ class AdminTests(BaseTestCase):
         plan = Plan.objects.get(name="From the admin")
         self.assertEqual(list(plan.audit_events.values_list("action", flat=True)), [AuditEvent.Action.CREATED])
         self.assertFalse(PlanShare.objects.filter(plan=plan).exists())
+
+    def _plan_form(self, page, **changes):
+        form = page.context["adminform"].form
+        data = {name: form[name].value() for name in ("name", "product", "owner", "draft", "preset",
+                                                      "seen_draft_version") if name in form.fields}
+        data.update({"shares-TOTAL_FORMS": "0", "shares-INITIAL_FORMS": "0",
+                     "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"})
+        data.update(changes)
+        return data
+
+    def test_a_draft_edited_in_the_admin_from_a_stale_page_is_refused_not_saved_over_a_newer_draft(self):
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        page = self.client.get(url)
+        shown = json.loads(page.context["adminform"].form["draft"].value())
+        # alice saves the draft in the wizard while the administrator has the page open.
+        set_draft(self.plan, {**shown, "name": "Contoso, alice's newer edit"}, by=self.alice)
+        version = current_version(self.plan)
+        stale = self.client.post(url, self._plan_form(page, draft=json.dumps({**shown, "x_ticket": "CHG-9"})))
+        self.assertEqual(stale.status_code, 200)
+        self.assertContains(stale, "changed since this page was opened")
+        self.plan.refresh_from_db()
+        self.assertEqual((self.plan.draft["name"], self.plan.draft_version), ("Contoso, alice's newer edit", version))
+        self.assertNotIn("x_ticket", self.plan.draft)
+        # Opened again, the page shows alice's draft, and the edit saves over it as a new version.
+        page = self.client.get(url)
+        doc = json.loads(page.context["adminform"].form["draft"].value())
+        saved = self.client.post(url, self._plan_form(page, draft=json.dumps({**doc, "x_ticket": "CHG-9"})))
+        self.assertEqual(saved.status_code, 302)
+        self.plan.refresh_from_db()
+        self.assertEqual((self.plan.draft["name"], self.plan.draft["x_ticket"], self.plan.draft_version),
+                         ("Contoso, alice's newer edit", "CHG-9", version + 1))
+        event = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.DRAFT_SAVED).latest("id")
+        self.assertEqual((event.actor, event.detail["via"], event.detail["version"]), (self.root, "admin", version + 1))

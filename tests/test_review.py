@@ -617,3 +617,92 @@ class ContributorEdgeTests(BaseTestCase):
         review.submit_for_review(revision, by=self.alice)
         with self.assertRaises(review.SelfReview):
             review.approve(revision, by=self.bob)
+
+
+class ContributorHolesTests(BaseTestCase):
+    """Four-eyes holes found by the second attack: content a revision holds whose author could still approve it."""
+
+    def _reviewer_editor(self):
+        # erin edits the plan (edit team) and holds the reviewer role too.
+        self.erin.groups.add(self.personas.review_team)
+        return type(self.erin).objects.get(pk=self.erin.pk)
+
+    def _approve_over_http(self, user, revision):
+        self.client.force_login(user)
+        return self.client.post(reverse("revision-approve", args=[revision.plan.code, revision.number]),
+                                {"comment": "ok"})
+
+    def test_the_uploader_of_the_state_file_a_revision_is_judged_against_cannot_approve_it(self):
+        from tests.test_estate_views import estate_plan_doc, state_doc, upload
+
+        erin = self._reviewer_editor()
+        plan = make_plan(doc=estate_plan_doc())
+        self.client.force_login(erin)
+        uploaded = self.client.post(reverse("plan-estate", args=[plan.code]), {"file": upload(state_doc())})
+        self.assertEqual(uploaded.status_code, 302)
+        revision = review.save_revision(plan, by=self.alice, message="judged against erin's state file",
+                                        draft_version=current_version(plan))
+        review.submit_for_review(revision, by=self.alice)
+        self.assertEqual(revision.state.uploaded_by, erin)
+        self.assertIn(erin, revision.contributors.all())
+        self.assertEqual(self._approve_over_http(erin, revision).status_code, 403)
+        self.assertEqual(review.approve(revision, by=self.bob).actor, self.bob)
+
+    def test_a_state_file_an_approved_revision_already_held_does_not_count_again(self):
+        from tests.test_estate_views import estate_plan_doc, state_doc
+        from wizard.review import estate
+
+        erin = self._reviewer_editor()
+        plan = make_plan(doc=estate_plan_doc())
+        estate.store_state(plan, doc=state_doc(), by=erin)
+        r1 = review.save_revision(plan, by=self.alice, message="r1", draft_version=current_version(plan))
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        set_draft(plan, {**estate_plan_doc(), "x_ticket": "CHG-2"}, by=self.alice)
+        r2 = review.save_revision(plan, by=self.alice, message="r2", draft_version=current_version(plan))
+        self.assertEqual(r2.state, r1.state)
+        self.assertEqual(set(r2.contributors.values_list("username", flat=True)), {"alice"})
+
+    def test_withdrawing_the_approval_that_covered_an_edit_makes_its_author_a_contributor_again(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        r1 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        # r2 is saved while r1's approval covers erin's edit, so erin is not counted on it...
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-2"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        self.assertEqual(set(r2.contributors.values_list("username", flat=True)), {"alice"})
+        # ...then the approval that covered it is withdrawn: nobody's review of erin's edit stands.
+        self.client.force_login(self.bob)
+        withdrawn = self.client.post(reverse("revision-withdraw", args=[plan.code, r1.number]),
+                                     {"comment": "erin's change is wrong"})
+        self.assertEqual(withdrawn.status_code, 302)
+        review.submit_for_review(r2, by=self.alice)
+        self.assertIn(erin, r2.contributors.all())
+        self.assertEqual(self._approve_over_http(erin, r2).status_code, 403)
+        self.assertEqual(state.revision_status(r2), state.Status.IN_REVIEW)
+        event = AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.APPROVAL_WITHDRAWN).latest("id")
+        self.assertEqual(event.detail["contributors_added"], {"2": [erin.pk]})
+        self.assertEqual(review.approve(r2, by=self.bob).actor, self.bob)
+
+    def test_an_approval_given_by_a_contributor_covers_nothing_once_the_approval_it_relied_on_is_withdrawn(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        r1 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-2"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        review.approve(r2, by=erin)   # allowed then: bob's approval of r1 covered erin's edit
+        review.withdraw_approval(r1, by=self.bob, comment="erin's change is wrong")
+        self.assertIn(erin, r2.contributors.all())
+        # r2's approval was given by a contributor to it, so it covers nothing: erin's edit still needs a reviewer.
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-3"), by=self.alice)
+        r3 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r3")
+        review.submit_for_review(r3, by=self.alice)
+        self.assertIn(erin, r3.contributors.all())
+        self.assertEqual(self._approve_over_http(erin, r3).status_code, 403)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
@@ -47,8 +48,39 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+class PlanAdminForm(forms.ModelForm):
+    """The plan form, carrying the draft version it showed: a change from a page opened before
+    someone saved the draft is refused, never saved over their draft (the wizard's rule)."""
+
+    seen_draft_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Plan
+        fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["seen_draft_version"].initial = self.instance.draft_version
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk is None:
+            return data
+        # The admin's change view runs in one transaction: the row stays locked until the save.
+        stored = Plan.objects.select_for_update().filter(pk=self.instance.pk) \
+            .values_list("draft_version", flat=True).first()
+        seen = data.get("seen_draft_version")
+        if seen is None or seen != stored:
+            raise forms.ValidationError(
+                f"The draft changed since this page was opened (it is now at version {stored}): nothing was "
+                f"saved. Open the plan again to see its draft as it is now.", code="stale_draft")
+        return data
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    form = PlanAdminForm
     list_display = ("name", "product", "owner", "updated", "code")
     list_filter = ("product",)
     search_fields = ("name", "code", "owner__username")

@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 import wizard
-from wizard.models import AuditEvent, Comment, Plan, PlanShare, Review, Revision
+from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
 from wizard.plan.writer import plan_to_dict
@@ -174,14 +174,17 @@ def _prepare_revision(plan: Plan, *, draft_version: int) -> _Prepared:
 _DRAFT_ACTIONS = (AuditEvent.Action.CREATED, AuditEvent.Action.IMPORTED, AuditEvent.Action.DRAFT_SAVED)
 
 
-def _contributors(plan: Plan, *, upto_version: int, saver: Any) -> set[int]:
-    """Return the ids of everyone whose draft saves a revision of `plan` at `upto_version` holds.
+def _contributors(plan: Plan, *, upto_version: int, saver: Any, state: PlanState | None = None,
+                  below: int | None = None) -> set[int]:
+    """Return the ids of everyone whose content a revision of `plan` at `upto_version` holds: the authors
+    of its draft saves, and the uploaders of the state file it is judged against (`state`).
 
-    Counted from the draft version of the latest approved revision (what it held was
-    reviewed by someone else), or from the plan's creation when none is approved; a
-    plan's creation or import counts as version 1. The saver is always one of them.
+    Counted from the latest revision whose approval is in force (numbered below `below`, when
+    counting for an existing revision): what it held was reviewed by someone else. With none,
+    from the plan's creation; a plan's creation or import counts as version 1. The saver is
+    always one of them.
     """
-    approved = latest_approved(plan)
+    approved = _covering_approval(plan, below=below)
     since = approved.draft_version if approved is not None else 0
     ids = {saver.pk}
     rows = AuditEvent.objects.filter(plan=plan, action__in=_DRAFT_ACTIONS, actor__isnull=False)
@@ -195,6 +198,43 @@ def _contributors(plan: Plan, *, upto_version: int, saver: Any) -> set[int]:
                 continue
         if since < version <= upto_version:
             ids.add(actor_id)
+    ids |= _state_uploaders(plan, state, reviewed=approved.state_id if approved is not None else None)
+    return ids
+
+
+def _covering_approval(plan: Plan, *, below: int | None = None) -> Revision | None:
+    """Return the newest revision (numbered below `below`, if given) whose approval in force was given by
+    someone who contributed nothing to it: what it held was reviewed by someone else. An approval by a
+    contributor (possible once an approval it relied on was withdrawn) covers nothing."""
+    approved = latest_approved(plan, below=below)
+    while approved is not None:
+        approval = approval_of(approved)
+        if approval is not None and not access.is_contributor(approval.actor, approved):
+            return approved
+        approved = latest_approved(plan, below=approved.number)
+    return None
+
+
+def _state_uploaders(plan: Plan, state: PlanState | None, *, reviewed: int | None) -> set[int]:
+    """Return who uploaded `state` and, for a merged state, the states it was merged from; a state an
+    approved revision already held (`reviewed`) was reviewed with it and is not counted again."""
+    ids: set[int] = set()
+    seen: set[int] = set()
+    pk = state.pk if state is not None else None
+    while pk is not None and pk != reviewed and pk not in seen:
+        seen.add(pk)
+        row = (AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.STATE_UPLOADED, detail__state=pk)
+               .values_list("actor_id", "detail").first())
+        uploader = PlanState.objects.filter(pk=pk).values_list("uploaded_by_id", flat=True).first()
+        if uploader is not None:
+            ids.add(uploader)
+        if row is None:
+            break
+        actor_id, detail = row
+        if actor_id is not None:
+            ids.add(actor_id)
+        merged = detail.get("merged_with") if isinstance(detail, dict) else None
+        pk = merged if isinstance(merged, int) else None
     return ids
 
 
@@ -227,9 +267,9 @@ def save_revision(plan: Plan, *, by: Any, message: str, draft_version: int, ip: 
                 raise NothingChanged(f"The draft has not changed since revision {previous.number}.")
             raise ReviewRefused(f"Revision {previous.number if previous else 0} was saved meanwhile: look at the "
                                 f"revisions again, then save.")
-        contributors = _contributors(locked, upto_version=draft_version, saver=by)
-        # The revision keeps the state file it was judged against (issue 15).
+        # The revision keeps the state file it was judged against (issue 15); its uploaders count too.
         state = estate.latest_state(locked)
+        contributors = _contributors(locked, upto_version=draft_version, saver=by, state=state)
         revision = Revision(plan=locked, number=prepared.number, message=message, data=prepared.data,
                             bundle_sha256=prepared.sha256, tool_version=wizard.__version__,
                             finding_codes=prepared.codes, created_by=by, draft_version=draft_version,
@@ -353,9 +393,28 @@ def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | No
                     bundle_sha256=approval.bundle_sha256)
     review.full_clean()
     review.save()
+    added = _recount_contributors_after(plan, rev)
     audit.record(AuditEvent.Action.APPROVAL_WITHDRAWN, plan=plan, actor=by, ip=ip, revision=rev.number,
-                 bundle_sha256=approval.bundle_sha256)
+                 bundle_sha256=approval.bundle_sha256, contributors_added=added)
     return review
+
+
+def _recount_contributors_after(plan: Plan, withdrawn: Revision) -> dict[str, list[int]]:
+    """Count again the contributors of the revisions saved after `withdrawn`, whose approval was just
+    withdrawn: the edits that approval covered were left out of them, and nobody's review of those
+    edits stands any more. Contributors are only ever added. Return {revision number: ids added}."""
+    added: dict[str, list[int]] = {}
+    # Oldest first: a later revision's count depends on whether the ones before it still cover anything.
+    later_ones = (Revision.objects.filter(plan=plan, number__gt=withdrawn.number).select_related("created_by", "state")
+                  .order_by("number"))
+    for later in later_ones:
+        counted = _contributors(plan, upto_version=later.draft_version, saver=later.created_by, state=later.state,
+                                below=later.number)
+        new = counted - set(later.contributors.values_list("pk", flat=True))
+        if new:
+            later.contributors.add(*new)
+            added[str(later.number)] = sorted(new)
+    return added
 
 
 @transaction.atomic

@@ -136,10 +136,12 @@ def approval_of(revision: Revision) -> Review | None:
     return last if last is not None and last.decision == Review.Decision.APPROVED else None
 
 
-def latest_approved(plan: Plan) -> Revision | None:
-    """Return the plan's newest revision whose approval is in force, or None."""
-    for revision in Revision.objects.filter(plan=plan, reviews__decision=Review.Decision.APPROVED) \
-            .distinct().order_by("-number"):
+def latest_approved(plan: Plan, *, below: int | None = None) -> Revision | None:
+    """Return the plan's newest revision whose approval is in force (numbered below `below`, if given), or None."""
+    revisions = Revision.objects.filter(plan=plan, reviews__decision=Review.Decision.APPROVED)
+    if below is not None:
+        revisions = revisions.filter(number__lt=below)
+    for revision in revisions.distinct().order_by("-number"):
         if approval_of(revision) is not None:
             return revision
     return None
