@@ -47,6 +47,7 @@ INTERNAL = "internal"
 
 # Placeholders for the addresses the plan does not hold.
 RP_PUBLIC_IP = "<public IP of the reverse proxy listener>"
+WAP_PUBLIC_IP = "<public IP of the Web Application Proxy>"
 _A_LABEL_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
 
@@ -379,6 +380,11 @@ def _dns_records(plan: PlanData, *, merge_access_names: bool) -> list[DnsRecord]
         if rule.kind == AUTODISCOVER:
             continue
         out.append(DnsRecord(EXTERNAL, rule.external_fqdn, "A", RP_PUBLIC_IP, f"{rule.purpose} (reverse proxy)"))
+    if plan.adfs is not None and plan.signs_in_through_adfs and not plan.adfs.published_on_reverse_proxy:
+        # Clients on the Internet are sent to AD FS to sign in: its name must resolve there too, to the
+        # Web Application Proxy that publishes it (the reverse proxy rules above do not).
+        out.append(DnsRecord(EXTERNAL, plan.adfs.federation_service_name, "A", WAP_PUBLIC_IP,
+                             "AD FS federation service (Web Application Proxy)"))
     for e in plan.edge_pools:
         # One A record per name: services that share a name share the address (and differ by port).
         listeners = edge_listeners(e)
