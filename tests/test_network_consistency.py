@@ -169,6 +169,23 @@ def test_verification_checks_each_edge_service_on_its_own_listener():
         in script_checks(script, "TlsChecks")
 
 
+def test_sip_tls_srv_carries_the_port_of_the_access_edge_it_reaches():
+    """A second Edge pool whose one name (Access, Web Conferencing and A/V) is sip.<domain>: _sip._tls.<domain>
+    leads to that pool, whose Access Edge listens on 5061 (443 is its A/V Edge), so the SRV record says 5061."""
+    doc = doc_of()
+    doc["edge_pools"].append({"fqdn": "sfbedge2.contoso.com", "access_fqdn": "sip.fabrikam.com",
+                              "webconf_fqdn": "sip.fabrikam.com", "av_fqdn": "sip.fabrikam.com"})
+    plan = plan_of(doc)
+    srv = {r.name: r for r in publishing.dns_records(plan) if r.type == "SRV" and r.view == publishing.EXTERNAL}
+    assert (srv["_sip._tls.fabrikam.com"].target, srv["_sip._tls.fabrikam.com"].port) == ("sip.fabrikam.com", 5061)
+    assert (srv["_sip._tls.contoso.com"].target, srv["_sip._tls.contoso.com"].port) == ("sip.contoso.com", 443)
+    # The TLS checks test sip.fabrikam.com on that pool's listeners (Access 5061, Web Conferencing 444), under
+    # its certificate, and never on 443 (its A/V Edge) as a name of the first pool's certificate.
+    tls = [c for c in network_artifacts.verify_external_context(plan)["tls"] if c["name"] == "sip.fabrikam.com"]
+    assert {(c["port"], c["certificate"]) for c in tls} == {(5061, "Edge external (sfbedge2.contoso.com)"),
+                                                            (444, "Edge external (sfbedge2.contoso.com)")}
+
+
 def test_separate_edge_names_keep_443_everywhere():
     ctx = network_artifacts.verify_external_context(plan_of(doc_of()))
     edge_ports = {p["port"] for p in ctx["ports"] if p["name"] in ("sip.contoso.com", "webconf.contoso.com",

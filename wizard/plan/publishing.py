@@ -416,8 +416,13 @@ def _dns_records(plan: PlanData, *, merge_access_names: bool) -> list[DnsRecord]
         # an A record for the same Access Edge address. The target is always the Access Edge,
         # never a pool: the pool behind it is the Edge's next hop in the topology.
         in_domain = edge.access_fqdn == domain or edge.access_fqdn.endswith("." + domain)
-        out.append(DnsRecord(EXTERNAL, f"_sip._tls.{domain}", "SRV", edge.access_fqdn if in_domain else sip,
-                             f"Remote sign-in for {domain} (Access Edge, TLS {access.port})", port=access.port,
+        target = edge.access_fqdn if in_domain else sip
+        # sip.<domain> may be the Access Edge FQDN of another Edge pool: the SRV record then reaches that
+        # pool's Access Edge, so it must carry that pool's Access port (5061 when it shares one name).
+        owner = next((e for e in plan.edge_pools if e.access_fqdn == target), edge)
+        port = (access_listener(owner) or access).port
+        out.append(DnsRecord(EXTERNAL, f"_sip._tls.{domain}", "SRV", target,
+                             f"Remote sign-in for {domain} (Access Edge, TLS {port})", port=port,
                              sip_domain=domain))
         if sip not in access_names or not merge_access_names:
             out.append(DnsRecord(EXTERNAL, sip, "A", f"<public IP of the Access Edge interface of {edge.fqdn}>",

@@ -339,10 +339,12 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
         edge = next(e for e in plan.edge_pools if e.fqdn == cert.edge_pool)
         port_of = {listener.role: listener.port for listener in publishing.edge_listeners(edge)}
         first_sip = 2 if edge.webconf_fqdn else 1
+        # A sip.<domain> that is another Edge pool's Access Edge FQDN is checked under that pool's certificate.
+        other_access = {e.access_fqdn for e in plan.edge_pools if e.fqdn != edge.fqdn and e.access_fqdn}
         for i, name in enumerate(certplan.edge_names(plan, edge)):
             # edge_names: the Access Edge FQDN, then the Web Conferencing Edge FQDN (when named), then the
             # sip.<domain> names, which are Access Edge names too. Each is checked on its own listener.
-            if i >= first_sip and (dns_edge is None or edge.fqdn != dns_edge.fqdn):
+            if i >= first_sip and (dns_edge is None or edge.fqdn != dns_edge.fqdn or name in other_access):
                 continue
             webconf = edge.webconf_fqdn is not None and i == 1
             port = port_of[publishing.WEBCONF] if webconf else port_of[publishing.ACCESS]
