@@ -153,6 +153,19 @@ def test_edge_request_carries_the_planned_names_types_and_key():
     assert "av.contoso.com" not in args["DomainName"]
 
 
+def test_edge_script_never_says_a_name_it_requests_is_not_on_the_certificate():
+    """An Edge with one name for Access, Web Conferencing and A/V: that name is the subject, so the script's
+    help must not call it 'not on the certificate'."""
+    doc = fixture_doc()
+    doc["edge_pools"][0].update({"access_fqdn": "edge.contoso.com", "webconf_fqdn": "edge.contoso.com",
+                                 "av_fqdn": "edge.contoso.com"})
+    script = bundle_for(doc).texts["certificates-edge.ps1"]
+    assert "Subject:  edge.contoso.com" in script
+    assert "Not on the certificate: the A/V Edge FQDN edge.contoso.com" not in script
+    assert "The A/V Edge FQDN edge.contoso.com is listed only because another Edge service uses the same name" in script
+    assert "Not on the certificate: the A/V Edge FQDN av.contoso.com" in text("certificates-edge.ps1")
+
+
 def test_edge_request_writes_the_type_as_a_quoted_array():
     assert "-Type @('AccessEdgeExternal','DataEdgeExternal','AudioVideoAuthentication')" in text("certificates-edge.ps1")
 
@@ -314,6 +327,35 @@ def test_the_av_edge_name_is_never_checked_for_a_certificate():
     script = text("verify-external.ps1")
     tls = script[script.index("$TlsChecks = @("):script.index("$AuthChecks = @(")]
     assert "av.contoso.com" not in tls
+
+
+@pytest.mark.parametrize("second_shares_one_name", [False, True])
+def test_each_edge_tls_check_reaches_the_edge_pool_whose_certificate_it_names(second_shares_one_name):
+    """With two Edge pools, DNS points sip.<domain> at the first Access Edge only: a TLS check of those names
+    under the second pool's certificate (and on its Access port) would test the first pool's Edge instead."""
+    doc = fixture_doc()
+    name = "edge2.contoso.com"
+    doc["edge_pools"].append({"fqdn": "sfbedge2.contoso.com", "access_fqdn": name,
+                              "webconf_fqdn": name if second_shares_one_name else "webconf2.contoso.com",
+                              "av_fqdn": name if second_shares_one_name else "av2.contoso.com"})
+    plan = plan_from(doc)
+    edges = {e.fqdn: e for e in plan.edge_pools}
+    owner: dict[str, str] = {}
+    for record in publishing.dns_records(plan):
+        if record.view == publishing.EXTERNAL and record.type == "A":
+            for fqdn in edges:
+                if record.target.endswith(f" of {fqdn}>"):
+                    owner[record.name] = fqdn
+    checks = [c for c in network.verify_external_context(plan)["tls"] if c["certificate"].startswith("Edge external")]
+    for check in checks:
+        pool = check["certificate"][len("Edge external ("):-1]
+        assert owner[check["name"]] == pool, check
+        listeners = publishing.edge_listeners(edges[pool])
+        ports = [lst.port for lst in listeners if lst.fqdn == check["name"]] or [publishing.access_listener(edges[pool]).port]
+        assert check["port"] in ports, check
+    # Every name DNS gives an Edge certificate is still checked on that Edge.
+    for domain in plan.sip_domains:
+        assert {"name": f"sip.{domain}", "port": 443, "certificate": "Edge external (sfbedge.contoso.com)"} in checks
 
 
 def test_verify_scripts_use_the_documented_probes_and_write_a_json_report():

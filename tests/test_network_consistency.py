@@ -171,6 +171,23 @@ def test_verification_checks_each_edge_service_on_its_own_listener():
         in script_checks(script, "TlsChecks")
 
 
+def test_sip_tls_srv_carries_the_port_of_the_access_edge_it_reaches():
+    """A second Edge pool whose one name (Access, Web Conferencing and A/V) is sip.<domain>: _sip._tls.<domain>
+    leads to that pool, whose Access Edge listens on 5061 (443 is its A/V Edge), so the SRV record says 5061."""
+    doc = doc_of()
+    doc["edge_pools"].append({"fqdn": "sfbedge2.contoso.com", "access_fqdn": "sip.fabrikam.com",
+                              "webconf_fqdn": "sip.fabrikam.com", "av_fqdn": "sip.fabrikam.com"})
+    plan = plan_of(doc)
+    srv = {r.name: r for r in publishing.dns_records(plan) if r.type == "SRV" and r.view == publishing.EXTERNAL}
+    assert (srv["_sip._tls.fabrikam.com"].target, srv["_sip._tls.fabrikam.com"].port) == ("sip.fabrikam.com", 5061)
+    assert (srv["_sip._tls.contoso.com"].target, srv["_sip._tls.contoso.com"].port) == ("sip.contoso.com", 443)
+    # The TLS checks test sip.fabrikam.com on that pool's listeners (Access 5061, Web Conferencing 444), under
+    # its certificate, and never on 443 (its A/V Edge) as a name of the first pool's certificate.
+    tls = [c for c in network_artifacts.verify_external_context(plan)["tls"] if c["name"] == "sip.fabrikam.com"]
+    assert {(c["port"], c["certificate"]) for c in tls} == {(5061, "Edge external (sfbedge2.contoso.com)"),
+                                                            (444, "Edge external (sfbedge2.contoso.com)")}
+
+
 def test_separate_edge_names_keep_443_everywhere():
     ctx = network_artifacts.verify_external_context(plan_of(doc_of()))
     edge_ports = {p["port"] for p in ctx["ports"] if p["name"] in ("sip.contoso.com", "webconf.contoso.com",
@@ -190,6 +207,59 @@ def test_split_brain_advice_never_sends_the_external_web_name_to_the_internal_si
         assert "never to\na pool's internal web site" in dns
         notes = " ".join(network.network_notes(bundle.plan))
         assert "internal web services" not in notes or "never to a pool's internal web site" in notes
+
+
+def _split_brain_advice(text: str) -> str:
+    """Return the names the split-brain advice sends to the reverse proxy (up to "to the reverse proxy")."""
+    flat = " ".join(text.split())
+    start = flat.index("With split-brain DNS")
+    return flat[start:flat.index("to the reverse proxy", start)]
+
+
+def test_split_brain_advice_agrees_with_the_internal_dns_table():
+    """The internal table sends the simple URLs to a pool's internal web services: the split-brain advice
+    next to it must not tell the admin to point them at the reverse proxy instead."""
+    checked = 0
+    for path in EXAMPLES:
+        bundle = fixture_bundle(path.stem)
+        plan = bundle.plan
+        inside = {r.name for r in publishing.dns_records(plan) if r.view == publishing.INTERNAL}
+        simple = set(plan.simple_urls.hosts()) & inside if plan.simple_urls else set()
+        if not simple or not publishing.has_reverse_proxy(plan):
+            continue
+        for text in (bundle.texts["dns-records.md"], " ".join(network.network_notes(plan))):
+            advice = _split_brain_advice(text)
+            assert "simple URL" not in advice, advice
+            assert "external web services" in advice and "lyncdiscover" in advice, advice
+        checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("on_reverse_proxy", [False, True])
+def test_adfs_gets_an_external_dns_record_wherever_it_is_published(on_reverse_proxy):
+    """Passive sign-in sends Internet clients to AD FS: its name must be in the public zone, pointing at the
+    reverse proxy when that publishes it, otherwise at the Web Application Proxy."""
+    doc = doc_of()
+    doc["adfs"]["published_on_reverse_proxy"] = on_reverse_proxy
+    if not on_reverse_proxy:
+        doc["accepted_risks"] = [r for r in doc["accepted_risks"] if r["code"] != "mfa_adfs_not_extranet"]
+    plan = plan_of(doc)
+    fsn = plan.adfs.federation_service_name
+    records = [r for r in publishing.dns_records(plan) if r.view == publishing.EXTERNAL and r.name == fsn]
+    assert [r.type for r in records] == ["A"]
+    assert ("reverse proxy" if on_reverse_proxy else "Web Application Proxy") in records[0].target
+    bundle = render(doc)
+    assert re.search(rf"^\| {re.escape(fsn)} \| A \|", bundle.texts["dns-records.md"], re.M)
+    assert {"Name": fsn, "Type": "A", "Target": "", "Port": 0} in script_checks(
+        bundle.texts["verify-external.ps1"], "DnsChecks")
+    # Nobody signs in through AD FS: no record.
+    doc["pools"][1]["auth"] = {"external": "tls_dsk"}
+    doc["pools"][1].pop("relying_parties")
+    doc["adfs"]["mfa"] = "none"
+    plan = plan_of(doc)
+    assert not plan.signs_in_through_adfs
+    if not on_reverse_proxy:
+        assert fsn not in {r.name for r in publishing.dns_records(plan)}
 
 
 def test_arr_rules_for_adfs_and_office_online_say_how_the_proxy_reaches_the_server():

@@ -458,3 +458,60 @@ def test_decoder_errors_in_the_interpreter_are_contained():
         decode("%%%")
     except PSError as error:  # pragma: no cover - the assertion below explains
         pytest.fail(f"the decoder let an error escape: {error}")
+
+
+# ---------------------------------------------------------------------------
+# The CertProv authentication check (both scripts): a status that is not the pool's answer is a FAIL
+
+
+def certprov_run(script: str, status: int, schemes: tuple[str, ...], *, windows_auth: bool) -> tuple[str, str]:
+    """Run Test-CertProvAuthentication of `script` (verify-external.ps1 or verify-internal.ps1) on one crafted
+    answer (Get-HttpAnswer replaced by a fake); return the status and reason it records."""
+    from tests.psmini import Builtin, DotNetObject, PSObject
+
+    class Results(DotNetObject):
+        """The script's List[object] of results: only Add is used."""
+
+        def __init__(self) -> None:
+            self.rows: list[Any] = []
+
+        def ps_call(self, name: str, args: list[Any]) -> Any:
+            assert name.lower() == "add", name
+            self.rows.append(args[0])
+
+    def http_answer(interp: Interpreter, named: CIDict, positional: list[Any], given: Any) -> list[Any]:
+        return [PSObject([("Status", status), ("Schemes", list(schemes)), ("Body", "")])]
+
+    interp = Interpreter(bundle_of(FIXTURES / "multi-domain-director-idn.json").texts[script],
+                         commands={"Get-HttpAnswer": Builtin(http_answer)})
+    interp.define_functions()
+    del interp.functions["Get-HttpAnswer"]
+    interp.evaluate("CertProvStatuses")
+    results = Results()
+    interp.set("Results", results)
+    item = CIDict([("Url", "https://web.contoso.com/CertProv/CertProvisioningService.svc"), ("Pool", "pool.contoso.com"),
+                   ("Mode", "ntlm" if windows_auth else "passive"), ("WindowsAuth", windows_auth)])
+    interp.call("Test-CertProvAuthentication", Item=item)
+    [row] = results.rows
+    return row.to_dict()["Status"], row.to_dict()["Reason"]
+
+
+@pytest.mark.parametrize("script", ["verify-external.ps1", "verify-internal.ps1"])
+@pytest.mark.parametrize(("status", "schemes"), [(404, ()), (502, ()), (503, ()), (500, ("NTLM",)), (400, ())])
+@pytest.mark.parametrize("windows_auth", [False, True])
+def test_certprov_check_fails_when_the_pool_did_not_answer(script, status, schemes, windows_auth):
+    """A passive pool's CertProv must not offer Negotiate/NTLM, but a 404 or a proxy error offers nothing either:
+    it is a FAIL (the request never reached the pool's web services), not a PASS."""
+    verdict, reason = certprov_run(script, status, schemes, windows_auth=windows_auth)
+    assert verdict == "FAIL", reason
+    assert f"HTTP {status}" in reason and "not an answer" in reason
+
+
+@pytest.mark.parametrize("script", ["verify-external.ps1", "verify-internal.ps1"])
+def test_certprov_check_judges_windows_authentication_on_an_answer(script):
+    assert certprov_run(script, 401, ("Negotiate", "NTLM"), windows_auth=True)[0] == "PASS"
+    assert certprov_run(script, 401, ("MsRtcOAuth",), windows_auth=True)[0] == "FAIL"
+    assert certprov_run(script, 401, ("MsRtcOAuth",), windows_auth=False)[0] == "PASS"
+    assert certprov_run(script, 401, ("NTLM",), windows_auth=False)[0] == "FAIL"
+    assert network.verify_internal_context(plan_of(FIXTURES / "multi-domain-director-idn.json"))[
+        "certprov_statuses"] == list(network.PROBE_STATUSES["web"])

@@ -80,10 +80,12 @@ def network_notes(plan: PlanData) -> list[str]:
                          f"name, which in DNS points at the reverse proxy. The proxy must still reach the real server: "
                          f"give it a hosts file entry for each such name with the internal address of the server (or "
                          f"of its load balancer), or it forwards the requests to itself.")
-        notes.append("With split-brain DNS (the public zones also hosted inside), the external web services, simple "
-                     "URL and lyncdiscover names must resolve inside to the reverse proxy, never to a pool's internal "
-                     "web site: that site answers as the internal web services, so AD FS would read the wrong "
-                     "relying-party metadata and clients would reach the wrong listener.")
+        notes.append("With split-brain DNS (the public zones also hosted inside), the external web services and "
+                     "lyncdiscover names must resolve inside to the reverse proxy, never to a pool's internal web "
+                     "site: that site answers as the internal web services, so AD FS would read the wrong "
+                     "relying-party metadata and clients would reach the wrong listener. The simple URLs are the "
+                     "exception: inside they lead to the pool's internal web services, as the internal DNS table "
+                     "lists them.")
     if plan.autodiscover_port == 80:
         notes.append("Autodiscover is published on port 80 only, so lyncdiscover names are not on the reverse "
                      "proxy certificate; mobile clients then start discovery over HTTP.")

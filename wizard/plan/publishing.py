@@ -47,6 +47,7 @@ INTERNAL = "internal"
 
 # Placeholders for the addresses the plan does not hold.
 RP_PUBLIC_IP = "<public IP of the reverse proxy listener>"
+WAP_PUBLIC_IP = "<public IP of the Web Application Proxy>"
 _A_LABEL_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
 
@@ -379,6 +380,11 @@ def _dns_records(plan: PlanData, *, merge_access_names: bool) -> list[DnsRecord]
         if rule.kind == AUTODISCOVER:
             continue
         out.append(DnsRecord(EXTERNAL, rule.external_fqdn, "A", RP_PUBLIC_IP, f"{rule.purpose} (reverse proxy)"))
+    if plan.adfs is not None and plan.signs_in_through_adfs and not plan.adfs.published_on_reverse_proxy:
+        # Clients on the Internet are sent to AD FS to sign in: its name must resolve there too, to the
+        # Web Application Proxy that publishes it (the reverse proxy rules above do not).
+        out.append(DnsRecord(EXTERNAL, plan.adfs.federation_service_name, "A", WAP_PUBLIC_IP,
+                             "AD FS federation service (Web Application Proxy)"))
     for e in plan.edge_pools:
         # One A record per name: services that share a name share the address (and differ by port).
         listeners = edge_listeners(e)
@@ -410,8 +416,13 @@ def _dns_records(plan: PlanData, *, merge_access_names: bool) -> list[DnsRecord]
         # an A record for the same Access Edge address. The target is always the Access Edge,
         # never a pool: the pool behind it is the Edge's next hop in the topology.
         in_domain = edge.access_fqdn == domain or edge.access_fqdn.endswith("." + domain)
-        out.append(DnsRecord(EXTERNAL, f"_sip._tls.{domain}", "SRV", edge.access_fqdn if in_domain else sip,
-                             f"Remote sign-in for {domain} (Access Edge, TLS {access.port})", port=access.port,
+        target = edge.access_fqdn if in_domain else sip
+        # sip.<domain> may be the Access Edge FQDN of another Edge pool: the SRV record then reaches that
+        # pool's Access Edge, so it must carry that pool's Access port (5061 when it shares one name).
+        owner = next((e for e in plan.edge_pools if e.access_fqdn == target), edge)
+        port = (access_listener(owner) or access).port
+        out.append(DnsRecord(EXTERNAL, f"_sip._tls.{domain}", "SRV", target,
+                             f"Remote sign-in for {domain} (Access Edge, TLS {port})", port=port,
                              sip_domain=domain))
         if sip not in access_names or not merge_access_names:
             out.append(DnsRecord(EXTERNAL, sip, "A", f"<public IP of the Access Edge interface of {edge.fqdn}>",

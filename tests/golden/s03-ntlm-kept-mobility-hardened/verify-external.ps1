@@ -339,28 +339,45 @@ function Get-HttpAnswer {
     }
 }
 
-function Test-CertProvAuthentication {
+# The statuses that mean the pool's web services answered the CertProv request; anything else (404, a 5xx or
+# proxy error) is a FAIL, even where no Windows authentication scheme is expected.
+$CertProvStatuses = @(200, 301, 302, 303, 307, 308, 401, 403)
+
+function Get-CertProvVerdict {
+    # The verdict on one CertProv answer (no I/O): the pool must have answered (a status of $Statuses), and
     # Windows authentication (Negotiate/NTLM) must be offered by ntlm and tls_dsk pools and gone from passive ones.
-    param([hashtable]$Item)
-    $Answer = Get-HttpAnswer -Url $Item.Url -ReadBody $false
-    $Offered = $Answer.Schemes -join ', '
+    param([object]$Answer, [object[]]$Statuses, [hashtable]$Item)
+    $Windows = $false
+    foreach ($Scheme in @($Answer.Schemes)) {
+        if ($Scheme -eq 'Negotiate' -or $Scheme -eq 'NTLM') {
+            $Windows = $true
+        }
+    }
+    $Offered = @($Answer.Schemes) -join ', '
     if (-not $Offered) {
         $Offered = 'no scheme'
     }
-    $Windows = @($Answer.Schemes | Where-Object { $_ -eq 'Negotiate' -or $_ -eq 'NTLM' })
     $Said = 'HTTP ' + $Answer.Status + ', offers ' + $Offered
-    if ($Item.WindowsAuth -and $Windows.Count -gt 0) {
-        Add-Result -Check 'CertProv authentication' -Target $Item.Url -Passed $true -Reason ($Said + ': Windows authentication stays on, as the ' + $Item.Mode + ' mode of ' + $Item.Pool + ' expects')
+    if (@($Statuses) -notcontains $Answer.Status) {
+        return @{ Passed = $false; Reason = ($Said + ': not an answer from the web services of ' + $Item.Pool + ' (expected ' + (@($Statuses) -join ', ') + '): the name or the reverse proxy does not reach the pool, or the pool fails') }
     }
-    elseif ($Item.WindowsAuth) {
-        Add-Result -Check 'CertProv authentication' -Target $Item.Url -Passed $false -Reason ($Said + ': the ' + $Item.Mode + ' mode of ' + $Item.Pool + ' keeps Windows authentication (Negotiate/NTLM), which devices need for their first certificate')
+    if ($Item.WindowsAuth -and $Windows) {
+        return @{ Passed = $true; Reason = ($Said + ': Windows authentication stays on, as the ' + $Item.Mode + ' mode of ' + $Item.Pool + ' expects') }
     }
-    elseif ($Windows.Count -eq 0) {
-        Add-Result -Check 'CertProv authentication' -Target $Item.Url -Passed $true -Reason ($Said + ': no Negotiate/NTLM, as passive authentication on ' + $Item.Pool + ' expects')
+    if ($Item.WindowsAuth) {
+        return @{ Passed = $false; Reason = ($Said + ': the ' + $Item.Mode + ' mode of ' + $Item.Pool + ' keeps Windows authentication (Negotiate/NTLM), which devices need for their first certificate') }
     }
-    else {
-        Add-Result -Check 'CertProv authentication' -Target $Item.Url -Passed $false -Reason ($Said + ': passive authentication on ' + $Item.Pool + ' should have turned Windows authentication off (UseWindowsAuth None)')
+    if (-not $Windows) {
+        return @{ Passed = $true; Reason = ($Said + ': no Negotiate/NTLM, as passive authentication on ' + $Item.Pool + ' expects') }
     }
+    return @{ Passed = $false; Reason = ($Said + ': passive authentication on ' + $Item.Pool + ' should have turned Windows authentication off (UseWindowsAuth None)') }
+}
+
+function Test-CertProvAuthentication {
+    param([hashtable]$Item)
+    $Answer = Get-HttpAnswer -Url $Item.Url -ReadBody $false
+    $Verdict = Get-CertProvVerdict -Answer $Answer -Statuses $CertProvStatuses -Item $Item
+    Add-Result -Check 'CertProv authentication' -Target $Item.Url -Passed $Verdict.Passed -Reason $Verdict.Reason
 }
 
 function Test-Metadata {

@@ -83,6 +83,9 @@ def edge_certificate_context(plan: PlanData) -> dict[str, Any]:
             "request_file": cert.request_file,
             "friendly_name": cert.friendly_name,
             "av_fqdn": av_names.get(cert.edge_pool or ""),
+            # One name for several Edge services (the topology's single FQDN option): the A/V Edge FQDN is then
+            # on the certificate as the Access or Web Conferencing Edge name.
+            "av_shares_a_name": av_names.get(cert.edge_pool or "") in cert.sans,
         })
     return {**_header_values(plan), "edge_certificates": certs, "default_pool": certs[0]["pool"],
             "pools": [c["pool"] for c in certs]}
@@ -328,12 +331,21 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
         ports += [{"name": listener.fqdn, "port": listener.port} for listener in publishing.edge_listeners(edge)]
     tls: list[dict[str, Any]] = []
     cplan = certplan.certificate_plan(plan)
+    # DNS points sip.<domain> at the Access Edge of this pool only (publishing.access_edge): on any other
+    # Edge pool's certificate those names are there for a fail-over, and a TLS check of them would reach
+    # this pool's Edge, on the other pool's port, and report it under the other pool's certificate.
+    dns_edge = publishing.access_edge(plan)
     for cert in cplan.edge:
         edge = next(e for e in plan.edge_pools if e.fqdn == cert.edge_pool)
         port_of = {listener.role: listener.port for listener in publishing.edge_listeners(edge)}
+        first_sip = 2 if edge.webconf_fqdn else 1
+        # A sip.<domain> that is another Edge pool's Access Edge FQDN is checked under that pool's certificate.
+        other_access = {e.access_fqdn for e in plan.edge_pools if e.fqdn != edge.fqdn and e.access_fqdn}
         for i, name in enumerate(certplan.edge_names(plan, edge)):
             # edge_names: the Access Edge FQDN, then the Web Conferencing Edge FQDN (when named), then the
             # sip.<domain> names, which are Access Edge names too. Each is checked on its own listener.
+            if i >= first_sip and (dns_edge is None or edge.fqdn != dns_edge.fqdn or name in other_access):
+                continue
             webconf = edge.webconf_fqdn is not None and i == 1
             port = port_of[publishing.WEBCONF] if webconf else port_of[publishing.ACCESS]
             tls.append({"name": name, "port": port, "certificate": cert.title})
@@ -349,6 +361,7 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
         "port_groups": check_groups(ports, crossed="port"),
         "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=True),
+        "certprov_statuses": list(PROBE_STATUSES["web"]),
         "metadata": _metadata_checks(plan, external=True),
         "web": _web_probe_data(plan),
         "sip": _sip_probe_data(plan),
@@ -416,6 +429,7 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
         "port_groups": check_groups(ports, crossed="port"),
         "tls_groups": check_groups(tls),
         "auth": _auth_checks(plan, external=False),
+        "certprov_statuses": list(PROBE_STATUSES["web"]),
         "metadata": _metadata_checks(plan, external=False),
         "expected": expected,
         "expected_sets": _settings_sets(expected),
