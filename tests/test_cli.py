@@ -153,6 +153,17 @@ class RenderPlanTests(unittest.TestCase):
         self.assertFalse(out.exists())
         self.assertTrue(any(line.startswith("adfs.mfa: ") for line in done.stderr.splitlines()), done.stderr)
 
+    def test_a_key_size_written_as_a_float_is_a_field_error_not_a_crash(self) -> None:
+        out = self.tmp / "never"
+        doc = json.loads(S02.read_text(encoding="utf-8"))
+        doc["certificates"] = {"key_size": 4096.0}
+        done = manage("render_plan", "-", "--out", str(out), stdin=json.dumps(doc).encode("utf-8"))
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertFalse(out.exists())
+        self.assertTrue(any(line.startswith("certificates.key_size: ") for line in done.stderr.splitlines()),
+                        done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+
     def test_a_file_that_is_not_a_plan_writes_nothing(self) -> None:
         out = self.tmp / "never"
         done = manage("render_plan", "-", "--out", str(out), stdin=b"not json")

@@ -208,6 +208,20 @@ def test_autodiscover_port():
     assert ("autodiscover_port", "invalid_choice") in errors(findings)
 
 
+@pytest.mark.parametrize("changes,field", [
+    ({"autodiscover_port": 443.0}, "autodiscover_port"),
+    ({"autodiscover_port": 80.0}, "autodiscover_port"),
+    ({"certificates": {"key_size": 4096.0}}, "certificates.key_size"),
+    ({"certificates": {"key_size": 2048.0}}, "certificates.key_size"),
+])
+def test_port_and_key_size_must_be_whole_numbers_not_floats(changes, field):
+    # 443.0 == 443 in Python: a float must still be refused like 720.0 is, or it is written back
+    # as 443.0 and reaches the scripts as 4096.0.
+    plan, findings = read_plan(doc(**changes))
+    assert plan is None
+    assert (field, "invalid_choice") in errors(findings)
+
+
 def test_every_error_names_a_field():
     d = doc(name="", product=3, pools=[{"fqdn": "x", "role": "edge", "auth": {"external": "kerberos"}}])
     _, findings = read_plan(d)

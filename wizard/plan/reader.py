@@ -141,6 +141,11 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _whole_number_in(value: Any, choices: tuple[int, ...]) -> bool:
+    """Whether `value` is one of `choices` as a JSON whole number: not true (== 1), not 443.0 (== 443)."""
+    return type(value) is int and value in choices
+
+
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -223,7 +228,7 @@ def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     port = 443
     if top.get("autodiscover_port") is not None:
         raw_port = top["autodiscover_port"]
-        if isinstance(raw_port, bool) or raw_port not in AUTODISCOVER_PORTS:
+        if not _whole_number_in(raw_port, AUTODISCOVER_PORTS):
             r.err("autodiscover_port", "invalid_choice", f"must be 443 or 80, not {_show(raw_port)}")
         else:
             port = raw_port
@@ -584,7 +589,7 @@ def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
         return None
     key_size = 2048
     if d.get("key_size") is not None:
-        if isinstance(d["key_size"], bool) or d["key_size"] not in KEY_SIZES:
+        if not _whole_number_in(d["key_size"], KEY_SIZES):
             r.err("certificates.key_size", "invalid_choice", f"must be 2048 or 4096, not {_show(d['key_size'])}")
         else:
             key_size = d["key_size"]
