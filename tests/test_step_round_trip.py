@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from tests.base import BaseTestCase, make_plan
 from tests.test_robustness import PageForms
+from wizard.plan.engine import assess
 from wizard.plan.model import MOBILITY_SETTINGS, MODERN_AUTH_SCENARIOS
 from wizard.plan.reader import read_plan
 from wizard.plan.writer import plan_to_dict
@@ -285,6 +286,26 @@ def test_a_modern_authentication_section_typed_is_stored_exactly() -> None:
                                    "modern_auth-scenario": "block_windows_auth_externally"})
     assert new["modern_auth"] == {"oauth_server_identity": "oauth.contoso.com", "accept_sid_claims": True,
                                   "scenario": "block_windows_auth_externally", "office2013_clients": True}
+
+
+# ---------------------------------------------------------------------------
+# Defects found by the round trip
+
+
+def test_a_box_ticked_on_a_pool_left_unchanged_is_kept_and_asks_for_the_mode() -> None:
+    for field, key, value in (("block_pin_auth", "block_pin_auth", "on"),
+                              ("block_ntlm_at_registrar", "block_ntlm_at_registrar", "on"),
+                              ("certificate_auth", "certificate_auth", None)):
+        _, new = typed("authentication", copy.deepcopy(BASE), **{f"pools-2-{field}": value})
+        assert new["pools"][2].get("auth") == {key: value == "on"}, field
+        _, findings = assess(new)
+        shown = StepForms(get_step("authentication"), new)
+        shown.attach([f for f in findings if f.severity == "error"])
+        assert shown.field_errors() == {"id_pools-2-external": "Is required"}
+    # Leaving a pool with authentication unchanged, with its boxes as shown, still removes its auth.
+    _, new = typed("authentication", variant(lambda d: d["pools"][0]["auth"].update(block_pin_auth=True)),
+                   **{"pools-0-external": ""})
+    assert "auth" not in new["pools"][0]
 
 
 class StepPagesForEveryProductTests(BaseTestCase):

@@ -32,6 +32,8 @@ Values = dict[str, Any]
 POOL_FIELDS = ("fqdn", "role", "site", "internal_web_fqdn", "external_web_fqdn")
 EDGE_FIELDS = ("fqdn", "access_fqdn", "webconf_fqdn", "av_fqdn")
 HOURS_KEYS = ("default", "min", "max")
+# The Authentication step's boxes of a pool, with their plan defaults.
+AUTH_BOXES = {"certificate_auth": True, "block_ntlm_at_registrar": False, "block_pin_auth": False}
 TRI_STATES = {"true": True, "false": False}
 _MOBILITY_KEYS = "|".join(["identity", *MOBILITY_SETTINGS])
 
@@ -467,11 +469,14 @@ def _authentication_apply(doc: dict, values: Values) -> dict:
             continue
         hours = {k: row.get(f"hours_{k}") for k in HOURS_KEYS if not _blank(row.get(f"hours_{k}"))}
         external = row.get("external")
-        if _blank(external) and not hours:
-            # "Leave unchanged": the plan has no auth for this pool, so nothing is generated.
+        auth = _dict(pool.get("auth"))
+        # A box is typed when it differs from what the row showed (the pool's auth, or the defaults).
+        boxes_typed = any(bool(row.get(key)) != auth.get(key, default) for key, default in AUTH_BOXES.items())
+        if _blank(external) and not hours and not boxes_typed:
+            # "Leave unchanged": the plan has no auth for this pool, so nothing is generated. A box
+            # ticked on such a pool is kept instead (the reader then asks for the mode on its field).
             pool.pop("auth", None)
             continue
-        auth = _dict(pool.get("auth"))
         _set(auth, "external", external)
         _put(auth, "certificate_auth", bool(row.get("certificate_auth")), True)
         _set(auth, "client_certificate_hours", hours)
