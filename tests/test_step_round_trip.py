@@ -308,6 +308,23 @@ def test_a_box_ticked_on_a_pool_left_unchanged_is_kept_and_asks_for_the_mode() -
     assert "auth" not in new["pools"][0]
 
 
+def test_a_choice_the_draft_holds_that_is_not_offered_is_shown_and_posted_back_unchanged() -> None:
+    cases = [("environment", "product", "lync2010"), ("environment", "autodiscover_port", 8080),
+             ("environment", "pools[0].role", "edge"), ("authentication", "pools[0].auth.external", "kerberos"),
+             ("adfs", "adfs.version", "2025"), ("adfs", "adfs.mfa", "sometimes"),
+             ("mobility", "mobility_policies[1].enable_mobility", "maybe"),
+             ("certificates", "certificates.key_size", 1024)]
+    for step, path, value in cases:
+        doc = copy.deepcopy(BASE)
+        doc["certificates"] = {"key_size": 2048}
+        parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+        parent = get_path(doc, ".".join(parts[:-1]).replace(".[", "[")) if len(parts) > 1 else doc
+        parent[parts[-1]] = value
+        shown = StepForms(get_step(step), doc)
+        posted = StepForms(get_step(step), doc, data=browser_post(shown))
+        assert dumped(apply(get_step(step), doc, posted.values())) == dumped(doc), path
+
+
 class StepPagesForEveryProductTests(BaseTestCase):
     """The pages themselves: each product, with and without Modern Authentication, a Director, two Edge pools
     and policies at every scope: every step shows, and saving or autosaving it unchanged stores nothing."""
