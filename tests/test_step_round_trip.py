@@ -26,6 +26,7 @@ from wizard.plan.engine import assess
 from wizard.plan.model import MOBILITY_SETTINGS, MODERN_AUTH_SCENARIOS
 from wizard.plan.reader import read_plan
 from wizard.plan.writer import plan_to_dict
+from wizard.review.diffs import diff_data
 from wizard.web.forms import StepForms
 from wizard.web.steps import STEPS, apply, get_step, page_window, step_base
 
@@ -286,6 +287,51 @@ def test_a_modern_authentication_section_typed_is_stored_exactly() -> None:
                                    "modern_auth-scenario": "block_windows_auth_externally"})
     assert new["modern_auth"] == {"oauth_server_identity": "oauth.contoso.com", "accept_sid_claims": True,
                                   "scenario": "block_windows_auth_externally", "office2013_clients": True}
+
+
+# (step, form field, typed text, plan path, the reader's message on it)
+REFUSED = [
+    ("environment", "basics-name", "x" * 201, "name", "at most 200"),
+    ("environment", "basics-autodiscover_port", "8080", "autodiscover_port", "443 or 80"),
+    ("environment", "basics-meet", "meet .contoso.com", "simple_urls.meet", "without spaces"),
+    ("environment", "basics-dialin", "dial in.contoso.com", "simple_urls.dialin", "without spaces"),
+    ("environment", "basics-office_web_apps_fqdn", "oos..contoso.com", "office_web_apps_fqdn", ""),
+    ("environment", "pools-0-site", "Dub\u0007lin", "pools[0].site", "control characters"),
+    ("environment", "edge_pools-0-access_fqdn", "sip contoso", "edge_pools[0].access_fqdn", "without spaces"),
+    ("authentication", "pools-0-hours_default", "a month", "pools[0].auth.client_certificate_hours.default",
+     "whole number"),
+    ("authentication", "pools-0-hours_default", "5", "pools[0].auth.client_certificate_hours.default",
+     "between 8 and 8760"),
+    ("authentication", "pools-0-hours_min", "99999", "pools[0].auth.client_certificate_hours.min",
+     "between 8 and 4320"),
+    ("adfs", "adfs-federation_service_name", "sts_contoso", "adfs.federation_service_name", ""),
+    ("adfs", "relying_parties-0-external", "r" * 300, "pools[1].relying_parties.external", "at most 128"),
+    ("mobility", "policies-1-identity", "user:bob", "mobility_policies[1].identity", "Global"),
+    ("certificates", "certificates-ca", "no backslash", "certificates.ca", "backslash"),
+]
+
+
+@pytest.mark.parametrize(("step", "field", "text", "path", "message"), REFUSED,
+                         ids=[f"{r[1]}={r[2][:20]}" for r in REFUSED])
+def test_a_refused_value_is_kept_with_its_message_on_that_field_and_nothing_else_is_lost(
+        step: str, field: str, text: str, path: str, message: str) -> None:
+    doc = copy.deepcopy(BASE)
+    doc["pools"][0]["auth"]["client_certificate_hours"] = {"default": 720, "min": 8, "max": 720}
+    doc["pools"][1]["relying_parties"] = {"internal": "RP-Int", "external": "RP-Ext"}
+    _, new = typed(step, doc, **{field: text})
+    assert str(get_path(new, path)) == text.strip()
+    # Nothing else changed: that value is the draft's only difference.
+    assert [c.path for c in diff_data(doc, new)] == [path]
+    # Its error is on that field, and it is the only error of the step.
+    _, findings = assess(new)
+    shown = StepForms(get_step(step), new)
+    assert shown.attach([f for f in findings if f.severity == "error"]) == []
+    errors = shown.field_errors()
+    html_id = f"id_{field}"
+    assert list(errors) == [html_id], errors
+    assert message in errors[html_id]
+    # And the field shows what was typed.
+    assert browser_post(shown)[field] == text.strip()
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the fields. Labels and help text come from `wizard.explain`.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -366,7 +367,9 @@ ADDABLE = {"sip_domains", "pools", "edge_pools", "policies"}
 def form_values(form: forms.Form) -> dict[str, Any]:
     """Return each field's cleaned value, or the raw submitted value when it did not clean.
 
-    A choice the draft held that is not offered is stored as the draft held it.
+    Two raw values are stored as the draft needs them to say what is wrong: a whole number out of
+    its field's range as the number (the reader then gives the range, not "must be a whole
+    number"), and a choice the draft held that is not offered as the draft held it.
     """
     form.is_valid()
     out = {}
@@ -377,8 +380,14 @@ def form_values(form: forms.Form) -> dict[str, Any]:
         raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
         if isinstance(raw, str):
             raw = getattr(field, "kept", {}).get(raw, raw)
+        if isinstance(raw, str) and isinstance(field, forms.IntegerField) and _WHOLE_NUMBER_RE.fullmatch(raw.strip()):
+            raw = int(raw.strip())
         out[name] = raw
     return out
+
+
+# A whole number a field refused (out of its range), kept as a number; longer ones stay text.
+_WHOLE_NUMBER_RE = re.compile(r"-?[0-9]{1,12}")
 
 
 def _attach(form: forms.Form, field: str | None, message: str) -> None:
