@@ -8,6 +8,7 @@ the fields. Labels and help text come from `wizard.explain`.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -104,8 +105,28 @@ class WizardForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             field.widget.attrs.pop("maxlength", None)
+            if isinstance(field, forms.ChoiceField) and isinstance(field.widget, forms.Select):
+                self._offer_kept_value(name, field)
+
+    def _offer_kept_value(self, name: str, field: forms.ChoiceField) -> None:
+        """Offer the value the draft holds (or the page posted) when it is not one of the choices.
+
+        A select cannot show a value it does not offer: the browser would show, and post back, its
+        first option, so saving the page unchanged would replace the stored value without a word.
+        The value is shown as an extra option (its error says why it is wrong) and, posted back,
+        is stored as it was (`form_values`: the draft's 8080 stays the number 8080).
+        """
+        kept: dict[str, Any] = {}
+        posted = self.data.get(self.add_prefix(name)) if self.is_bound else None
+        for value in (self.initial.get(name), posted):
+            if value is not None and value != "" and not isinstance(value, (list, dict)) \
+                    and not field.valid_value(str(value)):
+                kept.setdefault(str(value), value)
+        if kept:
+            field.widget.choices = [*field.choices, *((key, f"{key} (not one of the choices)") for key in kept)]
+            field.kept = kept
 
 
 class RowForm(WizardForm):
@@ -265,6 +286,7 @@ class MobilityPolicyForm(RowForm):
         super().__init__(*args, **kwargs)
         for key in MOBILITY_SETTINGS:
             self.fields[key] = _tri_state(key)
+            self._offer_kept_value(key, self.fields[key])
 
     def clean_identity(self) -> str:
         try:
@@ -343,15 +365,29 @@ ADDABLE = {"sip_domains", "pools", "edge_pools", "policies"}
 
 
 def form_values(form: forms.Form) -> dict[str, Any]:
-    """Return each field's cleaned value, or the raw submitted value when it did not clean."""
+    """Return each field's cleaned value, or the raw submitted value when it did not clean.
+
+    Two raw values are stored as the draft needs them to say what is wrong: a whole number out of
+    its field's range as the number (the reader then gives the range, not "must be a whole
+    number"), and a choice the draft held that is not offered as the draft held it.
+    """
     form.is_valid()
     out = {}
     for name, field in form.fields.items():
         if name in form.cleaned_data:
             out[name] = form.cleaned_data[name]
-        else:
-            out[name] = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            continue
+        raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+        if isinstance(raw, str):
+            raw = getattr(field, "kept", {}).get(raw, raw)
+        if isinstance(raw, str) and isinstance(field, forms.IntegerField) and _WHOLE_NUMBER_RE.fullmatch(raw.strip()):
+            raw = int(raw.strip())
+        out[name] = raw
     return out
+
+
+# A whole number a field refused (out of its range), kept as a number; longer ones stay text.
+_WHOLE_NUMBER_RE = re.compile(r"-?[0-9]{1,12}")
 
 
 def _attach(form: forms.Form, field: str | None, message: str) -> None:

@@ -32,6 +32,8 @@ Values = dict[str, Any]
 POOL_FIELDS = ("fqdn", "role", "site", "internal_web_fqdn", "external_web_fqdn")
 EDGE_FIELDS = ("fqdn", "access_fqdn", "webconf_fqdn", "av_fqdn")
 HOURS_KEYS = ("default", "min", "max")
+# The Authentication step's boxes of a pool, with their plan defaults.
+AUTH_BOXES = {"certificate_auth": True, "block_ntlm_at_registrar": False, "block_pin_auth": False}
 TRI_STATES = {"true": True, "false": False}
 _MOBILITY_KEYS = "|".join(["identity", *MOBILITY_SETTINGS])
 
@@ -294,9 +296,15 @@ def _blank(value: Any) -> bool:
 
 
 def _set(d: dict, key: str, value: Any) -> None:
-    """Set `key` to `value`, or remove it when the value is blank (blank means "not set")."""
+    """Set `key` to `value`, or remove it when the value is blank (blank means "not set").
+
+    A key the document already holds blank (`"dialin": null`, `"meet": []`, as the plan writer
+    and the estate prefill write them) stays as it is when the value is still blank: showing
+    a step and saving it unchanged must not rewrite the draft.
+    """
     if _blank(value):
-        d.pop(key, None)
+        if not _blank(d.get(key, "")):
+            d.pop(key, None)
     else:
         d[key] = value
 
@@ -400,7 +408,7 @@ def _environment_apply(doc: dict, values: Values) -> dict:
         else:
             _put(new, "autodiscover_port", port, 443)
         _set(new, "office_web_apps_fqdn", basics.get("office_web_apps_fqdn"))
-        urls = {k: v for k, v in _dict(doc.get("simple_urls")).items() if k.startswith("x_")}
+        urls = copy.deepcopy(_dict(doc.get("simple_urls")))
         _set(urls, "meet", _meet_value(basics.get("meet")))
         _set(urls, "dialin", basics.get("dialin"))
         _set(urls, "admin", basics.get("admin"))
@@ -461,11 +469,14 @@ def _authentication_apply(doc: dict, values: Values) -> dict:
             continue
         hours = {k: row.get(f"hours_{k}") for k in HOURS_KEYS if not _blank(row.get(f"hours_{k}"))}
         external = row.get("external")
-        if _blank(external) and not hours:
-            # "Leave unchanged": the plan has no auth for this pool, so nothing is generated.
+        auth = _dict(pool.get("auth"))
+        # A box is typed when it differs from what the row showed (the pool's auth, or the defaults).
+        boxes_typed = any(bool(row.get(key)) != auth.get(key, default) for key, default in AUTH_BOXES.items())
+        if _blank(external) and not hours and not boxes_typed:
+            # "Leave unchanged": the plan has no auth for this pool, so nothing is generated. A box
+            # ticked on such a pool is kept instead (the reader then asks for the mode on its field).
             pool.pop("auth", None)
             continue
-        auth = _dict(pool.get("auth"))
         _set(auth, "external", external)
         _put(auth, "certificate_auth", bool(row.get("certificate_auth")), True)
         _set(auth, "client_certificate_hours", hours)
@@ -486,7 +497,7 @@ def _adfs_initial(doc: dict) -> Values:
     for i, pool in enumerate(_list(doc.get("pools"))):
         if not isinstance(pool, dict):
             continue
-        rps = _dict(pool.get("relying_parties"))
+        rps = dict(_dict(pool.get("relying_parties")))  # a copy: `_set` below compares with the stored one
         if _dict(pool.get("auth")).get("external") != AuthMode.PASSIVE and not rps:
             continue
         rows.append({"index": i, "pool": _text(pool.get("fqdn")), "internal": _text(rps.get("internal")),
@@ -554,7 +565,7 @@ def _relying_parties_apply(new: dict, values: Values) -> dict:
         pool = _find(pools, row.get("index"), row.get("pool"))
         if pool is None:
             continue
-        rps = _dict(pool.get("relying_parties"))
+        rps = dict(_dict(pool.get("relying_parties")))  # a copy: `_set` below compares with the stored one
         _set(rps, "internal", row.get("internal"))
         _set(rps, "external", row.get("external"))
         _set(pool, "relying_parties", rps)
@@ -597,7 +608,7 @@ def _certificates_apply(doc: dict, values: Values) -> dict:
     typed = values.get("certificates")
     if typed is None:
         return new
-    certs = _dict(new.get("certificates"))
+    certs = dict(_dict(new.get("certificates")))  # a copy: `_set` below compares with the stored one
     _set(certs, "key_size", typed.get("key_size"))
     _set(certs, "ca", typed.get("ca"))
     _set(new, "certificates", certs)
