@@ -726,3 +726,19 @@ def test_any_valid_plan_gets_registered_findings_and_a_full_matrix():
             assert all(c.state in STATES and c.reason for c in cells)
 
     check()
+
+
+@pytest.mark.parametrize("external", ["ntlm", "tls_dsk"])
+def test_certificate_auth_off_warns_about_the_phones_that_signed_in_with_a_pin(external):
+    plan = make_plan(pool(external=external, auth={"certificate_auth": False}))
+    [found] = [f for f in check_plan(plan) if f.code == "certificate_auth_off_phones"]
+    assert found.severity == "warning" and found.field == "pools[0].auth.certificate_auth"
+    assert "Lync Phone Edition" in found.message and "inside" in found.message
+    assert not [f for f in check_plan(make_plan(pool(external=external))) if f.code == "certificate_auth_off_phones"]
+
+
+def test_a_blocking_modern_auth_scenario_does_not_say_pin_phones_lose_sign_in():
+    plan = make_plan(pool(), adfs=ADFS, modern_auth={"scenario": "block_windows_auth_externally"})
+    [clients] = [f for f in check_plan(plan) if f.code == "modern_auth_clients"]
+    assert "extension and PIN" in clients.message and "inferred" in clients.message
+    assert "Lync Phone Edition and other desk phones," not in clients.message

@@ -291,3 +291,56 @@ def test_example_s03_ntlm_kept_mobility_hardened():
     }
     mobile = matrix.cell("mobile", "lyncse01.northwind.local").reason
     assert "iOS" in mobile and "background" in mobile
+
+
+# ---------------------------------------------------------------------------
+# Review of the client warnings (defects found before release)
+
+
+@pytest.mark.parametrize("external", ["ntlm", "tls_dsk"])
+def test_certificate_auth_off_signs_out_the_phones_that_signed_in_with_a_pin(external):
+    # Phones that sign in with an extension and PIN (Lync Phone Edition) then talk to the web services with
+    # the Lync certificate they were given: with UseCertificateAuth $false they stop working, even where
+    # NTLM is kept and nothing else is enforced.
+    matrix = client_impact(make_plan(pool(external=external, certificate_auth=False)))
+    cell = matrix.cell("devices", "pool01.contoso.com")
+    assert cell.state == "breaks"
+    assert "Lync Phone Edition" in cell.reason and "certificate_auth" in cell.reason
+    # Windows desktop clients fall back to NTLM or Kerberos: they still sign in.
+    assert matrix.cell("sfb", "pool01.contoso.com").state == "signs_in"
+    # Keeping certificate authentication changes nothing for the phones.
+    kept = client_impact(make_plan(pool(external=external)))
+    assert kept.cell("devices", "pool01.contoso.com").state == "signs_in"
+
+
+@pytest.mark.parametrize("scenario", ["block_windows_auth_externally", "block_windows_auth_externally_and_internally"])
+def test_a_modern_auth_scenario_does_not_claim_pin_phones_lose_sign_in(scenario):
+    # The scenarios leave PIN and certificate authentication on (inferred): phones that sign in with an
+    # extension and PIN keep a way in; only those that sign in with a user name and password lose it.
+    plan = make_plan(pool(), adfs=ADFS, modern_auth={"scenario": scenario})
+    matrix = client_impact(plan)
+    internet, inside = (next(r for r in matrix.table if r.key == "devices").cells[i] for i in (1, 2))
+    for cell in (internet, inside):
+        assert cell.state == "degraded", cell.reason
+        assert "PIN" in cell.reason and "inferred" in cell.reason and "user name and password" in cell.reason
+
+
+def test_a_registrar_block_is_not_called_an_edge_block_on_the_web_clients_rows():
+    matrix = client_impact(make_plan(pool(external="tls_dsk", block_ntlm_at_registrar=True)))
+    for key in ("mobile", "lwa"):
+        reason = matrix.cell(key, "pool01.contoso.com").reason
+        assert "Registrar" in reason and "Edge block" not in reason, reason
+
+
+def test_a_tag_policy_without_exchange_connectivity_degrades_the_mobile_app():
+    plan = make_plan(pool(external="ntlm"), mobility_policies=[{"identity": "Tag:Contractors",
+                                                                "allow_exchange_connectivity": False}])
+    cell = client_impact(plan).cell("mobile", "pool01.contoso.com")
+    assert cell.state == "degraded" and "Tag:Contractors" in cell.reason and "Exchange" in cell.reason
+
+
+def test_a_policy_without_ip_audio_and_video_degrades_the_mobile_app():
+    plan = make_plan(pool(external="ntlm"), mobility_policies=[{"identity": "Global",
+                                                                "enable_ip_audio_video": False}])
+    cell = client_impact(plan).cell("mobile", "pool01.contoso.com")
+    assert cell.state == "degraded" and "EnableIPAudioVideo" in cell.reason

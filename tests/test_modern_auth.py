@@ -306,7 +306,7 @@ def test_the_impact_matrix_gains_the_modern_authentication_columns() -> None:
     assert matrix.columns[1].label == "Modern Authentication, from the Internet (every pool)"
     internet, inside = ({row.key: row.cells[i].state for row in matrix.table} for i in (1, 2))
     assert internet == {"lync2010": "breaks", "lync2013": "breaks", "sfb": "signs_in", "mac": "breaks",
-                        "mobile": "breaks", "lwa": "degraded", "devices": "breaks"}
+                        "mobile": "breaks", "lwa": "degraded", "devices": "degraded"}
     assert inside["mac"] == "breaks" and inside["lwa"] == "degraded"
     # The pool's own column takes the worse of its cells and the Modern Authentication ones.
     assert matrix.cell("mobile", "pool01.contoso.com").state == "breaks"

@@ -151,7 +151,9 @@ FIELDS: dict[str, Explanation] = {
         "Keep certificate authentication",
         "Lets clients authenticate to the web services with their Lync-issued client certificate "
         "(UseCertificateAuth). The mobile apps need it to keep signing in once they have a certificate.",
-        "Turning it off signs out every client that relies on its certificate, mobile apps first.", WEB_SERVICE),
+        "Turning it off signs out every client that relies on its certificate: Lync Phone Edition phones that "
+        "signed in with an extension and PIN stop working, inside the network too (unless paired with a computer "
+        "by USB), and the mobile apps must sign in with the password again.", WEB_SERVICE),
     "pools[].auth.client_certificate_hours": _e(
         "Client certificate lifetime",
         "How long a Lync-issued client certificate stays valid, in hours: give all three values or none.",
@@ -250,8 +252,9 @@ FIELDS: dict[str, Explanation] = {
         "Skype for Business Server 2015 or later, and no pool with passive authentication. Microsoft does not "
         "recommend it with AD FS alone: MFA for the Windows desktop client only, no mobile client.",
         "Once Windows authentication is blocked (the scenario below), Lync 2010, Mac clients, the mobile apps, "
-        "phones, room systems and Office 2013 without its registry settings can no longer sign in from the "
-        "Internet.", USE_ADAL),
+        "phones and room systems that sign in with a user name and password, and Office 2013 without its registry "
+        "settings can no longer sign in from the Internet (phones that sign in with a PIN should keep signing in: "
+        "inferred, test one).", USE_ADAL),
     "modern_auth.oauth_server_identity": _e(
         "OAuth server identity",
         "The name New-CsOAuthServer gives the AD FS farm in Skype for Business. Leave it empty to use the "

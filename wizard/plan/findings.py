@@ -113,6 +113,8 @@ FINDING_CODES: dict[str, str] = {
     # PIN authentication (block_pin_auth).
     "pin_auth_blocked": "warning",
     "pin_auth_blocked_passive": "info",
+    # Certificate authentication off on a pool that is not passive.
+    "certificate_auth_off_phones": "warning",
     "certificate_lifetime_short": "warning",
     "certificate_lifetime_long": "warning",
     # NTLM kept.
@@ -537,8 +539,8 @@ def modern_auth_not_recommended(plan: PlanData) -> Iterator[Finding]:
     )
 
 
-_CLIENTS_WITHOUT_ADAL = ("Lync 2010", "Lync for Mac and Skype for Business on Mac", "the mobile apps",
-                         "Lync Phone Edition and other desk phones", "room systems")
+_CLIENTS_WITHOUT_ADAL = ("Lync 2010", "Lync for Mac and Skype for Business on Mac", "the mobile apps", "room systems",
+                         "desk phones that sign in with a user name and password")
 
 
 def modern_auth_clients(plan: PlanData) -> Iterator[Finding]:
@@ -570,7 +572,9 @@ def modern_auth_clients(plan: PlanData) -> Iterator[Finding]:
         where = "from the Internet" if scenario.facts.windows_internal else "anywhere, inside the network too"
         what = (f"With {scenario.value} ({scenario.label}) every client that cannot use Modern Authentication "
                 f"through AD FS loses sign-in {where}: {_names(list(_CLIENTS_WITHOUT_ADAL))}, and Office 2013 "
-                f"without the registry settings. Test each client and device model before the switch.")
+                f"without the registry settings. Phones that sign in with an extension and PIN (Lync Phone "
+                f"Edition) should keep signing in, since the scenario leaves PIN and certificate authentication on "
+                f"(inferred, not documented). Test each client and device model before the switch.")
     yield _finding("modern_auth_clients", _scenario_field(plan), f"{what} {can}")
 
 
@@ -1042,6 +1046,28 @@ def pin_auth_blocked(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def certificate_auth_off_phones(plan: PlanData) -> Iterator[Finding]:
+    """certificate_auth false on a pool that is not passive: phones that signed in with a PIN stop working.
+
+    Lync Phone Edition phones sign in with an extension and PIN once, then use the Lync certificate they
+    were given with the web services; without certificate authentication there, they stop working even
+    where NTLM is kept. Passive pools have PIN sign-in off anyway (passive_pin_auth_off).
+    """
+    for i, pool in enumerate(plan.pools):
+        auth = pool.auth
+        if auth is None or auth.certificate_auth or auth.external.needs_adfs:
+            continue
+        yield _finding(
+            "certificate_auth_off_phones", f"pools[{i}].auth.certificate_auth",
+            f"The script turns certificate authentication off on the web services of {pool.fqdn} (UseCertificateAuth "
+            f"$false), for clients inside the network as well as on the Internet. Lync Phone Edition phones that "
+            f"signed in with an extension and PIN use their Lync certificate with the web services afterwards, so "
+            f"they stop working unless they are paired with a computer by USB, and common area phones, which only "
+            f"sign in with a PIN, stop altogether. Phones that sign in with a user name and password keep signing "
+            f"in. Test each 3PIP desk phone model before the change, or keep certificate_auth true.",
+        )
+
+
 def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
     """Very short or very long client certificate lifetimes."""
     for i, pool in enumerate(plan.pools):
@@ -1493,6 +1519,7 @@ RULES: tuple[Rule, ...] = (
     tls_dsk_unsupported_clients,
     tls_dsk_edge_not_blocking,
     tls_dsk_certificate_auth_off,
+    certificate_auth_off_phones,
     registrar_block_on_ntlm_pool,
     registrar_ntlm_blocked,
     pin_auth_blocked,

@@ -155,8 +155,8 @@ def _tls_dsk_cells(prefix: str, certificate_auth: bool, registrar_blocked: bool)
     so the Edge block does not touch them.
     """
     where = "from outside or inside" if registrar_blocked else "from outside"
-    web = Cell("signs_in", f"{prefix}: uses the web services behind the reverse proxy, which the Edge block does "
-                           f"not touch")
+    web = Cell("signs_in", f"{prefix}: uses the web services behind the reverse proxy, which a SIP block at the "
+                           f"Edge or Registrar does not touch")
     if not certificate_auth:
         gone = Cell("breaks", f"{prefix}, but certificate authentication is off: no TLS-DSK sign-in {where}")
         return {"lync2010": gone, "lync2013": gone, "sfb": gone, "mac": gone,
@@ -182,13 +182,26 @@ PIN_BLOCKED = Cell("breaks", "PIN authentication off (block_pin_auth): Lync Phon
                              "outside, and users can no longer sign in with their dial-in conferencing PIN")
 
 
+# Who loses sign-in when a pool that is not passive turns certificate authentication off on its web
+# services (certificate_auth false): phones that signed in with a PIN keep using the Lync certificate
+# they were given there, so they stop working, inside the network too.
+CERT_AUTH_OFF = Cell("breaks", "certificate authentication off on the web services (certificate_auth false): Lync "
+                               "Phone Edition phones that signed in with an extension and PIN use their Lync "
+                               "certificate there, so they stop working, inside or outside, unless paired with a "
+                               "computer by USB; common area phones cannot; phones that sign in with a user name and "
+                               "password keep signing in; test 3PIP desk phones before the change")
+
+
 def _pool_cells(plan: PlanData, pool: Pool) -> dict[str, Cell]:
     """Return the cells of one pool before mobility policies are applied."""
     cells = _mode_cells(plan, pool)
     auth = pool.auth
-    if auth is not None and auth.block_pin_auth and not auth.external.needs_adfs:
-        # Passive pools have PIN off already: their devices row says so.
-        cells = {**cells, "devices": _merge(cells["devices"], PIN_BLOCKED)}
+    if auth is not None and not auth.external.needs_adfs:
+        # Passive pools have PIN sign-in off already: their devices row says so.
+        if not auth.certificate_auth:
+            cells = {**cells, "devices": _merge(cells["devices"], CERT_AUTH_OFF)}
+        if auth.block_pin_auth:
+            cells = {**cells, "devices": _merge(cells["devices"], PIN_BLOCKED)}
     return cells
 
 
@@ -239,12 +252,20 @@ def _mobility_effect(plan: PlanData, pool: Pool) -> Cell | None:
             if policy.allow_exchange_connectivity is False:
                 effects.append(Cell("degraded", f"no Exchange connection from the app (AllowExchangeConnectivity "
                                                 f"off in {policy.identity})"))
+            if policy.enable_ip_audio_video is False:
+                effects.append(Cell("degraded", f"no VoIP or video calls from the app (EnableIPAudioVideo off in "
+                                                f"{policy.identity})"))
     for tag in (p for p in plan.mobility_policies if p.scope == "tag"):
         if tag.enable_mobility is False:
             effects.append(Cell("degraded", f"users granted {tag.identity} lose the mobile app"))
-        elif tag.allow_save_credentials is False:
+            continue
+        if tag.allow_save_credentials is False:
             effects.append(Cell("degraded", f"users granted {tag.identity}: the iOS app signs out when it returns "
                                             f"from the background"))
+        if tag.allow_exchange_connectivity is False:
+            effects.append(Cell("degraded", f"users granted {tag.identity}: no Exchange connection from the app"))
+        if tag.enable_ip_audio_video is False:
+            effects.append(Cell("degraded", f"users granted {tag.identity}: no VoIP or video calls from the app"))
     if not effects:
         return None
     result = effects[0]
@@ -292,8 +313,11 @@ def _modern_internet(ma: ModernAuth) -> dict[str, Cell]:
                                  f"on premises"),
         "lwa": Cell("degraded", f"{scenario.label}: domain users' forms sign-in no longer works from the Internet; "
                                 f"guests still join"),
-        "devices": Cell("breaks", f"{scenario.label}: phones and room systems have no Modern Authentication; PIN "
-                                  f"sign-in is not changed by the scenario"),
+        "devices": Cell("degraded", f"{scenario.label}: phones and room systems that sign in with a user name and "
+                                    f"password have no Modern Authentication and cannot sign in from the Internet; "
+                                    f"phones that sign in with an extension and PIN (Lync Phone Edition) should keep "
+                                    f"signing in, since the scenario leaves PIN and certificate authentication on "
+                                    f"(inferred: test one phone first)"),
     }
 
 
@@ -323,7 +347,10 @@ def _modern_inside(ma: ModernAuth) -> dict[str, Cell]:
         "mac": Cell("breaks", f"{ntlm_off}: Mac clients sign in to SIP with NTLM"),
         "mobile": Cell("signs_in", f"{scenario.label}: the web services inside keep Windows authentication"),
         "lwa": Cell("signs_in", f"{scenario.label}: Windows authentication inside as before"),
-        "devices": Cell("degraded", f"{ntlm_off}: phones and room systems that sign in to SIP with NTLM cannot"),
+        "devices": Cell("degraded", f"{ntlm_off}: phones and room systems that sign in to SIP with a user name and "
+                                    f"password (NTLM) cannot; phones that sign in with an extension and PIN (Lync "
+                                    f"Phone Edition) should keep signing in, since the scenario leaves PIN and "
+                                    f"certificate authentication on (inferred: test one phone first)"),
     }
 
 
