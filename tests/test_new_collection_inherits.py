@@ -81,3 +81,23 @@ def test_lync_2013_reads_no_property_it_does_not_have() -> None:
     text = texts_of(doc)["lync-management-shell.ps1"]
     assert "-ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink" in text
     assert "OverrideAuthType" not in text and "UseDomainAuthInLWA" not in text
+
+
+def test_a_run_that_stops_right_after_creating_the_collection_has_it_removed_by_the_rollback(tmp_path: Path) -> None:
+    # The New- succeeds and the Set- that copies the override fails: the collection exists, so the run must have
+    # recorded it as created, or the rollback of that run leaves it, and a re-run saves it as if it had been there.
+    for how in ("named", "rerun"):
+        folder = tmp_path / how
+        folder.mkdir()
+        site = site_of(folder, s02(), OverrideAuthTypeForExternalClients="DisableWindowsAuth")
+        before = copy.deepcopy(site.store.state())
+        failed = site.run_change(fail_at=2)
+        assert failed.error and f"Set-CsWebServiceConfiguration {POOL}: simulated failure" in failed.error
+        assert POOL in site.store.state()["CsWebServiceConfiguration"]
+        if how == "named":
+            outcome = site.run_rollback(site.runs()[-1])
+        else:
+            assert site.run_change().ok
+            outcome = site.run_rollback()
+        assert outcome.ok, outcome.error
+        assert site.store.state() == before, how

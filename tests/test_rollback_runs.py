@@ -233,6 +233,20 @@ def test_the_rollback_removes_what_the_change_created_and_restores_exactly_what_
     }
 
 
+def test_a_metadata_uri_the_collection_did_not_have_is_cleared_again(tmp_path):
+    # The Director's collection exists with no metadata URI (passive authentication never set up there): the change
+    # sets one with passive authentication, and the rollback must take it away again, not leave the AD FS one.
+    site = lync_site(tmp_path)
+    webs = site.store.collections["CsWebServiceConfiguration"]
+    webs.items["service:WebServer:sfbdir01.contoso.com"] = {**webs.defaults, "UseWindowsAuth": "NTLM"}
+    before = site.store.state()
+    assert site.run_change().ok
+    assert webs.items["service:WebServer:sfbdir01.contoso.com"]["WsFedPassiveMetadataUri"]
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+
+
 def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_identifier(tmp_path):
     site = adfs_site(tmp_path)
     before = site.store.state()

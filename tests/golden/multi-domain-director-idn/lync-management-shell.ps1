@@ -331,6 +331,8 @@ try {
             $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
         }
         New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
+        # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
+        Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -ErrorAction SilentlyContinue)
         if ($Parent.PSObject.Properties['OverrideAuthTypeForExternalClients'] -and $Parent.OverrideAuthTypeForExternalClients -and -not $WhatIfPreference) {
             # Only Set- has this one: the new collection keeps what applied until now.
             Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -OverrideAuthTypeForExternalClients $Parent.OverrideAuthTypeForExternalClients -WhatIf:$WhatIfPreference
@@ -339,7 +341,6 @@ try {
             # Only Set- has this one: the new collection keeps what applied until now.
             Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -OverrideAuthTypeForInternalClients $Parent.OverrideAuthTypeForInternalClients -WhatIf:$WhatIfPreference
         }
-        Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {
         Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -WhatIf:$WhatIfPreference
@@ -358,6 +359,7 @@ try {
             $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
         }
         New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -AllowExternalAuthentication $Parent.AllowExternalAuthentication -DefaultValidityPeriodHours $Parent.DefaultValidityPeriodHours -MinValidityPeriodHours $Parent.MinValidityPeriodHours -MaxValidityPeriodHours $Parent.MaxValidityPeriodHours -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
+        # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbdir01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -ErrorAction SilentlyContinue)
     }
     else {

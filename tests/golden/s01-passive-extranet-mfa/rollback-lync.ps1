@@ -391,9 +391,12 @@ function Restore-WebServiceConfiguration {
     if ($Item.Passive -and -not $Item.Hours) {
         Set-CsWebServiceConfiguration -Identity $Identity -UseWsFedPassiveAuth $UseWsFedPassiveAuth -UseWindowsAuth $UseWindowsAuth -UsePinAuth $UsePinAuth -UseCertificateAuth $UseCertificateAuth -WhatIf:$WhatIfPreference
     }
-    # The metadata URI only matters while passive authentication is on; with no saved value it stays as the change left it.
-    if ($Item.Passive -and $Saved.WsFedPassiveMetadataUri) {
-        $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri
+    # The metadata URI as it was saved; none saved (the collection had none) clears the one the change set.
+    if ($Item.Passive) {
+        $WsFedPassiveMetadataUri = $null
+        if ($Saved.WsFedPassiveMetadataUri) {
+            $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri
+        }
         Set-CsWebServiceConfiguration -Identity $Identity -WsFedPassiveMetadataUri $WsFedPassiveMetadataUri -WhatIf:$WhatIfPreference
     }
 }

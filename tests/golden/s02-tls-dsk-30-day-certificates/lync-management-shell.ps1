@@ -318,6 +318,8 @@ try {
         # from the collection that applied until now (the site's, else the global one).
         $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
         New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
+        # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
+        Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)
         if ($Parent.PSObject.Properties['OverrideAuthTypeForExternalClients'] -and $Parent.OverrideAuthTypeForExternalClients -and -not $WhatIfPreference) {
             # Only Set- has this one: the new collection keeps what applied until now.
             Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -OverrideAuthTypeForExternalClients $Parent.OverrideAuthTypeForExternalClients -WhatIf:$WhatIfPreference
@@ -326,7 +328,6 @@ try {
             # Only Set- has this one: the new collection keeps what applied until now.
             Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -OverrideAuthTypeForInternalClients $Parent.OverrideAuthTypeForInternalClients -WhatIf:$WhatIfPreference
         }
-        Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)
     }
     else {
         Set-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -WhatIf:$WhatIfPreference
