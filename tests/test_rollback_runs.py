@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.psfakes import FakeAdfs, FakeLync, FakeStore
-from tests.psmini import Interpreter, PSError, PSObject, read_csv
+from tests.psmini import Builtin, Interpreter, PSError, PSObject, read_csv
 from wizard.plan.reader import read_plan
 from wizard.scripts.bundle import Bundle, Source, build_bundle
 
@@ -245,6 +245,34 @@ def test_a_metadata_uri_the_collection_did_not_have_is_cleared_again(tmp_path):
     outcome = site.run_rollback()
     assert outcome.ok, outcome.error
     assert site.store.state() == before
+
+
+def test_a_server_that_refuses_an_empty_metadata_uri_only_warns_and_the_rest_is_rolled_back(tmp_path):
+    # No source says Set-CsWebServiceConfiguration takes an empty URI; if a server refuses one, the URI stays
+    # (unused with passive authentication off again) and everything else is still put back.
+    site = lync_site(tmp_path)
+    webs = site.store.collections["CsWebServiceConfiguration"]
+    webs.items["service:WebServer:sfbdir01.contoso.com"] = {**webs.defaults, "UseWindowsAuth": "NTLM"}
+    before = site.store.state()
+    assert site.run_change().ok
+    commands = site.store.commands
+    original = commands()["Set-CsWebServiceConfiguration"]
+
+    def refusing(interp, named, pos, data):
+        if "WsFedPassiveMetadataUri" in named and named.get("WsFedPassiveMetadataUri") is None:
+            raise PSError("Cannot validate argument on parameter 'WsFedPassiveMetadataUri'.")
+        return original.run(interp, named, pos, data)
+
+    site.store.commands = lambda: {**commands(), "Set-CsWebServiceConfiguration": Builtin(refusing, original.switches)}
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert any("could not be cleared" in w for w in outcome.warnings)
+    after = site.store.state()
+    left = after["CsWebServiceConfiguration"]["service:WebServer:sfbdir01.contoso.com"]
+    assert left.pop("WsFedPassiveMetadataUri")
+    expected = before["CsWebServiceConfiguration"]["service:WebServer:sfbdir01.contoso.com"]
+    assert left == {k: v for k, v in expected.items() if k != "WsFedPassiveMetadataUri"}
+    assert left["UseWsFedPassiveAuth"] is False
 
 
 def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_identifier(tmp_path):

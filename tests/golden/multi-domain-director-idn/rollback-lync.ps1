@@ -407,7 +407,17 @@ function Restore-WebServiceConfiguration {
         if ($Saved.WsFedPassiveMetadataUri) {
             $WsFedPassiveMetadataUri = [string]$Saved.WsFedPassiveMetadataUri
         }
-        Set-CsWebServiceConfiguration -Identity $Identity -WsFedPassiveMetadataUri $WsFedPassiveMetadataUri -WhatIf:$WhatIfPreference
+        try {
+            Set-CsWebServiceConfiguration -Identity $Identity -WsFedPassiveMetadataUri $WsFedPassiveMetadataUri -WhatIf:$WhatIfPreference
+        }
+        catch {
+            # No source says the cmdlet takes an empty URI: should it refuse one, the URI stays, unused once passive
+            # authentication is off again, and the rollback goes on with everything else.
+            if ($Saved.WsFedPassiveMetadataUri) {
+                throw
+            }
+            Write-Warning ('The passive metadata URI of ' + $Identity + ' could not be cleared (' + $_.Exception.Message + '). It is not used while passive authentication is off.')
+        }
     }
 }
 
