@@ -229,7 +229,7 @@ class CertificateIssuance:
     @property
     def pool_label(self) -> str:
         """Return the pool's name in words (the stand-in for Front End pools not in the plan has none)."""
-        return "Front End pools not in the plan" if self.pool == _NOT_IN_PLAN else self.pool
+        return _NOT_IN_PLAN_LABEL if self.pool == _NOT_IN_PLAN else self.pool
 
 
 @dataclass(frozen=True)
@@ -494,13 +494,13 @@ class _PoolRef:
     @property
     def label(self) -> str:
         if self.fqdn == _NOT_IN_PLAN:
-            return "Front End pools not in the plan"
+            return _NOT_IN_PLAN_LABEL
         return ("Director pool " if self.role == "director" else "pool ") + self.fqdn
 
     @property
     def homed(self) -> str:
         if self.fqdn == _NOT_IN_PLAN:
-            return "users homed on Front End pools not in the plan"
+            return f"users homed on {_NOT_IN_PLAN_LABEL}"
         return f"users homed on {self.fqdn}"
 
 
@@ -519,6 +519,7 @@ class _EdgeRef:
 # The stand-in for the Front End pools when neither the plan nor the state file names one: a Director homes no
 # user, so the users' home pools (their web services, CertProv and Registrar) are as today.
 _NOT_IN_PLAN = "*"
+_NOT_IN_PLAN_LABEL = "Front End pools not in the plan"
 
 
 def _pools(plan: PlanData, estate: Estate | None) -> list[_PoolRef]:

@@ -766,7 +766,9 @@ def adfs_unused(plan: PlanData) -> Iterator[Finding]:
     With MFA asked for, that is a promise the plan does not keep: nobody signs in through AD FS, so every
     Internet sign-in stays as it is, without a second factor. That is an error, never only a note.
     """
-    if plan.adfs is not None and not plan.signs_in_through_adfs and plan.adfs.mfa != "none":
+    if plan.adfs is None or plan.signs_in_through_adfs:
+        return
+    if plan.adfs.mfa != "none":
         yield _finding(
             "mfa_without_adfs_sign_in", "adfs.mfa",
             f"The plan asks for MFA ({plan.adfs.mfa}), but no pool uses passive authentication and Modern "
@@ -774,7 +776,7 @@ def adfs_unused(plan: PlanData) -> Iterator[Finding]:
             f"second factor and every password path stays as it is. Set a pool to passive, turn Modern "
             f"Authentication on, or set mfa to none.",
         )
-    elif plan.adfs is not None and not plan.signs_in_through_adfs:
+    else:
         yield _finding(
             "adfs_unused", "adfs",
             "The plan describes an AD FS farm but no pool uses passive authentication and Modern Authentication is "

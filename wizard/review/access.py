@@ -35,14 +35,18 @@ def plans_visible_to(user: Any) -> QuerySet[Plan]:
         return Plan.objects.none()
     visible = Q(owner=user) | Q(shares__group__in=user.groups.all())
     if can_review(user):
-        visible |= Q(revisions__reviews__decision=Review.Decision.SUBMITTED)
+        visible |= _SUBMITTED_FOR_REVIEW
     return Plan.objects.filter(visible).distinct()
+
+
+# What makes a plan visible (read-only) to every reviewer, shared or not.
+_SUBMITTED_FOR_REVIEW = Q(revisions__reviews__decision=Review.Decision.SUBMITTED)
 
 
 def seen_by_reviewers(plan: Plan) -> bool:
     """Return True when every reviewer can see `plan` (read-only), shared or not: one of its
     revisions was submitted for review (the rule of `plans_visible_to`)."""
-    return plan.revisions.filter(reviews__decision=Review.Decision.SUBMITTED).exists()
+    return Plan.objects.filter(_SUBMITTED_FOR_REVIEW, pk=plan.pk).exists()
 
 
 def can_see(user: Any, plan: Plan) -> bool:

@@ -20,11 +20,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from wizard.plan.finding import Finding
-from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, AuthMode
+from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, AuthMode, PoolAuth
 from wizard.review.diffs import CHANGED, FieldChange, diff_data, flatten
 
 Values = dict[str, Any]
@@ -32,8 +32,9 @@ Values = dict[str, Any]
 POOL_FIELDS = ("fqdn", "role", "site", "internal_web_fqdn", "external_web_fqdn")
 EDGE_FIELDS = ("fqdn", "access_fqdn", "webconf_fqdn", "av_fqdn")
 HOURS_KEYS = ("default", "min", "max")
-# The Authentication step's boxes of a pool, with their plan defaults.
-AUTH_BOXES = {"certificate_auth": True, "block_ntlm_at_registrar": False, "block_pin_auth": False}
+# The Authentication step's boxes of a pool, with their plan defaults (the model's).
+AUTH_BOXES = {f.name: f.default for f in fields(PoolAuth)
+              if f.name in ("certificate_auth", "block_ntlm_at_registrar", "block_pin_auth")}
 TRI_STATES = {"true": True, "false": False}
 _MOBILITY_KEYS = "|".join(["identity", *MOBILITY_SETTINGS])
 
