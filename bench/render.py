@@ -212,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         profile(generated_plan(args.profile, args.sip_domains))
         return 0
 
+    from bench.machine import describe
+
+    print(describe(), end="\n\n")
+
     print(f"Rendering and checking in process (median of {args.repeat}; ms). assess, bundle, total, min, max: a plan")
     print("not rendered before (as after an edit); cpu: its process CPU time; again: the same plan once more;")
     print("cold: the first render of the process. Wall times include waiting for a CPU on a busy machine.")

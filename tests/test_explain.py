@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 
 from django.test import SimpleTestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.base import plan_doc
 from wizard.plan.explain import FIELDS, explain, generic_path, label_for
@@ -108,3 +110,58 @@ def test_the_online_ca_help_shows_a_value_the_reader_takes() -> None:
     example = re.search(r"\(([^()]*\\[^()]*)\)", FIELDS["certificates.ca"].what)
     assert example is not None, FIELDS["certificates.ca"].what
     assert clean_ca(example.group(1)) == example.group(1)
+
+
+def _plain_label_prefix(path: str, doc: object) -> tuple[str, str, list[str]]:
+    """The container match as label_for first wrote it: each container name tried, longest first."""
+    from wizard.plan import explain as ex
+
+    for name in sorted(ex._ITEM_LABELS, key=len, reverse=True):
+        match = re.match(rf"^{re.escape(name)}\[(\d+)\](?:\.(.*))?$", path)
+        if match:
+            index = int(match.group(1))
+            item = ex._item_name(doc, name, index)
+            shown = item if item is not None else str(index + 1)
+            return name, match.group(2) or "", [f"{ex._ITEM_LABELS[name]} {shown}"]
+    return "", path, []
+
+
+def _plain_label_for(path: str, doc: object = None) -> str:
+    from wizard.plan import explain as ex
+
+    if path in ("", "(plan)"):
+        return "The plan"
+    container, rest, prefix = _plain_label_prefix(path, doc)
+    if container and not rest:
+        return prefix[0]
+    full = f"{container}[].{rest}" if container else generic_path(path)
+    explanation = FIELDS.get(full)
+    if explanation is not None:
+        leaf = explanation.label
+    else:
+        last = ex._INDEX_RE.sub("", (rest or path).rsplit(".", 1)[-1]).replace("_", " ").strip()
+        leaf = last[:1].upper() + last[1:] if last else path
+    return " › ".join([*prefix, leaf])
+
+
+_PIECES = ["pools", "edge_pools", "mobility_policies", "accepted_risks", "sip_domains", "simple_urls", ".meet",
+           "simple_urls.meet", "[0]", "[1]", "[12]", "[٣]", "[", "]", ".", "auth", ".external", "fqdn", "x_note",
+           "\n", " ", "pools[0]", "edge_pools[3].block_ntlm", "_", "a"]
+
+
+class LabelFastPathTests(SimpleTestCase):
+    """Issue 14: label_for matches every container with one pattern; it labels what the plain loop did."""
+
+    @settings(max_examples=600, deadline=None)
+    @given(st.lists(st.sampled_from(_PIECES), max_size=6).map("".join))
+    def test_one_pattern_labels_as_the_loop_over_containers(self, path: str) -> None:
+        doc = plan_doc("multi-domain-director-idn")
+        self.assertEqual(label_for(path, doc), _plain_label_for(path, doc))
+        self.assertEqual(label_for(path), _plain_label_for(path))
+
+    def test_every_path_of_the_examples_is_labelled_as_before(self) -> None:
+        for fixture in FIXTURES:
+            doc = plan_doc(fixture)
+            for path in flatten(doc):
+                with self.subTest(fixture=fixture, path=path):
+                    self.assertEqual(label_for(path, doc), _plain_label_for(path, doc))

@@ -163,3 +163,42 @@ class DraftWithErrorsDiffTests(BaseTestCase):
         # The compare page's draft side as well.
         comparison = pages.compare(self.plan, 1, "draft")
         self.assertEqual([c.path for c in comparison.diff.settings], ["certificates.ca"])
+
+
+class ReviewPageWorkTests(BaseTestCase):
+    """Issue 14: the review page reads the draft and draws the exposure picture once, not once per part."""
+
+    def setUp(self) -> None:
+        from tests.base import current_version
+        from wizard.review import services
+
+        self.plan = make_plan(fixture=S01, name="Contoso passive MFA")
+        # With a saved revision the page asks whether the draft changed since: a second reading of a
+        # 100-pool draft used to cost as much as the first.
+        services.save_revision(self.plan, draft_version=current_version(self.plan), by=self.alice, message="r1")
+        self.client.force_login(self.alice)
+        self.url = reverse("plan-step", args=[self.plan.code, "review"])
+
+    def test_the_draft_is_read_and_checked_once(self) -> None:
+        from wizard.caches import clear_all
+        from wizard.plan import engine
+
+        clear_all()
+        with mock.patch.object(engine, "assess", wraps=engine.assess) as assess:
+            response = self.client.get(self.url)
+        self.assertContains(response, "This draft is saved as revision 1")
+        self.assertEqual(assess.call_count, 1)
+
+    def test_the_exposure_picture_is_drawn_once_and_the_page_shows_the_bundles(self) -> None:
+        from wizard.caches import clear_all
+        from wizard.scripts import exposure_view
+
+        clear_all()
+        # Counted wherever a module holds the drawing function (the bundle once imported it by name).
+        with mock.patch.object(exposure_view, "render_svg", wraps=exposure_view.render_svg) as draw, \
+                mock.patch.object(bundle, "render_svg", draw, create=True):
+            response = self.client.get(self.url)
+        self.assertEqual(draw.call_count, 1)
+        out = pages.build_output(self.plan, self.plan.draft)
+        assert out.bundle is not None
+        self.assertContains(response, out.bundle.texts[bundle.EXPOSURE_FILE], html=False)

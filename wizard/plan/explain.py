@@ -377,6 +377,10 @@ _ITEM_LABELS = {
 }
 _ITEM_KEYS = {"pools": "fqdn", "edge_pools": "fqdn", "mobility_policies": "identity", "sip_domains": None,
               "simple_urls.meet": None}
+# `container[index]` or `container[index].rest`, the longest container name first. One pattern for
+# all containers: a 100-pool plan labels thousands of paths (a revision's settings, its findings).
+_CONTAINERS = "|".join(re.escape(name) for name in sorted(_ITEM_LABELS, key=len, reverse=True))
+_ITEM_PATH_RE = re.compile(rf"^({_CONTAINERS})\[(\d+)\](?:\.(.*))?$")
 
 
 def generic_path(path: str) -> str:
@@ -419,16 +423,14 @@ def label_for(path: str, doc: Any = None) -> str:
     container = ""
     prefix: list[str] = []
     rest = path
-    for name in sorted(_ITEM_LABELS, key=len, reverse=True):
-        match = re.match(rf"^{re.escape(name)}\[(\d+)\](?:\.(.*))?$", path)
-        if match:
-            container = name
-            index = int(match.group(1))
-            item = _item_name(doc, name, index)
-            shown = item if item is not None else str(index + 1)
-            prefix.append(f"{_ITEM_LABELS[name]} {shown}")
-            rest = match.group(2) or ""
-            break
+    match = _ITEM_PATH_RE.match(path)
+    if match:
+        container = match.group(1)
+        index = int(match.group(2))
+        item = _item_name(doc, container, index)
+        shown = item if item is not None else str(index + 1)
+        prefix.append(f"{_ITEM_LABELS[container]} {shown}")
+        rest = match.group(3) or ""
     if container and not rest:
         return prefix[0]
     full = f"{container}[].{rest}" if container else generic_path(path)

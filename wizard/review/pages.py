@@ -186,12 +186,16 @@ class DraftCheck:
     latest: Revision | None
 
 
-def draft_changed(plan: Plan) -> bool:
-    """Return True when the draft holds settings its latest revision does not (or there is no revision)."""
+def draft_changed(plan: Plan, *, assessed: PlanData | None = None) -> bool:
+    """Return True when the draft holds settings its latest revision does not (or there is no revision).
+
+    `assessed` is the draft as the reader accepted it, when the caller has read it already (the
+    review page has): a 100-pool draft is then not read and checked a second time.
+    """
     latest = latest_revision(plan)
     if latest is None:
         return True
-    plan_data, _ = engine.assess(plan.draft)
+    plan_data = assessed if assessed is not None else engine.assess(plan.draft)[0]
     current = plan_to_dict(plan_data) if plan_data is not None else plan.draft
     return current != latest.data
 

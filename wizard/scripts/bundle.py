@@ -31,9 +31,10 @@ from wizard.plan.impact import desktop_client_preparation
 from wizard.plan.model import PlanData
 from wizard.plan.writer import dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
+from wizard.scripts import exposure_view
 from wizard.scripts.artifacts import Artifact
 from wizard.scripts.artifacts.core import runbook_steps_after
-from wizard.scripts.exposure_view import SVG_FILE, exposure_rows, render_svg
+from wizard.scripts.exposure_view import SVG_FILE, exposure_rows
 from wizard.scripts.rendering import harmless_twin, render_artifact, render_artifacts, render_template
 
 RUNBOOK = "runbook.md"
@@ -214,7 +215,7 @@ def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
         texts[name] = text
     model = exposure(plan)
     texts[RUNBOOK] = render_template("runbook.md.j2", _runbook_context(plan, source, rendered, found, model))
-    texts[EXPOSURE_FILE] = render_svg(model, title=f"Sign-in paths from the Internet: {source.plan_name}")
+    texts[EXPOSURE_FILE] = exposure_view.picture(model, source.plan_name)
     texts[PLAN_FILE] = dumps_plan(plan)
     texts[VERIFICATION_FILE] = json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -277,8 +277,12 @@ def render_svg(model: Exposure, *, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def exposure_context(plan: PlanData, *, estate: Estate | None = None) -> dict[str, Any]:
-    """Return what the review page shows of the exposure model: promises, rows, and the picture inline."""
+def exposure_context(plan: PlanData, *, estate: Estate | None = None, svg: str | None = None) -> dict[str, Any]:
+    """Return what the review page shows of the exposure model: promises, rows, and the picture inline.
+
+    `svg` is the picture of this very model when the caller has it already (the plan's bundle holds
+    it as exposure.svg, drawn by render_svg with the same title).
+    """
     model = exposure(plan, estate=estate)
     broken = broken_promises(plan, model=model)
     return {
@@ -286,8 +290,13 @@ def exposure_context(plan: PlanData, *, estate: Estate | None = None) -> dict[st
         "broken": [{"code": b.code, "field": b.field, "message": b.message} for b in broken],
         "rows": exposure_rows(model),
         "estate_used": model.estate_used,
-        "svg": _safe(render_svg(model, title=f"Sign-in paths from the Internet: {plan.name}")),
+        "svg": _safe(svg if svg is not None else picture(model, plan.name)),
     }
+
+
+def picture(model: Exposure, plan_name: str) -> str:
+    """Return the picture of an exposure model for the plan called `plan_name`: the bundle's exposure.svg."""
+    return render_svg(model, title=f"Sign-in paths from the Internet: {plan_name}")
 
 
 def _safe(svg: str) -> SafeString:
@@ -295,4 +304,4 @@ def _safe(svg: str) -> SafeString:
     return mark_safe(svg)  # nosec B308 B703 - built by render_svg, which escapes every value
 
 
-__all__ = ["SVG_FILE", "exposure_context", "exposure_rows", "render_svg"]
+__all__ = ["SVG_FILE", "exposure_context", "exposure_rows", "picture", "render_svg"]

@@ -305,7 +305,7 @@ def next_action(plan: Plan, out: DraftOutput, *, can_edit: bool) -> NextAction |
     if out.bundle is None or not can_edit:
         return None
     latest = state.latest_revision(plan)
-    if latest is None or pages.draft_changed(plan):
+    if latest is None or pages.draft_changed(plan, assessed=out.data):
         number = (latest.number if latest else 0) + 1
         return NextAction(
             f"Save this draft as revision {number}, then submit it for review: a second admin compares it, "
@@ -341,7 +341,10 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "impact_columns": impact_columns(impact) if impact is not None else [],
         "impact_rows": impact_rows(impact) if impact is not None else [],
         "network": network.network_context(out.data) if out.bundle is not None else None,
-        "exposure": exposure_summary(exposure_context(out.data)) if out.data is not None else None,
+        # The bundle drew the same picture already (same plan, same title): it is not drawn again.
+        "exposure": exposure_summary(exposure_context(
+            out.data, svg=out.bundle.texts.get(bundle.EXPOSURE_FILE) if out.bundle is not None else None,
+        )) if out.data is not None else None,
         "risks": risks_context(plan, out.findings, can_edit=can_edit),
         "status": review_state.status,
         "status_label": review_state.label,
