@@ -202,3 +202,26 @@ class ReviewPageWorkTests(BaseTestCase):
         out = pages.build_output(self.plan, self.plan.draft)
         assert out.bundle is not None
         self.assertContains(response, out.bundle.texts[bundle.EXPOSURE_FILE], html=False)
+
+    def test_the_findings_links_reverse_each_step_once_not_once_per_finding(self) -> None:
+        import django.urls
+
+        from wizard.web.steps import STEPS
+        from wizard.web.views import output
+
+        out = pages.build_output(self.plan, self.plan.draft)
+        self.assertGreater(len(out.findings), 2 * len(STEPS))   # enough findings for the count to tell
+        asked: list[str] = []
+
+        def counting(real):   # a test double around django.urls.reverse
+            def reverse(viewname, *args, **kwargs):
+                asked.append(viewname)
+                return real(viewname, *args, **kwargs)
+            return reverse
+
+        # The url tag imports django.urls.reverse as it renders; the views imported it by name.
+        with mock.patch.object(django.urls, "reverse", counting(django.urls.reverse)), \
+                mock.patch.object(output, "reverse", counting(output.reverse)):
+            response = self.client.get(self.url)
+        self.assertContains(response, f'href="{reverse("plan-step", args=[self.plan.code, "adfs"])}"')
+        self.assertLessEqual(asked.count("plan-step"), 2 * len(STEPS))

@@ -43,4 +43,4 @@ def step_preview(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
     shown, base, since = (request.POST.get(field, "")[:_STATE_MAX] for field in _STATE_FIELDS)
     answer = previews.preview(plan, current, doc, shown=shown, base=base, since=since)
     return render(request, "wizard/_preview.html", {"plan": plan, "step": current, "p": answer, "out": answer.out,
-                                                    "groups": group_findings(answer.out.findings, doc)})
+                                                    "groups": group_findings(answer.out.findings, doc, plan)})

@@ -120,7 +120,8 @@ def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpRespon
         "approve_form": ApproveForm(), "changes_form": RequestChangesForm(), "comment_form": CommentForm(),
         "withdraw_form": WithdrawForm(),
         "tabs": output.file_tabs(built, url=_revision_file_url(revision)), "shown": shown,
-        "findings": output.summarise_findings(output.group_findings(list(page.check.findings), revision.data)),
+        "findings": output.summarise_findings(output.group_findings(list(page.check.findings), revision.data,
+                                                                          revision.plan)),
         # A long list of settings starts folded, so that the files below stay within reach.
         "settings_folded": len(page.settings) > SETTINGS_SHOWN_OPEN,
     })
