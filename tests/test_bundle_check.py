@@ -90,6 +90,25 @@ class BundleCheckTests(BaseTestCase):
         bad = self.client.post(url, {"file": SimpleUploadedFile("b.zip", b"not a zip", "application/zip")})
         self.assertContains(bad, "not a zip archive", status_code=400)
 
+    def test_a_damaged_approval_record_falls_back_to_the_hash_instead_of_failing(self) -> None:
+        # A plan code that is no UUID made the query raise ValidationError, a revision of Infinity int()
+        # an OverflowError, a record nested 100,000 deep json.loads a RecursionError: each a 500.
+        url = reverse("check-bundle")
+        self.client.force_login(self.alice)
+        sums = self.files["SHA256SUMS"]
+        for record in ('{"plan_code": "not-a-uuid", "revision": 1}', '{"plan_code": "\\u0000", "revision": 1}',
+                       '{"plan_code": ["a"], "revision": 1}',
+                       f'{{"plan_code": "{self.plan.code}", "revision": Infinity}}', "[" * 100_000):
+            with self.subTest(record=record[:60]):
+                files = {**self.files, "APPROVAL.json": record.encode()}
+                self.assertFalse(check_files(files).genuine)
+                page = self.client.post(url, {"file": SimpleUploadedFile("b.zip", _zip(files), "application/zip")})
+                self.assertContains(page, "NOT the approved bundle")
+                self.assertContains(page, "APPROVAL.json: differs from the approved file")
+                alone = self.client.post(url, {"file": SimpleUploadedFile(
+                    "b.zip", _zip({"APPROVAL.json": record.encode(), "SHA256SUMS": sums + b"x"}), "application/zip")})
+                self.assertContains(alone, "No revision on this server matches")
+
     def test_the_command_checks_an_unpacked_folder(self) -> None:
         import tempfile
 

@@ -41,6 +41,14 @@ def test_every_text_is_escaped() -> None:
     assert check_svg("exposure.svg", svg, [probe]) == []
 
 
+def test_a_character_xml_forbids_cannot_make_the_picture_unreadable() -> None:
+    # The reader refuses these in a plan name; the picture stays well-formed whatever reaches it.
+    for char in ("\uffff", "\ufffe", "\x01", "\x0b", "\udc00"):
+        svg = svg_of(PASSIVE_MFA, title=f"Contoso{char}Qzk7")
+        [title] = [e for e in ET.fromstring(svg).iter(f"{SVG}title") if e.get("id") == "exposure-title"]
+        assert title.text == "Contoso\ufffdQzk7", repr(char)
+
+
 def test_an_unescaped_text_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(exposure_view, "_t", str)
     svg = svg_of(PASSIVE_MFA, title="x</title><script>alert(1)</script><title>")

@@ -34,6 +34,13 @@ HOSTILE = {
     "1e999 in x_ data": _file_text('{"big": 1e999}'),
     "x_ data nested 600 deep": _file_text(_nested(600)),
     "x_ data nested 800 deep": _file_text(_nested(800)),
+    # A key is shown in its finding's path: a line break or a terminal escape in it made check_plan
+    # print a line of its own ("error: fake: ...") and colour the terminal.
+    "a line break and a terminal escape in an unknown key":
+        base[:-1] + ', "evil\\u001b[31m\\nerror: fake": 1}',
+    "a line separator in an unknown nested key": json.dumps({**(s01 := plan_doc(S01)),
+                                                            "pools": [{**s01["pools"][0], "k\u2028x": 1}]}),
+    "a line break in a key of x_ data": _file_text('{"a\\r\\nb": "\\u0000"}'),
 }
 EXPECTED_FIELD = {
     "a lone surrogate in an object key": "x_\\ud800",
@@ -43,6 +50,9 @@ EXPECTED_FIELD = {
     "1e999 in x_ data": "x_data.big",
     "x_ data nested 600 deep": "x_data" + "[0]" * (MAX_DEPTH - 1),
     "x_ data nested 800 deep": "x_data" + "[0]" * (MAX_DEPTH - 1),
+    "a line break and a terminal escape in an unknown key": "evil\\x1b[31m\\nerror: fake",
+    "a line separator in an unknown nested key": "pools[0].k\\u2028x",
+    "a line break in a key of x_ data": "x_data.a\\r\\nb",
 }
 
 
@@ -68,6 +78,7 @@ class ReaderLimitTests(BaseTestCase):
                 self.assertIn(EXPECTED_FIELD[name], fields)
                 for f in findings:
                     f.field.encode("utf-8")  # every path can be written
+                    self.assertNotRegex(f.field, "[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # on one line, no escapes
                     f.message.encode("utf-8")
 
     def test_list_limits_name_the_list_and_the_limit(self) -> None:

@@ -333,6 +333,17 @@ class PagedStepViewTests(BaseTestCase):
         self.assertRedirects(self.client.post(self.url("environment", "?pools-page=3"), body),
                              self.url("environment", "?pools-page=3"), fetch_redirect_response=False)
 
+    def test_a_page_number_in_other_digits_is_ignored_not_a_500(self) -> None:
+        # str.isdigit() holds for '²', '①' and Arabic-Indic digits, which int() refuses or reads.
+        self.client.force_login(self.alice)
+        for typed in ("\u00b2", "\u2460", "\u0663", "\uff13"):
+            with self.subTest(typed=typed):
+                page = self.client.get(self.url("environment", f"?pools-page={typed}"))
+                self.assertContains(page, "1–10 of 23")
+                body = self.body("environment", {"pools": 2}, **{"pools-0-site": "Paged", "action": f"page:pools:{typed}"})
+                response = self.client.post(self.url("environment", "?pools-page=2"), body)
+                self.assertRedirects(response, self.url("environment", "?pools-page=2"), fetch_redirect_response=False)
+
     def test_an_autosave_of_a_page_answers_the_window_to_send_next(self) -> None:
         self.client.force_login(self.alice)
         body = self.body("environment", {"pools": 3}, **{"pools-TOTAL_FORMS": "4", "pools-3-fqdn": "add.contoso.com"})

@@ -196,15 +196,35 @@ def parse_plan_text(text: str | bytes) -> Any:
     return doc
 
 
+# What a finding's path may not hold as it is: a key of the file (an unknown field) may hold a line
+# break, a terminal escape or an invisible character, and paths are printed one finding per line.
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+                             "\ufeff\ud800-\udfff]")
+
+
+def printable_paths(findings: list[Finding]) -> list[Finding]:
+    """Return the findings with every path printable: such characters written as escapes (\\n, \\x1b)."""
+    out = []
+    for f in findings:
+        field = _UNPRINTABLE_RE.sub(lambda m: ascii(m.group())[1:-1], f.field)
+        out.append(f if field == f.field else Finding(f.severity, f.code, field, f.message))
+    return out
+
+
 def read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     """Return (the plan, findings) for a parsed JSON document.
 
     The plan is None whenever any finding is an error; info findings report
-    every normalisation made.
+    every normalisation made. Every finding's path is printable (`printable_paths`).
     """
     over_limits = check_document(doc)  # sizes, depth, NaN/Infinity, unwritable keys: before anything else
     if over_limits:
-        return None, over_limits
+        return None, printable_paths(over_limits)
+    plan, findings = _read_plan(doc)
+    return plan, printable_paths(findings)
+
+
+def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     r = _Reader()
     top = r.obj(doc, "", (
         "format", "name", "product", "sip_domains", "pools", "edge_pools", "adfs", "mobility_policies",

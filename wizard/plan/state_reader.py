@@ -52,7 +52,7 @@ from wizard.plan.finding import Finding, error
 from wizard.plan.model import ADFS_VERSIONS, FORMAT, MOBILITY_SETTINGS, POOL_ROLES, SimpleUrls
 
 # The plan reader's walker: the same checks, codes and messages for both formats.
-from wizard.plan.reader import _join, _Reader, _show, normalise_policy_identity
+from wizard.plan.reader import _join, _Reader, _show, normalise_policy_identity, printable_paths
 
 STATE_MAX_BYTES = 512 * 1024
 MAX_DEPTH = 16
@@ -338,18 +338,9 @@ def read_state(doc: Any) -> tuple[Estate | None, list[Finding]]:
     return estate, _printable(r.findings)
 
 
-_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
-                             "\ufeff\ud800-\udfff]")
-
-
 def _printable(findings: list[Finding]) -> list[Finding]:
-    """Return the findings with every path printable: a key of the file (an unknown field) may hold a
-    line break or an invisible character, and a path is printed one per line and shown on pages."""
-    out = []
-    for f in findings:
-        field = _UNPRINTABLE_RE.sub(lambda m: ascii(m.group())[1:-1], f.field)
-        out.append(f if field == f.field else Finding(f.severity, f.code, field, f.message))
-    return out
+    """Return the findings with every path printable (as the plan reader gives them)."""
+    return printable_paths(findings)
 
 
 def _capped(findings: list[Finding]) -> list[Finding]:

@@ -20,10 +20,12 @@ SCOPE_PREFIX_RE = re.compile(
 # Control characters, including the Unicode line and paragraph separators, never
 # belong in a name: they would end a PowerShell comment or a line. Bidirectional
 # overrides and zero-width characters are refused too: they make a script show the
-# reviewer something other than what runs. Lone surrogates cannot be written as UTF-8.
+# reviewer something other than what runs. Lone surrogates cannot be written as UTF-8. The
+# non-characters U+FFFE and U+FFFF are not XML characters at all: one in a plan name made the
+# bundle's exposure.svg (whose title holds the name) a file no XML parser or browser reads.
 _CONTROL_RE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    "\ud800-\udfff\ufffd]"
+    "\ud800-\udfff\ufffd\ufffe\uffff]"
 )
 # A DNS name IDNA leaves as it is (bar the letter case): LDH labels of 1 to 63 characters,
 # none with "--" in the 3rd and 4th place (where `xn--` and other reserved prefixes live).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,10 +79,13 @@ def _find_revision(files: dict[str, bytes]) -> tuple[Revision | None, str]:
     if record is not None:
         try:
             claim = json.loads(record.decode("utf-8"))
-            code, number = str(claim["plan_code"]), int(claim["revision"])
+            # Checked here, not by the query: a plan code that is no UUID ("x", NUL, a list) made the
+            # UUID field raise ValidationError, and a revision of Infinity int() an OverflowError.
+            code, number = uuid.UUID(str(claim["plan_code"])), int(claim["revision"])
             return Revision.objects.select_related("plan", "created_by").get(plan__code=code, number=number), ""
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError, Revision.DoesNotExist):
-            pass  # a damaged or invented record: fall back to the hash
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError, UnicodeDecodeError,
+                Revision.DoesNotExist):
+            pass  # a damaged or invented record (or one nested too deeply to read): fall back to the hash
     sums = files.get(SUMS_FILE)
     if sums is not None:
         digest = hashlib.sha256(sums).hexdigest()

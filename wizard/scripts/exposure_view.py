@@ -12,6 +12,7 @@ Pure Python: the only Django piece is SafeString, so the review page can inline 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -100,9 +101,14 @@ class _Box:
         return (self.x if side == "left" else self.x + self.w), y
 
 
+# What XML 1.0 does not allow in a document at all (the reader refuses these in names; this keeps
+# the picture well-formed whatever reaches it).
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _t(value: object) -> str:
-    """Return text escaped for an SVG text node."""
-    return escape(str(value))
+    """Return text escaped for an SVG text node (a character XML forbids becomes U+FFFD)."""
+    return escape(_NOT_XML_RE.sub("\ufffd", str(value)))
 
 
 # (lane title, x, width): the Internet, the perimeter (Edges, reverse proxy, WAP), the pools, AD FS.

@@ -57,13 +57,23 @@ def step_or_404(slug: str) -> Step:
         raise Http404("No such step") from None
 
 
+def _page_number(value: Any) -> int | None:
+    """Return a page number typed as 1 to 4 ASCII digits, else None.
+
+    ASCII only: str.isdigit() also holds for '²' or '①', which int() refuses (a 500).
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
+        return int(value)
+    return None
+
+
 def _pages(step: Step, query: Any) -> dict[str, int]:
     """Return the page of each of the step's lists a query asks for (`?pools-page=3`)."""
     pages = {}
     for section in paging(step):
-        value = query.get(f"{section}-page", "")
-        if isinstance(value, str) and value.isdigit() and len(value) <= 4:
-            pages[section] = int(value)
+        number = _page_number(query.get(f"{section}-page", ""))
+        if number is not None:
+            pages[section] = number
     return pages
 
 
@@ -177,9 +187,10 @@ def _save(request: HttpRequest, plan: Plan, step: Step) -> HttpResponse:
         last = {section: info[section].page} if section in info else {}
         return redirect(_step_url(result.plan, step, add=section, pages={**pages, **last}))
     if action.startswith("page:"):
-        _, section, number = [*action.split(":"), "", ""][:3]
-        if section in paging(step) and number.isdigit() and len(number) <= 4:
-            return redirect(_step_url(result.plan, step, pages={**pages, section: int(number)}))
+        _, section, typed = [*action.split(":"), "", ""][:3]
+        number = _page_number(typed)
+        if section in paging(step) and number is not None:
+            return redirect(_step_url(result.plan, step, pages={**pages, section: number}))
     if action == "back" and previous_step(step):
         return redirect(_step_url(result.plan, previous_step(step)))
     if action == "next" and next_step(step):
