@@ -240,6 +240,10 @@ class Exposure:
     paths: tuple[SignInPath, ...]
     issuance: tuple[CertificateIssuance, ...]
     estate_used: bool = False
+    # The pools whose passive relying party trusts the plan's AD FS script sets up with the plan's MFA (its passive
+    # pools). AD FS asks for MFA per trust: an AD FS sign-in through any other pool's /passiveauth redirect is as
+    # strong as that pool's own trusts are today.
+    mfa_trust_pools: frozenset[str] = frozenset()
 
     @cached_property
     def _by_entry(self) -> dict[str, tuple[SignInPath, ...]]:
@@ -607,17 +611,21 @@ def _web_access(web: _Web, credential: Credential, adfs: Access) -> Access:
     return Access(web.passive, all_of([web.passive, adfs.password_only]), web.why)
 
 
-def _issuance(web: _Web, published: State, adfs: Access,
-              why: str) -> tuple[Access, tuple[Credential, ...], tuple[Credential, ...]]:
+def _issuance(web: _Web, published: State, adfs: Access, why: str,
+              oauth: Access | None = None) -> tuple[Access, tuple[Credential, ...], tuple[Credential, ...]]:
     """Return how a client certificate is first obtained from this CertProv, with which credentials, and
-    with which of them a password alone is enough."""
+    with which of them a password alone is enough.
+
+    `adfs` is the AD FS sign-in through the pool's own passive relying party trusts, `oauth` the one through the
+    Modern Authentication trust (the same as `adfs` when not given)."""
+    oauth = adfs if oauth is None else oauth
     if web.certificate is State.CLOSED:
         return Access(State.CLOSED, State.CLOSED, "certificate authentication off: CertProv issues none"), (), ()
     through = [(Credential.NTLM, web.ntlm, web.ntlm), (Credential.KERBEROS, web.kerberos, web.kerberos),
                (Credential.PASSWORD_GRANT, web.password_grant, web.password_grant),
                (Credential.PIN, web.pin, web.pin),
                (Credential.ADFS, web.passive, all_of([web.passive, adfs.password_only])),
-               (Credential.OAUTH, web.oauth, all_of([web.oauth, adfs.password_only]))]
+               (Credential.OAUTH, web.oauth, all_of([web.oauth, oauth.password_only]))]
     credentials = tuple(c for c, accepted, _ in through if accepted is not State.CLOSED)
     by_password = tuple(c for c, _, alone in through if alone is not State.CLOSED)
     accepted = all_of([web.certificate, published])
@@ -655,6 +663,9 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
 
     webs: dict[str, tuple[_Web, _Web]] = {}
     issued: dict[str, tuple[Access, Access]] = {}
+    trusted = frozenset(ref.fqdn for ref in pools if _plan_sets_trusts(ref.plan_pool))
+    passive_after: dict[str, Access] = {ref.fqdn: adfs_after if ref.fqdn in trusted else _trusts_as_today(adfs_after)
+                                        for ref in pools}
     for ref in pools:
         today = _web_today(estate, ref.fqdn, ref.site)
         after = _web_after(ref.plan_pool, today, plan.modern_auth, _web_shadowed(estate, ref.fqdn, ref.site))
@@ -664,7 +675,8 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
                  else "its CertProv (the plan names no external web services FQDN, so whether it is "
                       "published is not known)")
         before_issue, _, _ = _issuance(today, published, adfs_before, f"{where}, as today")
-        after_issue, credentials, by_password = _issuance(after, published, adfs_after, f"{where}: {after.why}")
+        after_issue, credentials, by_password = _issuance(after, published, passive_after[ref.fqdn],
+                                                          f"{where}: {after.why}", oauth=adfs_after)
         issued[ref.fqdn] = (before_issue, after_issue)
         issuance.append(CertificateIssuance(ref.fqdn, f"{ref.field}.auth.external" if ref.index is not None
                                             else "pools", before_issue, after_issue, credentials, by_password))
@@ -761,7 +773,11 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
         for credential in (Credential.NTLM, Credential.KERBEROS, Credential.PASSWORD_GRANT, Credential.PIN,
                            Credential.ADFS, *oauth):
             before = _web_access(today, credential, adfs_before)
-            after_access = _web_access(after, credential, adfs_after)
+            after_access = _web_access(after, credential,
+                                       adfs_after if credential is Credential.OAUTH else passive_after[ref.fqdn])
+            if credential is Credential.ADFS and ref.fqdn not in trusted \
+                    and after_access.password_only is not State.CLOSED:
+                after_access = replace(after_access, why=f"{after_access.why}; {_TRUSTS_AS_TODAY}")
             paths.append(SignInPath(
                 entry, credential,
                 Access(all_of([before.accepted, published]), all_of([before.password_only, published]), before.why),
@@ -784,7 +800,25 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
         paths.append(SignInPath(entry, Credential.ADFS_WINDOWS, wia_before, wia_after,
                                 "adfs.published_on_reverse_proxy", users))
 
-    return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None)
+    return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None,
+                    mfa_trust_pools=trusted)
+
+
+def _plan_sets_trusts(pool: Pool | None) -> bool:
+    """Return True when the plan's AD FS script sets up the pool's passive relying party trusts (and their MFA)."""
+    return pool is not None and pool.auth is not None and pool.auth.external.needs_adfs
+
+
+def _trusts_as_today(adfs_after: Access) -> Access:
+    """Return the AD FS sign-in through the passive redirect of a pool whose trusts the plan leaves alone: the
+    plan's MFA is set on its passive pools' trusts only, so a password alone may be enough here (as today)."""
+    if adfs_after.password_only is not State.CLOSED:
+        return adfs_after
+    return Access(adfs_after.accepted, State.UNKNOWN, f"{adfs_after.why}; but {_TRUSTS_AS_TODAY}")
+
+
+_TRUSTS_AS_TODAY = ("the plan sets its MFA only on the relying party trusts of its passive pools, so an AD FS sign-in "
+                    "for this pool is as its own trusts are today")
 
 
 def _names_of(items: list[str]) -> str:
@@ -878,9 +912,9 @@ def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
             issue = model.issuance_for(name)
             if issue is None or issue.after.password_only is State.CLOSED:
                 continue
-            if set(issue.by_password_after) - _THROUGH_ADFS:
+            if _direct_by_password(issue, model):
                 out.append(("mfa_certificate_by_password", issue.field))
-            if set(issue.by_password_after) & _THROUGH_ADFS:
+            if set(issue.by_password_after) & _THROUGH_ADFS and _adfs_entry_open(model):
                 # Issued after an AD FS sign-in that needs no second factor: AD FS is the cause.
                 out.append(("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy"))
         return out
@@ -889,6 +923,9 @@ def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
     if kind is EntryKind.REGISTRAR:
         return [("mfa_registrar_password_open", path.field)]
     if kind is EntryKind.WEB_SERVICES:
+        if path.credential is Credential.ADFS and path.entry.pool not in model.mfa_trust_pools:
+            # The plan sets no MFA on this pool's passive relying party trusts: the pool is the cause.
+            return [("mfa_web_password_open", path.field)]
         if path.credential in _THROUGH_ADFS:
             # A pool whose passive redirect is only "as today" adds nothing to what the AD FS entry reports.
             if path.after.accepted is not State.OPEN:
@@ -896,6 +933,19 @@ def _mfa_code(path: SignInPath, model: Exposure) -> list[tuple[str, str]]:
             return [("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy")]
         return [("mfa_web_password_open", path.field)]
     return [("mfa_adfs_not_extranet", "adfs.published_on_reverse_proxy")]
+
+
+def _direct_by_password(issue: CertificateIssuance, model: Exposure) -> list[Credential]:
+    """Return the credentials with which the pool's CertProv hands out a certificate for a password alone, the pool
+    being the cause: every one but those typed at AD FS, and the AD FS sign-in too when the plan sets no MFA on
+    the pool's own passive relying party trusts."""
+    return [c for c in issue.by_password_after
+            if c not in _THROUGH_ADFS or (c is Credential.ADFS and issue.pool not in model.mfa_trust_pools)]
+
+
+def _adfs_entry_open(model: Exposure) -> bool:
+    """Return True when a password alone may sign in at AD FS itself (its MFA never fires, or none is asked for)."""
+    return any(p.after.password_only is not State.CLOSED for p in model.paths_at("adfs"))
 
 
 def broken_promises(plan: PlanData, *, estate: Estate | None = None,
@@ -944,8 +994,7 @@ def _message(code: str, field_name: str, promise: Promise, broken: list[SignInPa
         pool = _pool_at(plan, field_name)
         issue = model.issuance_for(pool.fqdn) if pool is not None else None
         if issue is not None:
-            alone = ", ".join(CREDENTIAL_FACTS[c].short for c in issue.by_password_after
-                              if c not in _THROUGH_ADFS)
+            alone = ", ".join(CREDENTIAL_FACTS[c].short for c in _direct_by_password(issue, model))
             lead = (f"the CertProv of {issue.pool} hands out Lync client certificates for a password alone "
                     f"({alone}), and with such a certificate ")
     fix = _fix_pin(code, field_name, broken, plan, model) or _FIXES[code](field_name, plan)
@@ -997,7 +1046,7 @@ def _fix_pin(code: str, field_name: str, broken: list[SignInPath], plan: PlanDat
         pin_only = all(path.credential is Credential.PIN for path in broken)
     elif code == "mfa_certificate_by_password":
         issue = model.issuance_for(pool.fqdn)
-        pin_only = issue is not None and set(issue.by_password_after) - _THROUGH_ADFS == {Credential.PIN}
+        pin_only = issue is not None and set(_direct_by_password(issue, model)) == {Credential.PIN}
     else:
         return None
     if not pin_only:
