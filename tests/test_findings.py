@@ -195,6 +195,22 @@ def test_passive_certificate_auth_off_says_mobile_loses_certprov_certificates():
     assert "Microsoft's documentation disagrees" in f.message
     assert "CertProv" in f.message and "mobile" in f.message
     assert not of(plan, "passive_certificate_auth_kept")
+    # The scripts keep certificate sign-in on at the Edge and the Registrar: only the web services stop taking
+    # the certificates already issued.
+    assert "the web services stop accepting the certificates already issued" in f.message
+    assert "the Edge and the Registrar keep accepting them until they expire" in f.message
+
+
+def test_an_mfa_promise_warns_that_certificates_issued_before_the_switch_still_sign_in():
+    for mfa in ("extranet", "always"):
+        plan = passive_plan(adfs={**ADFS, "mfa": mfa})
+        (f,) = of(plan, "mfa_certificates_issued_before")
+        assert f.severity == "warning" and f.field == "adfs.mfa"
+        for words in ("before the switch", "without a second factor", "Edge and the Registrar",
+                      "8760 hours (365 days)", "Get-CsClientCertificate", "Revoke-CsClientCertificate"):
+            assert words in f.message
+    # Without MFA there is no promise for those certificates to break.
+    assert not of(passive_plan(adfs={**ADFS, "mfa": "none"}), "mfa_certificates_issued_before")
 
 
 def test_passive_relying_party_metadata_lists_both_urls_and_names():

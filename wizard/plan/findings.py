@@ -30,6 +30,7 @@ from wizard.plan.exposure import (
     broken_promises,
     describe_access,
     exposure,
+    mfa_promised,
 )
 from wizard.plan.finding import Finding
 from wizard.plan.intended import WEB_NOT_INHERITED
@@ -100,6 +101,7 @@ FINDING_CODES: dict[str, str] = {
     "mfa_provider_required": "warning",
     "mfa_always_prompts_internal": "warning",
     "mfa_access_control_policy": "info",
+    "mfa_certificates_issued_before": "warning",
     "adfs_windows_auth_on_internet": "warning",
     # TLS-DSK, Edge and Registrar.
     "edge_ntlm_block_sip_only": "warning",
@@ -157,6 +159,8 @@ EXPOSURE_CODES: tuple[str, ...] = ("exposure_edge_sip", "exposure_registrar", "e
 
 # Lync Server's own default client certificate lifetime (DefaultValidityPeriodHours).
 SERVER_DEFAULT_CERT_HOURS = 4320
+# Out of the box a client may ask CertProv for a certificate of up to a year (MaxValidityPeriodHours).
+SERVER_MAX_CERT_HOURS = 8760
 SHORT_CERT_HOURS = 24
 
 Rule = Callable[[PlanData], Iterator[Finding]]
@@ -279,8 +283,9 @@ def passive_certificate_auth(plan: PlanData) -> Iterator[Finding]:
                 f"{disagreement} This plan follows the official procedure and turns certificate authentication off "
                 f"for {pool.fqdn}: mobile apps can no longer get a Lync client certificate from CertProv, so they "
                 f"must sign in through AD FS again whenever their web ticket runs out (about every 8 hours), and "
-                f"certificates already issued stop being accepted. Set certificate_auth to true to keep mobile "
-                f"users signed in.",
+                f"the web services stop accepting the certificates already issued. SIP sign-in does not: the Edge "
+                f"and the Registrar keep accepting them until they expire. Set certificate_auth to true to keep "
+                f"mobile users signed in.",
             )
 
 
@@ -835,6 +840,26 @@ def mfa_always_prompts_internal(plan: PlanData) -> Iterator[Finding]:
             "the network too: internal users get prompted as well. Choose \"extranet\" if only sign-ins from the "
             "Internet should need MFA.",
         )
+
+
+def mfa_certificates_issued_before(plan: PlanData) -> Iterator[Finding]:
+    """Client certificates issued before the switch were had without MFA, and SIP sign-in takes them until they expire.
+
+    The plan's scripts keep certificate sign-in on at every Edge and Registrar (TLS-DSK is how remote clients sign
+    in once NTLM is blocked), and no setting of the plan reaches a certificate already issued: only revoking it does.
+    """
+    if not mfa_promised(plan):
+        return
+    yield _finding(
+        "mfa_certificates_issued_before", "adfs.mfa",
+        f"Lync client certificates issued before the switch were obtained without a second factor (with a password "
+        f"over NTLM or Kerberos, a PIN, or an AD FS sign-in without MFA), and the Edge and the Registrar keep "
+        f"accepting them for SIP sign-in until they expire, up to the pool's maximum lifetime when they were issued, "
+        f"out of the box {_hours(SERVER_MAX_CERT_HOURS)}. Whoever got one with a guessed or stolen password before "
+        f"the switch still signs in with it, without MFA. To make MFA hold for everyone at once, revoke them after "
+        f"the switch: Get-CsClientCertificate lists a user's certificates and Revoke-CsClientCertificate revokes "
+        f"them, user by user; each device then signs in again through AD FS and its MFA.",
+    )
 
 
 def mfa_access_control_policy(plan: PlanData) -> Iterator[Finding]:
@@ -1514,6 +1539,7 @@ RULES: tuple[Rule, ...] = (
     mfa_provider_required,
     mfa_always_prompts_internal,
     mfa_access_control_policy,
+    mfa_certificates_issued_before,
     adfs_windows_auth_on_internet,
     edge_ntlm_block_sip_only,
     tls_dsk_first_certificate,
