@@ -758,3 +758,19 @@ def test_a_blocking_modern_auth_scenario_does_not_say_pin_phones_lose_sign_in():
     [clients] = [f for f in check_plan(plan) if f.code == "modern_auth_clients"]
     assert "extension and PIN" in clients.message and "inferred" in clients.message
     assert "Lync Phone Edition and other desk phones," not in clients.message
+
+
+def test_passive_authentication_moves_password_guessing_to_adfs_and_says_how_to_lock_it_out():
+    (f,) = of(passive_plan(), "passive_adfs_password_surface")
+    assert f.severity == "warning" and f.field == "adfs"
+    for words in ("pool01.contoso.com", "adfs.contoso.com", "Web Application Proxy", "before any second factor",
+                  "locked out", "Set-AdfsProperties -EnableExtranetLockout"):
+        assert words in f.message
+    # AD FS 2.0 has no extranet lockout to turn on.
+    (old,) = of(passive_plan(adfs=adfs(version="2.0", mfa="none")), "passive_adfs_password_surface")
+    assert "AD FS 2.0 has no extranet lockout" in old.message and "EnableExtranetLockout" not in old.message
+    # Behind a plain reverse proxy AD FS takes the Internet for the intranet: another finding says so.
+    assert not of(passive_plan(adfs=adfs(published_on_reverse_proxy=True, mfa="none")),
+                  "passive_adfs_password_surface")
+    # Without a passive pool nobody signs in at AD FS.
+    assert not of(make_plan(pool(external="tls_dsk"), adfs=ADFS), "passive_adfs_password_surface")

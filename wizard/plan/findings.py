@@ -102,6 +102,7 @@ FINDING_CODES: dict[str, str] = {
     "mfa_always_prompts_internal": "warning",
     "mfa_access_control_policy": "info",
     "mfa_certificates_issued_before": "warning",
+    "passive_adfs_password_surface": "warning",
     "adfs_windows_auth_on_internet": "warning",
     # TLS-DSK, Edge and Registrar.
     "edge_ntlm_block_sip_only": "warning",
@@ -623,9 +624,35 @@ def modern_auth_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
         "modern_auth_adfs_password_surface", "adfs",
         f"With Modern Authentication every desktop sign-in types its password at AD FS "
         f"({plan.adfs.federation_service_name}), published through the Web Application Proxy: that is where "
-        f"passwords can be guessed from the Internet now. Turn AD FS extranet lockout on (Set-AdfsProperties "
-        f"-EnableExtranetLockout, smart lockout from AD FS 2016 on) with a threshold below the Active Directory "
-        f"lockout threshold, so guessing locks the extranet sign-in, not the account.",
+        f"passwords can be guessed from the Internet now. {_adfs_lockout_advice(plan.adfs.version)}",
+    )
+
+
+# How to keep guessing at AD FS from locking accounts out, by AD FS version (2.0 has no extranet lockout).
+def _adfs_lockout_advice(version: str) -> str:
+    if version == "2.0":
+        return ("AD FS 2.0 has no extranet lockout of its own: every wrong password counts against the Active "
+                "Directory lockout threshold, so watch lockout events, or move to a later AD FS.")
+    return ("Turn AD FS extranet lockout on (Set-AdfsProperties -EnableExtranetLockout, smart lockout from AD FS "
+            "2016 on) with a threshold below the Active Directory lockout threshold, so guessing locks the extranet "
+            "sign-in, not the account.")
+
+
+def passive_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
+    """With passive authentication, AD FS (through the WAP) is where Internet users type their passwords.
+    """
+    adfs = plan.adfs
+    if not plan.passive_pools or adfs is None or plan.modern_auth is not None or adfs.published_on_reverse_proxy:
+        # Modern Authentication says the same in its own finding; a plain reverse proxy in front of AD FS is
+        # an error or a warning of its own (AD FS takes the Internet for the intranet there).
+        return
+    pools = _names([p.fqdn for p in plan.passive_pools])
+    yield _finding(
+        "passive_adfs_password_surface", "adfs",
+        f"Passive authentication sends the Internet users of {pools} to AD FS ({adfs.federation_service_name}) "
+        f"through the Web Application Proxy, where they type their password before any second factor is asked: "
+        f"that is where passwords can be guessed, and accounts locked out, from the Internet now. "
+        f"{_adfs_lockout_advice(adfs.version)}",
     )
 
 
@@ -1513,6 +1540,7 @@ RULES: tuple[Rule, ...] = (
     modern_auth_sip_ntlm_inside,
     modern_auth_web_pages,
     modern_auth_adfs_password_surface,
+    passive_adfs_password_surface,
     modern_auth_certificate_auth_kept,
     modern_auth_global_scope,
     modern_auth_needs_cu,
