@@ -96,3 +96,36 @@ class ModernAuthMappingTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StepOfPathMemoTests(unittest.TestCase):
+    """Issue 14: a step page asks step_for_path of thousands of paths; each path's answer is worked out once."""
+
+    PIECES = ("pools", "edge_pools", "mobility_policies", "accepted_risks", "sip_domains", "simple_urls", "adfs",
+              "modern_auth", "certificates", "[0]", "[7]", "[12]", ".", ".auth", ".external", ".block_ntlm",
+              ".relying_parties", ".meet", ".fqdn", ".site", "x_note", "name", "(plan)", "format", "a")
+
+    def test_the_kept_answer_is_the_answer(self) -> None:
+        import itertools
+
+        from wizard.web import steps
+
+        wrong = []
+        for n in (1, 2, 3):
+            for parts in itertools.product(self.PIECES, repeat=n):
+                path = "".join(parts)
+                first, again = steps.step_for_path(path), steps.step_for_path(path)
+                if not (first is steps._owning_step(path) and again is first):
+                    wrong.append(path)
+        self.assertEqual(wrong, [])
+
+    def test_a_path_is_matched_against_the_patterns_once(self) -> None:
+        from unittest import mock
+
+        from wizard.web import steps
+
+        path = "pools[4242].auth.block_pin_auth"
+        with mock.patch.object(steps, "_owning_step", wraps=steps._owning_step) as owning:
+            for _ in range(3):
+                self.assertEqual(steps.step_for_path(path).slug, "authentication")
+        self.assertEqual(owning.call_count, 1)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from wizard.caches import ByteLRU, MiB
 from wizard.plan.finding import Finding
 from wizard.plan.model import FORMAT, MOBILITY_SETTINGS, AuthMode, PoolAuth
 from wizard.review.diffs import CHANGED, FieldChange, diff_data, flatten
@@ -191,6 +192,23 @@ def previous_step(step: Step) -> Step | None:
 
 def step_for_path(path: str) -> Step | None:
     """Return the step that edits plan path `path`, or None when no step does (an `x_` key)."""
+    # A step page asks this of every setting of the plan and every finding (4,000 times for a plan at the
+    # limits), each answer trying some forty patterns; a plan's paths repeat from page to page and from
+    # plan to plan, so each path's answer is kept (as the step's slug, "" for none).
+    slug = _STEP_OF_PATH.get(path)
+    if slug is None:
+        step = _owning_step(path)
+        slug = step.slug if step is not None else ""
+        _STEP_OF_PATH.put(path, slug, len(path))
+    return _BY_SLUG[slug] if slug else None
+
+
+# Paths are short (a few dozen characters): 4 MiB as the cache counts them holds about 7,000, a plan at
+# the limits has about 3,000.
+_STEP_OF_PATH: ByteLRU[str, str] = ByteLRU("step of a plan path", 4 * MiB)
+
+
+def _owning_step(path: str) -> Step | None:
     for slug in _OWNERSHIP_ORDER:
         if _BY_SLUG[slug].target(path) is not None:
             return _BY_SLUG[slug]
