@@ -764,11 +764,13 @@ def test_passive_authentication_moves_password_guessing_to_adfs_and_says_how_to_
     (f,) = of(passive_plan(), "passive_adfs_password_surface")
     assert f.severity == "warning" and f.field == "adfs"
     for words in ("pool01.contoso.com", "adfs.contoso.com", "Web Application Proxy", "before any second factor",
-                  "locked out", "Set-AdfsProperties -EnableExtranetLockout"):
+                  "locked out", "Set-AdfsProperties -EnableExtranetLockout", "WS-Trust", "Get-AdfsEndpoint",
+                  "Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false"):
         assert words in f.message
     # AD FS 2.0 has no extranet lockout to turn on.
     (old,) = of(passive_plan(adfs=adfs(version="2.0", mfa="none")), "passive_adfs_password_surface")
     assert "AD FS 2.0 has no extranet lockout" in old.message and "EnableExtranetLockout" not in old.message
+    assert "Set-AdfsEndpoint" not in old.message   # the AD FS 2.0 proxy has no such cmdlet
     # Behind a plain reverse proxy AD FS takes the Internet for the intranet: another finding says so.
     assert not of(passive_plan(adfs=adfs(published_on_reverse_proxy=True, mfa="none")),
                   "passive_adfs_password_surface")

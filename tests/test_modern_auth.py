@@ -391,3 +391,10 @@ def test_enable_cscomputer_step_covers_every_pool_of_the_topology_not_only_the_p
     run_on = next(line for line in step.splitlines() if line.startswith("- Run on:"))
     assert "every pool in the topology" in run_on, run_on
     assert "not only" in run_on and "pool01.contoso.com" in run_on, run_on
+
+
+def test_the_password_surface_at_adfs_says_how_to_lock_out_guessing_and_close_unused_ws_trust_endpoints() -> None:
+    (f,) = [f for f in check_plan(plan_of(doc(modern_auth={}))) if f.code == "modern_auth_adfs_password_surface"]
+    for words in ("Set-AdfsProperties -EnableExtranetLockout", "WS-Trust", "Get-AdfsEndpoint",
+                  "Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false"):
+        assert words in f.message, words

@@ -624,7 +624,8 @@ def modern_auth_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
         "modern_auth_adfs_password_surface", "adfs",
         f"With Modern Authentication every desktop sign-in types its password at AD FS "
         f"({plan.adfs.federation_service_name}), published through the Web Application Proxy: that is where "
-        f"passwords can be guessed from the Internet now. {_adfs_lockout_advice(plan.adfs.version)}",
+        f"passwords can be guessed from the Internet now. {_adfs_lockout_advice(plan.adfs.version)}"
+        f"{_WS_TRUST_ADVICE if plan.adfs.version != '2.0' else ''}",
     )
 
 
@@ -652,8 +653,14 @@ def passive_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
         f"Passive authentication sends the Internet users of {pools} to AD FS ({adfs.federation_service_name}) "
         f"through the Web Application Proxy, where they type their password before any second factor is asked: "
         f"that is where passwords can be guessed, and accounts locked out, from the Internet now. "
-        f"{_adfs_lockout_advice(adfs.version)}",
+        f"{_adfs_lockout_advice(adfs.version)}{_WS_TRUST_ADVICE if adfs.version != '2.0' else ''}",
     )
+
+
+# AD FS takes a password at more than its sign-in page: whatever WS-Trust endpoints the proxy publishes.
+_WS_TRUST_ADVICE = (" AD FS also takes user names and passwords at the WS-Trust endpoints the Web Application Proxy "
+                    "publishes (Get-AdfsEndpoint lists each with its Proxy setting): take off the proxy those no "
+                    "client of yours needs, with Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false.")
 
 
 def modern_auth_certificate_auth_kept(plan: PlanData) -> Iterator[Finding]:
