@@ -502,7 +502,7 @@ class StepForms:
                 # index on the page); otherwise rows would be lost.
                 expected = [row["index"] for row in initial(self.step, self.doc, self.window)[name]]
                 added = len(section.forms) - loaded
-                if None in indexes or sorted(indexes) != expected[:len(indexes)] \
+                if not all(isinstance(i, int) for i in indexes) or sorted(indexes) != expected[:len(indexes)] \
                         or len(expected) - len(indexes) > added:
                     return [f"{title} does not hold the rows of the part of the list it says it shows"]
             return []
