@@ -111,3 +111,19 @@ class AcceptedRiskTests(BaseTestCase):
         self.client.post(self.withdraw, {"index": 5, "draft_version": self.plan.draft_version})
         self.plan.refresh_from_db()
         self.assertEqual(len(self.plan.draft["accepted_risks"]), 1)
+
+    def test_a_draft_version_larger_than_the_database_holds_is_refused_in_words(self) -> None:
+        # It reached the save's query and answered 500 (OverflowError from SQLite).
+        self.client.force_login(self.alice)
+        response = self.post_accept(draft_version="9" * 30)
+        self.assertRedirects(response, self.review + "#risks", fetch_redirect_response=False)
+        self.assertIn("draft version", " ".join(m.message for m in response.wsgi_request._messages))
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+        self.post_accept()
+        self.plan.refresh_from_db()
+        response = self.client.post(self.withdraw, {"index": 0, "draft_version": 2**63})
+        self.assertRedirects(response, self.review + "#risks", fetch_redirect_response=False)
+        self.assertIn("draft version", " ".join(m.message for m in response.wsgi_request._messages))
+        self.plan.refresh_from_db()
+        self.assertEqual(len(self.plan.draft["accepted_risks"]), 1)

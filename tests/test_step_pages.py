@@ -71,3 +71,29 @@ class TypedValueTests(BaseTestCase):
         shown = self.client.get(self.url)
         self.assertContains(shown, f'value="{long_name}"')
         self.assertContains(shown, f"at most {NAME_MAX} characters (got {NAME_MAX + 50})")
+
+
+class DraftVersionRangeTests(BaseTestCase):
+    """A draft version larger than the database holds (a damaged or forged page) is refused by the form,
+    in words; it reached the save's query and answered 500 (OverflowError from SQLite)."""
+
+    def setUp(self) -> None:
+        self.plan = make_plan(fixture=S01)
+        self.client.force_login(self.alice)
+        self.url = reverse("plan-step", args=[self.plan.code, "environment"])
+
+    def test_a_huge_draft_version_saves_nothing_and_says_why(self) -> None:
+        for version in ("9" * 30, str(2**31), str(2**63)):
+            response = self.client.post(self.url, page_post(self.client, self.url, draft_version=version,
+                                                            **{"basics-name": "Typed"}), follow=True)
+            self.assertEqual(response.status_code, 200)
+            self.assertContains(response, "did not say which version of the draft")
+        self.plan.refresh_from_db()
+        self.assertNotEqual(self.plan.draft["name"], "Typed")
+
+    def test_the_autosave_refuses_it_too(self) -> None:
+        url = reverse("plan-step-autosave", args=[self.plan.code, "environment"])
+        data = page_post(self.client, self.url, draft_version="9" * 30, **{"basics-name": "Typed"})
+        self.assertEqual(self.client.post(url, data).status_code, 400)
+        self.plan.refresh_from_db()
+        self.assertNotEqual(self.plan.draft["name"], "Typed")

@@ -364,6 +364,23 @@ class PagedStepViewTests(BaseTestCase):
         self.plan.refresh_from_db()
         self.assertEqual(self.plan.draft, before)
 
+    def test_a_row_index_that_is_not_a_number_saves_nothing_and_says_why(self) -> None:
+        # The rows' hidden indexes were sorted to compare them with the page's span: text among
+        # numbers raised TypeError (a 500) on the step save, its autosave and its preview.
+        self.client.force_login(self.alice)
+        before = copy.deepcopy(self.plan.draft)
+        for index in ("x", "\u00b2", "", "1.5"):
+            with self.subTest(index=index):
+                body = self.body("environment", {"pools": 2}, **{"pools-1-index": index, "pools-0-site": "X"})
+                response = self.client.post(self.url("environment", "?pools-page=2"), body)
+                self.assertContains(response, "does not hold the rows of the part of the list", status_code=400)
+                autosave = reverse("plan-step-autosave", args=[self.plan.code, "environment"])
+                self.assertEqual(self.client.post(autosave, body).status_code, 400)
+                preview = reverse("plan-step-preview", args=[self.plan.code, "environment"])
+                self.assertEqual(self.client.post(preview, body).status_code, 200)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft, before)
+
     def test_an_error_on_another_page_is_listed_with_its_page(self) -> None:
         doc = big_doc()
         doc["pools"][21]["site"] = "bad\u0000site"

@@ -37,6 +37,9 @@ from wizard.web.presets import PRESETS
 from wizard.web.steps import Step, Values, Window, decode_window, initial, paging, split_names
 
 IMPORT_MAX_BYTES = 256 * 1024
+# The highest draft version a page can carry: what a PositiveIntegerField holds on every database
+# Django supports (a larger number reached the database in a query and failed there, a 500).
+DRAFT_VERSION_MAX = 2**31 - 1
 NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
 LEAVE = ("", "Leave as is")
 # Mobility settings whose `true` restricts the user read better as require / don't require.
@@ -499,7 +502,7 @@ class StepForms:
                 # index on the page); otherwise rows would be lost.
                 expected = [row["index"] for row in initial(self.step, self.doc, self.window)[name]]
                 added = len(section.forms) - loaded
-                if None in indexes or sorted(indexes) != expected[:len(indexes)] \
+                if not all(isinstance(i, int) for i in indexes) or sorted(indexes) != expected[:len(indexes)] \
                         or len(expected) - len(indexes) > added:
                     return [f"{title} does not hold the rows of the part of the list it says it shows"]
             return []
@@ -595,12 +598,20 @@ class NewPlanForm(forms.Form):
             raise forms.ValidationError(str(exc), code="invalid_text") from None
 
 
+def draft_version_field(**kwargs: Any) -> forms.IntegerField:
+    """Return the hidden field of the draft version a page showed: a whole number the database can hold."""
+    messages = {"max_value": "The page names a draft version (over %(limit_value)s) this planner never gave "
+                             "out: reload the page.", **kwargs.pop("error_messages", {})}
+    return forms.IntegerField(min_value=0, max_value=DRAFT_VERSION_MAX, widget=forms.HiddenInput,
+                              error_messages=messages, **kwargs)
+
+
 class PresetForm(forms.Form):
     """A preset to apply to an existing plan, and the confirmation that it replaces the draft."""
 
     preset = forms.ChoiceField(choices=PRESET_CHOICES[1:], widget=forms.RadioSelect, label="Preset")
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    draft_version = forms.IntegerField(widget=forms.HiddenInput)
+    draft_version = draft_version_field()
 
 
 class ImportForm(forms.Form):
@@ -658,7 +669,7 @@ class DraftVersionForm(forms.Form):
     """The hidden fields every step page posts back: the draft version and step fingerprint it was loaded
     with, and which page of the step's lists it shows (`wizard.web.steps.Window`; empty: whole lists)."""
 
-    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    draft_version = draft_version_field()
     step_base = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     step_window = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
 
@@ -678,7 +689,7 @@ class AcceptRiskForm(forms.Form):
         help_text="The reviewer reads this on the revision, and the runbook lists it. At most "
                   f"{ACCEPTED_RISK_REASON_MAX} characters, on one line.",
     )
-    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    draft_version = draft_version_field()
 
     def __init__(self, *args: Any, acceptable: set[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -706,7 +717,7 @@ class WithdrawRiskForm(forms.Form):
     """Withdraw accepted risk number `index` of the draft."""
 
     index = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    draft_version = draft_version_field()
 
 
 def posted_window(step: Step, data: Any) -> Window | None:

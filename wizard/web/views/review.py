@@ -20,6 +20,7 @@ from wizard.review import access, pages
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
+from wizard.web.forms import draft_version_field
 
 # ---------------------------------------------------------------------------
 # Forms
@@ -30,9 +31,8 @@ class SaveRevisionForm(forms.Form):
 
     message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
                               error_messages={"required": "Say what changed in this revision."})
-    draft_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput,
-                                       error_messages={"required": "The page did not say which draft version it "
-                                                                   "showed: look at the changes again, then save."})
+    draft_version = draft_version_field(error_messages={"required": "The page did not say which draft version it "
+                                                                    "showed: look at the changes again, then save."})
 
 
 class ApproveForm(forms.Form):
