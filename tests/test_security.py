@@ -348,3 +348,12 @@ def test_the_project_templates_have_no_inline_script_or_style() -> None:
 
 def test_the_login_page_as_rendered_has_no_inline_script_or_style() -> None:
     assert csp_violations(Client().get(reverse("login")).content.decode()) == []
+
+
+def test_a_user_name_longer_than_any_account_is_refused_before_a_failure_is_recorded() -> None:
+    """A 300-character user name went to authenticate() (Django's form does not check its max_length), and
+    django-axes wrote it into a 255-character column: a 500 on PostgreSQL."""
+    response = Client().post(reverse("login"), {"username": "9" * 300, "password": "x"})
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert not AccessAttempt.objects.filter(username__startswith="9" * 200).exists()

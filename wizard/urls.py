@@ -11,6 +11,8 @@ urlpatterns = [
     # Before Django's own: without a mail server the reset pages say to ask an administrator.
     path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
     path("accounts/password_reset/done/", accounts.password_reset_done, name="password_reset_done"),
+    # Before Django's own: the user name's length is checked before django-axes records a failure with it.
+    path("accounts/login/", accounts.sign_in, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("wizard.web.urls_review")),
     path("", include("wizard.web.urls_wizard")),
