@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from wizard.proof import verify
@@ -269,11 +269,17 @@ def test_twin_must_cover_every_script():
 @given(st.text(alphabet=st.one_of(st.sampled_from(SINGLE_QUOTES + DOUBLE_QUOTES + "$()`#<>@;\r\n\u2028 -"),
                                   st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
                max_size=25))
+@example("\u2066")
 def test_any_value_quoted_with_ps_str_verifies_against_its_twin(value):
     script = f"$Pool = {ps_str(value)}\nSet-CsMobilityPolicy -Identity {ps_str(value)} -AllowSaveCredentials $false\n"
     twin = "$Pool = 'x'\nSet-CsMobilityPolicy -Identity 'x' -AllowSaveCredentials $false\n"
     report = run(script, twin=twin)
-    assert report.ok, problems_of(report)
+    if verify._HIDDEN_RE.search(value):
+        # A bidi control is refused on purpose (the readers never let one through): that, and only that, is
+        # reported. The draw that found it was rare enough to pass most runs of the suite.
+        assert report.problems and all("hidden character" in p for p in report.problems), problems_of(report)
+    else:
+        assert report.ok, problems_of(report)
 
 
 def test_a_lone_surrogate_is_a_problem_not_a_crash():
