@@ -335,16 +335,11 @@ def read_state(doc: Any) -> tuple[Estate | None, list[Finding]]:
     )
     if any(f.severity == "error" for f in r.findings):
         return None, _capped(r.findings)
-    return estate, _printable(r.findings)
-
-
-def _printable(findings: list[Finding]) -> list[Finding]:
-    """Return the findings with every path printable (as the plan reader gives them)."""
-    return printable_paths(findings)
+    return estate, printable_paths(r.findings)
 
 
 def _capped(findings: list[Finding]) -> list[Finding]:
-    findings = _printable(findings)
+    findings = printable_paths(findings)
     errors = [f for f in findings if f.severity == "error"]
     if len(errors) <= MAX_ERRORS:
         return findings

@@ -47,11 +47,10 @@ IMPACT_TEXT = {"signs_in": "Signs in", "degraded": "Degraded", "breaks": "Breaks
 
 @dataclass(frozen=True)
 class FindingRow:
-    """A finding with the label of its field, the step that edits it and that step's address."""
+    """A finding with the label of its field and the address of the step that edits it."""
 
     finding: Finding
     label: str
-    step_slug: str
     url: str
 
 
@@ -155,7 +154,7 @@ def group_findings(findings: list[Finding], doc: Any, plan: Plan) -> list[Findin
         for f in findings:
             if f.severity == severity:
                 slug = (step_for_path(f.field) or STEPS[-1]).slug
-                rows.append(FindingRow(f, label_for(f.field, doc), slug, urls[slug]))
+                rows.append(FindingRow(f, label_for(f.field, doc), urls[slug]))
         if rows:
             groups.append(FindingGroup(severity, SEVERITY_TITLES[severity], rows))
     return groups
