@@ -260,6 +260,9 @@ def extension_attacks(draw: st.DrawFn) -> list[tuple[str, str, Any]]:
 
 @settings(RENDERING, max_examples=EXTENSION_EXAMPLES)
 @given(extension_attacks())
+# Drawn in make test's PostgreSQL pass: a key whose NUL is refused and which also holds a character
+# the path shows escaped (U+2029) must be named in the same printable form as the finding's path.
+@example([("", "x_\u2029\x00Qzxk7", {"Qzxk7": {}})])
 def test_extension_data_never_reaches_a_script(extensions: list[tuple[str, str, Any]]) -> None:
     doc = base_doc()
     for place, key, value in extensions:

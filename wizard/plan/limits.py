@@ -32,13 +32,23 @@ MAX_DEPTH = 32
 MAX_VALUES = 50_000
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# What a printed path may not hold as it is: a key of the file (an unknown field) may hold a line
+# break, a terminal escape, an invisible character or a lone surrogate, and paths are printed one
+# finding per line (and must be writable as UTF-8).
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+                             "\ufeff\ud800-\udfff]")
 _LABELS = {"pools": "pools", "edge_pools": "Edge pools", "mobility_policies": "mobility policies",
            "sip_domains": "SIP domains", "simple_urls.meet": "meeting URLs"}
 
 
 def printable(text: str) -> str:
-    """Return `text` with lone surrogates written as \\udXXX escapes (they cannot be encoded as UTF-8)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE_RE.search(text) else text
+    """Return `text` (a plan path or key) with every character that may not be printed as it is written
+    as a Python escape (\\n, \\x1b, \\u2029, \\ud800 for a lone surrogate); the one rule for printed paths."""
+    return _UNPRINTABLE_RE.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    return ascii(m.group())[1:-1]
 
 
 def _join(path: str, key: str) -> str:

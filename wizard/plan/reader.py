@@ -12,7 +12,7 @@ from typing import Any
 from wizard.plan import validators as v
 from wizard.plan.exposure import ACCEPTABLE_RISK_CODES
 from wizard.plan.finding import Finding, error, info
-from wizard.plan.limits import check_document
+from wizard.plan.limits import check_document, printable
 from wizard.plan.model import (
     ACCEPTED_RISK_REASON_MAX,
     ADFS_VERSIONS,
@@ -196,17 +196,11 @@ def parse_plan_text(text: str | bytes) -> Any:
     return doc
 
 
-# What a finding's path may not hold as it is: a key of the file (an unknown field) may hold a line
-# break, a terminal escape or an invisible character, and paths are printed one finding per line.
-_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
-                             "\ufeff\ud800-\udfff]")
-
-
 def printable_paths(findings: list[Finding]) -> list[Finding]:
     """Return the findings with every path printable: such characters written as escapes (\\n, \\x1b)."""
     out = []
     for f in findings:
-        field = _UNPRINTABLE_RE.sub(lambda m: ascii(m.group())[1:-1], f.field)
+        field = printable(f.field)
         out.append(f if field == f.field else Finding(f.severity, f.code, field, f.message))
     return out
 
