@@ -124,7 +124,8 @@ def in_process_counts(tmp: Path, env: dict[str, str], sizes: list[int]) -> tuple
     for size in sizes:
         path = tmp / f"plan-{size}.json"
         path.write_text(json.dumps(generated_plan(size)), encoding="utf-8")
-        rows.append((f"generated, {size} pools, 20 domains", count([*argv, str(path)], env, tmp) - base))
+        label = f"generated, {size} pool{'s' if size != 1 else ''}, 20 domains"
+        rows.append((label, count([*argv, str(path)], env, tmp) - base))
     return base, rows
 
 

@@ -294,6 +294,33 @@ def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_ide
     assert restored == {"AccessControlPolicyName", "IssuanceAuthorizationRules", "IssuanceTransformRules"}
 
 
+
+@pytest.mark.parametrize("version", ["2.0", "2019"])
+def test_a_trust_of_the_plans_identifier_under_another_name_stops_the_adfs_script_before_any_change(tmp_path, version):
+    site = adfs_site(tmp_path, version)
+    trusts = site.store.collections["AdfsRelyingPartyTrust"].items
+    trusts["Renamed by hand"] = trusts.pop("SfB-Director-Int")
+    before = site.store.state()
+    outcome = site.run_change()
+    assert not outcome.ok
+    assert ("The relying party trust for https://sfbdirint.contoso.com/passiveauth/ is called Renamed by hand, "
+            "not SfB-Director-Int") in outcome.error
+    assert site.store.state() == before
+
+
+@pytest.mark.parametrize("version", ["2.0", "2019"])
+def test_a_trust_of_the_plans_name_for_another_identifier_stops_the_adfs_script_before_any_change(tmp_path, version):
+    site = adfs_site(tmp_path, version)
+    trusts = site.store.collections["AdfsRelyingPartyTrust"].items
+    trusts["SfB-Director-Ext"] = {**site.store.collections["AdfsRelyingPartyTrust"].defaults,
+                                  "Identifier": ["https://other.contoso.com/passiveauth/"]}
+    before = site.store.state()
+    outcome = site.run_change()
+    assert not outcome.ok
+    assert ("A relying party trust called SfB-Director-Ext already exists for another identifier "
+            "(https://other.contoso.com/passiveauth/)") in outcome.error
+    assert site.store.state() == before
+
 # ---------------------------------------------------------------------------
 # Which folder the rollback takes
 

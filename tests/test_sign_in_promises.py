@@ -262,8 +262,7 @@ def test_9_trusts_are_found_by_identifier_and_a_name_for_another_identifier_stop
     adfs, rollback = scripts["adfs-server.ps1"], scripts["rollback-adfs.ps1"]
     first_change = adfs.index("Write-Step -Message 'Backing up")
     for trust in ("Lync-Int-pool01", "Lync-Ext-pool01"):
-        assert adfs.index(f"$Identifiers['{trust}'] = Get-MetadataIdentifier") < first_change
-        assert f"Get-AdfsRelyingPartyTrust -Name '{trust}' -ErrorAction SilentlyContinue\n" in adfs
+        assert adfs.index(f"$Identifiers['{trust}'] = Get-TrustIdentifier -Name '{trust}' -Url ") < first_change
         assert f"if (-not (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['{trust}']" in adfs
     assert "throw ('A relying party trust called '" in adfs
     # The rollback restores the trust that was saved, by its identifier (never by a name).

@@ -305,27 +305,26 @@ try {
         return $Id
     }
 
-    # Each trust is matched by its identifier: the trust for that identifier must carry the plan's name, and
-    # no trust of that name may belong to another identifier (another pool's trust would be re-ruled).
+    function Get-TrustIdentifier {
+        # The identifier of the trust the plan calls Name, read from its metadata. Each trust is matched by
+        # its identifier: the trust for that identifier must carry the plan's name, and no trust of that
+        # name may belong to another identifier (another pool's trust would be re-ruled).
+        param([string]$Name, [string]$Url)
+        $Id = Get-MetadataIdentifier -Url $Url
+        $Found = Get-AdfsRelyingPartyTrust -Identifier $Id -ErrorAction SilentlyContinue
+        if ($Found -and $Found.Name -ne $Name) {
+            throw ('The relying party trust for ' + $Id + ' is called ' + $Found.Name + ', not ' + $Name + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+        }
+        $Named = Get-AdfsRelyingPartyTrust -Name $Name -ErrorAction SilentlyContinue
+        if ($Named -and (@($Named.Identifier) -notcontains $Id)) {
+            throw ('A relying party trust called ' + $Name + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+        }
+        return $Id
+    }
+
     $Identifiers = @{}
-    $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] = Get-MetadataIdentifier -Url 'https://pool01.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
-    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] -ErrorAction SilentlyContinue
-    if ($Found -and $Found.Name -ne 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘') {
-        throw ('The relying party trust for ' + $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] + ' is called ' + $Found.Name + ', not ' + 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
-    }
-    $Named = Get-AdfsRelyingPartyTrust -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -ErrorAction SilentlyContinue
-    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'])) {
-        throw ('A relying party trust called ' + 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
-    }
-    $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] = Get-MetadataIdentifier -Url 'https://web.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
-    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] -ErrorAction SilentlyContinue
-    if ($Found -and $Found.Name -ne 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@') {
-        throw ('The relying party trust for ' + $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] + ' is called ' + $Found.Name + ', not ' + 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
-    }
-    $Named = Get-AdfsRelyingPartyTrust -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -ErrorAction SilentlyContinue
-    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'])) {
-        throw ('A relying party trust called ' + 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
-    }
+    $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] = Get-TrustIdentifier -Name 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -Url 'https://pool01.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Identifiers['O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@'] = Get-TrustIdentifier -Name 'O‛‛Brien-Ext‚‚ $(Stop-Computer) `n "@ ''@' -Url 'https://web.obrien.example/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
     Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['O''Brien-Int’’; Remove-Item C:\ -Recurse; ‘‘'] -ErrorAction SilentlyContinue)

@@ -308,27 +308,26 @@ try {
         return $Id
     }
 
-    # Each trust is matched by its identifier: the trust for that identifier must carry the plan's name, and
-    # no trust of that name may belong to another identifier (another pool's trust would be re-ruled).
+    function Get-TrustIdentifier {
+        # The identifier of the trust the plan calls Name, read from its metadata. Each trust is matched by
+        # its identifier: the trust for that identifier must carry the plan's name, and no trust of that
+        # name may belong to another identifier (another pool's trust would be re-ruled).
+        param([string]$Name, [string]$Url)
+        $Id = Get-MetadataIdentifier -Url $Url
+        $Found = Get-AdfsRelyingPartyTrust -Identifier $Id -ErrorAction SilentlyContinue
+        if ($Found -and $Found.Name -ne $Name) {
+            throw ('The relying party trust for ' + $Id + ' is called ' + $Found.Name + ', not ' + $Name + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+        }
+        $Named = Get-AdfsRelyingPartyTrust -Name $Name -ErrorAction SilentlyContinue
+        if ($Named -and (@($Named.Identifier) -notcontains $Id)) {
+            throw ('A relying party trust called ' + $Name + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+        }
+        return $Id
+    }
+
     $Identifiers = @{}
-    $Identifiers['SfB-Director-Int'] = Get-MetadataIdentifier -Url 'https://sfbdirint.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
-    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Int'] -ErrorAction SilentlyContinue
-    if ($Found -and $Found.Name -ne 'SfB-Director-Int') {
-        throw ('The relying party trust for ' + $Identifiers['SfB-Director-Int'] + ' is called ' + $Found.Name + ', not ' + 'SfB-Director-Int' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
-    }
-    $Named = Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Int' -ErrorAction SilentlyContinue
-    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['SfB-Director-Int'])) {
-        throw ('A relying party trust called ' + 'SfB-Director-Int' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
-    }
-    $Identifiers['SfB-Director-Ext'] = Get-MetadataIdentifier -Url 'https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
-    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Ext'] -ErrorAction SilentlyContinue
-    if ($Found -and $Found.Name -ne 'SfB-Director-Ext') {
-        throw ('The relying party trust for ' + $Identifiers['SfB-Director-Ext'] + ' is called ' + $Found.Name + ', not ' + 'SfB-Director-Ext' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
-    }
-    $Named = Get-AdfsRelyingPartyTrust -Name 'SfB-Director-Ext' -ErrorAction SilentlyContinue
-    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['SfB-Director-Ext'])) {
-        throw ('A relying party trust called ' + 'SfB-Director-Ext' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
-    }
+    $Identifiers['SfB-Director-Int'] = Get-TrustIdentifier -Name 'SfB-Director-Int' -Url 'https://sfbdirint.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Identifiers['SfB-Director-Ext'] = Get-TrustIdentifier -Name 'SfB-Director-Ext' -Url 'https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
     Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'SfB-Director-Int' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['SfB-Director-Int'] -ErrorAction SilentlyContinue)

@@ -305,27 +305,26 @@ try {
         return $Id
     }
 
-    # Each trust is matched by its identifier: the trust for that identifier must carry the plan's name, and
-    # no trust of that name may belong to another identifier (another pool's trust would be re-ruled).
+    function Get-TrustIdentifier {
+        # The identifier of the trust the plan calls Name, read from its metadata. Each trust is matched by
+        # its identifier: the trust for that identifier must carry the plan's name, and no trust of that
+        # name may belong to another identifier (another pool's trust would be re-ruled).
+        param([string]$Name, [string]$Url)
+        $Id = Get-MetadataIdentifier -Url $Url
+        $Found = Get-AdfsRelyingPartyTrust -Identifier $Id -ErrorAction SilentlyContinue
+        if ($Found -and $Found.Name -ne $Name) {
+            throw ('The relying party trust for ' + $Id + ' is called ' + $Found.Name + ', not ' + $Name + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
+        }
+        $Named = Get-AdfsRelyingPartyTrust -Name $Name -ErrorAction SilentlyContinue
+        if ($Named -and (@($Named.Identifier) -notcontains $Id)) {
+            throw ('A relying party trust called ' + $Name + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
+        }
+        return $Id
+    }
+
     $Identifiers = @{}
-    $Identifiers['Lync-Int'] = Get-MetadataIdentifier -Url 'https://lyncpool01.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
-    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Int'] -ErrorAction SilentlyContinue
-    if ($Found -and $Found.Name -ne 'Lync-Int') {
-        throw ('The relying party trust for ' + $Identifiers['Lync-Int'] + ' is called ' + $Found.Name + ', not ' + 'Lync-Int' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
-    }
-    $Named = Get-AdfsRelyingPartyTrust -Name 'Lync-Int' -ErrorAction SilentlyContinue
-    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['Lync-Int'])) {
-        throw ('A relying party trust called ' + 'Lync-Int' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
-    }
-    $Identifiers['Lync-Ext'] = Get-MetadataIdentifier -Url 'https://lyncweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
-    $Found = Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Ext'] -ErrorAction SilentlyContinue
-    if ($Found -and $Found.Name -ne 'Lync-Ext') {
-        throw ('The relying party trust for ' + $Identifiers['Lync-Ext'] + ' is called ' + $Found.Name + ', not ' + 'Lync-Ext' + ': put that name in the plan (relying_parties) or rename the trust, then run this script again.')
-    }
-    $Named = Get-AdfsRelyingPartyTrust -Name 'Lync-Ext' -ErrorAction SilentlyContinue
-    if ($Named -and (@($Named.Identifier) -notcontains $Identifiers['Lync-Ext'])) {
-        throw ('A relying party trust called ' + 'Lync-Ext' + ' already exists for another identifier (' + (@($Named.Identifier) -join ', ') + '): give this trust another name in the plan (relying_parties).')
-    }
+    $Identifiers['Lync-Int'] = Get-TrustIdentifier -Name 'Lync-Int' -Url 'https://lyncpool01.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
+    $Identifiers['Lync-Ext'] = Get-TrustIdentifier -Name 'Lync-Ext' -Url 'https://lyncweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
     Save-Backup -Kind 'AdfsRelyingPartyTrust' -Identity 'Lync-Int' -Item (Get-AdfsRelyingPartyTrust -Identifier $Identifiers['Lync-Int'] -ErrorAction SilentlyContinue)
