@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== 4. Pages under load (gunicorn on 127.0.0.1), then worker memory\n", flush=True)
     serve_args = ["--duration", "5", "--hold", "15"] if args.quick else []
     status |= subprocess.run([sys.executable, str(BENCH / "serve.py"), *serve_args], check=False).returncode
+    print("\n== 5. Rendering and checking counted in instructions (valgrind), the figures that do not move "
+          "with the machine\n", flush=True)
+    status |= subprocess.run([sys.executable, str(BENCH / "instructions.py")], check=False).returncode
     return status
 
 
