@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wizard.scripts.psquote import ps_array, ps_bool, ps_comment, ps_int, ps_name, ps_str
 
@@ -62,3 +64,15 @@ def test_ps_name_passes_a_plain_identifier(name):
 def test_ps_name_refuses_anything_but_one_identifier(bad):
     with pytest.raises(ValueError):
         ps_name(bad)
+
+
+_COMMENT_ALPHABET = "ab #<>\r\n\t\x00\x1b\x7f\x85\u2028\u2029\u202e\u2066\u200b\ud800é "
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_COMMENT_ALPHABET, max_size=30))
+def test_ps_comment_is_its_plain_definition(raw: str) -> None:
+    # The fast path (printable text without "#") must give what the expression alone gives.
+    from wizard.scripts import psquote
+
+    assert ps_comment(raw) == psquote._COMMENT_BREAKERS_RE.sub(" ", raw).strip()

@@ -336,3 +336,11 @@ def test_every_alternative_of_the_special_character_search_starts_with_one_liter
     [(op, (_, branches))] = parsed.data
     assert op is re._constants.BRANCH   # type: ignore[attr-defined]
     assert all(branch.data[0][0] is re._constants.LITERAL for branch in branches)   # type: ignore[attr-defined]
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="ab\r\n\u2028\x85#", max_size=30), st.integers(min_value=0, max_value=31))
+def test_a_line_ends_at_its_first_cr_or_lf(text: str, start: int) -> None:
+    start = min(start, len(text))
+    m = re.compile(r"[\r\n]").search(text, start)
+    assert psscan._line_end(text, start) == (m.start() if m else len(text))

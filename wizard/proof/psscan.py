@@ -83,7 +83,6 @@ SINGLE_QUOTED_RE = re.compile(rf"[{_Q}][^{_Q}]*+(?:[{_Q}][{_Q}][^{_Q}]*+)*+[{_Q}
 _SINGLE_QUOTE_CHAR_RE = re.compile(f"([{_Q}])")
 _QUOTE_PAIR_RE = re.compile(f"[{_Q}]([{_Q}])")
 _QUOTE_CHAR_RE = re.compile(f"[{_Q}]")
-_LINE_BREAK_RE = re.compile(r"[\r\n]")
 _STOP = rf"{_W}\r\n(){{}};,|&`"
 _CODE_TOKEN_RE = re.compile(
     rf"""
@@ -274,8 +273,13 @@ def scan(script: str) -> list[Token]:
 
 
 def _line_end(script: str, i: int) -> int:
-    m = _LINE_BREAK_RE.search(script, i)
-    return m.start() if m else len(script)
+    """Return where the line holding position `i` ends: at its CR or LF, else at the end of `script`."""
+    # Two searches for one character (memchr in C) cost less than one search for either.
+    end = script.find("\n", i)
+    if end < 0:
+        end = len(script)
+    cr = script.find("\r", i, end)
+    return end if cr < 0 else cr
 
 
 def _scan_expandable(script: str, i: int) -> tuple[int, str | None]:

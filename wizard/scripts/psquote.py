@@ -79,4 +79,8 @@ def ps_name(value: object) -> str:
 def ps_comment(value: object) -> str:
     """Return text safe inside a `#` comment: no line breaks, no control characters, no block-comment markers."""
     text = str(value)
+    # Every character the expression replaces is unprintable, and both markers hold a "#": a printable
+    # text without one has nothing to replace (most comments name a pool or a mode).
+    if text.isprintable() and "#" not in text:
+        return text.strip()
     return _COMMENT_BREAKERS_RE.sub(" ", text).strip()
