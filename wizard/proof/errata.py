@@ -116,6 +116,19 @@ def _custom_auth_scenario(facts: CommandFacts) -> str | None:
     return None
 
 
+_ACP_TARGETS = ("add-adfsrelyingpartytrust", "set-adfsrelyingpartytrust", "set-adfswebapiapplication")
+_AUTHORIZATION_RULES = ("issuanceauthorizationrules", "issuanceauthorizationrulesfile")
+
+
+def _acp_with_authorization_rules(facts: CommandFacts) -> str | None:
+    if facts.name not in _ACP_TARGETS or "accesscontrolpolicyname" not in facts.params:
+        return None
+    found = [p for p in _AUTHORIZATION_RULES if p in facts.params]
+    if found:
+        return f"-AccessControlPolicyName together with -{found[0]} on one command"
+    return None
+
+
 ERRATA: tuple[Erratum, ...] = (
     Erratum(
         "misspelled-client-to-proxy-certificate",
@@ -237,6 +250,13 @@ ERRATA: tuple[Erratum, ...] = (
         "Set-CsAuthConfig lists a 'Custom' scenario that no page describes: what it sets is unknown, so no "
         "script may choose it.",
         command_check=_custom_auth_scenario,
+    ),
+    Erratum(
+        "access-control-policy-with-authorization-rules",
+        "From AD FS 2016 on, a relying party trust or application is governed either by an access control "
+        "policy or by issuance authorization rules: Microsoft's page on access control policies in AD FS calls "
+        "the two models mutually exclusive, so one command must never set both (the transform rules stay).",
+        command_check=_acp_with_authorization_rules,
     ),
     Erratum(
         "identity-with-stray-space",
