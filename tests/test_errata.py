@@ -42,6 +42,8 @@ TRIGGERS = {
         "$x = 1\nSet-CsAuthConfig -Scenario BlockWindowsAuthExternally -Pool 'pool.contoso.com'\n",
     "auth-config-custom-scenario":
         "$x = 1\nSet-CsAuthConfig -Scenario Custom\n",
+    "configuration-identity-scope":
+        "$x = 1\nSet-CsProxyConfiguration -Identity 'site:Redmond' -UseNtlmForClientToProxyAuth $false\n",
     "access-control-policy-with-authorization-rules":
         "$x = 1\nSet-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -AccessControlPolicyName 'Permit everyone' "
         "-IssuanceAuthorizationRules '@RuleTemplate = \"AllowAllAuthzRule\" => issue(Type = "
@@ -169,3 +171,30 @@ def test_an_access_control_policy_never_comes_with_authorization_rules(script):
 ])
 def test_an_access_control_policy_alone_or_rules_alone_are_fine(script):
     assert "access-control-policy-with-authorization-rules" not in found_ids(script)
+
+
+@pytest.mark.parametrize("script", [
+    # Proxy settings exist at the global scope and for Edge and Registrar services only.
+    "New-CsProxyConfiguration -Identity 'service:WebServer:pool.contoso.com' -UseNtlmForClientToProxyAuth $false\n",
+    "Set-CsProxyConfiguration -Identity 'SITE:Dublin' -UseKerberosForClientToProxyAuth $false\n",
+    "Remove-CsProxyConfiguration -Identity 'EdgeServer:edge.contoso.com'\n",
+    # Web service settings exist at the global, site and Web Server service scopes only.
+    "Set-CsWebServiceConfiguration -Identity 'service:Registrar:pool.contoso.com' -UsePinAuth $false\n",
+    "New-CsWebServiceConfiguration -Identity 'service:EdgeServer:edge.contoso.com' -UseCertificateAuth $true\n",
+    "Remove-CsWebServiceConfiguration -Identity 'pool.contoso.com'\n",
+])
+def test_configuration_identities_outside_their_scopes(script):
+    assert "configuration-identity-scope" in found_ids(script)
+
+
+@pytest.mark.parametrize("script", [
+    "Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.contoso.com' -UseNtlmForClientToProxyAuth $false\n",
+    "New-CsProxyConfiguration -Identity 'Service:Registrar:pool.contoso.com' -UseNtlmForClientToProxyAuth $false\n",
+    "Remove-CsProxyConfiguration -Identity 'Global'\n",
+    "Set-CsWebServiceConfiguration -Identity 'site:Redmond' -UsePinAuth $false\n",
+    "Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool.contoso.com' -UsePinAuth $false\n",
+    "Remove-CsWebServiceConfiguration -Identity $Identity -Force\n",
+    "Get-CsProxyConfiguration -Identity 'site:Redmond' -ErrorAction SilentlyContinue\n",
+])
+def test_configuration_identities_in_their_scopes(script):
+    assert "configuration-identity-scope" not in found_ids(script)
