@@ -350,3 +350,22 @@ def test_an_added_parameter_cannot_exist_where_its_cmdlet_does_not(tmp_path):
         added["parameters"]["Realm"]["availability"] = {"lync2013": "yes"}
     with pytest.raises(build_catalog.CatalogBuildError, match="cannot exist on lync2013"):
         build_catalog.build(FIXTURE, _overrides_with(tmp_path, change))
+
+
+def test_export_pfx_switches_are_switches_whatever_the_help_yaml_says(catalog):
+    # The Export-PfxCertificate help gives -Force, -NoClobber, -NoProperties and -WhatIf the type
+    # CryptoAlgorithmOptions in its PARAMETERS YAML, while its SYNTAX shows them as switches (they are):
+    # taken as values, `-Force $false` would pass and bind $false to -Force instead of a position.
+    for name in ("Force", "NoClobber", "NoProperties", "WhatIf"):
+        param = catalog.resolve_parameter("Export-PfxCertificate", name).parameter
+        assert (param.type, param.kind) == ("SwitchParameter", "switch"), name
+        assert "export-pfx-switches" in param.overrides
+    assert catalog.check_value("Export-PfxCertificate", "Force", VALUE_NONE).ok
+
+
+def test_a_type_override_must_name_a_known_type(tmp_path):
+    path = _overrides_with(tmp_path, lambda o: o["overrides"].append({
+        "id": "bad-type", "kind": "type", "cmdlets": ["Set-CsProxyConfiguration"], "parameters": ["Identity"],
+        "why": "a type override names its type", "sources": ["x"]}))
+    with pytest.raises(build_catalog.CatalogBuildError, match="bad-type"):
+        build_catalog.build(FIXTURE, path)

@@ -42,6 +42,12 @@ TRIGGERS = {
         "$x = 1\nSet-CsAuthConfig -Scenario BlockWindowsAuthExternally -Pool 'pool.contoso.com'\n",
     "auth-config-custom-scenario":
         "$x = 1\nSet-CsAuthConfig -Scenario Custom\n",
+    "configuration-identity-scope":
+        "$x = 1\nSet-CsProxyConfiguration -Identity 'site:Redmond' -UseNtlmForClientToProxyAuth $false\n",
+    "access-control-policy-with-authorization-rules":
+        "$x = 1\nSet-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -AccessControlPolicyName 'Permit everyone' "
+        "-IssuanceAuthorizationRules '@RuleTemplate = \"AllowAllAuthzRule\" => issue(Type = "
+        "\"http://schemas.microsoft.com/authorization/claims/permit\", Value = \"true\");'\n",
 }
 
 
@@ -144,3 +150,51 @@ def test_the_correct_modern_authentication_forms_are_not_errata(script):
 
 def test_a_per_pool_auth_config_is_caught_when_the_pool_is_given_by_position_too():
     assert "auth-config-per-pool" in found_ids("Set-CsAuthConfig BlockWindowsAuthExternally 'pool.contoso.com'\n")
+
+
+@pytest.mark.parametrize("script", [
+    "Add-AdfsRelyingPartyTrust -Name 'Lync-Ext' -MetadataUrl 'https://w.contoso.com/m.xml' "
+    "-AccessControlPolicyName 'Permit everyone' -IssuanceAuthorizationRulesFile 'C:\\rules.txt'\n",
+    "Set-AdfsWebApiApplication -TargetName 'SfB' -IssuanceAuthorizationRules 'x' "
+    "-AccessControlPolicyName 'Permit everyone and require MFA'\n",
+])
+def test_an_access_control_policy_never_comes_with_authorization_rules(script):
+    # The two models are mutually exclusive on one relying party or application (AD FS 2016 and later).
+    assert "access-control-policy-with-authorization-rules" in found_ids(script)
+
+
+@pytest.mark.parametrize("script", [
+    "Set-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -AccessControlPolicyName 'Permit everyone'\n",
+    "Set-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -IssuanceAuthorizationRules 'x'\n",
+    "Set-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -AccessControlPolicyName 'Permit everyone' "
+    "-IssuanceTransformRules 'x'\n",
+])
+def test_an_access_control_policy_alone_or_rules_alone_are_fine(script):
+    assert "access-control-policy-with-authorization-rules" not in found_ids(script)
+
+
+@pytest.mark.parametrize("script", [
+    # Proxy settings exist at the global scope and for Edge and Registrar services only.
+    "New-CsProxyConfiguration -Identity 'service:WebServer:pool.contoso.com' -UseNtlmForClientToProxyAuth $false\n",
+    "Set-CsProxyConfiguration -Identity 'SITE:Dublin' -UseKerberosForClientToProxyAuth $false\n",
+    "Remove-CsProxyConfiguration -Identity 'EdgeServer:edge.contoso.com'\n",
+    # Web service settings exist at the global, site and Web Server service scopes only.
+    "Set-CsWebServiceConfiguration -Identity 'service:Registrar:pool.contoso.com' -UsePinAuth $false\n",
+    "New-CsWebServiceConfiguration -Identity 'service:EdgeServer:edge.contoso.com' -UseCertificateAuth $true\n",
+    "Remove-CsWebServiceConfiguration -Identity 'pool.contoso.com'\n",
+])
+def test_configuration_identities_outside_their_scopes(script):
+    assert "configuration-identity-scope" in found_ids(script)
+
+
+@pytest.mark.parametrize("script", [
+    "Set-CsProxyConfiguration -Identity 'service:EdgeServer:edge.contoso.com' -UseNtlmForClientToProxyAuth $false\n",
+    "New-CsProxyConfiguration -Identity 'Service:Registrar:pool.contoso.com' -UseNtlmForClientToProxyAuth $false\n",
+    "Remove-CsProxyConfiguration -Identity 'Global'\n",
+    "Set-CsWebServiceConfiguration -Identity 'site:Redmond' -UsePinAuth $false\n",
+    "Set-CsWebServiceConfiguration -Identity 'service:WebServer:pool.contoso.com' -UsePinAuth $false\n",
+    "Remove-CsWebServiceConfiguration -Identity $Identity -Force\n",
+    "Get-CsProxyConfiguration -Identity 'site:Redmond' -ErrorAction SilentlyContinue\n",
+])
+def test_configuration_identities_in_their_scopes(script):
+    assert "configuration-identity-scope" not in found_ids(script)

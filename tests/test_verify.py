@@ -400,3 +400,12 @@ def test_positional_arguments_bind_after_named_ones():
 def test_modules_are_checked_like_scripts():
     report = verify_scripts({"helpers.psm1": "Set-CsFoo\n"}, product="sfb2019", adfs_version=None)
     assert report.problems == ("helpers.psm1:1: Set-CsFoo is not in the cmdlet catalog",)
+
+
+def test_export_pfx_switches_do_not_take_a_value():
+    # The help's YAML types -Force and -NoClobber as CryptoAlgorithmOptions; they are switches.
+    script = ("$Password = Read-Host -AsSecureString\n"
+              "Export-PfxCertificate -Cert 'Cert:\\LocalMachine\\My\\AB' -FilePath 'C:\\edge.pfx' "
+              "-Password $Password -Force $false\n")
+    assert "-Force is a switch: write -Force:$false" in problems_of(run(script, adfs=None))
+    assert run(script.replace("-Force $false", "-NoClobber -Force"), adfs=None).ok

@@ -49,7 +49,9 @@ STRING_TYPES = {
     "UserIdParameter", "OUIdParameter",
 }
 AVAILABILITY_STATES = ("yes", "needs_cu", "no", "online_only")
-OVERRIDE_KINDS = ("availability", "online_only", "add_parameter", "values", "range", "adfs20", "add_cmdlet")
+OVERRIDE_KINDS = ("availability", "online_only", "add_parameter", "values", "range", "type", "adfs20", "add_cmdlet")
+# The types a `type` override may give a parameter: the help's YAML sometimes names the wrong one.
+OVERRIDE_TYPES = SWITCH_TYPES | BOOL_TYPES | INT_TYPES | STRING_TYPES
 
 
 class CatalogBuildError(Exception):
@@ -208,6 +210,15 @@ def _apply_override(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
                 if param["kind"] not in ("int", "enum"):
                     param["kind"] = "enum"
                 param["values"] = _typed_values(param["kind"], list(ov["values"]))
+                param.pop("values_by_adfs", None)
+            elif kind == "type":
+                new_type = ov.get("type")
+                if new_type not in OVERRIDE_TYPES:
+                    raise CatalogBuildError(f"override {oid}: type {new_type!r} is not one a parameter may be given")
+                param["type"] = new_type
+                param["kind"], param["array"] = _kind_for(new_type, False)
+                param["values"] = None
+                param["range"] = None
                 param.pop("values_by_adfs", None)
             elif kind == "range":
                 if param["kind"] != "int":

@@ -116,6 +116,42 @@ def _custom_auth_scenario(facts: CommandFacts) -> str | None:
     return None
 
 
+# The scopes each kind of collection exists at (the Identity help of the New-, Set- and Remove- cmdlets):
+# proxy settings globally and for Edge and Registrar services only (no site scope); web service settings
+# globally, per site and for the Web Server service only.
+_CONFIGURATION_SCOPES: dict[str, tuple[str, ...]] = {
+    "-csproxyconfiguration": ("service:edgeserver:", "service:registrar:"),
+    "-cswebserviceconfiguration": ("site:", "service:webserver:"),
+}
+
+
+def _configuration_identity_scope(facts: CommandFacts) -> str | None:
+    verb, _, noun = facts.name.partition("-")
+    prefixes = _CONFIGURATION_SCOPES.get("-" + noun)
+    if prefixes is None or verb not in ("new", "set", "remove"):
+        return None
+    identity = _text_value(facts, "identity")
+    if identity is None:
+        return None
+    scope = identity.lower()
+    if scope == "global" or (scope.startswith(prefixes) and scope not in prefixes):
+        return None
+    return f"-Identity {identity!r} is not a scope these settings exist at"
+
+
+_ACP_TARGETS = ("add-adfsrelyingpartytrust", "set-adfsrelyingpartytrust", "set-adfswebapiapplication")
+_AUTHORIZATION_RULES = ("issuanceauthorizationrules", "issuanceauthorizationrulesfile")
+
+
+def _acp_with_authorization_rules(facts: CommandFacts) -> str | None:
+    if facts.name not in _ACP_TARGETS or "accesscontrolpolicyname" not in facts.params:
+        return None
+    found = [p for p in _AUTHORIZATION_RULES if p in facts.params]
+    if found:
+        return f"-AccessControlPolicyName together with -{found[0]} on one command"
+    return None
+
+
 ERRATA: tuple[Erratum, ...] = (
     Erratum(
         "misspelled-client-to-proxy-certificate",
@@ -237,6 +273,20 @@ ERRATA: tuple[Erratum, ...] = (
         "Set-CsAuthConfig lists a 'Custom' scenario that no page describes: what it sets is unknown, so no "
         "script may choose it.",
         command_check=_custom_auth_scenario,
+    ),
+    Erratum(
+        "configuration-identity-scope",
+        "Proxy settings exist globally and for Edge Server and Registrar services only (there is no site scope), "
+        "and web service settings globally, per site and for the Web Server service only, as the Identity help "
+        "of the New-, Set- and Remove- cmdlets says: any other identity names no collection, and the command fails.",
+        command_check=_configuration_identity_scope,
+    ),
+    Erratum(
+        "access-control-policy-with-authorization-rules",
+        "From AD FS 2016 on, a relying party trust or application is governed either by an access control "
+        "policy or by issuance authorization rules: Microsoft's page on access control policies in AD FS calls "
+        "the two models mutually exclusive, so one command must never set both (the transform rules stay).",
+        command_check=_acp_with_authorization_rules,
     ),
     Erratum(
         "identity-with-stray-space",
