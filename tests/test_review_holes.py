@@ -9,10 +9,64 @@ from unittest import mock
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from tests.base import BaseTestCase, current_version, make_plan
-from wizard.models import AuditEvent
+from tests.base import BaseTestCase, current_version, make_plan, plan_doc, set_draft
+from wizard.models import AuditEvent, Review
 from wizard.review import bundlecheck, state
 from wizard.review import services as review
+
+
+class WithdrawalReachesApprovalsByNewContributorsTests(BaseTestCase):
+    """Withdrawing the approval that covered an edit makes its author a contributor of the later revisions;
+    an approval in force that author gave to one of them was then a self-approval, and must not stand."""
+
+    def _reviewer_editor(self):
+        self.erin.groups.add(self.personas.review_team)
+        return type(self.erin).objects.get(pk=self.erin.pk)
+
+    def _erin_approves_her_own_edit(self):
+        erin = self._reviewer_editor()
+        plan = make_plan()
+        set_draft(plan, plan_doc(name="Contoso, erin's change"), by=erin)
+        r1 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(r1, by=self.alice)
+        review.approve(r1, by=self.bob)
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-2"), by=self.alice)
+        r2 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r2")
+        review.submit_for_review(r2, by=self.alice)
+        review.approve(r2, by=erin)   # allowed then: bob's approval of r1 covered erin's edit
+        return erin, plan, r1, r2
+
+    def test_the_later_approval_by_the_new_contributor_is_withdrawn_with_it(self):
+        erin, plan, r1, r2 = self._erin_approves_her_own_edit()
+        review.withdraw_approval(r1, by=self.bob, comment="erin's change is wrong", ip="192.0.2.1")
+        self.assertIn(erin, r2.contributors.all())
+        # r2 holds erin's edit, and its only approval in force is erin's own: nothing may download as approved.
+        self.assertIsNone(state.approval_of(r2))
+        self.assertEqual(state.revision_status(r2), state.Status.WITHDRAWN)
+        with self.assertRaises(review.NotApproved):
+            review.download_approved(r2, by=self.alice)
+        event = AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.APPROVAL_WITHDRAWN).latest("id")
+        self.assertEqual(event.detail["revision"], 1)
+        self.assertEqual(event.detail["approvals_withdrawn"], [2])
+        withdrawal = Review.objects.get(revision=r2, decision=Review.Decision.WITHDRAWN)
+        self.assertEqual(withdrawal.actor, self.bob)
+        self.assertIn("revision 1", withdrawal.comment)
+        # The author submits r2 again; erin still may not approve it, bob may.
+        review.submit_for_review(r2, by=self.alice)
+        with self.assertRaises(review.SelfReview):
+            review.approve(r2, by=erin)
+        self.assertEqual(review.approve(r2, by=self.bob).actor, self.bob)
+
+    def test_an_approval_by_someone_who_still_contributed_nothing_stands(self):
+        _, plan, r1, r2 = self._erin_approves_her_own_edit()
+        # r3, approved by bob (no contributor): withdrawing r1 leaves it alone.
+        set_draft(plan, plan_doc(name="Contoso, erin's change", x_ticket="CHG-3"), by=self.alice)
+        r3 = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r3")
+        review.submit_for_review(r3, by=self.alice)
+        review.approve(r3, by=self.bob)
+        review.withdraw_approval(r1, by=self.bob, comment="erin's change is wrong")
+        self.assertIsNone(state.approval_of(r2))
+        self.assertEqual(state.approval_of(r3).actor, self.bob)
 
 
 class DownloadRechecksUnderTheLockTests(BaseTestCase):

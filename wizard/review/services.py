@@ -394,9 +394,35 @@ def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | No
     review.full_clean()
     review.save()
     added = _recount_contributors_after(plan, rev)
+    also = _withdraw_approvals_by_contributors_after(plan, rev, by=by, comment=comment, ip=ip)
     audit.record(AuditEvent.Action.APPROVAL_WITHDRAWN, plan=plan, actor=by, ip=ip, revision=rev.number,
-                 bundle_sha256=approval.bundle_sha256, contributors_added=added)
+                 bundle_sha256=approval.bundle_sha256, contributors_added=added, approvals_withdrawn=also)
     return review
+
+
+def _withdraw_approvals_by_contributors_after(plan: Plan, withdrawn: Revision, *, by: Any, comment: str,
+                                              ip: str | None) -> list[int]:
+    """Withdraw the approvals in force of the revisions saved after `withdrawn` that were given by someone the
+    recount just made a contributor to them: such an approval was of the approver's own edits, which only the
+    withdrawn approval had reviewed, and it must not stay in force (nor download as approved). Each gets its
+    own withdrawal row and audit row; return the numbers of those revisions."""
+    numbers: list[int] = []
+    later_ones = Revision.objects.filter(plan=plan, number__gt=withdrawn.number).order_by("number")
+    for later in later_ones:
+        approval = approval_of(later)
+        if approval is None or not access.is_contributor(approval.actor, later):
+            continue
+        row = Review(revision=later, actor=by, decision=Review.Decision.WITHDRAWN,
+                     comment=f"Withdrawn with the approval of revision {withdrawn.number}: "
+                             f"{approval.actor.get_username()} approved edits of their own that only that "
+                             f"approval had reviewed. {comment}",
+                     bundle_sha256=approval.bundle_sha256)
+        row.full_clean()
+        row.save()
+        audit.record(AuditEvent.Action.APPROVAL_WITHDRAWN, plan=plan, actor=by, ip=ip, revision=later.number,
+                     bundle_sha256=approval.bundle_sha256, with_revision=withdrawn.number)
+        numbers.append(later.number)
+    return numbers
 
 
 def _recount_contributors_after(plan: Plan, withdrawn: Revision) -> dict[str, list[int]]:
