@@ -158,3 +158,52 @@ class BundleCheckRevealsNothingOfInvisiblePlansTests(BaseTestCase):
             upload.name = "bundle.zip"
             answers.append(self.client.post(url, {"file": upload}).context["verdict"].summary)
         self.assertEqual(answers[0], answers[1])
+
+
+class RolesAreCheckedAgainUnderTheLockTests(BaseTestCase):
+    """Approving renders first and checks the roles again under the lock; Django caches a user's permissions on
+    the user object, so the second check read the role as it was before rendering and let a reviewer removed
+    from the change board meanwhile approve."""
+
+    def _in_review(self):
+        plan = make_plan()
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(revision, by=self.alice)
+        return plan, revision
+
+    def _while_rendering(self, change):
+        real = review.recheck
+
+        def recheck_then_change(rev):
+            result = real(rev)
+            change()
+            return result
+
+        return mock.patch.object(review, "recheck", recheck_then_change)
+
+    def test_a_reviewer_removed_from_the_change_board_while_the_bundle_renders_cannot_approve(self):
+        _, revision = self._in_review()
+        bob = type(self.bob).objects.get(pk=self.bob.pk)   # one user object, as request.user is for a request
+        with self._while_rendering(lambda: bob.groups.remove(self.personas.review_team)), \
+                self.assertRaises(PermissionDenied):
+            review.approve(revision, by=bob)
+        self.assertFalse(Review.objects.filter(revision=revision, decision=Review.Decision.APPROVED).exists())
+
+    def test_a_reviewer_deactivated_while_the_bundle_renders_cannot_approve(self):
+        _, revision = self._in_review()
+        bob = type(self.bob).objects.get(pk=self.bob.pk)
+
+        def deactivate():
+            type(bob).objects.filter(pk=bob.pk).update(is_active=False)
+
+        with self._while_rendering(deactivate), self.assertRaises(PermissionDenied):
+            review.approve(revision, by=bob)
+
+    def test_over_http_too(self):
+        plan, revision = self._in_review()
+        self.client.force_login(self.bob)
+        with self._while_rendering(lambda: self.bob.groups.remove(self.personas.review_team)):
+            response = self.client.post(reverse("revision-approve", args=[plan.code, revision.number]),
+                                        {"comment": "ok"})
+        self.assertIn(response.status_code, (403, 404))
+        self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
