@@ -207,3 +207,37 @@ class RolesAreCheckedAgainUnderTheLockTests(BaseTestCase):
                                         {"comment": "ok"})
         self.assertIn(response.status_code, (403, 404))
         self.assertEqual(state.revision_status(revision), state.Status.IN_REVIEW)
+
+
+class DraftSavesCheckTheEditorUnderTheLockTests(BaseTestCase):
+    """A draft save is a state change like any other: it checked edit access only in the view, before the step's
+    values were applied, so an editor removed from the plan meanwhile still saved over its draft."""
+
+    def test_an_editor_removed_while_her_step_save_is_applied_saves_nothing(self):
+        from tests.test_wizard_views import step_post
+        from wizard.web import drafts
+
+        plan = make_plan()
+        before = current_version(plan)
+        self.client.force_login(self.erin)
+        real = drafts.steps.apply
+
+        def apply_while_erin_is_removed(*args, **kwargs):
+            review.unshare_plan(plan, by=self.alice, group=self.personas.edit_team)
+            return real(*args, **kwargs)
+
+        body = step_post(plan, "environment", **{"basics-name": "Contoso, erin's late edit"})
+        with mock.patch.object(drafts.steps, "apply", apply_while_erin_is_removed):
+            response = self.client.post(reverse("plan-step", args=[plan.code, "environment"]), body)
+        self.assertIn(response.status_code, (403, 404))
+        self.assertEqual(current_version(plan), before)
+        self.assertFalse(AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.DRAFT_SAVED).exists())
+
+    def test_the_draft_service_refuses_a_user_without_edit_access(self):
+        from wizard.web import drafts
+
+        plan = make_plan()
+        for user in (self.dave, self.bob, self.charlie):
+            with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
+                drafts.save_draft(plan, doc=plan_doc(name="not mine"), based_on=current_version(plan), by=user)
+        self.assertEqual(type(plan).objects.get(pk=plan.pk).draft, plan.draft)
