@@ -107,7 +107,7 @@ class BundleCheckTests(BaseTestCase):
                 self.assertContains(page, "APPROVAL.json: differs from the approved file")
                 alone = self.client.post(url, {"file": SimpleUploadedFile(
                     "b.zip", _zip({"APPROVAL.json": record.encode(), "SHA256SUMS": sums + b"x"}), "application/zip")})
-                self.assertContains(alone, "No revision on this server matches")
+                self.assertContains(alone, "No revision you can see matches")
 
     def test_the_command_checks_an_unpacked_folder(self) -> None:
         import tempfile

@@ -7,7 +7,7 @@ from typing import Any
 from django.test import SimpleTestCase, TestCase
 
 from tests.base import make_personas, make_plan, plan_doc, set_draft
-from wizard.models import AuditEvent
+from wizard.models import AuditEvent, PlanShare
 from wizard.plan.finding import Finding
 from wizard.plan.reader import read_plan
 from wizard.web.drafts import save_step
@@ -222,6 +222,8 @@ class SaveStepTests(TestCase):
     def setUp(self) -> None:
         self.plan = make_plan(shared=False, fixture=S01)
         self.alice, self.erin = self.personas.alice, self.personas.erin
+        # erin saves too: she edits the plan (a draft save needs edit access).
+        PlanShare.objects.create(plan=self.plan, group=self.personas.edit_team, can_edit=True)
         self.env = get_step("environment")
 
     def _rename_site(self, site: str) -> dict:

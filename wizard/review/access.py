@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -157,6 +159,20 @@ def revision_actions(user: Any, revision: Revision, *, rights: PlanAccess, statu
 # Loading for a request, and the checks services make
 
 
+def _as_stored(user: Any) -> Any:
+    """Return `user` as the database holds it now: its groups, permissions and active flag.
+
+    Django caches a user's permissions on the user object (`has_perm`), so a check made again
+    under a service's lock, after rendering, would read the roles as they were when the request
+    began. A deactivated or deleted account has no rights at all.
+    """
+    pk = getattr(user, "pk", None)
+    if pk is None or not getattr(user, "is_authenticated", False):
+        return user
+    fresh = get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
+    return fresh if fresh is not None else AnonymousUser()
+
+
 def get_plan_for_user(user: Any, code: Any) -> tuple[Plan, bool]:
     """Return (plan, whether `user` may edit it); raise Http404 when `user` may not see it."""
     try:
@@ -183,18 +199,21 @@ def get_editable_plan(user: Any, code: Any) -> Plan:
 
 def require_visible(user: Any, plan: Plan) -> None:
     """Raise PermissionDenied unless `user` may see `plan`."""
+    user = _as_stored(user)
     if not can_see(user, plan):
         raise PermissionDenied("You cannot see this plan.")
 
 
 def require_editor(user: Any, plan: Plan) -> None:
     """Raise PermissionDenied unless `user` may see and change `plan`."""
+    user = _as_stored(user)
     if not (can_see(user, plan) and can_edit(user, plan)):
         raise PermissionDenied("You need edit access to this plan.")
 
 
 def require_commenter(user: Any, plan: Plan) -> None:
     """Raise PermissionDenied unless `user` may comment on `plan`."""
+    user = _as_stored(user)
     require_visible(user, plan)
     if not may_comment(user, editable=can_edit(user, plan)):
         raise PermissionDenied("Read-only access: only editors and reviewers may comment.")
@@ -202,6 +221,7 @@ def require_commenter(user: Any, plan: Plan) -> None:
 
 def require_reviewer(user: Any, plan: Plan, revision: Revision) -> None:
     """Raise PermissionDenied unless `user` may review `revision`; SelfReview for a contributor to it."""
+    user = _as_stored(user)
     if not (can_see(user, plan) and can_review(user)):
         raise PermissionDenied("Only a reviewer may approve or request changes.")
     if is_contributor(user, revision):
@@ -211,5 +231,6 @@ def require_reviewer(user: Any, plan: Plan, revision: Revision) -> None:
 
 def require_sharer(user: Any, plan: Plan) -> None:
     """Raise PermissionDenied unless `user` may change who `plan` is shared with."""
+    user = _as_stored(user)
     if not may_share(user, plan):
         raise PermissionDenied("Only the owner of a plan may change who it is shared with.")

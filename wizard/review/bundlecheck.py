@@ -73,8 +73,20 @@ def files_from_folder(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in paths}
 
 
-def _find_revision(files: dict[str, bytes]) -> tuple[Revision | None, str]:
-    """Return the revision the files claim to be (by APPROVAL.json, else by the bundle hash) and how."""
+NO_MATCH = "No revision on this server matches these files (neither APPROVAL.json nor SHA256SUMS does)."
+# For a user, one answer whether the claimed revision does not exist or belongs to a plan they cannot see.
+NO_VISIBLE_MATCH = "No revision you can see matches these files (neither APPROVAL.json nor SHA256SUMS does)."
+
+
+def _find_revision(files: dict[str, bytes], user: Any = None) -> tuple[Revision | None, str]:
+    """Return the revision the files claim to be (by APPROVAL.json, else by the bundle hash) and how.
+
+    With `user`, only revisions of plans that user can see are looked at: a revision of another plan
+    reads exactly like one that does not exist (the answer reveals no plan's existence).
+    """
+    revisions = Revision.objects.select_related("plan", "created_by")
+    if user is not None:
+        revisions = revisions.filter(plan__in=access.plans_visible_to(user))
     record = files.get(APPROVAL_FILE)
     if record is not None:
         try:
@@ -82,18 +94,17 @@ def _find_revision(files: dict[str, bytes]) -> tuple[Revision | None, str]:
             # Checked here, not by the query: a plan code that is no UUID ("x", NUL, a list) made the
             # UUID field raise ValidationError, and a revision of Infinity int() an OverflowError.
             code, number = uuid.UUID(str(claim["plan_code"])), int(claim["revision"])
-            return Revision.objects.select_related("plan", "created_by").get(plan__code=code, number=number), ""
+            return revisions.get(plan__code=code, number=number), ""
         except (ValueError, KeyError, TypeError, OverflowError, RecursionError, UnicodeDecodeError,
                 Revision.DoesNotExist):
             pass  # a damaged or invented record (or one nested too deeply to read): fall back to the hash
     sums = files.get(SUMS_FILE)
     if sums is not None:
         digest = hashlib.sha256(sums).hexdigest()
-        found = Revision.objects.select_related("plan", "created_by").filter(bundle_sha256=digest) \
-            .order_by("-number").first()
+        found = revisions.filter(bundle_sha256=digest).order_by("-number").first()
         if found is not None:
             return found, ""
-    return None, "No revision on this server matches these files (neither APPROVAL.json nor SHA256SUMS does)."
+    return None, NO_MATCH if user is None else NO_VISIBLE_MATCH
 
 
 def check_files(files: dict[str, bytes], *, user: Any = None) -> BundleCheck:
@@ -102,9 +113,7 @@ def check_files(files: dict[str, bytes], *, user: Any = None) -> BundleCheck:
     With `user`, only revisions of plans that user can see are considered (a stranger learns
     nothing about other plans); without one (the command line), every revision is.
     """
-    revision, reason = _find_revision(files)
-    if revision is not None and user is not None and not access.can_see(user, revision.plan):
-        revision, reason = None, "No revision you can see matches these files."
+    revision, reason = _find_revision(files, user)
     if revision is None:
         return BundleCheck(genuine=False, summary=reason)
     plan: Plan = revision.plan

@@ -394,9 +394,35 @@ def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | No
     review.full_clean()
     review.save()
     added = _recount_contributors_after(plan, rev)
+    also = _withdraw_approvals_by_contributors_after(plan, rev, by=by, comment=comment, ip=ip)
     audit.record(AuditEvent.Action.APPROVAL_WITHDRAWN, plan=plan, actor=by, ip=ip, revision=rev.number,
-                 bundle_sha256=approval.bundle_sha256, contributors_added=added)
+                 bundle_sha256=approval.bundle_sha256, contributors_added=added, approvals_withdrawn=also)
     return review
+
+
+def _withdraw_approvals_by_contributors_after(plan: Plan, withdrawn: Revision, *, by: Any, comment: str,
+                                              ip: str | None) -> list[int]:
+    """Withdraw the approvals in force of the revisions saved after `withdrawn` that were given by someone the
+    recount just made a contributor to them: such an approval was of the approver's own edits, which only the
+    withdrawn approval had reviewed, and it must not stay in force (nor download as approved). Each gets its
+    own withdrawal row and audit row; return the numbers of those revisions."""
+    numbers: list[int] = []
+    later_ones = Revision.objects.filter(plan=plan, number__gt=withdrawn.number).order_by("number")
+    for later in later_ones:
+        approval = approval_of(later)
+        if approval is None or not access.is_contributor(approval.actor, later):
+            continue
+        row = Review(revision=later, actor=by, decision=Review.Decision.WITHDRAWN,
+                     comment=f"Withdrawn with the approval of revision {withdrawn.number}: "
+                             f"{approval.actor.get_username()} approved edits of their own that only that "
+                             f"approval had reviewed. {comment}",
+                     bundle_sha256=approval.bundle_sha256)
+        row.full_clean()
+        row.save()
+        audit.record(AuditEvent.Action.APPROVAL_WITHDRAWN, plan=plan, actor=by, ip=ip, revision=later.number,
+                     bundle_sha256=approval.bundle_sha256, with_revision=withdrawn.number)
+        numbers.append(later.number)
+    return numbers
 
 
 def _recount_contributors_after(plan: Plan, withdrawn: Revision) -> dict[str, list[int]]:
@@ -476,26 +502,33 @@ class Download:
 def download_approved(revision: Revision, *, by: Any, ip: str | None = None) -> Download:
     """Return the approved bundle as a zip with APPROVAL.json, re-rendered and checked against the hash.
 
-    Rendering happens before the audit row's transaction. Raise NotApproved without an
-    approval and BundleChanged when today's bytes are not the approved ones.
+    Rendering happens with no lock held; then one transaction locks the plan row, checks
+    again that the user may see the plan and which approval is in force (a withdrawal or
+    an unsharing made while rendering wins), and writes the audit row. Raise NotApproved
+    without an approval and BundleChanged when today's bytes are not the approved ones.
     """
-    plan = revision.plan
-    access.require_visible(by, plan)
-    approval = approval_of(revision)
-    if approval is None:
+    access.require_visible(by, revision.plan)
+    if approval_of(revision) is None:
         raise NotApproved(f"Revision {revision.number} is not approved: there is no approved bundle to download.")
     rendered = render_revision(revision)
-    if rendered.sha256 != approval.bundle_sha256:
-        raise BundleChanged(f"Revision {revision.number} now renders to different scripts than the ones approved "
-                            f"(SHA-256 {rendered.sha256[:12]}..., approved {approval.bundle_sha256[:12]}...). "
-                            f"The approved bundle cannot be reproduced: save a new revision and have it approved.")
-    record = approval_record(revision, approval)
-    extra = {APPROVAL_FILE: (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")}
-    content = bundle.bundle_zip(rendered, extra=extra)
     with transaction.atomic():
-        audit.record(AuditEvent.Action.DOWNLOADED, plan=plan, actor=by, ip=ip, revision=revision.number,
+        plan = _lock(revision.plan)
+        rev = _fresh(revision, plan)
+        access.require_visible(by, plan)
+        approval = approval_of(rev)
+        if approval is None:
+            raise NotApproved(f"Revision {rev.number} is not approved: there is no approved bundle to download.")
+        if rendered.sha256 != approval.bundle_sha256:
+            raise BundleChanged(f"Revision {rev.number} now renders to different scripts than the ones approved "
+                                f"(SHA-256 {rendered.sha256[:12]}..., approved {approval.bundle_sha256[:12]}...). "
+                                f"The approved bundle cannot be reproduced: save a new revision and have it "
+                                f"approved.")
+        record = approval_record(rev, approval)
+        extra = {APPROVAL_FILE: (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")}
+        content = bundle.bundle_zip(rendered, extra=extra)
+        audit.record(AuditEvent.Action.DOWNLOADED, plan=plan, actor=by, ip=ip, revision=rev.number,
                      bundle_sha256=approval.bundle_sha256, file="approved-zip")
-    return Download(filename=f"{bundle.download_slug(record['plan'])}-r{revision.number}-approved.zip", content=content)
+    return Download(filename=f"{bundle.download_slug(record['plan'])}-r{rev.number}-approved.zip", content=content)
 
 
 @transaction.atomic

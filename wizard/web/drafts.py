@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from wizard.models import AuditEvent, Plan
 from wizard.plan.model import PRODUCTS
-from wizard.review import audit
+from wizard.review import access, audit
 from wizard.review.diffs import FieldChange
 from wizard.web import steps
 
@@ -80,9 +80,15 @@ def create_plan(*, owner: Any, doc: dict[str, Any], preset: str = "", ip: str | 
 @transaction.atomic
 def save_draft(plan: Plan, *, doc: dict[str, Any], based_on: int, by: Any, ip: str | None = None,
                step: str = "") -> SavedDraft:
-    """Replace the draft with `doc` if it is still at version `based_on`; raise StaleDraft otherwise."""
+    """Replace the draft with `doc` if it is still at version `based_on`; raise StaleDraft otherwise.
+
+    Raise PermissionDenied (from wizard.review.access) when `by` may not edit the plan, checked with
+    the plan row locked: a member removed while the save was being prepared saves nothing.
+    """
     doc = storable(doc)
-    # The conditional UPDATE is the lock: of two saves based on the same version, only one matches.
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    access.require_editor(by, locked)
+    # The conditional UPDATE decides: of two saves based on the same version, only one matches.
     fields = _summary_fields(doc)
     updated = Plan.objects.filter(pk=plan.pk, draft_version=based_on).update(
         draft=doc, draft_version=based_on + 1, updated=timezone.now(), **fields
