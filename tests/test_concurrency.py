@@ -15,6 +15,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 from tests.base import current_version, make_personas, make_plan, plan_doc, set_draft
@@ -230,3 +231,22 @@ def test_two_saves_of_the_same_draft_at_once_make_one_revision(people):
     errors = [w.error for w in workers if w.error is not None]
     assert len(errors) == 1 and isinstance(errors[0], review.NothingChanged)
     assert list(Revision.objects.filter(plan=plan).values_list("number", flat=True)) == [1]
+
+
+def test_a_comment_racing_the_removal_of_its_author_waits_for_it_and_is_refused(people):
+    plan = make_plan()
+    # The owner's removal of the editors' team holds the plan's lock; erin's comment must wait for it.
+    gate = Gate(review.access.require_sharer)
+    with mock.patch.object(review.access, "require_sharer", gate):
+        removing = Worker(lambda: review.unshare_plan(plan, by=people.alice, group=people.edit_team))
+        removing.start()
+        assert gate.entered.wait(timeout=WAIT)
+        commenting = Worker(lambda: review.add_comment(plan, by=people.erin, body="still here?"))
+        commenting.start()
+        wait_for_lock_waiter()
+        gate.release.set()
+        removing.finish()
+        commenting.finish()
+    assert removing.error is None
+    assert isinstance(commenting.error, PermissionDenied)
+    assert not plan.comments.exists()

@@ -446,7 +446,12 @@ def _recount_contributors_after(plan: Plan, withdrawn: Revision) -> dict[str, li
 @transaction.atomic
 def add_comment(plan: Plan, *, by: Any, body: str, revision: Revision | None = None,
                 ip: str | None = None) -> Comment:
-    """Add a comment to `plan`, or to one of its revisions; editors and reviewers may comment."""
+    """Add a comment to `plan`, or to one of its revisions; editors and reviewers may comment.
+
+    The commenter is checked with the plan row locked, as every other change is: a member the owner
+    is removing at that moment comments before the removal or not at all.
+    """
+    plan = _lock(plan)
     access.require_commenter(by, plan)
     if revision is not None and revision.plan_id != plan.pk:
         raise ValueError("the revision belongs to another plan")
