@@ -292,3 +292,18 @@ def test_a_plan_file_given_as_a_state_file_is_named_as_such() -> None:
     assert estate is None
     assert [(f.code, f.field) for f in findings] == [("wrong_format", "format")]
     assert "this is a plan file (lync-auth-plan/1), not a state file" in findings[0].message
+
+
+@pytest.mark.parametrize("text, message", [
+    (b'{"format": "lync-auth-state/1", "pools": [{"fqdn": "a.contoso.com", "fqdn": "b.contoso.com"}]}',
+     r"^pools\[0\]\.fqdn: .*appears twice"),
+    (b'{"format": "lync-auth-state/1", "format": "lync-auth-state/1"}', r"^format: .*appears twice"),
+    (b'{"adfs": {"relying_parties": [{"name": "x"}, {"name": "y", "x_n": [1, NaN]}]}}',
+     r"^adfs\.relying_parties\[1\]\.x_n\[1\]: .*NaN"),
+    (b'{"web_service_configurations": [{"default_validity_period_hours": Infinity}]}',
+     r"^web_service_configurations\[0\]\.default_validity_period_hours: .*Infinity"),
+])
+def test_a_repeated_key_or_a_non_number_is_named_by_its_path(text: bytes, message: str) -> None:
+    # The contract: every error names its field by path, these two included.
+    with pytest.raises(StateUnreadable, match=message):
+        parse_state_text(text)
