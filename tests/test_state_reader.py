@@ -190,7 +190,7 @@ def test_rules_text_keeps_its_line_breaks() -> None:
     (b'{"a": NaN}', "NaN"),
     (b'{"a": -Infinity}', "Infinity"),
     (b'{"a": 1, "a": 2}', "appears twice"),
-    (b'{"a": ' + b"9" * 5000 + b"}", "not a readable state file"),
+    (b'{"a": ' + b"9" * 5000 + b"}", r"^a: .*too long to be a number"),
     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     (b" " * (STATE_MAX_BYTES + 1), "at most 512 KB"),
 ])
@@ -302,6 +302,7 @@ def test_a_plan_file_given_as_a_state_file_is_named_as_such() -> None:
      r"^adfs\.relying_parties\[1\]\.x_n\[1\]: .*NaN"),
     (b'{"web_service_configurations": [{"default_validity_period_hours": Infinity}]}',
      r"^web_service_configurations\[0\]\.default_validity_period_hours: .*Infinity"),
+    (b'{"adfs": {"farm_behavior_level": ' + b"9" * 5000 + b"}}", r"^adfs\.farm_behavior_level: .*too long"),
 ])
 def test_a_repeated_key_or_a_non_number_is_named_by_its_path(text: bytes, message: str) -> None:
     # The contract: every error names its field by path, these two included.

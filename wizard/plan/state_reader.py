@@ -206,10 +206,18 @@ class _StateReader(_Reader):
 
 
 class _NotANumber:
-    """What `NaN`, `Infinity` or `-Infinity` parsed to: refused once its path is known."""
+    """What `NaN`, `Infinity`, `-Infinity` or an overlong number parsed to: refused once its path is known."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, why: str = "is not a JSON number") -> None:
         self.name = name
+        self.why = why
+
+
+def _whole_number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # longer than Python's integer conversion limit
+        return _NotANumber(f"a number of {len(text)} digits", "is too long to be a number a state file can hold")
 
 
 class _ParsedObject(dict):
@@ -230,7 +238,7 @@ def _keep_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _refuse_unnamed_values(doc: Any) -> None:
-    """Raise StateUnreadable, naming the field by its path, for a repeated key or a NaN/Infinity.
+    """Raise StateUnreadable, naming the field by its path, for a repeated key, a NaN/Infinity or an overlong number.
 
     Iterative, not recursive (see _check_storable); the first problem in document order is reported.
     """
@@ -238,7 +246,7 @@ def _refuse_unnamed_values(doc: Any) -> None:
     while stack:
         value, path = stack.pop()
         if isinstance(value, _NotANumber):
-            raise StateUnreadable(f"{path or '(state)'}: {value.name} is not a JSON number")
+            raise StateUnreadable(f"{path or '(state)'}: {value.name} {value.why}")
         if isinstance(value, _ParsedObject):
             if value.repeated:
                 key = value.repeated[0]
@@ -280,7 +288,8 @@ def parse_state_text(text: str | bytes) -> Any:
     elif text.startswith("\ufeff"):
         text = text[1:]
     try:
-        doc = json.loads(text, parse_constant=_NotANumber, object_pairs_hook=_keep_repeated_keys)
+        doc = json.loads(text, parse_constant=_NotANumber, parse_int=_whole_number,
+                         object_pairs_hook=_keep_repeated_keys)
     except json.JSONDecodeError as exc:
         raise StateUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") \
             from None
