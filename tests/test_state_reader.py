@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +309,19 @@ def test_a_repeated_key_or_a_non_number_is_named_by_its_path(text: bytes, messag
     # The contract: every error names its field by path, these two included.
     with pytest.raises(StateUnreadable, match=message):
         parse_state_text(text)
+
+
+def _documented_example() -> dict[str, Any]:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "state-format.md").read_text(encoding="utf-8")
+    block = text.split("```jsonc", 1)[1].split("```", 1)[0]
+    return json.loads(re.sub(r" +// [^\n]*", "", block))
+
+
+def test_the_documented_product_version_is_a_full_build_number() -> None:
+    # The contract's product_version tells the cumulative update: a build number with all four parts
+    # (7.0.2046.530), the form Get-CsServerVersion writes too, never a shortened one.
+    example = _documented_example()
+    assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", example["product_version"])
+    estate, findings = read({**example, "certificates": [], "adfs": None})
+    assert estate is not None, findings
+    assert estate.product_version == example["product_version"]
