@@ -325,3 +325,15 @@ def test_the_documented_product_version_is_a_full_build_number() -> None:
     estate, findings = read({**example, "certificates": [], "adfs": None})
     assert estate is not None, findings
     assert estate.product_version == example["product_version"]
+
+
+def test_a_certificate_name_normalised_is_reported_as_every_fqdn_is() -> None:
+    # "FQDNs are normalised exactly as in a plan": each normalisation that changed something is an info finding.
+    doc = fixture()
+    doc["certificates"][0]["alternative_names"] = ["LyncWeb.Contoso.com.", "*.contoso.com", "meet.contoso.com"]
+    estate, findings = read(doc)
+    assert estate is not None
+    assert estate.certificates[0].alternative_names == ("lyncweb.contoso.com", "*.contoso.com", "meet.contoso.com")
+    notes = {(f.field, f.code) for f in findings if f.severity == "info"}
+    assert ("certificates[0].alternative_names[0]", "fqdn_normalised") in notes
+    assert not any(f.field.startswith("certificates[0].alternative_names[1") for f in findings)

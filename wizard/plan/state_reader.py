@@ -675,9 +675,13 @@ def _alternative_name(r: _StateReader, value: Any, path: str) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            return v.normalise_fqdn(value, allow_wildcard=True)
+            name = v.normalise_fqdn(value, allow_wildcard=True)
         except ValueError:
             pass
+        else:
+            if name != value:
+                r.note(path, "fqdn_normalised", f"{value!r} was normalised to {name!r}")
+            return name
     return r.text(value, path, 255)
 
 
