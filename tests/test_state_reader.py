@@ -337,3 +337,20 @@ def test_a_certificate_name_normalised_is_reported_as_every_fqdn_is() -> None:
     notes = {(f.field, f.code) for f in findings if f.severity == "info"}
     assert ("certificates[0].alternative_names[0]", "fqdn_normalised") in notes
     assert not any(f.field.startswith("certificates[0].alternative_names[1") for f in findings)
+
+
+def test_an_fqdn_normalised_inside_an_identity_is_reported_but_the_cmdlets_prefix_case_is_not() -> None:
+    doc = fixture()
+    doc["web_service_configurations"][1]["identity"] = "Service:WebServer:SFBPOOL.corp.contoso.com."
+    doc["mobility_policies"][1]["identity"] = "Site:Oslo"
+    estate, findings = read(doc)
+    assert estate is not None
+    assert estate.web_service_configurations[1].identity == "service:WebServer:sfbpool.corp.contoso.com"
+    notes = {f.field for f in findings if f.code == "identity_normalised"}
+    assert notes == {"web_service_configurations[1].identity"}
+    doc["web_service_configurations"][1]["identity"] = "SERVICE:webserver:sfbpool.corp.contoso.com"
+    _, findings = read(doc)
+    assert not any(f.code == "identity_normalised" for f in findings)
+    doc["web_service_configurations"][1]["identity"] = "Service:WebServer:SfbPool.corp.contoso.com"
+    _, findings = read(doc)
+    assert {f.field for f in findings if f.code == "identity_normalised"} == {"web_service_configurations[1].identity"}

@@ -576,10 +576,19 @@ def _identity(r: _StateReader, raw: Any, path: str, collection: str) -> str | No
             return None
         identity = service
     # Only a real change is reported: the cmdlets write "Site:" and "Service:" where plans write
-    # "site:" and "service:", and that alone is not worth a note on every collection.
-    if isinstance(raw, str) and identity.casefold() != raw.strip().casefold():
+    # "site:" and "service:", and that alone is not worth a note on every collection. The name after
+    # the scope (an FQDN lowercased, say) is compared exactly: its normalisation is a real change.
+    if isinstance(raw, str) and _scope_folded(identity) != _scope_folded(raw.strip()):
         r.note(path, "identity_normalised", f"{raw!r} was normalised to {identity!r}")
     return identity
+
+
+def _scope_folded(identity: str) -> tuple[str, str]:
+    """Return (scope prefix without case, the name after it) of a collection identity."""
+    if identity.casefold() == "global":
+        return "global", ""
+    scope, _, name = identity.rpartition(":")
+    return scope.casefold(), name
 
 
 def _service_identity(raw: Any, collection: str) -> str | None:
