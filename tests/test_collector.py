@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.psmini import Interpreter
 from wizard.plan.estate import EstateCertificate, EstateProxy, EstateRelyingParty, EstateWebService
 from wizard.plan.model import MOBILITY_SETTINGS
 from wizard.plan.reader import load_plan
@@ -138,3 +139,15 @@ def test_the_state_keys_of_the_template_are_the_documented_ones(text: str) -> No
         | set(documented["simple_urls"]) | set(documented["adfs"]) | set(documented["certificates"][0]) \
         | set(documented["adfs"]["relying_parties"][0])
     assert written <= every_key, written - every_key
+
+
+@pytest.mark.parametrize("component, key", [
+    ("Meet", "meet"), ("meet", "meet"), ("Dialin", "dialin"),
+    # Topology Builder stores the admin URL as the Control Panel component 'Cscp'; the help says 'Admin'.
+    ("Cscp", "admin"), ("cscp", "admin"), ("Admin", "admin"),
+    ("WebScheduler", None), ("", None),
+])
+def test_every_simple_url_component_reaches_its_state_key(text: str, component: str, key: str | None) -> None:
+    interpreter = Interpreter(text)
+    interpreter.define_functions()
+    assert interpreter.call("Get-StateSimpleUrlKey", Component=component) == key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,7 @@ def test_rules_text_keeps_its_line_breaks() -> None:
     (b'{"a": NaN}', "NaN"),
     (b'{"a": -Infinity}', "Infinity"),
     (b'{"a": 1, "a": 2}', "appears twice"),
-    (b'{"a": ' + b"9" * 5000 + b"}", "not a readable state file"),
+    (b'{"a": ' + b"9" * 5000 + b"}", r"^a: .*too long to be a number"),
     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     (b" " * (STATE_MAX_BYTES + 1), "at most 512 KB"),
 ])
@@ -292,3 +293,64 @@ def test_a_plan_file_given_as_a_state_file_is_named_as_such() -> None:
     assert estate is None
     assert [(f.code, f.field) for f in findings] == [("wrong_format", "format")]
     assert "this is a plan file (lync-auth-plan/1), not a state file" in findings[0].message
+
+
+@pytest.mark.parametrize("text, message", [
+    (b'{"format": "lync-auth-state/1", "pools": [{"fqdn": "a.contoso.com", "fqdn": "b.contoso.com"}]}',
+     r"^pools\[0\]\.fqdn: .*appears twice"),
+    (b'{"format": "lync-auth-state/1", "format": "lync-auth-state/1"}', r"^format: .*appears twice"),
+    (b'{"adfs": {"relying_parties": [{"name": "x"}, {"name": "y", "x_n": [1, NaN]}]}}',
+     r"^adfs\.relying_parties\[1\]\.x_n\[1\]: .*NaN"),
+    (b'{"web_service_configurations": [{"default_validity_period_hours": Infinity}]}',
+     r"^web_service_configurations\[0\]\.default_validity_period_hours: .*Infinity"),
+    (b'{"adfs": {"farm_behavior_level": ' + b"9" * 5000 + b"}}", r"^adfs\.farm_behavior_level: .*too long"),
+])
+def test_a_repeated_key_or_a_non_number_is_named_by_its_path(text: bytes, message: str) -> None:
+    # The contract: every error names its field by path, these two included.
+    with pytest.raises(StateUnreadable, match=message):
+        parse_state_text(text)
+
+
+def _documented_example() -> dict[str, Any]:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "state-format.md").read_text(encoding="utf-8")
+    block = text.split("```jsonc", 1)[1].split("```", 1)[0]
+    return json.loads(re.sub(r" +// [^\n]*", "", block))
+
+
+def test_the_documented_product_version_is_a_full_build_number() -> None:
+    # The contract's product_version tells the cumulative update: a build number with all four parts
+    # (7.0.2046.530), the form Get-CsServerVersion writes too, never a shortened one.
+    example = _documented_example()
+    assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", example["product_version"])
+    estate, findings = read({**example, "certificates": [], "adfs": None})
+    assert estate is not None, findings
+    assert estate.product_version == example["product_version"]
+
+
+def test_a_certificate_name_normalised_is_reported_as_every_fqdn_is() -> None:
+    # "FQDNs are normalised exactly as in a plan": each normalisation that changed something is an info finding.
+    doc = fixture()
+    doc["certificates"][0]["alternative_names"] = ["LyncWeb.Contoso.com.", "*.contoso.com", "meet.contoso.com"]
+    estate, findings = read(doc)
+    assert estate is not None
+    assert estate.certificates[0].alternative_names == ("lyncweb.contoso.com", "*.contoso.com", "meet.contoso.com")
+    notes = {(f.field, f.code) for f in findings if f.severity == "info"}
+    assert ("certificates[0].alternative_names[0]", "fqdn_normalised") in notes
+    assert not any(f.field.startswith("certificates[0].alternative_names[1") for f in findings)
+
+
+def test_an_fqdn_normalised_inside_an_identity_is_reported_but_the_cmdlets_prefix_case_is_not() -> None:
+    doc = fixture()
+    doc["web_service_configurations"][1]["identity"] = "Service:WebServer:SFBPOOL.corp.contoso.com."
+    doc["mobility_policies"][1]["identity"] = "Site:Oslo"
+    estate, findings = read(doc)
+    assert estate is not None
+    assert estate.web_service_configurations[1].identity == "service:WebServer:sfbpool.corp.contoso.com"
+    notes = {f.field for f in findings if f.code == "identity_normalised"}
+    assert notes == {"web_service_configurations[1].identity"}
+    doc["web_service_configurations"][1]["identity"] = "SERVICE:webserver:sfbpool.corp.contoso.com"
+    _, findings = read(doc)
+    assert not any(f.code == "identity_normalised" for f in findings)
+    doc["web_service_configurations"][1]["identity"] = "Service:WebServer:SfbPool.corp.contoso.com"
+    _, findings = read(doc)
+    assert {f.field for f in findings if f.code == "identity_normalised"} == {"web_service_configurations[1].identity"}

@@ -205,21 +205,77 @@ class _StateReader(_Reader):
 # Parsing
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+class _NotANumber:
+    """What `NaN`, `Infinity`, `-Infinity` or an overlong number parsed to: refused once its path is known."""
+
+    def __init__(self, name: str, why: str = "is not a JSON number") -> None:
+        self.name = name
+        self.why = why
 
 
-def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _whole_number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # longer than Python's integer conversion limit
+        return _NotANumber(f"a number of {len(text)} digits", "is too long to be a number a state file can hold")
+
+
+class _ParsedObject(dict):
+    """A parsed JSON object that remembers the keys it held more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _keep_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = _ParsedObject()
+    repeated: list[str] = []
     for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key[:40]!r} appears twice in one object")
+        if key in out and key not in repeated:
+            repeated.append(key)
         out[key] = value
+    out.repeated = tuple(repeated)
     return out
 
 
+def _refuse_unnamed_values(doc: Any) -> None:
+    """Raise StateUnreadable, naming the field by its path, for a repeated key, a NaN/Infinity or an overlong number.
+
+    Iterative, not recursive (see _check_storable); the first problem in document order is reported.
+    """
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _NotANumber):
+            raise StateUnreadable(f"{path or '(state)'}: {value.name} {value.why}")
+        if isinstance(value, _ParsedObject):
+            if value.repeated:
+                key = value.repeated[0]
+                raise StateUnreadable(f"{_join(path, key[:60])}: the key {key[:40]!r} appears twice in one object")
+            stack.extend((item, _join(path, key[:60])) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path or '(state)'}[{i}]") for i, item in reversed(list(enumerate(value))))
+
+
+def _plain(doc: Any) -> Any:
+    """Return `doc` with every _ParsedObject as a plain dict (iteratively)."""
+    root: list[Any] = [doc]
+    stack: list[tuple[Any, Any, Any]] = [(root, 0, doc)]
+    while stack:
+        parent, slot, value = stack.pop()
+        if isinstance(value, dict):
+            plain = dict(value)
+            parent[slot] = plain
+            stack.extend((plain, key, item) for key, item in plain.items() if isinstance(item, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((value, i, item) for i, item in enumerate(value) if isinstance(item, (dict, list)))
+    return root[0]
+
+
 def parse_state_text(text: str | bytes) -> Any:
-    """Return the JSON document in `text`; raise StateUnreadable when it is not a JSON object within the limits."""
+    """Return the JSON document in `text`; raise StateUnreadable when it is not a JSON object within the limits.
+
+    A repeated key and a NaN or Infinity are refused naming the field by its path, as every error is.
+    """
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > STATE_MAX_BYTES:
         raise StateUnreadable(f"the file holds more than {STATE_MAX_BYTES // 1024} KB; a state file is at most "
@@ -232,17 +288,19 @@ def parse_state_text(text: str | bytes) -> Any:
     elif text.startswith("\ufeff"):
         text = text[1:]
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_repeated_keys)
+        doc = json.loads(text, parse_constant=_NotANumber, parse_int=_whole_number,
+                         object_pairs_hook=_keep_repeated_keys)
     except json.JSONDecodeError as exc:
         raise StateUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") \
             from None
     except RecursionError:
         raise StateUnreadable("the file is nested too deeply to be a state file") from None
-    except ValueError as exc:  # NaN/Infinity, a repeated key, a number longer than Python's digit limit
+    except ValueError as exc:  # a number longer than Python's digit limit
         raise StateUnreadable(f"the file is not a readable state file: {exc}") from None
     if not isinstance(doc, dict):
         raise StateUnreadable("the file is JSON but not a state file: a state file is one JSON object ({...})")
-    return doc
+    _refuse_unnamed_values(doc)
+    return _plain(doc)
 
 
 def _check_storable(r: _StateReader, doc: Any) -> None:
@@ -518,10 +576,19 @@ def _identity(r: _StateReader, raw: Any, path: str, collection: str) -> str | No
             return None
         identity = service
     # Only a real change is reported: the cmdlets write "Site:" and "Service:" where plans write
-    # "site:" and "service:", and that alone is not worth a note on every collection.
-    if isinstance(raw, str) and identity.casefold() != raw.strip().casefold():
+    # "site:" and "service:", and that alone is not worth a note on every collection. The name after
+    # the scope (an FQDN lowercased, say) is compared exactly: its normalisation is a real change.
+    if isinstance(raw, str) and _scope_folded(identity) != _scope_folded(raw.strip()):
         r.note(path, "identity_normalised", f"{raw!r} was normalised to {identity!r}")
     return identity
+
+
+def _scope_folded(identity: str) -> tuple[str, str]:
+    """Return (scope prefix without case, the name after it) of a collection identity."""
+    if identity.casefold() == "global":
+        return "global", ""
+    scope, _, name = identity.rpartition(":")
+    return scope.casefold(), name
 
 
 def _service_identity(raw: Any, collection: str) -> str | None:
@@ -617,9 +684,13 @@ def _alternative_name(r: _StateReader, value: Any, path: str) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            return v.normalise_fqdn(value, allow_wildcard=True)
+            name = v.normalise_fqdn(value, allow_wildcard=True)
         except ValueError:
             pass
+        else:
+            if name != value:
+                r.note(path, "fqdn_normalised", f"{value!r} was normalised to {name!r}")
+            return name
     return r.text(value, path, 255)
 
 

@@ -120,6 +120,22 @@ function Get-StateSite {
     return $Text
 }
 
+function Get-StateSimpleUrlKey {
+    # The state file key of a simple URL component, or $null for another one. The admin URL is the
+    # component 'Cscp' (the Control Panel) as Topology Builder stores it, 'Admin' in New-CsSimpleUrl's help.
+    param([string]$Component)
+    if ($Component -eq 'Meet') {
+        return 'meet'
+    }
+    if ($Component -eq 'Dialin') {
+        return 'dialin'
+    }
+    if ($Component -eq 'Admin' -or $Component -eq 'Cscp') {
+        return 'admin'
+    }
+    return $null
+}
+
 function Get-StateObject {
     # One collected object: each field read from its property and converted to its JSON type.
     param([object]$Object, [object[]]$Fields)
@@ -329,20 +345,20 @@ if ($HasShell) {
     $Admin = $null
     foreach ($Configuration in @(Get-CsSimpleUrlConfiguration)) {
         foreach ($Url in @(Get-StateProperty -Object $Configuration -Name 'SimpleUrl')) {
-            $Component = Get-StateText -Value (Get-StateProperty -Object $Url -Name 'Component')
+            $Key = Get-StateSimpleUrlKey -Component (Get-StateText -Value (Get-StateProperty -Object $Url -Name 'Component'))
             $UrlHost = Get-StateHost -Url (Get-StateProperty -Object $Url -Name 'ActiveUrl')
-            if ($null -eq $Component -or $null -eq $UrlHost) {
+            if ($null -eq $Key -or $null -eq $UrlHost) {
                 continue
             }
-            if ($Component -eq 'Meet') {
+            if ($Key -eq 'meet') {
                 if (-not $Meet.Contains($UrlHost)) {
                     [void]$Meet.Add($UrlHost)
                 }
             }
-            elseif ($Component -eq 'Dialin' -and $null -eq $Dialin) {
+            elseif ($Key -eq 'dialin' -and $null -eq $Dialin) {
                 $Dialin = $UrlHost
             }
-            elseif ($Component -eq 'Admin' -and $null -eq $Admin) {
+            elseif ($Key -eq 'admin' -and $null -eq $Admin) {
                 $Admin = $UrlHost
             }
         }
