@@ -254,3 +254,25 @@ def test_writing_back_round_trips(tmp_path):
     again, findings = load_plan(text)
     assert again == plan and findings == []
     assert dumps_plan(again) == text
+
+
+@pytest.mark.parametrize("where,raw", [
+    ("pools", "EdgeServer:pool01.contoso.com"),
+    ("pools", "service:EdgeServer:pool01.contoso.com"),
+    ("edge_pools", "service:WebServer:edge.contoso.com"),
+    ("edge_pools", "Registrar:edge.contoso.com"),
+])
+def test_a_scope_prefix_of_another_role_is_an_error(where, raw):
+    # The contract accepts a pool or Edge FQDN pasted with *its* scope prefix; an Edge identity
+    # pasted as a pool (or a pool's as an Edge) is still not a DNS name: an error, not a silent fix.
+    _, findings = read_plan(doc(**{where: [{"fqdn": raw}]}))
+    assert (f"{where}[0].fqdn", "invalid_fqdn") in errors(findings)
+    assert (f"{where}[0].fqdn", "scope_prefix_stripped") not in infos(findings)
+
+
+@pytest.mark.parametrize("raw", ["UserServer:pool01.contoso.com", "service:Registrar:pool01.contoso.com"])
+def test_other_pool_scope_prefixes_are_stripped(raw):
+    plan, findings = read_plan(doc(pools=[{"fqdn": raw}]))
+    assert plan.pools[0].fqdn == "pool01.contoso.com"
+    assert ("pools[0].fqdn", "scope_prefix_stripped") in infos(findings)
+

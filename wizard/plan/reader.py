@@ -122,7 +122,7 @@ class _Reader:
             return None
         raw = value
         if scoped:
-            raw, stripped = v.strip_scope_prefix(value)
+            raw, stripped = v.strip_scope_prefix(value, scoped)
             if stripped:
                 self.note(path, "scope_prefix_stripped",
                           f"the scope prefix was removed from {value.strip()!r}: the plan holds the bare FQDN "
