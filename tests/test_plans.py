@@ -276,3 +276,12 @@ def test_other_pool_scope_prefixes_are_stripped(raw):
     assert plan.pools[0].fqdn == "pool01.contoso.com"
     assert ("pools[0].fqdn", "scope_prefix_stripped") in infos(findings)
 
+
+def test_a_required_choice_given_as_null_is_one_error():
+    d = doc(product=None, adfs={"federation_service_name": "adfs.contoso.com", "version": None},
+            accepted_risks=[{"code": None, "field": "pools[0].auth.external", "reason": "x"}])
+    d["pools"][0]["auth"]["external"] = None
+    _, findings = read_plan(d)
+    for path in ("product", "adfs.version", "pools[0].auth.external", "accepted_risks[0].code"):
+        assert [f.code for f in findings if f.field == path] == ["required"], path
+

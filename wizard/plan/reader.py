@@ -230,7 +230,7 @@ def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     if "format" in top and top["format"] != FORMAT:
         r.err("format", "wrong_format", f"must be exactly {FORMAT!r}, not {_show(top['format'])}")
     name = r.text(top.get("name"), "name", NAME_MAX) if "name" in top else None
-    product = r.choice(top.get("product"), "product", PRODUCTS) if "product" in top else None
+    product = r.choice(top.get("product"), "product", PRODUCTS) if top.get("product") is not None else None
 
     sip_domains = _read_sip_domains(r, top.get("sip_domains"))
     pools = _read_pools(r, top.get("pools"))
@@ -344,7 +344,7 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
                             "block_pin_auth"), required=("external",))
     if d is None:
         return None
-    external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if "external" in d else None
+    external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if d.get("external") is not None else None
     cert_auth = r.boolean(d.get("certificate_auth"), f"{path}.certificate_auth", True)
     block = r.boolean(d.get("block_ntlm_at_registrar"), f"{path}.block_ntlm_at_registrar", False)
     block_pin = r.boolean(d.get("block_pin_auth"), f"{path}.block_pin_auth", False)
@@ -408,7 +408,7 @@ def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
         d = r.obj(raw, path, ("code", "field", "reason"), required=("code", "field", "reason"))
         if d is None:
             continue
-        code = r.choice(d.get("code"), f"{path}.code", ACCEPTABLE_RISK_CODES) if "code" in d else None
+        code = r.choice(d.get("code"), f"{path}.code", ACCEPTABLE_RISK_CODES) if d.get("code") is not None else None
         field_path = None
         if d.get("field") is not None:
             raw_field = d["field"]
@@ -497,7 +497,7 @@ def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
     if d is None:
         return None
     fsn = r.fqdn(d.get("federation_service_name"), "adfs.federation_service_name")
-    version = r.choice(d.get("version"), "adfs.version", ADFS_VERSIONS) if "version" in d else None
+    version = r.choice(d.get("version"), "adfs.version", ADFS_VERSIONS) if d.get("version") is not None else None
     mfa = r.choice(d.get("mfa"), "adfs.mfa", MFA_MODES, default="none")
     published = r.boolean(d.get("published_on_reverse_proxy"), "adfs.published_on_reverse_proxy", False)
     if fsn is None or version is None or mfa is None:
