@@ -285,3 +285,10 @@ def test_a_required_choice_given_as_null_is_one_error():
     for path in ("product", "adfs.version", "pools[0].auth.external", "accepted_risks[0].code"):
         assert [f.code for f in findings if f.field == path] == ["required"], path
 
+
+def test_the_ca_host_normalisation_is_reported():
+    plan, findings = read_plan(doc(certificates={"ca": "CA01.contoso.com.\\Contoso Issuing CA"}))
+    assert plan.certificates.ca == "ca01.contoso.com\\Contoso Issuing CA"
+    assert ("certificates.ca", "fqdn_normalised") in infos(findings)
+    _, findings = read_plan(doc(certificates={"ca": "ca01.contoso.com\\Contoso Issuing CA"}))
+    assert infos(findings) == set()

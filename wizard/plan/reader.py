@@ -613,6 +613,9 @@ def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
             ca = v.clean_ca(d["ca"])
         except ValueError as exc:
             r.err("certificates.ca", "invalid_ca", str(exc))
+        else:
+            if ca != d["ca"]:  # the CA server's FQDN was normalised like every other FQDN: say so
+                r.note("certificates.ca", "fqdn_normalised", f"{d['ca']!r} was normalised to {ca!r}")
     return Certificates(key_size=key_size, ca=ca)
 
 
