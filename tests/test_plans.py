@@ -292,3 +292,35 @@ def test_the_ca_host_normalisation_is_reported():
     assert ("certificates.ca", "fqdn_normalised") in infos(findings)
     _, findings = read_plan(doc(certificates={"ca": "ca01.contoso.com\\Contoso Issuing CA"}))
     assert infos(findings) == set()
+
+
+def test_default_relying_party_names_never_collide_between_pools_sharing_a_host_label():
+    # The contract: the default names "are derived from the pool so two passive pools never collide".
+    # Two pools named lyncpool.<region>.contoso.com share the first label the short default is made of.
+    passive = {"external": "passive"}
+    d = doc(pools=[{"fqdn": "lyncpool.emea.contoso.com", "auth": passive},
+                   {"fqdn": "lyncpool.us.contoso.com", "auth": passive},
+                   {"fqdn": "other.contoso.com", "auth": passive}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    names = [(p.rp_names.internal, p.rp_names.external) for p in plan.pools]
+    assert names == [("Lync-Int-lyncpool.emea.contoso.com", "Lync-Ext-lyncpool.emea.contoso.com"),
+                     ("Lync-Int-lyncpool.us.contoso.com", "Lync-Ext-lyncpool.us.contoso.com"),
+                     ("Lync-Int-other", "Lync-Ext-other")]
+    assert {("pools[0].relying_parties", "relying_parties_derived"),
+            ("pools[1].relying_parties", "relying_parties_derived")} == {
+        (f.field, f.code) for f in findings if f.code == "relying_parties_derived"}
+    again, _ = load_plan(dumps_plan(plan))
+    assert again == plan
+
+
+def test_a_default_relying_party_name_steps_aside_for_an_explicit_one():
+    passive = {"external": "passive"}
+    d = doc(pools=[{"fqdn": "a.contoso.com", "auth": passive,
+                    "relying_parties": {"internal": "Lync-Int-b", "external": "Lync-Ext-a"}},
+                   {"fqdn": "b.contoso.com", "auth": passive}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    assert plan.pools[1].rp_names.internal == "Lync-Int-b.contoso.com"

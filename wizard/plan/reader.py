@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from wizard.plan import validators as v
@@ -152,6 +154,7 @@ def _show(value: Any) -> str:
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+RELYING_PARTY_NAME_MAX = 128  # v.clean_name's default, what relying_parties.internal/external may hold
 
 
 def _check_extension(r: _Reader, value: Any, path: str) -> None:
@@ -258,6 +261,7 @@ def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
         r.err("adfs", "adfs_required",
               "Modern Authentication signs users in through AD FS, so the AD FS farm (federation service name and "
               "version) is required")
+    _derive_colliding_relying_parties(r, pools)
     _check_relying_party_names(r, pools)
     for key, value in _extensions(top):
         _check_extension(r, key, key)
@@ -451,6 +455,37 @@ def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties |
         r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
         return None
     return RelyingParties(**names)
+
+
+def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
+    """Give every passive pool whose default relying-party names would collide names made of its full FQDN.
+
+    The defaults (`Lync-Int-<host>`, `Pool.rp_names`) use the pool's first label, so two pools such as
+    `lyncpool.emea.contoso.com` and `lyncpool.us.contoso.com`, or a pool whose default another pool names
+    explicitly, would share a name; the plan format promises defaults never collide. Such a pool gets
+    `Lync-Int-<fqdn>` / `Lync-Ext-<fqdn>` (with an info finding), which the writer then writes out.
+    Pools whose defaults do not collide keep them, so their names and bytes do not change.
+    """
+    passive = [i for i, p in enumerate(pools) if p.auth and p.auth.external.needs_adfs]
+    explicit = {name.casefold() for i in passive if (rps := pools[i].relying_parties) is not None
+                for name in (rps.internal, rps.external)}
+    defaults = Counter(pools[i].rp_names.internal.casefold() for i in passive if pools[i].relying_parties is None)
+    for i in passive:
+        pool = pools[i]
+        if pool.relying_parties is not None:
+            continue
+        names = pool.rp_names
+        if defaults[names.internal.casefold()] < 2 and names.internal.casefold() not in explicit \
+                and names.external.casefold() not in explicit:
+            continue
+        derived = RelyingParties(internal=f"Lync-Int-{pool.fqdn}", external=f"Lync-Ext-{pool.fqdn}")
+        if len(derived.internal) > RELYING_PARTY_NAME_MAX:
+            continue  # too long to be a name the plan can hold: the collision stays an error
+        pools[i] = replace(pool, relying_parties=derived)
+        r.note(f"pools[{i}].relying_parties", "relying_parties_derived",
+               f"the default relying party names {names.internal!r} and {names.external!r} would collide with "
+               f"another pool's, so this pool's are made of its full FQDN: {derived.internal!r} and "
+               f"{derived.external!r}")
 
 
 def _check_relying_party_names(r: _Reader, pools: list[Pool]) -> None:
