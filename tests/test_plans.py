@@ -324,3 +324,8 @@ def test_a_default_relying_party_name_steps_aside_for_an_explicit_one():
     plan, findings = read_plan(d)
     assert errors(findings) == set()
     assert plan.pools[1].rp_names.internal == "Lync-Int-b.contoso.com"
+
+
+def test_a_null_format_is_one_error():
+    _, findings = read_plan(doc(format=None))
+    assert [f.code for f in findings if f.field == "format"] == ["required"]

@@ -230,7 +230,7 @@ def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     ), required=("format", "name", "product", "sip_domains", "pools"))
     if top is None:
         return None, r.findings
-    if "format" in top and top["format"] != FORMAT:
+    if top.get("format") is not None and top["format"] != FORMAT:
         r.err("format", "wrong_format", f"must be exactly {FORMAT!r}, not {_show(top['format'])}")
     name = r.text(top.get("name"), "name", NAME_MAX) if "name" in top else None
     product = r.choice(top.get("product"), "product", PRODUCTS) if top.get("product") is not None else None
