@@ -329,3 +329,20 @@ def test_a_default_relying_party_name_steps_aside_for_an_explicit_one():
 def test_a_null_format_is_one_error():
     _, findings = read_plan(doc(format=None))
     assert [f.code for f in findings if f.field == "format"] == ["required"]
+
+
+@pytest.mark.parametrize("given,expected", [
+    ({"external": "Lync-Ext"}, ("Lync-Int-p1", "Lync-Ext")),
+    ({"internal": "Lync-Int", "external": None}, ("Lync-Int", "Lync-Ext-p1")),
+    ({}, ("Lync-Int-p1", "Lync-Ext-p1")),
+])
+def test_a_relying_party_name_left_out_gets_its_default(given, expected):
+    # The contract: relying_parties is optional and its names' "defaults are derived from the pool";
+    # the wizard's own form shows the derived name for a field left empty.
+    d = doc(pools=[{"fqdn": "p1.contoso.com", "auth": {"external": "passive"}, "relying_parties": given}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    assert (plan.pools[0].rp_names.internal, plan.pools[0].rp_names.external) == expected
+    again, _ = load_plan(dumps_plan(plan))
+    assert again == plan

@@ -329,7 +329,7 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
         internal_web = r.fqdn(d.get("internal_web_fqdn"), f"{path}.internal_web_fqdn")
         external_web = r.fqdn(d.get("external_web_fqdn"), f"{path}.external_web_fqdn")
         auth = _read_auth(r, d.get("auth"), f"{path}.auth")
-        rps = _read_relying_parties(r, d.get("relying_parties"), f"{path}.relying_parties")
+        rps = _read_relying_parties(r, d.get("relying_parties"), f"{path}.relying_parties", fqdn)
         if fqdn is None:
             continue
         if fqdn in seen:
@@ -435,13 +435,15 @@ def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
     return out
 
 
-def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties | None:
+def _read_relying_parties(r: _Reader, value: Any, path: str, fqdn: str | None) -> RelyingParties | None:
+    """Read a pool's relying-party names; a name left out (or null) gets its default, derived from the pool."""
     if value is None:
         return None
-    d = r.obj(value, path, ("internal", "external"), required=("internal", "external"))
+    d = r.obj(value, path, ("internal", "external"))
     if d is None:
         return None
     names = {}
+    bad = False
     for key in ("internal", "external"):
         if d.get(key) is None:
             continue
@@ -449,8 +451,11 @@ def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties |
             names[key] = v.clean_name(d[key])
         except ValueError as exc:
             r.err(f"{path}.{key}", "invalid_text", str(exc))
-    if len(names) != 2:
-        return None
+            bad = True
+    if bad or not names or fqdn is None:
+        return None  # neither given: the pool's defaults, as when relying_parties is left out
+    defaults = Pool(fqdn=fqdn).rp_names
+    names = {"internal": defaults.internal, "external": defaults.external, **names}
     if names["internal"].casefold() == names["external"].casefold():
         r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
         return None
