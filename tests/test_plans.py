@@ -346,3 +346,13 @@ def test_a_relying_party_name_left_out_gets_its_default(given, expected):
     assert (plan.pools[0].rp_names.internal, plan.pools[0].rp_names.external) == expected
     again, _ = load_plan(dumps_plan(plan))
     assert again == plan
+
+
+@pytest.mark.parametrize("hours", [{}, {"default": None, "min": None, "max": None}])
+def test_certificate_lifetimes_with_none_of_the_three_are_left_alone(hours):
+    # The contract: client_certificate_hours is optional, "all three or none".
+    d = doc()
+    d["pools"][0]["auth"]["client_certificate_hours"] = hours
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    assert plan.pools[0].auth.client_certificate_hours is None

@@ -372,8 +372,7 @@ def _read_hours(r: _Reader, value: Any, hpath: str) -> CertificateHours | None:
     given = [k for k in _HOURS_PARTS if h.get(k) is not None]
     missing = [k for k in _HOURS_PARTS if k not in given]
     if not given:
-        r.err(hpath, "required", "give default, min and max (in hours), or leave client_certificate_hours out")
-        return None
+        return None  # none of the three: the lifetimes are left as they are, as when the object is left out
     for key in missing:
         r.err(f"{hpath}.{key}", "required",
               f"is needed with {' and '.join(given)}: the tool sets the three lifetimes together, because the "
