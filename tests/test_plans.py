@@ -356,3 +356,39 @@ def test_certificate_lifetimes_with_none_of_the_three_are_left_alone(hours):
     plan, findings = read_plan(d)
     assert errors(findings) == set()
     assert plan.pools[0].auth.client_certificate_hours is None
+
+
+def test_x_keys_inside_objects_are_kept_and_written_back():
+    # x_ data is accepted in any object; an import followed by an export must give it back.
+    d = doc(x_top=1, edge_pools=[{"fqdn": "e.contoso.com", "x_rack": "B2"}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016", "x_owner": "idm"},
+            mobility_policies=[{"identity": "Global", "x_ticket": "CHG-1"}],
+            simple_urls={"meet": ["meet.contoso.com"], "x_note": None},
+            certificates={"key_size": 2048, "x_template": "WebServer"})
+    d["pools"][0].update(x_owner={"team": "uc"}, relying_parties={"internal": "I", "external": "E", "x_n": 1})
+    d["pools"][0]["auth"].update(x_why="audit", client_certificate_hours={"default": 8, "min": 8, "max": 8,
+                                                                         "x_h": True})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    out = plan_to_dict(plan)
+    assert out["x_top"] == 1
+    assert out["pools"][0]["x_owner"] == {"team": "uc"}
+    assert out["pools"][0]["auth"]["x_why"] == "audit"
+    assert out["pools"][0]["auth"]["client_certificate_hours"]["x_h"] is True
+    assert out["pools"][0]["relying_parties"]["x_n"] == 1
+    assert out["edge_pools"][0]["x_rack"] == "B2"
+    assert out["adfs"]["x_owner"] == "idm"
+    assert out["mobility_policies"][0]["x_ticket"] == "CHG-1"
+    assert out["simple_urls"]["x_note"] is None
+    assert out["certificates"]["x_template"] == "WebServer"
+    assert list(out["adfs"])[-1] == "x_owner"  # x_ keys at the end of their object
+    text = dumps_plan(plan)
+    again, _ = load_plan(text)
+    assert dumps_plan(again) == text
+
+
+def test_x_data_inside_objects_that_cannot_be_written_is_refused():
+    d = doc()
+    d["pools"][0]["x_note"] = "NUL \x00 here"
+    _, findings = read_plan(d)
+    assert ("pools[0].x_note", "invalid_text") in errors(findings)

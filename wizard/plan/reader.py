@@ -177,6 +177,14 @@ def _extensions(doc: dict) -> tuple[tuple[str, Any], ...]:
     return tuple((k, doc[k]) for k in sorted(doc) if isinstance(k, str) and k.startswith("x_"))
 
 
+def _kept(r: _Reader, d: dict, path: str) -> tuple[tuple[str, Any], ...]:
+    """Return the `x_` keys of object `d` (at `path`), checked to be writable, to keep with it."""
+    found = _extensions(d)
+    for key, value in found:
+        _check_extension(r, value, _join(path, key))
+    return found
+
+
 def parse_plan_text(text: str | bytes) -> Any:
     """Return the JSON document in `text`; raise PlanUnreadable when it is not a JSON object."""
     if isinstance(text, bytes):
@@ -337,7 +345,8 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
             continue
         seen[fqdn] = path
         pools.append(Pool(fqdn=fqdn, role=role or "frontend", site=site, internal_web_fqdn=internal_web,
-                          external_web_fqdn=external_web, auth=auth, relying_parties=rps))
+                          external_web_fqdn=external_web, auth=auth, relying_parties=rps,
+                          extensions=_kept(r, d, path)))
     return pools
 
 
@@ -356,7 +365,7 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
     if external is None:
         return None
     return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
-                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin))
+                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin), extensions=_kept(r, d, path))
 
 
 _HOURS_PARTS = ("default", "min", "max")
@@ -396,7 +405,7 @@ def _read_hours(r: _Reader, value: Any, hpath: str) -> CertificateHours | None:
         if default > hi:
             ok = False
             r.err(f"{hpath}.default", "lifetime_order", f"must be at most max ({hi} hours), not {default}")
-    return CertificateHours(default=default, min=lo, max=hi) if ok else None
+    return CertificateHours(default=default, min=lo, max=hi, extensions=_kept(r, h, hpath)) if ok else None
 
 
 _FIELD_PATH_RE = re.compile(r"^[a-z_]+(?:\[\d{1,4}\])?(?:\.[a-z_]+(?:\[\d{1,4}\])?)*$")
@@ -430,7 +439,7 @@ def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
             r.err(f"{path}.field", "duplicate", f"{code} on {field_path} is already accepted at {seen[key]}")
             continue
         seen[key] = path
-        out.append(AcceptedRisk(code=code, field=field_path, reason=reason))
+        out.append(AcceptedRisk(code=code, field=field_path, reason=reason, extensions=_kept(r, d, path)))
     return out
 
 
@@ -458,7 +467,7 @@ def _read_relying_parties(r: _Reader, value: Any, path: str, fqdn: str | None) -
     if names["internal"].casefold() == names["external"].casefold():
         r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
         return None
-    return RelyingParties(**names)
+    return RelyingParties(**names, extensions=_kept(r, d, path))
 
 
 def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
@@ -524,7 +533,7 @@ def _read_edge_pools(r: _Reader, value: Any) -> list[EdgePool]:
             r.err(f"{path}.fqdn", "duplicate", f"Edge pool {fqdn!r} is listed twice")
             continue
         seen.add(fqdn)
-        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names))
+        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names, extensions=_kept(r, d, path)))
     return out
 
 
@@ -541,7 +550,8 @@ def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
     published = r.boolean(d.get("published_on_reverse_proxy"), "adfs.published_on_reverse_proxy", False)
     if fsn is None or version is None or mfa is None:
         return None
-    return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published))
+    return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published),
+                extensions=_kept(r, d, "adfs"))
 
 
 def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
@@ -563,7 +573,7 @@ def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
         return None
     return ModernAuth(oauth_server_identity=identity, accept_sid_claims=bool(accept),
                       scenario=ModernAuthScenario(scenario) if scenario is not None else None,
-                      office2013_clients=bool(office))
+                      office2013_clients=bool(office), extensions=_kept(r, d, "modern_auth"))
 
 
 def normalise_policy_identity(raw: str) -> str:
@@ -601,7 +611,7 @@ def _read_mobility(r: _Reader, value: Any) -> list[MobilityPolicy]:
             r.err(f"{path}.identity", "duplicate", f"policy {identity!r} is already defined at {seen[folded]}")
             continue
         seen[folded] = path
-        out.append(MobilityPolicy(identity=identity, **settings))
+        out.append(MobilityPolicy(identity=identity, **settings, extensions=_kept(r, d, path)))
     return out
 
 
@@ -631,7 +641,7 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
         if name and name not in meet:
             meet.append(name)
     return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
-                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"))
+                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"), extensions=_kept(r, d, "simple_urls"))
 
 
 def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
@@ -655,7 +665,7 @@ def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
         else:
             if ca != d["ca"]:  # the CA server's FQDN was normalised like every other FQDN: say so
                 r.note("certificates.ca", "fqdn_normalised", f"{d['ca']!r} was normalised to {ca!r}")
-    return Certificates(key_size=key_size, ca=ca)
+    return Certificates(key_size=key_size, ca=ca, extensions=_kept(r, d, "certificates"))
 
 
 def load_plan(text: str | bytes) -> tuple[PlanData | None, list[Finding]]:
