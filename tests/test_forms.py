@@ -63,6 +63,11 @@ class FieldTests(SimpleTestCase):
         self.assertEqual(form.cleaned_data["av_fqdn"], "xn--bcher-kva.example")
         self.assertIsNone(form.cleaned_data["access_fqdn"])
 
+    def test_a_scope_prefix_of_another_role_is_refused(self) -> None:
+        form = EdgePoolForm({"fqdn": "service:WebServer:lyncedge.contoso.com"})
+        self.assertFalse(form.is_valid())
+        self.assertEqual(form.errors.as_data()["fqdn"][0].code, "invalid_fqdn")
+
     def test_a_bad_fqdn_is_refused_with_a_code(self) -> None:
         form = EdgePoolForm({"fqdn": "lync edge"})
         self.assertFalse(form.is_valid())

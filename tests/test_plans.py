@@ -254,3 +254,141 @@ def test_writing_back_round_trips(tmp_path):
     again, findings = load_plan(text)
     assert again == plan and findings == []
     assert dumps_plan(again) == text
+
+
+@pytest.mark.parametrize("where,raw", [
+    ("pools", "EdgeServer:pool01.contoso.com"),
+    ("pools", "service:EdgeServer:pool01.contoso.com"),
+    ("edge_pools", "service:WebServer:edge.contoso.com"),
+    ("edge_pools", "Registrar:edge.contoso.com"),
+])
+def test_a_scope_prefix_of_another_role_is_an_error(where, raw):
+    # The contract accepts a pool or Edge FQDN pasted with *its* scope prefix; an Edge identity
+    # pasted as a pool (or a pool's as an Edge) is still not a DNS name: an error, not a silent fix.
+    _, findings = read_plan(doc(**{where: [{"fqdn": raw}]}))
+    assert (f"{where}[0].fqdn", "invalid_fqdn") in errors(findings)
+    assert (f"{where}[0].fqdn", "scope_prefix_stripped") not in infos(findings)
+
+
+@pytest.mark.parametrize("raw", ["UserServer:pool01.contoso.com", "service:Registrar:pool01.contoso.com"])
+def test_other_pool_scope_prefixes_are_stripped(raw):
+    plan, findings = read_plan(doc(pools=[{"fqdn": raw}]))
+    assert plan.pools[0].fqdn == "pool01.contoso.com"
+    assert ("pools[0].fqdn", "scope_prefix_stripped") in infos(findings)
+
+
+def test_a_required_choice_given_as_null_is_one_error():
+    d = doc(product=None, adfs={"federation_service_name": "adfs.contoso.com", "version": None},
+            accepted_risks=[{"code": None, "field": "pools[0].auth.external", "reason": "x"}])
+    d["pools"][0]["auth"]["external"] = None
+    _, findings = read_plan(d)
+    for path in ("product", "adfs.version", "pools[0].auth.external", "accepted_risks[0].code"):
+        assert [f.code for f in findings if f.field == path] == ["required"], path
+
+
+def test_the_ca_host_normalisation_is_reported():
+    plan, findings = read_plan(doc(certificates={"ca": "CA01.contoso.com.\\Contoso Issuing CA"}))
+    assert plan.certificates.ca == "ca01.contoso.com\\Contoso Issuing CA"
+    assert ("certificates.ca", "fqdn_normalised") in infos(findings)
+    _, findings = read_plan(doc(certificates={"ca": "ca01.contoso.com\\Contoso Issuing CA"}))
+    assert infos(findings) == set()
+
+
+def test_default_relying_party_names_never_collide_between_pools_sharing_a_host_label():
+    # The contract: the default names "are derived from the pool so two passive pools never collide".
+    # Two pools named lyncpool.<region>.contoso.com share the first label the short default is made of.
+    passive = {"external": "passive"}
+    d = doc(pools=[{"fqdn": "lyncpool.emea.contoso.com", "auth": passive},
+                   {"fqdn": "lyncpool.us.contoso.com", "auth": passive},
+                   {"fqdn": "other.contoso.com", "auth": passive}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    names = [(p.rp_names.internal, p.rp_names.external) for p in plan.pools]
+    assert names == [("Lync-Int-lyncpool.emea.contoso.com", "Lync-Ext-lyncpool.emea.contoso.com"),
+                     ("Lync-Int-lyncpool.us.contoso.com", "Lync-Ext-lyncpool.us.contoso.com"),
+                     ("Lync-Int-other", "Lync-Ext-other")]
+    assert {("pools[0].relying_parties", "relying_parties_derived"),
+            ("pools[1].relying_parties", "relying_parties_derived")} == {
+        (f.field, f.code) for f in findings if f.code == "relying_parties_derived"}
+    again, _ = load_plan(dumps_plan(plan))
+    assert again == plan
+
+
+def test_a_default_relying_party_name_steps_aside_for_an_explicit_one():
+    passive = {"external": "passive"}
+    d = doc(pools=[{"fqdn": "a.contoso.com", "auth": passive,
+                    "relying_parties": {"internal": "Lync-Int-b", "external": "Lync-Ext-a"}},
+                   {"fqdn": "b.contoso.com", "auth": passive}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    assert plan.pools[1].rp_names.internal == "Lync-Int-b.contoso.com"
+
+
+def test_a_null_format_is_one_error():
+    _, findings = read_plan(doc(format=None))
+    assert [f.code for f in findings if f.field == "format"] == ["required"]
+
+
+@pytest.mark.parametrize("given,expected", [
+    ({"external": "Lync-Ext"}, ("Lync-Int-p1", "Lync-Ext")),
+    ({"internal": "Lync-Int", "external": None}, ("Lync-Int", "Lync-Ext-p1")),
+    ({}, ("Lync-Int-p1", "Lync-Ext-p1")),
+])
+def test_a_relying_party_name_left_out_gets_its_default(given, expected):
+    # The contract: relying_parties is optional and its names' "defaults are derived from the pool";
+    # the wizard's own form shows the derived name for a field left empty.
+    d = doc(pools=[{"fqdn": "p1.contoso.com", "auth": {"external": "passive"}, "relying_parties": given}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016"})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    assert (plan.pools[0].rp_names.internal, plan.pools[0].rp_names.external) == expected
+    again, _ = load_plan(dumps_plan(plan))
+    assert again == plan
+
+
+@pytest.mark.parametrize("hours", [{}, {"default": None, "min": None, "max": None}])
+def test_certificate_lifetimes_with_none_of_the_three_are_left_alone(hours):
+    # The contract: client_certificate_hours is optional, "all three or none".
+    d = doc()
+    d["pools"][0]["auth"]["client_certificate_hours"] = hours
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    assert plan.pools[0].auth.client_certificate_hours is None
+
+
+def test_x_keys_inside_objects_are_kept_and_written_back():
+    # x_ data is accepted in any object; an import followed by an export must give it back.
+    d = doc(x_top=1, edge_pools=[{"fqdn": "e.contoso.com", "x_rack": "B2"}],
+            adfs={"federation_service_name": "adfs.contoso.com", "version": "2016", "x_owner": "idm"},
+            mobility_policies=[{"identity": "Global", "x_ticket": "CHG-1"}],
+            simple_urls={"meet": ["meet.contoso.com"], "x_note": None},
+            certificates={"key_size": 2048, "x_template": "WebServer"})
+    d["pools"][0].update(x_owner={"team": "uc"}, relying_parties={"internal": "I", "external": "E", "x_n": 1})
+    d["pools"][0]["auth"].update(x_why="audit", client_certificate_hours={"default": 8, "min": 8, "max": 8,
+                                                                         "x_h": True})
+    plan, findings = read_plan(d)
+    assert errors(findings) == set()
+    out = plan_to_dict(plan)
+    assert out["x_top"] == 1
+    assert out["pools"][0]["x_owner"] == {"team": "uc"}
+    assert out["pools"][0]["auth"]["x_why"] == "audit"
+    assert out["pools"][0]["auth"]["client_certificate_hours"]["x_h"] is True
+    assert out["pools"][0]["relying_parties"]["x_n"] == 1
+    assert out["edge_pools"][0]["x_rack"] == "B2"
+    assert out["adfs"]["x_owner"] == "idm"
+    assert out["mobility_policies"][0]["x_ticket"] == "CHG-1"
+    assert out["simple_urls"]["x_note"] is None
+    assert out["certificates"]["x_template"] == "WebServer"
+    assert list(out["adfs"])[-1] == "x_owner"  # x_ keys at the end of their object
+    text = dumps_plan(plan)
+    again, _ = load_plan(text)
+    assert dumps_plan(again) == text
+
+
+def test_x_data_inside_objects_that_cannot_be_written_is_refused():
+    d = doc()
+    d["pools"][0]["x_note"] = "NUL \x00 here"
+    _, findings = read_plan(d)
+    assert ("pools[0].x_note", "invalid_text") in errors(findings)

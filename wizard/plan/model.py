@@ -7,6 +7,7 @@ from a JSON document; the writer (`wizard.plan.writer`) turns them back into one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as _field  # for AcceptedRisk, whose own `field` hides the name
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -330,6 +331,8 @@ class CertificateHours:
     default: int
     min: int
     max: int
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,8 @@ class PoolAuth:
     # True turns PIN authentication off on the pool's web services (UsePinAuth $false); passive
     # pools have it off already, so there it changes nothing.
     block_pin_auth: bool = False
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         # A plan built in code may pass the plan file's string: it becomes the enum member.
@@ -355,6 +360,8 @@ class RelyingParties:
 
     internal: str
     external: str
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -368,6 +375,8 @@ class Pool:
     external_web_fqdn: str | None = None
     auth: PoolAuth | None = None
     relying_parties: RelyingParties | None = None
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def internal_web(self) -> str:
@@ -402,6 +411,8 @@ class EdgePool:
     webconf_fqdn: str | None = None
     av_fqdn: str | None = None
     block_ntlm: bool = False
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def proxy_identity(self) -> str:
@@ -417,6 +428,8 @@ class Adfs:
     version: str
     mfa: str = "none"
     published_on_reverse_proxy: bool = False
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def metadata_url(self) -> str:
@@ -438,6 +451,8 @@ class ModernAuth:
     accept_sid_claims: bool = False
     scenario: ModernAuthScenario | None = None
     office2013_clients: bool = False
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         # A plan built in code may pass the plan file's string: it becomes the enum member.
@@ -461,6 +476,8 @@ class MobilityPolicy:
     allow_save_im_history: bool | None = None
     allow_save_call_logs: bool | None = None
     allow_customer_experience_improvement_program: bool | None = None
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def settings(self) -> list[tuple[str, str, bool]]:
         """Return (plan key, cmdlet parameter, value) for each setting the plan names."""
@@ -486,6 +503,8 @@ class SimpleUrls:
     meet: tuple[str, ...] = ()
     dialin: str | None = None
     admin: str | None = None
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def hosts(self) -> list[str]:
         """Return every simple URL host, meet first."""
@@ -498,6 +517,8 @@ class Certificates:
 
     key_size: int = 2048
     ca: str | None = None
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -510,6 +531,8 @@ class AcceptedRisk:
     code: str
     field: str
     reason: str
+    # `x_` keys of this object in the file, kept so that export gives them back (not compared).
+    extensions: tuple[tuple[str, Any], ...] = _field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

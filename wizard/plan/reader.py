@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from wizard.plan import validators as v
@@ -122,7 +124,7 @@ class _Reader:
             return None
         raw = value
         if scoped:
-            raw, stripped = v.strip_scope_prefix(value)
+            raw, stripped = v.strip_scope_prefix(value, scoped)
             if stripped:
                 self.note(path, "scope_prefix_stripped",
                           f"the scope prefix was removed from {value.strip()!r}: the plan holds the bare FQDN "
@@ -152,6 +154,7 @@ def _show(value: Any) -> str:
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+RELYING_PARTY_NAME_MAX = 128  # v.clean_name's default, what relying_parties.internal/external may hold
 
 
 def _check_extension(r: _Reader, value: Any, path: str) -> None:
@@ -172,6 +175,14 @@ def _check_extension(r: _Reader, value: Any, path: str) -> None:
 
 def _extensions(doc: dict) -> tuple[tuple[str, Any], ...]:
     return tuple((k, doc[k]) for k in sorted(doc) if isinstance(k, str) and k.startswith("x_"))
+
+
+def _kept(r: _Reader, d: dict, path: str) -> tuple[tuple[str, Any], ...]:
+    """Return the `x_` keys of object `d` (at `path`), checked to be writable, to keep with it."""
+    found = _extensions(d)
+    for key, value in found:
+        _check_extension(r, value, _join(path, key))
+    return found
 
 
 def parse_plan_text(text: str | bytes) -> Any:
@@ -227,10 +238,10 @@ def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
     ), required=("format", "name", "product", "sip_domains", "pools"))
     if top is None:
         return None, r.findings
-    if "format" in top and top["format"] != FORMAT:
+    if top.get("format") is not None and top["format"] != FORMAT:
         r.err("format", "wrong_format", f"must be exactly {FORMAT!r}, not {_show(top['format'])}")
     name = r.text(top.get("name"), "name", NAME_MAX) if "name" in top else None
-    product = r.choice(top.get("product"), "product", PRODUCTS) if "product" in top else None
+    product = r.choice(top.get("product"), "product", PRODUCTS) if top.get("product") is not None else None
 
     sip_domains = _read_sip_domains(r, top.get("sip_domains"))
     pools = _read_pools(r, top.get("pools"))
@@ -258,6 +269,7 @@ def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
         r.err("adfs", "adfs_required",
               "Modern Authentication signs users in through AD FS, so the AD FS farm (federation service name and "
               "version) is required")
+    _derive_colliding_relying_parties(r, pools)
     _check_relying_party_names(r, pools)
     for key, value in _extensions(top):
         _check_extension(r, key, key)
@@ -325,7 +337,7 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
         internal_web = r.fqdn(d.get("internal_web_fqdn"), f"{path}.internal_web_fqdn")
         external_web = r.fqdn(d.get("external_web_fqdn"), f"{path}.external_web_fqdn")
         auth = _read_auth(r, d.get("auth"), f"{path}.auth")
-        rps = _read_relying_parties(r, d.get("relying_parties"), f"{path}.relying_parties")
+        rps = _read_relying_parties(r, d.get("relying_parties"), f"{path}.relying_parties", fqdn)
         if fqdn is None:
             continue
         if fqdn in seen:
@@ -333,7 +345,8 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
             continue
         seen[fqdn] = path
         pools.append(Pool(fqdn=fqdn, role=role or "frontend", site=site, internal_web_fqdn=internal_web,
-                          external_web_fqdn=external_web, auth=auth, relying_parties=rps))
+                          external_web_fqdn=external_web, auth=auth, relying_parties=rps,
+                          extensions=_kept(r, d, path)))
     return pools
 
 
@@ -344,7 +357,7 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
                             "block_pin_auth"), required=("external",))
     if d is None:
         return None
-    external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if "external" in d else None
+    external = r.choice(d.get("external"), f"{path}.external", AUTH_MODES) if d.get("external") is not None else None
     cert_auth = r.boolean(d.get("certificate_auth"), f"{path}.certificate_auth", True)
     block = r.boolean(d.get("block_ntlm_at_registrar"), f"{path}.block_ntlm_at_registrar", False)
     block_pin = r.boolean(d.get("block_pin_auth"), f"{path}.block_pin_auth", False)
@@ -352,7 +365,7 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
     if external is None:
         return None
     return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
-                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin))
+                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin), extensions=_kept(r, d, path))
 
 
 _HOURS_PARTS = ("default", "min", "max")
@@ -368,8 +381,7 @@ def _read_hours(r: _Reader, value: Any, hpath: str) -> CertificateHours | None:
     given = [k for k in _HOURS_PARTS if h.get(k) is not None]
     missing = [k for k in _HOURS_PARTS if k not in given]
     if not given:
-        r.err(hpath, "required", "give default, min and max (in hours), or leave client_certificate_hours out")
-        return None
+        return None  # none of the three: the lifetimes are left as they are, as when the object is left out
     for key in missing:
         r.err(f"{hpath}.{key}", "required",
               f"is needed with {' and '.join(given)}: the tool sets the three lifetimes together, because the "
@@ -393,7 +405,7 @@ def _read_hours(r: _Reader, value: Any, hpath: str) -> CertificateHours | None:
         if default > hi:
             ok = False
             r.err(f"{hpath}.default", "lifetime_order", f"must be at most max ({hi} hours), not {default}")
-    return CertificateHours(default=default, min=lo, max=hi) if ok else None
+    return CertificateHours(default=default, min=lo, max=hi, extensions=_kept(r, h, hpath)) if ok else None
 
 
 _FIELD_PATH_RE = re.compile(r"^[a-z_]+(?:\[\d{1,4}\])?(?:\.[a-z_]+(?:\[\d{1,4}\])?)*$")
@@ -408,7 +420,7 @@ def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
         d = r.obj(raw, path, ("code", "field", "reason"), required=("code", "field", "reason"))
         if d is None:
             continue
-        code = r.choice(d.get("code"), f"{path}.code", ACCEPTABLE_RISK_CODES) if "code" in d else None
+        code = r.choice(d.get("code"), f"{path}.code", ACCEPTABLE_RISK_CODES) if d.get("code") is not None else None
         field_path = None
         if d.get("field") is not None:
             raw_field = d["field"]
@@ -427,17 +439,19 @@ def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
             r.err(f"{path}.field", "duplicate", f"{code} on {field_path} is already accepted at {seen[key]}")
             continue
         seen[key] = path
-        out.append(AcceptedRisk(code=code, field=field_path, reason=reason))
+        out.append(AcceptedRisk(code=code, field=field_path, reason=reason, extensions=_kept(r, d, path)))
     return out
 
 
-def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties | None:
+def _read_relying_parties(r: _Reader, value: Any, path: str, fqdn: str | None) -> RelyingParties | None:
+    """Read a pool's relying-party names; a name left out (or null) gets its default, derived from the pool."""
     if value is None:
         return None
-    d = r.obj(value, path, ("internal", "external"), required=("internal", "external"))
+    d = r.obj(value, path, ("internal", "external"))
     if d is None:
         return None
     names = {}
+    bad = False
     for key in ("internal", "external"):
         if d.get(key) is None:
             continue
@@ -445,12 +459,46 @@ def _read_relying_parties(r: _Reader, value: Any, path: str) -> RelyingParties |
             names[key] = v.clean_name(d[key])
         except ValueError as exc:
             r.err(f"{path}.{key}", "invalid_text", str(exc))
-    if len(names) != 2:
-        return None
+            bad = True
+    if bad or not names or fqdn is None:
+        return None  # neither given: the pool's defaults, as when relying_parties is left out
+    defaults = Pool(fqdn=fqdn).rp_names
+    names = {"internal": defaults.internal, "external": defaults.external, **names}
     if names["internal"].casefold() == names["external"].casefold():
         r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
         return None
-    return RelyingParties(**names)
+    return RelyingParties(**names, extensions=_kept(r, d, path))
+
+
+def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
+    """Give every passive pool whose default relying-party names would collide names made of its full FQDN.
+
+    The defaults (`Lync-Int-<host>`, `Pool.rp_names`) use the pool's first label, so two pools such as
+    `lyncpool.emea.contoso.com` and `lyncpool.us.contoso.com`, or a pool whose default another pool names
+    explicitly, would share a name; the plan format promises defaults never collide. Such a pool gets
+    `Lync-Int-<fqdn>` / `Lync-Ext-<fqdn>` (with an info finding), which the writer then writes out.
+    Pools whose defaults do not collide keep them, so their names and bytes do not change.
+    """
+    passive = [i for i, p in enumerate(pools) if p.auth and p.auth.external.needs_adfs]
+    explicit = {name.casefold() for i in passive if (rps := pools[i].relying_parties) is not None
+                for name in (rps.internal, rps.external)}
+    defaults = Counter(pools[i].rp_names.internal.casefold() for i in passive if pools[i].relying_parties is None)
+    for i in passive:
+        pool = pools[i]
+        if pool.relying_parties is not None:
+            continue
+        names = pool.rp_names
+        if defaults[names.internal.casefold()] < 2 and names.internal.casefold() not in explicit \
+                and names.external.casefold() not in explicit:
+            continue
+        derived = RelyingParties(internal=f"Lync-Int-{pool.fqdn}", external=f"Lync-Ext-{pool.fqdn}")
+        if len(derived.internal) > RELYING_PARTY_NAME_MAX:
+            continue  # too long to be a name the plan can hold: the collision stays an error
+        pools[i] = replace(pool, relying_parties=derived)
+        r.note(f"pools[{i}].relying_parties", "relying_parties_derived",
+               f"the default relying party names {names.internal!r} and {names.external!r} would collide with "
+               f"another pool's, so this pool's are made of its full FQDN: {derived.internal!r} and "
+               f"{derived.external!r}")
 
 
 def _check_relying_party_names(r: _Reader, pools: list[Pool]) -> None:
@@ -485,7 +533,7 @@ def _read_edge_pools(r: _Reader, value: Any) -> list[EdgePool]:
             r.err(f"{path}.fqdn", "duplicate", f"Edge pool {fqdn!r} is listed twice")
             continue
         seen.add(fqdn)
-        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names))
+        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names, extensions=_kept(r, d, path)))
     return out
 
 
@@ -497,12 +545,13 @@ def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
     if d is None:
         return None
     fsn = r.fqdn(d.get("federation_service_name"), "adfs.federation_service_name")
-    version = r.choice(d.get("version"), "adfs.version", ADFS_VERSIONS) if "version" in d else None
+    version = r.choice(d.get("version"), "adfs.version", ADFS_VERSIONS) if d.get("version") is not None else None
     mfa = r.choice(d.get("mfa"), "adfs.mfa", MFA_MODES, default="none")
     published = r.boolean(d.get("published_on_reverse_proxy"), "adfs.published_on_reverse_proxy", False)
     if fsn is None or version is None or mfa is None:
         return None
-    return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published))
+    return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published),
+                extensions=_kept(r, d, "adfs"))
 
 
 def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
@@ -524,7 +573,7 @@ def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
         return None
     return ModernAuth(oauth_server_identity=identity, accept_sid_claims=bool(accept),
                       scenario=ModernAuthScenario(scenario) if scenario is not None else None,
-                      office2013_clients=bool(office))
+                      office2013_clients=bool(office), extensions=_kept(r, d, "modern_auth"))
 
 
 def normalise_policy_identity(raw: str) -> str:
@@ -562,7 +611,7 @@ def _read_mobility(r: _Reader, value: Any) -> list[MobilityPolicy]:
             r.err(f"{path}.identity", "duplicate", f"policy {identity!r} is already defined at {seen[folded]}")
             continue
         seen[folded] = path
-        out.append(MobilityPolicy(identity=identity, **settings))
+        out.append(MobilityPolicy(identity=identity, **settings, extensions=_kept(r, d, path)))
     return out
 
 
@@ -592,7 +641,7 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
         if name and name not in meet:
             meet.append(name)
     return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
-                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"))
+                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"), extensions=_kept(r, d, "simple_urls"))
 
 
 def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
@@ -613,7 +662,10 @@ def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
             ca = v.clean_ca(d["ca"])
         except ValueError as exc:
             r.err("certificates.ca", "invalid_ca", str(exc))
-    return Certificates(key_size=key_size, ca=ca)
+        else:
+            if ca != d["ca"]:  # the CA server's FQDN was normalised like every other FQDN: say so
+                r.note("certificates.ca", "fqdn_normalised", f"{d['ca']!r} was normalised to {ca!r}")
+    return Certificates(key_size=key_size, ca=ca, extensions=_kept(r, d, "certificates"))
 
 
 def load_plan(text: str | bytes) -> tuple[PlanData | None, list[Finding]]:

@@ -17,6 +17,13 @@ SCOPE_PREFIX_RE = re.compile(
     r"^\s*(?:service:)?(?:WebServer|Registrar|EdgeServer|UserServer|ApplicationServer):",
     re.IGNORECASE,
 )
+# The prefixes that name each kind of pool's own services: a Front End or Director pool's identity is
+# never `EdgeServer:`, an Edge pool's never `WebServer:` or `Registrar:`. A prefix of another kind is
+# not stripped, so the value stays what it is, not a DNS name, and is refused.
+SCOPE_PREFIX_BY_KIND = {
+    "pool": re.compile(r"^\s*(?:service:)?(?:WebServer|Registrar|UserServer|ApplicationServer):", re.IGNORECASE),
+    "edge": re.compile(r"^\s*(?:service:)?EdgeServer:", re.IGNORECASE),
+}
 # Control characters, including the Unicode line and paragraph separators, never
 # belong in a name: they would end a PowerShell comment or a line. Bidirectional
 # overrides and zero-width characters are refused too: they make a script show the
@@ -84,11 +91,15 @@ def _normalise_fqdn(raw: str, allow_wildcard: bool) -> str:
     return ("*." if wildcard else "") + ascii_name
 
 
-def strip_scope_prefix(raw: str) -> tuple[str, bool]:
-    """Return (`raw` without a `service:WebServer:`-style prefix, whether one was removed)."""
+def strip_scope_prefix(raw: str, kind: str | None = None) -> tuple[str, bool]:
+    """Return (`raw` without a `service:WebServer:`-style prefix, whether one was removed).
+
+    With `kind` ("pool" or "edge"), only that kind's own prefixes are removed (`SCOPE_PREFIX_BY_KIND`).
+    """
     if not isinstance(raw, str):
         return raw, False
-    stripped = SCOPE_PREFIX_RE.sub("", raw, count=1)
+    pattern = SCOPE_PREFIX_RE if kind is None else SCOPE_PREFIX_BY_KIND[kind]
+    stripped = pattern.sub("", raw, count=1)
     return stripped, stripped != raw
 
 

@@ -22,30 +22,32 @@ def plan_to_dict(plan: PlanData) -> dict[str, Any]:
         "pools": [_pool_dict(p) for p in plan.pools],
     }
     if plan.edge_pools:
-        doc["edge_pools"] = [_drop_none({f.name: getattr(e, f.name) for f in fields(e)}) for e in plan.edge_pools]
+        doc["edge_pools"] = [_kept(_drop_none(_values(e)), e) for e in plan.edge_pools]
     if plan.adfs:
-        doc["adfs"] = _drop_none({f.name: getattr(plan.adfs, f.name) for f in fields(plan.adfs)})
+        doc["adfs"] = _kept(_drop_none(_values(plan.adfs)), plan.adfs)
     if plan.modern_auth:
         ma = plan.modern_auth
-        doc["modern_auth"] = _drop_none({
+        doc["modern_auth"] = _kept(_drop_none({
             "oauth_server_identity": ma.oauth_server_identity, "accept_sid_claims": ma.accept_sid_claims,
             "scenario": ma.scenario.value if ma.scenario is not None else None,
             "office2013_clients": ma.office2013_clients,
-        })
+        }), ma)
     if plan.mobility_policies:
         doc["mobility_policies"] = [
-            _drop_none({f.name: getattr(m, f.name) for f in fields(m)}) for m in plan.mobility_policies
+            _kept(_drop_none(_values(m)), m) for m in plan.mobility_policies
         ]
     if plan.simple_urls:
         s = plan.simple_urls
-        doc["simple_urls"] = {"meet": list(s.meet), "dialin": s.dialin, "admin": s.admin}
+        doc["simple_urls"] = _kept({"meet": list(s.meet), "dialin": s.dialin, "admin": s.admin}, s)
     if plan.office_web_apps_fqdn:
         doc["office_web_apps_fqdn"] = plan.office_web_apps_fqdn
     doc["autodiscover_port"] = plan.autodiscover_port
     if plan.certificates:
-        doc["certificates"] = _drop_none({"key_size": plan.certificates.key_size, "ca": plan.certificates.ca})
+        doc["certificates"] = _kept(_drop_none({"key_size": plan.certificates.key_size, "ca": plan.certificates.ca}),
+                                    plan.certificates)
     if plan.accepted_risks:
-        doc["accepted_risks"] = [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks]
+        doc["accepted_risks"] = [_kept({"code": a.code, "field": a.field, "reason": a.reason}, a)
+                                 for a in plan.accepted_risks]
     for key, value in plan.extensions:
         doc[key] = value
     return doc
@@ -59,14 +61,28 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
         d["auth"] = {"external": a.external.value, "certificate_auth": a.certificate_auth}
         if a.client_certificate_hours:
             h = a.client_certificate_hours
-            d["auth"]["client_certificate_hours"] = {"default": h.default, "min": h.min, "max": h.max}
+            d["auth"]["client_certificate_hours"] = _kept({"default": h.default, "min": h.min, "max": h.max}, h)
         d["auth"]["block_ntlm_at_registrar"] = a.block_ntlm_at_registrar
         # Written only when on: plans written before the setting existed keep their bytes (and hashes).
         if a.block_pin_auth:
             d["auth"]["block_pin_auth"] = True
+        _kept(d["auth"], a)
     if p.relying_parties:
-        d["relying_parties"] = {"internal": p.relying_parties.internal, "external": p.relying_parties.external}
-    return _drop_none(d)
+        d["relying_parties"] = _kept({"internal": p.relying_parties.internal,
+                                      "external": p.relying_parties.external}, p.relying_parties)
+    return _kept(_drop_none(d), p)
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    """Return a plan dataclass's fields by name, without its `x_` extension data."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name != "extensions"}
+
+
+def _kept(d: dict[str, Any], obj: Any) -> dict[str, Any]:
+    """Add the `x_` keys read with `obj` at the end of its object `d`, and return `d`."""
+    for key, value in obj.extensions:
+        d[key] = value
+    return d
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def explained(key: str, **kwargs: Any) -> dict[str, Any]:
 class FqdnField(forms.CharField):
     """A host name, returned normalised (lowercase, IDNA A-label, no trailing dot)."""
 
-    def __init__(self, *, scoped: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, scoped: str | None = None, **kwargs: Any) -> None:
         self.scoped = scoped
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 260)
@@ -66,7 +66,7 @@ class FqdnField(forms.CharField):
         if not text:
             return None
         if self.scoped:
-            text, _ = v.strip_scope_prefix(text)
+            text, _ = v.strip_scope_prefix(text, self.scoped)
         try:
             return v.normalise_fqdn(text)
         except ValueError as exc:
@@ -179,7 +179,7 @@ class SipDomainForm(RowForm):
 class PoolForm(RowForm):
     """A Front End or Director pool and its web services names."""
 
-    fqdn = FqdnField(required=True, scoped=True, **explained("pools[].fqdn"))
+    fqdn = FqdnField(required=True, scoped="pool", **explained("pools[].fqdn"))
     role = forms.ChoiceField(choices=list(POOL_ROLES.items()), initial="frontend", **explained("pools[].role"))
     site = NameField(**explained("pools[].site"))
     internal_web_fqdn = FqdnField(**explained("pools[].internal_web_fqdn"))
@@ -189,7 +189,7 @@ class PoolForm(RowForm):
 class EdgePoolForm(RowForm):
     """An Edge pool and its external names."""
 
-    fqdn = FqdnField(required=True, scoped=True, **explained("edge_pools[].fqdn"))
+    fqdn = FqdnField(required=True, scoped="edge", **explained("edge_pools[].fqdn"))
     access_fqdn = FqdnField(**explained("edge_pools[].access_fqdn"))
     webconf_fqdn = FqdnField(**explained("edge_pools[].webconf_fqdn"))
     av_fqdn = FqdnField(**explained("edge_pools[].av_fqdn"))
