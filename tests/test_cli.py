@@ -90,7 +90,7 @@ class CheckPlanTests(unittest.TestCase):
 
     def test_what_is_not_a_plan_at_all_exits_2(self) -> None:
         for label, data in (("not JSON", b"{not json"), ("an array", b"[1, 2]"), ("a string", b'"plan"'),
-                            ("not UTF-8", b"\xff\xfe{}")):
+                            ("not UTF-8", b"\xff\xfe{}"), ("a key twice", b'{"name": "a", "name": "b"}')):
             with self.subTest(label):
                 done = manage("check_plan", "-", stdin=data)
                 self.assertEqual(done.returncode, 2, done.stdout + done.stderr)

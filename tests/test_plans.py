@@ -392,3 +392,19 @@ def test_x_data_inside_objects_that_cannot_be_written_is_refused():
     d["pools"][0]["x_note"] = "NUL \x00 here"
     _, findings = read_plan(d)
     assert ("pools[0].x_note", "invalid_text") in errors(findings)
+
+
+def test_a_key_given_twice_is_refused_naming_its_path():
+    # json keeps the last of two equal keys: a pasted block would silently replace another.
+    plan = json.loads(json.dumps(doc()))
+    text = json.dumps(plan)
+    twice_at_top = text[:-1] + ', "name": "Another name"}'
+    with pytest.raises(PlanUnreadable, match=r"^name: the key 'name' appears twice in one object$"):
+        load_plan(twice_at_top)
+    pool = json.dumps(plan["pools"][0])
+    twice_in_a_pool = text.replace(pool, '{"fqdn": "other.contoso.com", ' + pool[1:], 1)
+    with pytest.raises(PlanUnreadable, match=r"^pools\[0\]\.fqdn: the key 'fqdn' appears twice"):
+        load_plan(twice_in_a_pool)
+    # The same keys once each read as before.
+    parsed, findings = load_plan(text)
+    assert parsed is not None, findings

@@ -185,6 +185,57 @@ def _kept(r: _Reader, d: dict, path: str) -> tuple[tuple[str, Any], ...]:
     return found
 
 
+class ParsedObject(dict[str, Any]):
+    """A parsed JSON object that remembers the keys it held more than once (json keeps the last)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def keep_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook` for json.loads: a ParsedObject noting its repeated keys."""
+    out = ParsedObject()
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in out and key not in repeated:
+            repeated.append(key)
+        out[key] = value
+    out.repeated = tuple(repeated)
+    return out
+
+
+def first_repeated_key(doc: Any, root: str = "") -> tuple[str, str] | None:
+    """Return (path, key) of the first key held twice by one object of `doc`, in document order; None if none.
+
+    Iterative, not recursive: a hostile document may be nested near Python's recursion limit.
+    """
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, ParsedObject):
+            if value.repeated:
+                key = value.repeated[0]
+                return _join(path, key[:60]), key
+            stack.extend((item, _join(path, key[:60])) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path or root}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return None
+
+
+def plain_objects(doc: Any) -> Any:
+    """Return `doc` with every ParsedObject as a plain dict (iteratively)."""
+    root: list[Any] = [doc]
+    stack: list[tuple[Any, Any, Any]] = [(root, 0, doc)]
+    while stack:
+        parent, slot, value = stack.pop()
+        if isinstance(value, dict):
+            plain = dict(value)
+            parent[slot] = plain
+            stack.extend((plain, key, item) for key, item in plain.items() if isinstance(item, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((value, i, item) for i, item in enumerate(value) if isinstance(item, (dict, list)))
+    return root[0]
+
+
 def parse_plan_text(text: str | bytes) -> Any:
     """Return the JSON document in `text`; raise PlanUnreadable when it is not a JSON object."""
     if isinstance(text, bytes):
@@ -195,7 +246,8 @@ def parse_plan_text(text: str | bytes) -> Any:
     elif text.startswith("\ufeff"):
         text = text[1:]
     try:
-        doc = json.loads(text)
+        # A key given twice would silently keep its last value: refused, as an unknown field is.
+        doc = json.loads(text, object_pairs_hook=keep_repeated_keys)
     except json.JSONDecodeError as exc:
         raise PlanUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
@@ -204,7 +256,11 @@ def parse_plan_text(text: str | bytes) -> Any:
         raise PlanUnreadable(f"the file is not a readable plan: {exc}") from None
     if not isinstance(doc, dict):
         raise PlanUnreadable("the file is JSON but not a plan: a plan is one JSON object ({...})")
-    return doc
+    repeated = first_repeated_key(doc, "(plan)")
+    if repeated is not None:
+        path, key = repeated
+        raise PlanUnreadable(f"{path}: the key {key[:40]!r} appears twice in one object")
+    return plain_objects(doc)
 
 
 def printable_paths(findings: list[Finding]) -> list[Finding]:

@@ -52,7 +52,16 @@ from wizard.plan.finding import Finding, error
 from wizard.plan.model import ADFS_VERSIONS, FORMAT, MOBILITY_SETTINGS, POOL_ROLES, SimpleUrls
 
 # The plan reader's walker: the same checks, codes and messages for both formats.
-from wizard.plan.reader import _join, _Reader, _show, normalise_policy_identity, printable_paths
+from wizard.plan.reader import (
+    ParsedObject,
+    _join,
+    _Reader,
+    _show,
+    keep_repeated_keys,
+    normalise_policy_identity,
+    plain_objects,
+    printable_paths,
+)
 
 STATE_MAX_BYTES = 512 * 1024
 MAX_DEPTH = 16
@@ -220,23 +229,6 @@ def _whole_number(text: str) -> Any:
         return _NotANumber(f"a number of {len(text)} digits", "is too long to be a number a state file can hold")
 
 
-class _ParsedObject(dict):
-    """A parsed JSON object that remembers the keys it held more than once."""
-
-    repeated: tuple[str, ...] = ()
-
-
-def _keep_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = _ParsedObject()
-    repeated: list[str] = []
-    for key, value in pairs:
-        if key in out and key not in repeated:
-            repeated.append(key)
-        out[key] = value
-    out.repeated = tuple(repeated)
-    return out
-
-
 def _refuse_unnamed_values(doc: Any) -> None:
     """Raise StateUnreadable, naming the field by its path, for a repeated key, a NaN/Infinity or an overlong number.
 
@@ -247,28 +239,13 @@ def _refuse_unnamed_values(doc: Any) -> None:
         value, path = stack.pop()
         if isinstance(value, _NotANumber):
             raise StateUnreadable(f"{path or '(state)'}: {value.name} {value.why}")
-        if isinstance(value, _ParsedObject):
+        if isinstance(value, ParsedObject):
             if value.repeated:
                 key = value.repeated[0]
                 raise StateUnreadable(f"{_join(path, key[:60])}: the key {key[:40]!r} appears twice in one object")
             stack.extend((item, _join(path, key[:60])) for key, item in reversed(value.items()))
         elif isinstance(value, list):
             stack.extend((item, f"{path or '(state)'}[{i}]") for i, item in reversed(list(enumerate(value))))
-
-
-def _plain(doc: Any) -> Any:
-    """Return `doc` with every _ParsedObject as a plain dict (iteratively)."""
-    root: list[Any] = [doc]
-    stack: list[tuple[Any, Any, Any]] = [(root, 0, doc)]
-    while stack:
-        parent, slot, value = stack.pop()
-        if isinstance(value, dict):
-            plain = dict(value)
-            parent[slot] = plain
-            stack.extend((plain, key, item) for key, item in plain.items() if isinstance(item, (dict, list)))
-        elif isinstance(value, list):
-            stack.extend((value, i, item) for i, item in enumerate(value) if isinstance(item, (dict, list)))
-    return root[0]
 
 
 def parse_state_text(text: str | bytes) -> Any:
@@ -289,7 +266,7 @@ def parse_state_text(text: str | bytes) -> Any:
         text = text[1:]
     try:
         doc = json.loads(text, parse_constant=_NotANumber, parse_int=_whole_number,
-                         object_pairs_hook=_keep_repeated_keys)
+                         object_pairs_hook=keep_repeated_keys)
     except json.JSONDecodeError as exc:
         raise StateUnreadable(f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") \
             from None
@@ -300,7 +277,7 @@ def parse_state_text(text: str | bytes) -> Any:
     if not isinstance(doc, dict):
         raise StateUnreadable("the file is JSON but not a state file: a state file is one JSON object ({...})")
     _refuse_unnamed_values(doc)
-    return _plain(doc)
+    return plain_objects(doc)
 
 
 def _check_storable(r: _StateReader, doc: Any) -> None:
