@@ -202,3 +202,38 @@ def test_a_revision_page_shows_one_file_at_a_time_and_fetches_the_others(open_pa
     expect(card.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == expected["lync-management-shell.ps1"]
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_a_tab_chosen_while_an_edit_is_previewed_stays_chosen(open_page: Any) -> None:
+    # Clicking a tab ends the edit (the field's change event), whose own preview goes out half a second
+    # later. A second tab clicked before then, whose answer is slow, must stay chosen: the edit's preview
+    # has to ask for that tab, not for the one shown when it was scheduled.
+    people = make_personas()
+    set_password(people.alice)
+    plan = make_plan()
+    page = open_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto(f"/plans/{plan.code}/steps/adfs/")
+    expect(page.locator("#preview .file-card[data-file='adfs-server.ps1']")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+    def slow_adfs_tab(route: Any) -> None:
+        # The tab's own request (the clicked button's value) is held back; every other passes. The
+        # handler runs on the test's thread, so a request made meanwhile is sent after this one.
+        if "preview_base=" not in (route.request.post_data or "") and \
+                "preview_file=adfs-server.ps1" in (route.request.post_data or ""):
+            page.wait_for_timeout(1200)
+        route.continue_()
+
+    page.route(PREVIEW, slow_adfs_tab)
+    page.get_by_label("External relying party name").fill("Lync-Outside")
+    page.locator("#preview-tabs [data-preview-tab='rollback-adfs.ps1']").click()
+    expect(page.locator("#preview .file-card[data-file='rollback-adfs.ps1']")).to_be_visible()
+    page.locator("#preview-tabs [data-preview-tab='adfs-server.ps1']").click()
+    page.wait_for_timeout(2500)   # the slow tab and the edit's preview have both come back
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#preview-tabs [data-preview-tab='adfs-server.ps1']")).to_have_attribute(
+        "aria-selected", "true")
+    expect(page.locator("#preview .file-card[data-file='adfs-server.ps1'] .ps-code")).to_contain_text(
+        "'Lync-Outside'")

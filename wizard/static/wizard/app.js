@@ -255,6 +255,18 @@
   }
   document.addEventListener("htmx:afterSettle", applyPreviewPatch);
 
+  // A preview tab chosen: the state the next preview sends names that file at once (and asks for it
+  // whole), so that a preview an edit scheduled before the click (half a second after the field's
+  // change, which the click itself causes) shows the chosen file, not the one shown before.
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest ? event.target.closest("[data-preview-tab]") : null;
+    if (!tab) { return; }
+    var file = document.querySelector("#preview-state [name=preview_file]");
+    var base = document.querySelector("#preview-state [name=preview_base]");
+    if (file) { file.value = tab.getAttribute("data-preview-tab"); }
+    if (base) { base.value = ""; }
+  });
+
   // Tabs (the review page's files, the preview's): the arrow keys, Home and End move between them.
   document.addEventListener("keydown", function (event) {
     var tab = event.target.closest ? event.target.closest("[role=tab]") : null;
