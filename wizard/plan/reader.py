@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -154,7 +155,6 @@ def _show(value: Any) -> str:
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-RELYING_PARTY_NAME_MAX = 128  # v.clean_name's default, what relying_parties.internal/external may hold
 
 
 def _check_extension(r: _Reader, value: Any, path: str) -> None:
@@ -203,21 +203,27 @@ def keep_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def first_repeated_key(doc: Any, root: str = "") -> tuple[str, str] | None:
-    """Return (path, key) of the first key held twice by one object of `doc`, in document order; None if none.
+def walk(doc: Any, root: str) -> Iterator[tuple[Any, str]]:
+    """Yield (value, path) for `doc` and every value inside it, in document order; `root` names the
+    document in a path that starts with a list index ("(plan)[0]").
 
     Iterative, not recursive: a hostile document may be nested near Python's recursion limit.
     """
     stack: list[tuple[Any, str]] = [(doc, "")]
     while stack:
         value, path = stack.pop()
-        if isinstance(value, ParsedObject):
-            if value.repeated:
-                key = value.repeated[0]
-                return _join(path, key[:60]), key
+        yield value, path
+        if isinstance(value, dict):
             stack.extend((item, _join(path, key[:60])) for key, item in reversed(value.items()))
         elif isinstance(value, list):
             stack.extend((item, f"{path or root}[{i}]") for i, item in reversed(list(enumerate(value))))
+
+
+def repeated_key_at(value: Any, path: str) -> tuple[str, str] | None:
+    """Return (path, key) of the first key `value` (a parsed object at `path`) held twice; None if none."""
+    if isinstance(value, ParsedObject) and value.repeated:
+        key = value.repeated[0]
+        return _join(path, key[:60]), key
     return None
 
 
@@ -256,10 +262,11 @@ def parse_plan_text(text: str | bytes) -> Any:
         raise PlanUnreadable(f"the file is not a readable plan: {exc}") from None
     if not isinstance(doc, dict):
         raise PlanUnreadable("the file is JSON but not a plan: a plan is one JSON object ({...})")
-    repeated = first_repeated_key(doc, "(plan)")
-    if repeated is not None:
-        path, key = repeated
-        raise PlanUnreadable(f"{path}: the key {key[:40]!r} appears twice in one object")
+    for value, at in walk(doc, "(plan)"):
+        repeated = repeated_key_at(value, at)
+        if repeated is not None:
+            path, key = repeated
+            raise PlanUnreadable(f"{path}: the key {key[:40]!r} appears twice in one object")
     return plain_objects(doc)
 
 
@@ -547,9 +554,12 @@ def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
         if defaults[names.internal.casefold()] < 2 and names.internal.casefold() not in explicit \
                 and names.external.casefold() not in explicit:
             continue
-        derived = RelyingParties(internal=f"Lync-Int-{pool.fqdn}", external=f"Lync-Ext-{pool.fqdn}")
-        if len(derived.internal) > RELYING_PARTY_NAME_MAX:
-            continue  # too long to be a name the plan can hold: the collision stays an error
+        try:
+            # Through the rule every relying party name keeps (its length above all).
+            derived = RelyingParties(internal=v.clean_name(f"Lync-Int-{pool.fqdn}"),
+                                     external=v.clean_name(f"Lync-Ext-{pool.fqdn}"))
+        except ValueError:
+            continue  # not a name the plan can hold: the collision stays an error
         pools[i] = replace(pool, relying_parties=derived)
         r.note(f"pools[{i}].relying_parties", "relying_parties_derived",
                f"the default relying party names {names.internal!r} and {names.external!r} would collide with "

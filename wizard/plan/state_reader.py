@@ -53,7 +53,6 @@ from wizard.plan.model import ADFS_VERSIONS, FORMAT, MOBILITY_SETTINGS, POOL_ROL
 
 # The plan reader's walker: the same checks, codes and messages for both formats.
 from wizard.plan.reader import (
-    ParsedObject,
     _join,
     _Reader,
     _show,
@@ -61,6 +60,8 @@ from wizard.plan.reader import (
     normalise_policy_identity,
     plain_objects,
     printable_paths,
+    repeated_key_at,
+    walk,
 )
 
 STATE_MAX_BYTES = 512 * 1024
@@ -232,20 +233,15 @@ def _whole_number(text: str) -> Any:
 def _refuse_unnamed_values(doc: Any) -> None:
     """Raise StateUnreadable, naming the field by its path, for a repeated key, a NaN/Infinity or an overlong number.
 
-    Iterative, not recursive (see _check_storable); the first problem in document order is reported.
+    The first problem in document order is reported.
     """
-    stack: list[tuple[Any, str]] = [(doc, "")]
-    while stack:
-        value, path = stack.pop()
+    for value, path in walk(doc, "(state)"):
         if isinstance(value, _NotANumber):
             raise StateUnreadable(f"{path or '(state)'}: {value.name} {value.why}")
-        if isinstance(value, ParsedObject):
-            if value.repeated:
-                key = value.repeated[0]
-                raise StateUnreadable(f"{_join(path, key[:60])}: the key {key[:40]!r} appears twice in one object")
-            stack.extend((item, _join(path, key[:60])) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend((item, f"{path or '(state)'}[{i}]") for i, item in reversed(list(enumerate(value))))
+        repeated = repeated_key_at(value, path)
+        if repeated is not None:
+            where, key = repeated
+            raise StateUnreadable(f"{where}: the key {key[:40]!r} appears twice in one object")
 
 
 def parse_state_text(text: str | bytes) -> Any:

@@ -13,10 +13,6 @@ import idna
 
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Scope prefixes an admin may paste from Get-Cs* output.
-SCOPE_PREFIX_RE = re.compile(
-    r"^\s*(?:service:)?(?:WebServer|Registrar|EdgeServer|UserServer|ApplicationServer):",
-    re.IGNORECASE,
-)
 # The prefixes that name each kind of pool's own services: a Front End or Director pool's identity is
 # never `EdgeServer:`, an Edge pool's never `WebServer:` or `Registrar:`. A prefix of another kind is
 # not stripped, so the value stays what it is, not a DNS name, and is refused.
@@ -91,15 +87,14 @@ def _normalise_fqdn(raw: str, allow_wildcard: bool) -> str:
     return ("*." if wildcard else "") + ascii_name
 
 
-def strip_scope_prefix(raw: str, kind: str | None = None) -> tuple[str, bool]:
-    """Return (`raw` without a `service:WebServer:`-style prefix, whether one was removed).
+def strip_scope_prefix(raw: str, kind: str) -> tuple[str, bool]:
+    """Return (`raw` without a `service:WebServer:`-style prefix of `kind`'s own, whether one was removed).
 
-    With `kind` ("pool" or "edge"), only that kind's own prefixes are removed (`SCOPE_PREFIX_BY_KIND`).
+    `kind` is "pool" or "edge" (`SCOPE_PREFIX_BY_KIND`).
     """
     if not isinstance(raw, str):
         return raw, False
-    pattern = SCOPE_PREFIX_RE if kind is None else SCOPE_PREFIX_BY_KIND[kind]
-    stripped = pattern.sub("", raw, count=1)
+    stripped = SCOPE_PREFIX_BY_KIND[kind].sub("", raw, count=1)
     return stripped, stripped != raw
 
 
