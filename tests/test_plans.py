@@ -52,6 +52,21 @@ def test_fqdns_are_trimmed_lowercased_dot_stripped_and_idna_encoded_with_info():
     assert ("sip_domains[1]", "fqdn_normalised") in infos(findings)
 
 
+
+def test_a_meeting_url_listed_twice_is_kept_once_and_said():
+    plan, findings = read_plan(doc(simple_urls={"meet": ["meet.contoso.com", None, "Meet.Contoso.COM.",
+                                                        "meet.fabrikam.com", "meet.contoso.com"]}))
+    assert plan is None   # the null is an error; the duplicates are not
+    plan, findings = read_plan(doc(simple_urls={"meet": ["meet.contoso.com", "Meet.Contoso.COM.",
+                                                        "meet.fabrikam.com", "meet.contoso.com"]}))
+    assert plan.simple_urls.meet == ("meet.contoso.com", "meet.fabrikam.com")
+    said = {f.field: f.message for f in findings if f.code == "duplicate_removed"}
+    assert set(said) == {"simple_urls.meet[1]", "simple_urls.meet[3]"}
+    assert all(f.severity == "info" for f in findings if f.code == "duplicate_removed")
+    # Each names the listing it repeats, by its index in the file.
+    assert "simple_urls.meet[0]" in said["simple_urls.meet[1]"]
+    assert "simple_urls.meet[0]" in said["simple_urls.meet[3]"]
+
 @pytest.mark.parametrize("raw", [
     "service:WebServer:pool01.contoso.com", "Registrar:pool01.contoso.com", "WebServer:POOL01.contoso.com",
 ])

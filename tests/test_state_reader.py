@@ -141,6 +141,18 @@ def test_fqdns_are_normalised_exactly_as_in_plans() -> None:
     assert ("edge_pools[0].fqdn", "scope_prefix_stripped") in codes
 
 
+
+def test_a_meeting_url_listed_twice_is_kept_once_and_said() -> None:
+    doc = fixture()
+    doc["simple_urls"] = {"meet": ["meet.contoso.com", "MEET.contoso.com", "meet.fabrikam.com"],
+                          "dialin": None, "admin": None}
+    estate, findings = read(doc)
+    assert estate is not None
+    assert estate.simple_urls.meet == ("meet.contoso.com", "meet.fabrikam.com")
+    notes = [f for f in findings if f.code == "duplicate_removed"]
+    assert [(f.severity, f.field) for f in notes] == [("info", "simple_urls.meet[1]")]
+    assert "simple_urls.meet[0]" in notes[0].message
+
 def test_identities_and_enums_take_the_plan_side_spelling() -> None:
     doc = fixture()
     doc["web_service_configurations"][1]["identity"] = "SERVICE:webserver:SFBPOOL.corp.contoso.com"

@@ -487,14 +487,18 @@ def _read_simple_urls(r: _StateReader, value: Any) -> SimpleUrls | None:
     d = r.obj(value, "simple_urls", (), strict=False)
     if d is None:
         return None
-    meet: list[str] = []
+    meet: dict[str, int] = {}   # each name, and the index of its first listing
     for i, raw in enumerate(r.items(d.get("meet"), "simple_urls.meet")):
         if raw is None:
             r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
             continue
         name = r.fqdn(raw, f"simple_urls.meet[{i}]")
-        if name and name not in meet:
-            meet.append(name)
+        if name in meet:
+            # Listed once: said, so that a name typed twice is not dropped without a word.
+            r.note(f"simple_urls.meet[{i}]", "duplicate_removed",
+                   f"{name!r} is listed already (simple_urls.meet[{meet[name]}]): it is kept once")
+        elif name:
+            meet[name] = i
     return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
                       admin=r.fqdn(d.get("admin"), "simple_urls.admin"))
 
