@@ -6,10 +6,10 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from tests.base import BaseTestCase, current_version, set_draft
+from tests.base import BaseTestCase, current_version, make_plan, set_draft
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
 from wizard.review import estate
 from wizard.review import services as review
@@ -124,3 +124,59 @@ class AdminTests(BaseTestCase):
                          ("Contoso, alice's newer edit", "CHG-9", version + 1))
         event = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.DRAFT_SAVED).latest("id")
         self.assertEqual((event.actor, event.detail["via"], event.detail["version"]), (self.root, "admin", version + 1))
+
+    def test_a_share_cannot_be_moved_to_another_plan_or_group_in_the_admin(self):
+        other = make_plan(name="Fabrikam")
+        share = self.plan.shares.get(group=self.personas.read_team)
+        url = reverse("admin:wizard_planshare_change", args=[share.pk])
+        response = self.client.post(url, {"plan": other.pk, "group": self.personas.edit_team.pk, "can_edit": "on"})
+        self.assertEqual(response.status_code, 302)
+        share.refresh_from_db()
+        # The access change is made, on the share's own plan and group, and recorded there.
+        self.assertEqual((share.plan, share.group, share.can_edit), (self.plan, self.personas.read_team, True))
+        self.assertFalse(AuditEvent.objects.filter(plan=other, action=AuditEvent.Action.SHARED).exists())
+
+    def test_a_share_given_another_group_in_the_plan_page_records_the_group_that_lost_it(self):
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        page = self.client.get(url)
+        data = self._plan_form(page)
+        formset = next(f for f in page.context["inline_admin_formsets"] if f.formset.model is PlanShare).formset
+        data.update({"shares-TOTAL_FORMS": str(len(formset.forms)), "shares-INITIAL_FORMS": str(formset.initial_form_count())})
+        for i, form in enumerate(formset.forms):
+            for name in ("id", "plan", "group", "can_edit"):
+                value = form[name].value()
+                if value not in (None, False):
+                    data[f"shares-{i}-{name}"] = "on" if value is True else str(value)
+        outsiders = Group.objects.create(name="Outsiders")
+        moved = next(i for i, form in enumerate(formset.forms) if form.instance.group == self.personas.read_team)
+        data[f"shares-{moved}-group"] = str(outsiders.pk)
+        response = self.client.post(url, data)
+        self.assertEqual(response.status_code, 302, response.content[:3000])
+        events = [(e.detail["group"], e.detail["access"]) for e in
+                  AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.SHARED).order_by("id")]
+        self.assertIn((self.personas.read_team.name, "none"), events)
+        self.assertIn((outsiders.name, "read"), events)
+
+    def test_a_comment_added_in_the_admin_is_the_administrators_and_sits_on_its_own_plans_revision(self):
+        other = make_plan(name="Fabrikam")
+        add = reverse("admin:wizard_comment_add")
+        response = self.client.post(add, {"plan": other.pk, "revision": self.revision.pk, "body": "moved",
+                                          "author": self.bob.pk})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "belongs to another plan")
+        self.assertFalse(Comment.objects.filter(body="moved").exists())
+        response = self.client.post(add, {"plan": self.plan.pk, "revision": self.revision.pk, "body": "noted",
+                                          "author": self.bob.pk})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Comment.objects.get(body="noted").author, self.root)
+
+    def test_moderating_a_comment_changes_its_text_only(self):
+        other = make_plan(name="Fabrikam")
+        comment = Comment.objects.get(body="Looks right")
+        url = reverse("admin:wizard_comment_change", args=[comment.pk])
+        response = self.client.post(url, {"plan": other.pk, "revision": "", "author": self.root.pk,
+                                          "body": "Looks right [secret removed]"})
+        self.assertEqual(response.status_code, 302)
+        comment.refresh_from_db()
+        self.assertEqual((comment.plan, comment.revision, comment.author, comment.body),
+                         (self.plan, self.revision, self.bob, "Looks right [secret removed]"))

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -106,6 +107,15 @@ class PlanAdmin(admin.ModelAdmin):
 
 def _record_shares(request: HttpRequest, plan: Plan, formset: Any) -> None:
     ip = audit.client_ip(request)
+    for share_form in formset.initial_forms:
+        if share_form in formset.deleted_forms or "group" not in share_form.changed_data:
+            continue
+        # A row given another group takes the share away from the group it had: said as such.
+        before = share_form.initial.get("group")
+        old = Group.objects.filter(pk=before).values_list("name", flat=True).first()
+        if old is not None:
+            audit.record(AuditEvent.Action.SHARED, plan=plan, actor=request.user, ip=ip, via="admin",
+                         group=old, access="none")
     for share in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
         audit.record(AuditEvent.Action.SHARED, plan=plan, actor=request.user, ip=ip, via="admin",
                      group=share.group.name, access="edit" if share.can_edit else "read")
@@ -121,6 +131,11 @@ class PlanShareAdmin(admin.ModelAdmin):
     search_fields = ("plan__name", "group__name")
     autocomplete_fields = ("group",)
     raw_id_fields = ("plan",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PlanShare | None = None) -> tuple[str, ...]:
+        # A share stays on its plan and group: moving it would take access away from one plan or group
+        # without a record there. Delete it and add another instead: each is audited on its own plan.
+        return ("plan", "group") if obj is not None else ()
 
     def save_model(self, request: HttpRequest, obj: PlanShare, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -180,18 +195,43 @@ class ReviewAdmin(ReadOnlyAdmin):
     list_select_related = ("revision__plan", "actor")
 
 
+class CommentAdminForm(forms.ModelForm):
+    """A comment added here: on a revision only of its own plan."""
+
+    class Meta:
+        model = Comment
+        fields = ("plan", "revision", "body")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        plan, revision = data.get("plan"), data.get("revision")
+        if plan is not None and revision is not None and revision.plan_id != plan.pk:
+            self.add_error("revision", forms.ValidationError(
+                f"This revision belongs to another plan ({revision.plan}): choose a revision of {plan}.",
+                code="revision_of_another_plan"))
+        return data
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
+    form = CommentAdminForm
     list_display = ("plan", "revision", "author", "created")
     search_fields = ("plan__name", "author__username", "body")
-    raw_id_fields = ("plan", "revision", "author")
+    raw_id_fields = ("plan", "revision")
     list_select_related = ("plan", "revision", "author")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Comment | None = None) -> tuple[str, ...]:
+        # Moderation changes what a comment says, never where it sits or who wrote it; a comment added
+        # here is the administrator's own.
+        return ("plan", "revision", "author") if obj is not None else ("author",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A comment is part of the review record: moderation edits it, and the edit is audited.
         return False
 
     def save_model(self, request: HttpRequest, obj: Comment, form: Any, change: bool) -> None:
+        if not change:
+            obj.author = request.user
         super().save_model(request, obj, form, change)
         # Changing a comment here is moderation (for example removing a pasted secret): it is recorded.
         audit.record(AuditEvent.Action.COMMENTED, plan=obj.plan, actor=request.user, ip=audit.client_ip(request),
