@@ -658,3 +658,17 @@ def test_a_run_folder_of_another_plan_is_refused_by_name(tmp_path):
     assert refused.error and "20261122-140100-lync" in refused.error and "another plan or revision" in refused.error
     assert site.store.state() == changed
     assert not (site.backup / "20261122-140100-lync" / "rolled-back.csv").exists()
+
+
+def test_rolling_back_a_run_with_a_later_run_of_another_revision_on_top_warns_about_it(tmp_path):
+    site = lync_site(tmp_path)
+    site.texts = revision_texts(1)
+    assert site.run_change().ok
+    site.texts = revision_texts(2, director_mode="tls_dsk")
+    assert site.run_change().ok
+    site.texts = revision_texts(1)
+    outcome = site.run_rollback(whatif=True)
+    assert outcome.ok, outcome.error
+    assert any("Rolling back the run 20261122-140100-lync" in line for line in outcome.host)
+    [warning] = [w for w in outcome.warnings if "20261122-140200-lync" in w]
+    assert "revision 2" in warning and "roll that run back first" in warning
