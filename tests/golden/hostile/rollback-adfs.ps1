@@ -14,8 +14,8 @@
     Without -BackupFolder it takes the newest completed real run of adfs-server.ps1 in backup\
     beside this script (backup\<yyyyMMdd-HHmmss>-adfs, with run.csv, backup.csv holding each
     trust saved with Export-Clixml before it was changed, and created.csv listing the trusts the
-    change added) and says which folder it used. It refuses a -WhatIf run's folder, and a run
-    rolled back already. A re-run of the change kept the backup of the first run, so this
+    change added) and says which folder it used. It refuses a -WhatIf run's folder, a run of
+    another plan or revision (run.csv names the plan), and a run rolled back already. A re-run of the change kept the backup of the first run, so this
     restores the trusts as they were before the first change. After a real rollback it writes
     rolled-back.csv into the folders it undid.
     Run it with -WhatIf first. It stops at the first error, and writes its transcript into

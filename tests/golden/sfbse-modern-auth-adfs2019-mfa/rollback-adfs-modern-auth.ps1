@@ -14,7 +14,8 @@
     Without -BackupFolder it takes the newest completed real run of adfs-modern-auth.ps1 in backup\
     beside this script (backup\<yyyyMMdd-HHmmss>-adfs_oauth, with run.csv, backup.csv holding the
     trust saved with Export-Clixml before it was changed, and created.csv when the change made it)
-    and says which folder it used. It refuses a -WhatIf run's folder, and a run rolled back already.
+    and says which folder it used. It refuses a -WhatIf run's folder, a run of another plan or
+    revision (run.csv names the plan), and a run rolled back already.
     After a real rollback it writes rolled-back.csv into the folders it undid.
     Run it with -WhatIf first, after rollback-lync.ps1. It stops at the first error, and writes its
     transcript into the backup folder. Only the Skype for Business OAuth trust is touched.

@@ -12,8 +12,8 @@
 
     Without -BackupFolder it takes the newest completed real run of lync-management-shell.ps1
     in backup\ beside this script (backup\<yyyyMMdd-HHmmss>-lync, with run.csv, backup.csv and
-    created.csv) and says which folder it used. It refuses a -WhatIf run's folder, and a run
-    rolled back already. A re-run of the change kept the backup of the first run, so this
+    created.csv) and says which folder it used. It refuses a -WhatIf run's folder, a run of
+    another plan or revision (run.csv names the plan), and a run rolled back already. A re-run of the change kept the backup of the first run, so this
     restores the state before the first change. After a real rollback it writes rolled-back.csv
     into the folders it undid, so the next change starts a new backup.
     Run it with -WhatIf first. It stops at the first error, and writes its transcript
