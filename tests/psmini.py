@@ -1190,6 +1190,9 @@ class Interpreter:
                 return target[start:start + ps_int(args[1])] if len(args) > 1 else target[start:]
             if member == "trim" and not args:
                 return target.strip()
+            if member == "trimend" and len(args) == 1 and isinstance(args[0], str) and len(args[0]) == 1:
+                # String.TrimEnd(char): the one-character string converts to the char.
+                return target.rstrip(args[0])
         if isinstance(target, CIDict) and member == "containskey":
             return ps_str(args[0]) in target
         if isinstance(target, _Encoding) and member == "getstring":

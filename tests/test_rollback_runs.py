@@ -601,3 +601,74 @@ def test_a_whatif_folder_whose_run_record_was_edited_to_false_is_still_a_whatif_
 def test_an_empty_backup_folder_has_nothing_to_roll_back():
     with pytest.raises(PSError, match=r"no run folder of lync-management-shell\.ps1 with a run record"):
         decide([])
+
+
+# ---------------------------------------------------------------------------
+# Runs of another plan (or another revision of the same plan) in the same backup folder
+
+
+def revision_texts(revision: int, *, director_mode: str = "passive") -> dict[str, str]:
+    """The bundle of the fixture plan stored as P-7, revision `revision`, with the Director in `director_mode`."""
+    doc = json.loads((FIXTURES / "multi-domain-director-idn.json").read_text(encoding="utf-8"))
+    if director_mode == "tls_dsk":
+        doc["pools"][1]["auth"] = {"external": "tls_dsk", "client_certificate_hours": {"default": 24, "min": 8,
+                                                                                        "max": 48}}
+        doc["adfs"]["mfa"] = "none"
+    plan, findings = read_plan(doc)
+    assert plan is not None, findings
+    return build_bundle(plan, source=Source.for_plan(plan, plan_ref="P-7", revision=revision)).texts
+
+
+def test_a_run_of_another_revision_is_not_chained_and_each_rollback_restores_its_own_change(tmp_path):
+    """Revision 1 makes the Director passive; revision 2, run in the same folder, makes it TLS-DSK instead.
+    Revision 2 must save the state it found (revision 1's), so that its rollback puts back exactly that;
+    chained to revision 1's run it restored only its own parameters from the state before revision 1 (passive
+    left on, the Windows authentication revision 1 turned off still off) and marked revision 1's run rolled back."""
+    site = lync_site(tmp_path)
+    before = site.store.state()
+    site.texts = revision_texts(1)
+    assert site.run_change().ok
+    after_first = site.store.state()
+    site.texts = revision_texts(2, director_mode="tls_dsk")
+    assert site.run_change().ok
+    assert site.store.state() != after_first
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert any("Rolling back the run 20261122-140200-lync" in line for line in outcome.host)
+    assert site.store.state() == after_first
+    assert not (site.backup / "20261122-140100-lync" / "rolled-back.csv").exists()
+    # Revision 1's own rollback then goes back to the state before revision 1.
+    site.texts = revision_texts(1)
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert any("Rolling back the run 20261122-140100-lync" in line for line in outcome.host)
+    assert site.store.state() == before
+
+
+def test_a_run_folder_of_another_plan_is_refused_by_name(tmp_path):
+    site = lync_site(tmp_path)
+    site.texts = revision_texts(1)
+    assert site.run_change().ok
+    changed = site.store.state()
+    site.texts = revision_texts(2, director_mode="tls_dsk")
+    refused = site.run_rollback("20261122-140100-lync")
+    assert refused.error and "revision 1" in refused.error and "another plan or revision" in refused.error
+    # By default as well: the only run is revision 1's, which this rollback does not undo.
+    refused = site.run_rollback()
+    assert refused.error and "20261122-140100-lync" in refused.error and "another plan or revision" in refused.error
+    assert site.store.state() == changed
+    assert not (site.backup / "20261122-140100-lync" / "rolled-back.csv").exists()
+
+
+def test_rolling_back_a_run_with_a_later_run_of_another_revision_on_top_warns_about_it(tmp_path):
+    site = lync_site(tmp_path)
+    site.texts = revision_texts(1)
+    assert site.run_change().ok
+    site.texts = revision_texts(2, director_mode="tls_dsk")
+    assert site.run_change().ok
+    site.texts = revision_texts(1)
+    outcome = site.run_rollback(whatif=True)
+    assert outcome.ok, outcome.error
+    assert any("Rolling back the run 20261122-140100-lync" in line for line in outcome.host)
+    [warning] = [w for w in outcome.warnings if "20261122-140200-lync" in w]
+    assert "revision 2" in warning and "roll that run back first" in warning

@@ -14,8 +14,8 @@
     Without -BackupFolder it takes the newest completed real run of adfs-server.ps1 in backup\
     beside this script (backup\<yyyyMMdd-HHmmss>-adfs, with run.csv, backup.csv holding each
     trust saved with Export-Clixml before it was changed, and created.csv listing the trusts the
-    change added) and says which folder it used. It refuses a -WhatIf run's folder, and a run
-    rolled back already. A re-run of the change kept the backup of the first run, so this
+    change added) and says which folder it used. It refuses a -WhatIf run's folder, a run of
+    another plan or revision (run.csv names the plan), and a run rolled back already. A re-run of the change kept the backup of the first run, so this
     restores the trusts as they were before the first change. After a real rollback it writes
     rolled-back.csv into the folders it undid.
     Run it with -WhatIf first. It stops at the first error, and writes its transcript into
@@ -35,6 +35,10 @@ $ErrorActionPreference = 'Stop'
 
 $RunKey = 'adfs'
 $ScriptName = 'adfs-server.ps1'
+# The plan and revision whose change this rollback undoes: run.csv of each run names its own.
+$PlanName = 'Contoso: passive authentication with extranet MFA'
+$PlanReference = 'not stored'
+$PlanRevision = 'UNAPPROVED DRAFT (not a reviewed revision)'
 $WhatIfRun = [bool]$WhatIfPreference
 
 # The trusts this plan's script adds or changes: a backup that names anything else belongs to another plan.
@@ -113,6 +117,34 @@ function Get-RunFolders {
         }
     }
     $Runs
+}
+
+function Get-RunPlan {
+    # The plan a run record names: name, reference and revision, or '' for a folder without run.csv.
+    param([string]$Path)
+    $Rows = @(Read-RunIndex -Path $Path -Name 'run.csv')
+    if ($Rows.Count -ne 1) {
+        return ''
+    }
+    return (Read-RunField -Row $Rows[0] -Name 'Plan') + ' (reference ' + (Read-RunField -Row $Rows[0] -Name 'PlanReference') + ', revision ' + (Read-RunField -Row $Rows[0] -Name 'Revision') + ')'
+}
+
+function Get-ThisPlan {
+    # This script's plan, worded as Get-RunPlan words a run record's.
+    return $PlanName + ' (reference ' + $PlanReference + ', revision ' + $PlanRevision + ')'
+}
+
+function Select-PlanRuns {
+    # The runs of this plan and revision (and the folders without a run record, which only a rollback
+    # names, to refuse them). A run of another plan or revision set other values, or the same ones to
+    # other values: it is never chained with this plan's runs, and only its own rollback undoes it.
+    param([object[]]$Runs)
+    $ThisPlan = Get-ThisPlan
+    foreach ($Run in @($Runs)) {
+        if ($Run.State -eq 'unknown' -or (Get-RunPlan -Path $Run.Path) -eq $ThisPlan) {
+            $Run
+        }
+    }
 }
 
 function Test-Later {
@@ -291,10 +323,40 @@ else {
     $BackupRoot = Join-Path -Path (Split-Path -Parent $MyInvocation.MyCommand.Path) -ChildPath 'backup'
     $Requested = ''
 }
-$Choice = Select-RunFolder -Runs @(Get-RunFolders -Root $BackupRoot) -Requested $Requested
+# Only the runs of this plan and revision are this rollback's to undo (Select-PlanRuns, _runs.ps1.j2).
+$AllRuns = @(Get-RunFolders -Root $BackupRoot)
+$PlanRuns = @(Select-PlanRuns -Runs $AllRuns)
+$OtherRuns = @()
+foreach ($Run in $AllRuns) {
+    $Ours = $false
+    foreach ($Mine in $PlanRuns) {
+        if ($Mine.Name -eq $Run.Name) {
+            $Ours = $true
+        }
+    }
+    if (-not $Ours) {
+        $OtherRuns += $Run
+        if ($Requested -and $Run.Name -eq $Requested) {
+            throw ('The run ' + $Run.Name + ' was made by the change script of another plan or revision, ' + (Get-RunPlan -Path $Run.Path) + '; this rollback is for ' + (Get-ThisPlan) + '. Roll it back with the rollback script of that plan and revision.')
+        }
+    }
+}
+if (-not $Requested -and $PlanRuns.Count -eq 0 -and $OtherRuns.Count -gt 0) {
+    $Names = @()
+    foreach ($Run in $OtherRuns) {
+        $Names += $Run.Name
+    }
+    throw ('Nothing to roll back for ' + (Get-ThisPlan) + ': the run folders in ' + $BackupRoot + ' (' + ($Names -join ', ') + ') were written by the change script of another plan or revision. Roll a run back with the rollback script of its own plan and revision.')
+}
+$Choice = Select-RunFolder -Runs $PlanRuns -Requested $Requested
 $BackupFolder = $Choice.Run.Path
 foreach ($Warning in @($Choice.Warnings)) {
     Write-Warning $Warning
+}
+foreach ($Run in $OtherRuns) {
+    if (-not $Run.WhatIf -and -not $Run.RolledBack -and $Run.State -ne 'unknown' -and (Test-Later -Stamp $Run.Stamp -Than $Choice.Run.Stamp)) {
+        Write-Warning ('The later run ' + $Run.Name + ' of another plan or revision (' + (Get-RunPlan -Path $Run.Path) + ') is not undone here: a setting both changed goes back to the state before this run, and its own rollback may later put back what it found. To undo the changes in order, roll that run back first with its own rollback script.')
+    }
 }
 Write-Step -Message ('Rolling back the run ' + $Choice.Run.Name + ' (' + $Choice.Run.State + ') from') -Target $BackupFolder
 $Backups = @(Read-RunIndex -Path $BackupFolder -Name 'backup.csv')

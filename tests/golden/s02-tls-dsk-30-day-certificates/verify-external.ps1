@@ -156,23 +156,64 @@ function Test-DnsRecord {
         }
         return
     }
-    $Answers = @(Resolve-Name -Name $Name -Type 'A')
-    $Addresses = @($Answers | Where-Object { [string]$_.Type -eq 'A' } | ForEach-Object { [string]$_.IPAddress })
-    $Aliases = @($Answers | Where-Object { [string]$_.Type -eq 'CNAME' } | ForEach-Object { ([string]$_.NameHost).TrimEnd('.') })
-    if ($Addresses.Count -eq 0) {
-        Add-Result -Check ('DNS ' + $Record.Type) -Target $Name -Passed $false -Reason 'does not resolve to an address'
-        return
-    }
-    $Reason = 'resolves to ' + ($Addresses -join ', ')
-    if ($Record.Type -eq 'CNAME' -and $Record.Target) {
-        if ($Aliases -contains $Record.Target) {
-            $Reason = $Reason + ' through the CNAME ' + $Record.Target
+    $Addresses = @()
+    $Aliases = @()
+    foreach ($Answer in @(Resolve-Name -Name $Name -Type 'A')) {
+        if ([string]$Answer.Type -eq 'A') {
+            $Addresses += [string]$Answer.IPAddress
         }
-        else {
-            $Reason = $Reason + ' (no CNAME to ' + $Record.Target + '; an A record for the same address does the same job)'
+        elseif ([string]$Answer.Type -eq 'CNAME') {
+            $Aliases += ([string]$Answer.NameHost).TrimEnd('.')
         }
     }
-    Add-Result -Check ('DNS ' + $Record.Type) -Target $Name -Passed $true -Reason $Reason
+    # Without a CNAME to the plan's target, the name's addresses are compared with the target's.
+    $TargetAddresses = @()
+    if ($Record.Type -eq 'CNAME' -and $Record.Target -and $Aliases -notcontains $Record.Target) {
+        try {
+            foreach ($Answer in @(Resolve-Name -Name $Record.Target -Type 'A')) {
+                if ([string]$Answer.Type -eq 'A') {
+                    $TargetAddresses += [string]$Answer.IPAddress
+                }
+            }
+        }
+        catch {
+            # The target does not resolve: no address to compare with, which the verdict reports.
+            $TargetAddresses = @()
+        }
+    }
+    $Verdict = Get-DnsVerdict -Record $Record -Addresses $Addresses -Aliases $Aliases -TargetAddresses $TargetAddresses
+    Add-Result -Check ('DNS ' + $Record.Type) -Target $Name -Passed $Verdict.Passed -Reason $Verdict.Reason
+}
+
+function Get-DnsVerdict {
+    # The verdict on one A or CNAME record (no I/O). $Addresses and $Aliases: what the name resolved to (its
+    # IPv4 addresses, the names its CNAME records point to); $TargetAddresses: the addresses of the plan's CNAME
+    # target, looked up only when the name has no CNAME to it. An A record instead of the CNAME does the same
+    # job only when each of its addresses is one of the target's: any address anywhere is no PASS.
+    param([hashtable]$Record, [object[]]$Addresses, [object[]]$Aliases, [object[]]$TargetAddresses)
+    if (@($Addresses).Count -eq 0) {
+        return @{ Passed = $false; Reason = 'does not resolve to an address' }
+    }
+    $Reason = 'resolves to ' + (@($Addresses) -join ', ')
+    if ($Record.Type -ne 'CNAME' -or -not $Record.Target) {
+        return @{ Passed = $true; Reason = $Reason }
+    }
+    if (@($Aliases) -contains $Record.Target) {
+        return @{ Passed = $true; Reason = ($Reason + ' through the CNAME ' + $Record.Target) }
+    }
+    if (@($TargetAddresses).Count -eq 0) {
+        return @{ Passed = $false; Reason = ($Reason + ' without a CNAME to ' + $Record.Target + ', which does not resolve here to compare with: the plan expects a CNAME to it') }
+    }
+    $Elsewhere = @()
+    foreach ($Address in @($Addresses)) {
+        if (@($TargetAddresses) -notcontains $Address) {
+            $Elsewhere += $Address
+        }
+    }
+    if ($Elsewhere.Count -gt 0) {
+        return @{ Passed = $false; Reason = ($Reason + ' without a CNAME to ' + $Record.Target + ', which resolves to ' + (@($TargetAddresses) -join ', ') + ': ' + ($Elsewhere -join ', ') + ' is not ' + $Record.Target + '; the plan expects a CNAME to it') }
+    }
+    return @{ Passed = $true; Reason = ($Reason + ', the addresses of ' + $Record.Target + ' (an A record instead of the CNAME to it does the same job)') }
 }
 
 function Test-Port {

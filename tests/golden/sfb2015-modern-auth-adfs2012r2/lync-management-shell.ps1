@@ -112,6 +112,34 @@ function Get-RunFolders {
     $Runs
 }
 
+function Get-RunPlan {
+    # The plan a run record names: name, reference and revision, or '' for a folder without run.csv.
+    param([string]$Path)
+    $Rows = @(Read-RunIndex -Path $Path -Name 'run.csv')
+    if ($Rows.Count -ne 1) {
+        return ''
+    }
+    return (Read-RunField -Row $Rows[0] -Name 'Plan') + ' (reference ' + (Read-RunField -Row $Rows[0] -Name 'PlanReference') + ', revision ' + (Read-RunField -Row $Rows[0] -Name 'Revision') + ')'
+}
+
+function Get-ThisPlan {
+    # This script's plan, worded as Get-RunPlan words a run record's.
+    return $PlanName + ' (reference ' + $PlanReference + ', revision ' + $PlanRevision + ')'
+}
+
+function Select-PlanRuns {
+    # The runs of this plan and revision (and the folders without a run record, which only a rollback
+    # names, to refuse them). A run of another plan or revision set other values, or the same ones to
+    # other values: it is never chained with this plan's runs, and only its own rollback undoes it.
+    param([object[]]$Runs)
+    $ThisPlan = Get-ThisPlan
+    foreach ($Run in @($Runs)) {
+        if ($Run.State -eq 'unknown' -or (Get-RunPlan -Path $Run.Path) -eq $ThisPlan) {
+            $Run
+        }
+    }
+}
+
 function Test-Later {
     # True when run stamp $Stamp is later than $Than (stamps sort as text; '' is before every stamp).
     param([string]$Stamp, [string]$Than)
@@ -189,9 +217,9 @@ function Start-RunLog {
     if (Test-Path -LiteralPath $RunFolder) {
         throw ('The run folder exists already (two runs in the same second?): ' + $RunFolder)
     }
-    # The earlier real runs this one continues: for an object one of them recorded, this run keeps
-    # that record, so the rollback restores the state before the first of them.
-    $script:Chain = @(Get-RunChain -Runs @(Get-RunFolders -Root $BackupRoot))
+    # The earlier real runs of this plan and revision this one continues: for an object one of them
+    # recorded, this run keeps that record, so the rollback restores the state before the first of them.
+    $script:Chain = @(Get-RunChain -Runs @(Select-PlanRuns -Runs @(Get-RunFolders -Root $BackupRoot)))
     New-Item -ItemType Directory -Path $RunFolder -Force | Out-Null
     Set-RunState -State 'started' -Message ''
     Start-Transcript -Path (Join-Path -Path $RunFolder -ChildPath 'transcript.log') | Out-Null
