@@ -159,6 +159,11 @@ WEB_PATHS: tuple[tuple[str, str], ...] = (
 )
 PASSIVEAUTH_PATH = "/passiveauth/"
 ADFS_PATH = "/adfs/ls/"
+# AD FS's WS-Trust endpoints that take Windows integrated sign-in (NTLM/Negotiate) in the request itself, with
+# no sign-in page: what NTLM recon and spray tools ask an AD FS name for. A Web Application Proxy leaves them
+# unpublished unless their proxy setting is turned on; a plain reverse proxy hands them to AD FS with the rest.
+ADFS_WINDOWS_PATHS: tuple[str, ...] = ("/adfs/services/trust/2005/windowstransport",
+                                       "/adfs/services/trust/13/windowstransport")
 # The scheme name the verification probes use for the MsRtcOAuth password grant (Credential.PASSWORD_GRANT).
 PASSWORD_GRANT_SCHEME = "password_grant"
 
@@ -1205,29 +1210,38 @@ def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProb
     return tuple(out)
 
 
-def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | None:
-    """Return the AD FS sign-in endpoint to probe from the Internet (`ADFS_PATH` on the federation service
-    name) with whether its answer may offer Windows integrated sign-in (NTLM, Negotiate), or None when the
-    plan signs nobody in through AD FS.
+def adfs_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProbe, ...]:
+    """Return the AD FS endpoints to probe from the Internet on the federation service name, each with whether
+    its answer may offer Windows integrated sign-in (NTLM, Negotiate): the sign-in page (`ADFS_PATH`), then the
+    WS-Trust Windows transport endpoints (`ADFS_WINDOWS_PATHS`). None when the plan signs nobody in through
+    AD FS.
 
     Through a Web Application Proxy the Internet gets forms sign-in only (must not); through the plain
     reverse proxy AD FS takes Internet requests for internal ones and may offer it (see `_adfs_access`).
-    Added for issue 13's verification (branch verify), additive: nothing else here uses it.
+    The sign-in page challenges only a real sign-in request from an agent AD FS lists; the Windows transport
+    endpoints challenge any request that reaches them, so they show whether AD FS is published without a WAP.
     """
     if not _adfs_in_use(plan) or plan.adfs is None:
-        return None
+        return ()
     _, _, _, windows_after = _adfs_access(plan, estate)
     offer = _offer(windows_after.accepted)
     host = plan.adfs.federation_service_name
-    return WebProbe(f"https://{host}{ADFS_PATH}", host, ADFS_PATH, "", "adfs", (
-        SchemeExpectation("NTLM", offer, windows_after.why),
-        SchemeExpectation("Negotiate", offer, windows_after.why),
-    ))
+    schemes = (SchemeExpectation("NTLM", offer, windows_after.why),
+               SchemeExpectation("Negotiate", offer, windows_after.why))
+    return tuple(WebProbe(f"https://{host}{path}", host, path, "", "adfs", schemes)
+                 for path in (ADFS_PATH, *ADFS_WINDOWS_PATHS))
+
+
+def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | None:
+    """Return the probe of the AD FS sign-in page (`ADFS_PATH`), the first of `adfs_probes`, or None."""
+    probes = adfs_probes(plan, estate=estate)
+    return probes[0] if probes else None
 
 
 __all__ = [
     "ACCEPTABLE_RISK_CODES",
     "ADFS_PATH",
+    "ADFS_WINDOWS_PATHS",
     "BROKEN_PROMISE_CODES",
     "CREDENTIAL_FACTS",
     "PASSIVEAUTH_PATH",
@@ -1249,6 +1263,7 @@ __all__ = [
     "State",
     "WebProbe",
     "adfs_probe",
+    "adfs_probes",
     "all_of",
     "any_of",
     "broken_promises",
