@@ -1238,6 +1238,45 @@ def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | No
     return probes[0] if probes else None
 
 
+# What the runbook and the review page say of a closed path that verify-external.ps1 cannot see: a request
+# without credentials shows neither PIN nor certificate authentication, and the Registrar sits behind the Edge.
+_UNSEEN = "not from the Internet: a request without credentials cannot show it"
+_UNSEEN_REGISTRAR = "not from the Internet: the Edge answers SIP sign-in first"
+
+
+def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
+    """Return, per path that is closed after the plan (`SignInPath.key`), whether verify-external.ps1 checks from
+    the Internet that it is closed after the change, in words ("from the Internet ..." or "not from the
+    Internet: why"). The script is built from the plan alone, so what only a state file holds is never probed.
+    """
+    web_pools = {probe.pool for probe in web_probes(plan)}
+    sip_edges = {probe.edge: probe.access_fqdn for probe in sip_probes(plan) if probe.access_fqdn}
+    adfs_probed = bool(adfs_probes(plan))
+    out: dict[str, str] = {}
+    for path in model.paths:
+        if path.after.accepted is not State.CLOSED:
+            continue
+        entry, credential = path.entry, path.credential
+        text = _UNSEEN
+        if credential in (Credential.PIN, Credential.CLIENT_CERTIFICATE):
+            pass
+        elif entry.kind is EntryKind.EDGE_SIP:
+            access = sip_edges.get(entry.edge or "") if entry.in_plan else None
+            text = (f"from the Internet: verify-external.ps1 sends a SIP REGISTER to {access}" if access
+                    else "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to")
+        elif entry.kind is EntryKind.REGISTRAR:
+            text = _UNSEEN_REGISTRAR
+        elif entry.kind is EntryKind.WEB_SERVICES:
+            text = ("from the Internet: verify-external.ps1 asks each of its published names without credentials"
+                    if entry.in_plan and entry.pool in web_pools
+                    else "not from the Internet: the plan publishes no external name for it")
+        elif entry.kind is EntryKind.ADFS and adfs_probed:
+            text = ("from the Internet: verify-external.ps1 asks AD FS /adfs/ls/ and its windowstransport "
+                    "endpoints without credentials")
+        out[path.key] = text
+    return out
+
+
 __all__ = [
     "ACCEPTABLE_RISK_CODES",
     "ADFS_PATH",
@@ -1269,6 +1308,7 @@ __all__ = [
     "broken_promises",
     "describe_access",
     "exposure",
+    "internet_checks",
     "mfa_promised",
     "promises",
     "registrar_blocked",
