@@ -142,6 +142,16 @@ def test_3_extranet_mfa_through_the_plain_reverse_proxy_is_an_error() -> None:
     assert "Web Application Proxy" in found[0].message and "insidecorporatenetwork" in found[0].message
 
 
+def test_3_the_plain_reverse_proxy_error_names_the_password_sign_in_at_adfs_itself_first() -> None:
+    """The direct path (a password typed at AD FS, which never asks for the second factor) leads the message;
+    the certificates obtained through it follow."""
+    doc = doc_with(lambda d: d["adfs"].update(published_on_reverse_proxy=True))
+    [finding] = [f for f in findings_of(doc) if f.code == "mfa_adfs_not_extranet"]
+    shown = finding.message.partition(", but ")[2]
+    assert shown.startswith("AD FS adfs.contoso.com: an AD FS sign-in (forms) works"), shown[:120]
+    assert "AD FS adfs.contoso.com: Windows integrated sign-in at AD FS (NTLM/Kerberos) works" in shown
+
+
 def test_3_always_mfa_through_the_plain_reverse_proxy_warns_about_windows_sign_in() -> None:
     doc = doc_with(lambda d: d["adfs"].update(published_on_reverse_proxy=True, mfa="always"))
     found = {f.code: f for f in findings_of(doc)}

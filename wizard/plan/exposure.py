@@ -989,6 +989,9 @@ def _describe(path: SignInPath) -> str:
 def _message(code: str, field_name: str, promise: Promise, broken: list[SignInPath], plan: PlanData,
              model: Exposure) -> str:
     unique: list[str] = []
+    if code == "mfa_adfs_not_extranet":
+        # The password typed at AD FS itself comes first: the other paths are certificates obtained through it.
+        broken = sorted(broken, key=lambda path: path.entry.kind is not EntryKind.ADFS)
     for path in broken:
         text = _describe(path)
         if text not in unique:
