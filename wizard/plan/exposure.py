@@ -49,6 +49,9 @@ a pool) and per path of `WEB_PATHS`, the HTTP authentication schemes (`NTLM`, `N
 (`Offer.MUST_NOT` / `MAY` / `UNKNOWN`), each with why.
 `sip_probes(plan, *, estate=None) -> tuple[SipProbe, ...]`: per Edge pool, whether the SIP 401 at its
 Access Edge may offer `NTLM`, `Kerberos`, `TLS-DSK`.
+`adfs_probes(plan, *, estate=None)`: AD FS /adfs/ls/ and its WS-Trust Windows transport endpoints, with
+whether Windows integrated sign-in may be offered there. `internet_checks(plan, model)`: per path closed
+after the plan, whether those probes show it from the Internet, in words (the runbook and the review page).
 """
 from __future__ import annotations
 
