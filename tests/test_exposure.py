@@ -275,3 +275,51 @@ def test_adfs_probe_follows_how_adfs_is_published() -> None:
     assert plain is not None
     assert {s.scheme: s.offer for s in plain.schemes} == {"NTLM": Offer.MAY, "Negotiate": Offer.MAY}
     assert adfs_probe(fixture("s02-tls-dsk-30-day-certificates")) is None
+
+
+def test_each_closed_path_says_whether_verify_external_checks_it_from_the_internet() -> None:
+    """The runbook and the review page say, per path the plan leaves closed, whether verify-external.ps1 checks
+    it from the Internet after the change; PIN and the Registrar cannot be, and say why."""
+    from wizard.plan.exposure import internet_checks
+
+    plan = plan_of(PASSIVE_MFA)
+    model = exposure(plan)
+    checks = internet_checks(plan, model)
+    closed = {p.key for p in model.paths if p.after.accepted is State.CLOSED}
+    assert set(checks) == closed
+    assert checks["edge:edge.contoso.com/ntlm"].startswith("from the Internet") and "sip.contoso.com" in \
+        checks["edge:edge.contoso.com/ntlm"]
+    for credential in ("ntlm", "kerberos", "password_grant"):
+        assert checks[f"web:pool01.contoso.com/{credential}"].startswith("from the Internet")
+    assert checks["adfs/adfs_windows"].startswith("from the Internet") and "windowstransport" in \
+        checks["adfs/adfs_windows"]
+    for key in ("web:pool01.contoso.com/pin", "registrar:pool01.contoso.com/ntlm",
+                "registrar:pool01.contoso.com/kerberos"):
+        assert checks[key].startswith("not from the Internet"), key
+    # An Edge the plan names no Access Edge FQDN for is not probed.
+    doc = copy.deepcopy(PASSIVE_MFA)
+    doc["edge_pools"][0].pop("access_fqdn")
+    plan = plan_of(doc)
+    assert internet_checks(plan, exposure(plan))["edge:edge.contoso.com/ntlm"].startswith("not from the Internet")
+
+
+def test_the_runbook_matrix_says_how_each_closed_path_is_checked() -> None:
+    from wizard.scripts.bundle import Source, build_bundle
+
+    plan = plan_of(PASSIVE_MFA)
+    runbook = build_bundle(plan, source=Source.for_plan(plan)).texts["runbook.md"]
+    table = runbook.partition("## Who can sign in from the Internet")[2].partition("\n## ")[0]
+    header = next(line for line in table.splitlines() if line.startswith("| Where"))
+    assert header.endswith("| After | Checked after the change |")
+    pin = next(line for line in table.splitlines() if "PIN" in line)
+    assert "| closed | not from the Internet" in pin
+
+
+def test_the_review_page_rows_say_how_each_closed_path_is_checked() -> None:
+    from wizard.scripts.exposure_view import exposure_context
+
+    rows = exposure_context(plan_of(PASSIVE_MFA))["rows"]
+    pin = next(r for r in rows if r["entry"] == "Web services of pool pool01.contoso.com"
+               and "PIN" in r["credential"])
+    assert pin["checked"].startswith("not from the Internet")
+    assert all(r["checked"] == "" for r in rows if r["after"] != "closed")

@@ -84,6 +84,22 @@ def test_1_mfa_with_an_edge_that_keeps_ntlm_is_refused_naming_block_ntlm() -> No
     assert "SIP sign-in at Edge edge.contoso.com" in message and "edge_pools[0].block_ntlm" in message
 
 
+def test_1_an_edge_block_that_verify_external_cannot_probe_warns_naming_the_access_fqdn() -> None:
+    """block_ntlm promises no NTLM or Kerberos at that Edge; the promise is checked from the Internet by an
+    unauthenticated SIP REGISTER to the Access Edge FQDN. Without that name there is no probe at all."""
+    doc = doc_with(lambda d: d["edge_pools"][0].pop("access_fqdn"))
+    text = scripts_of(doc)["verify-external.ps1"]
+    assert "Kerberos" not in text.partition("$SipProbes = @(")[2].partition("\n)")[0]
+    [finding] = [f for f in findings_of(doc) if f.code == "edge_block_not_probed"]
+    assert (finding.severity, finding.field) == ("warning", "edge_pools[0].access_fqdn")
+    assert "edge.contoso.com" in finding.message and "verify-external.ps1" in finding.message
+    # With the name, the SIP probe is there and nothing warns.
+    assert not [f for f in findings_of(doc_with()) if f.code == "edge_block_not_probed"]
+    # An Edge that keeps NTLM promises nothing to probe.
+    kept = doc_with(lambda d: (d["edge_pools"][0].pop("access_fqdn"), d["edge_pools"][0].update(block_ntlm=False)))
+    assert not [f for f in findings_of(kept) if f.code == "edge_block_not_probed"]
+
+
 def test_1_mfa_with_a_registrar_that_keeps_ntlm_is_refused_naming_the_registrar_field() -> None:
     doc = doc_with(lambda d: d["pools"][0]["auth"].update(block_ntlm_at_registrar=False))
     assert ("mfa_registrar_password_open", "pools[0].auth.block_ntlm_at_registrar") in errors(doc)
@@ -124,6 +140,16 @@ def test_3_extranet_mfa_through_the_plain_reverse_proxy_is_an_error() -> None:
     found = [f for f in findings_of(doc) if f.code == "mfa_adfs_not_extranet"]
     assert [(f.severity, f.field) for f in found] == [("error", "adfs.published_on_reverse_proxy")]
     assert "Web Application Proxy" in found[0].message and "insidecorporatenetwork" in found[0].message
+
+
+def test_3_the_plain_reverse_proxy_error_names_the_password_sign_in_at_adfs_itself_first() -> None:
+    """The direct path (a password typed at AD FS, which never asks for the second factor) leads the message;
+    the certificates obtained through it follow."""
+    doc = doc_with(lambda d: d["adfs"].update(published_on_reverse_proxy=True))
+    [finding] = [f for f in findings_of(doc) if f.code == "mfa_adfs_not_extranet"]
+    shown = finding.message.partition(", but ")[2]
+    assert shown.startswith("AD FS adfs.contoso.com: an AD FS sign-in (forms) works"), shown[:120]
+    assert "AD FS adfs.contoso.com: Windows integrated sign-in at AD FS (NTLM/Kerberos) works" in shown
 
 
 def test_3_always_mfa_through_the_plain_reverse_proxy_warns_about_windows_sign_in() -> None:

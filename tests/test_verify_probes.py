@@ -83,10 +83,7 @@ def test_each_expected_scheme_per_path_comes_from_the_exposure_model(path):
     plan = plan_of(path)
     data = script_data(path)
     hosts = {h["Base"]: h for h in data["WebProbes"]}
-    model = list(exposure.web_probes(plan))
-    adfs = exposure.adfs_probe(plan)
-    if adfs is not None:
-        model.append(adfs)
+    model = [*exposure.web_probes(plan), *exposure.adfs_probes(plan)]
     assert model, "every fixture publishes something"
     probed = 0
     for probe in model:
@@ -106,7 +103,8 @@ def test_each_expected_scheme_per_path_comes_from_the_exposure_model(path):
             redirect = next(s.offer for s in probe.schemes if s.scheme == "adfs_redirect")
             assert (set(statuses) <= set(range(300, 400))) == (redirect is exposure.Offer.MAY)
         if probe.published_as == "adfs":
-            assert 401 in statuses and 404 not in statuses
+            # The sign-in page must answer; a Windows transport endpoint is not published through a WAP (404).
+            assert 401 in statuses and (404 in statuses) == (probe.path in exposure.ADFS_WINDOWS_PATHS)
         probed += 1
     # And nothing is probed that the model does not know.
     assert probed == sum(len(data["WebPathSets"][h["Paths"]]) for h in data["WebProbes"])
@@ -134,7 +132,7 @@ def test_every_spray_path_is_probed_on_every_external_web_name(path):
                 assert where in probed[name], (name, tool_path)
     assert data["DiscoveryPath"] == "/Autodiscover/AutodiscoverService.svc/root"
     if plan.adfs is not None and plan.passive_pools:
-        assert probed[plan.adfs.federation_service_name] == {"/adfs/ls/"}
+        assert probed[plan.adfs.federation_service_name] == {"/adfs/ls/", *ADFS_WINDOWS_TRANSPORT}
 
 
 @pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])
@@ -159,6 +157,42 @@ def test_block_ntlm_means_neither_ntlm_nor_kerberos_at_the_edge():
     [item] = data["SipProbes"]
     offers = {s["Scheme"]: s["Offer"] for s in item["Schemes"]}
     assert offers == {"NTLM": "must_not", "Kerberos": "must_not", "TLS-DSK": "may"}
+
+
+# AD FS's WS-Trust Windows transport endpoints: what NTLM recon and spray tools ask an AD FS name for (an NTLM
+# challenge straight away, no sign-in page). The promise that AD FS takes no Windows integrated sign-in from
+# the Internet (a Web Application Proxy in front) is checked on them, not only on /adfs/ls/.
+ADFS_WINDOWS_TRANSPORT = ("/adfs/services/trust/2005/windowstransport", "/adfs/services/trust/13/windowstransport")
+
+
+@pytest.mark.parametrize(("fixture", "offer"), [("s01-passive-extranet-mfa", "must_not"),
+                                                 ("multi-domain-director-idn", "may")])
+def test_the_adfs_windows_transport_endpoints_are_probed_with_the_models_windows_sign_in(fixture, offer):
+    path = FIXTURES / f"{fixture}.json"
+    plan = plan_of(path)
+    data = script_data(path)
+    [host] = [h for h in data["WebProbes"] if h["Base"] == f"https://{plan.adfs.federation_service_name}"]
+    entries = {p["Path"]: p for p in data["WebPathSets"][host["Paths"]]}
+    for endpoint in ADFS_WINDOWS_TRANSPORT:
+        entry = entries[endpoint]
+        assert {s["Scheme"]: s["Offer"] for s in data["WebExpectations"][entry["Expect"]]} == {
+            "NTLM": offer, "Negotiate": offer}
+        statuses = set(data["WebStatuses"][entry["Statuses"]])
+        # Through a Web Application Proxy the endpoint is not published (404); the plain reverse proxy hands
+        # it to AD FS, which challenges (401). A proxy or server error is never a pass.
+        assert {401, 404} <= statuses and not any(s >= 500 for s in statuses)
+
+
+def test_a_windows_transport_endpoint_that_challenges_through_a_wap_is_a_fail():
+    data = script_data(FIXTURES / "s01-passive-extranet-mfa.json")
+    [host] = [h for h in data["WebProbes"] if h["Base"] == "https://adfs.contoso.com"]
+    entry = next(p for p in data["WebPathSets"][host["Paths"]] if p["Path"] == ADFS_WINDOWS_TRANSPORT[0])
+    statuses = list(data["WebStatuses"][entry["Statuses"]])
+    wanted = [CIDict(list(s.items())) for s in data["WebExpectations"][entry["Expect"]]]
+    passed, reason = verdict(answer(401, ("Negotiate", "NTLM"), leak="NetBiosDomain CONTOSO"), statuses, wanted)
+    assert not passed and "NTLM is offered, which the plan closes" in reason
+    passed, reason = verdict(answer(404, text="Not Found"), statuses, wanted)
+    assert passed, reason
 
 
 # ---------------------------------------------------------------------------

@@ -49,6 +49,9 @@ a pool) and per path of `WEB_PATHS`, the HTTP authentication schemes (`NTLM`, `N
 (`Offer.MUST_NOT` / `MAY` / `UNKNOWN`), each with why.
 `sip_probes(plan, *, estate=None) -> tuple[SipProbe, ...]`: per Edge pool, whether the SIP 401 at its
 Access Edge may offer `NTLM`, `Kerberos`, `TLS-DSK`.
+`adfs_probes(plan, *, estate=None)`: AD FS /adfs/ls/ and its WS-Trust Windows transport endpoints, with
+whether Windows integrated sign-in may be offered there. `internet_checks(plan, model)`: per path closed
+after the plan, whether those probes show it from the Internet, in words (the runbook and the review page).
 """
 from __future__ import annotations
 
@@ -159,6 +162,11 @@ WEB_PATHS: tuple[tuple[str, str], ...] = (
 )
 PASSIVEAUTH_PATH = "/passiveauth/"
 ADFS_PATH = "/adfs/ls/"
+# AD FS's WS-Trust endpoints that take Windows integrated sign-in (NTLM/Negotiate) in the request itself, with
+# no sign-in page: what NTLM recon and spray tools ask an AD FS name for. A Web Application Proxy leaves them
+# unpublished unless their proxy setting is turned on; a plain reverse proxy hands them to AD FS with the rest.
+ADFS_WINDOWS_PATHS: tuple[str, ...] = ("/adfs/services/trust/2005/windowstransport",
+                                       "/adfs/services/trust/13/windowstransport")
 # The scheme name the verification probes use for the MsRtcOAuth password grant (Credential.PASSWORD_GRANT).
 PASSWORD_GRANT_SCHEME = "password_grant"
 
@@ -984,6 +992,9 @@ def _describe(path: SignInPath) -> str:
 def _message(code: str, field_name: str, promise: Promise, broken: list[SignInPath], plan: PlanData,
              model: Exposure) -> str:
     unique: list[str] = []
+    if code == "mfa_adfs_not_extranet":
+        # The password typed at AD FS itself comes first: the other paths are certificates obtained through it.
+        broken = sorted(broken, key=lambda path: path.entry.kind is not EntryKind.ADFS)
     for path in broken:
         text = _describe(path)
         if text not in unique:
@@ -1205,29 +1216,77 @@ def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProb
     return tuple(out)
 
 
-def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | None:
-    """Return the AD FS sign-in endpoint to probe from the Internet (`ADFS_PATH` on the federation service
-    name) with whether its answer may offer Windows integrated sign-in (NTLM, Negotiate), or None when the
-    plan signs nobody in through AD FS.
+def adfs_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProbe, ...]:
+    """Return the AD FS endpoints to probe from the Internet on the federation service name, each with whether
+    its answer may offer Windows integrated sign-in (NTLM, Negotiate): the sign-in page (`ADFS_PATH`), then the
+    WS-Trust Windows transport endpoints (`ADFS_WINDOWS_PATHS`). None when the plan signs nobody in through
+    AD FS.
 
     Through a Web Application Proxy the Internet gets forms sign-in only (must not); through the plain
     reverse proxy AD FS takes Internet requests for internal ones and may offer it (see `_adfs_access`).
-    Added for issue 13's verification (branch verify), additive: nothing else here uses it.
+    The sign-in page challenges only a real sign-in request from an agent AD FS lists; the Windows transport
+    endpoints challenge any request that reaches them, so they show whether AD FS is published without a WAP.
     """
     if not _adfs_in_use(plan) or plan.adfs is None:
-        return None
+        return ()
     _, _, _, windows_after = _adfs_access(plan, estate)
     offer = _offer(windows_after.accepted)
     host = plan.adfs.federation_service_name
-    return WebProbe(f"https://{host}{ADFS_PATH}", host, ADFS_PATH, "", "adfs", (
-        SchemeExpectation("NTLM", offer, windows_after.why),
-        SchemeExpectation("Negotiate", offer, windows_after.why),
-    ))
+    schemes = (SchemeExpectation("NTLM", offer, windows_after.why),
+               SchemeExpectation("Negotiate", offer, windows_after.why))
+    return tuple(WebProbe(f"https://{host}{path}", host, path, "", "adfs", schemes)
+                 for path in (ADFS_PATH, *ADFS_WINDOWS_PATHS))
+
+
+def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | None:
+    """Return the probe of the AD FS sign-in page (`ADFS_PATH`), the first of `adfs_probes`, or None."""
+    probes = adfs_probes(plan, estate=estate)
+    return probes[0] if probes else None
+
+
+# What the runbook and the review page say of a closed path that verify-external.ps1 cannot see: a request
+# without credentials shows neither PIN nor certificate authentication, and the Registrar sits behind the Edge.
+_UNSEEN = "not from the Internet: a request without credentials cannot show it"
+_UNSEEN_REGISTRAR = "not from the Internet: the Edge answers SIP sign-in first"
+
+
+def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
+    """Return, per path that is closed after the plan (`SignInPath.key`), whether verify-external.ps1 checks from
+    the Internet that it is closed after the change, in words ("from the Internet ..." or "not from the
+    Internet: why"). The script is built from the plan alone, so what only a state file holds is never probed.
+    """
+    web_pools = {probe.pool for probe in web_probes(plan)}
+    sip_edges = {probe.edge: probe.access_fqdn for probe in sip_probes(plan) if probe.access_fqdn}
+    adfs_probed = bool(adfs_probes(plan))
+    out: dict[str, str] = {}
+    for path in model.paths:
+        if path.after.accepted is not State.CLOSED:
+            continue
+        entry, credential = path.entry, path.credential
+        text = _UNSEEN
+        if credential in (Credential.PIN, Credential.CLIENT_CERTIFICATE):
+            pass
+        elif entry.kind is EntryKind.EDGE_SIP:
+            access = sip_edges.get(entry.edge or "") if entry.in_plan else None
+            text = (f"from the Internet: verify-external.ps1 sends a SIP REGISTER to {access}" if access
+                    else "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to")
+        elif entry.kind is EntryKind.REGISTRAR:
+            text = _UNSEEN_REGISTRAR
+        elif entry.kind is EntryKind.WEB_SERVICES:
+            text = ("from the Internet: verify-external.ps1 asks each of its published names without credentials"
+                    if entry.in_plan and entry.pool in web_pools
+                    else "not from the Internet: the plan publishes no external name for it")
+        elif entry.kind is EntryKind.ADFS and adfs_probed:
+            text = ("from the Internet: verify-external.ps1 asks AD FS /adfs/ls/ and its windowstransport "
+                    "endpoints without credentials")
+        out[path.key] = text
+    return out
 
 
 __all__ = [
     "ACCEPTABLE_RISK_CODES",
     "ADFS_PATH",
+    "ADFS_WINDOWS_PATHS",
     "BROKEN_PROMISE_CODES",
     "CREDENTIAL_FACTS",
     "PASSIVEAUTH_PATH",
@@ -1249,11 +1308,13 @@ __all__ = [
     "State",
     "WebProbe",
     "adfs_probe",
+    "adfs_probes",
     "all_of",
     "any_of",
     "broken_promises",
     "describe_access",
     "exposure",
+    "internet_checks",
     "mfa_promised",
     "promises",
     "registrar_blocked",

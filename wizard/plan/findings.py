@@ -124,6 +124,7 @@ FINDING_CODES: dict[str, str] = {
     "ntlm_exposed": "warning",
     "ntlm_pool_edge_blocks": "warning",
     "edge_ntlm_exposed": "warning",
+    "edge_block_not_probed": "warning",
     # Mobility policies.
     "mobility_save_credentials_off": "warning",
     "mobility_parameter_needs_cu": "warning",
@@ -1206,6 +1207,19 @@ def edge_ntlm_exposed(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def edge_block_not_probed(plan: PlanData) -> Iterator[Finding]:
+    """A block_ntlm Edge without an Access Edge FQDN: verify-external.ps1 has nowhere to send its SIP probe."""
+    for j, edge in enumerate(plan.edge_pools):
+        if edge.block_ntlm and not edge.access_fqdn:
+            yield _finding(
+                "edge_block_not_probed", f"edge_pools[{j}].access_fqdn",
+                f"block_ntlm on Edge {edge.fqdn} is only checked from inside (verify-internal.ps1 reads its proxy "
+                f"settings): the plan names no Access Edge FQDN for it, so verify-external.ps1 cannot send the "
+                f"unauthenticated SIP REGISTER that shows, from the Internet, that the Edge no longer offers NTLM or "
+                f"Kerberos. Add the Access Edge FQDN from the topology.",
+            )
+
+
 # ---------------------------------------------------------------------------
 # Mobility policies
 
@@ -1590,6 +1604,7 @@ RULES: tuple[Rule, ...] = (
     ntlm_exposed,
     ntlm_pool_edge_blocks,
     edge_ntlm_exposed,
+    edge_block_not_probed,
     mobility_save_credentials_off,
     mobility_parameter_needs_cu,
     mobility_exchange_connectivity_off,

@@ -24,7 +24,7 @@ from typing import Any
 from wizard import __version__
 from wizard.caches import ByteLRU, MiB, text_size
 from wizard.plan.engine import assess
-from wizard.plan.exposure import Exposure, exposure
+from wizard.plan.exposure import Exposure, exposure, internet_checks
 from wizard.plan.finding import Finding, has_errors, sort_findings
 from wizard.plan.findings import EXPOSURE_CODES, check_plan
 from wizard.plan.impact import desktop_client_preparation
@@ -249,7 +249,7 @@ def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifa
         # The exposure notes are the matrix below: listed once, as a table.
         "notes": [f for f in findings if f.severity == "info" and f.code not in EXPOSURE_CODES],
         "exposure_file": EXPOSURE_FILE,
-        "exposure_rows": exposure_rows(model),
+        "exposure_rows": exposure_rows(model, internet_checks(plan, model)),
         "accepted_risks": [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks],
         "tag_grants": [p.identity.partition(":")[2] for p in plan.mobility_policies if p.scope == "tag"],
         "client_preparation": desktop_client_preparation(plan),

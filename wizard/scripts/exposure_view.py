@@ -30,6 +30,7 @@ from wizard.plan.exposure import (
     broken_promises,
     describe_access,
     exposure,
+    internet_checks,
     promises,
 )
 from wizard.plan.model import PlanData
@@ -46,11 +47,13 @@ def _worst(paths: tuple[SignInPath, ...] | list[SignInPath]) -> State:
     return any_of(p.after.password_only for p in paths)
 
 
-def exposure_rows(model: Exposure) -> list[dict[str, Any]]:
-    """Return one display row per sign-in path: where, through what, for whom, with what, before, after.
+def exposure_rows(model: Exposure, checks: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Return one display row per sign-in path: where, through what, for whom, with what, before, after, and
+    for a path closed after the plan how the verification checks it (`checks`, from `internet_checks`).
 
     `state` is the row's "password alone" state after the plan (`open`, `unknown`, `closed`), for colouring.
     """
+    checks = checks or {}
     rows = []
     for path in model.paths:
         rows.append({
@@ -65,6 +68,7 @@ def exposure_rows(model: Exposure) -> list[dict[str, Any]]:
             "after_class": _CSS[path.after.password_only] if path.after.accepted is not State.CLOSED else "",
             "field": path.field,
             "in_plan": path.entry.in_plan,
+            "checked": checks.get(path.key, ""),
         })
     return rows
 
@@ -294,7 +298,7 @@ def exposure_context(plan: PlanData, *, estate: Estate | None = None, svg: str |
     return {
         "promises": [p.label for p in promises(plan)],
         "broken": [{"code": b.code, "field": b.field, "message": b.message} for b in broken],
-        "rows": exposure_rows(model),
+        "rows": exposure_rows(model, internet_checks(plan, model)),
         "estate_used": model.estate_used,
         "svg": _safe(svg if svg is not None else picture(model, plan.name)),
     }

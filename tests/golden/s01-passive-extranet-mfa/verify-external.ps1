@@ -16,12 +16,15 @@
     this script by default), with what each probe observed. The exit code is 1 when any
     check failed.
     From the attacker's side it probes every web path public password-spray tools use on
-    every external web name of the plan and AD FS /adfs/ls/ (status, authentication schemes,
+    every external web name of the plan, AD FS /adfs/ls/ and AD FS's Windows transport
+    endpoints /adfs/services/trust/2005/ and 13/windowstransport (status, authentication schemes,
     the names an NTLM challenge gives away, obtained with an NTLM NEGOTIATE that holds no
     user or password), and each Access Edge's SIP sign-in (an unauthenticated REGISTER over
     TLS and the schemes of its 401). Each is judged against the plan's exposure model: a
     scheme the plan closes, or a status that is not an answer from the server (404, 5xx,
-    no answer, a TLS failure), is a FAIL with its reason. Every probe has -TimeoutSeconds.
+    no answer, a TLS failure), is a FAIL with its reason; a Windows transport endpoint may be
+    unpublished (404, what a Web Application Proxy does), but where the plan has AD FS behind
+    one, a Windows sign-in challenge there is a FAIL. Every probe has -TimeoutSeconds.
     Needs Windows PowerShell 3.0 or later; the DNS checks need Resolve-DnsName (Windows 8 /
     Server 2012 or later), and the port checks use Test-NetConnection where it exists.
 #>
@@ -1008,6 +1011,7 @@ $WebStatuses = @{
     'unused' = @(200, 301, 302, 303, 307, 308, 401, 403, 404)
     'discovery' = @(200)
     'adfs' = @(200, 302, 400, 401, 403)
+    'adfs_windows' = @(400, 401, 403, 404, 405)
 }
 
 # The paths public password-spray tools use, per path set: the expectation and the statuses expected.
@@ -1026,6 +1030,8 @@ $WebPathSets = @{
     )
     'p2' = @(
         @{ Path = '/adfs/ls/'; Expect = 'e3'; Statuses = 'adfs' }
+        @{ Path = '/adfs/services/trust/2005/windowstransport'; Expect = 'e3'; Statuses = 'adfs_windows' }
+        @{ Path = '/adfs/services/trust/13/windowstransport'; Expect = 'e3'; Statuses = 'adfs_windows' }
     )
 }
 

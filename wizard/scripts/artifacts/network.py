@@ -223,6 +223,9 @@ PROBE_STATUSES: dict[str, tuple[int, ...]] = {
     "discovery": (200,),
     # AD FS answers an incomplete sign-in request with its sign-in or error page, or a challenge.
     "adfs": (200, 302, 400, 401, 403),
+    # AD FS's WS-Trust Windows transport endpoints: not published through a Web Application Proxy (404), or
+    # AD FS's challenge or refusal of a GET without a sign-in message.
+    "adfs_windows": (400, 401, 403, 404, 405),
 }
 DISCOVERY_PATH = "/Autodiscover/AutodiscoverService.svc/root"
 # The MsRtcOAuth password grant (user name and password at /WebTicket/oauthtoken, what the Lync spray
@@ -233,7 +236,7 @@ PASSWORD_GRANT = exposure.PASSWORD_GRANT_SCHEME
 
 def _status_kind(probe: exposure.WebProbe) -> str:
     if probe.published_as == "adfs":
-        return "adfs"
+        return "adfs_windows" if probe.path in exposure.ADFS_WINDOWS_PATHS else "adfs"
     if probe.path == exposure.PASSIVEAUTH_PATH:
         redirect = next(s.offer for s in probe.schemes if s.scheme == "adfs_redirect")
         return "redirect" if redirect is exposure.Offer.MAY else "unused"
@@ -255,9 +258,7 @@ def _web_probe_data(plan: PlanData) -> dict[str, Any]:
     model's reasons name no plan value.
     """
     probes = list(exposure.web_probes(plan))
-    adfs = exposure.adfs_probe(plan)
-    if adfs is not None:
-        probes.append(adfs)
+    probes.extend(exposure.adfs_probes(plan))
     expectation_keys: dict[tuple[tuple[str, str, str], ...], str] = {}
     host_paths: dict[str, list[tuple[str, str, str]]] = {}
     hosts: dict[str, dict[str, Any]] = {}

@@ -259,7 +259,7 @@ def _impact_groups(matrix: ImpactMatrix) -> list[tuple[list[str], str, int]]:
 # pools and Edge pools) is its own tab of the files, so that the summary stays light.
 INLINE_PICTURE_MAX = 64 * 1024
 # Up to this many rows the exposure matrix lists every path; above, the paths that fare alike (same
-# route, credential, before and after) share one row listing where they are.
+# route, credential, before and after, checked alike) share one row listing where they are.
 MATRIX_ROWS_MAX = 60
 
 
@@ -276,7 +276,7 @@ def exposure_summary(exposure: dict[str, Any] | None) -> dict[str, Any] | None:
     if len(rows) > MATRIX_ROWS_MAX:
         groups: dict[tuple[str, ...], dict[str, Any]] = {}
         for row in rows:
-            key = (row["via"], row["credential"], row["before"], row["after"], row["state"])
+            key = (row["via"], row["credential"], row["before"], row["after"], row["state"], row["checked"])
             group = groups.get(key)
             if group is None:
                 groups[key] = {**row, "others": []}
