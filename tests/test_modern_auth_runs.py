@@ -130,6 +130,25 @@ def test_an_older_cumulative_update_stops_the_script_before_any_change(tmp_path:
     assert site.store.calls == []
 
 
+@pytest.mark.parametrize("cmdlet", ["New-CsOAuthServer", "Set-CsOAuthServer"])
+def test_a_shell_without_the_sid_parameter_stops_the_script_before_any_change(tmp_path: Path, cmdlet: str) -> None:
+    """The script always writes -AcceptSecurityIdentifierInformation (here $false): a shell whose OAuth server
+    cmdlets lack it must stop at the start, not at New-CsOAuthServer after the proxy settings are changed."""
+    b = bundle()
+    assert b.plan.modern_auth is not None and not b.plan.modern_auth.accept_sid_claims
+    site = lync_site(tmp_path, b)
+    if cmdlet == "Set-CsOAuthServer":
+        site.store.collections["CsOAuthServer"].items["sts.fabrikam.com"] = {
+            "MetadataUrl": SE_METADATA, "Type": "ADFS", "AcceptSecurityIdentifierInformation": False, "Realm": None,
+            "AuthorizationUriOverride": None}
+    site.store.missing_parameters = {(cmdlet, "AcceptSecurityIdentifierInformation")}
+    before = site.store.state()
+    outcome = site.run_change()
+    assert outcome.error and f"{cmdlet} has no -AcceptSecurityIdentifierInformation parameter here" in outcome.error
+    assert site.store.state() == before
+    assert not [c for c in site.store.calls if not c[2]]
+
+
 def test_a_topology_pool_the_plan_does_not_list_stops_the_script_before_any_change(tmp_path: Path) -> None:
     # The OAuth configuration and the scenario are global, but the AD FS trust names only the plan's pools.
     site = lync_site(tmp_path, extra_pools=("sefe02.corp.fabrikam.com",))

@@ -331,8 +331,14 @@ try {
     if (-not (Get-Command -Name 'New-CsOAuthServer').Parameters.ContainsKey('Type')) {
         throw ('New-CsOAuthServer' + ' has no -' + 'Type' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
     }
+    if (-not (Get-Command -Name 'New-CsOAuthServer').Parameters.ContainsKey('AcceptSecurityIdentifierInformation')) {
+        throw ('New-CsOAuthServer' + ' has no -' + 'AcceptSecurityIdentifierInformation' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
+    }
     if (-not (Get-Command -Name 'Set-CsOAuthServer').Parameters.ContainsKey('Type')) {
         throw ('Set-CsOAuthServer' + ' has no -' + 'Type' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
+    }
+    if (-not (Get-Command -Name 'Set-CsOAuthServer').Parameters.ContainsKey('AcceptSecurityIdentifierInformation')) {
+        throw ('Set-CsOAuthServer' + ' has no -' + 'AcceptSecurityIdentifierInformation' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
     }
     if (-not (Get-Command -Name 'Set-CsOAuthConfiguration').Parameters.ContainsKey('ClientAuthorizationOAuthServerIdentity')) {
         throw ('Set-CsOAuthConfiguration' + ' has no -' + 'ClientAuthorizationOAuthServerIdentity' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
