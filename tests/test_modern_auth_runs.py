@@ -187,6 +187,39 @@ def test_an_existing_oauth_server_is_updated_and_its_values_come_back(tmp_path: 
     assert site.store.state() == before
 
 
+def test_hybrid_modern_authentication_is_never_replaced_on_the_way(tmp_path: Path) -> None:
+    """One client authorization server at a time: a deployment whose client authorization server is Entra ID
+    (hybrid Modern Authentication, evoSTS of type AzureAD) would be switched to AD FS for every user. The script
+    stops before its first change, -WhatIf run included, and says how to switch on purpose."""
+    site = lync_site(tmp_path)
+    site.store.collections["CsOAuthServer"].items["evoSTS"] = {
+        "MetadataUrl": "https://login.windows.net/common/FederationMetadata/2007-06/FederationMetadata.xml",
+        "Type": "AzureAd", "AcceptSecurityIdentifierInformation": True, "Realm": None,
+        "AuthorizationUriOverride": None}
+    site.store.collections["CsOAuthConfiguration"].items["Global"]["ClientAuthorizationOAuthServerIdentity"] = "evoSTS"
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and "hybrid Modern Authentication through Entra ID" in outcome.error
+        assert "Set-CsOAuthConfiguration -Identity Global -ClientAuthorizationOAuthServerIdentity $null" in outcome.error
+        assert site.store.state() == before
+        assert site.store.calls == []
+
+
+def test_another_client_authorization_server_is_said_to_be_replaced(tmp_path: Path) -> None:
+    site = lync_site(tmp_path)
+    site.store.collections["CsOAuthServer"].items["oldfs"] = {
+        "MetadataUrl": "https://oldfs.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml", "Type": "ADFS",
+        "AcceptSecurityIdentifierInformation": False, "Realm": None, "AuthorizationUriOverride": None}
+    site.store.collections["CsOAuthConfiguration"].items["Global"]["ClientAuthorizationOAuthServerIdentity"] = "oldfs"
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    assert any("The client authorization server is oldfs now" in w for w in outcome.warnings)
+    assert site.run_rollback().ok
+    assert site.store.collections["CsOAuthConfiguration"].items["Global"][
+        "ClientAuthorizationOAuthServerIdentity"] == "oldfs"
+
+
 def test_an_unreadable_authentication_configuration_is_said_and_left_as_it_is(tmp_path: Path) -> None:
     site = lync_site(tmp_path)
     site.store.auth_config_fails = True

@@ -421,6 +421,18 @@ try {
         }
     }
 
+    # There is one client authorization server at a time, and this script makes the AD FS farm it for every user.
+    # Hybrid Modern Authentication (an OAuth server of type AzureAD, Entra ID) is another topology: never replaced
+    # on the way. Any other server is replaced, and the rollback puts it back.
+    $CurrentAuthority = [string](Get-CsOAuthConfiguration -Identity 'Global').ClientAuthorizationOAuthServerIdentity
+    if ($CurrentAuthority -and $CurrentAuthority -ne 'sts.fabrikam.com') {
+        $CurrentServer = Get-CsOAuthServer -Identity $CurrentAuthority -ErrorAction SilentlyContinue
+        if ($CurrentServer -and [string]$CurrentServer.Type -eq 'AzureAD') {
+            throw ('The client authorization server is ' + $CurrentAuthority + ', an OAuth server of type ' + [string]$CurrentServer.Type + ': this deployment uses hybrid Modern Authentication through Entra ID. This plan would make AD FS (' + 'sts.fabrikam.com' + ') the client authorization server instead, for every user, which the planner does not plan. Nothing has changed. To switch on purpose, clear it first (Set-CsOAuthConfiguration -Identity Global -ClientAuthorizationOAuthServerIdentity $null, noting the old value: the rollback then leaves it cleared), or keep hybrid Modern Authentication and leave modern_auth out of this plan.')
+        }
+        Write-Warning ('The client authorization server is ' + $CurrentAuthority + ' now: this script replaces it with ' + 'sts.fabrikam.com' + ' for every user, and the rollback puts it back.')
+    }
+
     # New-CsOAuthServer reads the AD FS federation metadata while it runs: it must be reachable from this server.
     Test-FederationMetadata -Url 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml'
     # The scenario by the name this module gives it (the module misspells one): found before the first change.

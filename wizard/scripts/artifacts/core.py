@@ -25,6 +25,7 @@ from wizard.plan.model import (
     ACP_ADFS_VERSIONS,
     ADFS_OAUTH_SETUP_DOWNLOAD,
     ADFS_OAUTH_SETUP_SCRIPTS,
+    HYBRID_OAUTH_SERVER_TYPE,
     LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
     MODERN_AUTH_ADFS_VERSIONS,
@@ -387,6 +388,8 @@ def modern_auth_context(plan: PlanData) -> dict[str, Any] | None:
     return {
         "identity": identity,
         "type": OAUTH_SERVER_TYPE,
+        # A client authorization server of this type is hybrid Modern Authentication: the script stops on it.
+        "hybrid_type": HYBRID_OAUTH_SERVER_TYPE,
         "metadata_url": plan.adfs.metadata_url,
         "accept_sid": ma.accept_sid_claims,
         # Every pool the AD FS trust names: the topology may have no other (the pre-check says so).
