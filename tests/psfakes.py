@@ -157,6 +157,9 @@ class FakeStore:
     def getter(self, noun: str, id_param: str = "Identity") -> Builtin:
         def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
             coll = self._collection(noun)
+            if id_param not in named and not pos:
+                # Without an identity the real cmdlets list every collection.
+                return [PSObject([(id_param, key), *values.items()]) for key, values in coll.items.items()]
             identity = ps_str(named.get(id_param))
             key = coll.key(identity)
             if key is None:

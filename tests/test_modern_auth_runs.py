@@ -187,6 +187,23 @@ def test_an_existing_oauth_server_is_updated_and_its_values_come_back(tmp_path: 
     assert site.store.state() == before
 
 
+@pytest.mark.parametrize("identity", ["service:WebServer:sefe01.corp.fabrikam.com", "site:Oslo", "Global"])
+def test_passive_authentication_on_today_stops_the_script_before_any_change(tmp_path: Path, identity: str) -> None:
+    """Passive authentication and Modern Authentication cannot share a deployment, and no mode of the plan turns
+    passive authentication off: a web service collection with it on today stops the script at the start, as the
+    state file's estate_passive_with_modern_auth says when there is one."""
+    site = lync_site(tmp_path)
+    web = site.store.collections["CsWebServiceConfiguration"]
+    web.items.setdefault(identity, dict(web.defaults))
+    web.items[identity].update(UseWsFedPassiveAuth=True, WsFedPassiveMetadataUri=SE_METADATA, UseWindowsAuth="None")
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and f"Passive authentication is on in {identity}" in outcome.error
+        assert site.store.state() == before
+        assert site.store.calls == []
+
+
 def test_hybrid_modern_authentication_is_never_replaced_on_the_way(tmp_path: Path) -> None:
     """One client authorization server at a time: a deployment whose client authorization server is Entra ID
     (hybrid Modern Authentication, evoSTS of type AzureAD) would be switched to AD FS for every user. The script

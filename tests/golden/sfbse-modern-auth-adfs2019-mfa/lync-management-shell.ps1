@@ -421,6 +421,14 @@ try {
         }
     }
 
+    # Passive authentication and Modern Authentication cannot share a deployment (the OAuth configuration is global),
+    # and no mode of the plan turns passive authentication off: a collection that has it on today stops the script.
+    foreach ($Collection in @(Get-CsWebServiceConfiguration)) {
+        if ($Collection.UseWsFedPassiveAuth) {
+            throw ('Passive authentication is on in ' + [string]$Collection.Identity + ', and Modern Authentication cannot share a deployment with it. Nothing has changed. Turn passive authentication off there first (Set-CsWebServiceConfiguration -UseWsFedPassiveAuth $false, with Windows authentication back on), or leave modern_auth out of this plan.')
+        }
+    }
+
     # There is one client authorization server at a time, and this script makes the AD FS farm it for every user.
     # Hybrid Modern Authentication (an OAuth server of type AzureAD, Entra ID) is another topology: never replaced
     # on the way. Any other server is replaced, and the rollback puts it back.
