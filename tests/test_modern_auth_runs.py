@@ -18,6 +18,7 @@ import pytest
 from tests.psfakes import FakeAdfs, FakeLync
 from tests.psmini import Builtin, CIDict, Interpreter, PSError, PSObject, ps_str
 from tests.test_rollback_runs import Site
+from tests.test_rollback_runs import lync_site as passive_site
 from wizard.plan.model import ModernAuthScenario
 from wizard.plan.reader import read_plan
 from wizard.scripts.bundle import Bundle, Source, build_bundle
@@ -202,6 +203,32 @@ def test_passive_authentication_on_today_stops_the_script_before_any_change(tmp_
         assert outcome.error and f"Passive authentication is on in {identity}" in outcome.error
         assert site.store.state() == before
         assert site.store.calls == []
+
+
+@pytest.mark.parametrize("authority", ["sts.contoso.com", "evoSTS"])
+def test_a_passive_plan_stops_before_any_change_where_modern_authentication_is_on(tmp_path: Path,
+                                                                                   authority: str) -> None:
+    """The other way round: a plan that turns passive authentication on (here for a Director, on 2019) meets a
+    deployment whose global OAuth configuration names a client authorization server, so Modern Authentication is
+    on for every pool. The two cannot share a deployment: the script stops at the start, -WhatIf run included."""
+    site = passive_site(tmp_path)
+    site.store.collections["CsOAuthConfiguration"].items["Global"]["ClientAuthorizationOAuthServerIdentity"] = authority
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and f"Modern Authentication is on in this deployment (the client authorization " \
+                                 f"server is {authority})" in outcome.error
+        assert site.store.state() == before
+        assert site.store.calls == []
+
+
+def test_a_passive_plan_goes_on_where_modern_authentication_is_off(tmp_path: Path) -> None:
+    site = passive_site(tmp_path)
+    assert site.run_change().ok
+    # Lync Server 2013 has no Modern Authentication: its passive plans do not ask.
+    assert "ClientAuthorizationOAuthServerIdentity" in site.texts["lync-management-shell.ps1"]
+    lync2013 = bundle_of(json.dumps(doc_of("s01-passive-extranet-mfa"), sort_keys=True))
+    assert "ClientAuthorizationOAuthServerIdentity" not in lync2013.texts["lync-management-shell.ps1"]
 
 
 def test_hybrid_modern_authentication_is_never_replaced_on_the_way(tmp_path: Path) -> None:

@@ -351,10 +351,12 @@ def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_modern_auth_conflict", f"pools[{i}].auth.external",
-            f"A pool cannot use passive authentication and Modern Authentication (ADAL through AD FS) at the same "
-            f"time. If this deployment already has Modern Authentication set up for {pool.fqdn} (an AD FS OAuth "
-            f"server made the client authorization server with Set-CsOAuthConfiguration), turn it off for that "
-            f"pool's users first, or keep them on another pool.",
+            f"A pool cannot use passive authentication and Modern Authentication (ADAL) at the same time, and "
+            f"Modern Authentication is global: once Set-CsOAuthConfiguration names a client authorization server, "
+            f"it is on for every pool, {pool.fqdn} included, whichever pool its users are on. If this deployment "
+            f"has it on already, the Management Shell script stops before its first change: turn it off first "
+            f"(Set-CsOAuthConfiguration -ClientAuthorizationOAuthServerIdentity $null), or keep {pool.fqdn} off "
+            f"passive authentication.",
         )
 
 

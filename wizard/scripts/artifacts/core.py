@@ -450,6 +450,8 @@ def _lync_context(plan: PlanData) -> dict[str, Any]:
         "proxies": proxies,
         "mobility": mobility,
         "modern_auth": modern,
+        # Passive pools on a product that has Modern Authentication: the script stops when it is on already.
+        "check_no_modern_auth": plan.product_facts.modern_auth and any(w["wsfed_passive"] for w in web_services),
         "cmdlet_checks": _cmdlet_checks(plan, modern),
         "parameter_checks": _cu_checks(plan, web_services, mobility, modern),
     }
