@@ -396,6 +396,20 @@ def test_the_2012r2_script_and_rule_and_a_trust_an_earlier_setup_made(tmp_path: 
     assert store.state() == before
 
 
+def test_a_2012r2_plan_on_a_farm_of_2016_or_later_stops_before_any_change(tmp_path: Path) -> None:
+    """Microsoft gives one setup script for AD FS 2012 R2 and another for 2016 and later: a plan that says 2012 R2
+    on a farm with application groups (2016 or later) would run the wrong one. The script stops, as the 2016 plan
+    does on a farm without application groups."""
+    store = FakeAdfs(host_name="fs.tailspintoys.com", web_api=True)
+    site = Site(tmp_path, bundle(R2).texts, store, "adfs-modern-auth.ps1", "rollback-adfs-modern-auth.ps1")
+    (tmp_path / "Setup-AdfsOAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and "the plan says 2012r2" in outcome.error
+        assert "Setup-Adfs2016OAuthTrustForSfB.ps1" in outcome.error
+        assert store.setup_runs == [] and store.calls == []
+
+
 def test_pool_urls_on_two_trusts_stop_the_script(tmp_path: Path) -> None:
     store = FakeAdfs(host_name="fs.tailspintoys.com")
     site = Site(tmp_path, bundle(R2).texts, store, "adfs-modern-auth.ps1", "rollback-adfs-modern-auth.ps1")

@@ -185,6 +185,8 @@ def adfs_oauth_context(plan: PlanData) -> dict[str, Any]:
         "anchor": oauth_pool_ids(plan)[0],
         # AD FS 2016 and later have application groups: Microsoft's script may make a Web API application.
         "web_api": uses_acp,
+        # The script Microsoft gives for a farm with application groups, named when a 2012 R2 plan meets one.
+        "application_groups_setup_script": ADFS_OAUTH_SETUP_SCRIPTS[ACP_ADFS_VERSIONS[0]],
         "uses_acp": uses_acp,
         "mfa": adfs.mfa,
         "access_control_policy": ACCESS_CONTROL_POLICIES[adfs.mfa] if uses_acp and mfa else None,
