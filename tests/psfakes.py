@@ -125,6 +125,8 @@ class FakeStore:
         self.calls: list[tuple[str, str, bool]] = []     # (cmdlet, identity, whatif)
         self.parameters: list[tuple[str, str, frozenset[str]]] = []   # (cmdlet, identity, parameter names)
         self.fail: Callable[[str, str], bool] = lambda cmdlet, identity: False
+        # (cmdlet, parameter) pairs this version of the cmdlets lacks: the cmdlet refuses them.
+        self.missing_parameters: set[tuple[str, str]] = set()
 
     def state(self) -> dict[str, dict[str, dict[str, Any]]]:
         """A deep copy of every object, for comparing before and after."""
@@ -147,7 +149,7 @@ class FakeStore:
         for key, value in named.items():
             if key.lower() in _COMMON or key.lower() in extra:
                 continue
-            if key.lower() not in known:
+            if key.lower() not in known or (cmdlet, known[key.lower()]) in self.missing_parameters:
                 raise PSError(f"{cmdlet}: A parameter cannot be found that matches parameter name '{key}'.")
             out[known[key.lower()]] = value
         return out
@@ -155,6 +157,9 @@ class FakeStore:
     def getter(self, noun: str, id_param: str = "Identity") -> Builtin:
         def run(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
             coll = self._collection(noun)
+            if id_param not in named and not pos:
+                # Without an identity the real cmdlets list every collection.
+                return [PSObject([(id_param, key), *values.items()]) for key, values in coll.items.items()]
             identity = ps_str(named.get(id_param))
             key = coll.key(identity)
             if key is None:
@@ -224,7 +229,8 @@ class FakeLync(FakeStore):
     `auth_scenario` is what Set-CsAuthConfig set (Get-CsAuthConfig answers with it, or fails when
     `auth_config_fails`); `scenarios` is the module's AuthConfigScenario enumeration; `version` is what
     Get-CsServerVersion says; `metadata` the federation metadata WebClient serves; `missing` the cmdlets this
-    shell lacks (an older cumulative update).
+    shell lacks (an older cumulative update), `missing_parameters` the (cmdlet, parameter) pairs it lacks
+    (Get-Command does not list them and the cmdlet refuses them).
     """
 
     def __init__(self, *, module: str = "SkypeForBusiness", pools: tuple[str, ...] = (),
@@ -278,7 +284,8 @@ class FakeLync(FakeStore):
                 return [PSObject([("Name", name), ("ModuleName", self.module), ("Parameters", params)])]
             if noun not in self.collections:
                 raise PSError(f"The term '{name}' is not recognized.")
-            params = CIDict((k, True) for k in ["Identity", *self.collections[noun].defaults])
+            params = CIDict((k, True) for k in ["Identity", *self.collections[noun].defaults]
+                            if (name, k) not in self.missing_parameters)
             return [PSObject([("Name", name), ("ModuleName", self.module), ("Parameters", params)])]
 
         def get_auth_config(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:

@@ -216,6 +216,12 @@ def test_ambiguous_and_unknown_parameters(catalog):
     ("New-CsOAuthServer", "Type", "lync2013", "not_on_product"),
     ("New-CsOAuthServer", "Type", "sfb2015", "needs_cu"),
     ("New-CsOAuthServer", "Type", "sfbse", "ok"),
+    # The switch that turns Modern Authentication on came with it: the March 2016 cumulative update on 2015
+    # (override modern-auth-client-authorization-on-2015), like -Type.
+    ("Set-CsOAuthConfiguration", "ClientAuthorizationOAuthServerIdentity", "sfb2015", "needs_cu"),
+    ("Set-CsOAuthConfiguration", "ClientAuthorizationOAuthServerIdentity", "sfb2019", "ok"),
+    ("Set-CsOAuthConfiguration", "ClientAuthorizationOAuthServerIdentity", "sfbse", "ok"),
+    ("Set-CsOAuthConfiguration", "ClientAuthorizationOAuthServerIdentity", "lync2013", "not_on_product"),
     ("Request-CsCertificate", "AllSipDomain", "lync2013", "ok"),
 ])
 def test_parameter_availability_per_product(catalog, cmdlet, param, product, status):

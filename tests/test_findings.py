@@ -245,6 +245,9 @@ def test_passive_pool_with_same_internal_and_external_name_is_an_error():
 def test_passive_and_modern_auth_conflict_is_noted_on_skype_for_business_only():
     (f,) = of(passive_plan(product="sfb2019"), "passive_modern_auth_conflict")
     assert "Modern Authentication" in f.message
+    # Modern Authentication is global: no remedy per pool or per user, and the script refuses it.
+    assert "is on for every pool" in f.message and "script stops before its first change" in f.message
+    assert "another pool" not in f.message and "that pool's users" not in f.message
     assert not of(passive_plan(product="lync2013"), "passive_modern_auth_conflict")
 
 

@@ -398,3 +398,15 @@ def test_the_password_surface_at_adfs_says_how_to_lock_out_guessing_and_close_un
     for words in ("Set-AdfsProperties -EnableExtranetLockout", "WS-Trust", "Get-AdfsEndpoint",
                   "Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false"):
         assert words in f.message, words
+
+
+def test_the_password_surface_behind_the_plain_reverse_proxy_gives_no_advice_that_cannot_hold() -> None:
+    """Published through the plain reverse proxy, AD FS takes Internet requests for internal ones: the finding
+    must not say a Web Application Proxy publishes it, nor advise an extranet lockout that never counts them."""
+    plan = plan_of(doc(adfs={"federation_service_name": "adfs.contoso.com", "version": "2019",
+                             "published_on_reverse_proxy": True}))
+    (f,) = [f for f in check_plan(plan) if f.code == "modern_auth_adfs_password_surface"]
+    assert "published through the plain reverse proxy" in f.message
+    assert "published through the Web Application Proxy" not in f.message
+    assert "extranet lockout never counts them" in f.message
+    assert "Set-AdfsProperties -EnableExtranetLockout" not in f.message

@@ -18,6 +18,7 @@ import pytest
 from tests.psfakes import FakeAdfs, FakeLync
 from tests.psmini import Builtin, CIDict, Interpreter, PSError, PSObject, ps_str
 from tests.test_rollback_runs import Site
+from tests.test_rollback_runs import lync_site as passive_site
 from wizard.plan.model import ModernAuthScenario
 from wizard.plan.reader import read_plan
 from wizard.scripts.bundle import Bundle, Source, build_bundle
@@ -130,6 +131,25 @@ def test_an_older_cumulative_update_stops_the_script_before_any_change(tmp_path:
     assert site.store.calls == []
 
 
+@pytest.mark.parametrize("cmdlet", ["New-CsOAuthServer", "Set-CsOAuthServer"])
+def test_a_shell_without_the_sid_parameter_stops_the_script_before_any_change(tmp_path: Path, cmdlet: str) -> None:
+    """The script always writes -AcceptSecurityIdentifierInformation (here $false): a shell whose OAuth server
+    cmdlets lack it must stop at the start, not at New-CsOAuthServer after the proxy settings are changed."""
+    b = bundle()
+    assert b.plan.modern_auth is not None and not b.plan.modern_auth.accept_sid_claims
+    site = lync_site(tmp_path, b)
+    if cmdlet == "Set-CsOAuthServer":
+        site.store.collections["CsOAuthServer"].items["sts.fabrikam.com"] = {
+            "MetadataUrl": SE_METADATA, "Type": "ADFS", "AcceptSecurityIdentifierInformation": False, "Realm": None,
+            "AuthorizationUriOverride": None}
+    site.store.missing_parameters = {(cmdlet, "AcceptSecurityIdentifierInformation")}
+    before = site.store.state()
+    outcome = site.run_change()
+    assert outcome.error and f"{cmdlet} has no -AcceptSecurityIdentifierInformation parameter here" in outcome.error
+    assert site.store.state() == before
+    assert not [c for c in site.store.calls if not c[2]]
+
+
 def test_a_topology_pool_the_plan_does_not_list_stops_the_script_before_any_change(tmp_path: Path) -> None:
     # The OAuth configuration and the scenario are global, but the AD FS trust names only the plan's pools.
     site = lync_site(tmp_path, extra_pools=("sefe02.corp.fabrikam.com",))
@@ -166,6 +186,82 @@ def test_an_existing_oauth_server_is_updated_and_its_values_come_back(tmp_path: 
     assert server["MetadataUrl"] == SE_METADATA and server["AcceptSecurityIdentifierInformation"] is False
     assert site.run_rollback().ok
     assert site.store.state() == before
+
+
+@pytest.mark.parametrize("identity", ["service:WebServer:sefe01.corp.fabrikam.com", "site:Oslo", "Global"])
+def test_passive_authentication_on_today_stops_the_script_before_any_change(tmp_path: Path, identity: str) -> None:
+    """Passive authentication and Modern Authentication cannot share a deployment, and no mode of the plan turns
+    passive authentication off: a web service collection with it on today stops the script at the start, as the
+    state file's estate_passive_with_modern_auth says when there is one."""
+    site = lync_site(tmp_path)
+    web = site.store.collections["CsWebServiceConfiguration"]
+    web.items.setdefault(identity, dict(web.defaults))
+    web.items[identity].update(UseWsFedPassiveAuth=True, WsFedPassiveMetadataUri=SE_METADATA, UseWindowsAuth="None")
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and f"Passive authentication is on in {identity}" in outcome.error
+        assert site.store.state() == before
+        assert site.store.calls == []
+
+
+@pytest.mark.parametrize("authority", ["sts.contoso.com", "evoSTS"])
+def test_a_passive_plan_stops_before_any_change_where_modern_authentication_is_on(tmp_path: Path,
+                                                                                   authority: str) -> None:
+    """The other way round: a plan that turns passive authentication on (here for a Director, on 2019) meets a
+    deployment whose global OAuth configuration names a client authorization server, so Modern Authentication is
+    on for every pool. The two cannot share a deployment: the script stops at the start, -WhatIf run included."""
+    site = passive_site(tmp_path)
+    site.store.collections["CsOAuthConfiguration"].items["Global"]["ClientAuthorizationOAuthServerIdentity"] = authority
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and f"Modern Authentication is on in this deployment (the client authorization " \
+                                 f"server is {authority})" in outcome.error
+        assert site.store.state() == before
+        assert site.store.calls == []
+
+
+def test_a_passive_plan_goes_on_where_modern_authentication_is_off(tmp_path: Path) -> None:
+    site = passive_site(tmp_path)
+    assert site.run_change().ok
+    # Lync Server 2013 has no Modern Authentication: its passive plans do not ask.
+    assert "ClientAuthorizationOAuthServerIdentity" in site.texts["lync-management-shell.ps1"]
+    lync2013 = bundle_of(json.dumps(doc_of("s01-passive-extranet-mfa"), sort_keys=True))
+    assert "ClientAuthorizationOAuthServerIdentity" not in lync2013.texts["lync-management-shell.ps1"]
+
+
+def test_hybrid_modern_authentication_is_never_replaced_on_the_way(tmp_path: Path) -> None:
+    """One client authorization server at a time: a deployment whose client authorization server is Entra ID
+    (hybrid Modern Authentication, evoSTS of type AzureAD) would be switched to AD FS for every user. The script
+    stops before its first change, -WhatIf run included, and says how to switch on purpose."""
+    site = lync_site(tmp_path)
+    site.store.collections["CsOAuthServer"].items["evoSTS"] = {
+        "MetadataUrl": "https://login.windows.net/common/FederationMetadata/2007-06/FederationMetadata.xml",
+        "Type": "AzureAd", "AcceptSecurityIdentifierInformation": True, "Realm": None,
+        "AuthorizationUriOverride": None}
+    site.store.collections["CsOAuthConfiguration"].items["Global"]["ClientAuthorizationOAuthServerIdentity"] = "evoSTS"
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and "hybrid Modern Authentication through Entra ID" in outcome.error
+        assert "Set-CsOAuthConfiguration -Identity Global -ClientAuthorizationOAuthServerIdentity $null" in outcome.error
+        assert site.store.state() == before
+        assert site.store.calls == []
+
+
+def test_another_client_authorization_server_is_said_to_be_replaced(tmp_path: Path) -> None:
+    site = lync_site(tmp_path)
+    site.store.collections["CsOAuthServer"].items["oldfs"] = {
+        "MetadataUrl": "https://oldfs.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml", "Type": "ADFS",
+        "AcceptSecurityIdentifierInformation": False, "Realm": None, "AuthorizationUriOverride": None}
+    site.store.collections["CsOAuthConfiguration"].items["Global"]["ClientAuthorizationOAuthServerIdentity"] = "oldfs"
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    assert any("The client authorization server is oldfs now" in w for w in outcome.warnings)
+    assert site.run_rollback().ok
+    assert site.store.collections["CsOAuthConfiguration"].items["Global"][
+        "ClientAuthorizationOAuthServerIdentity"] == "oldfs"
 
 
 def test_an_unreadable_authentication_configuration_is_said_and_left_as_it_is(tmp_path: Path) -> None:
@@ -298,6 +394,20 @@ def test_the_2012r2_script_and_rule_and_a_trust_an_earlier_setup_made(tmp_path: 
     assert "insidecorporatenetwork" in trust["AdditionalAuthenticationRules"]
     assert site.run_rollback().ok
     assert store.state() == before
+
+
+def test_a_2012r2_plan_on_a_farm_of_2016_or_later_stops_before_any_change(tmp_path: Path) -> None:
+    """Microsoft gives one setup script for AD FS 2012 R2 and another for 2016 and later: a plan that says 2012 R2
+    on a farm with application groups (2016 or later) would run the wrong one. The script stops, as the 2016 plan
+    does on a farm without application groups."""
+    store = FakeAdfs(host_name="fs.tailspintoys.com", web_api=True)
+    site = Site(tmp_path, bundle(R2).texts, store, "adfs-modern-auth.ps1", "rollback-adfs-modern-auth.ps1")
+    (tmp_path / "Setup-AdfsOAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and "the plan says 2012r2" in outcome.error
+        assert "Setup-Adfs2016OAuthTrustForSfB.ps1" in outcome.error
+        assert store.setup_runs == [] and store.calls == []
 
 
 def test_pool_urls_on_two_trusts_stop_the_script(tmp_path: Path) -> None:

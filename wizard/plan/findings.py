@@ -352,10 +352,12 @@ def passive_modern_auth_conflict(plan: PlanData) -> Iterator[Finding]:
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
         yield _finding(
             "passive_modern_auth_conflict", f"pools[{i}].auth.external",
-            f"A pool cannot use passive authentication and Modern Authentication (ADAL through AD FS) at the same "
-            f"time. If this deployment already has Modern Authentication set up for {pool.fqdn} (an AD FS OAuth "
-            f"server made the client authorization server with Set-CsOAuthConfiguration), turn it off for that "
-            f"pool's users first, or keep them on another pool.",
+            f"A pool cannot use passive authentication and Modern Authentication (ADAL) at the same time, and "
+            f"Modern Authentication is global: once Set-CsOAuthConfiguration names a client authorization server, "
+            f"it is on for every pool, {pool.fqdn} included, whichever pool its users are on. If this deployment "
+            f"has it on already, the Management Shell script stops before its first change: turn it off first "
+            f"(Set-CsOAuthConfiguration -ClientAuthorizationOAuthServerIdentity $null), or keep {pool.fqdn} off "
+            f"passive authentication.",
         )
 
 
@@ -619,14 +621,23 @@ def modern_auth_web_pages(plan: PlanData) -> Iterator[Finding]:
 def modern_auth_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
     """With Modern Authentication, AD FS (through the WAP) is where passwords are typed: its lockout matters.
     """
-    if plan.modern_auth is None or plan.adfs is None:
+    adfs = plan.adfs
+    if plan.modern_auth is None or adfs is None:
         return
+    if adfs.published_on_reverse_proxy:
+        # Behind the plain reverse proxy AD FS takes Internet requests for internal ones: its extranet lockout
+        # never counts them, so that advice would not hold (adfs_windows_auth_on_internet says the rest).
+        where = "published through the plain reverse proxy"
+        advice = ("AD FS takes those requests for internal ones there, so its extranet lockout never counts them: "
+                  "publish it through a Web Application Proxy, then turn extranet lockout on.")
+    else:
+        where = "published through the Web Application Proxy"
+        advice = f"{_adfs_lockout_advice(adfs.version)}{_WS_TRUST_ADVICE if adfs.version != '2.0' else ''}"
     yield _finding(
         "modern_auth_adfs_password_surface", "adfs",
         f"With Modern Authentication every desktop sign-in types its password at AD FS "
-        f"({plan.adfs.federation_service_name}), published through the Web Application Proxy: that is where "
-        f"passwords can be guessed from the Internet now. {_adfs_lockout_advice(plan.adfs.version)}"
-        f"{_WS_TRUST_ADVICE if plan.adfs.version != '2.0' else ''}",
+        f"({adfs.federation_service_name}), {where}: that is where passwords can be guessed from the Internet "
+        f"now. {advice}",
     )
 
 

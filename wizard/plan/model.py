@@ -266,6 +266,9 @@ ADFS_OAUTH_SETUP_SCRIPTS: dict[str, str] = {
 ADFS_OAUTH_SETUP_DOWNLOAD = "https://aka.ms/sfbadalscripts"
 # The type New-CsOAuthServer gets for an AD FS farm.
 OAUTH_SERVER_TYPE = "ADFS"
+# The type of the OAuth server (evoSTS) hybrid Modern Authentication makes the client authorization server: Entra
+# ID. There is one client authorization server at a time, so an AD FS plan would replace it for every user.
+HYBRID_OAUTH_SERVER_TYPE = "AzureAD"
 # Office 2013 turns ADAL on with two DWORD values under the user's Identity key (HKCU).
 OFFICE2013_IDENTITY_KEY = "HKCU:\\Software\\Microsoft\\Office\\15.0\\Common\\Identity"
 OFFICE2013_ADAL_VALUES: tuple[tuple[str, int], ...] = (("EnableADAL", 1), ("Version", 1))

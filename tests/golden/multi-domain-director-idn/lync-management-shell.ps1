@@ -338,6 +338,13 @@ try {
     if (-not (Get-CsPool -Identity 'sfbedge.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbedge.contoso.com')
     }
+    # Passive authentication and Modern Authentication cannot share a deployment, and Modern Authentication is global:
+    # with a client authorization server set, it is on for every pool. (Before the cumulative update that brought
+    # Modern Authentication the property does not exist.)
+    $OAuthAuthority = (Get-CsOAuthConfiguration -Identity 'Global').PSObject.Properties['ClientAuthorizationOAuthServerIdentity']
+    if ($OAuthAuthority -and $OAuthAuthority.Value) {
+        throw ('Modern Authentication is on in this deployment (the client authorization server is ' + [string]$OAuthAuthority.Value + '), and it cannot share a deployment with passive authentication, which this plan turns on. Nothing has changed. Turn Modern Authentication off first (Set-CsOAuthConfiguration -Identity Global -ClientAuthorizationOAuthServerIdentity $null), or leave passive authentication out of this plan.')
+    }
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
     Save-Backup -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.contoso.com' -ErrorAction SilentlyContinue)

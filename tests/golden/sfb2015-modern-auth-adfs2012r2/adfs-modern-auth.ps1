@@ -307,6 +307,10 @@ try {
     if ($FarmName -ne 'fs.tailspintoys.com') {
         throw ('This AD FS farm is ' + $FarmName + ', but the plan is for ' + 'fs.tailspintoys.com' + '.')
     }
+    # Microsoft gives AD FS 2016 and later a setup script of their own: a farm with application groups is not 2012 R2.
+    if (Get-Command -Name 'Get-AdfsWebApiApplication' -ErrorAction SilentlyContinue) {
+        throw ('This AD FS server has application groups, so it is AD FS 2016 or later, but the plan says ' + '2012r2' + ', whose setup script is not the one Microsoft gives for this farm (' + 'Setup-Adfs2016OAuthTrustForSfB.ps1' + '): correct the plan''s AD FS version.')
+    }
     # Microsoft's own script makes the trust. The bundle does not carry it: download it from Microsoft and put it here.
     $SetupScript = Join-Path -Path $ScriptFolder -ChildPath 'Setup-AdfsOAuthTrustForSfB.ps1'
     if (-not (Test-Path -LiteralPath $SetupScript -PathType Leaf)) {

@@ -439,6 +439,26 @@ try {
         }
     }
 
+    # Passive authentication and Modern Authentication cannot share a deployment (the OAuth configuration is global),
+    # and no mode of the plan turns passive authentication off: a collection that has it on today stops the script.
+    foreach ($Collection in @(Get-CsWebServiceConfiguration)) {
+        if ($Collection.UseWsFedPassiveAuth) {
+            throw ('Passive authentication is on in ' + [string]$Collection.Identity + ', and Modern Authentication cannot share a deployment with it. Nothing has changed. Turn passive authentication off there first (Set-CsWebServiceConfiguration -UseWsFedPassiveAuth $false, with Windows authentication back on), or leave modern_auth out of this plan.')
+        }
+    }
+
+    # There is one client authorization server at a time, and this script makes the AD FS farm it for every user.
+    # Hybrid Modern Authentication (an OAuth server of type AzureAD, Entra ID) is another topology: never replaced
+    # on the way. Any other server is replaced, and the rollback puts it back.
+    $CurrentAuthority = [string](Get-CsOAuthConfiguration -Identity 'Global').ClientAuthorizationOAuthServerIdentity
+    if ($CurrentAuthority -and $CurrentAuthority -ne 'fs.tailspintoys.com') {
+        $CurrentServer = Get-CsOAuthServer -Identity $CurrentAuthority -ErrorAction SilentlyContinue
+        if ($CurrentServer -and [string]$CurrentServer.Type -eq 'AzureAD') {
+            throw ('The client authorization server is ' + $CurrentAuthority + ', an OAuth server of type ' + [string]$CurrentServer.Type + ': this deployment uses hybrid Modern Authentication through Entra ID. This plan would make AD FS (' + 'fs.tailspintoys.com' + ') the client authorization server instead, for every user, which the planner does not plan. Nothing has changed. To switch on purpose, clear it first (Set-CsOAuthConfiguration -Identity Global -ClientAuthorizationOAuthServerIdentity $null, noting the old value: the rollback then leaves it cleared), or keep hybrid Modern Authentication and leave modern_auth out of this plan.')
+        }
+        Write-Warning ('The client authorization server is ' + $CurrentAuthority + ' now: this script replaces it with ' + 'fs.tailspintoys.com' + ' for every user, and the rollback puts it back.')
+    }
+
     # New-CsOAuthServer reads the AD FS federation metadata while it runs: it must be reachable from this server.
     Test-FederationMetadata -Url 'https://fs.tailspintoys.com/FederationMetadata/2007-06/FederationMetadata.xml'
     # The scenario by the name this module gives it (the module misspells one): found before the first change.

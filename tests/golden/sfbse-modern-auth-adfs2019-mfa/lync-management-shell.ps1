@@ -359,8 +359,14 @@ try {
     if (-not (Get-Command -Name 'New-CsOAuthServer').Parameters.ContainsKey('Type')) {
         throw ('New-CsOAuthServer' + ' has no -' + 'Type' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
     }
+    if (-not (Get-Command -Name 'New-CsOAuthServer').Parameters.ContainsKey('AcceptSecurityIdentifierInformation')) {
+        throw ('New-CsOAuthServer' + ' has no -' + 'AcceptSecurityIdentifierInformation' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
+    }
     if (-not (Get-Command -Name 'Set-CsOAuthServer').Parameters.ContainsKey('Type')) {
         throw ('Set-CsOAuthServer' + ' has no -' + 'Type' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
+    }
+    if (-not (Get-Command -Name 'Set-CsOAuthServer').Parameters.ContainsKey('AcceptSecurityIdentifierInformation')) {
+        throw ('Set-CsOAuthServer' + ' has no -' + 'AcceptSecurityIdentifierInformation' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
     }
     if (-not (Get-Command -Name 'Set-CsOAuthConfiguration').Parameters.ContainsKey('ClientAuthorizationOAuthServerIdentity')) {
         throw ('Set-CsOAuthConfiguration' + ' has no -' + 'ClientAuthorizationOAuthServerIdentity' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
@@ -441,6 +447,26 @@ try {
         if ($PlanPools -notcontains $Service.PoolFqdn) {
             throw ('Pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan. Modern Authentication is global: add every Front End and Director pool to the plan (without authentication settings if it keeps its own), so that the AD FS trust names its web services.')
         }
+    }
+
+    # Passive authentication and Modern Authentication cannot share a deployment (the OAuth configuration is global),
+    # and no mode of the plan turns passive authentication off: a collection that has it on today stops the script.
+    foreach ($Collection in @(Get-CsWebServiceConfiguration)) {
+        if ($Collection.UseWsFedPassiveAuth) {
+            throw ('Passive authentication is on in ' + [string]$Collection.Identity + ', and Modern Authentication cannot share a deployment with it. Nothing has changed. Turn passive authentication off there first (Set-CsWebServiceConfiguration -UseWsFedPassiveAuth $false, with Windows authentication back on), or leave modern_auth out of this plan.')
+        }
+    }
+
+    # There is one client authorization server at a time, and this script makes the AD FS farm it for every user.
+    # Hybrid Modern Authentication (an OAuth server of type AzureAD, Entra ID) is another topology: never replaced
+    # on the way. Any other server is replaced, and the rollback puts it back.
+    $CurrentAuthority = [string](Get-CsOAuthConfiguration -Identity 'Global').ClientAuthorizationOAuthServerIdentity
+    if ($CurrentAuthority -and $CurrentAuthority -ne 'sts.fabrikam.com') {
+        $CurrentServer = Get-CsOAuthServer -Identity $CurrentAuthority -ErrorAction SilentlyContinue
+        if ($CurrentServer -and [string]$CurrentServer.Type -eq 'AzureAD') {
+            throw ('The client authorization server is ' + $CurrentAuthority + ', an OAuth server of type ' + [string]$CurrentServer.Type + ': this deployment uses hybrid Modern Authentication through Entra ID. This plan would make AD FS (' + 'sts.fabrikam.com' + ') the client authorization server instead, for every user, which the planner does not plan. Nothing has changed. To switch on purpose, clear it first (Set-CsOAuthConfiguration -Identity Global -ClientAuthorizationOAuthServerIdentity $null, noting the old value: the rollback then leaves it cleared), or keep hybrid Modern Authentication and leave modern_auth out of this plan.')
+        }
+        Write-Warning ('The client authorization server is ' + $CurrentAuthority + ' now: this script replaces it with ' + 'sts.fabrikam.com' + ' for every user, and the rollback puts it back.')
     }
 
     # New-CsOAuthServer reads the AD FS federation metadata while it runs: it must be reachable from this server.

@@ -25,6 +25,7 @@ from wizard.plan.model import (
     ACP_ADFS_VERSIONS,
     ADFS_OAUTH_SETUP_DOWNLOAD,
     ADFS_OAUTH_SETUP_SCRIPTS,
+    HYBRID_OAUTH_SERVER_TYPE,
     LYNC2013_CU_MOBILITY_SETTINGS,
     MOBILITY_SETTINGS,
     MODERN_AUTH_ADFS_VERSIONS,
@@ -184,6 +185,8 @@ def adfs_oauth_context(plan: PlanData) -> dict[str, Any]:
         "anchor": oauth_pool_ids(plan)[0],
         # AD FS 2016 and later have application groups: Microsoft's script may make a Web API application.
         "web_api": uses_acp,
+        # The script Microsoft gives for a farm with application groups, named when a 2012 R2 plan meets one.
+        "application_groups_setup_script": ADFS_OAUTH_SETUP_SCRIPTS[ACP_ADFS_VERSIONS[0]],
         "uses_acp": uses_acp,
         "mfa": adfs.mfa,
         "access_control_policy": ACCESS_CONTROL_POLICIES[adfs.mfa] if uses_acp and mfa else None,
@@ -342,7 +345,8 @@ def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
                       for cmdlet, param in PASSIVE_PARAMETER_CHECKS)
     if modern is not None:
         why = _modern_auth_cu(plan)
-        params = ["Type", *(["AcceptSecurityIdentifierInformation"] if modern["accept_sid"] else [])]
+        # Both are written whatever the plan says (-AcceptSecurityIdentifierInformation $false too).
+        params = ["Type", "AcceptSecurityIdentifierInformation"]
         for cmdlet in ("New-CsOAuthServer", "Set-CsOAuthServer"):
             checks.extend({"cmdlet": cmdlet, "parameter": param, "why": why} for param in params)
         checks.append({"cmdlet": "Set-CsOAuthConfiguration", "parameter": "ClientAuthorizationOAuthServerIdentity",
@@ -386,6 +390,8 @@ def modern_auth_context(plan: PlanData) -> dict[str, Any] | None:
     return {
         "identity": identity,
         "type": OAUTH_SERVER_TYPE,
+        # A client authorization server of this type is hybrid Modern Authentication: the script stops on it.
+        "hybrid_type": HYBRID_OAUTH_SERVER_TYPE,
         "metadata_url": plan.adfs.metadata_url,
         "accept_sid": ma.accept_sid_claims,
         # Every pool the AD FS trust names: the topology may have no other (the pre-check says so).
@@ -446,6 +452,8 @@ def _lync_context(plan: PlanData) -> dict[str, Any]:
         "proxies": proxies,
         "mobility": mobility,
         "modern_auth": modern,
+        # Passive pools on a product that has Modern Authentication: the script stops when it is on already.
+        "check_no_modern_auth": plan.product_facts.modern_auth and any(w["wsfed_passive"] for w in web_services),
         "cmdlet_checks": _cmdlet_checks(plan, modern),
         "parameter_checks": _cu_checks(plan, web_services, mobility, modern),
     }
