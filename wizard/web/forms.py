@@ -457,11 +457,17 @@ class StepForms:
         problems = []
         data = self.data
         for name, section in self.sections.items():
-            if not isinstance(section, BaseFormSet) or data is None or not section.management_form.is_valid():
+            if not isinstance(section, BaseFormSet) or data is None:
+                continue
+            title = f"the list of {section.item}s"
+            if not section.management_form.is_valid():
+                # Its rows were sent without a row count: they would be left out, and the rest
+                # of the page answered "Saved" with the typed rows silently dropped.
+                if any(key.startswith(f"{name}-") for key in data):
+                    problems.append(f"{title} was sent without a valid count of its rows")
                 continue
             total = section.management_form.cleaned_data["TOTAL_FORMS"]
             loaded = section.management_form.cleaned_data["INITIAL_FORMS"]
-            title = f"the list of {section.item}s"
             if total < 0 or loaded < 0 or loaded > total:
                 problems.append(f"{title} says it has {total} rows, {loaded} of them loaded")
             elif total > section.absolute_max:
