@@ -303,6 +303,32 @@ class CommentViewTests(ReviewViewTestCase):
         self.assertFalse(Comment.objects.exists())
 
 
+    def test_a_comment_within_the_box_limit_is_kept_though_its_line_breaks_arrive_as_two_characters(self):
+        # The box counts a line break as one character (maxlength 5000); the browser sends CR LF. 4,500
+        # characters on 900 lines arrived as 5,400 and were refused, the comment lost to the redirect.
+        self._submitted()
+        self.client.force_login(self.bob)
+        typed = "\n".join(["abcd"] * 900)
+        sent = typed.replace("\n", "\r\n")
+        self.assertLessEqual(len(typed), review.COMMENT_MAX)
+        self.assertGreater(len(sent), review.COMMENT_MAX)
+        self.client.post(self._url("revision-comment", 1), {"body": sent})
+        self.client.post(self._url("plan-comment"), {"body": sent})
+        self.assertEqual(list(Comment.objects.filter(plan=self.plan).values_list("body", flat=True)), [typed, typed])
+        self.client.post(self._url("revision-request-changes", 1), {"comment": sent})
+        self.assertEqual(Review.objects.get(decision=Review.Decision.CHANGES_REQUESTED).comment, typed)
+
+    def test_a_refused_comment_names_its_field(self):
+        self._save()
+        self.client.force_login(self.bob)
+        for body, why in (("x" * 5001, "Comment: Ensure this value has at most 5000 characters"),
+                          ("a\x00b", "Comment: Null characters are not allowed.")):
+            with self.subTest(why=why):
+                response = self.client.post(self._url("revision-comment", 1), {"body": body}, follow=True)
+                self.assertContains(response, why)
+        self.assertFalse(Comment.objects.exists())
+
+
 class DiffViewTests(ReviewViewTestCase):
     def test_it_compares_two_revisions_with_labels_and_script_lines(self):
         self._save()

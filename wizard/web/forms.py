@@ -52,6 +52,19 @@ def explained(key: str, **kwargs: Any) -> dict[str, Any]:
     return {"label": e.label, "help_text": e.help_html(), **kwargs}
 
 
+class MultilineField(forms.CharField):
+    """Text typed in a textarea, with its line breaks as the browser counted them (one character each).
+
+    A browser sends each line break of a textarea as CR LF, two characters, while its `maxlength`
+    counts one: a comment within the box's limit would arrive over the same limit here and be
+    refused, and the text typed lost. CR LF and a lone CR become LF before the length is checked.
+    """
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 class FqdnField(forms.CharField):
     """A host name, returned normalised (lowercase, IDNA A-label, no trailing dot)."""
 
@@ -724,6 +737,23 @@ class WithdrawRiskForm(forms.Form):
 
     index = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     draft_version = draft_version_field()
+
+
+def errors_in_words(form: forms.Form) -> str:
+    """Return a refused form's errors as one line, each under the name of its field ("Comment: ...").
+
+    A message written for its field ("Say what needs to change.") stands alone; Django's own ones
+    ("This field is required.", "Null characters are not allowed.") would not say which field.
+    """
+    parts = []
+    for name, errors in form.errors.as_data().items():
+        field = form.fields.get(name)
+        label = (field.label or name.replace("_", " ")) if field is not None else ""
+        for error in errors:
+            for message in error.messages:
+                own = error.code == "required" and message != forms.Field.default_error_messages["required"]
+                parts.append(message if own or not label else f"{label}: {message}")
+    return " ".join(parts)
 
 
 def posted_window(step: Step, data: Any) -> Window | None:

@@ -9,7 +9,6 @@ redirected away.
 """
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -26,7 +25,7 @@ from wizard.plan.findings import acceptable_errors
 from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web import drafts
-from wizard.web.forms import AcceptRiskForm, WithdrawRiskForm
+from wizard.web.forms import AcceptRiskForm, WithdrawRiskForm, errors_in_words
 from wizard.web.risks import Typed
 from wizard.web.steps import STEPS
 from wizard.web.views import output
@@ -56,9 +55,9 @@ def accept_risk(request: HttpRequest, code: UUID) -> HttpResponse:
         if set(form.errors) != {"reason"}:
             # The page's own fields are damaged or out of date (a forged error, a draft version it
             # never had): show the findings as they are now.
-            messages.error(request, "The risk was not accepted: " + _errors(form))
+            messages.error(request, "The risk was not accepted: " + errors_in_words(form))
             return _back(plan)
-        return _refused(request, plan, form, _errors(form), status=400)
+        return _refused(request, plan, form, errors_in_words(form), status=400)
     data = form.cleaned_data
     try:
         drafts.accept_risk(plan, code=data["code"], field=data["field"], reason=data["reason"],
@@ -78,7 +77,7 @@ def withdraw_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     plan = get_editable_plan(request.user, code)
     form = WithdrawRiskForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Nothing was withdrawn: " + _errors(form))
+        messages.error(request, "Nothing was withdrawn: " + errors_in_words(form))
         return _back(plan)
     try:
         drafts.withdraw_risk(plan, index=form.cleaned_data["index"], based_on=form.cleaned_data["draft_version"],
@@ -92,13 +91,3 @@ def withdraw_risk(request: HttpRequest, code: UUID) -> HttpResponse:
         return _back(plan)
     messages.success(request, "Withdrawn: the error blocks the plan again until it is fixed or accepted.")
     return _back(plan)
-
-
-def _errors(form: Any) -> str:
-    """Return the form's errors as one line, each field's under its label (a page's own hidden fields by name)."""
-    parts = []
-    for name, errors in form.errors.items():
-        field = form.fields.get(name)
-        prefix = "" if field is None else f"{field.label or name.replace('_', ' ')}: "
-        parts += [f"{prefix}{message}" for message in errors]
-    return " ".join(parts)
