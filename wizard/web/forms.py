@@ -556,6 +556,23 @@ class StepForms:
             out[name] = rows
         return out
 
+    def marked_for_removal(self) -> list[str]:
+        """Return what one row each of the posted page marks for removal ("SIP domain", "pool"), in order.
+
+        An autosave stores those rows as they are (`values(keep_deleted=True)`); only an explicit save
+        removes them, so the autosave's "Saved" has to say they are still there.
+        """
+        marked = []
+        for section in self.sections.values():
+            if not isinstance(section, BaseFormSet) or not section.can_delete or self.data is None \
+                    or not section.management_form.is_valid():
+                continue
+            for form in section.forms:
+                form.is_valid()  # the removal mark is read from cleaned_data
+                if section._should_delete_form(form):
+                    marked.append(section.item)
+        return marked
+
     def field_errors(self) -> dict[str, str]:
         """Return {HTML id of a field: its first error} over every form and row of the step."""
         out: dict[str, str] = {}
