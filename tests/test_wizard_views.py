@@ -246,6 +246,20 @@ class AutosaveTests(BaseTestCase):
         self.assertContains(response, "Saved (draft version 3).</span>")
         self.assertNotContains(response, "marked for removal")
 
+    def test_a_signed_out_htmx_request_gets_401_not_the_sign_in_page(self) -> None:
+        # The redirect to the sign-in page was followed by the browser, and htmx showed the whole sign-in
+        # page in the status line, with nothing saying "Not saved".
+        data = step_post(self.s01, "environment", **{"pools-0-site": "Oslo"})
+        response = self.client.post(self.url, data, HTTP_HX_REQUEST="true")
+        self.assertContains(response, "nothing was saved", status_code=401)
+        preview = reverse("plan-step-preview", args=[self.s01.code, "environment"])
+        self.assertEqual(self.client.post(preview, data, HTTP_HX_REQUEST="true").status_code, 401)
+        # A page (not htmx) still goes to the sign-in page.
+        response = self.client.post(self.url, data)
+        self.assertRedirects(response, f"{reverse('login')}?next={self.url}", fetch_redirect_response=False)
+        self.s01.refresh_from_db()
+        self.assertEqual(self.s01.draft_version, 1)
+
     def test_it_needs_edit_rights_and_a_post(self) -> None:
         self.client.force_login(self.dave)
         self.assertEqual(self.client.post(self.url, step_post(self.s01, "environment")).status_code, 403)
