@@ -115,6 +115,22 @@ class SaveRevisionViewTests(ReviewViewTestCase):
         self.assertContains(response, "Say what changed", status_code=400)
         self.assertFalse(self.plan.revisions.exists())
 
+    def test_a_page_without_its_draft_version_is_told_so_and_can_save_after_looking(self):
+        # It answered 400 with nothing saying why, and kept the empty (or damaged) hidden version, so
+        # saving again from that page failed the same way, silently, until it was reloaded.
+        self.client.force_login(self.alice)
+        for sent in ({}, {"draft_version": "abc"}, {"draft_version": "9" * 30}):
+            with self.subTest(sent=sent):
+                response = self.client.post(self._url("revision-save"), {"message": "Passive auth", **sent})
+                self.assertContains(response, "Not saved: ", status_code=400)
+                self.assertContains(response, "draft version", status_code=400)
+                self.assertContains(response, 'name="draft_version" value="1"', status_code=400)
+                self.assertContains(response, 'value="Passive auth"', status_code=400)
+        self.assertFalse(self.plan.revisions.exists())
+        response = self.client.post(self._url("revision-save"), {"message": "Passive auth", "draft_version": "1"})
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(self.plan.revisions.exists())
+
     def test_saving_an_unchanged_draft_says_so(self):
         self._save()
         self.client.force_login(self.alice)

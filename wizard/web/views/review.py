@@ -31,8 +31,9 @@ class SaveRevisionForm(forms.Form):
 
     message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
                               error_messages={"required": "Say what changed in this revision."})
-    draft_version = draft_version_field(error_messages={"required": "The page did not say which draft version it "
-                                                                    "showed: look at the changes again, then save."})
+    draft_version = draft_version_field(error_messages={
+        "required": "The page did not say which draft version it showed: look at the changes again, then save.",
+        "invalid": "The page's draft version is damaged: look at the changes again, then save."})
 
 
 class ApproveForm(forms.Form):
