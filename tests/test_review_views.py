@@ -438,6 +438,13 @@ class AuditAndSharingViewTests(ReviewViewTestCase):
                         .values_list("detail__access", flat=True))
         self.assertEqual(accesses, ["read", "none"])
 
+    def test_a_share_with_an_access_not_offered_says_so(self):
+        # It answered 400 with the form again and no word on what was wrong.
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("plan-sharing"), {"group": self.personas.edit_team.pk, "access": "owner"})
+        self.assertContains(response, "Select a valid choice. owner is not one of the available choices.",
+                            status_code=400)
+
     def test_a_share_without_a_team_is_refused(self):
         self.client.force_login(self.alice)
         response = self.client.post(self._url("plan-sharing"), {"access": "edit"})
