@@ -292,6 +292,20 @@ class ReviewActionTests(ReviewViewTestCase):
         self.assertContains(response, "has been superseded by revision 2")
         self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
 
+    def test_an_action_address_visited_after_signing_in_again_says_nothing_was_done(self):
+        # Session ended, Approve pressed, signed in again: the sign-in page sends the reviewer back to
+        # the action's address as a visit, which answered an empty 405 page.
+        self._submitted()
+        approve = self._url("revision-approve", 1)
+        response = self.client.post(approve, {"comment": ""})
+        self.assertRedirects(response, f"{reverse('login')}?next={approve}", fetch_redirect_response=False)
+        self.client.force_login(self.bob)
+        response = self.client.get(approve)
+        self.assertContains(response, "Nothing was done", status_code=405)
+        self.assertContains(response, "press the button once more", status_code=405)
+        self.assertEqual(response["Allow"], "POST")
+        self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
+
     def test_forms_need_the_csrf_token(self):
         self._submitted()
         client = Client(enforce_csrf_checks=True)

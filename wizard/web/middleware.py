@@ -78,3 +78,26 @@ class HtmxSignedOutMiddleware:
                               message="Your session ended, so nothing was saved. Sign in again (in another tab, "
                                       "to keep what you typed on this page).")
         return response
+
+
+class MethodNotAllowedMiddleware:
+    """Give a 405 (an action's address visited, not posted to) a page that says so, not a blank one.
+
+    It happens to people: the session ended, they pressed a button (Approve, Accept this risk), signed
+    in again, and the sign-in page sent them back to the action's address as a plain visit.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content:
+            return response
+        page = plain_page(request, status=405, title="Nothing was done",
+                          message="This address carries out an action when its page's button is pressed; "
+                                  "opening it does nothing. Go back to the page (after signing in again, "
+                                  "open it from the plan) and press the button once more.")
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
