@@ -4,7 +4,8 @@ It answered the sign-in page: the browser followed the redirect, htmx put the wh
 in the status line ("Skip to the content ... Sign in") and nothing said "Not saved". Now the status
 says the person is signed out and that the typing stays; once they sign in again in another tab,
 the autosave's retry saves what was typed, and Save works from the same page (with the CSRF token
-the new sign-in gave).
+the new sign-in gave); Save pressed while signed out keeps the page instead of losing the typing to the
+sign-in page.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _end_session(page: Any) -> None:
 
 @pytest.mark.browser
 def test_an_autosave_after_the_session_ended_says_signed_out_and_saves_after_signing_in(open_page: Any) -> None:
-    page, plan, _ = _step_page(open_page)
+    page, plan, url = _step_page(open_page)
     status = page.locator("#autosave-status")
     _type_site(page, "Redmond")
     expect(status).to_contain_text("Saved (draft version 2)")
@@ -41,6 +42,12 @@ def test_an_autosave_after_the_session_ended_says_signed_out_and_saves_after_sig
     with server_idle():
         plan.refresh_from_db()
     assert plan.draft["pools"][0]["site"] == "Redmond"
+
+    # Save pressed now would go through the sign-in page back to the stored draft, losing the typing.
+    page.locator("#save-button").click()
+    expect(status).to_contain_text("Sign in again in another tab, then press Save again")
+    assert page.url.endswith(url)
+    expect(page.locator("#id_pools-0-site")).to_have_value("Dublin")
 
     # Signing in again in another tab: the retry saves what was typed here.
     other = page.context.new_page()

@@ -163,14 +163,25 @@
       event.detail.isError = false;
     }
   });
+  var signedOut = false;
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.target.id !== "autosave") { return; }
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    signedOut = code === 401;
     if (code >= 200 && code < 300) {
       retryDelay = RETRY_FIRST_MS;
     } else if (code !== 409 && code !== 400) {
       scheduleRetry(code);
     }
+  });
+
+  // Save pressed while signed out would go to the sign-in page and come back to the stored draft,
+  // without what was typed: the page stays, and says to sign in again first (in another tab).
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "step-form" || !signedOut || event.defaultPrevented) { return; }
+    event.preventDefault();
+    showStatus("Not saved: you are signed out (the session ended). Sign in again in another tab, then press " +
+               "Save again; what you typed stays in the form.", "failed");
   });
 
   // Each autosave answer carries every field's error of the stored draft (#field-errors, by the
