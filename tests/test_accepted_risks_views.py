@@ -127,3 +127,33 @@ class AcceptedRiskTests(BaseTestCase):
         self.assertIn("draft version", " ".join(m.message for m in response.wsgi_request._messages))
         self.plan.refresh_from_db()
         self.assertEqual(len(self.plan.draft["accepted_risks"]), 1)
+
+    def test_a_refused_reason_is_shown_again_as_typed_with_the_field_named(self) -> None:
+        # It redirected to the review page with an empty box and "This field is required." (which field?):
+        # a long reason, or one with a line break (Enter in the box), was gone.
+        self.client.force_login(self.alice)
+        for reason, why in (("first line\nsecond line of the reason", "line breaks"),
+                            ("x" * 600, "at most 500 characters"), ("", "required")):
+            with self.subTest(why=why):
+                response = self.post_accept(reason=reason)
+                self.assertEqual(response.status_code, 400)
+                self.assertContains(response, "Why this risk is accepted: ", status_code=400)
+                self.assertContains(response, why, status_code=400)
+                self.assertEqual(response.context["risks"].acceptable[0].reason, reason)
+                self.assertContains(response, f">{reason}</textarea>", status_code=400)
+                self.assertContains(response, 'aria-invalid="true"', status_code=400)
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_a_stale_page_keeps_the_typed_reason_for_the_error_still_there(self) -> None:
+        self.client.force_login(self.alice)
+        before = self.plan.draft_version
+        set_draft(self.plan, _without_edge() | {"name": "Renamed meanwhile"})
+        response = self.post_accept(draft_version=before, reason="Edge replaced in March")
+        self.assertContains(response, "the draft changed while you were reading it", status_code=409)
+        self.assertContains(response, ">Edge replaced in March</textarea>", status_code=409)
+        # The page now carries the draft's current version: accepting again from it works.
+        self.assertEqual(response.context["risks"].version, self.plan.draft_version)
+        self.post_accept(reason="Edge replaced in March")
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["accepted_risks"][0]["reason"], "Edge replaced in March")

@@ -157,6 +157,23 @@ class HostilePostTests(BaseTestCase):
                 self.plan.refresh_from_db()
                 self.assertEqual(len(self.plan.draft["pools"]), 1)
 
+    def test_rows_sent_without_their_count_are_refused_not_dropped_under_saved(self) -> None:
+        # A truncated page: the pool row came, its list's row count did not (or is not a number).
+        # The row would be left out and the save answered "Saved" with the typed host name gone.
+        autosave = reverse("plan-step-autosave", args=[self.plan.code, "environment"])
+        for url in (self.url, autosave):
+            for broken in ({"pools-TOTAL_FORMS": None, "pools-INITIAL_FORMS": None}, {"pools-TOTAL_FORMS": "one"}):
+                with self.subTest(url=url, broken=broken):
+                    data = self._post(**{"pools-0-fqdn": "pool02.contoso.com"})
+                    for key, value in broken.items():
+                        data.pop(key) if value is None else data.update({key: value})
+                    response = self.client.post(url, data)
+                    self.assertContains(response, "Not saved", status_code=400)
+                    self.assertContains(response, "the list of pools", status_code=400)
+                    self.assertNotContains(response, "Saved", status_code=400)
+                    self.plan.refresh_from_db()
+                    self.assertEqual(self.plan.draft["pools"][0]["fqdn"], "lyncpool01.contoso.com")
+
     def test_an_honest_post_still_saves(self) -> None:
         response = self.client.post(self.url, self._post(**{"pools-0-site": "Oslo"}))
         self.assertEqual(response.status_code, 302)

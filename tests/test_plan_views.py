@@ -232,6 +232,20 @@ class PresetOverDraftTests(BaseTestCase):
         self.edited.refresh_from_db()
         self.assertEqual(self.edited.draft_version, 1)
 
+    def test_a_missing_or_damaged_draft_version_is_said_in_words(self) -> None:
+        # The page answered 400 showing the preset list again, with nothing saying what was wrong.
+        self.client.force_login(self.alice)
+        for version in (None, "abc", "9" * 30):
+            with self.subTest(version=version):
+                data = {"preset": "tls-dsk-only", "confirm": "True"}
+                if version is not None:
+                    data["draft_version"] = version
+                response = self.client.post(self.url, data)
+                self.assertContains(response, "Nothing was replaced: the page's draft version is missing or "
+                                              "damaged", status_code=400)
+        self.edited.refresh_from_db()
+        self.assertEqual(self.edited.draft_version, 1)
+
     def test_a_blank_plan_takes_a_preset_without_asking(self) -> None:
         plan = make_plan(doc=blank_plan("Fresh"))
         self.client.force_login(self.alice)

@@ -115,6 +115,22 @@ class SaveRevisionViewTests(ReviewViewTestCase):
         self.assertContains(response, "Say what changed", status_code=400)
         self.assertFalse(self.plan.revisions.exists())
 
+    def test_a_page_without_its_draft_version_is_told_so_and_can_save_after_looking(self):
+        # It answered 400 with nothing saying why, and kept the empty (or damaged) hidden version, so
+        # saving again from that page failed the same way, silently, until it was reloaded.
+        self.client.force_login(self.alice)
+        for sent in ({}, {"draft_version": "abc"}, {"draft_version": "9" * 30}):
+            with self.subTest(sent=sent):
+                response = self.client.post(self._url("revision-save"), {"message": "Passive auth", **sent})
+                self.assertContains(response, "Not saved: ", status_code=400)
+                self.assertContains(response, "draft version", status_code=400)
+                self.assertContains(response, 'name="draft_version" value="1"', status_code=400)
+                self.assertContains(response, 'value="Passive auth"', status_code=400)
+        self.assertFalse(self.plan.revisions.exists())
+        response = self.client.post(self._url("revision-save"), {"message": "Passive auth", "draft_version": "1"})
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(self.plan.revisions.exists())
+
     def test_saving_an_unchanged_draft_says_so(self):
         self._save()
         self.client.force_login(self.alice)
@@ -276,6 +292,20 @@ class ReviewActionTests(ReviewViewTestCase):
         self.assertContains(response, "has been superseded by revision 2")
         self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
 
+    def test_an_action_address_visited_after_signing_in_again_says_nothing_was_done(self):
+        # Session ended, Approve pressed, signed in again: the sign-in page sends the reviewer back to
+        # the action's address as a visit, which answered an empty 405 page.
+        self._submitted()
+        approve = self._url("revision-approve", 1)
+        response = self.client.post(approve, {"comment": ""})
+        self.assertRedirects(response, f"{reverse('login')}?next={approve}", fetch_redirect_response=False)
+        self.client.force_login(self.bob)
+        response = self.client.get(approve)
+        self.assertContains(response, "Nothing was done", status_code=405)
+        self.assertContains(response, "press the button once more", status_code=405)
+        self.assertEqual(response["Allow"], "POST")
+        self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
+
     def test_forms_need_the_csrf_token(self):
         self._submitted()
         client = Client(enforce_csrf_checks=True)
@@ -300,6 +330,32 @@ class CommentViewTests(ReviewViewTestCase):
         self.client.force_login(self.bob)
         response = self.client.post(self._url("plan-comment"), {"body": " "}, follow=True)
         self.assertContains(response, "A comment cannot be empty.")
+        self.assertFalse(Comment.objects.exists())
+
+
+    def test_a_comment_within_the_box_limit_is_kept_though_its_line_breaks_arrive_as_two_characters(self):
+        # The box counts a line break as one character (maxlength 5000); the browser sends CR LF. 4,500
+        # characters on 900 lines arrived as 5,400 and were refused, the comment lost to the redirect.
+        self._submitted()
+        self.client.force_login(self.bob)
+        typed = "\n".join(["abcd"] * 900)
+        sent = typed.replace("\n", "\r\n")
+        self.assertLessEqual(len(typed), review.COMMENT_MAX)
+        self.assertGreater(len(sent), review.COMMENT_MAX)
+        self.client.post(self._url("revision-comment", 1), {"body": sent})
+        self.client.post(self._url("plan-comment"), {"body": sent})
+        self.assertEqual(list(Comment.objects.filter(plan=self.plan).values_list("body", flat=True)), [typed, typed])
+        self.client.post(self._url("revision-request-changes", 1), {"comment": sent})
+        self.assertEqual(Review.objects.get(decision=Review.Decision.CHANGES_REQUESTED).comment, typed)
+
+    def test_a_refused_comment_names_its_field(self):
+        self._save()
+        self.client.force_login(self.bob)
+        for body, why in (("x" * 5001, "Comment: Ensure this value has at most 5000 characters"),
+                          ("a\x00b", "Comment: Null characters are not allowed.")):
+            with self.subTest(why=why):
+                response = self.client.post(self._url("revision-comment", 1), {"body": body}, follow=True)
+                self.assertContains(response, why)
         self.assertFalse(Comment.objects.exists())
 
 
@@ -395,6 +451,13 @@ class AuditAndSharingViewTests(ReviewViewTestCase):
         accesses = list(AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.SHARED).order_by("id")
                         .values_list("detail__access", flat=True))
         self.assertEqual(accesses, ["read", "none"])
+
+    def test_a_share_with_an_access_not_offered_says_so(self):
+        # It answered 400 with the form again and no word on what was wrong.
+        self.client.force_login(self.alice)
+        response = self.client.post(self._url("plan-sharing"), {"group": self.personas.edit_team.pk, "access": "owner"})
+        self.assertContains(response, "Select a valid choice. owner is not one of the available choices.",
+                            status_code=400)
 
     def test_a_share_without_a_team_is_refused(self):
         self.client.force_login(self.alice)

@@ -229,6 +229,37 @@ class AutosaveTests(BaseTestCase):
         self.s01.refresh_from_db()
         self.assertEqual(self.s01.draft["sip_domains"], ["contoso.com"])
 
+    def test_an_autosave_with_a_row_marked_for_removal_does_not_answer_a_plain_saved(self) -> None:
+        # It answered "Saved (draft version 2)." while the ticked domain stayed in the draft: leaving the
+        # step by its links (no Save) kept a row the page had been told to remove, under a "Saved".
+        self.client.force_login(self.alice)
+        response = self.client.post(self.url, step_post(self.s01, "environment", **{"sip_domains-0-DELETE": "on",
+                                                                                     "pools-0-site": "Oslo"}))
+        self.assertContains(response, "except the removal you marked")
+        self.assertContains(response, "the 1 row marked for removal (SIP domain). Press Save to remove it.")
+        self.assertNotContains(response, "Saved (draft version 2).</span>")
+        self.s01.refresh_from_db()
+        self.assertEqual(self.s01.draft["pools"][0]["site"], "Oslo")
+        self.assertEqual(self.s01.draft["sip_domains"], ["contoso.com"])
+        # Without a mark, the plain answer.
+        response = self.client.post(self.url, step_post(self.s01, "environment", **{"pools-0-site": "Bergen"}))
+        self.assertContains(response, "Saved (draft version 3).</span>")
+        self.assertNotContains(response, "marked for removal")
+
+    def test_a_signed_out_htmx_request_gets_401_not_the_sign_in_page(self) -> None:
+        # The redirect to the sign-in page was followed by the browser, and htmx showed the whole sign-in
+        # page in the status line, with nothing saying "Not saved".
+        data = step_post(self.s01, "environment", **{"pools-0-site": "Oslo"})
+        response = self.client.post(self.url, data, HTTP_HX_REQUEST="true")
+        self.assertContains(response, "nothing was saved", status_code=401)
+        preview = reverse("plan-step-preview", args=[self.s01.code, "environment"])
+        self.assertEqual(self.client.post(preview, data, HTTP_HX_REQUEST="true").status_code, 401)
+        # A page (not htmx) still goes to the sign-in page.
+        response = self.client.post(self.url, data)
+        self.assertRedirects(response, f"{reverse('login')}?next={self.url}", fetch_redirect_response=False)
+        self.s01.refresh_from_db()
+        self.assertEqual(self.s01.draft_version, 1)
+
     def test_it_needs_edit_rights_and_a_post(self) -> None:
         self.client.force_login(self.dave)
         self.assertEqual(self.client.post(self.url, step_post(self.s01, "environment")).status_code, 403)

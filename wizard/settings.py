@@ -104,6 +104,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx and auth: an htmx request of a signed-out person gets a 401, not the sign-in page.
+    "wizard.web.middleware.HtmxSignedOutMiddleware",
+    "wizard.web.middleware.MethodNotAllowedMiddleware",
     # Last, as django-axes requires: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
 ]

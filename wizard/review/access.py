@@ -197,6 +197,15 @@ def get_editable_plan(user: Any, code: Any) -> Plan:
     return plan
 
 
+def lock_plan(plan: Plan) -> Plan:
+    """Return the plan row, locked until the end of the transaction; raise Http404 when it was deleted
+    since the request loaded it (in the admin): no such plan, as for one never seen."""
+    try:
+        return Plan.objects.select_for_update().get(pk=plan.pk)
+    except Plan.DoesNotExist:
+        raise Http404("No such plan") from None
+
+
 def require_visible(user: Any, plan: Plan) -> None:
     """Raise PermissionDenied unless `user` may see `plan`."""
     user = _as_stored(user)

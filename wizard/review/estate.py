@@ -66,7 +66,7 @@ def store_state(plan: Plan, *, doc: dict[str, Any], by: Any, ip: str | None = No
     With `merge`, a document that holds only one part (Management Shell or AD FS) is merged
     with the latest state of the plan, so the two runs of the collector give one state.
     """
-    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    locked = access.lock_plan(plan)
     access.require_editor(by, locked)
     estate, _ = read_estate(doc)
     previous = latest_state(locked) if merge else None

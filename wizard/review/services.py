@@ -95,8 +95,8 @@ class NotApproved(ReviewRefused):
 
 
 def _lock(plan: Plan) -> Plan:
-    """Return the plan row, locked until the end of the transaction."""
-    return Plan.objects.select_for_update().get(pk=plan.pk)
+    """Return the plan row, locked until the end of the transaction (404 when it is gone)."""
+    return access.lock_plan(plan)
 
 
 def _fresh(revision: Revision, plan: Plan) -> Revision:

@@ -86,7 +86,7 @@ def save_draft(plan: Plan, *, doc: dict[str, Any], based_on: int, by: Any, ip: s
     the plan row locked: a member removed while the save was being prepared saves nothing.
     """
     doc = storable(doc)
-    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    locked = access.lock_plan(plan)
     access.require_editor(by, locked)
     # The conditional UPDATE decides: of two saves based on the same version, only one matches.
     fields = _summary_fields(doc)

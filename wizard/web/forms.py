@@ -52,6 +52,19 @@ def explained(key: str, **kwargs: Any) -> dict[str, Any]:
     return {"label": e.label, "help_text": e.help_html(), **kwargs}
 
 
+class MultilineField(forms.CharField):
+    """Text typed in a textarea, with its line breaks as the browser counted them (one character each).
+
+    A browser sends each line break of a textarea as CR LF, two characters, while its `maxlength`
+    counts one: a comment within the box's limit would arrive over the same limit here and be
+    refused, and the text typed lost. CR LF and a lone CR become LF before the length is checked.
+    """
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 class FqdnField(forms.CharField):
     """A host name, returned normalised (lowercase, IDNA A-label, no trailing dot)."""
 
@@ -457,11 +470,17 @@ class StepForms:
         problems = []
         data = self.data
         for name, section in self.sections.items():
-            if not isinstance(section, BaseFormSet) or data is None or not section.management_form.is_valid():
+            if not isinstance(section, BaseFormSet) or data is None:
+                continue
+            title = f"the list of {section.item}s"
+            if not section.management_form.is_valid():
+                # Its rows were sent without a row count: they would be left out, and the rest
+                # of the page answered "Saved" with the typed rows silently dropped.
+                if any(key.startswith(f"{name}-") for key in data):
+                    problems.append(f"{title} was sent without a valid count of its rows")
                 continue
             total = section.management_form.cleaned_data["TOTAL_FORMS"]
             loaded = section.management_form.cleaned_data["INITIAL_FORMS"]
-            title = f"the list of {section.item}s"
             if total < 0 or loaded < 0 or loaded > total:
                 problems.append(f"{title} says it has {total} rows, {loaded} of them loaded")
             elif total > section.absolute_max:
@@ -536,6 +555,23 @@ class StepForms:
                 rows.append(form_values(form))
             out[name] = rows
         return out
+
+    def marked_for_removal(self) -> list[str]:
+        """Return what one row each of the posted page marks for removal ("SIP domain", "pool"), in order.
+
+        An autosave stores those rows as they are (`values(keep_deleted=True)`); only an explicit save
+        removes them, so the autosave's "Saved" has to say they are still there.
+        """
+        marked = []
+        for section in self.sections.values():
+            if not isinstance(section, BaseFormSet) or not section.can_delete or self.data is None \
+                    or not section.management_form.is_valid():
+                continue
+            for form in section.forms:
+                form.is_valid()  # the removal mark is read from cleaned_data
+                if section._should_delete_form(form):
+                    marked.append(section.item)
+        return marked
 
     def field_errors(self) -> dict[str, str]:
         """Return {HTML id of a field: its first error} over every form and row of the step."""
@@ -718,6 +754,23 @@ class WithdrawRiskForm(forms.Form):
 
     index = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     draft_version = draft_version_field()
+
+
+def errors_in_words(form: forms.Form) -> str:
+    """Return a refused form's errors as one line, each under the name of its field ("Comment: ...").
+
+    A message written for its field ("Say what needs to change.") stands alone; Django's own ones
+    ("This field is required.", "Null characters are not allowed.") would not say which field.
+    """
+    parts = []
+    for name, errors in form.errors.as_data().items():
+        field = form.fields.get(name)
+        label = (field.label or name.replace("_", " ")) if field is not None else ""
+        for error in errors:
+            for message in error.messages:
+                own = error.code == "required" and message != forms.Field.default_error_messages["required"]
+                parts.append(message if own or not label else f"{label}: {message}")
+    return " ".join(parts)
 
 
 def posted_window(step: Step, data: Any) -> Window | None:

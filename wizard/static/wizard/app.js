@@ -65,6 +65,27 @@
     if (first) { first.focus(); }
   });
 
+  // Signing in again (in another tab, after the session ended) gives a new CSRF token: requests and
+  // forms of a page loaded before send the current one from the cookie, so that the autosave's
+  // retries and the Save button work again without reloading the page (which would lose the typing).
+  function currentCsrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = currentCsrfToken();
+    if (!token) { return; }
+    event.detail.headers["X-CSRFToken"] = token;
+    // The form's own field wins over the header on the server: it must be the current one too.
+    var data = event.detail.formData;
+    if (data && data.has && data.has("csrfmiddlewaretoken")) { data.set("csrfmiddlewaretoken", token); }
+  });
+  document.addEventListener("submit", function (event) {
+    var field = event.target.querySelector ? event.target.querySelector("input[name=csrfmiddlewaretoken]") : null;
+    var token = currentCsrfToken();
+    if (field && token) { field.value = token; }
+  }, true);
+
   // A submit while an autosave is on its way waits for it, so the submit carries the
   // draft version the autosave just produced instead of being refused as stale.
   var saving = 0;
@@ -110,6 +131,7 @@
 
   function failureReason(status) {
     if (!status) { return "the server cannot be reached"; }
+    if (status === 401) { return "you are signed out (the session ended): sign in again in another tab"; }
     if (status === 403) { return "the server refused it (403: signed out, or no edit access any more)"; }
     if (status === 413) { return "the page is too large for the server (413)"; }
     if (status >= 500) { return "the server failed (" + status + ")"; }
@@ -141,14 +163,25 @@
       event.detail.isError = false;
     }
   });
+  var signedOut = false;
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.target.id !== "autosave") { return; }
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    signedOut = code === 401;
     if (code >= 200 && code < 300) {
       retryDelay = RETRY_FIRST_MS;
     } else if (code !== 409 && code !== 400) {
       scheduleRetry(code);
     }
+  });
+
+  // Save pressed while signed out would go to the sign-in page and come back to the stored draft,
+  // without what was typed: the page stays, and says to sign in again first (in another tab).
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "step-form" || !signedOut || event.defaultPrevented) { return; }
+    event.preventDefault();
+    showStatus("Not saved: you are signed out (the session ended). Sign in again in another tab, then press " +
+               "Save again; what you typed stays in the form.", "failed");
   });
 
   // Each autosave answer carries every field's error of the stored draft (#field-errors, by the

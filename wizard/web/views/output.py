@@ -38,8 +38,8 @@ from wizard.scripts import bundle
 from wizard.scripts.artifacts import ARTIFACTS
 from wizard.scripts.exposure_view import exposure_context
 from wizard.scripts.highlight import highlight_file, text_digest
+from wizard.web.risks import Typed, risks_context
 from wizard.web.steps import STEPS, step_for_path, step_statuses
-from wizard.web.views.risks import risks_context
 
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 IMPACT_TEXT = {"signs_in": "Signs in", "degraded": "Degraded", "breaks": "Breaks"}
@@ -322,8 +322,12 @@ def next_action(plan: Plan, out: DraftOutput, *, can_edit: bool) -> NextAction |
 
 
 @login_required
-def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
-    """Show the summary of the draft (downloads, who is affected, findings), then its files one at a time."""
+def review_page(request: HttpRequest, code: UUID, *, typed: Typed | None = None, status: int = 200) -> HttpResponse:
+    """Show the summary of the draft (downloads, who is affected, findings), then its files one at a time.
+
+    `typed`: a refused acceptance of a risk, shown again in its row with the reason as typed (answered
+    with `status`).
+    """
     plan, can_edit = get_plan_for_user(request.user, code)
     out = build_output(plan, plan.draft)
     impact = client_impact(out.data) if out.data is not None else None
@@ -351,11 +355,11 @@ def review_page(request: HttpRequest, code: UUID) -> HttpResponse:
         "exposure": exposure_summary(exposure_context(
             out.data, svg=out.bundle.texts.get(bundle.EXPOSURE_FILE) if out.bundle is not None else None,
         )) if out.data is not None else None,
-        "risks": risks_context(plan, out.findings, can_edit=can_edit),
+        "risks": risks_context(plan, out.findings, can_edit=can_edit, typed=typed),
         "status": review_state.status,
         "status_label": review_state.label,
         "next_action": next_action(plan, out, can_edit=can_edit),
-    })
+    }, status=status)
 
 
 @login_required

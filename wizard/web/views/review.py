@@ -20,7 +20,7 @@ from wizard.review import access, pages
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
-from wizard.web.forms import draft_version_field
+from wizard.web.forms import MultilineField, draft_version_field, errors_in_words
 
 # ---------------------------------------------------------------------------
 # Forms
@@ -31,21 +31,22 @@ class SaveRevisionForm(forms.Form):
 
     message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
                               error_messages={"required": "Say what changed in this revision."})
-    draft_version = draft_version_field(error_messages={"required": "The page did not say which draft version it "
-                                                                    "showed: look at the changes again, then save."})
+    draft_version = draft_version_field(error_messages={
+        "required": "The page did not say which draft version it showed: look at the changes again, then save.",
+        "invalid": "The page's draft version is damaged: look at the changes again, then save."})
 
 
 class ApproveForm(forms.Form):
     """An approval, with an optional comment that goes into APPROVAL.json."""
 
-    comment = forms.CharField(required=False, max_length=review.COMMENT_MAX, strip=True,
+    comment = MultilineField(required=False, max_length=review.COMMENT_MAX, strip=True,
                               widget=forms.Textarea(attrs={"rows": 2}), label="Approval comment (optional)")
 
 
 class RequestChangesForm(forms.Form):
     """A request for changes: the comment saying what to change is required."""
 
-    comment = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
+    comment = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
                               label="What needs to change",
                               error_messages={"required": "Say what needs to change."})
 
@@ -53,7 +54,7 @@ class RequestChangesForm(forms.Form):
 class WithdrawForm(forms.Form):
     """Withdrawing an approval: the comment saying why is required."""
 
-    comment = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
+    comment = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
                               label="Why the approval is withdrawn",
                               error_messages={"required": "Say why the approval is withdrawn."})
 
@@ -61,7 +62,7 @@ class WithdrawForm(forms.Form):
 class CommentForm(forms.Form):
     """A comment on a plan or a revision."""
 
-    body = forms.CharField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 3}),
+    body = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 3}),
                            label="Comment", error_messages={"required": "A comment cannot be empty."})
 
 
@@ -91,10 +92,6 @@ def load_revision(request: HttpRequest, code: UUID, number: int) -> tuple[Revisi
     return revision, rights
 
 
-def _form_errors(form: forms.Form) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
-
-
 # ---------------------------------------------------------------------------
 # Review actions
 
@@ -118,7 +115,7 @@ def approve_revision(request: HttpRequest, code: UUID, number: int) -> HttpRespo
     revision, _ = load_revision(request, code, number)
     form = ApproveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, errors_in_words(form))
         return redirect(revision)
     try:
         review.approve(revision, by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request))
@@ -138,7 +135,7 @@ def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpRespon
         # Refuse only after the role checks a valid request would meet, so a
         # read-only user learns nothing from an empty form but a 403.
         access.require_reviewer(request.user, revision.plan, revision)
-        messages.error(request, _form_errors(form))
+        messages.error(request, errors_in_words(form))
         return redirect(revision)
     try:
         review.request_changes(revision, by=request.user, comment=form.cleaned_data["comment"],
@@ -157,7 +154,7 @@ def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResp
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         access.require_reviewer(request.user, revision.plan, revision)
-        messages.error(request, _form_errors(form))
+        messages.error(request, errors_in_words(form))
         return redirect(revision)
     try:
         review.withdraw_approval(revision, by=request.user, comment=form.cleaned_data["comment"],
@@ -176,7 +173,7 @@ def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpRe
     form = CommentForm(request.POST)
     if not form.is_valid():
         access.require_commenter(request.user, revision.plan)
-        messages.error(request, _form_errors(form))
+        messages.error(request, errors_in_words(form))
         return redirect(revision)
     try:
         review.add_comment(revision.plan, by=request.user, body=form.cleaned_data["body"], revision=revision,
@@ -193,7 +190,7 @@ def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
     form = CommentForm(request.POST)
     if not form.is_valid():
         access.require_commenter(request.user, plan)
-        messages.error(request, _form_errors(form))
+        messages.error(request, errors_in_words(form))
         return redirect("plan-revisions", plan.code)
     try:
         review.add_comment(plan, by=request.user, body=form.cleaned_data["body"], ip=client_ip(request))

@@ -94,6 +94,12 @@ def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
         else:
             messages.success(request, f"Saved revision {revision.number}.")
             return redirect(revision)
+    elif request.method == "POST" and "draft_version" in form.errors:
+        # A page that lost its hidden version: show the changes as they are now, with that version and
+        # the typed message, and say why (a hidden field's error would otherwise show nowhere).
+        refusal = "Not saved: " + " ".join(form.errors["draft_version"])
+        form = SaveRevisionForm(initial={"draft_version": plan.draft_version,
+                                         "message": str(request.POST.get("message", ""))})
     return render(request, "review/revision_save.html", {
         "plan": plan, "rights": access.access_to(request.user, plan), "form": form, "check": pages.check_draft(plan),
         "refusal": refusal,

@@ -228,7 +228,7 @@ def step_autosave(request: HttpRequest, code: UUID, step: str) -> HttpResponse:
                            base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request),
                            window=forms.window)
         if result.saved:
-            live = _live_findings(result.plan, current, result.window)
+            live = {**_live_findings(result.plan, current, result.window), "marked": forms.marked_for_removal()}
     # The status says whether it saved; a refusal answers 409 (or 400 without a version), so the
     # page's script can tell a refusal from a save and never leaves a stale "Saved" on screen.
     status = 400 if result is None else 200 if result.saved else 409
