@@ -108,29 +108,6 @@ def test_a_name_used_twice_is_reported():
     assert any("meet.contoso.com" in c for c in publishing.publishing_conflicts(plan_from(doc)))
 
 
-@pytest.mark.parametrize("edit, name", [
-    (lambda doc: doc["edge_pools"][0].update(webconf_fqdn="meet.contoso.com"), "meet.contoso.com"),
-    (lambda doc: doc["edge_pools"][0].update(access_fqdn="sfbweb.contoso.com"), "sfbweb.contoso.com"),
-    (lambda doc: doc["pools"][0].update(external_web_fqdn="sip.fabrikam.com"), "sip.fabrikam.com"),
-    (lambda doc: doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "webconf.contoso.com"}),
-     "webconf.contoso.com"),
-])
-def test_a_name_shared_by_an_edge_and_another_service_is_reported(edit, name):
-    # One name on the Edge certificate and on the reverse proxy certificate (or on two Edge pools) gets two
-    # addresses in DNS: only one of the two services can answer it.
-    doc = fixture_doc()
-    edit(doc)
-    conflicts = publishing.publishing_conflicts(plan_from(doc))
-    assert any(c.startswith(f"{name} is used both for ") for c in conflicts), conflicts
-
-
-def test_edge_services_sharing_one_name_and_sip_names_are_not_conflicts():
-    doc = fixture_doc()
-    doc["edge_pools"][0].update(webconf_fqdn="sip.contoso.com", av_fqdn="sip.contoso.com")
-    doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip.fabrikam.com"})
-    assert publishing.publishing_conflicts(plan_from(doc)) == []
-
-
 def test_host_pattern_escapes_dots_and_anchors():
     assert publishing.host_pattern("meet.xn--bcher-kva.example") == r"^meet\.xn--bcher-kva\.example$"
     assert re.match(publishing.host_pattern("meet.contoso.com"), "meet.contoso.com")

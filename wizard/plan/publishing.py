@@ -287,43 +287,26 @@ def _publishing_rules(plan: PlanData) -> tuple[PublishingRule, ...]:
 
 
 def publishing_conflicts(plan: PlanData) -> list[str]:
-    """Return a sentence for each external name the plan uses for two different things.
-
-    Edge names count too: a name of an Edge pool's external interface that is also a reverse proxy name
-    would be on both certificates and get two addresses in DNS. The services of one Edge pool may share a
-    name (one address, different ports), and `sip.<domain>` may be any Edge pool's Access Edge FQDN.
-    """
-    # (name, owner, what): two uses conflict when their owners differ; an owner of None (sip.<domain>)
-    # conflicts only with a reverse proxy name.
-    names: list[tuple[str, str | None, str]] = []
-    names += [(p.external_web_fqdn, f"the external web services of {p.fqdn}",
-               f"the external web services of {p.fqdn}") for p in plan.pools if p.external_web_fqdn]
-    if plan.simple_urls:
-        names += [(n, "a meet simple URL", "a meet simple URL") for n in plan.simple_urls.meet]
-        if plan.simple_urls.dialin:
-            names.append((plan.simple_urls.dialin, "the dial-in simple URL", "the dial-in simple URL"))
-        if plan.simple_urls.admin:
-            names.append((plan.simple_urls.admin, "the admin simple URL", "the admin simple URL"))
-    if plan.office_web_apps_fqdn:
-        names.append((plan.office_web_apps_fqdn, "Office Online Server", "Office Online Server"))
-    if plan.adfs and plan.adfs.published_on_reverse_proxy:
-        fsn = plan.adfs.federation_service_name
-        names.append((fsn, "the AD FS federation service", "the AD FS federation service"))
-    proxy_names = {name for name, _, _ in names}
-    for edge in plan.edge_pools:
-        names += [(listener.fqdn, f"edge:{edge.fqdn}", f"the {listener.label} of {edge.fqdn}")
-                  for listener in edge_listeners(edge)]
-    if access_edge(plan) is not None:
-        names += [(f"sip.{d}", None, f"the Access Edge name of {d}") for d in plan.sip_domains]
-    first: dict[str, tuple[str | None, str]] = {}
+    """Return a sentence for each external name the plan uses for two different things."""
+    first: dict[str, str] = {}
     out: list[str] = []
-    for name, owner, what in names:
-        if name in first:
-            first_owner, first_what = first[name]
-            shared_sip = (owner is None or first_owner is None) and name not in proxy_names
-            if first_owner != owner and not shared_sip:
-                out.append(f"{name} is used both for {first_what} and for {what}; each needs its own name.")
-        first.setdefault(name, (owner, what))
+    names: list[tuple[str, str]] = []
+    names += [(p.external_web_fqdn, f"the external web services of {p.fqdn}")
+              for p in plan.pools if p.external_web_fqdn]
+    if plan.simple_urls:
+        names += [(n, "a meet simple URL") for n in plan.simple_urls.meet]
+        if plan.simple_urls.dialin:
+            names.append((plan.simple_urls.dialin, "the dial-in simple URL"))
+        if plan.simple_urls.admin:
+            names.append((plan.simple_urls.admin, "the admin simple URL"))
+    if plan.office_web_apps_fqdn:
+        names.append((plan.office_web_apps_fqdn, "Office Online Server"))
+    if plan.adfs and plan.adfs.published_on_reverse_proxy:
+        names.append((plan.adfs.federation_service_name, "the AD FS federation service"))
+    for name, what in names:
+        if name in first and first[name] != what:
+            out.append(f"{name} is used both for {first[name]} and for {what}; each needs its own name.")
+        first.setdefault(name, what)
     return out
 
 
