@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from tests.psmini import Interpreter
+from tests.psmini import Builtin, Interpreter, PSError
 from tests.test_verify_tables import script_checks
 from wizard.plan import certplan, exposure, publishing
 from wizard.plan import network as network_plan
@@ -186,6 +186,40 @@ def test_edge_script_runs_per_edge_pool():
     assert "[ValidateSet('sfbedge.contoso.com', 'edge2.contoso.com')]" in script
     requests = commands(script, "Request-CsCertificate")
     assert [arguments(r)["DomainName"].split(",")[0] for r in requests] == ["sip.contoso.com", "sip2.contoso.com"]
+
+
+def _run_edge_script(script: str, parameters: dict | None = None) -> tuple[int, list[str]]:
+    """Run certificates-edge.ps1 in psmini with a Request-CsCertificate that records its -DomainName."""
+    requested: list[str] = []
+
+    def request(interp, named, pos, data):
+        requested.append(named.get("DomainName"))
+        return []
+
+    def found(interp, named, pos, data):
+        return ["command"]
+
+    interp = Interpreter(script, commands={"Request-CsCertificate": Builtin(request, frozenset({"New"})),
+                                            "Get-Command": Builtin(found)},
+                         script_path="C:\\certs\\certificates-edge.ps1")
+    try:
+        code = interp.run(parameters)
+    except PSError:
+        code = 1
+    return code, requested
+
+
+def test_edge_script_with_several_pools_requests_nothing_until_told_which_pool():
+    # Without -EdgePool, the script run on an Edge of the second pool requested the first pool's names there.
+    doc = fixture_doc()
+    doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip2.contoso.com", "block_ntlm": True})
+    script = bundle_for(doc).texts["certificates-edge.ps1"]
+    assert _run_edge_script(script) == (1, [])
+    code, requested = _run_edge_script(script, {"EdgePool": "edge2.contoso.com"})
+    assert code == 0 and [r.split(",")[0] for r in requested] == ["sip2.contoso.com"]
+    # One Edge pool: it is the default.
+    code, requested = _run_edge_script(text("certificates-edge.ps1"))
+    assert code == 0 and [r.split(",")[0] for r in requested] == ["sip.contoso.com"]
 
 
 def test_no_edge_script_without_an_access_edge_fqdn():
