@@ -453,6 +453,16 @@ def test_certificate_lifetime_extremes_warn(default, code):
     assert f.severity == "warning" and f.field == "pools[0].auth.client_certificate_hours.default"
 
 
+def test_short_certificate_lifetime_on_a_passive_pool_speaks_of_ad_fs_not_a_password_to_certprov():
+    hours = {"default": 12, "min": 8, "max": 720}
+    (f,) = of(make_plan(pool(external="passive", auth={"client_certificate_hours": hours}), adfs=ADFS),
+              "certificate_lifetime_short")
+    assert "AD FS" in f.message and "CertProv" not in f.message and "password" not in f.message
+    (g,) = of(make_plan(pool(external="tls_dsk", auth={"client_certificate_hours": hours})),
+              "certificate_lifetime_short")
+    assert "sends the password to CertProv" in g.message
+
+
 @pytest.mark.parametrize("default", [24, 720, 4320])
 def test_certificate_lifetime_in_range_is_quiet(default):
     hours = {"default": default, "min": 8, "max": 8760}

@@ -1149,11 +1149,15 @@ def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
             continue
         field = f"pools[{i}].auth.client_certificate_hours.default"
         if hours.default < SHORT_CERT_HOURS:
+            # A passive pool hands out its certificates after an AD FS sign-in, never for a password sent to CertProv.
+            renewal = ("sign in through AD FS again (with its second factor, when MFA applies) more than once a day "
+                       "to get a new one" if pool.auth is not None and pool.auth.external.needs_adfs else
+                       "type their password more than once a day, and every renewal sends the password to CertProv "
+                       "again")
             yield _finding(
                 "certificate_lifetime_short", field,
                 f"Client certificates from {pool.fqdn} last only {_hours(hours.default)} by default: users who "
-                f"sign in with a certificate must type their password more than once a day, and every renewal "
-                f"sends the password to CertProv again. Consider at least {SHORT_CERT_HOURS} hours.",
+                f"sign in with a certificate must {renewal}. Consider at least {SHORT_CERT_HOURS} hours.",
             )
         elif hours.default > SERVER_DEFAULT_CERT_HOURS:
             yield _finding(
