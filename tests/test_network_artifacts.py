@@ -188,8 +188,9 @@ def test_edge_script_runs_per_edge_pool():
     assert [arguments(r)["DomainName"].split(",")[0] for r in requests] == ["sip.contoso.com", "sip2.contoso.com"]
 
 
-def _run_edge_script(script: str, parameters: dict | None = None) -> tuple[int, list[str]]:
-    """Run certificates-edge.ps1 in psmini with a Request-CsCertificate that records its -DomainName."""
+def _run_edge_script(script: str, folder: Path, parameters: dict | None = None) -> tuple[int, list[str]]:
+    """Run certificates-edge.ps1 from `folder` (its log goes there) in psmini, with a Request-CsCertificate
+    that records its -DomainName."""
     requested: list[str] = []
 
     def request(interp, named, pos, data):
@@ -201,7 +202,7 @@ def _run_edge_script(script: str, parameters: dict | None = None) -> tuple[int, 
 
     interp = Interpreter(script, commands={"Request-CsCertificate": Builtin(request, frozenset({"New"})),
                                             "Get-Command": Builtin(found)},
-                         script_path="C:\\certs\\certificates-edge.ps1")
+                         script_path=str(folder / "certificates-edge.ps1"))
     try:
         code = interp.run(parameters)
     except PSError:
@@ -209,16 +210,16 @@ def _run_edge_script(script: str, parameters: dict | None = None) -> tuple[int, 
     return code, requested
 
 
-def test_edge_script_with_several_pools_requests_nothing_until_told_which_pool():
+def test_edge_script_with_several_pools_requests_nothing_until_told_which_pool(tmp_path):
     # Without -EdgePool, the script run on an Edge of the second pool requested the first pool's names there.
     doc = fixture_doc()
     doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip2.contoso.com", "block_ntlm": True})
     script = bundle_for(doc).texts["certificates-edge.ps1"]
-    assert _run_edge_script(script) == (1, [])
-    code, requested = _run_edge_script(script, {"EdgePool": "edge2.contoso.com"})
+    assert _run_edge_script(script, tmp_path) == (1, [])
+    code, requested = _run_edge_script(script, tmp_path, {"EdgePool": "edge2.contoso.com"})
     assert code == 0 and [r.split(",")[0] for r in requested] == ["sip2.contoso.com"]
     # One Edge pool: it is the default.
-    code, requested = _run_edge_script(text("certificates-edge.ps1"))
+    code, requested = _run_edge_script(text("certificates-edge.ps1"), tmp_path)
     assert code == 0 and [r.split(",")[0] for r in requested] == ["sip.contoso.com"]
 
 
