@@ -166,6 +166,18 @@ def test_edge_script_never_says_a_name_it_requests_is_not_on_the_certificate():
     assert "Not on the certificate: the A/V Edge FQDN av.contoso.com" in text("certificates-edge.ps1")
 
 
+def test_certificate_table_never_says_a_listed_av_name_is_not_on_the_certificate():
+    # The table listed edge.contoso.com (Access, Web Conferencing and A/V share it) while the text under it
+    # said the A/V Edge FQDN is not on the Edge certificate.
+    doc = fixture_doc()
+    doc["edge_pools"][0].update({"access_fqdn": "edge.contoso.com", "webconf_fqdn": "edge.contoso.com",
+                                 "av_fqdn": "edge.contoso.com"})
+    table = bundle_for(doc).texts["certificates.md"]
+    assert "| edge.contoso.com |" in table
+    assert "not on the Edge certificate" not in table
+    assert "the A/V Edge FQDN\nis on it only where another Edge service of the pool has the same name" in table
+
+
 def test_edge_request_writes_the_type_as_a_quoted_array():
     assert "-Type @('AccessEdgeExternal','DataEdgeExternal','AudioVideoAuthentication')" in text("certificates-edge.ps1")
 
