@@ -154,6 +154,25 @@ def test_adfs_is_on_the_proxy_certificate_only_when_published_there():
     assert "adfs.contoso.com" not in cert.sans
 
 
+@pytest.mark.parametrize(("version", "proxy"), [("2019", "Web Application Proxy"), ("2.0", "AD FS proxy")])
+def test_adfs_published_elsewhere_gets_a_note_about_its_public_certificate(version, proxy):
+    # Internet users are sent to AD FS to sign in: the proxy publishing it needs its name on a public certificate.
+    doc = fixture_doc()
+    doc["adfs"].update(published_on_reverse_proxy=False, version=version, mfa="none")
+    notes = [n for n in certplan.certificate_plan(plan_from(doc)).notes if "adfs.contoso.com" in n]
+    assert len(notes) == 1 and proxy in notes[0] and "public CA" in notes[0]
+    assert notes[0] in network.network_context(plan_from(doc))["notes"]
+
+
+def test_adfs_on_the_reverse_proxy_or_unused_gets_no_such_note():
+    doc = fixture_doc()
+    assert not [n for n in certplan.certificate_plan(plan_from(doc)).notes if "adfs.contoso.com" in n]
+    doc["adfs"]["published_on_reverse_proxy"] = False
+    for pool in doc["pools"]:
+        pool["auth"] = {"external": "tls_dsk"}
+    assert not [n for n in certplan.certificate_plan(plan_from(doc)).notes if "adfs.contoso.com" in n]
+
+
 def test_no_external_web_fqdn_means_no_reverse_proxy_certificate():
     doc = minimal_doc(pools=[{"fqdn": "pool.contoso.com"}])
     cplan = certplan.certificate_plan(plan_from(doc))

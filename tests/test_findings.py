@@ -453,6 +453,16 @@ def test_certificate_lifetime_extremes_warn(default, code):
     assert f.severity == "warning" and f.field == "pools[0].auth.client_certificate_hours.default"
 
 
+def test_short_certificate_lifetime_on_a_passive_pool_speaks_of_ad_fs_not_a_password_to_certprov():
+    hours = {"default": 12, "min": 8, "max": 720}
+    (f,) = of(make_plan(pool(external="passive", auth={"client_certificate_hours": hours}), adfs=ADFS),
+              "certificate_lifetime_short")
+    assert "AD FS" in f.message and "CertProv" not in f.message and "password" not in f.message
+    (g,) = of(make_plan(pool(external="tls_dsk", auth={"client_certificate_hours": hours})),
+              "certificate_lifetime_short")
+    assert "sends the password to CertProv" in g.message
+
+
 @pytest.mark.parametrize("default", [24, 720, 4320])
 def test_certificate_lifetime_in_range_is_quiet(default):
     hours = {"default": default, "min": 8, "max": 8760}
@@ -600,6 +610,54 @@ def test_names_a_role_legitimately_repeats_are_not_duplicates():
                      "webconf_fqdn": "sip.contoso.com"}],
     )
     assert not of(plan, "duplicate_name")
+
+
+@pytest.mark.parametrize(("top", "field", "other"), [
+    # The Web Conferencing Edge name reused as the meet simple URL: on both certificates, two addresses.
+    ({"edge_pools": [{"fqdn": "edge01.contoso.com", "access_fqdn": "sip.contoso.com",
+                      "webconf_fqdn": "meet.contoso.com"}], "simple_urls": {"meet": ["meet.contoso.com"]}},
+     "simple_urls.meet[0]", "edge_pools[0].webconf_fqdn"),
+    ({"edge_pools": [{"fqdn": "edge01.contoso.com", "access_fqdn": "sip.contoso.com",
+                      "av_fqdn": "dialin.contoso.com"}], "simple_urls": {"dialin": "dialin.contoso.com"}},
+     "simple_urls.dialin", "edge_pools[0].av_fqdn"),
+    # sip.<domain> goes on the Edge certificate and points at the Access Edge: no published name may take it.
+    ({"edge_pools": [{"fqdn": "edge01.contoso.com", "access_fqdn": "access.contoso.com"}],
+      "simple_urls": {"meet": ["sip.contoso.com"]}}, "simple_urls.meet[0]", "sip_domains[0]"),
+    ({"edge_pools": [{"fqdn": "edge01.contoso.com", "access_fqdn": "access.contoso.com"}],
+      "office_web_apps_fqdn": "sip.contoso.com"}, "office_web_apps_fqdn", "sip_domains[0]"),
+])
+def test_an_edge_name_reused_by_a_simple_url_or_published_name_is_an_error(top, field, other):
+    (f,) = of(make_plan(pool(), **top), "duplicate_name")
+    assert f.severity == "error" and f.field == field and other in f.message
+
+
+def test_sip_name_of_a_pool_external_web_is_an_error_on_the_pool_field():
+    plan = make_plan({"fqdn": "pool01.contoso.com", "external_web_fqdn": "sip.contoso.com"},
+                     edge_pools=[{"fqdn": "edge01.contoso.com", "access_fqdn": "access.contoso.com"}])
+    (f,) = of(plan, "duplicate_name")
+    assert f.field == "pools[0].external_web_fqdn" and "sip_domains[0]" in f.message
+
+
+def test_simple_urls_and_sip_names_that_may_repeat_are_not_duplicates():
+    plan = make_plan(
+        {"fqdn": "sip.contoso.com", "external_web_fqdn": "lync.contoso.com"},
+        sip_domains=["contoso.com", "fabrikam.com"],
+        edge_pools=[{"fqdn": "edge01.contoso.com", "access_fqdn": "access.contoso.com",
+                     "webconf_fqdn": "access.contoso.com"},
+                    {"fqdn": "edge02.contoso.com", "access_fqdn": "sip.fabrikam.com", "av_fqdn": "sip.fabrikam.com"}],
+        simple_urls={"meet": ["lync.contoso.com"], "dialin": "lync.contoso.com", "admin": "lync.contoso.com"},
+    )
+    assert not of(plan, "duplicate_name")
+    # Without any Access Edge FQDN the plan does not use sip.<domain>.
+    assert not of(make_plan(pool(), simple_urls={"meet": ["sip.contoso.com"]}), "duplicate_name")
+
+
+def test_a_pool_fqdn_that_is_also_an_access_edge_sip_name_stays_an_error():
+    # Reported before sip.<domain> took part in the comparison: it must stay an error now that it does.
+    plan = make_plan({"fqdn": "sip.contoso.com", "external_web_fqdn": "lync.contoso.com"},
+                     edge_pools=[{"fqdn": "edge01.contoso.com", "access_fqdn": "sip.contoso.com"}])
+    (f,) = of(plan, "duplicate_name")
+    assert f.field == "edge_pools[0].access_fqdn" and "pools[0].fqdn" in f.message
 
 
 def test_sip_domain_without_access_edge_name_is_noted():

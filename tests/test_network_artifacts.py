@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from tests.psmini import Interpreter
+from tests.psmini import Builtin, Interpreter, PSError
 from tests.test_verify_tables import script_checks
 from wizard.plan import certplan, exposure, publishing
 from wizard.plan import network as network_plan
@@ -166,6 +166,18 @@ def test_edge_script_never_says_a_name_it_requests_is_not_on_the_certificate():
     assert "Not on the certificate: the A/V Edge FQDN av.contoso.com" in text("certificates-edge.ps1")
 
 
+def test_certificate_table_never_says_a_listed_av_name_is_not_on_the_certificate():
+    # The table listed edge.contoso.com (Access, Web Conferencing and A/V share it) while the text under it
+    # said the A/V Edge FQDN is not on the Edge certificate.
+    doc = fixture_doc()
+    doc["edge_pools"][0].update({"access_fqdn": "edge.contoso.com", "webconf_fqdn": "edge.contoso.com",
+                                 "av_fqdn": "edge.contoso.com"})
+    table = bundle_for(doc).texts["certificates.md"]
+    assert "| edge.contoso.com |" in table
+    assert "not on the Edge certificate" not in table
+    assert "the A/V Edge FQDN\nis on it only where another Edge service of the pool has the same name" in table
+
+
 def test_edge_request_writes_the_type_as_a_quoted_array():
     assert "-Type @('AccessEdgeExternal','DataEdgeExternal','AudioVideoAuthentication')" in text("certificates-edge.ps1")
 
@@ -186,6 +198,41 @@ def test_edge_script_runs_per_edge_pool():
     assert "[ValidateSet('sfbedge.contoso.com', 'edge2.contoso.com')]" in script
     requests = commands(script, "Request-CsCertificate")
     assert [arguments(r)["DomainName"].split(",")[0] for r in requests] == ["sip.contoso.com", "sip2.contoso.com"]
+
+
+def _run_edge_script(script: str, folder: Path, parameters: dict | None = None) -> tuple[int, list[str]]:
+    """Run certificates-edge.ps1 from `folder` (its log goes there) in psmini, with a Request-CsCertificate
+    that records its -DomainName."""
+    requested: list[str] = []
+
+    def request(interp, named, pos, data):
+        requested.append(named.get("DomainName"))
+        return []
+
+    def found(interp, named, pos, data):
+        return ["command"]
+
+    interp = Interpreter(script, commands={"Request-CsCertificate": Builtin(request, frozenset({"New"})),
+                                            "Get-Command": Builtin(found)},
+                         script_path=str(folder / "certificates-edge.ps1"))
+    try:
+        code = interp.run(parameters)
+    except PSError:
+        code = 1
+    return code, requested
+
+
+def test_edge_script_with_several_pools_requests_nothing_until_told_which_pool(tmp_path):
+    # Without -EdgePool, the script run on an Edge of the second pool requested the first pool's names there.
+    doc = fixture_doc()
+    doc["edge_pools"].append({"fqdn": "edge2.contoso.com", "access_fqdn": "sip2.contoso.com", "block_ntlm": True})
+    script = bundle_for(doc).texts["certificates-edge.ps1"]
+    assert _run_edge_script(script, tmp_path) == (1, [])
+    code, requested = _run_edge_script(script, tmp_path, {"EdgePool": "edge2.contoso.com"})
+    assert code == 0 and [r.split(",")[0] for r in requested] == ["sip2.contoso.com"]
+    # One Edge pool: it is the default.
+    code, requested = _run_edge_script(text("certificates-edge.ps1"), tmp_path)
+    assert code == 0 and [r.split(",")[0] for r in requested] == ["sip.contoso.com"]
 
 
 def test_no_edge_script_without_an_access_edge_fqdn():

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from wizard.plan import certplan
 from wizard.plan.model import FORMAT
 from wizard.plan.reader import PlanUnreadable, load_plan, read_plan
 from wizard.plan.writer import dumps_plan, plan_to_dict
@@ -89,6 +90,34 @@ def test_invalid_names_are_errors_naming_the_field(bad):
     plan, findings = read_plan(doc(sip_domains=["contoso.com", bad]))
     assert plan is None
     assert ("sip_domains[1]", "invalid_fqdn") in errors(findings)
+
+
+def _domain_of_length(n: int) -> str:
+    """Return a valid domain name of exactly `n` characters (labels of at most 63)."""
+    labels, left = [], n - len(".com")
+    while left > 0:
+        size = min(63, left) if left - min(63, left) != 1 else 62
+        labels.append("a" * size)
+        left -= size + 1
+    name = ".".join(labels) + ".com"
+    assert len(name) == n
+    return name
+
+
+def test_a_sip_domain_too_long_for_the_names_built_from_it_is_an_error():
+    # lyncdiscover.<domain> (reverse proxy certificate) and lyncdiscoverinternal.<domain> (DNS) must stay DNS
+    # names: a longer SIP domain was accepted, and building the bundle then raised CertificatePlanError.
+    long_domain = _domain_of_length(233)
+    plan, findings = read_plan(doc(sip_domains=["contoso.com", long_domain]))
+    assert plan is None and ("sip_domains[1]", "invalid_fqdn") in errors(findings)
+    (f,) = [f for f in findings if f.field == "sip_domains[1]"]
+    assert "232" in f.message and "lyncdiscoverinternal." in f.message
+    longest = _domain_of_length(232)
+    pools = [{"fqdn": "pool01.contoso.com", "external_web_fqdn": "web.contoso.com", "auth": {"external": "tls_dsk"}}]
+    plan, findings = read_plan(doc(sip_domains=["contoso.com", longest], pools=pools))
+    assert plan is not None, errors(findings)
+    cert = certplan.certificate_plan(plan).reverse_proxy
+    assert cert is not None and f"lyncdiscover.{longest}" in cert.sans
 
 
 def test_unknown_fields_are_errors_but_x_fields_are_kept():

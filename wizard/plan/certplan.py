@@ -222,6 +222,15 @@ def certificate_plan(plan: PlanData) -> CertificatePlan:
                          f"is on the certificate for that role; the A/V service never uses certificate names, "
                          f"so give it a name of its own.")
     rp = reverse_proxy_certificate(plan)
+    adfs = plan.adfs
+    if adfs is not None and plan.signs_in_through_adfs and not adfs.published_on_reverse_proxy:
+        # Internet clients are sent to AD FS to sign in: the proxy that publishes it presents this name too.
+        proxy = "an AD FS proxy" if adfs.version == "2.0" else "a Web Application Proxy"
+        notes.append(f"Users sign in to AD FS ({adfs.federation_service_name}) from the Internet through {proxy}, "
+                     f"not through the reverse proxy, so its certificate is not requested here: it needs "
+                     f"{adfs.federation_service_name} as a subject alternative name, like the AD FS service "
+                     f"communications certificate, and must come from a public CA, since clients on the Internet "
+                     f"and mobile devices trust no other.")
     return CertificatePlan(edge=tuple(edge), reverse_proxy=rp, notes=tuple(notes))
 
 

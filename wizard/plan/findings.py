@@ -1149,11 +1149,15 @@ def certificate_lifetime_bounds(plan: PlanData) -> Iterator[Finding]:
             continue
         field = f"pools[{i}].auth.client_certificate_hours.default"
         if hours.default < SHORT_CERT_HOURS:
+            # A passive pool hands out its certificates after an AD FS sign-in, never for a password sent to CertProv.
+            renewal = ("sign in through AD FS again (with its second factor, when MFA applies) more than once a day "
+                       "to get a new one" if pool.auth is not None and pool.auth.external.needs_adfs else
+                       "type their password more than once a day, and every renewal sends the password to CertProv "
+                       "again")
             yield _finding(
                 "certificate_lifetime_short", field,
                 f"Client certificates from {pool.fqdn} last only {_hours(hours.default)} by default: users who "
-                f"sign in with a certificate must type their password more than once a day, and every renewal "
-                f"sends the password to CertProv again. Consider at least {SHORT_CERT_HOURS} hours.",
+                f"sign in with a certificate must {renewal}. Consider at least {SHORT_CERT_HOURS} hours.",
             )
         elif hours.default > SERVER_DEFAULT_CERT_HOURS:
             yield _finding(
@@ -1394,7 +1398,15 @@ def external_web_same_as_internal(plan: PlanData) -> Iterator[Finding]:
 
 
 def _named_roles(plan: PlanData) -> Iterator[tuple[str, str, tuple[str, str], str]]:
-    """Yield (name, field path, (owner, side), description) for every DNS name the plan holds."""
+    """Yield (name, field path, (owner, side), description) for every DNS name the plan holds.
+
+    `sip.<domain>` comes first (when some Edge pool has an Access Edge FQDN, the plan puts it on the Edge
+    certificate and points it at the Access Edge), so a field that reuses it is the one reported.
+    """
+    if any(e.access_fqdn for e in plan.edge_pools):
+        for k, domain in enumerate(plan.sip_domains):
+            yield (f"sip.{domain}", f"sip_domains[{k}]", (SIP_NAMES, "external"),
+                   f"the Access Edge name of SIP domain {domain} (on the Edge certificate)")
     for i, p in enumerate(plan.pools):
         owner = f"pools[{i}]"
         yield p.fqdn, f"{owner}.fqdn", (owner, "internal"), f"the FQDN of pool {p.fqdn}"
@@ -1418,27 +1430,52 @@ def _named_roles(plan: PlanData) -> Iterator[tuple[str, str, tuple[str, str], st
     if plan.office_web_apps_fqdn:
         yield (plan.office_web_apps_fqdn, "office_web_apps_fqdn", ("office_web_apps", "internal"),
                "the Office Web Apps Server FQDN")
+    if plan.simple_urls:
+        for i, name in enumerate(plan.simple_urls.meet):
+            yield name, f"simple_urls.meet[{i}]", (SIMPLE_URLS, "external"), "a meet simple URL"
+        if plan.simple_urls.dialin:
+            yield plan.simple_urls.dialin, "simple_urls.dialin", (SIMPLE_URLS, "external"), "the dial-in simple URL"
+        if plan.simple_urls.admin:
+            yield plan.simple_urls.admin, "simple_urls.admin", (SIMPLE_URLS, "internal"), "the admin simple URL"
+
+
+SIP_NAMES = "sip_domains"
+SIMPLE_URLS = "simple_urls"
 
 
 def _may_share(a: tuple[str, str], b: tuple[str, str]) -> bool:
     """Return True when two uses of one name are legitimate or reported by another rule."""
     if a == b:
         return True  # e.g. a pool FQDN that is also its internal web name; the Edge's external names
+    owners = {a[0], b[0]}
+    if SIMPLE_URLS in owners:
+        # Simple URLs may share one host (Microsoft's one-base-URL option), also a pool's external web
+        # services name, which serves /meet and /dialin itself. Anything else is another listener.
+        other = (a if b[0] == SIMPLE_URLS else b)
+        return other[0] == SIMPLE_URLS or (other[0].startswith("pools[") and other[1] == "external")
+    if SIP_NAMES in owners:
+        # sip.<domain> may be any Edge pool's external name (its Access Edge FQDN, or one name for the whole
+        # Edge), and inside a pool may answer it for legacy automatic sign-in; nothing else published.
+        other = a if b[0] == SIP_NAMES else b
+        return other[0].startswith("edge_pools[") or (other[0].startswith("pools[") and other[1] == "internal")
     # One pool's internal and external web names: external_web_same_as_internal / passive_same_web_names.
     return a[0] == b[0] and a[0].startswith("pools[")
 
 
 def duplicate_name(plan: PlanData) -> Iterator[Finding]:
-    """One DNS name used for two different roles."""
-    first: dict[str, tuple[str, tuple[str, str], str]] = {}
+    """One DNS name used for two different roles.
+
+    Each use is compared with every earlier use of the name, not only the first: two uses may each share
+    the name with a third (sip.<domain>, say) and still not with each other.
+    """
+    earlier: dict[str, list[tuple[str, tuple[str, str], str]]] = {}
     for name, path, owner, what in _named_roles(plan):
-        seen = first.get(name)
-        if seen is None:
-            first[name] = (path, owner, what)
+        uses = earlier.setdefault(name, [])
+        clash = next((use for use in uses if not _may_share(use[1], owner)), None)
+        uses.append((path, owner, what))
+        if clash is None:
             continue
-        seen_path, seen_owner, seen_what = seen
-        if _may_share(seen_owner, owner):
-            continue
+        seen_path, _, seen_what = clash
         yield _finding(
             "duplicate_name", path,
             f"{name} is {what} and also {seen_what} ({seen_path}). One name cannot serve two roles: each needs "

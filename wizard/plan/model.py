@@ -310,6 +310,11 @@ LYNC2013_CU_MOBILITY_SETTINGS: tuple[str, ...] = (
     "require_wifi_for_sharing",
 )
 
+# The longest names the plan builds from a SIP domain are lyncdiscoverinternal.<domain> and
+# _sipinternaltls._tcp.<domain> (21 characters added); sip.<domain> and lyncdiscover.<domain> go on
+# certificates. A DNS name has at most 253 characters, so a SIP domain may have 253 - 21.
+SIP_DOMAIN_DERIVED_PREFIX = "lyncdiscoverinternal."
+SIP_DOMAIN_MAX = 253 - len(SIP_DOMAIN_DERIVED_PREFIX)
 # Client certificate lifetime limits in hours (Set-CsWebServiceConfiguration help).
 CERT_HOURS_LIMITS: dict[str, tuple[int, int]] = {
     "default": (8, 8760),

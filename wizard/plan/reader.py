@@ -31,6 +31,8 @@ from wizard.plan.model import (
     NAME_MAX,
     POOL_ROLES,
     PRODUCTS,
+    SIP_DOMAIN_DERIVED_PREFIX,
+    SIP_DOMAIN_MAX,
     AcceptedRisk,
     Adfs,
     AuthMode,
@@ -370,6 +372,11 @@ def _read_sip_domains(r: _Reader, value: Any) -> list[str]:
             continue
         name = r.fqdn(raw, f"sip_domains[{i}]")
         if name is None:
+            continue
+        if len(name) > SIP_DOMAIN_MAX:
+            r.err(f"sip_domains[{i}]", "invalid_fqdn",
+                  f"is {len(name)} characters long, at most {SIP_DOMAIN_MAX}: the names built from it, such as "
+                  f"{SIP_DOMAIN_DERIVED_PREFIX}<domain>, would be longer than a DNS name may be (253)")
             continue
         if name in out:
             r.err(f"sip_domains[{i}]", "duplicate", f"{name!r} is listed twice")

@@ -25,7 +25,7 @@
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
 param(
-    # The Edge pool of the server this script runs on.
+    # The Edge pool of the server this script runs on (required when the plan has several Edge pools).
     [ValidateSet('sfbedge.contoso.com')]
     [string]$EdgePool = 'sfbedge.contoso.com',
 
@@ -62,6 +62,9 @@ function Stop-RunLog {
 
 Start-RunLog -Path (Join-Path -Path $OutputFolder -ChildPath ('certificates-edge-' + (Get-Date -Format 'yyyyMMdd-HHmmss') + '.log'))
 try {
+    if (-not $EdgePool) {
+        throw 'The plan has several Edge pools: name the pool of this Edge Server with -EdgePool.'
+    }
     if (-not (Get-Command -Name 'Request-CsCertificate' -ErrorAction SilentlyContinue)) {
         if (Get-Module -ListAvailable -Name 'SkypeForBusiness') {
             Import-Module -Name 'SkypeForBusiness'

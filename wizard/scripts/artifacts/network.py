@@ -87,7 +87,10 @@ def edge_certificate_context(plan: PlanData) -> dict[str, Any]:
             # on the certificate as the Access or Web Conferencing Edge name.
             "av_shares_a_name": av_names.get(cert.edge_pool or "") in cert.sans,
         })
-    return {**_header_values(plan), "edge_certificates": certs, "default_pool": certs[0]["pool"],
+    # With several Edge pools there is no default: run without -EdgePool on an Edge of another pool, the
+    # script would request the first pool's names there (the cmdlet takes the subject from that server).
+    return {**_header_values(plan), "edge_certificates": certs,
+            "default_pool": certs[0]["pool"] if len(certs) == 1 else "",
             "pools": [c["pool"] for c in certs]}
 
 
