@@ -41,6 +41,13 @@ class ExplanationTests(SimpleTestCase):
                 with self.subTest(path=path):
                     self.assertIsNotNone(explain(path), generic_path(path))
 
+    def test_the_av_edge_help_agrees_with_the_certificate_table_on_a_shared_name(self) -> None:
+        # The certificate table lists the A/V Edge FQDN when another Edge service has the same name:
+        # the field's help must not say that it never is on a certificate.
+        what = explain("edge_pools[0].av_fqdn").what
+        self.assertNotIn("never put on a certificate", what)
+        self.assertIn("same name", what)
+
     def test_every_explanation_says_what_it_does_and_links_to_microsoft(self) -> None:
         for key, e in FIELDS.items():
             with self.subTest(key=key):

@@ -212,7 +212,8 @@ FIELDS: dict[str, Explanation] = {
         "", EDGE_CERTS),
     "edge_pools[].av_fqdn": _e(
         "A/V Edge external FQDN",
-        "The public name for audio and video. It is never put on a certificate.",
+        "The public name for audio and video. The A/V Edge service needs only the key of the Edge certificate, "
+        "not this name: it is on the certificate only when another Edge service of the pool has the same name.",
         "", EDGE_CERTS),
     "edge_pools[].block_ntlm": _e(
         "Block NTLM and Kerberos at this Edge",
