@@ -188,6 +188,22 @@ def test_a_trust_of_another_application_under_the_plans_name_is_an_error() -> No
     assert "https://mail.contoso.com/owa/" in found[0].message
 
 
+def test_a_disabled_trust_the_plan_would_update_is_an_error() -> None:
+    # The AD FS script only sets the rules of a trust it finds: a disabled one stays disabled, and AD FS issues
+    # no token for it, so the pool the plan makes passive could not be signed in to.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    assert "estate_relying_party_disabled" not in {f.code for f in judge(plan_doc, state).findings}
+    state["adfs"]["relying_parties"][0]["enabled"] = False
+    found = only(judge(plan_doc, state), "estate_relying_party_disabled")
+    assert [f.field for f in found] == ["pools[0].relying_parties.external"]
+    assert found[0].severity == "error"
+    assert "'Lync-Ext-sfbpool'" in found[0].message and "Enable-AdfsRelyingPartyTrust" in found[0].message
+    # A disabled trust of another application is none of the plan's business.
+    state["adfs"]["relying_parties"][0]["enabled"] = True
+    state["adfs"]["relying_parties"][1]["enabled"] = False
+    assert "estate_relying_party_disabled" not in {f.code for f in judge(plan_doc, state).findings}
+
+
 def test_product_farm_and_topology_facts() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     state["product"] = "sfb2015"

@@ -57,6 +57,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_relying_party_present": "info",
     "estate_relying_party_identifier_taken": "error",
     "estate_relying_party_name_taken": "error",
+    "estate_relying_party_disabled": "error",
     "estate_proxy_certificate_auth_off": "warning",
     "estate_product_mismatch": "error",
     "estate_product_subscription_edition": "warning",
@@ -417,6 +418,14 @@ def _trust(adfs: EstateAdfs, t: IntendedTrust, rows: list[DriftRow]) -> Iterator
     by_identifier = (adfs.relying_party_by_identifier(t.identifier)
                      or adfs.relying_party_by_metadata_url(t.metadata_url))
     by_name = adfs.relying_party_named(t.name)
+    if by_identifier is not None and by_identifier.enabled is False:
+        # The AD FS script updates the rules of the trust it finds, and never enables it: AD FS issues no token
+        # for a disabled trust, so every passive sign-in to that pool would fail.
+        yield _finding("estate_relying_party_disabled", t.field,
+                       f"AD FS has the trust {by_identifier.name!r} for {t.identifier}, but it is disabled: the AD FS "
+                       f"script updates its rules and leaves it disabled, and AD FS issues no token for a disabled "
+                       f"trust, so once {t.pool} uses passive authentication no sign-in through {t.web_fqdn} works. Find out why "
+                       f"it was disabled, then enable it (Enable-AdfsRelyingPartyTrust) before the change.")
     if by_identifier is not None and by_name is not None and by_identifier is by_name:
         yield _finding("estate_relying_party_present", t.field,
                        f"AD FS already has the trust {by_name.name!r} for {t.identifier}: the AD FS script updates its "
