@@ -169,6 +169,24 @@ def test_a_site_policy_the_plan_sets_itself_is_no_override() -> None:
     assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
 
 
+def test_a_tag_policy_overrides_the_plans_site_policy_too() -> None:
+    # A per-user policy applies instead of the site's for the users granted it, as it does instead of Global's.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["mobility_policies"][1]["allow_save_credentials"] = False
+    state["mobility_policies"].append({"identity": "Tag:Execs", "allow_save_credentials": True})
+    plan_doc["mobility_policies"] = [{"identity": "site:Oslo", "allow_save_credentials": False}]
+    found = only(judge(plan_doc, state), "estate_mobility_override")
+    assert [f.field for f in found] == ["mobility_policies[0].allow_save_credentials"]
+    assert "Tag:Execs" in found[0].message and "on site:Oslo only" in found[0].message
+    # Another site's policy is no override of a site policy; the tag policy the plan sets itself is none either.
+    state["mobility_policies"][-1]["identity"] = "Site:Bergen"
+    state["sites"] = ["Oslo", "Bergen"]
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
+    state["mobility_policies"][-1]["identity"] = "Tag:Execs"
+    plan_doc["mobility_policies"].append({"identity": "Tag:Execs", "allow_save_credentials": False})
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
+
+
 def test_an_existing_trust_is_found_by_identifier_whatever_its_name() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     state["adfs"]["relying_parties"][0]["name"] = "SfB passive (old)"

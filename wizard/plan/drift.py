@@ -8,8 +8,9 @@ returns one row per setting (`change`, `no_op` or `unknown`) plus findings with 
 
 * one `estate_change` or `estate_no_op` note per setting, so `check_plan --state` lists
   every setting the estate does not have yet and marks the ones that change nothing;
-* estate facts: a site or tag mobility policy that overrides the hardened Global one, an
-  AD FS trust that already holds the identifier (or the name) of a trust the plan adds, a
+* estate facts: a site or tag mobility policy that overrides the hardened Global one (a tag
+  policy the hardened site one), an AD FS trust that already holds the identifier (or the
+  name) of a trust the plan adds, or is disabled, a
   proxy collection with certificate authentication off where the plan turns NTLM off, a
   new collection that would start from defaults instead of the values in effect today,
   names the topology does not have, another product or AD FS farm than the plan's, no Web
@@ -370,17 +371,20 @@ def _mobility_overrides(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     overrides = estate.mobility_overrides()
     planned = {m.identity.casefold(): m for m in plan.mobility_policies}
     for k, policy in enumerate(plan.mobility_policies):
-        if policy.scope != "global":
-            continue
+        if policy.scope == "tag":
+            continue  # nothing overrides a per-user policy for the users granted it
         for key, parameter, value in policy.settings():
             for other in overrides:
+                if policy.scope == "site" and other.scope != "tag":
+                    continue  # a per-user (tag) policy overrides a site policy too; another site's does not
                 mine = planned.get(other.identity.casefold())
                 if mine is not None and getattr(mine, key) is not None:
                     continue  # the plan sets this policy's value itself
-                yield from _override(k, key, parameter, value, other)
+                yield from _override(k, policy.identity, key, parameter, value, other)
 
 
-def _override(k: int, key: str, parameter: str, value: bool, other: EstateMobilityPolicy) -> Iterator[Finding]:
+def _override(k: int, hardened: str, key: str, parameter: str, value: bool,
+              other: EstateMobilityPolicy) -> Iterator[Finding]:
     actual = other.get(key)
     if actual is value:
         return
@@ -391,9 +395,9 @@ def _override(k: int, key: str, parameter: str, value: bool, other: EstateMobili
     else:
         state = f"it has {parameter} {show(actual)}"
     yield _finding("estate_mobility_override", f"mobility_policies[{k}].{key}",
-                   f"Mobility policy {other.identity} in the estate overrides Global for {who}, and {state}: the "
-                   f"plan sets {parameter} {show(value)} on Global only, so those users keep the policy's value. Add "
-                   f"{other.identity} to the plan with {parameter} {show(value)}, or remove that policy.")
+                   f"Mobility policy {other.identity} in the estate overrides {hardened} for {who}, and {state}: the "
+                   f"plan sets {parameter} {show(value)} on {hardened} only, so those users keep the policy's value. "
+                   f"Add {other.identity} to the plan with {parameter} {show(value)}, or remove that policy.")
 
 
 # ---------------------------------------------------------------------------
@@ -424,8 +428,8 @@ def _trust(adfs: EstateAdfs, t: IntendedTrust, rows: list[DriftRow]) -> Iterator
         yield _finding("estate_relying_party_disabled", t.field,
                        f"AD FS has the trust {by_identifier.name!r} for {t.identifier}, but it is disabled: the AD FS "
                        f"script updates its rules and leaves it disabled, and AD FS issues no token for a disabled "
-                       f"trust, so once {t.pool} uses passive authentication no sign-in through {t.web_fqdn} works. Find out why "
-                       f"it was disabled, then enable it (Enable-AdfsRelyingPartyTrust) before the change.")
+                       f"trust, so once {t.pool} uses passive authentication no sign-in through {t.web_fqdn} works. "
+                       f"Find out why it was disabled, then enable it (Enable-AdfsRelyingPartyTrust) first.")
     if by_identifier is not None and by_name is not None and by_identifier is by_name:
         yield _finding("estate_relying_party_present", t.field,
                        f"AD FS already has the trust {by_name.name!r} for {t.identifier}: the AD FS script updates its "
