@@ -160,6 +160,23 @@ def test_a_new_mobility_policy_still_starts_from_the_cmdlet_defaults() -> None:
     assert "AllowSaveIMHistory (today False, then True)" in resets[0].message
 
 
+def test_a_new_mobility_policy_is_not_said_to_reset_what_it_gets_from_the_plans_global_policy() -> None:
+    # The script creates site:Bergen with the plan's Global AllowSaveCredentials False: nothing is reset there,
+    # though the estate's Global already has False and the cmdlet's default is True.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["sites"] = ["Oslo", "Bergen"]
+    plan_doc["mobility_policies"].append({"identity": "site:Bergen", "enable_outside_voice": False})
+    assert state["mobility_policies"][0]["allow_save_credentials"] is False
+    report = judge(plan_doc, state)
+    assert not [f for f in report.findings if f.code == "estate_collection_resets"], \
+        [f.message for f in report.findings if f.code == "estate_collection_resets"]
+    # What the plan's Global policy does not set is still reset, and said so.
+    state["mobility_policies"][0]["allow_save_im_history"] = False
+    resets = only(judge(plan_doc, state), "estate_collection_resets")
+    assert "AllowSaveIMHistory (today False, then True)" in resets[0].message
+    assert "AllowSaveCredentials" not in resets[0].message
+
+
 def test_a_site_policy_the_plan_sets_itself_is_no_override() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     plan_doc["mobility_policies"].append({"identity": "site:Oslo", "allow_save_credentials": True})

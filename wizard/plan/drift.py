@@ -314,21 +314,24 @@ def _collections(plan: PlanData, estate: Estate, rows: list[DriftRow]) -> Iterat
         if c.kind == "proxy":
             yield from _proxy_certificate(c, own)
         if own is None:
-            yield from _created(c, applies, plan.product)
+            yield from _created(c, applies, plan)
 
 
-def _copied_from_parent(c: IntendedCollection, product: str) -> set[str]:
-    """Return the parameters the script copies into a new collection from the one that applied until then."""
+def _copied_from_parent(c: IntendedCollection, plan: PlanData) -> set[str]:
+    """Return the parameters the script gives a new collection beyond the plan's own settings for it."""
     if c.kind == "web_service":
-        return {param for param, products in WEB_INHERITED if product in products}
+        return {param for param, products in WEB_INHERITED if plan.product in products}
     if c.kind == "proxy":
         return set(PROXY_INHERITED)
-    return set()   # a new mobility policy gets the plan's Global settings, not the estate's
+    # A new site or tag policy gets the plan's Global settings it does not set itself (not the estate's), so that
+    # Global's hardening reaches its users too.
+    return {param for policy in plan.mobility_policies if policy.scope == "global"
+            for _, param, _ in policy.settings()}
 
 
-def _created(c: IntendedCollection, applies: Any, product: str) -> Iterator[Finding]:
+def _created(c: IntendedCollection, applies: Any, plan: PlanData) -> Iterator[Finding]:
     """A collection the script creates starts from the cmdlet's defaults, except what the script copies."""
-    set_here = {s.parameter for s in c.settings} | _copied_from_parent(c, product)
+    set_here = {s.parameter for s in c.settings} | _copied_from_parent(c, plan)
     today = f"today {applies.identity} applies to it" if applies is not None else "nothing applies to it yet"
     yield _finding("estate_collection_created", f"{c.field}",
                    f"The estate has no {KIND_LABELS[c.kind].lower()} {c.identity}: the script creates it with "
