@@ -256,6 +256,23 @@ def test_product_farm_and_topology_facts() -> None:
             ("estate_not_in_topology", "mobility_policies[1].identity")} <= found
 
 
+def test_a_modern_authentication_plan_is_held_to_the_farm_too() -> None:
+    # Modern Authentication signs users in through the plan's farm as passive pools do: another farm, another
+    # AD FS version or no Web Application Proxy under extranet MFA matter just as much.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["pools"][0]["auth"] = {"external": "tls_dsk", "certificate_auth": True}
+    plan_doc["modern_auth"] = {}
+    assert not {c for c, _ in codes(judge(plan_doc, state))} & {
+        "estate_adfs_farm_mismatch", "estate_adfs_version_mismatch", "estate_no_web_application_proxy"}
+    state["adfs"]["federation_service_name"] = "sts.contoso.com"
+    state["adfs"]["version"] = "2016"
+    state["adfs"]["web_application_proxy"] = False
+    report = judge(plan_doc, state)
+    assert {("estate_adfs_farm_mismatch", "adfs.federation_service_name"), ("estate_adfs_version_mismatch", "adfs.version"),
+            ("estate_no_web_application_proxy", "adfs.mfa")} <= codes(report)
+    assert "OAuth server" in only(report, "estate_adfs_farm_mismatch")[0].message
+
+
 def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes_it() -> None:
     plan_doc, state = docs("sfb2015-director-two-edges")
     plan_doc["pools"][1]["fqdn"] = "dir02.corp.contoso.com"

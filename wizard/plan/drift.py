@@ -596,19 +596,23 @@ def _differs(owner: str, what: str, pairs: tuple[tuple[str, Any, Any], ...]) -> 
 
 def _farm(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     adfs, planned = estate.adfs, plan.adfs
-    if adfs is None or planned is None or not plan.passive_pools:
+    # Passive pools and Modern Authentication both sign users in through the plan's farm.
+    if adfs is None or planned is None or not plan.signs_in_through_adfs:
         return
+    lync_side = "the passive web services" if plan.passive_pools else "the OAuth server (Modern Authentication)"
     if adfs.federation_service_name and adfs.federation_service_name != planned.federation_service_name:
         yield _finding("estate_adfs_farm_mismatch", "adfs.federation_service_name",
                        f"The AD FS farm in the state file is {adfs.federation_service_name}, the plan's is "
-                       f"{planned.federation_service_name}: the AD FS script refuses to run on another farm, and the "
-                       f"web services would send users to the wrong federation service.")
+                       f"{planned.federation_service_name}: the AD FS script refuses to run on another farm, and "
+                       f"{lync_side} would send users to the wrong federation service.")
     if adfs.version and adfs.version != planned.version:
+        modern = (", and Microsoft gives another script for the Modern Authentication trust from 2016 on"
+                  if plan.modern_auth is not None else "")
         yield _finding("estate_adfs_version_mismatch", "adfs.version",
                        f"The AD FS farm runs {ADFS_VERSIONS[adfs.version]}, but the plan is for "
                        f"{ADFS_VERSIONS[planned.version]}: MFA is set differently on each version (per-trust rules "
-                       f"on 2012 R2, access control policies from 2016), so the AD FS script would call cmdlets or "
-                       f"parameters the farm does not have. Set the plan's AD FS version to the farm's.")
+                       f"on 2012 R2, access control policies from 2016){modern}, so the AD FS script would call "
+                       f"cmdlets or parameters the farm does not have. Set the plan's AD FS version to the farm's.")
     if adfs.web_application_proxy is False and planned.mfa == "extranet" and planned.version != "2.0":
         farm = adfs.federation_service_name or "the farm"
         yield _finding("estate_no_web_application_proxy", "adfs.mfa",
