@@ -273,6 +273,30 @@ def test_a_modern_authentication_plan_is_held_to_the_farm_too() -> None:
     assert "OAuth server" in only(report, "estate_adfs_farm_mismatch")[0].message
 
 
+def test_a_pool_passive_today_that_the_plan_sets_to_another_mode_stays_passive() -> None:
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    assert "estate_passive_kept" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # The Director's own collection is passive: Set-CsWebServiceConfiguration keeps it so, whatever TLS-DSK means.
+    state["web_service_configurations"][2].update(
+        use_ws_fed_passive_auth=True, use_windows_auth="None", use_pin_auth=False,
+        ws_fed_passive_metadata_uri="https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml")
+    found = only(judge(plan_doc, state), "estate_passive_kept")
+    assert [(f.field, f.severity) for f in found] == [("pools[1].auth.external", "warning")]
+    assert "service:WebServer:dir01.corp.contoso.com" in found[0].message and "TLS-DSK" in found[0].message
+    assert "-UseWsFedPassiveAuth $false" in found[0].message
+    # A pool whose web services the plan leaves alone (NTLM, nothing else asked) stays passive too.
+    plan_doc["pools"][1]["auth"] = {"external": "ntlm"}
+    assert [f.field for f in only(judge(plan_doc, state), "estate_passive_kept")] == ["pools[1].auth.external"]
+    # Passive at site scope, and a collection the script creates for the pool: that one starts with passive
+    # off, which estate_collection_resets says instead.
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    state["web_service_configurations"][1].update(use_ws_fed_passive_auth=True, use_windows_auth="None")
+    report = judge(plan_doc, state)
+    assert "estate_passive_kept" not in {c for c, _ in codes(report)}
+    assert any("UseWsFedPassiveAuth (today True, then False)" in f.message
+               for f in report.findings if f.code == "estate_collection_resets")
+
+
 def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes_it() -> None:
     plan_doc, state = docs("sfb2015-director-two-edges")
     plan_doc["pools"][1]["fqdn"] = "dir02.corp.contoso.com"

@@ -37,6 +37,7 @@ from wizard.plan.intended import (
     IntendedTrust,
     intended_collections,
     intended_trusts,
+    web_service_changes,
 )
 from wizard.plan.model import (
     ADFS_VERSIONS,
@@ -63,6 +64,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_product_mismatch": "error",
     "estate_product_subscription_edition": "warning",
     "estate_passive_with_modern_auth": "error",
+    "estate_passive_kept": "warning",
     "estate_modern_auth_pool_missing": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
@@ -518,6 +520,36 @@ def _passive_with_modern_auth(plan: PlanData, estate: Estate) -> Iterator[Findin
                        f"leave Modern Authentication out of this plan.")
 
 
+def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """A pool passive today that the plan sets to a mode that keeps Windows authentication: no mode turns passive
+    authentication off, so where the script sets the pool's own collection (or leaves its web services alone) the
+    pool stays passive, and the mode the plan gives it does not hold.
+
+    With Modern Authentication the same pool is an error (`_passive_with_modern_auth`). A collection the script
+    creates starts with passive authentication off; `estate_collection_resets` says so.
+    """
+    if plan.modern_auth is not None or not estate.has_management_shell_data:
+        return
+    for i, pool in enumerate(plan.pools):
+        if pool.auth is None or pool.auth.external.needs_adfs:
+            continue
+        web = estate.web_service_for(pool.fqdn, pool.site)
+        if web is None or web.use_ws_fed_passive_auth is not True:
+            continue
+        own = estate.web_service(pool.web_service_identity)
+        if own is None and web_service_changes(plan, i, pool) is not None:
+            continue
+        windows = f", UseWindowsAuth {web.use_windows_auth}" if web.use_windows_auth else ""
+        yield _finding("estate_passive_kept", f"pools[{i}].auth.external",
+                       f"{pool.fqdn} uses passive authentication today ({web.identity} in the state file{windows}), "
+                       f"and the plan sets it to {pool.auth.external.label}, but no mode of the plan turns passive "
+                       f"authentication off: the pool stays passive, with Windows authentication as it is, so the "
+                       f"sign-in the plan describes for it (and its verification) does not hold. Turn passive "
+                       f"authentication off there first (Set-CsWebServiceConfiguration -UseWsFedPassiveAuth $false "
+                       f"on {web.identity}, with Windows authentication back on), or set the pool to passive in the "
+                       f"plan.")
+
+
 def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     """Modern Authentication is global, but the AD FS trust names only the plan's pools: the estate's other
     Front End and Director pools would lose sign-in (the script stops on them too, before its first change)."""
@@ -631,6 +663,7 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
     findings = [
         *_product(plan, estate),
         *_passive_with_modern_auth(plan, estate),
+        *_passive_kept(plan, estate),
         *_modern_auth_pools(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),
