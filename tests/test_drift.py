@@ -297,6 +297,22 @@ def test_a_pool_passive_today_that_the_plan_sets_to_another_mode_stays_passive()
                for f in report.findings if f.code == "estate_collection_resets")
 
 
+def test_a_certificate_expired_or_expiring_when_the_state_was_collected_is_reported_once() -> None:
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    assert "estate_certificate_expires" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # Collected 2026-11-28; the Front End's certificate (Default and WebServicesExternal) ends 2027-02-01.
+    for cert in state["certificates"][:2]:
+        cert["not_after"] = "2026-12-20T12:00:00Z"
+    found = only(judge(plan_doc, state), "estate_certificate_expires")
+    assert [(f.field, f.severity) for f in found] == [("certificates", "warning")]
+    assert "Default and WebServicesExternal" in found[0].message and "2026-12-20" in found[0].message
+    assert "9D1F0E2C3B4A59687766554433221100AABBCCDD" in found[0].message and "21 days after" in found[0].message
+    state["certificates"][2]["not_after"] = "2026-11-01T00:00:00Z"
+    found = only(judge(plan_doc, state), "estate_certificate_expires")
+    assert len(found) == 2
+    assert any("OAuthTokenIssuer" in f.message and "had expired on 2026-11-01" in f.message for f in found)
+
+
 def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes_it() -> None:
     plan_doc, state = docs("sfb2015-director-two-edges")
     plan_doc["pools"][1]["fqdn"] = "dir02.corp.contoso.com"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizard.plan.estate import STATE_PRODUCTS, Estate, EstateAdfs, EstateMobilityPolicy
@@ -71,7 +72,12 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_adfs_farm_mismatch": "error",
     "estate_adfs_version_mismatch": "error",
     "estate_no_web_application_proxy": "warning",
+    "estate_certificate_expires": "warning",
 }
+
+# A certificate that expires within this many days of the collection is reported with the expired ones: a plan is
+# rarely run the day the state is collected.
+CERTIFICATE_NOTICE_DAYS = 30
 
 # Cmdlet parameter -> the estate attribute that holds its value today.
 WEB_SERVICE_ATTRIBUTES = {
@@ -654,6 +660,43 @@ def _farm(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"Application Proxy first.")
 
 
+def _certificates(estate: Estate) -> Iterator[Finding]:
+    """Certificates of the machine the collector ran on that have expired, or soon will, when it ran."""
+    collected = _moment(estate.collected_at)
+    if collected is None:
+        return
+    uses: dict[tuple[str | None, str | None, str], list[str]] = {}
+    for cert in estate.certificates:
+        if cert.not_after is not None:
+            # One certificate is listed once per use it is assigned to (Default, WebServicesInternal, ...).
+            uses.setdefault((cert.thumbprint, cert.subject, cert.not_after), []).append(cert.use)
+    where = f"on {estate.collected_on}" if estate.collected_on else "on the server the collector ran on"
+    for (thumbprint, subject, not_after), names in uses.items():
+        end = _moment(not_after)
+        if end is None or end - collected > timedelta(days=CERTIFICATE_NOTICE_DAYS):
+            continue
+        what = f"The certificate {where} for {_names(names)}" + (f" ({subject})" if subject else "")
+        if thumbprint:
+            what += f", thumbprint {thumbprint},"
+        when = (f"had expired on {not_after[:10]} when the state was collected" if end <= collected
+                else f"expires on {not_after[:10]}, {(end - collected).days} days after the state was collected")
+        yield _finding("estate_certificate_expires", "certificates",
+                       f"{what} {when}: clients, the reverse proxy and AD FS (which reads the passive "
+                       f"authentication metadata over HTTPS) refuse an expired certificate. Renew and assign it "
+                       f"(Request-CsCertificate, Set-CsCertificate) before the change.")
+
+
+def _moment(text: str | None) -> datetime | None:
+    """Return a state file date (ISO 8601, UTC) as a datetime, or None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -670,6 +713,7 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
         *_collections(plan, estate, rows),
         *_mobility_overrides(plan, estate),
         *_trusts(plan, estate, rows),
+        *_certificates(estate),
     ]
     return EstateReport(rows=tuple(rows), findings=tuple(sort_findings(findings)))
 
