@@ -10,11 +10,12 @@ returns one row per setting (`change`, `no_op` or `unknown`) plus findings with 
   every setting the estate does not have yet and marks the ones that change nothing;
 * estate facts: a site or tag mobility policy that overrides the hardened Global one (a tag
   policy the hardened site one), an AD FS trust that already holds the identifier (or the
-  name) of a trust the plan adds, or is disabled, a
-  proxy collection with certificate authentication off where the plan turns NTLM off, a
-  new collection that would start from defaults instead of the values in effect today,
-  names the topology does not have, another product or AD FS farm than the plan's, no Web
-  Application Proxy in front of an extranet-MFA farm.
+  name) of a trust the plan adds, or is disabled, a proxy collection with certificate
+  authentication off where the plan turns NTLM off, a new collection that would start from
+  defaults instead of the values in effect today, a pool passive today that the plan gives
+  another mode (no mode turns passive off), names the topology does not have, another
+  product or AD FS farm than the plan's (passive pools or Modern Authentication), no Web
+  Application Proxy in front of an extranet-MFA farm, a certificate expired or about to.
 
 The rules only read the estate; nothing here reaches a script. Pure Python: no Django, no
 database.
