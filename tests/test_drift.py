@@ -313,6 +313,16 @@ def test_a_certificate_expired_or_expiring_when_the_state_was_collected_is_repor
     assert any("OAuthTokenIssuer" in f.message and "had expired on 2026-11-01" in f.message for f in found)
 
 
+def test_a_farm_whose_version_the_state_file_does_not_say_is_not_taken_for_the_plans() -> None:
+    # The collector writes no version for AD FS 2.1 (Windows Server 2012): no MFA rules, no access control policy.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    assert "estate_adfs_version_unknown" not in {c for c, _ in codes(judge(plan_doc, state))}
+    state["adfs"]["version"] = None
+    found = only(judge(plan_doc, state), "estate_adfs_version_unknown")
+    assert [(f.field, f.severity) for f in found] == [("adfs.version", "warning")]
+    assert "AD FS 2019" in found[0].message and "AD FS 2.1" in found[0].message
+
+
 def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes_it() -> None:
     plan_doc, state = docs("sfb2015-director-two-edges")
     plan_doc["pools"][1]["fqdn"] = "dir02.corp.contoso.com"

@@ -72,6 +72,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_topology_differs": "warning",
     "estate_adfs_farm_mismatch": "error",
     "estate_adfs_version_mismatch": "error",
+    "estate_adfs_version_unknown": "warning",
     "estate_no_web_application_proxy": "warning",
     "estate_certificate_expires": "warning",
 }
@@ -652,6 +653,15 @@ def _farm(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"{ADFS_VERSIONS[planned.version]}: MFA is set differently on each version (per-trust rules "
                        f"on 2012 R2, access control policies from 2016){modern}, so the AD FS script would call "
                        f"cmdlets or parameters the farm does not have. Set the plan's AD FS version to the farm's.")
+    if adfs.version is None:
+        # The collector writes no version for AD FS 2.1 (Windows Server 2012), a version no plan can name.
+        farm = adfs.federation_service_name or "the farm"
+        yield _finding("estate_adfs_version_unknown", "adfs.version",
+                       f"The state file does not say which AD FS version {farm} runs, so the plan's "
+                       f"{ADFS_VERSIONS[planned.version]} cannot be checked against it: collect-state.ps1 leaves it "
+                       f"out for AD FS 2.1 (Windows Server 2012), which has neither per-trust MFA rules nor access "
+                       f"control policies nor Modern Authentication. Check the Windows Server release of the AD FS "
+                       f"servers before the change.")
     if adfs.web_application_proxy is False and planned.mfa == "extranet" and planned.version != "2.0":
         farm = adfs.federation_service_name or "the farm"
         yield _finding("estate_no_web_application_proxy", "adfs.mfa",
