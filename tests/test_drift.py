@@ -295,6 +295,12 @@ def test_a_pool_passive_today_that_the_plan_sets_to_another_mode_stays_passive()
     assert "estate_passive_kept" not in {c for c, _ in codes(report)}
     assert any("UseWsFedPassiveAuth (today True, then False)" in f.message
                for f in report.findings if f.code == "estate_collection_resets")
+    # ... and copies UseWindowsAuth None: the pool is left with no password sign-in at all.
+    dropped = only(report, "estate_passive_dropped_windows_off")
+    assert [(f.field, f.severity) for f in dropped] == [("pools[0].auth.external", "warning")]
+    assert "service:WebServer:fe-dub.corp.contoso.com" in dropped[0].message and "site:Dublin" in dropped[0].message
+    state["web_service_configurations"][1]["use_windows_auth"] = "Negotiate"
+    assert "estate_passive_dropped_windows_off" not in {c for c, _ in codes(judge(plan_doc, state))}
 
 
 def test_a_certificate_expired_or_expiring_when_the_state_was_collected_is_reported_once() -> None:

@@ -67,6 +67,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_product_subscription_edition": "warning",
     "estate_passive_with_modern_auth": "error",
     "estate_passive_kept": "warning",
+    "estate_passive_dropped_windows_off": "warning",
     "estate_modern_auth_pool_missing": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
@@ -534,7 +535,8 @@ def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     pool stays passive, and the mode the plan gives it does not hold.
 
     With Modern Authentication the same pool is an error (`_passive_with_modern_auth`). A collection the script
-    creates starts with passive authentication off; `estate_collection_resets` says so.
+    creates starts with passive authentication off (`estate_collection_resets` says so) but copies UseWindowsAuth
+    from the collection that applied: where that is None, the pool is left with no password sign-in at all.
     """
     if plan.modern_auth is not None or not estate.has_management_shell_data:
         return
@@ -546,6 +548,16 @@ def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
             continue
         own = estate.web_service(pool.web_service_identity)
         if own is None and web_service_changes(plan, i, pool) is not None:
+            if web.use_windows_auth == "None":
+                yield _finding("estate_passive_dropped_windows_off", f"pools[{i}].auth.external",
+                               f"{pool.fqdn} uses passive authentication today ({web.identity} in the state file, "
+                               f"UseWindowsAuth None). For the plan's {pool.auth.external.label} the script creates "
+                               f"{pool.web_service_identity}: a new collection starts with passive authentication "
+                               f"off but copies UseWindowsAuth None from {web.identity}, so the pool's web services "
+                               f"then take neither an AD FS nor a Windows sign-in: a device without a client "
+                               f"certificate cannot get one (other than with a PIN), and web and mobile clients cannot "
+                               f"sign in. Give the pool Windows authentication first (its own collection with "
+                               f"-UseWindowsAuth Negotiate), or keep it passive in the plan.")
             continue
         windows = f", UseWindowsAuth {web.use_windows_auth}" if web.use_windows_auth else ""
         yield _finding("estate_passive_kept", f"pools[{i}].auth.external",
