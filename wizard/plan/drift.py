@@ -37,9 +37,9 @@ from wizard.plan.intended import (
     IntendedCollection,
     IntendedSetting,
     IntendedTrust,
+    creates_web_collection,
     intended_collections,
     intended_trusts,
-    web_service_changes,
 )
 from wizard.plan.model import (
     ADFS_VERSIONS,
@@ -546,8 +546,7 @@ def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
         web = estate.web_service_for(pool.fqdn, pool.site)
         if web is None or web.use_ws_fed_passive_auth is not True:
             continue
-        own = estate.web_service(pool.web_service_identity)
-        if own is None and web_service_changes(plan, i, pool) is not None:
+        if creates_web_collection(plan, estate, i, pool):
             if web.use_windows_auth == "None":
                 yield _finding("estate_passive_dropped_windows_off", f"pools[{i}].auth.external",
                                f"{pool.fqdn} uses passive authentication today ({web.identity} in the state file, "

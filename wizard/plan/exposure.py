@@ -62,7 +62,7 @@ from functools import cached_property
 
 from wizard.caches import per_object
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
-from wizard.plan.intended import web_service_changes
+from wizard.plan.intended import creates_web_collection
 from wizard.plan.model import AuthMode, EdgePool, ModernAuth, PlanData, Pool
 
 
@@ -423,10 +423,9 @@ def _web_after(plan_pool: Pool | None, today: _Web, modern: ModernAuth | None = 
 def _web_created(plan: PlanData, estate: Estate | None, ref: _PoolRef) -> bool:
     """Return True when the state file shows the pool has no collection of its own and the plan's script creates
     one for it (New-CsWebServiceConfiguration: passive authentication off, whatever applied until then)."""
-    if estate is None or not estate.has_management_shell_data or ref.plan_pool is None or ref.index is None:
+    if estate is None or ref.plan_pool is None or ref.index is None:
         return False
-    return estate.web_service(ref.plan_pool.web_service_identity) is None \
-        and web_service_changes(plan, ref.index, ref.plan_pool) is not None
+    return creates_web_collection(plan, estate, ref.index, ref.plan_pool)
 
 
 def _web_after_mode(plan_pool: Pool | None, today: _Web, created: bool = False) -> _Web:
