@@ -160,12 +160,47 @@ def test_a_new_mobility_policy_still_starts_from_the_cmdlet_defaults() -> None:
     assert "AllowSaveIMHistory (today False, then True)" in resets[0].message
 
 
+def test_a_new_mobility_policy_is_not_said_to_reset_what_it_gets_from_the_plans_global_policy() -> None:
+    # The script creates site:Bergen with the plan's Global AllowSaveCredentials False: nothing is reset there,
+    # though the estate's Global already has False and the cmdlet's default is True.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["sites"] = ["Oslo", "Bergen"]
+    plan_doc["mobility_policies"].append({"identity": "site:Bergen", "enable_outside_voice": False})
+    assert state["mobility_policies"][0]["allow_save_credentials"] is False
+    report = judge(plan_doc, state)
+    assert not [f for f in report.findings if f.code == "estate_collection_resets"], \
+        [f.message for f in report.findings if f.code == "estate_collection_resets"]
+    # What the plan's Global policy does not set is still reset, and said so.
+    state["mobility_policies"][0]["allow_save_im_history"] = False
+    resets = only(judge(plan_doc, state), "estate_collection_resets")
+    assert "AllowSaveIMHistory (today False, then True)" in resets[0].message
+    assert "AllowSaveCredentials" not in resets[0].message
+
+
 def test_a_site_policy_the_plan_sets_itself_is_no_override() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     plan_doc["mobility_policies"].append({"identity": "site:Oslo", "allow_save_credentials": True})
     assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
     state["mobility_policies"][1]["allow_save_credentials"] = False
     plan_doc["mobility_policies"].pop()
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
+
+
+def test_a_tag_policy_overrides_the_plans_site_policy_too() -> None:
+    # A per-user policy applies instead of the site's for the users granted it, as it does instead of Global's.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    state["mobility_policies"][1]["allow_save_credentials"] = False
+    state["mobility_policies"].append({"identity": "Tag:Execs", "allow_save_credentials": True})
+    plan_doc["mobility_policies"] = [{"identity": "site:Oslo", "allow_save_credentials": False}]
+    found = only(judge(plan_doc, state), "estate_mobility_override")
+    assert [f.field for f in found] == ["mobility_policies[0].allow_save_credentials"]
+    assert "Tag:Execs" in found[0].message and "on site:Oslo only" in found[0].message
+    # Another site's policy is no override of a site policy; the tag policy the plan sets itself is none either.
+    state["mobility_policies"][-1]["identity"] = "Site:Bergen"
+    state["sites"] = ["Oslo", "Bergen"]
+    assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
+    state["mobility_policies"][-1]["identity"] = "Tag:Execs"
+    plan_doc["mobility_policies"].append({"identity": "Tag:Execs", "allow_save_credentials": False})
     assert not [f for f in judge(plan_doc, state).findings if f.code == "estate_mobility_override"]
 
 
@@ -188,6 +223,22 @@ def test_a_trust_of_another_application_under_the_plans_name_is_an_error() -> No
     assert "https://mail.contoso.com/owa/" in found[0].message
 
 
+def test_a_disabled_trust_the_plan_would_update_is_an_error() -> None:
+    # The AD FS script only sets the rules of a trust it finds: a disabled one stays disabled, and AD FS issues
+    # no token for it, so the pool the plan makes passive could not be signed in to.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    assert "estate_relying_party_disabled" not in {f.code for f in judge(plan_doc, state).findings}
+    state["adfs"]["relying_parties"][0]["enabled"] = False
+    found = only(judge(plan_doc, state), "estate_relying_party_disabled")
+    assert [f.field for f in found] == ["pools[0].relying_parties.external"]
+    assert found[0].severity == "error"
+    assert "'Lync-Ext-sfbpool'" in found[0].message and "Enable-AdfsRelyingPartyTrust" in found[0].message
+    # A disabled trust of another application is none of the plan's business.
+    state["adfs"]["relying_parties"][0]["enabled"] = True
+    state["adfs"]["relying_parties"][1]["enabled"] = False
+    assert "estate_relying_party_disabled" not in {f.code for f in judge(plan_doc, state).findings}
+
+
 def test_product_farm_and_topology_facts() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     state["product"] = "sfb2015"
@@ -203,6 +254,79 @@ def test_product_farm_and_topology_facts() -> None:
             ("estate_adfs_version_mismatch", "adfs.version"), ("estate_no_web_application_proxy", "adfs.mfa"),
             ("estate_topology_differs", "pools[0].external_web_fqdn"),
             ("estate_not_in_topology", "mobility_policies[1].identity")} <= found
+
+
+def test_a_modern_authentication_plan_is_held_to_the_farm_too() -> None:
+    # Modern Authentication signs users in through the plan's farm as passive pools do: another farm, another
+    # AD FS version or no Web Application Proxy under extranet MFA matter just as much.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["pools"][0]["auth"] = {"external": "tls_dsk", "certificate_auth": True}
+    plan_doc["modern_auth"] = {}
+    assert not {c for c, _ in codes(judge(plan_doc, state))} & {
+        "estate_adfs_farm_mismatch", "estate_adfs_version_mismatch", "estate_no_web_application_proxy"}
+    state["adfs"]["federation_service_name"] = "sts.contoso.com"
+    state["adfs"]["version"] = "2016"
+    state["adfs"]["web_application_proxy"] = False
+    report = judge(plan_doc, state)
+    assert {("estate_adfs_farm_mismatch", "adfs.federation_service_name"), ("estate_adfs_version_mismatch", "adfs.version"),
+            ("estate_no_web_application_proxy", "adfs.mfa")} <= codes(report)
+    assert "OAuth server" in only(report, "estate_adfs_farm_mismatch")[0].message
+
+
+def test_a_pool_passive_today_that_the_plan_sets_to_another_mode_stays_passive() -> None:
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    assert "estate_passive_kept" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # The Director's own collection is passive: Set-CsWebServiceConfiguration keeps it so, whatever TLS-DSK means.
+    state["web_service_configurations"][2].update(
+        use_ws_fed_passive_auth=True, use_windows_auth="None", use_pin_auth=False,
+        ws_fed_passive_metadata_uri="https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml")
+    found = only(judge(plan_doc, state), "estate_passive_kept")
+    assert [(f.field, f.severity) for f in found] == [("pools[1].auth.external", "warning")]
+    assert "service:WebServer:dir01.corp.contoso.com" in found[0].message and "TLS-DSK" in found[0].message
+    assert "-UseWsFedPassiveAuth $false" in found[0].message
+    # A pool whose web services the plan leaves alone (NTLM, nothing else asked) stays passive too.
+    plan_doc["pools"][1]["auth"] = {"external": "ntlm"}
+    assert [f.field for f in only(judge(plan_doc, state), "estate_passive_kept")] == ["pools[1].auth.external"]
+    # Passive at site scope, and a collection the script creates for the pool: that one starts with passive
+    # off, which estate_collection_resets says instead.
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    state["web_service_configurations"][1].update(use_ws_fed_passive_auth=True, use_windows_auth="None")
+    report = judge(plan_doc, state)
+    assert "estate_passive_kept" not in {c for c, _ in codes(report)}
+    assert any("UseWsFedPassiveAuth (today True, then False)" in f.message
+               for f in report.findings if f.code == "estate_collection_resets")
+    # ... and copies UseWindowsAuth None: the pool is left with no password sign-in at all.
+    dropped = only(report, "estate_passive_dropped_windows_off")
+    assert [(f.field, f.severity) for f in dropped] == [("pools[0].auth.external", "warning")]
+    assert "service:WebServer:fe-dub.corp.contoso.com" in dropped[0].message and "site:Dublin" in dropped[0].message
+    state["web_service_configurations"][1]["use_windows_auth"] = "Negotiate"
+    assert "estate_passive_dropped_windows_off" not in {c for c, _ in codes(judge(plan_doc, state))}
+
+
+def test_a_certificate_expired_or_expiring_when_the_state_was_collected_is_reported_once() -> None:
+    plan_doc, state = docs("sfb2015-director-two-edges")
+    assert "estate_certificate_expires" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # Collected 2026-11-28; the Front End's certificate (Default and WebServicesExternal) ends 2027-02-01.
+    for cert in state["certificates"][:2]:
+        cert["not_after"] = "2026-12-20T12:00:00Z"
+    found = only(judge(plan_doc, state), "estate_certificate_expires")
+    assert [(f.field, f.severity) for f in found] == [("certificates", "warning")]
+    assert "Default and WebServicesExternal" in found[0].message and "2026-12-20" in found[0].message
+    assert "9D1F0E2C3B4A59687766554433221100AABBCCDD" in found[0].message and "21 days after" in found[0].message
+    state["certificates"][2]["not_after"] = "2026-11-01T00:00:00Z"
+    found = only(judge(plan_doc, state), "estate_certificate_expires")
+    assert len(found) == 2
+    assert any("OAuthTokenIssuer" in f.message and "had expired on 2026-11-01" in f.message for f in found)
+
+
+def test_a_farm_whose_version_the_state_file_does_not_say_is_not_taken_for_the_plans() -> None:
+    # The collector writes no version for AD FS 2.1 (Windows Server 2012): no MFA rules, no access control policy.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    assert "estate_adfs_version_unknown" not in {c for c, _ in codes(judge(plan_doc, state))}
+    state["adfs"]["version"] = None
+    found = only(judge(plan_doc, state), "estate_adfs_version_unknown")
+    assert [(f.field, f.severity) for f in found] == [("adfs.version", "warning")]
+    assert "AD FS 2019" in found[0].message and "AD FS 2.1" in found[0].message
 
 
 def test_a_pool_missing_from_the_topology_is_an_error_only_when_the_plan_changes_it() -> None:

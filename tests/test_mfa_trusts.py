@@ -130,3 +130,30 @@ def test_the_fix_is_to_make_that_pool_passive_in_the_plan() -> None:
     plan = _plan(pool2)
     assert _errors(plan, _estate()) == set()
     assert "web02.contoso.com" in render_all(plan)["adfs-server.ps1"]
+
+
+def test_a_pool_passive_through_its_site_gets_a_new_collection_without_passive() -> None:
+    # Pool 2 is passive through site:Oslo, and the plan sets it to TLS-DSK: the script creates
+    # service:WebServer:pool02 with New-CsWebServiceConfiguration, which starts with passive authentication off (it
+    # is never copied). The model must not keep an AD FS sign-in open through pool 2 after the change, nor blame it
+    # for the MFA promise.
+    state = copy.deepcopy(STATE)
+    state["web_service_configurations"][1] = {
+        "identity": "site:Oslo", "use_windows_auth": "None", "use_certificate_auth": True, "use_pin_auth": False,
+        "use_ws_fed_passive_auth": True,
+        "ws_fed_passive_metadata_uri": "https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml"}
+    estate, findings = read_state(state)
+    assert estate is not None, [f for f in findings if f.severity == "error"]
+    plan = _plan({**POOL2_PLAN, "auth": {"external": "tls_dsk", "block_ntlm_at_registrar": True}})
+    model = exposure(plan, estate=estate)
+    path = next(p for p in model.paths_at(f"web:{POOL2}") if p.credential is Credential.ADFS)
+    assert path.before.accepted is State.OPEN
+    assert path.after.accepted is State.CLOSED
+    assert not {(code, field) for code, field in _errors(plan, estate) if field == "pools[1].auth.external"}
+    # With a collection of its own the script only sets it, and passive authentication stays on.
+    state["web_service_configurations"].append({**state["web_service_configurations"][1],
+                                                 "identity": f"service:WebServer:{POOL2}"})
+    estate, _ = read_state(state)
+    model = exposure(plan, estate=estate)
+    path = next(p for p in model.paths_at(f"web:{POOL2}") if p.credential is Credential.ADFS)
+    assert path.after.accepted is State.OPEN

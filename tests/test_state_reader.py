@@ -298,6 +298,22 @@ def test_a_management_shell_run_and_an_adfs_run_merge_into_one_state() -> None:
     assert newer["sip_domains"] == ["fabrikam.com"] and newer["adfs"]["relying_parties"]
 
 
+def test_a_new_management_shell_run_merged_into_a_merged_state_dates_it_by_its_adfs_part() -> None:
+    # Day 1 the Management Shell, day 2 AD FS, day 10 the Management Shell again: the file holds the runs of
+    # days 2 and 10, so it is dated day 2, never day 1 (a run it no longer holds).
+    whole = fixture()
+    shell = {k: v for k, v in whole.items() if k != "adfs"}
+    adfs = {"format": "lync-auth-state/1", "collected_at": "2026-11-02T07:00:00Z", "collected_on": "adfs01.contoso.com",
+            "adfs": {k: v for k, v in whole["adfs"].items() if k not in ("collected_at", "collected_on")}}
+    first = merge_state_docs({**shell, "collected_at": "2026-11-01T07:00:00Z"}, adfs)
+    assert first["collected_at"] == "2026-11-01T07:00:00Z"
+    again = merge_state_docs(first, {**shell, "collected_at": "2026-11-10T07:00:00Z"})
+    estate, findings = read(again)
+    assert estate is not None, errors(findings)
+    assert estate.adfs is not None and estate.adfs.collected_at == "2026-11-02T07:00:00Z"
+    assert estate.collected_at == "2026-11-02T07:00:00Z"
+
+
 def test_a_plan_file_given_as_a_state_file_is_named_as_such() -> None:
     doc = json.loads((Path(__file__).parent / "fixtures" / "plans" / "s01-passive-extranet-mfa.json")
                       .read_text(encoding="utf-8"))

@@ -8,12 +8,14 @@ returns one row per setting (`change`, `no_op` or `unknown`) plus findings with 
 
 * one `estate_change` or `estate_no_op` note per setting, so `check_plan --state` lists
   every setting the estate does not have yet and marks the ones that change nothing;
-* estate facts: a site or tag mobility policy that overrides the hardened Global one, an
-  AD FS trust that already holds the identifier (or the name) of a trust the plan adds, a
-  proxy collection with certificate authentication off where the plan turns NTLM off, a
-  new collection that would start from defaults instead of the values in effect today,
-  names the topology does not have, another product or AD FS farm than the plan's, no Web
-  Application Proxy in front of an extranet-MFA farm.
+* estate facts: a site or tag mobility policy that overrides the hardened Global one (a tag
+  policy the hardened site one), an AD FS trust that already holds the identifier (or the
+  name) of a trust the plan adds, or is disabled, a proxy collection with certificate
+  authentication off where the plan turns NTLM off, a new collection that would start from
+  defaults instead of the values in effect today, a pool passive today that the plan gives
+  another mode (no mode turns passive off), names the topology does not have, another
+  product or AD FS farm than the plan's (passive pools or Modern Authentication), no Web
+  Application Proxy in front of an extranet-MFA farm, a certificate expired or about to.
 
 The rules only read the estate; nothing here reaches a script. Pure Python: no Django, no
 database.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizard.plan.estate import STATE_PRODUCTS, Estate, EstateAdfs, EstateMobilityPolicy
@@ -34,6 +37,7 @@ from wizard.plan.intended import (
     IntendedCollection,
     IntendedSetting,
     IntendedTrust,
+    creates_web_collection,
     intended_collections,
     intended_trusts,
 )
@@ -57,17 +61,26 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_relying_party_present": "info",
     "estate_relying_party_identifier_taken": "error",
     "estate_relying_party_name_taken": "error",
+    "estate_relying_party_disabled": "error",
     "estate_proxy_certificate_auth_off": "warning",
     "estate_product_mismatch": "error",
     "estate_product_subscription_edition": "warning",
     "estate_passive_with_modern_auth": "error",
+    "estate_passive_kept": "warning",
+    "estate_passive_dropped_windows_off": "warning",
     "estate_modern_auth_pool_missing": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
     "estate_adfs_farm_mismatch": "error",
     "estate_adfs_version_mismatch": "error",
+    "estate_adfs_version_unknown": "warning",
     "estate_no_web_application_proxy": "warning",
+    "estate_certificate_expires": "warning",
 }
+
+# A certificate that expires within this many days of the collection is reported with the expired ones: a plan is
+# rarely run the day the state is collected.
+CERTIFICATE_NOTICE_DAYS = 30
 
 # Cmdlet parameter -> the estate attribute that holds its value today.
 WEB_SERVICE_ATTRIBUTES = {
@@ -312,21 +325,24 @@ def _collections(plan: PlanData, estate: Estate, rows: list[DriftRow]) -> Iterat
         if c.kind == "proxy":
             yield from _proxy_certificate(c, own)
         if own is None:
-            yield from _created(c, applies, plan.product)
+            yield from _created(c, applies, plan)
 
 
-def _copied_from_parent(c: IntendedCollection, product: str) -> set[str]:
-    """Return the parameters the script copies into a new collection from the one that applied until then."""
+def _copied_from_parent(c: IntendedCollection, plan: PlanData) -> set[str]:
+    """Return the parameters the script gives a new collection beyond the plan's own settings for it."""
     if c.kind == "web_service":
-        return {param for param, products in WEB_INHERITED if product in products}
+        return {param for param, products in WEB_INHERITED if plan.product in products}
     if c.kind == "proxy":
         return set(PROXY_INHERITED)
-    return set()   # a new mobility policy gets the plan's Global settings, not the estate's
+    # A new site or tag policy gets the plan's Global settings it does not set itself (not the estate's), so that
+    # Global's hardening reaches its users too.
+    return {param for policy in plan.mobility_policies if policy.scope == "global"
+            for _, param, _ in policy.settings()}
 
 
-def _created(c: IntendedCollection, applies: Any, product: str) -> Iterator[Finding]:
+def _created(c: IntendedCollection, applies: Any, plan: PlanData) -> Iterator[Finding]:
     """A collection the script creates starts from the cmdlet's defaults, except what the script copies."""
-    set_here = {s.parameter for s in c.settings} | _copied_from_parent(c, product)
+    set_here = {s.parameter for s in c.settings} | _copied_from_parent(c, plan)
     today = f"today {applies.identity} applies to it" if applies is not None else "nothing applies to it yet"
     yield _finding("estate_collection_created", f"{c.field}",
                    f"The estate has no {KIND_LABELS[c.kind].lower()} {c.identity}: the script creates it with "
@@ -369,17 +385,20 @@ def _mobility_overrides(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     overrides = estate.mobility_overrides()
     planned = {m.identity.casefold(): m for m in plan.mobility_policies}
     for k, policy in enumerate(plan.mobility_policies):
-        if policy.scope != "global":
-            continue
+        if policy.scope == "tag":
+            continue  # nothing overrides a per-user policy for the users granted it
         for key, parameter, value in policy.settings():
             for other in overrides:
+                if policy.scope == "site" and other.scope != "tag":
+                    continue  # a per-user (tag) policy overrides a site policy too; another site's does not
                 mine = planned.get(other.identity.casefold())
                 if mine is not None and getattr(mine, key) is not None:
                     continue  # the plan sets this policy's value itself
-                yield from _override(k, key, parameter, value, other)
+                yield from _override(k, policy.identity, key, parameter, value, other)
 
 
-def _override(k: int, key: str, parameter: str, value: bool, other: EstateMobilityPolicy) -> Iterator[Finding]:
+def _override(k: int, hardened: str, key: str, parameter: str, value: bool,
+              other: EstateMobilityPolicy) -> Iterator[Finding]:
     actual = other.get(key)
     if actual is value:
         return
@@ -390,9 +409,9 @@ def _override(k: int, key: str, parameter: str, value: bool, other: EstateMobili
     else:
         state = f"it has {parameter} {show(actual)}"
     yield _finding("estate_mobility_override", f"mobility_policies[{k}].{key}",
-                   f"Mobility policy {other.identity} in the estate overrides Global for {who}, and {state}: the "
-                   f"plan sets {parameter} {show(value)} on Global only, so those users keep the policy's value. Add "
-                   f"{other.identity} to the plan with {parameter} {show(value)}, or remove that policy.")
+                   f"Mobility policy {other.identity} in the estate overrides {hardened} for {who}, and {state}: the "
+                   f"plan sets {parameter} {show(value)} on {hardened} only, so those users keep the policy's value. "
+                   f"Add {other.identity} to the plan with {parameter} {show(value)}, or remove that policy.")
 
 
 # ---------------------------------------------------------------------------
@@ -417,6 +436,14 @@ def _trust(adfs: EstateAdfs, t: IntendedTrust, rows: list[DriftRow]) -> Iterator
     by_identifier = (adfs.relying_party_by_identifier(t.identifier)
                      or adfs.relying_party_by_metadata_url(t.metadata_url))
     by_name = adfs.relying_party_named(t.name)
+    if by_identifier is not None and by_identifier.enabled is False:
+        # The AD FS script updates the rules of the trust it finds, and never enables it: AD FS issues no token
+        # for a disabled trust, so every passive sign-in to that pool would fail.
+        yield _finding("estate_relying_party_disabled", t.field,
+                       f"AD FS has the trust {by_identifier.name!r} for {t.identifier}, but it is disabled: the AD FS "
+                       f"script updates its rules and leaves it disabled, and AD FS issues no token for a disabled "
+                       f"trust, so once {t.pool} uses passive authentication no sign-in through {t.web_fqdn} works. "
+                       f"Find out why it was disabled, then enable it (Enable-AdfsRelyingPartyTrust) first.")
     if by_identifier is not None and by_name is not None and by_identifier is by_name:
         yield _finding("estate_relying_party_present", t.field,
                        f"AD FS already has the trust {by_name.name!r} for {t.identifier}: the AD FS script updates its "
@@ -502,6 +529,46 @@ def _passive_with_modern_auth(plan: PlanData, estate: Estate) -> Iterator[Findin
                        f"leave Modern Authentication out of this plan.")
 
 
+def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """A pool passive today that the plan sets to a mode that keeps Windows authentication: no mode turns passive
+    authentication off, so where the script sets the pool's own collection (or leaves its web services alone) the
+    pool stays passive, and the mode the plan gives it does not hold.
+
+    With Modern Authentication the same pool is an error (`_passive_with_modern_auth`). A collection the script
+    creates starts with passive authentication off (`estate_collection_resets` says so) but copies UseWindowsAuth
+    from the collection that applied: where that is None, the pool is left with no password sign-in at all.
+    """
+    if plan.modern_auth is not None or not estate.has_management_shell_data:
+        return
+    for i, pool in enumerate(plan.pools):
+        if pool.auth is None or pool.auth.external.needs_adfs:
+            continue
+        web = estate.web_service_for(pool.fqdn, pool.site)
+        if web is None or web.use_ws_fed_passive_auth is not True:
+            continue
+        if creates_web_collection(plan, estate, i, pool):
+            if web.use_windows_auth == "None":
+                yield _finding("estate_passive_dropped_windows_off", f"pools[{i}].auth.external",
+                               f"{pool.fqdn} uses passive authentication today ({web.identity} in the state file, "
+                               f"UseWindowsAuth None). For the plan's {pool.auth.external.label} the script creates "
+                               f"{pool.web_service_identity}: a new collection starts with passive authentication "
+                               f"off but copies UseWindowsAuth None from {web.identity}, so the pool's web services "
+                               f"then take neither an AD FS nor a Windows sign-in: a device without a client "
+                               f"certificate cannot get one (other than with a PIN), and web and mobile clients cannot "
+                               f"sign in. Give the pool Windows authentication first (its own collection with "
+                               f"-UseWindowsAuth Negotiate), or keep it passive in the plan.")
+            continue
+        windows = f", UseWindowsAuth {web.use_windows_auth}" if web.use_windows_auth else ""
+        yield _finding("estate_passive_kept", f"pools[{i}].auth.external",
+                       f"{pool.fqdn} uses passive authentication today ({web.identity} in the state file{windows}), "
+                       f"and the plan sets it to {pool.auth.external.label}, but no mode of the plan turns passive "
+                       f"authentication off: the pool stays passive, with Windows authentication as it is, so the "
+                       f"sign-in the plan describes for it (and its verification) does not hold. Turn passive "
+                       f"authentication off there first (Set-CsWebServiceConfiguration -UseWsFedPassiveAuth $false "
+                       f"on {web.identity}, with Windows authentication back on), or set the pool to passive in the "
+                       f"plan.")
+
+
 def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     """Modern Authentication is global, but the AD FS trust names only the plan's pools: the estate's other
     Front End and Director pools would lose sign-in (the script stops on them too, before its first change)."""
@@ -580,19 +647,32 @@ def _differs(owner: str, what: str, pairs: tuple[tuple[str, Any, Any], ...]) -> 
 
 def _farm(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     adfs, planned = estate.adfs, plan.adfs
-    if adfs is None or planned is None or not plan.passive_pools:
+    # Passive pools and Modern Authentication both sign users in through the plan's farm.
+    if adfs is None or planned is None or not plan.signs_in_through_adfs:
         return
+    lync_side = "the passive web services" if plan.passive_pools else "the OAuth server (Modern Authentication)"
     if adfs.federation_service_name and adfs.federation_service_name != planned.federation_service_name:
         yield _finding("estate_adfs_farm_mismatch", "adfs.federation_service_name",
                        f"The AD FS farm in the state file is {adfs.federation_service_name}, the plan's is "
-                       f"{planned.federation_service_name}: the AD FS script refuses to run on another farm, and the "
-                       f"web services would send users to the wrong federation service.")
+                       f"{planned.federation_service_name}: the AD FS script refuses to run on another farm, and "
+                       f"{lync_side} would send users to the wrong federation service.")
     if adfs.version and adfs.version != planned.version:
+        modern = (", and Microsoft gives another script for the Modern Authentication trust from 2016 on"
+                  if plan.modern_auth is not None else "")
         yield _finding("estate_adfs_version_mismatch", "adfs.version",
                        f"The AD FS farm runs {ADFS_VERSIONS[adfs.version]}, but the plan is for "
                        f"{ADFS_VERSIONS[planned.version]}: MFA is set differently on each version (per-trust rules "
-                       f"on 2012 R2, access control policies from 2016), so the AD FS script would call cmdlets or "
-                       f"parameters the farm does not have. Set the plan's AD FS version to the farm's.")
+                       f"on 2012 R2, access control policies from 2016){modern}, so the AD FS script would call "
+                       f"cmdlets or parameters the farm does not have. Set the plan's AD FS version to the farm's.")
+    if adfs.version is None:
+        # The collector writes no version for AD FS 2.1 (Windows Server 2012), a version no plan can name.
+        farm = adfs.federation_service_name or "the farm"
+        yield _finding("estate_adfs_version_unknown", "adfs.version",
+                       f"The state file does not say which AD FS version {farm} runs, so the plan's "
+                       f"{ADFS_VERSIONS[planned.version]} cannot be checked against it: collect-state.ps1 leaves it "
+                       f"out for AD FS 2.1 (Windows Server 2012), which has neither per-trust MFA rules nor access "
+                       f"control policies nor Modern Authentication. Check the Windows Server release of the AD FS "
+                       f"servers before the change.")
     if adfs.web_application_proxy is False and planned.mfa == "extranet" and planned.version != "2.0":
         farm = adfs.federation_service_name or "the farm"
         yield _finding("estate_no_web_application_proxy", "adfs.mfa",
@@ -600,6 +680,43 @@ def _farm(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"so AD FS sees every request as coming from inside (insidecorporatenetwork true) and the "
                        f"extranet MFA the plan asks for would never be required. Publish AD FS through a Web "
                        f"Application Proxy first.")
+
+
+def _certificates(estate: Estate) -> Iterator[Finding]:
+    """Certificates of the machine the collector ran on that have expired, or soon will, when it ran."""
+    collected = _moment(estate.collected_at)
+    if collected is None:
+        return
+    uses: dict[tuple[str | None, str | None, str], list[str]] = {}
+    for cert in estate.certificates:
+        if cert.not_after is not None:
+            # One certificate is listed once per use it is assigned to (Default, WebServicesInternal, ...).
+            uses.setdefault((cert.thumbprint, cert.subject, cert.not_after), []).append(cert.use)
+    where = f"on {estate.collected_on}" if estate.collected_on else "on the server the collector ran on"
+    for (thumbprint, subject, not_after), names in uses.items():
+        end = _moment(not_after)
+        if end is None or end - collected > timedelta(days=CERTIFICATE_NOTICE_DAYS):
+            continue
+        what = f"The certificate {where} for {_names(names)}" + (f" ({subject})" if subject else "")
+        if thumbprint:
+            what += f", thumbprint {thumbprint},"
+        when = (f"had expired on {not_after[:10]} when the state was collected" if end <= collected
+                else f"expires on {not_after[:10]}, {(end - collected).days} days after the state was collected")
+        yield _finding("estate_certificate_expires", "certificates",
+                       f"{what} {when}: clients, the reverse proxy and AD FS (which reads the passive "
+                       f"authentication metadata over HTTPS) refuse an expired certificate. Renew and assign it "
+                       f"(Request-CsCertificate, Set-CsCertificate) before the change.")
+
+
+def _moment(text: str | None) -> datetime | None:
+    """Return a state file date (ISO 8601, UTC) as a datetime, or None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------
@@ -611,12 +728,14 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
     findings = [
         *_product(plan, estate),
         *_passive_with_modern_auth(plan, estate),
+        *_passive_kept(plan, estate),
         *_modern_auth_pools(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),
         *_collections(plan, estate, rows),
         *_mobility_overrides(plan, estate),
         *_trusts(plan, estate, rows),
+        *_certificates(estate),
     ]
     return EstateReport(rows=tuple(rows), findings=tuple(sort_findings(findings)))
 

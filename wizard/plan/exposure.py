@@ -62,6 +62,7 @@ from functools import cached_property
 
 from wizard.caches import per_object
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
+from wizard.plan.intended import creates_web_collection
 from wizard.plan.model import AuthMode, EdgePool, ModernAuth, PlanData, Pool
 
 
@@ -394,13 +395,14 @@ def _scenario_closes(before: State, shadowed: bool) -> State:
 
 
 def _web_after(plan_pool: Pool | None, today: _Web, modern: ModernAuth | None = None,
-               shadowed: bool = False) -> _Web:
+               shadowed: bool = False, created: bool = False) -> _Web:
     """Return the pool's web service settings once the plan's scripts have run.
 
     `modern` is the plan's Modern Authentication (global: it reaches every pool), `shadowed` whether a site
-    or service collection may keep a global Set-CsAuthConfig scenario from this pool.
+    or service collection may keep a global Set-CsAuthConfig scenario from this pool, `created` whether the state
+    file shows that the script creates the pool's own collection (`_web_created`).
     """
-    web = _web_after_mode(plan_pool, today)
+    web = _web_after_mode(plan_pool, today, created)
     if modern is None:
         return web
     scenario = modern.scenario
@@ -418,7 +420,15 @@ def _web_after(plan_pool: Pool | None, today: _Web, modern: ModernAuth | None = 
     return replace(web, ntlm=closed[0], kerberos=closed[1], password_grant=closed[2], oauth=State.OPEN, why=why)
 
 
-def _web_after_mode(plan_pool: Pool | None, today: _Web) -> _Web:
+def _web_created(plan: PlanData, estate: Estate | None, ref: _PoolRef) -> bool:
+    """Return True when the state file shows the pool has no collection of its own and the plan's script creates
+    one for it (New-CsWebServiceConfiguration: passive authentication off, whatever applied until then)."""
+    if estate is None or ref.plan_pool is None or ref.index is None:
+        return False
+    return creates_web_collection(plan, estate, ref.index, ref.plan_pool)
+
+
+def _web_after_mode(plan_pool: Pool | None, today: _Web, created: bool = False) -> _Web:
     """Return the pool's web service settings once the plan's per-pool scripts have run."""
     auth = plan_pool.auth if plan_pool is not None else None
     if auth is None:
@@ -439,7 +449,9 @@ def _web_after_mode(plan_pool: Pool | None, today: _Web) -> _Web:
     certificate = _state(auth.certificate_auth) if emits else today.certificate
     pin = State.CLOSED if auth.block_pin_auth else today.pin
     why = f"{mode.label}: Windows authentication kept" + ("; PIN off (block_pin_auth)" if auth.block_pin_auth else "")
-    return _Web(ntlm, kerberos, pin, certificate, today.passive, why, password_grant=ntlm, oauth=today.oauth)
+    # A collection the script creates starts with passive authentication off (it is never copied).
+    passive = State.CLOSED if created else today.passive
+    return _Web(ntlm, kerberos, pin, certificate, passive, why, password_grant=ntlm, oauth=today.oauth)
 
 
 def _proxy_today(estate: Estate | None, identity: str) -> _Proxy:
@@ -676,7 +688,8 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
                                         for ref in pools}
     for ref in pools:
         today = _web_today(estate, ref.fqdn, ref.site)
-        after = _web_after(ref.plan_pool, today, plan.modern_auth, _web_shadowed(estate, ref.fqdn, ref.site))
+        after = _web_after(ref.plan_pool, today, plan.modern_auth, _web_shadowed(estate, ref.fqdn, ref.site),
+                           _web_created(plan, estate, ref))
         webs[ref.fqdn] = (today, after)
         published = State.OPEN if ref.external_web_fqdn else State.UNKNOWN
         where = (f"https://{ref.external_web_fqdn}/CertProv" if ref.external_web_fqdn
@@ -1189,7 +1202,7 @@ def web_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProb
     out: list[WebProbe] = []
     for scheme, host, ref, kind in _web_hosts(plan, pools):
         after = _web_after(ref.plan_pool, _web_today(estate, ref.fqdn, ref.site), plan.modern_auth,
-                           _web_shadowed(estate, ref.fqdn, ref.site))
+                           _web_shadowed(estate, ref.fqdn, ref.site), _web_created(plan, estate, ref))
         # The same expectations for every path of the host (one tuple, shared); /passiveauth/ adds one.
         windows = (SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
                    SchemeExpectation("Negotiate", _offer(after.kerberos), after.why))

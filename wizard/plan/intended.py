@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wizard.plan.estate import Estate
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
     ACP_ADFS_VERSIONS,
@@ -197,6 +198,13 @@ def web_service_changes(plan: PlanData, index: int, pool: Pool) -> IntendedColle
             IntendedSetting("MaxValidityPeriodHours", hours.max, f"{hpath}.max"),
         ]
     return IntendedCollection("web_service", pool.web_service_identity, f"pools[{index}]", tuple(settings))
+
+
+def creates_web_collection(plan: PlanData, estate: Estate, index: int, pool: Pool) -> bool:
+    """Return True when the state file shows the pool has no web service collection of its own and the script
+    creates one for it (New-CsWebServiceConfiguration: passive authentication off, as it is never copied)."""
+    return estate.has_management_shell_data and estate.web_service(pool.web_service_identity) is None \
+        and web_service_changes(plan, index, pool) is not None
 
 
 def proxy_changes(plan: PlanData) -> list[IntendedCollection]:

@@ -785,7 +785,9 @@ def merge_state_docs(base: dict[str, Any], addition: dict[str, Any]) -> dict[str
             adfs.setdefault("collected_at", adfs_source.get("collected_at"))
             if adfs_source.get("collected_on") is not None:
                 adfs.setdefault("collected_on", adfs_source["collected_on"])
-            merged["collected_at"] = min(_moment(shell), _moment(adfs_source))[1]
+            # The AD FS part's own date: a file merged before holds it there, and its top-level date may be
+            # the older Management Shell run this merge replaces.
+            merged["collected_at"] = min(_moment(shell), _moment(adfs))[1]
         merged["adfs"] = adfs
     for source in (base, addition):
         for key, value in source.items():
