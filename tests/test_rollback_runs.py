@@ -295,6 +295,23 @@ def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_ide
 
 
 
+def test_the_adfs_rollback_puts_back_the_parameters_of_the_access_control_policy_it_replaced(tmp_path):
+    # The internal trust had a policy that takes a group; the change assigns the plan's policy, which takes none.
+    site = adfs_site(tmp_path, "2019")
+    trust = site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]
+    trust.update({"AccessControlPolicyName": "Permit specific group", "IssuanceAuthorizationRules": "",
+                  "AccessControlPolicyParameters": ["CONTOSO\\Lync users"]})
+    before = site.store.state()
+    assert site.run_change().ok
+    assert trust["AccessControlPolicyName"] == "Permit everyone and require MFA from extranet access"
+    start = len(site.store.parameters)
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+    [names] = [n for c, i, n in rollback_changes(site, start) if "AccessControlPolicyName" in n]
+    assert "AccessControlPolicyParameters" in names
+
+
 @pytest.mark.parametrize("version", ["2.0", "2019"])
 def test_a_trust_of_the_plans_identifier_under_another_name_stops_the_adfs_script_before_any_change(tmp_path, version):
     site = adfs_site(tmp_path, version)
