@@ -332,6 +332,18 @@ def test_on_adfs_2016_and_later_a_trust_that_keeps_its_old_authorization_rules_b
     assert not [w for w in again.warnings if "issuance authorization rules" in w]
 
 
+@pytest.mark.parametrize("version", ["2.0", "2012r2", "2019"])
+def test_the_adfs_script_and_its_rollback_stop_in_another_farm_before_any_change(tmp_path, version):
+    # AD FS 2.0 has Get-ADFSProperties (HostName) too: a run on the wrong farm must not add trusts there.
+    site = adfs_site(tmp_path, version)
+    assert site.run_change().ok
+    site.store.host_name = "adfs-test.contoso.com"
+    changed = site.store.state()
+    for outcome in (site.run_change(), site.run_rollback()):
+        assert outcome.error == "This AD FS farm is adfs-test.contoso.com, but the plan is for adfs.contoso.com."
+        assert site.store.state() == changed
+
+
 @pytest.mark.parametrize("version", ["2.0", "2019"])
 def test_a_trust_of_the_plans_identifier_under_another_name_stops_the_adfs_script_before_any_change(tmp_path, version):
     site = adfs_site(tmp_path, version)
