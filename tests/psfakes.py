@@ -56,8 +56,9 @@ MOBILITY_DEFAULTS = {
     "AllowCustomerExperienceImprovementProgram": True,
 }
 TRUST_DEFAULTS = {
-    "MetadataUrl": None, "AccessControlPolicyName": None, "IssuanceAuthorizationRules": "",
-    "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "", "Identifier": None,
+    "MetadataUrl": None, "AccessControlPolicyName": None, "AccessControlPolicyParameters": None,
+    "IssuanceAuthorizationRules": "", "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "",
+    "Identifier": None,
 }
 OAUTH_SERVER_DEFAULTS = {
     "MetadataUrl": None, "Type": None, "AcceptSecurityIdentifierInformation": False, "Realm": None,
@@ -436,6 +437,9 @@ class FakeAdfs(FakeStore):
                 if remove:
                     del self.trusts[key]
                 else:
+                    if "AccessControlPolicyName" in values and self.trusts[key].get("AccessControlPolicyParameters"):
+                        # A policy is assigned with its parameters: the ones of the policy it replaces go.
+                        values.setdefault("AccessControlPolicyParameters", None)
                     self.trusts[key].update(values)
                 return []
             return Builtin(run)

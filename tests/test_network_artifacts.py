@@ -572,8 +572,12 @@ def test_rollback_adfs_lists_the_trusts_newest_first_and_restores_them_by_identi
         args = arguments(command)
         assert args["TargetIdentifier"] == ("var", "$savedid"), args
         restored.update(set(args) - {"TargetIdentifier", "WhatIf"})
-    # AD FS 2019: the change assigns an access control policy; restoring may have to un-assign it.
-    assert restored == {"AccessControlPolicyName", "IssuanceAuthorizationRules", "IssuanceTransformRules"}
+        # A policy's parameters only ever go back together with its name.
+        assert "AccessControlPolicyParameters" not in args or "AccessControlPolicyName" in args, args
+    # AD FS 2019: the change assigns an access control policy; restoring may have to un-assign it, or put the
+    # saved one back with the parameters it took.
+    assert restored == {"AccessControlPolicyName", "AccessControlPolicyParameters", "IssuanceAuthorizationRules",
+                        "IssuanceTransformRules"}
     # Only a trust the change added is removed, by the name the change gave it.
     [remove] = commands(script, "Remove-AdfsRelyingPartyTrust")
     assert arguments(remove)["TargetName"] == ("var", "$name")

@@ -225,7 +225,8 @@ class AdfsScriptTests(unittest.TestCase):
         self.assertNotIn("Import-Module -Name 'ADFS'", text)
         self.assertNotIn("AdditionalAuthenticationRules", text)
         self.assertNotIn("AccessControlPolicyName", text)
-        self.assertNotIn("Get-AdfsProperties", text)
+        # The snap-in has Get-ADFSProperties (catalog override adfs20-snapin-properties): the farm is checked too.
+        self.assertIn("$FarmName = (Get-AdfsProperties).HostName", text)
         self.assertTrue(find_command("Set-AdfsRelyingPartyTrust -TargetName 'Lync-Int-pool01' "
                                      f"-IssuanceAuthorizationRules {ps_str(intended.ISSUANCE_AUTHORIZATION_RULES)}",
                                      {ADFS_FILE: text}))

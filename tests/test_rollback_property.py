@@ -214,9 +214,11 @@ def lync_stores(draw: st.DrawFn, b: Bundle) -> FakeLync:
     return store
 
 
-def _trust(draw: st.DrawFn, identifiers: list[str], *, acp: bool) -> dict[str, Any]:
-    policy = draw(st.sampled_from([None, *ACCESS_CONTROL_POLICIES.values()])) if acp else None
-    return {"MetadataUrl": None, "AccessControlPolicyName": policy,
+def _trust(draw: st.DrawFn, identifiers: list[str], *, acp: bool, parameters: bool = False) -> dict[str, Any]:
+    """A trust as the farm has it; with `parameters`, its access control policy may take a group."""
+    policy = draw(st.sampled_from([None, *ACCESS_CONTROL_POLICIES.values(), "Permit specific group"])) if acp else None
+    given = draw(st.sampled_from([None, ["CONTOSO\\Lync users"]])) if policy and parameters else None
+    return {"MetadataUrl": None, "AccessControlPolicyName": policy, "AccessControlPolicyParameters": given,
             "IssuanceAuthorizationRules": "" if policy else draw(st.sampled_from(["", "old authorization"])),
             "IssuanceTransformRules": draw(st.sampled_from(["", "old transform"])),
             "AdditionalAuthenticationRules": draw(st.sampled_from(["", "old mfa rule"])), "Identifier": identifiers}
@@ -245,9 +247,9 @@ def adfs_stores(draw: st.DrawFn, b: Bundle) -> FakeAdfs:
             # Identifiers are unique in a farm (MSIS7612): one of its own, named after the trust.
             extra = [f"https://{name.lower()}.extra.contoso.com/"] if draw(st.booleans()) else []
             ids = draw(st.permutations([_entity(url), *extra]))
-            store.trusts[name] = _trust(draw, list(ids), acp=acp)
+            store.trusts[name] = _trust(draw, list(ids), acp=acp, parameters=True)
     if draw(st.booleans()):
-        store.trusts["Unrelated"] = _trust(draw, ["https://unrelated.contoso.com/"], acp=acp)
+        store.trusts["Unrelated"] = _trust(draw, ["https://unrelated.contoso.com/"], acp=acp, parameters=True)
     return store
 
 

@@ -295,6 +295,55 @@ def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_ide
 
 
 
+def test_the_adfs_rollback_puts_back_the_parameters_of_the_access_control_policy_it_replaced(tmp_path):
+    # The internal trust had a policy that takes a group; the change assigns the plan's policy, which takes none.
+    site = adfs_site(tmp_path, "2019")
+    trust = site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]
+    trust.update({"AccessControlPolicyName": "Permit specific group", "IssuanceAuthorizationRules": "",
+                  "AccessControlPolicyParameters": ["CONTOSO\\Lync users"]})
+    before = site.store.state()
+    assert site.run_change().ok
+    assert trust["AccessControlPolicyName"] == "Permit everyone and require MFA from extranet access"
+    start = len(site.store.parameters)
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+    [names] = [n for c, i, n in rollback_changes(site, start) if "AccessControlPolicyName" in n]
+    assert "AccessControlPolicyParameters" in names
+
+
+def test_on_adfs_2016_and_later_a_trust_that_keeps_its_old_authorization_rules_beside_the_policy_is_said(tmp_path):
+    # The internal trust was set up before AD FS 2016: issuance authorization rules, no access control policy.
+    # Whether AD FS drops them when a policy is assigned is not documented; this fake keeps them.
+    site = adfs_site(tmp_path, "2019")
+    whatif = site.run_change(whatif=True)
+    assert whatif.ok, whatif.error
+    [before] = [w for w in whatif.warnings if "SfB-Director-Int" in w]
+    assert "has issuance authorization rules and no access control policy" in before
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    [kept] = [w for w in outcome.warnings if "SfB-Director-Int" in w]
+    assert kept.startswith("AD FS kept the issuance authorization rules of the relying party trust SfB-Director-Int "
+                           "beside the access control policy Permit everyone and require MFA from extranet access")
+    # Where AD FS drops them, nothing is said; the trust the run added never had any.
+    site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]["IssuanceAuthorizationRules"] = ""
+    again = site.run_change()
+    assert again.ok, again.error
+    assert not [w for w in again.warnings if "issuance authorization rules" in w]
+
+
+@pytest.mark.parametrize("version", ["2.0", "2012r2", "2019"])
+def test_the_adfs_script_and_its_rollback_stop_in_another_farm_before_any_change(tmp_path, version):
+    # AD FS 2.0 has Get-ADFSProperties (HostName) too: a run on the wrong farm must not add trusts there.
+    site = adfs_site(tmp_path, version)
+    assert site.run_change().ok
+    site.store.host_name = "adfs-test.contoso.com"
+    changed = site.store.state()
+    for outcome in (site.run_change(), site.run_rollback()):
+        assert outcome.error == "This AD FS farm is adfs-test.contoso.com, but the plan is for adfs.contoso.com."
+        assert site.store.state() == changed
+
+
 @pytest.mark.parametrize("version", ["2.0", "2019"])
 def test_a_trust_of_the_plans_identifier_under_another_name_stops_the_adfs_script_before_any_change(tmp_path, version):
     site = adfs_site(tmp_path, version)

@@ -353,6 +353,22 @@ try {
         return $Id
     }
 
+    function Write-LegacyRules {
+        # From AD FS 2016 on a trust is governed by an access control policy or by issuance authorization
+        # rules, not both. Whether AD FS drops, keeps or refuses the rules of a trust made before is not
+        # documented, so the trust is read back after the policy is assigned and what it holds is said.
+        param([string]$Name, [string]$Id)
+        $Trust = Get-AdfsRelyingPartyTrust -Identifier $Id
+        if (-not $Trust.IssuanceAuthorizationRules) {
+            return
+        }
+        if ($WhatIfRun) {
+            Write-Warning ('The relying party trust ' + $Name + ' has issuance authorization rules and no access control policy (it was set up before AD FS 2016). The real run assigns the policy ' + 'Permit everyone and require MFA from extranet access' + ' to it and then says whether AD FS kept the old rules beside it.')
+            return
+        }
+        Write-Warning ('AD FS kept the issuance authorization rules of the relying party trust ' + $Name + ' beside the access control policy ' + 'Permit everyone and require MFA from extranet access' + ' this script assigned. Which of the two AD FS applies is not documented: sign in through this trust from the Internet and from inside, and check that it behaves as that policy says before relying on it.')
+    }
+
     $Identifiers = @{}
     $Identifiers['SfB-Director-Int'] = Get-TrustIdentifier -Name 'SfB-Director-Int' -Url 'https://sfbdirint.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
     $Identifiers['SfB-Director-Ext'] = Get-TrustIdentifier -Name 'SfB-Director-Ext' -Url 'https://sfbdirweb.contoso.com/passiveauth/federationmetadata/2007-06/federationmetadata.xml'
@@ -373,6 +389,7 @@ try {
     else {
         # An access control policy replaces the issuance authorization rules.
         Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Int' -AccessControlPolicyName 'Permit everyone and require MFA from extranet access' -WhatIf:$WhatIfPreference
+        Write-LegacyRules -Name 'SfB-Director-Int' -Id $Identifiers['SfB-Director-Int']
         Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Int' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -WhatIf:$WhatIfPreference
     }
 
@@ -386,6 +403,7 @@ try {
     else {
         # An access control policy replaces the issuance authorization rules.
         Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Ext' -AccessControlPolicyName 'Permit everyone and require MFA from extranet access' -WhatIf:$WhatIfPreference
+        Write-LegacyRules -Name 'SfB-Director-Ext' -Id $Identifiers['SfB-Director-Ext']
         Set-AdfsRelyingPartyTrust -TargetName 'SfB-Director-Ext' -IssuanceTransformRules '@RuleTemplate = "PassThroughClaims" @RuleName = "Sid" c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid"]=> issue(claim = c);' -WhatIf:$WhatIfPreference
     }
 

@@ -419,8 +419,15 @@ function Restore-RelyingPartyTrust {
     # The trust the change found by identifier (its name may differ from the plan's).
     $SavedId = [string]@($Saved.Identifier)[0]
     # Saved policy name, or none: then the policy the change assigned is un-assigned
-    # and the saved issuance authorization rules come back.
-    Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
+    # and the saved issuance authorization rules come back. A saved policy that took
+    # parameters (a group, say) gets them back in the same command: the name alone
+    # would leave the trust without them, or be refused.
+    if ($Saved.AccessControlPolicyName -and $null -ne $Saved.AccessControlPolicyParameters) {
+        Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -AccessControlPolicyParameters $Saved.AccessControlPolicyParameters -WhatIf:$WhatIfPreference
+    }
+    else {
+        Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
+    }
     if (-not $Saved.AccessControlPolicyName) {
         Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
     }

@@ -135,7 +135,6 @@ def _adfs_context(plan: PlanData) -> dict[str, Any]:
         "adfs_version": version,
         "snapin": version == "2.0",
         "federation_service_name": adfs.federation_service_name,
-        "check_farm_name": version != "2.0",
         "mfa": adfs.mfa,
         "mfa_unsupported": version == "2.0" and adfs.mfa != "none",
         "mfa_rule": rule,

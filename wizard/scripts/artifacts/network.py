@@ -509,7 +509,6 @@ def rollback_adfs_context(plan: PlanData) -> dict[str, Any]:
         "uses_acp": plan.adfs is not None and plan.adfs.version in ACP_ADFS_VERSIONS,
         "restores_mfa_rule": ctx["mfa_rule"] is not None,
         "can_remove": not ctx["snapin"] or ADFS20_CAN_REMOVE,
-        "check_farm_name": ctx["check_farm_name"],
         "federation_service_name": ctx["federation_service_name"],
         "trusts": [rp["name"] for rp in ctx["relying_parties"]][::-1],
     }
