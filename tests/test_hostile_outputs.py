@@ -1,0 +1,56 @@
+"""Hostile values in the bundle's data files and Markdown: each value stays inside its string or
+cell, is shown as it is, and nothing an editor or a viewer reads differently slips through."""
+from __future__ import annotations
+
+import json
+
+from django.urls import reverse
+
+from tests.base import BaseTestCase, make_plan, plan_doc
+from wizard.plan.reader import load_plan
+from wizard.scripts.bundle import PLAN_FILE, VERIFICATION_FILE, Source, build_bundle
+
+S01 = "s01-passive-extranet-mfa"
+# What an editor, a diff or Python's str.splitlines takes for a line break although json.dumps leaves it
+# raw, and what hides or reorders text for a reviewer (Trojan Source): the reader keeps them in x_ data.
+UNUSUAL = ("\u2028", "\u2029", "\u0085", "\u202e", "\u2066", "\u200b", "\ufeff", "\u061c", "\x9b")
+X_VALUE = "first" + "".join(f"{c}part{i}" for i, c in enumerate(UNUSUAL))
+
+
+def _hostile_doc() -> dict:
+    doc = plan_doc(S01)
+    doc["x_note"] = X_VALUE
+    doc["pools"][0]["x_tags"] = [X_VALUE, {"k": X_VALUE}]
+    return doc
+
+
+def _assert_plain_json(test: BaseTestCase, name: str, text: str) -> None:
+    """The JSON text holds none of the unusual characters raw, so every reader sees its lines."""
+    for ch in UNUSUAL:
+        test.assertNotIn(ch, text, f"{name}: U+{ord(ch):04X} is written raw")
+    test.assertEqual(text.count("\n"), len(text.splitlines()), f"{name}: an editor sees other lines")
+
+
+class JsonOutputsTests(BaseTestCase):
+    def test_the_bundles_plan_json_escapes_line_breaking_and_invisible_characters_and_keeps_the_value(self) -> None:
+        plan, findings = load_plan(json.dumps(_hostile_doc()))
+        self.assertIsNotNone(plan, [f for f in findings if f.severity == "error"])
+        built = build_bundle(plan, source=Source.for_plan(plan))
+        for name in (PLAN_FILE, VERIFICATION_FILE):
+            with self.subTest(name):
+                _assert_plain_json(self, name, built.texts[name])
+        # Nothing is rewritten: the file reads back to the very same values.
+        back = json.loads(built.texts[PLAN_FILE])
+        self.assertEqual(back["x_note"], X_VALUE)
+        self.assertEqual(back["pools"][0]["x_tags"], [X_VALUE, {"k": X_VALUE}])
+        again, _ = load_plan(built.texts[PLAN_FILE])
+        self.assertEqual(again, plan)
+
+    def test_the_exported_plan_file_escapes_them_too(self) -> None:
+        plan = make_plan(doc=_hostile_doc())
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-export", args=[plan.code]))
+        self.assertEqual(response.status_code, 200)
+        text = response.content.decode("utf-8")
+        _assert_plain_json(self, "export", text)
+        self.assertEqual(json.loads(text)["x_note"], X_VALUE)
