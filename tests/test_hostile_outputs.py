@@ -6,8 +6,11 @@ import json
 
 from django.urls import reverse
 
-from tests.base import BaseTestCase, make_plan, plan_doc
+from tests.base import BaseTestCase, current_version, make_plan, plan_doc
 from wizard.plan.reader import load_plan
+from wizard.review import services
+from wizard.review.bundlecheck import check_files, files_from_zip
+from wizard.review.state import APPROVAL_FILE
 from wizard.scripts.bundle import PLAN_FILE, VERIFICATION_FILE, Source, build_bundle
 
 S01 = "s01-passive-extranet-mfa"
@@ -54,3 +57,18 @@ class JsonOutputsTests(BaseTestCase):
         text = response.content.decode("utf-8")
         _assert_plain_json(self, "export", text)
         self.assertEqual(json.loads(text)["x_note"], X_VALUE)
+
+    def test_approval_json_escapes_them_in_the_revision_message_and_the_approvers_comment(self) -> None:
+        plan = make_plan()
+        revision = services.save_revision(plan, draft_version=current_version(plan), by=self.alice,
+                                          message="r1 " + X_VALUE)
+        services.submit_for_review(revision, by=self.alice)
+        services.approve(revision, by=self.bob, comment="CAB-1 " + X_VALUE)
+        files = files_from_zip(services.download_approved(revision, by=self.alice).content)
+        text = files[APPROVAL_FILE].decode("utf-8")
+        _assert_plain_json(self, APPROVAL_FILE, text)
+        record = json.loads(text)
+        self.assertEqual((record["revision_message"], record["comment"]), ("r1 " + X_VALUE, "CAB-1 " + X_VALUE))
+        # The bundle check expects the very same bytes.
+        verdict = check_files(files)
+        self.assertTrue(verdict.genuine, verdict.differences)
