@@ -72,3 +72,35 @@ class JsonOutputsTests(BaseTestCase):
         # The bundle check expects the very same bytes.
         verdict = check_files(files)
         self.assertTrue(verdict.genuine, verdict.differences)
+
+
+def _unescaped(line: str, char: str) -> list[int]:
+    """Return the offsets of `char` in `line` that no backslash escapes."""
+    out, i = [], 0
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == char:
+            out.append(i)
+        i += 1
+    return out
+
+
+class MarkdownOutputsTests(BaseTestCase):
+    def test_a_name_ending_in_hashes_or_holding_tildes_is_shown_whole_in_every_markdown_heading(self) -> None:
+        # CommonMark drops a heading's closing " ##"; GFM strikes ~~text~~ through.
+        name = "Wave 2 ~~old~~ ##"
+        plan, findings = load_plan(json.dumps(plan_doc(S01, name=name)))
+        self.assertIsNotNone(plan, [f for f in findings if f.severity == "error"])
+        built = build_bundle(plan, source=Source.for_plan(plan))
+        markdown = {n: t for n, t in built.texts.items() if n.endswith(".md")}
+        self.assertIn("runbook.md", markdown)
+        for file_name, text in markdown.items():
+            titles = [line for line in text.split("\n") if "Wave 2" in line]
+            self.assertTrue(titles, file_name)
+            for line in titles:
+                with self.subTest(file_name, line=line):
+                    body = line.lstrip("#") if line.startswith("#") else line
+                    self.assertEqual(_unescaped(body, "#"), [])
+                    self.assertEqual(_unescaped(line, "~"), [])
