@@ -6,7 +6,7 @@ import json
 
 from django.urls import reverse
 
-from tests.base import BaseTestCase, current_version, make_plan, plan_doc
+from tests.base import BaseTestCase, current_version, make_plan, plan_doc, set_draft
 from wizard.plan.reader import load_plan
 from wizard.review import services
 from wizard.review.bundlecheck import check_files, files_from_zip
@@ -72,6 +72,18 @@ class JsonOutputsTests(BaseTestCase):
         # The bundle check expects the very same bytes.
         verdict = check_files(files)
         self.assertTrue(verdict.genuine, verdict.differences)
+
+    def test_the_plan_diff_shows_the_value_as_the_plan_file_writes_it(self) -> None:
+        plan = make_plan()
+        services.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        set_draft(plan, _hostile_doc())
+        self.client.force_login(self.alice)
+        response = self.client.get(reverse("plan-diff", args=[plan.code]))
+        self.assertContains(response, 'data-path="x_note"')
+        page = response.content.decode("utf-8")
+        for ch in UNUSUAL:
+            self.assertNotIn(ch, page, f"U+{ord(ch):04X} is shown raw")
+        self.assertIn("first\\u2028part0\\u2029part1", page)
 
 
 def _unescaped(line: str, char: str) -> list[int]:

@@ -133,7 +133,12 @@ def dumps_json(value: Any, *, sort_keys: bool = False) -> str:
     """Return `value` as pretty JSON text with a trailing newline, readable (not ASCII-only) yet
     with every line-breaking or invisible formatting character escaped, so the file has one line
     per JSON line for every editor and shows a reviewer exactly what it holds."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n"
+    return escape_json_text(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n")
+
+
+def escape_json_text(text: str) -> str:
+    """Return `text` (JSON from json.dumps with ensure_ascii=False, or text to show) with those characters
+    written as `\\uXXXX`."""
     return _JSON_ESCAPED_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
