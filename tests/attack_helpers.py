@@ -736,7 +736,7 @@ def md_is_inert(escaped: str) -> bool:
     """Return True when Markdown text has no markup: one line, every special escaped, no raw HTML."""
     if "\n" in escaped or _TEXT_FORBIDDEN_RE.search(escaped):
         return False
-    if _unescaped(escaped, "`*_|[]<>"):
+    if _unescaped(escaped, "`*_|[]<>#~"):
         return False
     for m in re.finditer("&", escaped):
         if not re.match(r"&(?:amp|lt|gt);", escaped[m.start():]):
@@ -872,6 +872,10 @@ def _check_json(bundle: Bundle, probes: list[Probe]) -> list[str]:
                         f"{[f.message for f in errors_of(findings)][:3]}")
     elif dumps_plan(plan) != bundle.texts["plan.json"]:
         problems.append("plan.json: writing the plan read back gives different text")
+    for name in ("plan.json", "verification.json"):
+        # An editor, a diff or str.splitlines breaks lines at NEL, U+2028 and U+2029 too.
+        if bundle.texts[name].count("\n") != len(bundle.texts[name].splitlines()):
+            problems.append(f"{name}: holds a line break other than LF (raw NEL, U+2028 or U+2029)")
     try:
         report = json.loads(bundle.texts["verification.json"])
         if report.get("ok") is not True:

@@ -6,6 +6,7 @@ Pure Python: no Django, no database.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields, replace
 from typing import Any
 
@@ -119,9 +120,31 @@ def with_written_defaults(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Characters json.dumps leaves raw (it escapes only those below U+0020) that an editor, a diff or a
+# viewer takes for a line break (NEL, U+2028, U+2029) or that hide or reorder what a reviewer reads
+# (other C1 controls, bidirectional controls, zero-width characters, the BOM). In JSON text they can
+# only stand inside a string, where the escape `\uXXXX` is the same character: the value is unchanged.
+_JSON_ESCAPED_RE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def dumps_json(value: Any, *, sort_keys: bool = False) -> str:
+    """Return `value` as pretty JSON text with a trailing newline, readable (not ASCII-only) yet
+    with every line-breaking or invisible formatting character escaped, so the file has one line
+    per JSON line for every editor and shows a reviewer exactly what it holds."""
+    return escape_json_text(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n")
+
+
+def escape_json_text(text: str) -> str:
+    """Return `text` (JSON from json.dumps with ensure_ascii=False, or text to show) with those characters
+    written as `\\uXXXX`."""
+    return _JSON_ESCAPED_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def dumps_plan(plan: PlanData) -> str:
-    """Return the plan as pretty, stable JSON text with a trailing newline."""
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    """Return the plan as pretty, stable JSON text with a trailing newline (see `dumps_json`)."""
+    return dumps_json(plan_to_dict(plan))
 
 
 def with_changes(plan: PlanData, **changes: Any) -> PlanData:

@@ -19,7 +19,7 @@ from typing import Any
 
 from wizard.models import Plan, Revision
 from wizard.review import access
-from wizard.review.state import APPROVAL_FILE, approval_of, approval_record, recheck
+from wizard.review.state import APPROVAL_FILE, approval_file, approval_of, approval_record, recheck
 from wizard.scripts.bundle import SUMS_FILE
 
 # A bundle is a few dozen small files; anything much larger is not one.
@@ -130,7 +130,7 @@ def check_files(files: dict[str, bytes], *, user: Any = None) -> BundleCheck:
                                    f"this server, so these files cannot be checked against it.")
     record = approval_record(revision, approval)
     expected = dict(result.bundle.files)
-    expected[APPROVAL_FILE] = (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    expected[APPROVAL_FILE] = approval_file(record)
     differences = []
     for file_name, content in expected.items():
         if file_name not in files:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wizard.plan.writer import escape_json_text
+
 # Kinds of a changed setting and of a line in a script diff.
 ADDED = "added"
 REMOVED = "removed"
@@ -59,8 +61,8 @@ def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def show_value(value: Any) -> str:
-    """Return a leaf value as it reads in a plan file (JSON), for display."""
-    return json.dumps(value, ensure_ascii=False)
+    """Return a leaf value as it reads in a plan file (JSON, as `dumps_json` writes it), for display."""
+    return escape_json_text(json.dumps(value, ensure_ascii=False))
 
 
 def value_words(value: Any) -> str:
@@ -75,7 +77,8 @@ def value_words(value: Any) -> str:
         return ", ".join(value_words(v) for v in value) if value else "none"
     if isinstance(value, dict):
         return "empty" if not value else show_value(value)
-    return str(value)
+    # Shown, not hidden: a line separator, a bidi control or a zero-width character reads as its \uXXXX code.
+    return escape_json_text(str(value))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ and `wizard.review.pages`.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from wizard.review import access, audit, diffs, estate
 from wizard.review.state import (
     APPROVAL_FILE,
     Status,
+    approval_file,
     approval_of,
     approval_record,
     build_revision_bundle,
@@ -529,7 +529,7 @@ def download_approved(revision: Revision, *, by: Any, ip: str | None = None) -> 
                                 f"The approved bundle cannot be reproduced: save a new revision and have it "
                                 f"approved.")
         record = approval_record(rev, approval)
-        extra = {APPROVAL_FILE: (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")}
+        extra = {APPROVAL_FILE: approval_file(record)}
         content = bundle.bundle_zip(rendered, extra=extra)
         audit.record(AuditEvent.Action.DOWNLOADED, plan=plan, actor=by, ip=ip, revision=rev.number,
                      bundle_sha256=approval.bundle_sha256, file="approved-zip")

@@ -17,7 +17,7 @@ import wizard
 from wizard.models import Plan, Review, Revision
 from wizard.plan import engine
 from wizard.plan.finding import Finding
-from wizard.plan.writer import plan_to_dict
+from wizard.plan.writer import dumps_json, plan_to_dict
 from wizard.scripts import bundle
 
 APPROVAL_FILE = "APPROVAL.json"
@@ -304,3 +304,9 @@ def approval_record(revision: Revision, approval: Review) -> dict[str, Any]:
         "tool_version": revision.tool_version,
         "finding_codes": list(revision.finding_codes),
     }
+
+
+def approval_file(record: dict[str, Any]) -> bytes:
+    """Return APPROVAL.json's bytes for `record` (approval_record): as the approved download holds them
+    and as the bundle check expects them."""
+    return dumps_json(record).encode("utf-8")

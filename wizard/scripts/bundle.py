@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from wizard.plan.finding import Finding, has_errors, sort_findings
 from wizard.plan.findings import EXPOSURE_CODES, check_plan
 from wizard.plan.impact import desktop_client_preparation
 from wizard.plan.model import PlanData
-from wizard.plan.writer import dumps_plan
+from wizard.plan.writer import dumps_json, dumps_plan
 from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
 from wizard.scripts import exposure_view
 from wizard.scripts.artifacts import Artifact
@@ -217,7 +216,7 @@ def _build(plan: PlanData, source: Source, found: list[Finding]) -> Bundle:
     texts[RUNBOOK] = render_template("runbook.md.j2", _runbook_context(plan, source, rendered, found, model))
     texts[EXPOSURE_FILE] = exposure_view.picture(model, source.plan_name)
     texts[PLAN_FILE] = dumps_plan(plan)
-    texts[VERIFICATION_FILE] = json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    texts[VERIFICATION_FILE] = dumps_json(report.to_dict(), sort_keys=True)
 
     files = {name: encode_file(name, text) for name, text in texts.items()}
     sums = "".join(f"{_sha256(data)}  {name}\n" for name, data in files.items())

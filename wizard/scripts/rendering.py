@@ -35,10 +35,11 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Characters XML 1.0 does not allow at all (surrogates and the two non-characters).
 _XML_FORBIDDEN_RE = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 _XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-# Markdown: backslash first, so the escapes added for the others are not doubled.
+# Markdown: backslash first, so the escapes added for the others are not doubled. "#": a heading's
+# text ending in " #" or " ##" loses them (a closing sequence); "~": GFM strikes `~~text~~` through.
 _MD_ESCAPES = {
     "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "|": "\\|", "[": "\\[", "]": "\\]",
-    "<": "&lt;", ">": "&gt;", "&": "&amp;",
+    "#": "\\#", "~": "\\~", "<": "&lt;", ">": "&gt;", "&": "&amp;",
 }
 # str.translate tables: one pass in C instead of a Python loop per character.
 _XML_TABLE = str.maketrans(_XML_ESCAPES)

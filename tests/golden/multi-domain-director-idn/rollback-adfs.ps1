@@ -20,8 +20,8 @@
     rolled-back.csv into the folders it undid.
     Run it with -WhatIf first. It stops at the first error, and writes its transcript into
     the backup folder. Only these relying party trusts are touched:
-      SfB-Director-Ext
-      SfB-Director-Int
+      - SfB-Director-Ext
+      - SfB-Director-Int
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
 param(

@@ -20,8 +20,8 @@
     rolled-back.csv into the folders it undid.
     Run it with -WhatIf first. It stops at the first error, and writes its transcript into
     the backup folder. Only these relying party trusts are touched:
-      Lync-Ext
-      Lync-Int
+      - Lync-Ext
+      - Lync-Int
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
 param(
