@@ -469,6 +469,9 @@ class FakeAdfs(FakeStore):
                 if remove:
                     del self.web_apis[key]
                 else:
+                    if "AccessControlPolicyName" in values and self.web_apis[key].get("AccessControlPolicyParameters"):
+                        # As for a trust: a policy is assigned with its parameters, the old ones go.
+                        values.setdefault("AccessControlPolicyParameters", None)
                     self.web_apis[key].update(values)
                 return []
             return Builtin(run)

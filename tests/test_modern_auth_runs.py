@@ -358,6 +358,27 @@ def test_microsofts_script_makes_the_trust_and_mfa_is_set_on_it(tmp_path: Path, 
     assert any("may have added more than the trust" in w for w in rolled.warnings)
 
 
+@pytest.mark.parametrize("web_api", [False, True], ids=["relying party trust", "Web API application"])
+def test_the_rollback_puts_back_the_parameters_of_the_policy_it_replaced(tmp_path: Path, web_api: bool) -> None:
+    # An earlier setup made the trust, and it allows one group only ("Permit specific group" and its group);
+    # the change assigns the plan's MFA policy, which takes no parameters.
+    site = adfs_site(tmp_path, bundle(), web_api=web_api, policies=(EXTRANET_ACP,))
+    (tmp_path / "Setup-Adfs2016OAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
+    items = site.store.web_apis if web_api else site.store.trusts
+    items["Skype for Business Server"] = {
+        "MetadataUrl": None, "AccessControlPolicyName": "Permit specific group",
+        "AccessControlPolicyParameters": ["FABRIKAM\\Skype users"], "IssuanceAuthorizationRules": "",
+        "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "", "Identifier": list(SE_POOL_IDS)}
+    before = site.store.state()
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    changed = items["Skype for Business Server"]
+    assert (changed["AccessControlPolicyName"], changed["AccessControlPolicyParameters"]) == (EXTRANET_ACP, None)
+    rolled = site.run_rollback()
+    assert rolled.ok, rolled.error
+    assert site.store.state() == before
+
+
 def test_without_microsofts_script_beside_it_nothing_changes(tmp_path: Path) -> None:
     site = adfs_site(tmp_path, bundle(), web_api=True, policies=(EXTRANET_ACP,))
     outcome = site.run_change()

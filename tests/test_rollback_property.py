@@ -268,13 +268,13 @@ def oauth_stores(draw: st.DrawFn, b: Bundle) -> FakeAdfs:
         # An earlier setup made the trust with some of the pools' URLs (and maybe one of its own).
         held = draw(st.lists(st.sampled_from(ids), unique=True, min_size=1))
         extra = ["https://old.contoso.com"] if draw(st.booleans()) else []
-        trust = _trust(draw, [*held, *extra], acp=web_api)
+        trust = _trust(draw, [*held, *extra], acp=web_api, parameters=True)
         if web_api and draw(st.booleans()):
             store.web_apis["Skype for Business Server"] = {**trust, "ApplicationGroupIdentifier": "Skype for Business"}
         else:
             store.trusts["Skype for Business Server"] = trust
     if draw(st.booleans()):
-        store.trusts["Unrelated"] = _trust(draw, ["https://unrelated.contoso.com/"], acp=web_api)
+        store.trusts["Unrelated"] = _trust(draw, ["https://unrelated.contoso.com/"], acp=web_api, parameters=True)
     return store
 
 

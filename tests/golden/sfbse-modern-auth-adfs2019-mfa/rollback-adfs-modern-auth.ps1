@@ -447,15 +447,28 @@ try {
             Write-Step -Message 'Restoring the saved identifiers and MFA of' -Target $Trust.Name
             $Identifier = @($Saved.Identifier)
             $AccessControlPolicyName = $Saved.AccessControlPolicyName
+            # A saved policy that took parameters (a group, say) gets them back in the same command:
+            # the name alone would leave it without them, or be refused.
+            $WithParameters = $AccessControlPolicyName -and $null -ne $Saved.AccessControlPolicyParameters
             if ($Trust.Kind -eq 'AdfsWebApiApplication') {
-                Set-AdfsWebApiApplication -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -WhatIf:$WhatIfPreference
+                if ($WithParameters) {
+                    Set-AdfsWebApiApplication -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -AccessControlPolicyParameters $Saved.AccessControlPolicyParameters -WhatIf:$WhatIfPreference
+                }
+                else {
+                    Set-AdfsWebApiApplication -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -WhatIf:$WhatIfPreference
+                }
                 if (-not $AccessControlPolicyName) {
                     Set-AdfsWebApiApplication -TargetIdentifier $Trust.Target -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
                 }
                 Set-AdfsWebApiApplication -TargetIdentifier $Trust.Target -Identifier $Identifier -WhatIf:$WhatIfPreference
             }
             else {
-                Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -WhatIf:$WhatIfPreference
+                if ($WithParameters) {
+                    Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -AccessControlPolicyParameters $Saved.AccessControlPolicyParameters -WhatIf:$WhatIfPreference
+                }
+                else {
+                    Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -WhatIf:$WhatIfPreference
+                }
                 if (-not $AccessControlPolicyName) {
                     Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
                 }
