@@ -43,17 +43,26 @@ def test_an_autosave_after_the_session_ended_says_signed_out_and_saves_after_sig
         plan.refresh_from_db()
     assert plan.draft["pools"][0]["site"] == "Redmond"
 
+    # While signed out, no preview is asked for (each would be refused too).
+    previews: list[str] = []
+    page.on("request", lambda request: previews.append(request.url) if "/preview/" in request.url else None)
+
     # Save pressed now would go through the sign-in page back to the stored draft, losing the typing.
     page.locator("#save-button").click()
     expect(status).to_contain_text("Sign in again in another tab, then press Save again")
     assert page.url.endswith(url)
     expect(page.locator("#id_pools-0-site")).to_have_value("Dublin")
 
-    # Signing in again in another tab: the retry saves what was typed here.
+    # Signing in again in another tab, just after a retry was refused (so that no request of this page is on
+    # its way with the token the new sign-in replaces): the next retry saves what was typed here.
+    with page.expect_response(lambda r: "/autosave/" in r.url and r.status == 401, timeout=40_000):
+        pass
+    assert previews == []
     other = page.context.new_page()
     sign_in(other, "alice", PASSWORD)
     other.close()
-    expect(status).to_contain_text("Saved (draft version 3)", timeout=40_000)
+    with page.expect_response(lambda r: "/preview/" in r.url and r.status == 200, timeout=40_000):
+        expect(status).to_contain_text("Saved (draft version 3)", timeout=40_000)
     with server_idle():
         plan.refresh_from_db()
     assert plan.draft["pools"][0]["site"] == "Dublin"

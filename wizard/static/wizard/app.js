@@ -167,12 +167,20 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.target.id !== "autosave") { return; }
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    var wasSignedOut = signedOut;
     signedOut = code === 401;
     if (code >= 200 && code < 300) {
       retryDelay = RETRY_FIRST_MS;
+      // Signed in again: the preview, held while signed out, catches up with what was typed.
+      if (wasSignedOut) { requestWholeFile(); }
     } else if (code !== 409 && code !== 400) {
       scheduleRetry(code);
     }
+  });
+  // While signed out every preview would be refused too: none is sent until a save goes through again.
+  // (Fewer requests on their way also means fewer caught by the sign-in's new CSRF token in flight.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (signedOut && event.target.id === "preview-trigger") { event.preventDefault(); }
   });
 
   // Save pressed while signed out would go to the sign-in page and come back to the stored draft,
