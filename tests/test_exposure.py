@@ -266,15 +266,15 @@ def test_sip_probes_per_access_edge() -> None:
 
 def test_adfs_probe_follows_how_adfs_is_published() -> None:
     """Issue 13: AD FS /adfs/ls/ offers Windows integrated sign-in to the Internet only without a WAP."""
-    from wizard.plan.exposure import ADFS_PATH, adfs_probe
+    from wizard.plan.exposure import ADFS_PATH, adfs_probes
 
-    through_wap = adfs_probe(fixture("s01-passive-extranet-mfa"))
-    assert through_wap is not None and through_wap.url == f"https://adfs.contoso.com{ADFS_PATH}"
+    through_wap = adfs_probes(fixture("s01-passive-extranet-mfa"))[0]
+    assert through_wap.url == f"https://adfs.contoso.com{ADFS_PATH}"
     assert {s.scheme: s.offer for s in through_wap.schemes} == {"NTLM": Offer.MUST_NOT, "Negotiate": Offer.MUST_NOT}
-    plain = adfs_probe(fixture("multi-domain-director-idn"))
-    assert plain is not None
+    plain = adfs_probes(fixture("multi-domain-director-idn"))[0]
+    assert plain.path == ADFS_PATH
     assert {s.scheme: s.offer for s in plain.schemes} == {"NTLM": Offer.MAY, "Negotiate": Offer.MAY}
-    assert adfs_probe(fixture("s02-tls-dsk-30-day-certificates")) is None
+    assert adfs_probes(fixture("s02-tls-dsk-30-day-certificates")) == ()
 
 
 def test_each_closed_path_says_whether_verify_external_checks_it_from_the_internet() -> None:

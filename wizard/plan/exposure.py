@@ -1159,7 +1159,7 @@ class WebProbe:
     host: str
     path: str
     pool: str
-    published_as: str       # "web_services", "simple_url", "autodiscover" (or "adfs", see adfs_probe)
+    published_as: str       # "web_services", "simple_url", "autodiscover" (or "adfs", see adfs_probes)
     schemes: tuple[SchemeExpectation, ...] = field(default=())
 
 
@@ -1232,7 +1232,7 @@ def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProb
 def adfs_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProbe, ...]:
     """Return the AD FS endpoints to probe from the Internet on the federation service name, each with whether
     its answer may offer Windows integrated sign-in (NTLM, Negotiate): the sign-in page (`ADFS_PATH`), then the
-    WS-Trust Windows transport endpoints (`ADFS_WINDOWS_PATHS`). None when the plan signs nobody in through
+    WS-Trust Windows transport endpoints (`ADFS_WINDOWS_PATHS`). Empty when the plan signs nobody in through
     AD FS.
 
     Through a Web Application Proxy the Internet gets forms sign-in only (must not); through the plain
@@ -1249,12 +1249,6 @@ def adfs_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebPro
                SchemeExpectation("Negotiate", offer, windows_after.why))
     return tuple(WebProbe(f"https://{host}{path}", host, path, "", "adfs", schemes)
                  for path in (ADFS_PATH, *ADFS_WINDOWS_PATHS))
-
-
-def adfs_probe(plan: PlanData, *, estate: Estate | None = None) -> WebProbe | None:
-    """Return the probe of the AD FS sign-in page (`ADFS_PATH`), the first of `adfs_probes`, or None."""
-    probes = adfs_probes(plan, estate=estate)
-    return probes[0] if probes else None
 
 
 # What the runbook and the review page say of a closed path that verify-external.ps1 cannot see: a request
@@ -1320,7 +1314,6 @@ __all__ = [
     "SipProbe",
     "State",
     "WebProbe",
-    "adfs_probe",
     "adfs_probes",
     "all_of",
     "any_of",

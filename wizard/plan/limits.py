@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from wizard.plan.finding import Finding, error
+from wizard.plan.validators import INVISIBLE_CHARS
 
 # Top-level list -> the most entries a plan may hold (docs/wizard.md, "Limits").
 LIST_LIMITS: dict[str, int] = {"pools": 100, "edge_pools": 50, "mobility_policies": 100, "sip_domains": 200}
@@ -35,8 +36,8 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # What a printed path may not hold as it is: a key of the file (an unknown field) may hold a line
 # break, a terminal escape, an invisible character or a lone surrogate, and paths are printed one
 # finding per line (and must be writable as UTF-8).
-_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
-                             "\ufeff\ud800-\udfff]")
+# (U+2065, unassigned, as well: nothing printed should hold it.)
+_UNPRINTABLE_RE = re.compile(f"[\x00-\x1f{INVISIBLE_CHARS}\u2065\ud800-\udfff]")
 _LABELS = {"pools": "pools", "edge_pools": "Edge pools", "mobility_policies": "mobility policies",
            "sip_domains": "SIP domains", "simple_urls.meet": "meeting URLs"}
 

@@ -688,6 +688,19 @@ def _read_mobility(r: _Reader, value: Any) -> list[MobilityPolicy]:
     return out
 
 
+def keep_meeting_url(r: _Reader, meet: dict[str, int], name: str | None, i: int) -> None:
+    """Add meeting URL `name` (simple_urls.meet[i], normalised; None when refused) to `meet` (each name, and the
+    index of its first listing) once. A second listing is said (`duplicate_removed`), never dropped without a word.
+    """
+    if name is None:
+        return
+    if name in meet:
+        r.note(f"simple_urls.meet[{i}]", "duplicate_removed",
+               f"{name!r} is listed already (simple_urls.meet[{meet[name]}]): it is kept once")
+    else:
+        meet[name] = i
+
+
 def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
     if value is None:
         return None
@@ -710,13 +723,7 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
         if raw is None:
             r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
             continue
-        name = r.fqdn(raw, f"simple_urls.meet[{i}]")
-        if name in meet:
-            # Listed once: said, so that a name typed twice is not dropped without a word.
-            r.note(f"simple_urls.meet[{i}]", "duplicate_removed",
-                   f"{name!r} is listed already (simple_urls.meet[{meet[name]}]): it is kept once")
-        elif name:
-            meet[name] = i
+        keep_meeting_url(r, meet, r.fqdn(raw, f"simple_urls.meet[{i}]"), i)
     return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
                       admin=r.fqdn(d.get("admin"), "simple_urls.admin"), extensions=_kept(r, d, "simple_urls"))
 

@@ -56,6 +56,7 @@ from wizard.plan.reader import (
     _join,
     _Reader,
     _show,
+    keep_meeting_url,
     keep_repeated_keys,
     normalise_policy_identity,
     plain_objects,
@@ -88,10 +89,7 @@ _VERSION_RE = re.compile(r"^[0-9A-Za-z.\- ()]+$")
 _HOST_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Rules text keeps its line breaks and tabs; every other control or invisible formatting
 # character is refused, as in names (validators._CONTROL_RE without \t, \n and \r).
-_RULES_FORBIDDEN_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
-    "\ufeff\ud800-\udfff\ufffd]"
-)
+_RULES_FORBIDDEN_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{v.INVISIBLE_CHARS}\ud800-\udfff\ufffd]")
 
 
 class StateUnreadable(Exception):
@@ -492,13 +490,7 @@ def _read_simple_urls(r: _StateReader, value: Any) -> SimpleUrls | None:
         if raw is None:
             r.err(f"simple_urls.meet[{i}]", "required", "must be a host name, not null")
             continue
-        name = r.fqdn(raw, f"simple_urls.meet[{i}]")
-        if name in meet:
-            # Listed once: said, so that a name typed twice is not dropped without a word.
-            r.note(f"simple_urls.meet[{i}]", "duplicate_removed",
-                   f"{name!r} is listed already (simple_urls.meet[{meet[name]}]): it is kept once")
-        elif name:
-            meet[name] = i
+        keep_meeting_url(r, meet, r.fqdn(raw, f"simple_urls.meet[{i}]"), i)
     return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
                       admin=r.fqdn(d.get("admin"), "simple_urls.admin"))
 

@@ -26,10 +26,12 @@ SCOPE_PREFIX_BY_KIND = {
 # reviewer something other than what runs. Lone surrogates cannot be written as UTF-8. The
 # non-characters U+FFFE and U+FFFF are not XML characters at all: one in a plan name made the
 # bundle's exposure.svg (whose title holds the name) a file no XML parser or browser reads.
-_CONTROL_RE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    "\ud800-\udfff\ufffd\ufffe\uffff]"
-)
+# The characters (a regular expression class's body) that are neither a C0 control nor visible: C1
+# controls, the line and paragraph separators, bidirectional controls, zero-width characters and the
+# BOM. One set for every rule about them: names refuse them, rules text (which keeps its line breaks)
+# too, printed paths and JSON files escape them.
+INVISIBLE_CHARS = "\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_CONTROL_RE = re.compile(f"[\x00-\x1f{INVISIBLE_CHARS}\ud800-\udfff\ufffd\ufffe\uffff]")
 # A DNS name IDNA leaves as it is (bar the letter case): LDH labels of 1 to 63 characters,
 # none with "--" in the 3rd and 4th place (where `xn--` and other reserved prefixes live).
 _PLAIN_LABEL = r"(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"

@@ -11,6 +11,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from wizard.plan.model import FORMAT, PlanData, Pool, PoolAuth, SimpleUrls
+from wizard.plan.validators import INVISIBLE_CHARS
 
 
 def plan_to_dict(plan: PlanData) -> dict[str, Any]:
@@ -124,9 +125,7 @@ def with_written_defaults(doc: dict[str, Any]) -> dict[str, Any]:
 # viewer takes for a line break (NEL, U+2028, U+2029) or that hide or reorder what a reviewer reads
 # (other C1 controls, bidirectional controls, zero-width characters, the BOM). In JSON text they can
 # only stand inside a string, where the escape `\uXXXX` is the same character: the value is unchanged.
-_JSON_ESCAPED_RE = re.compile(
-    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
+_JSON_ESCAPED_RE = re.compile(f"[{INVISIBLE_CHARS}]")
 
 
 def dumps_json(value: Any, *, sort_keys: bool = False) -> str:

@@ -40,30 +40,30 @@ class ApproveForm(forms.Form):
     """An approval, with an optional comment that goes into APPROVAL.json."""
 
     comment = MultilineField(required=False, max_length=review.COMMENT_MAX, strip=True,
-                              widget=forms.Textarea(attrs={"rows": 2}), label="Approval comment (optional)")
+                             widget=forms.Textarea(attrs={"rows": 2}), label="Approval comment (optional)")
 
 
 class RequestChangesForm(forms.Form):
     """A request for changes: the comment saying what to change is required."""
 
     comment = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
-                              label="What needs to change",
-                              error_messages={"required": "Say what needs to change."})
+                             label="What needs to change",
+                             error_messages={"required": "Say what needs to change."})
 
 
 class WithdrawForm(forms.Form):
     """Withdrawing an approval: the comment saying why is required."""
 
     comment = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
-                              label="Why the approval is withdrawn",
-                              error_messages={"required": "Say why the approval is withdrawn."})
+                             label="Why the approval is withdrawn",
+                             error_messages={"required": "Say why the approval is withdrawn."})
 
 
 class CommentForm(forms.Form):
     """A comment on a plan or a revision."""
 
     body = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 3}),
-                           label="Comment", error_messages={"required": "A comment cannot be empty."})
+                          label="Comment", error_messages={"required": "A comment cannot be empty."})
 
 
 ACCESS_CHOICES = [("read", "Read only"), ("edit", "Read and edit")]
