@@ -382,3 +382,37 @@ def test_an_fqdn_normalised_inside_an_identity_is_reported_but_the_cmdlets_prefi
     doc["web_service_configurations"][1]["identity"] = "Service:WebServer:SfbPool.corp.contoso.com"
     _, findings = read(doc)
     assert {f.field for f in findings if f.code == "identity_normalised"} == {"web_service_configurations[1].identity"}
+
+
+@pytest.mark.parametrize("text, build", [
+    ("Skype for Business Server 2019 (7.0.2046.0): Volume license key installed.", "7.0.2046.0"),
+    ("Lync Server 2013 (5.0.8308.0): Volume license key installed.", "5.0.8308.0"),
+])
+def test_product_version_as_get_csserverversion_says_it_is_read(text: str, build: str) -> None:
+    """The contract names the source of `product_version`: what Get-CsServerVersion says (or the module's
+    version). That cmdlet answers with a sentence (product, build in parentheses, a colon and the licence):
+    a file that holds it reads, and the build number, the part that tells the cumulative update, is kept
+    (with a note, as every normalisation has)."""
+    doc = fixture()
+    doc["product_version"] = text
+    estate, findings = read(doc)
+    assert estate is not None, errors(findings)
+    assert estate.product_version == build
+    assert ("product_version", "version_normalised") in {(f.field, f.code) for f in findings if f.severity == "info"}
+
+
+@pytest.mark.parametrize("text", ["7.0.2046.530", "Skype for Business Server 2019 (7.0.2046.0)"])
+def test_a_product_version_that_read_before_is_kept_as_it_is(text: str) -> None:
+    doc = fixture()
+    doc["product_version"] = text
+    estate, findings = read(doc)
+    assert estate is not None and estate.product_version == text
+    assert not [f for f in findings if f.field == "product_version"]
+
+
+@pytest.mark.parametrize("text", ["no version here: at all", "7.0;rm -rf", "(1.2.3.4)" + "x" * 300])
+def test_a_product_version_without_a_build_number_is_still_an_error(text: str) -> None:
+    doc = fixture()
+    doc["product_version"] = text
+    estate, findings = read(doc)
+    assert estate is None and errors(findings).get("product_version") == "invalid_text"

@@ -72,6 +72,8 @@ MAX_ERRORS = 100
 TEXT_MAX = 1024
 RULES_MAX = 64 * 1024
 HOURS_MAX = 1_000_000
+VERSION_MAX = 64
+VERSION_TEXT_MAX = 256  # Get-CsServerVersion's whole answer, of which the build number is kept
 
 WINDOWS_AUTH_VALUES = ("Negotiate", "NTLM", "None")
 
@@ -86,6 +88,8 @@ TOP_LEVEL_FIELDS = ("format", "collected_at", "collected_on", "product", "produc
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _THUMBPRINT_RE = re.compile(r"^[0-9A-Fa-f]{40,128}$")
 _VERSION_RE = re.compile(r"^[0-9A-Za-z.\- ()]+$")
+# The build number in Get-CsServerVersion's answer, in parentheses (the collector takes the same part).
+_SERVER_VERSION_RE = re.compile(r"\(([0-9]+(?:\.[0-9]+){1,3})\)")
 _HOST_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Rules text keeps its line breaks and tabs; every other control or invisible formatting
 # character is refused, as in names (validators._CONTROL_RE without \t, \n and \r).
@@ -378,13 +382,24 @@ def _capped(findings: list[Finding]) -> list[Finding]:
 
 
 def _read_version(r: _StateReader, value: Any) -> str | None:
+    """Return the product version: a version number as it is, or the build number of Get-CsServerVersion's answer.
+
+    The contract names Get-CsServerVersion as a source, and it answers with a sentence ("Skype for Business
+    Server 2019 (7.0.2046.0): Volume license key installed."): its build number is kept, with a note.
+    """
     if value is None:
         return None
-    text = r.text(value, "product_version", 64)
-    if text is not None and not _VERSION_RE.match(text):
+    text = r.text(value, "product_version", VERSION_TEXT_MAX)
+    if text is None:
+        return None
+    if len(text) <= VERSION_MAX and _VERSION_RE.match(text):
+        return text
+    build = _SERVER_VERSION_RE.search(text)
+    if build is None:
         r.err("product_version", "invalid_text", f"must be a version number such as '7.0.2046.530', not {_show(value)}")
         return None
-    return text
+    r.note("product_version", "version_normalised", f"{text!r} was normalised to its build number {build.group(1)!r}")
+    return build.group(1)
 
 
 def _read_sip_domains(r: _StateReader, value: Any) -> list[str]:
