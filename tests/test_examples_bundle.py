@@ -8,7 +8,9 @@ Extra parameters are allowed; a command may sit inside an `if`/`try` block.
 """
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 import unittest
 from dataclasses import dataclass
 from functools import lru_cache
@@ -224,7 +226,9 @@ class MatcherTests(unittest.TestCase):
         self.assertFalse(find_command("Set-X -Identity 'a' -C $false", {"a.ps1": script}))
 
 
-class ExampleBundleTests(unittest.TestCase):
+class BundleAssertions(unittest.TestCase):
+    """What a bundle's scripts must and must not hold, as the examples' README reads (no tests of its own)."""
+
     def assert_contains(self, lines: list[str], scripts: dict[str, str]) -> None:
         for line in lines:
             with self.subTest(line=line):
@@ -246,6 +250,8 @@ class ExampleBundleTests(unittest.TestCase):
                     self.assertNotEqual(identity, "global", command.text)
                     self.assertFalse(identity.startswith("site:") and "proxy" in command.name, command.text)
 
+
+class ExampleBundleTests(BundleAssertions):
     def test_s01_passive_extranet_mfa(self) -> None:
         scripts = fixture_bundle("s01-passive-extranet-mfa").scripts
         self.assert_contains(S01_MUST_CONTAIN, scripts)
@@ -270,3 +276,50 @@ class ExampleBundleTests(unittest.TestCase):
         self.assert_contains(S03_MUST_CONTAIN, scripts)
         self.assert_absent(S03_MUST_NOT_CONTAIN, scripts)
         self.assert_no_global_scope(scripts)
+
+
+# The findings codes that say each "Must warn" item (tests/test_example_warnings.py checks their words).
+MUST_WARN = {
+    "s01-passive-extranet-mfa": {"passive_pool_wide", "passive_unsupported_clients", "passive_exchange_features_lost",
+                                 "passive_certificate_auth_kept", "mfa_extranet_only_via_proxy",
+                                 "mfa_provider_required", "passive_relying_party_metadata"},
+    "s02-tls-dsk-30-day-certificates": {"edge_ntlm_block_sip_only", "tls_dsk_first_certificate",
+                                        "tls_dsk_certificate_lifetime", "tls_dsk_unsupported_clients"},
+    "s03-ntlm-kept-mobility-hardened": {"ntlm_exposed", "edge_ntlm_exposed", "mobility_save_credentials_off",
+                                        "mobility_parameter_needs_cu"},
+}
+EXPECTED = {
+    "s01-passive-extranet-mfa": (S01_MUST_CONTAIN, S01_MUST_NOT_CONTAIN),
+    "s02-tls-dsk-30-day-certificates": (S02_MUST_CONTAIN, S02_MUST_NOT_CONTAIN),
+    "s03-ntlm-kept-mobility-hardened": (S03_MUST_CONTAIN, S03_MUST_NOT_CONTAIN),
+}
+
+
+class ExamplesThroughTheCommandLineTests(BundleAssertions):
+    """The examples as an admin runs them: `render_plan PLAN.json --out DIR` writes the bundle (0), and
+    `check_plan PLAN.json --json` lists the warnings (0, no error); what the bundle must and must not hold
+    is read from the files written."""
+
+    def test_each_example_renders_and_checks_through_the_command_line(self) -> None:
+        from tests.test_cli import manage  # runs manage.py as a process: exit statuses are part of the contract
+
+        for stem, (contain, absent) in EXPECTED.items():
+            with self.subTest(example=stem), tempfile.TemporaryDirectory() as folder:
+                out = Path(folder) / "bundle"
+                done = manage("render_plan", str(FIXTURES / f"{stem}.json"), "--out", str(out))
+                self.assertEqual(done.returncode, 0, done.stderr)
+                names = sorted(p.name for p in out.iterdir())
+                self.assertTrue({"plan.json", "runbook.md", "SHA256SUMS"} <= set(names), names)
+                listed = sorted(line.split("  ", 1)[1] for line in
+                                (out / "SHA256SUMS").read_text(encoding="ascii").splitlines())
+                self.assertEqual(listed, [n for n in names if n != "SHA256SUMS"])
+                scripts = {p.name: p.read_text(encoding="utf-8-sig") for p in out.glob("*.ps1")}
+                self.assert_contains(contain, scripts)
+                self.assert_absent(absent, scripts)
+                self.assert_no_global_scope(scripts)
+
+                checked = manage("check_plan", str(FIXTURES / f"{stem}.json"), "--json")
+                self.assertEqual(checked.returncode, 0, checked.stderr)
+                findings = json.loads(checked.stdout)
+                self.assertEqual([f for f in findings if f["severity"] == "error"], [])
+                self.assertLessEqual(MUST_WARN[stem], {f["code"] for f in findings if f["severity"] == "warning"})
