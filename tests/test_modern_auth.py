@@ -84,7 +84,12 @@ def test_modern_auth_is_read_and_written_as_the_plan_format_says() -> None:
     # `{}` turns it on with every default: the identity is the federation service name.
     plain = plan_of(doc())
     assert plain.oauth_server_identity == "adfs.contoso.com" and plain.modern_auth_scenario is None
-    assert plan_to_dict(plain)["modern_auth"] == {"accept_sid_claims": False, "office2013_clients": False}
+    # accept_sid_claims left out stays left out (the server's setting is not touched): written back the same way.
+    assert plain.modern_auth is not None and plain.modern_auth.accept_sid_claims is None
+    assert plan_to_dict(plain)["modern_auth"] == {"office2013_clients": False}
+    off = plan_of(doc(modern_auth={"accept_sid_claims": False}))
+    assert off.modern_auth is not None and off.modern_auth.accept_sid_claims is False
+    assert plan_to_dict(off)["modern_auth"] == {"accept_sid_claims": False, "office2013_clients": False}
 
 
 @pytest.mark.parametrize(("modern_auth", "field", "code"), [

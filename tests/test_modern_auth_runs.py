@@ -133,10 +133,11 @@ def test_an_older_cumulative_update_stops_the_script_before_any_change(tmp_path:
 
 @pytest.mark.parametrize("cmdlet", ["New-CsOAuthServer", "Set-CsOAuthServer"])
 def test_a_shell_without_the_sid_parameter_stops_the_script_before_any_change(tmp_path: Path, cmdlet: str) -> None:
-    """The script always writes -AcceptSecurityIdentifierInformation (here $false): a shell whose OAuth server
-    cmdlets lack it must stop at the start, not at New-CsOAuthServer after the proxy settings are changed."""
-    b = bundle()
-    assert b.plan.modern_auth is not None and not b.plan.modern_auth.accept_sid_claims
+    """A plan that sets accept_sid_claims (here false) writes -AcceptSecurityIdentifierInformation: a shell whose
+    OAuth server cmdlets lack it must stop at the start, not at New-CsOAuthServer after the proxy settings are
+    changed."""
+    b = bundle(modern_auth__accept_sid_claims=False)
+    assert b.plan.modern_auth is not None and b.plan.modern_auth.accept_sid_claims is False
     site = lync_site(tmp_path, b)
     if cmdlet == "Set-CsOAuthServer":
         site.store.collections["CsOAuthServer"].items["sts.fabrikam.com"] = {
@@ -148,6 +149,30 @@ def test_a_shell_without_the_sid_parameter_stops_the_script_before_any_change(tm
     assert outcome.error and f"{cmdlet} has no -AcceptSecurityIdentifierInformation parameter here" in outcome.error
     assert site.store.state() == before
     assert not [c for c in site.store.calls if not c[2]]
+
+
+def test_a_plan_without_accept_sid_claims_leaves_the_setting_alone_and_needs_no_such_parameter(tmp_path: Path) -> None:
+    """The plan format: an omitted optional setting leaves the server's value alone and nothing is emitted for it.
+    A resource forest's OAuth server (AcceptSecurityIdentifierInformation on) keeps it through the change and the
+    rollback, and a shell without the parameter runs both."""
+    b = bundle()
+    assert b.plan.modern_auth is not None and b.plan.modern_auth.accept_sid_claims is None
+    for name in ("lync-management-shell.ps1", "rollback-lync.ps1", "verify-internal.ps1"):
+        assert "AcceptSecurityIdentifierInformation" not in b.texts[name], name
+    site = lync_site(tmp_path, b)
+    site.store.collections["CsOAuthServer"].items["sts.fabrikam.com"] = {
+        "MetadataUrl": "https://old.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml", "Type": "ADFS",
+        "AcceptSecurityIdentifierInformation": True, "Realm": None, "AuthorizationUriOverride": None}
+    site.store.missing_parameters = {(cmdlet, "AcceptSecurityIdentifierInformation")
+                                     for cmdlet in ("New-CsOAuthServer", "Set-CsOAuthServer")}
+    before = site.store.state()
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    server = site.store.collections["CsOAuthServer"].items["sts.fabrikam.com"]
+    assert server["MetadataUrl"] == SE_METADATA and server["AcceptSecurityIdentifierInformation"] is True
+    rolled = site.run_rollback()
+    assert rolled.ok, rolled.error
+    assert site.store.state() == before
 
 
 def test_a_topology_pool_the_plan_does_not_list_stops_the_script_before_any_change(tmp_path: Path) -> None:
@@ -175,7 +200,7 @@ def test_an_unreachable_federation_metadata_stops_the_script_before_any_change(t
 
 
 def test_an_existing_oauth_server_is_updated_and_its_values_come_back(tmp_path: Path) -> None:
-    site = lync_site(tmp_path)
+    site = lync_site(tmp_path, bundle(modern_auth__accept_sid_claims=False))
     site.store.collections["CsOAuthServer"].items["sts.fabrikam.com"] = {
         "MetadataUrl": "https://old.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml", "Type": "ADFS",
         "AcceptSecurityIdentifierInformation": True, "Realm": None, "AuthorizationUriOverride": None}

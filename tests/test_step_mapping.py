@@ -76,7 +76,7 @@ class ModernAuthMappingTests(unittest.TestCase):
         self.assertNotIn("modern_auth", self.steps.apply(self.step, doc, values))
         values["modern_auth"]["enabled"] = True
         self.assertEqual(self.steps.apply(self.step, doc, values)["modern_auth"], {})
-        values["modern_auth"].update(scenario="allow_all", accept_sid_claims=True, oauth_server_identity="sts.x.com")
+        values["modern_auth"].update(scenario="allow_all", accept_sid_claims="true", oauth_server_identity="sts.x.com")
         self.assertEqual(self.steps.apply(self.step, doc, values)["modern_auth"],
                          {"oauth_server_identity": "sts.x.com", "accept_sid_claims": True, "scenario": "allow_all"})
         values["modern_auth"]["enabled"] = False

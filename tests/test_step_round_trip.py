@@ -283,7 +283,7 @@ def test_a_modern_authentication_section_typed_is_stored_exactly() -> None:
     doc = variant(_modern({}))
     del doc["modern_auth"]
     _, new = typed("adfs", doc, **{"modern_auth-enabled": "on", "modern_auth-oauth_server_identity": "oauth.contoso.com",
-                                   "modern_auth-accept_sid_claims": "on", "modern_auth-office2013_clients": "on",
+                                   "modern_auth-accept_sid_claims": "true", "modern_auth-office2013_clients": "on",
                                    "modern_auth-scenario": "block_windows_auth_externally"})
     assert new["modern_auth"] == {"oauth_server_identity": "oauth.contoso.com", "accept_sid_claims": True,
                                   "scenario": "block_windows_auth_externally", "office2013_clients": True}

@@ -262,8 +262,9 @@ FIELDS: dict[str, Explanation] = {
         "federation service name, as Microsoft's procedure does.", "", NEW_OAUTH_SERVER),
     "modern_auth.accept_sid_claims": _e(
         "Accept security identifiers (resource forest)",
-        "Tick in a resource forest: users are then matched by the PrimarySID claim of the token "
-        "(-AcceptSecurityIdentifierInformation).", "", NEW_OAUTH_SERVER),
+        "On in a resource forest: users are then matched by the PrimarySID claim of the token "
+        "(-AcceptSecurityIdentifierInformation). Left as it is, the script does not touch an existing OAuth "
+        "server's setting.", "", NEW_OAUTH_SERVER),
     "modern_auth.scenario": _e(
         "Windows authentication (Set-CsAuthConfig scenario)",
         "Which sign-in Skype for Business still accepts once Modern Authentication is on, outside and inside the "

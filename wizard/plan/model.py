@@ -450,13 +450,14 @@ class ModernAuth:
     """Modern Authentication (ADAL/OAuth) through AD FS, for the whole deployment.
 
     `oauth_server_identity` is New-CsOAuthServer's -Identity (None: the AD FS federation service name),
-    `accept_sid_claims` its -AcceptSecurityIdentifierInformation (resource forests), `scenario` the
+    `accept_sid_claims` its -AcceptSecurityIdentifierInformation (resource forests; None: the server's
+    setting is left alone, and a new server gets the product's default, off), `scenario` the
     Set-CsAuthConfig scenario (None: left alone), `office2013_clients` whether the bundle carries the
     Office 2013 client settings.
     """
 
     oauth_server_identity: str | None = None
-    accept_sid_claims: bool = False
+    accept_sid_claims: bool | None = None
     scenario: ModernAuthScenario | None = None
     office2013_clients: bool = False
     # `x_` keys of this object in the file, kept so that export gives them back (not compared).

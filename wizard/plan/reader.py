@@ -635,7 +635,8 @@ def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
     if d is None:
         return None
     identity = r.fqdn(d.get("oauth_server_identity"), "modern_auth.oauth_server_identity")
-    accept = r.boolean(d.get("accept_sid_claims"), "modern_auth.accept_sid_claims", False)
+    # Omitted: the OAuth server's setting is left alone (the plan format's rule for optional settings).
+    accept = r.boolean(d.get("accept_sid_claims"), "modern_auth.accept_sid_claims")
     scenario = None
     if d.get("scenario") is not None:
         scenario = r.choice(d.get("scenario"), "modern_auth.scenario", MODERN_AUTH_SCENARIOS)
@@ -644,7 +645,7 @@ def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
         return None
     if d.get("scenario") is not None and scenario is None:
         return None
-    return ModernAuth(oauth_server_identity=identity, accept_sid_claims=bool(accept),
+    return ModernAuth(oauth_server_identity=identity, accept_sid_claims=accept,
                       scenario=ModernAuthScenario(scenario) if scenario is not None else None,
                       office2013_clients=bool(office), extensions=_kept(r, d, "modern_auth"))
 

@@ -253,7 +253,11 @@ class ModernAuthForm(WizardForm):
 
     enabled = forms.BooleanField(required=False, **explained("modern_auth"))
     oauth_server_identity = FqdnField(**explained("modern_auth.oauth_server_identity"))
-    accept_sid_claims = forms.BooleanField(required=False, **explained("modern_auth.accept_sid_claims"))
+    # Three answers: the plan format leaves the server's setting alone when the plan does not set it.
+    accept_sid_claims = forms.ChoiceField(
+        choices=[("", "Leave the OAuth server's setting as it is (a new server: off)"),
+                 ("true", "On: a resource forest"), ("false", "Off")],
+        required=False, **explained("modern_auth.accept_sid_claims"))
     scenario = forms.ChoiceField(
         choices=[("", "Leave the scenario in effect (Set-CsAuthConfig is not run)"),
                  *((value, f"{label} ({value})") for value, label in MODERN_AUTH_SCENARIOS.items())],

@@ -328,6 +328,11 @@ def _set(d: dict, key: str, value: Any) -> None:
         d[key] = value
 
 
+def _tri_state(value: Any) -> str:
+    """Return a setting the plan may leave out as a choice: "" (left out), "true" or "false"."""
+    return "" if not isinstance(value, bool) else "true" if value else "false"
+
+
 def _put(d: dict, key: str, value: Any, default: Any) -> None:
     """Set `key`, except that a value equal to the plan default is not added where it was absent."""
     if value == default and key not in d:
@@ -533,7 +538,7 @@ def _adfs_initial(doc: dict) -> Values:
         "modern_auth": {
             "enabled": modern is not None,
             "oauth_server_identity": _text(ma.get("oauth_server_identity")),
-            "accept_sid_claims": ma.get("accept_sid_claims", False),
+            "accept_sid_claims": _tri_state(ma.get("accept_sid_claims")),
             "scenario": ma.get("scenario") or "",
             "office2013_clients": ma.get("office2013_clients", False),
         },
@@ -551,7 +556,11 @@ def _modern_auth_apply(new: dict, values: Values) -> dict:
         return new
     ma = _dict(new.get("modern_auth"))
     _set(ma, "oauth_server_identity", typed.get("oauth_server_identity"))
-    _put(ma, "accept_sid_claims", bool(typed.get("accept_sid_claims")), False)
+    choice = typed.get("accept_sid_claims") or ""
+    if choice:
+        ma["accept_sid_claims"] = choice == "true"
+    else:
+        ma.pop("accept_sid_claims", None)
     _set(ma, "scenario", typed.get("scenario"))
     _put(ma, "office2013_clients", bool(typed.get("office2013_clients")), False)
     new["modern_auth"] = ma

@@ -359,14 +359,8 @@ try {
     if (-not (Get-Command -Name 'New-CsOAuthServer').Parameters.ContainsKey('Type')) {
         throw ('New-CsOAuthServer' + ' has no -' + 'Type' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
     }
-    if (-not (Get-Command -Name 'New-CsOAuthServer').Parameters.ContainsKey('AcceptSecurityIdentifierInformation')) {
-        throw ('New-CsOAuthServer' + ' has no -' + 'AcceptSecurityIdentifierInformation' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
-    }
     if (-not (Get-Command -Name 'Set-CsOAuthServer').Parameters.ContainsKey('Type')) {
         throw ('Set-CsOAuthServer' + ' has no -' + 'Type' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
-    }
-    if (-not (Get-Command -Name 'Set-CsOAuthServer').Parameters.ContainsKey('AcceptSecurityIdentifierInformation')) {
-        throw ('Set-CsOAuthServer' + ' has no -' + 'AcceptSecurityIdentifierInformation' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
     }
     if (-not (Get-Command -Name 'Set-CsOAuthConfiguration').Parameters.ContainsKey('ClientAuthorizationOAuthServerIdentity')) {
         throw ('Set-CsOAuthConfiguration' + ' has no -' + 'ClientAuthorizationOAuthServerIdentity' + ' parameter here. ' + 'Skype for Business Server Subscription Edition has it from release: check that this is that product''s Management Shell.')
@@ -499,11 +493,11 @@ try {
     # Modern Authentication through AD FS: the OAuth server, then the global client authorization server.
     Write-Step -Message 'OAuth server' -Target 'sts.fabrikam.com'
     if (-not (Get-CsOAuthServer -Identity 'sts.fabrikam.com' -ErrorAction SilentlyContinue)) {
-        New-CsOAuthServer -Identity 'sts.fabrikam.com' -Type 'ADFS' -MetadataUrl 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml' -AcceptSecurityIdentifierInformation $false -WhatIf:$WhatIfPreference
+        New-CsOAuthServer -Identity 'sts.fabrikam.com' -Type 'ADFS' -MetadataUrl 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml' -WhatIf:$WhatIfPreference
         Register-Created -Kind 'CsOAuthServer' -Identity 'sts.fabrikam.com' -Item (Get-CsOAuthServer -Identity 'sts.fabrikam.com' -ErrorAction SilentlyContinue)
     }
     else {
-        Set-CsOAuthServer -Identity 'sts.fabrikam.com' -Type 'ADFS' -MetadataUrl 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml' -AcceptSecurityIdentifierInformation $false -WhatIf:$WhatIfPreference
+        Set-CsOAuthServer -Identity 'sts.fabrikam.com' -Type 'ADFS' -MetadataUrl 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml' -WhatIf:$WhatIfPreference
     }
     Write-Step -Message 'OAuth configuration (global), client authorization server' -Target 'sts.fabrikam.com'
     Set-CsOAuthConfiguration -Identity 'Global' -ClientAuthorizationOAuthServerIdentity 'sts.fabrikam.com' -WhatIf:$WhatIfPreference

@@ -21,7 +21,7 @@
       Proxy service:EdgeServer:seedge.corp.fabrikam.com: UseKerberosForClientToProxyAuth, UseNtlmForClientToProxyAuth, UseCertificateForClientToProxyAuth
       Authentication configuration (global): the Set-CsAuthConfig scenario saved before the change
       OAuth configuration (global): ClientAuthorizationOAuthServerIdentity
-      OAuth server sts.fabrikam.com: removed when the change created it, else MetadataUrl, Type, AcceptSecurityIdentifierInformation
+      OAuth server sts.fabrikam.com: removed when the change created it, else MetadataUrl, Type
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
 param(
@@ -553,8 +553,8 @@ try {
         Write-Step -Message 'Restoring the saved values of' -Target 'sts.fabrikam.com'
         $MetadataUrl = [string]$Saved.MetadataUrl
         $Type = [string]$Saved.Type
-        $AcceptSecurityIdentifierInformation = [bool]$Saved.AcceptSecurityIdentifierInformation
-        Set-CsOAuthServer -Identity 'sts.fabrikam.com' -MetadataUrl $MetadataUrl -Type $Type -AcceptSecurityIdentifierInformation $AcceptSecurityIdentifierInformation -WhatIf:$WhatIfPreference
+        # The change left the server's security identifier setting alone (the plan does not set it): so does the rollback.
+        Set-CsOAuthServer -Identity 'sts.fabrikam.com' -MetadataUrl $MetadataUrl -Type $Type -WhatIf:$WhatIfPreference
     }
 
     foreach ($Identity in $ProxyCollections) {

@@ -526,7 +526,7 @@ $ProxyExpected = @(
 $MobilityExpected = @(
 )
 # What lync-management-shell.ps1 sets for Modern Authentication.
-$OAuthServerExpected = @{ Identity = 'sts.fabrikam.com'; Settings = [ordered]@{ 'Type' = 'ADFS'; 'MetadataUrl' = 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml'; 'AcceptSecurityIdentifierInformation' = $false } }
+$OAuthServerExpected = @{ Identity = 'sts.fabrikam.com'; Settings = [ordered]@{ 'Type' = 'ADFS'; 'MetadataUrl' = 'https://sts.fabrikam.com/FederationMetadata/2007-06/FederationMetadata.xml' } }
 $OAuthConfigurationExpected = @{ Identity = 'Global'; Settings = [ordered]@{ 'ClientAuthorizationOAuthServerIdentity' = 'sts.fabrikam.com' } }
 
 foreach ($Record in $DnsChecks) {

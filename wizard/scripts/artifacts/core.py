@@ -344,8 +344,8 @@ def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
                       for cmdlet, param in PASSIVE_PARAMETER_CHECKS)
     if modern is not None:
         why = _modern_auth_cu(plan)
-        # Both are written whatever the plan says (-AcceptSecurityIdentifierInformation $false too).
-        params = ["Type", "AcceptSecurityIdentifierInformation"]
+        # -Type is always written; -AcceptSecurityIdentifierInformation only when the plan sets it.
+        params = ["Type"] + (["AcceptSecurityIdentifierInformation"] if modern["accept_sid"] is not None else [])
         for cmdlet in ("New-CsOAuthServer", "Set-CsOAuthServer"):
             checks.extend({"cmdlet": cmdlet, "parameter": param, "why": why} for param in params)
         checks.append({"cmdlet": "Set-CsOAuthConfiguration", "parameter": "ClientAuthorizationOAuthServerIdentity",

@@ -450,8 +450,10 @@ def _modern_auth_expected(plan: PlanData) -> dict[str, Any] | None:
     front_ends = [p.fqdn for p in plan.pools if p.role == "frontend"] or [plan.pools[0].fqdn]
     return {
         "identity": modern["identity"],
-        "server": {"settings": [_setting("Type", modern["type"]), _setting("MetadataUrl", modern["metadata_url"]),
-                                _setting("AcceptSecurityIdentifierInformation", modern["accept_sid"])]},
+        "server": {"settings": [_setting("Type", modern["type"]), _setting("MetadataUrl", modern["metadata_url"])]
+                   # The server's own setting is left alone when the plan does not set it: nothing to read back.
+                   + ([] if modern["accept_sid"] is None
+                      else [_setting("AcceptSecurityIdentifierInformation", modern["accept_sid"])])},
         "configuration": {"settings": [_setting("ClientAuthorizationOAuthServerIdentity", modern["identity"])]},
         "scenario": modern["scenario"],
         "test_pool": front_ends[0],
