@@ -33,6 +33,7 @@ from wizard.proof.verify import VerificationFailed, VerifyReport, verify_scripts
 from wizard.scripts import exposure_view
 from wizard.scripts.artifacts import Artifact
 from wizard.scripts.artifacts.core import runbook_steps_after
+from wizard.scripts.artifacts.network import NO_EXTERNAL_VERIFICATION, verify_external_applies
 from wizard.scripts.exposure_view import SVG_FILE, exposure_rows
 from wizard.scripts.rendering import harmless_twin, render_artifact, render_artifacts, render_template
 
@@ -252,6 +253,8 @@ def _runbook_context(plan: PlanData, source: Source, rendered: list[tuple[Artifa
         "accepted_risks": [{"code": a.code, "field": a.field, "reason": a.reason} for a in plan.accepted_risks],
         "tag_grants": [p.identity.partition(":")[2] for p in plan.mobility_policies if p.scope == "tag"],
         "client_preparation": desktop_client_preparation(plan),
+        # Why there is no verify-external.ps1, when there is none.
+        "no_external_verification": None if verify_external_applies(plan) else NO_EXTERNAL_VERIFICATION,
     }
 
 

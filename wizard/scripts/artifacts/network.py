@@ -373,9 +373,32 @@ def verify_external_context(plan: PlanData) -> dict[str, Any]:
     }
 
 
+def internet_reachable(plan: PlanData) -> list[str]:
+    """Return, in words, what of the plan is reachable from the Internet: its Edge pools, the web names a
+    reverse proxy publishes, and AD FS where users sign in through it (passive pools or Modern
+    Authentication: a Web Application Proxy or the reverse proxy publishes it even without Edge or web
+    services names). Empty when nothing is, and then there is nothing for verify-external.ps1 to probe."""
+    out: list[str] = []
+    if plan.edge_pools:
+        out.append("its Edge pools")
+    if publishing.has_reverse_proxy(plan):
+        out.append("the web services names its reverse proxy publishes")
+    if exposure.adfs_probes(plan):
+        out.append("AD FS, which its users sign in through")
+    return out
+
+
+# What the runbook says when a bundle has no verify-external.ps1.
+NO_EXTERNAL_VERIFICATION = (
+    "There is no verify-external.ps1 in this bundle: the plan names nothing reachable from the Internet (no Edge "
+    "pool, no external web services FQDN, and no sign-in through AD FS), so there is nothing of it to probe from "
+    "outside. If the Internet does reach these servers, add those Edge pools, external web services names or the "
+    "AD FS farm to the plan: the bundle then checks them from the Internet too.")
+
+
 def verify_external_applies(plan: PlanData) -> bool:
-    """Return True when anything is reachable from the Internet: an Edge pool or a reverse proxy."""
-    return bool(plan.edge_pools) or publishing.has_reverse_proxy(plan)
+    """Return True when anything of the plan is reachable from the Internet (`internet_reachable`)."""
+    return bool(internet_reachable(plan))
 
 
 def _expected_settings(plan: PlanData) -> dict[str, list[dict[str, Any]]]:
