@@ -58,7 +58,7 @@ MOBILITY_DEFAULTS = {
 TRUST_DEFAULTS = {
     "MetadataUrl": None, "AccessControlPolicyName": None, "AccessControlPolicyParameters": None,
     "IssuanceAuthorizationRules": "", "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "",
-    "Identifier": None,
+    "Identifier": None, "Enabled": True,
 }
 OAUTH_SERVER_DEFAULTS = {
     "MetadataUrl": None, "Type": None, "AcceptSecurityIdentifierInformation": False, "Realm": None,

@@ -317,7 +317,8 @@ try {
 
     function Get-MetadataIdentifier {
         # The identifier AD FS gives a trust added from this metadata: its entityID, read here the way AD FS
-        # reads it, so an unreachable metadata URL stops the script before it changes anything.
+        # reads it. An unreachable metadata URL throws: adfs-server.ps1 asks before any change, so it stops
+        # there; verify-adfs.ps1 reports it as a FAIL.
         param([string]$Url)
         $Client = New-Object -TypeName System.Net.WebClient
         try {

@@ -43,6 +43,7 @@ RUN_ORDER_ARR = 22
 RUN_ORDER_OFFICE2013 = 35
 RUN_ORDER_VERIFY_EXTERNAL = 80
 RUN_ORDER_VERIFY_INTERNAL = 81
+RUN_ORDER_VERIFY_ADFS = 82
 RUN_ORDER_ROLLBACK_LYNC = 90
 RUN_ORDER_ROLLBACK_ADFS = 91
 RUN_ORDER_ROLLBACK_ADFS_OAUTH = 92
@@ -483,6 +484,84 @@ def _modern_auth_expected(plan: PlanData) -> dict[str, Any] | None:
     }
 
 
+def verify_adfs_applies(plan: PlanData) -> bool:
+    """Return True when an AD FS script changes the farm: relying party trusts of passive pools, or the Modern
+    Authentication trust."""
+    return adfs_applies(plan) or adfs_oauth_applies(plan)
+
+
+def _rule_sets(rows: list[list[dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return each distinct list of expected trust properties once, keyed r1, r2, ..., and per row its key."""
+    keys: dict[tuple[tuple[str, str, bool], ...], str] = {}
+    sets: list[dict[str, Any]] = []
+    out: list[str] = []
+    for row in rows:
+        values = tuple((e["property"], e["value"], e["rules"]) for e in row)
+        key = keys.get(values)
+        if key is None:
+            key = keys[values] = f"r{len(keys) + 1}"
+            sets.append({"key": key, "expected": row})
+        out.append(key)
+    return sets, out
+
+
+def _trust_property(name: str, value: str) -> dict[str, Any]:
+    # A claim rule set is compared without its whitespace (AD FS keeps a rule set in its own layout); a policy
+    # name as it is.
+    return {"property": name, "value": value, "rules": name.endswith("Rules")}
+
+
+def verify_adfs_context(plan: PlanData) -> dict[str, Any]:
+    """Return what verify-adfs.ps1 reads back on the AD FS server: each relying party trust adfs-server.ps1 adds or
+    changes (found by name, carrying its metadata's identifier, enabled, with the rules and MFA or access control
+    policy it sets), and the Modern Authentication trust adfs-modern-auth.ps1 makes (every pool URL an identifier,
+    enabled, its MFA). The same values those scripts take, from the same contexts."""
+    adfs = plan.adfs
+    if adfs is None or not verify_adfs_applies(plan):
+        raise ValueError("verify-adfs.ps1 needs an AD FS script in the bundle")
+    trusts: list[dict[str, Any]] = []
+    rows: list[list[dict[str, Any]]] = []
+    if adfs_applies(plan):
+        ctx = adfs_context(plan)
+        # What adfs-server.ps1 writes on every trust, in its order.
+        expected = [_trust_property("AccessControlPolicyName", ctx["access_control_policy"])
+                    if ctx["access_control_policy"] is not None
+                    else _trust_property("IssuanceAuthorizationRules", ctx["authorization_rules"]),
+                    _trust_property("IssuanceTransformRules", ctx["transform_rules"])]
+        if ctx["mfa_rule"] is not None:
+            expected.append(_trust_property("AdditionalAuthenticationRules", ctx["mfa_rule"]))
+        trusts = ctx["relying_parties"]
+        rows = [expected for _ in trusts]
+    oauth: dict[str, Any] | None = None
+    if adfs_oauth_applies(plan):
+        octx = adfs_oauth_context(plan)
+        mfa: list[dict[str, Any]] = []
+        if octx["access_control_policy"] is not None:
+            mfa.append(_trust_property("AccessControlPolicyName", octx["access_control_policy"]))
+        elif octx["mfa_rule"] is not None:
+            mfa.append(_trust_property("AdditionalAuthenticationRules", octx["mfa_rule"]))
+        rows.append(mfa)
+        oauth = {"pool_ids": octx["pool_ids"], "setup_script": octx["setup_script"]}
+    sets, keys = _rule_sets(rows)
+    if oauth is not None:
+        oauth["expected"] = keys.pop()
+    relying_parties = [{"name": rp["name"], "side": rp["side"], "pool": rp["pool"], "metadata_url": rp["metadata_url"],
+                        "expected": key} for rp, key in zip(trusts, keys, strict=True)]
+    return {
+        **_header_values(plan),
+        "adfs_version": adfs.version,
+        "snapin": adfs.version == "2.0",
+        "federation_service_name": adfs.federation_service_name,
+        # An MFA requirement stops every sign-in it applies to when no MFA provider is enabled.
+        "needs_mfa_provider": adfs.version != "2.0" and adfs.mfa != "none",
+        "relying_parties": relying_parties,
+        "rule_sets": sets,
+        "oauth": oauth,
+        # Find-OAuthTrust (_adfs_oauth.ps1.j2) looks for a Web API application where application groups exist.
+        "web_api": adfs.version in ACP_ADFS_VERSIONS,
+    }
+
+
 # ---------------------------------------------------------------------------
 # Rollback
 
@@ -683,6 +762,23 @@ ARTIFACTS: list[Artifact] = [
         check_after="Every line says PASS; keep verify-internal.json with the change record",
         applies=_always,
         context=verify_internal_context,
+        read_only=True,
+    ),
+    Artifact(
+        key="verify_adfs",
+        filename="verify-adfs.ps1",
+        template="verify-adfs.ps1.j2",
+        machine="The AD FS server where the AD FS scripts ran, in an elevated Windows PowerShell",
+        run_order=RUN_ORDER_VERIFY_ADFS,
+        purpose=("Read-only check on the AD FS farm after the change: each relying party trust the AD FS scripts "
+                 "add or change exists with its identifiers, is enabled and has the claim rules and the MFA (rule or "
+                 "access control policy) the plan asks for; writes verify-adfs.csv"),
+        purpose_extra=lambda plan: ("; and the Skype for Business OAuth trust of Modern Authentication holds every "
+                                    "pool's web services URLs, is enabled and has the plan's MFA"
+                                    if adfs_oauth_applies(plan) else ""),
+        check_after="Every line says PASS; keep verify-adfs.csv with the change record",
+        applies=verify_adfs_applies,
+        context=verify_adfs_context,
         read_only=True,
     ),
     Artifact(
