@@ -49,6 +49,8 @@ a pool) and per path of `WEB_PATHS`, the HTTP authentication schemes (`NTLM`, `N
 (`Offer.MUST_NOT` / `MAY` / `UNKNOWN`), each with why.
 `sip_probes(plan, *, estate=None) -> tuple[SipProbe, ...]`: per Edge pool, whether the SIP 401 at its
 Access Edge may offer `NTLM`, `Kerberos`, `TLS-DSK`.
+`registrar_probes(plan, *, estate=None)`: per pool whose Registrar the plan closes a scheme at, whether its SIP
+401 to a REGISTER from inside may offer `NTLM`, `Kerberos`, `TLS-DSK` (verify-internal.ps1 sends it).
 `adfs_probes(plan, *, estate=None)`: AD FS /adfs/ls/ and its WS-Trust Windows transport endpoints, with
 whether Windows integrated sign-in may be offered there. `internet_checks(plan, model)`: per path closed
 after the plan, whether those probes show it from the Internet, in words (the runbook and the review page).
@@ -493,6 +495,14 @@ def _registrar_after(plan: PlanData, plan_pool: Pool | None, today: _Proxy, shad
     return _Proxy(sip(facts.sip_ntlm, today.ntlm), sip(facts.sip_kerberos, today.kerberos), today.certificate, why)
 
 
+def _registrar(plan: PlanData, estate: Estate | None, ref: _PoolRef) -> tuple[_Proxy, _Proxy]:
+    """Return a pool's Registrar today and once the plan has run (the model's paths and `registrar_probes`)."""
+    identity = f"service:Registrar:{ref.fqdn}"
+    today = _UNKNOWN_PROXY if ref.fqdn == _NOT_IN_PLAN else _proxy_today(estate, identity)
+    own = estate is not None and estate.has_management_shell_data and estate.proxy(identity) is not None
+    return today, _registrar_after(plan, ref.plan_pool, today, own)
+
+
 def registrar_blocked(pool: Pool) -> bool:
     """Return True when the plan turns NTLM and Kerberos off at the pool's Registrar."""
     return bool(pool.auth and pool.auth.block_ntlm_at_registrar)
@@ -747,10 +757,7 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
 
     # Each pool's Registrar, reached through an Edge.
     for ref in pools:
-        identity = f"service:Registrar:{ref.fqdn}"
-        today_proxy = _UNKNOWN_PROXY if ref.fqdn == _NOT_IN_PLAN else _proxy_today(estate, identity)
-        own = estate is not None and estate.has_management_shell_data and estate.proxy(identity) is not None
-        after_proxy = _registrar_after(plan, ref.plan_pool, today_proxy, own)
+        today_proxy, after_proxy = _registrar(plan, estate, ref)
         field_name = f"{ref.field}.auth.block_ntlm_at_registrar" if ref.index is not None else "pools"
         director = ref.role == "director"
         entry = EntryPoint(f"registrar:{ref.fqdn}", EntryKind.REGISTRAR, f"Registrar of {ref.label}", None,
@@ -1229,6 +1236,33 @@ def sip_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[SipProb
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class RegistrarProbe:
+    """One pool's Registrar (its FQDN, SIP over TLS on 5061) and the schemes its SIP 401 to a REGISTER from inside
+    the network must not / may offer."""
+
+    pool: str
+    schemes: tuple[SchemeExpectation, ...] = field(default=())
+
+
+def registrar_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[RegistrarProbe, ...]:
+    """Return, per pool of the plan whose Registrar the plan closes a scheme at (`block_ntlm_at_registrar`, or a
+    Modern Authentication scenario), whether its SIP 401 may offer NTLM, Kerberos and TLS-DSK once the plan has
+    run. The Registrar's proxy settings apply inside too, so verify-internal.ps1 sends the REGISTER from inside:
+    from the Internet the Edge answers first. A Registrar the plan leaves as it is has nothing to check."""
+    out: list[RegistrarProbe] = []
+    for ref in _pools(plan, estate):
+        if ref.plan_pool is None:
+            continue
+        _, after = _registrar(plan, estate, ref)
+        schemes = (SchemeExpectation("NTLM", _offer(after.ntlm), after.why),
+                   SchemeExpectation("Kerberos", _offer(after.kerberos), after.why),
+                   SchemeExpectation("TLS-DSK", _offer(after.certificate), after.why))
+        if any(s.offer is Offer.MUST_NOT for s in schemes):
+            out.append(RegistrarProbe(ref.fqdn, schemes))
+    return tuple(out)
+
+
 def adfs_probes(plan: PlanData, *, estate: Estate | None = None) -> tuple[WebProbe, ...]:
     """Return the AD FS endpoints to probe from the Internet on the federation service name, each with whether
     its answer may offer Windows integrated sign-in (NTLM, Negotiate): the sign-in page (`ADFS_PATH`), then the
@@ -1260,11 +1294,13 @@ _UNSEEN_REGISTRAR = "not from the Internet: the Edge answers SIP sign-in first"
 def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
     """Return, per path that is closed after the plan (`SignInPath.key`), whether verify-external.ps1 checks from
     the Internet that it is closed after the change, in words ("from the Internet ..." or "not from the
-    Internet: why"). The script is built from the plan alone, so what only a state file holds is never probed.
+    Internet: why"; for a Registrar that `registrar_probes` holds, also that verify-internal.ps1 probes it from
+    inside). The script is built from the plan alone, so what only a state file holds is never probed.
     """
     web_pools = {probe.pool for probe in web_probes(plan)}
     sip_edges = {probe.edge: probe.access_fqdn for probe in sip_probes(plan) if probe.access_fqdn}
     adfs_probed = bool(adfs_probes(plan))
+    registrars = {probe.pool for probe in registrar_probes(plan)}
     out: dict[str, str] = {}
     for path in model.paths:
         if path.after.accepted is not State.CLOSED:
@@ -1279,6 +1315,8 @@ def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
                     else "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to")
         elif entry.kind is EntryKind.REGISTRAR:
             text = _UNSEEN_REGISTRAR
+            if entry.in_plan and entry.pool in registrars:
+                text += f"; from inside, verify-internal.ps1 sends a SIP REGISTER to {entry.pool}"
         elif entry.kind is EntryKind.WEB_SERVICES:
             text = ("from the Internet: verify-external.ps1 asks each of its published names without credentials"
                     if entry.in_plan and entry.pool in web_pools
@@ -1309,6 +1347,7 @@ __all__ = [
     "Exposure",
     "Offer",
     "Promise",
+    "RegistrarProbe",
     "SchemeExpectation",
     "SignInPath",
     "SipProbe",
@@ -1324,6 +1363,7 @@ __all__ = [
     "mfa_promised",
     "promises",
     "registrar_blocked",
+    "registrar_probes",
     "sip_probes",
     "web_probes",
 ]

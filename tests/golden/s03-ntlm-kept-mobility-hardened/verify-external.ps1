@@ -469,9 +469,6 @@ function Write-Report {
 $NtlmNegotiate = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=='
 # A Windows browser's user agent: AD FS offers Windows integrated sign-in only to agents it lists.
 $BrowserAgent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; Trident/7.0; rv:11.0) like Gecko'
-$CrLf = [string][char]13 + [string][char]10
-# At most this many bytes of a SIP answer are read.
-$MaxAnswerBytes = 65536
 # Web hosts that gave no HTTP answer (base URL -> why): their other paths are not probed, which
 # bounds the run when a name does not resolve or a listener is down.
 $script:Unreachable = @{}
@@ -673,79 +670,6 @@ function Get-WebVerdict {
     return @{ Passed = ($Problems.Count -eq 0); Reason = $Reason }
 }
 
-function ConvertFrom-SipResponse {
-    # The first final response (status 200 or more) in text read from a SIP connection: its status,
-    # reason phrase and the schemes of its WWW-Authenticate / Proxy-Authenticate headers, with the
-    # targetname an NTLM challenge names. Error when no complete final response is there.
-    param([string]$Text)
-    $Blocks = @($Text -split '\r\n\r\n')
-    # The last piece has no blank line after it yet: its headers may still be arriving.
-    $Complete = $Blocks.Count - 1
-    $Index = 0
-    foreach ($Block in $Blocks) {
-        $Index = $Index + 1
-        if ($Index -gt $Complete) {
-            break
-        }
-        $Lines = @($Block -split '\r\n')
-        if ($Lines[0] -notmatch '^SIP/2\.0 (\d{3}) ?(.{0,200})$') {
-            continue
-        }
-        $Status = [int]$Matches[1]
-        $Phrase = $Matches[2]
-        if ($Status -lt 200) {
-            continue
-        }
-        $Schemes = @()
-        $Target = ''
-        foreach ($Line in $Lines) {
-            if ($Line -match '^(WWW|Proxy)-Authenticate\s*:\s*([A-Za-z][A-Za-z0-9_-]{0,31})(.{0,2048})$') {
-                if ($Schemes -notcontains $Matches[2]) {
-                    $Schemes += $Matches[2]
-                }
-                if ($Matches[2] -eq 'NTLM' -and $Matches[3] -match 'targetname\s*=\s*\x22([^\x22]{1,255})\x22') {
-                    $Target = $Matches[1]
-                }
-            }
-        }
-        return @{ Status = $Status; Phrase = $Phrase; Schemes = $Schemes; Target = $Target; Error = '' }
-    }
-    return @{ Status = 0; Phrase = ''; Schemes = @(); Target = ''; Error = 'no complete SIP response within the time-out' }
-}
-
-function Get-SipVerdict {
-    # The verdict on one Access Edge's answer to an unauthenticated REGISTER (no I/O): a 401 or 407
-    # challenge, no scheme the plan closes, and at least one scheme left to sign in with.
-    param([hashtable]$Answer, [object[]]$Expect)
-    if ($Answer.Error) {
-        return @{ Passed = $false; Reason = $Answer.Error }
-    }
-    $Offered = @($Answer.Schemes) -join ', '
-    if (-not $Offered) {
-        $Offered = 'no scheme'
-    }
-    $Reason = 'SIP ' + $Answer.Status + ' ' + $Answer.Phrase + ', offers ' + $Offered
-    $Problems = @()
-    if ($Answer.Status -ne 401 -and $Answer.Status -ne 407) {
-        $Problems += 'no authentication challenge: expected 401 or 407 to an unauthenticated REGISTER'
-    }
-    elseif (@($Answer.Schemes).Count -eq 0) {
-        $Problems += 'the challenge offers no scheme, so no client can sign in'
-    }
-    foreach ($Want in @($Expect)) {
-        if ($Want.Offer -eq 'must_not' -and @($Answer.Schemes) -contains $Want.Scheme) {
-            $Problems += ($Want.Scheme + ' is offered, which the plan closes (' + $Want.Why + ')')
-        }
-    }
-    if ($Problems.Count -gt 0) {
-        $Reason = $Reason + ': ' + ($Problems -join '; ')
-    }
-    if ($Answer.Target) {
-        $Reason = $Reason + ' (the NTLM challenge names ' + $Answer.Target + ')'
-    }
-    return @{ Passed = ($Problems.Count -eq 0); Reason = $Reason }
-}
-
 function Invoke-HttpProbe {
     # One GET, bounded by the time-out, without credentials and without following redirects. An
     # $Authorization value is only ever the NTLM NEGOTIATE above. Returns status, schemes, token,
@@ -853,8 +777,85 @@ function Test-WebHost {
     }
 }
 
+$CrLf = [string][char]13 + [string][char]10
+# At most this many bytes of a SIP answer are read.
+$MaxAnswerBytes = 65536
+
+function ConvertFrom-SipResponse {
+    # The first final response (status 200 or more) in text read from a SIP connection: its status,
+    # reason phrase and the schemes of its WWW-Authenticate / Proxy-Authenticate headers, with the
+    # targetname an NTLM challenge names. Error when no complete final response is there.
+    param([string]$Text)
+    $Blocks = @($Text -split '\r\n\r\n')
+    # The last piece has no blank line after it yet: its headers may still be arriving.
+    $Complete = $Blocks.Count - 1
+    $Index = 0
+    foreach ($Block in $Blocks) {
+        $Index = $Index + 1
+        if ($Index -gt $Complete) {
+            break
+        }
+        $Lines = @($Block -split '\r\n')
+        if ($Lines[0] -notmatch '^SIP/2\.0 (\d{3}) ?(.{0,200})$') {
+            continue
+        }
+        $Status = [int]$Matches[1]
+        $Phrase = $Matches[2]
+        if ($Status -lt 200) {
+            continue
+        }
+        $Schemes = @()
+        $Target = ''
+        foreach ($Line in $Lines) {
+            if ($Line -match '^(WWW|Proxy)-Authenticate\s*:\s*([A-Za-z][A-Za-z0-9_-]{0,31})(.{0,2048})$') {
+                if ($Schemes -notcontains $Matches[2]) {
+                    $Schemes += $Matches[2]
+                }
+                if ($Matches[2] -eq 'NTLM' -and $Matches[3] -match 'targetname\s*=\s*\x22([^\x22]{1,255})\x22') {
+                    $Target = $Matches[1]
+                }
+            }
+        }
+        return @{ Status = $Status; Phrase = $Phrase; Schemes = $Schemes; Target = $Target; Error = '' }
+    }
+    return @{ Status = 0; Phrase = ''; Schemes = @(); Target = ''; Error = 'no complete SIP response within the time-out' }
+}
+
+function Get-SipVerdict {
+    # The verdict on one Access Edge's answer to an unauthenticated REGISTER (no I/O): a 401 or 407
+    # challenge, no scheme the plan closes, and at least one scheme left to sign in with.
+    param([hashtable]$Answer, [object[]]$Expect)
+    if ($Answer.Error) {
+        return @{ Passed = $false; Reason = $Answer.Error }
+    }
+    $Offered = @($Answer.Schemes) -join ', '
+    if (-not $Offered) {
+        $Offered = 'no scheme'
+    }
+    $Reason = 'SIP ' + $Answer.Status + ' ' + $Answer.Phrase + ', offers ' + $Offered
+    $Problems = @()
+    if ($Answer.Status -ne 401 -and $Answer.Status -ne 407) {
+        $Problems += 'no authentication challenge: expected 401 or 407 to an unauthenticated REGISTER'
+    }
+    elseif (@($Answer.Schemes).Count -eq 0) {
+        $Problems += 'the challenge offers no scheme, so no client can sign in'
+    }
+    foreach ($Want in @($Expect)) {
+        if ($Want.Offer -eq 'must_not' -and @($Answer.Schemes) -contains $Want.Scheme) {
+            $Problems += ($Want.Scheme + ' is offered, which the plan closes (' + $Want.Why + ')')
+        }
+    }
+    if ($Problems.Count -gt 0) {
+        $Reason = $Reason + ': ' + ($Problems -join '; ')
+    }
+    if ($Answer.Target) {
+        $Reason = $Reason + ' (the NTLM challenge names ' + $Answer.Target + ')'
+    }
+    return @{ Passed = ($Problems.Count -eq 0); Reason = $Reason }
+}
+
 function Invoke-SipRegister {
-    # An unauthenticated REGISTER over TLS to one Access Edge listener, bounded by the time-out and by
+    # An unauthenticated REGISTER over TLS to one SIP listener (an Access Edge, a pool's Registrar), bounded by the time-out and by
     # $MaxAnswerBytes; returns the parsed answer (see ConvertFrom-SipResponse).
     param([string]$Name, [int]$Port, [string]$Domain)
     $Client = New-Object -TypeName System.Net.Sockets.TcpClient

@@ -317,6 +317,18 @@ def _sip_probe_data(plan: PlanData) -> list[dict[str, Any]]:
     return out
 
 
+# The port a pool's Registrar takes SIP over TLS on, from clients inside.
+REGISTRAR_SIP_PORT = 5061
+
+
+def _registrar_probe_data(plan: PlanData) -> list[dict[str, Any]]:
+    """Return one SIP sign-in probe per Registrar the plan closes a scheme at: the pool's FQDN and SIP port, a SIP
+    domain of the plan for the REGISTER, and the schemes the exposure model says its 401 must not / may offer."""
+    return [{"pool": probe.pool, "name": probe.pool, "port": REGISTRAR_SIP_PORT, "domain": plan.sip_domains[0],
+             "schemes": [{"scheme": s.scheme, "offer": s.offer.value, "why": s.why} for s in probe.schemes]}
+            for probe in exposure.registrar_probes(plan)]
+
+
 def verify_external_context(plan: PlanData) -> dict[str, Any]:
     """Return what verify-external.ps1 checks from the Internet: DNS, ports, TLS names, CertProv
     authentication schemes and metadata URLs.
@@ -441,7 +453,7 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
     for pool in plan.pools:
         for port in (443, 4443):
             ports.append({"name": pool.internal_web, "port": port})
-        ports.append({"name": pool.fqdn, "port": 5061})
+        ports.append({"name": pool.fqdn, "port": REGISTRAR_SIP_PORT})
         if pool.internal_web not in [t["name"] for t in tls]:
             tls.append({"name": pool.internal_web, "port": 443, "certificate": f"internal web services of {pool.fqdn}"})
     if plan.adfs is not None and plan.passive_pools:
@@ -463,6 +475,7 @@ def verify_internal_context(plan: PlanData) -> dict[str, Any]:
         "expected_sets": _settings_sets(expected),
         "reads_settings": lync_applies(plan),
         "modern_auth": _modern_auth_expected(plan),
+        "registrar_probes": _registrar_probe_data(plan),
     }
 
 
@@ -757,8 +770,8 @@ ARTIFACTS: list[Artifact] = [
         machine="A Front End server, in the Lync/SfB Management Shell",
         run_order=RUN_ORDER_VERIFY_INTERNAL,
         purpose=("Read-only check inside after the change: internal DNS, ports and certificates, CertProv, "
-                 "metadata URLs, and the Lync/SfB settings read back and compared with the plan; writes "
-                 "verify-internal.json"),
+                 "metadata URLs, the Lync/SfB settings read back and compared with the plan, and a SIP REGISTER to "
+                 "each Registrar whose sign-in the plan closes; writes verify-internal.json"),
         check_after="Every line says PASS; keep verify-internal.json with the change record",
         applies=_always,
         context=verify_internal_context,
