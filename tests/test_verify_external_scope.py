@@ -70,8 +70,10 @@ def test_a_plan_with_nothing_external_has_no_external_check_and_the_runbook_says
     assert "### No check from the Internet" in runbook
     assert "There is no verify-external.ps1 in this bundle: the plan names nothing reachable from the Internet" \
         in runbook
-    # Only the internal verification is a step.
+    # Only the internal verification is a step, and no other step says verify-external.ps1 checks anything.
     assert "- File: verify-internal.ps1" in runbook
+    steps = runbook[runbook.index("## Steps, in order"):runbook.index("### No check from the Internet")]
+    assert "verify-external.ps1" not in steps
 
 
 @pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])

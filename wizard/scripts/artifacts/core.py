@@ -72,6 +72,9 @@ class Artifact:
     # What the artifact also does for some plans, appended to `purpose` (the Management Shell script's Modern
     # Authentication part).
     purpose_extra: Callable[[PlanData], str] | None = None
+    # What `check_after` adds for some plans (the DNS records: verify-external.ps1 checks them, where the bundle
+    # has it).
+    check_after_extra: Callable[[PlanData], str] | None = None
 
     def output_name(self, plan: PlanData) -> str:
         """Return the file name for `plan`."""
@@ -83,7 +86,8 @@ class Artifact:
             "key": self.key, "filename": self.output_name(plan), "machine": self.machine,
             "run_order": self.run_order,
             "purpose": self.purpose + (self.purpose_extra(plan) if self.purpose_extra is not None else ""),
-            "check_after": self.check_after,
+            "check_after": self.check_after + (self.check_after_extra(plan) if self.check_after_extra is not None
+                                               else ""),
             "read_only": self.read_only,
         }
 
@@ -529,9 +533,12 @@ ARTIFACTS: list[Artifact] = [
         check_after=(
             "Get-CsWebServiceConfiguration, Get-CsProxyConfiguration and Get-CsMobilityPolicy show the new values; "
             "wait for replication (Get-CsManagementStoreReplicationStatus), then an external test client signs in "
-            "with the method the plan chose, and for a passive pool https://<external web services FQDN>/passiveauth "
-            "from outside redirects to AD FS (verify-external.ps1 checks it)"
+            "with the method the plan chose"
         ),
+        # A passive pool signs in through AD FS, which faces the Internet: the bundle then has verify-external.ps1.
+        check_after_extra=lambda plan: (", and for a passive pool https://<external web services FQDN>/passiveauth "
+                                        "from outside redirects to AD FS (verify-external.ps1 checks it)"
+                                        if plan.passive_pools else ""),
         applies=lync_applies,
         context=lync_context,
     ),
