@@ -11,7 +11,13 @@ the scripts rely on, including the ones that trip people up:
   operand to the left operand's type, string comparisons ignore case;
 * scope: functions see their caller's variables (dynamic scope), an assignment creates a local,
   `$script:` names the script scope; cmdlets honour the caller's `$WhatIfPreference`;
-* strict mode 2.0: reading an unset variable or a missing property of an object is an error.
+* strict mode 2.0: reading an unset variable or a missing property of an object is an error;
+* paths: a `-Path` argument is a wildcard pattern (`*`, `?`, `[abc]`, `[a-z]`, a backtick escapes the
+  next character), so `D:\\Backups [2026]` names `D:\\Backups 2` and never itself; `-LiteralPath` is
+  taken as it is, and only where Windows PowerShell 2.0 has it (Export-Csv, Import-Csv, Export-Clixml,
+  Import-Clixml and Start-Transcript have `-Path` only); a cmdlet that writes a file resolves an
+  escaped pattern only to a file that exists (what it does with one that does not differs between
+  versions, so that is refused); New-Item and `-Destination` take the path as it is.
 
 Anything it does not model raises `Unsupported` rather than guessing: member enumeration
 (`$list.Name`), `.Count` on a value that may be a scalar, `foreach` over $null (PowerShell 2.0
@@ -555,6 +561,8 @@ class Interpreter:
         if items is None:
             raise Unsupported("foreach over $null (Windows PowerShell 2.0 loops once): wrap it in @()")
         name = self._variable_name(variable)
+        if isinstance(items, _PropertiesView):
+            items = [PSObject([("Name", k), ("Value", v)]) for k, v in items.target.props.items()]
         for item in (items if isinstance(items, list) else [items]):
             self._assign_variable(name, item, scope)
             try:
@@ -1159,6 +1167,9 @@ class Interpreter:
                 if not isinstance(args[0], EnumType):
                     raise Unsupported("[Enum]::GetNames of something that is not an enum type")
                 return list(args[0].names)
+            if type_name in ("system.management.automation.wildcardpattern", "management.automation.wildcardpattern",
+                             "wildcardpattern") and member == "escape" and len(args) == 1:
+                return wildcard_escape(ps_str(args[0]))
             if type_name in ("string", "system.string") and member == "isnullorempty":
                 return args[0] is None or ps_str(args[0]) == ""
             if type_name in ("convert", "system.convert") and member == "frombase64string":
@@ -1275,6 +1286,135 @@ def read_csv(path: str) -> list[PSObject]:
     return [PSObject(zip(header, (list(r) + [""] * len(header))[:len(header)], strict=True)) for r in rows[1:]]
 
 
+def wildcard_escape(path: str) -> str:
+    """[WildcardPattern]::Escape as Windows PowerShell 2.0 has it: a backtick before `*`, `?`, `[`, `]`.
+
+    It leaves a backtick alone (later versions escape it too), so a path holding one is refused.
+    """
+    if "`" in path:
+        raise Unsupported("WildcardPattern::Escape of a path with a backtick (versions differ)")
+    return re.sub(r"([*?\[\]])", r"`\1", path)
+
+
+def _wildcard_unescape(pattern: str) -> str:
+    return re.sub(r"`(.)", r"\1", pattern)
+
+
+def _has_wildcard(pattern: str) -> bool:
+    """True when the pattern holds an unescaped `*`, `?` or `[`."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "`":
+            i += 2
+            continue
+        if pattern[i] in "*?[":
+            return True
+        i += 1
+    return False
+
+
+def _wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """One path component's wildcard pattern as a regular expression (case-insensitive, like Windows)."""
+    out = ""
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "`" and i + 1 < len(pattern):
+            out += re.escape(pattern[i + 1])
+            i += 2
+        elif ch == "*":
+            out += ".*"
+            i += 1
+        elif ch == "?":
+            out += "."
+            i += 1
+        elif ch == "[":
+            close = pattern.find("]", i + 1)
+            if close == -1:
+                raise PSError(f"The specified wildcard character pattern is not valid: {pattern}")
+            body = _wildcard_unescape(pattern[i + 1:close])
+            parts = ""
+            j = 0
+            while j < len(body):
+                if j + 2 < len(body) and body[j + 1] == "-":
+                    parts += re.escape(body[j]) + "-" + re.escape(body[j + 2])
+                    j += 3
+                else:
+                    parts += re.escape(body[j])
+                    j += 1
+            out += f"[{parts}]" if parts else "(?!)"
+            i = close + 1
+        else:
+            out += re.escape(ch)
+            i += 1
+    return re.compile(out, re.IGNORECASE | re.DOTALL)
+
+
+def glob_path(pattern: str) -> list[str]:
+    """The existing paths a `-Path` pattern names, in name order."""
+    parts = pattern.split(os.sep)
+    found = [parts[0] if parts[0] else os.sep]
+    for part in parts[1:]:
+        if part == "":
+            continue
+        if not _has_wildcard(part):
+            found = [os.path.join(base, _wildcard_unescape(part)) for base in found]
+            continue
+        regex = _wildcard_regex(part)
+        found = [os.path.join(base, name) for base in found if os.path.isdir(base)
+                 for name in sorted(os.listdir(base)) if regex.fullmatch(name)]
+    return [path for path in found if os.path.exists(path)]
+
+
+def _path_argument(named: CIDict, pos: list[Any], cmdlet: str, *, has_literal: bool) -> tuple[str, bool]:
+    """The path a cmdlet was given and whether it is literal (-LiteralPath) rather than a pattern."""
+    if "LiteralPath" in named:
+        if not has_literal:
+            raise Unsupported(f"{cmdlet} -LiteralPath (not in Windows PowerShell 2.0): escape the path for -Path")
+        return ps_str(named["LiteralPath"]), True
+    path = _arg(named, pos, "Path", position=0)
+    if path is None:
+        raise Unsupported(f"{cmdlet} without a path")
+    return ps_str(path), False
+
+
+def _existing(path: str, literal: bool) -> list[str]:
+    """The existing items a path names: itself when literal, the pattern's matches otherwise."""
+    if literal:
+        return [path] if os.path.exists(path) else []
+    return glob_path(path)
+
+
+def _one_existing_file(named: CIDict, pos: list[Any], cmdlet: str) -> str:
+    """The one file an Import-* cmdlet's -Path names (Windows PowerShell 2.0: no -LiteralPath)."""
+    path, literal = _path_argument(named, pos, cmdlet, has_literal=False)
+    files = [f for f in _existing(path, literal) if os.path.isfile(f)]
+    if not files:
+        raise PSError(f"Could not find file '{path}'.")
+    if len(files) > 1:
+        raise Unsupported(f"{cmdlet} of a pattern naming several files")
+    return files[0]
+
+
+def _new_file(named: CIDict, pos: list[Any], cmdlet: str) -> str:
+    """The file a writing cmdlet's -Path names, resolved as PathUtils.ResolveFilePath does."""
+    path, _ = _path_argument(named, pos, cmdlet, has_literal=False)
+    if _has_wildcard(path):
+        matches = glob_path(path)
+        if not matches:
+            raise PSError(f"Cannot perform operation because the wildcard path {path} did not resolve to a file.")
+        if len(matches) > 1:
+            raise PSError("Cannot perform operation because the path resolved to more than one file.")
+        return matches[0]
+    plain = _wildcard_unescape(path)
+    if os.path.exists(plain):
+        return plain
+    if plain != path:
+        raise Unsupported(f"{cmdlet} -Path with an escaped pattern of a file that does not exist yet "
+                          "(some versions create it under the escaped name): create the file first")
+    return path
+
+
 def _b_join_path(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
     return [os.path.join(ps_str(_arg(named, pos, "Path", position=0)), ps_str(_arg(named, pos, "ChildPath", position=1)))]
 
@@ -1287,70 +1427,80 @@ def _b_split_path(interp: Interpreter, named: CIDict, pos: list[Any], data: Any)
 
 
 def _b_test_path(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    if "Path" in named:
-        raise Unsupported("Test-Path -Path (wildcards); use -LiteralPath")
-    path = ps_str(_arg(named, pos, "LiteralPath"))
+    path, literal = _path_argument(named, pos, "Test-Path", has_literal=True)
     kind = ps_str(named.get("PathType", "Any")).lower()
+    found = _existing(path, literal)
     if kind == "container":
-        return [os.path.isdir(path)]
+        return [any(os.path.isdir(f) for f in found)]
     if kind == "leaf":
-        return [os.path.isfile(path)]
-    return [os.path.exists(path)]
+        return [any(os.path.isfile(f) for f in found)]
+    return [bool(found)]
 
 
 def _b_resolve_path(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    path = ps_str(_arg(named, pos, "LiteralPath", "Path", position=0))
-    if not os.path.exists(path):
+    path, literal = _path_argument(named, pos, "Resolve-Path", has_literal=True)
+    found = _existing(path, literal)
+    if not found:
         raise PSError(f"Cannot find path '{path}' because it does not exist.")
-    full = os.path.abspath(path)
-    return [PSObject([("Path", full), ("ProviderPath", full)])]
+    return [PSObject([("Path", os.path.abspath(f)), ("ProviderPath", os.path.abspath(f))]) for f in found]
 
 
 def _b_get_child_item(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    if "Path" in named or pos:
-        raise Unsupported("Get-ChildItem without -LiteralPath")
-    path = ps_str(named.get("LiteralPath"))
-    if not os.path.isdir(path):
+    path, literal = _path_argument(named, pos, "Get-ChildItem", has_literal=True)
+    found = _existing(path, literal)
+    if not found and (literal or not _has_wildcard(path)):
         raise PSError(f"Cannot find path '{path}' because it does not exist.")
-    # Deliberately not in name order: the scripts must not rely on the listing order.
-    names = sorted(os.listdir(path), reverse=True)
-    return [PSObject([("Name", n), ("FullName", os.path.join(path, n)),
-                      ("PSIsContainer", os.path.isdir(os.path.join(path, n)))]) for n in names]
+    out = []
+    for folder in found:
+        if not os.path.isdir(folder):
+            raise Unsupported("Get-ChildItem of a file")
+        # Deliberately not in name order: the scripts must not rely on the listing order.
+        names = sorted(os.listdir(folder), reverse=True)
+        out += [PSObject([("Name", n), ("FullName", os.path.join(folder, n)),
+                          ("PSIsContainer", os.path.isdir(os.path.join(folder, n)))]) for n in names]
+    return out
 
 
 def _b_new_item(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    if ps_str(named.get("ItemType")).lower() != "directory":
-        raise Unsupported("New-Item of anything but a directory")
+    # Without -Name, New-Item takes -Path as it is (no wildcards).
+    kind = ps_str(named.get("ItemType")).lower()
+    if kind not in ("directory", "file") or "Name" in named:
+        raise Unsupported("New-Item of anything but a directory or a file named by -Path")
     path = ps_str(_arg(named, pos, "Path", position=0))
     if interp.whatif(named):
         return []
-    os.makedirs(path, exist_ok=bool(named.get("Force")))
+    if kind == "directory":
+        os.makedirs(path, exist_ok=bool(named.get("Force")))
+    else:
+        if os.path.exists(path) and not named.get("Force"):
+            raise PSError(f"The file '{path}' already exists.")
+        if not os.path.isdir(os.path.dirname(path) or "."):
+            raise PSError(f"Could not find a part of the path '{path}'.")
+        with open(path, "w", encoding="utf-8"):
+            pass
     return [PSObject([("FullName", path)])]
 
 
 def _b_copy_item(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    source = ps_str(_arg(named, pos, "LiteralPath", "Path", position=0))
+    path, literal = _path_argument(named, pos, "Copy-Item", has_literal=True)
     target = ps_str(_arg(named, pos, "Destination", position=1))
-    if not os.path.isfile(source):
-        raise PSError(f"Cannot find path '{source}' because it does not exist.")
+    sources = [f for f in _existing(path, literal) if os.path.isfile(f)]
+    if len(sources) != 1:
+        raise PSError(f"Cannot find path '{path}' because it does not exist.")
     if not interp.whatif(named):
-        shutil.copyfile(source, target)
+        shutil.copyfile(sources[0], target)
     return []
 
 
 def _b_import_csv(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    path = ps_str(_arg(named, pos, "Path", "LiteralPath", position=0))
-    if not os.path.isfile(path):
-        raise PSError(f"Could not find file '{path}'.")
-    return list(read_csv(path))
+    return list(read_csv(_one_existing_file(named, pos, "Import-Csv")))
 
 
 def _b_export_csv(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    path = ps_str(_arg(named, pos, "Path", "LiteralPath"))
     if ps_str(named.get("Encoding")).lower() != "utf8":
         raise Unsupported("Export-Csv without -Encoding UTF8")
     if not interp.whatif(named):
-        _csv_write(path, list(data or []), type_info=not named.get("NoTypeInformation"))
+        _csv_write(_new_file(named, pos, "Export-Csv"), list(data or []), type_info=not named.get("NoTypeInformation"))
     return []
 
 
@@ -1366,21 +1516,17 @@ def _b_select_object(interp: Interpreter, named: CIDict, pos: list[Any], data: A
 
 
 def _b_export_clixml(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    path = ps_str(_arg(named, pos, "Path", "LiteralPath"))
     items = list(data or [])
     if len(items) != 1 or not isinstance(items[0], PSObject):
         raise Unsupported("Export-Clixml of anything but one object")
     if not interp.whatif(named):
-        with open(path, "w", encoding="utf-8") as f:
+        with open(_new_file(named, pos, "Export-Clixml"), "w", encoding="utf-8") as f:
             json.dump({"clixml": items[0].to_dict()}, f)
     return []
 
 
 def _b_import_clixml(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    path = ps_str(_arg(named, pos, "Path", "LiteralPath"))
-    if not os.path.isfile(path):
-        raise PSError(f"Could not find file '{path}'.")
-    with open(path, encoding="utf-8") as f:
+    with open(_one_existing_file(named, pos, "Import-Clixml"), encoding="utf-8") as f:
         return [PSObject(json.load(f)["clixml"].items())]
 
 
@@ -1391,7 +1537,7 @@ def _b_new_object(interp: Interpreter, named: CIDict, pos: list[Any], data: Any)
 
 
 def _b_start_transcript(interp: Interpreter, named: CIDict, pos: list[Any], data: Any) -> list[Any]:
-    path = ps_str(_arg(named, pos, "Path"))
+    path = _new_file(named, pos, "Start-Transcript")
     if not interp.whatif(named):
         with open(path, "a", encoding="utf-8"):
             pass

@@ -413,7 +413,7 @@ def test_verify_scripts_use_the_documented_probes_and_write_a_json_report():
                        "ConvertTo-Json", "'PASS'", "'FAIL'", "Set-StrictMode -Version 2.0"):
             assert needle in script, (name, needle)
         [report] = list(commands(script, "Set-Content"))
-        assert arguments(report)["Path"] == ("var", "$path")
+        assert arguments(report)["LiteralPath"] == ("var", "$path")
 
 
 def test_verify_scripts_put_no_value_in_a_double_quoted_string():

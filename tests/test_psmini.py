@@ -95,3 +95,60 @@ function F {
 def test_constructs_outside_the_model_are_refused(source):
     with pytest.raises(Unsupported):
         run(source)
+
+
+def test_a_path_parameter_is_a_wildcard_pattern_and_a_literal_path_is_not(tmp_path):
+    (tmp_path / "Backups [2026]").mkdir()
+    source = ("function F { param([string]$Root, [string]$Name, [switch]$Literal, [switch]$Escape)\n"
+              "    $P = Join-Path -Path $Root -ChildPath $Name\n"
+              "    if ($Escape) { $P = [System.Management.Automation.WildcardPattern]::Escape($P) }\n"
+              "    if ($Literal) { Test-Path -LiteralPath $P } else { Test-Path -Path $P } }")
+    root = str(tmp_path)
+    assert run(source, Root=root, Name="Backups [2026]", Literal=True) is True
+    assert run(source, Root=root, Name="Backups [2026]") is False          # [2026] is one of 2, 0, 6
+    assert run(source, Root=root, Name="Backups [2026]", Escape=True) is True
+    (tmp_path / "Backups 6").mkdir()
+    assert run(source, Root=root, Name="Backups [2026]") is True
+    assert run(source, Root=root, Name="Backups [0-3]", Literal=True) is False
+    assert run(source, Root=root, Name="backups ?") is True                # one character, any case
+
+
+def test_get_child_item_through_a_pattern_lists_the_folders_it_matches(tmp_path):
+    (tmp_path / "Backups [2026]").mkdir()
+    (tmp_path / "Backups [2026]" / "mine").mkdir()
+    (tmp_path / "Backups 2").mkdir()
+    (tmp_path / "Backups 2" / "other").mkdir()
+    source = ("function F { param([string]$P, [switch]$Literal)\n"
+              "    $Names = @()\n"
+              "    if ($Literal) { $Items = @(Get-ChildItem -LiteralPath $P) } else { $Items = @(Get-ChildItem -Path $P) }\n"
+              "    foreach ($Item in $Items) { $Names += $Item.Name }\n"
+              "    return ,$Names }")
+    assert run(source, P=str(tmp_path / "Backups [2026]"), Literal=True) == ["mine"]
+    assert run(source, P=str(tmp_path / "Backups [2026]")) == ["other"]
+
+
+def test_a_file_writing_cmdlet_resolves_an_escaped_path_only_to_a_file_that_exists(tmp_path):
+    folder = tmp_path / "Backups [2026]"
+    folder.mkdir()
+    target = str(folder / "run.csv")
+    write = ("function F { param([string]$P)\n"
+             "    New-Object -TypeName PSObject -Property @{ A = 'x' } | Export-Csv -Path $P -NoTypeInformation -Encoding UTF8 }")
+    with pytest.raises(PSError, match="did not resolve to a file"):
+        run(write, P=target)
+    escaped = target.replace("[", "`[").replace("]", "`]")
+    with pytest.raises(Unsupported, match="does not exist yet"):
+        run(write, P=escaped)
+    run("function F {\n    param([string]$P)\n    New-Item -ItemType File -Path $P -Force | Out-Null\n}", P=target)
+    run(write, P=escaped)
+    assert (folder / "run.csv").read_bytes().decode("utf-8-sig") == '"A"\r\n"x"\r\n'
+
+
+@pytest.mark.parametrize("source", [
+    "function F { 'x' | Export-Csv -LiteralPath 'a.csv' -Encoding UTF8 }",
+    "function F { Import-Csv -LiteralPath 'a.csv' }",
+    "function F { Start-Transcript -LiteralPath 'a.log' }",
+    "function F { Import-Clixml -LiteralPath 'a.xml' }",
+])
+def test_literal_path_where_windows_powershell_2_has_none_is_refused(source):
+    with pytest.raises(Unsupported, match="LiteralPath"):
+        run(source)

@@ -157,7 +157,7 @@ class ScriptShapeTests(unittest.TestCase):
                 self.assertIn("[CmdletBinding(SupportsShouldProcess = $true)]\nparam()\n", text)
                 self.assertIn("Set-StrictMode -Version 2.0\n", text)
                 self.assertIn("$ErrorActionPreference = 'Stop'\n", text)
-                self.assertIn("Start-Transcript -Path (Join-Path -Path $RunFolder -ChildPath 'transcript.log')", text)
+                self.assertIn("Start-RunTranscript -Path (Join-Path -Path $RunFolder -ChildPath 'transcript.log')", text)
                 self.assertRegex(text, r"finally \{\n    Stop-RunLog\n\}\n$")
                 self.assertIn("Export-Clixml", text)
                 self.assertIn("'created.csv'", text)

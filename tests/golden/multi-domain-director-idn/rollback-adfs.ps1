@@ -53,6 +53,28 @@ function Test-Known {
     return $Row.Kind -eq 'AdfsRelyingPartyTrust' -and $KnownTrusts -contains $Row.Identity
 }
 
+function ConvertTo-PathPattern {
+    # $Path as a -Path argument that names only itself: [ ] * ? escaped.
+    param([string]$Path)
+    return [System.Management.Automation.WildcardPattern]::Escape($Path)
+}
+
+function New-RunFile {
+    # An empty file at $Path (replacing one there), and the -Path argument that names it.
+    # Created first because an escaped pattern is only read back as the file it names when that
+    # file exists: for a new file some versions take the backticks as part of its name.
+    # New-Item without -Name takes -Path as it is.
+    param([string]$Path)
+    New-Item -ItemType File -Path $Path -Force | Out-Null
+    ConvertTo-PathPattern -Path $Path
+}
+
+function Start-RunTranscript {
+    # The transcript of this run in the file $Path, written even under -WhatIf: it changes nothing on a server.
+    param([string]$Path)
+    $WhatIfPreference = $false
+    Start-Transcript -Path (New-RunFile -Path $Path) | Out-Null
+}
 # A run folder is backup\<yyyyMMdd-HHmmss>-<key> for a real run and backup\<yyyyMMdd-HHmmss>-<key>-whatif
 # for a -WhatIf run. run.csv says whether the run was a -WhatIf run and whether it completed
 # (State: started, completed or failed); rolled-back.csv is written by a rollback that used the runs.
@@ -71,7 +93,7 @@ function Read-RunIndex {
     param([string]$Path, [string]$Name)
     $File = Join-Path -Path $Path -ChildPath $Name
     if (Test-Path -LiteralPath $File -PathType Leaf) {
-        Import-Csv -Path $File
+        Import-Csv -Path (ConvertTo-PathPattern -Path $File)
     }
 }
 
@@ -289,13 +311,6 @@ function Write-Step {
     Write-Host ('[' + (Get-Date -Format 'HH:mm:ss') + '] ' + $Message)
 }
 
-function Start-RunLog {
-    # Written even under -WhatIf: a transcript changes nothing on a server.
-    param([string]$Path)
-    $WhatIfPreference = $false
-    Start-Transcript -Path $Path | Out-Null
-}
-
 function Stop-RunLog {
     $WhatIfPreference = $false
     Stop-Transcript | Out-Null
@@ -307,7 +322,7 @@ function Set-RolledBack {
     $WhatIfPreference = $false
     foreach ($Run in @($Runs)) {
         $Record = New-Object -TypeName PSObject -Property @{ RolledBack = (Get-Date -Format 'yyyyMMdd-HHmmss'); From = $Used }
-        $Record | Select-Object -Property @('RolledBack', 'From') | Export-Csv -Path (Join-Path -Path $Run.Path -ChildPath 'rolled-back.csv') -NoTypeInformation -Encoding UTF8
+        $Record | Select-Object -Property @('RolledBack', 'From') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $Run.Path -ChildPath 'rolled-back.csv')) -NoTypeInformation -Encoding UTF8
     }
 }
 
@@ -380,7 +395,7 @@ function Get-Saved {
     param([string]$Identity)
     foreach ($Row in $Backups) {
         if ($Row.Identity -eq $Identity) {
-            return Import-Clixml -Path (Join-Path -Path $BackupFolder -ChildPath $Row.File)
+            return Import-Clixml -Path (ConvertTo-PathPattern -Path (Join-Path -Path $BackupFolder -ChildPath $Row.File))
         }
     }
     return $null
@@ -444,7 +459,7 @@ $LogName = 'rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss')
 if ($WhatIfRun) {
     $LogName = $LogName + '-whatif'
 }
-Start-RunLog -Path (Join-Path -Path $BackupFolder -ChildPath ($LogName + '.log'))
+Start-RunTranscript -Path (Join-Path -Path $BackupFolder -ChildPath ($LogName + '.log'))
 try {
     Import-Module -Name 'ADFS'
     $FarmName = (Get-AdfsProperties).HostName

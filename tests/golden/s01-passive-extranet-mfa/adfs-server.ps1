@@ -46,6 +46,28 @@ $script:BackupIndex = @()
 $script:CreatedIndex = @()
 $script:Chain = @()
 
+function ConvertTo-PathPattern {
+    # $Path as a -Path argument that names only itself: [ ] * ? escaped.
+    param([string]$Path)
+    return [System.Management.Automation.WildcardPattern]::Escape($Path)
+}
+
+function New-RunFile {
+    # An empty file at $Path (replacing one there), and the -Path argument that names it.
+    # Created first because an escaped pattern is only read back as the file it names when that
+    # file exists: for a new file some versions take the backticks as part of its name.
+    # New-Item without -Name takes -Path as it is.
+    param([string]$Path)
+    New-Item -ItemType File -Path $Path -Force | Out-Null
+    ConvertTo-PathPattern -Path $Path
+}
+
+function Start-RunTranscript {
+    # The transcript of this run in the file $Path, written even under -WhatIf: it changes nothing on a server.
+    param([string]$Path)
+    $WhatIfPreference = $false
+    Start-Transcript -Path (New-RunFile -Path $Path) | Out-Null
+}
 # A run folder is backup\<yyyyMMdd-HHmmss>-<key> for a real run and backup\<yyyyMMdd-HHmmss>-<key>-whatif
 # for a -WhatIf run. run.csv says whether the run was a -WhatIf run and whether it completed
 # (State: started, completed or failed); rolled-back.csv is written by a rollback that used the runs.
@@ -64,7 +86,7 @@ function Read-RunIndex {
     param([string]$Path, [string]$Name)
     $File = Join-Path -Path $Path -ChildPath $Name
     if (Test-Path -LiteralPath $File -PathType Leaf) {
-        Import-Csv -Path $File
+        Import-Csv -Path (ConvertTo-PathPattern -Path $File)
     }
 }
 
@@ -208,7 +230,7 @@ function Set-RunState {
     param([string]$State, [string]$Message)
     $WhatIfPreference = $false
     $Record = New-Object -TypeName PSObject -Property @{ Script = $ScriptName; Stamp = $RunStamp; WhatIf = $WhatIfRun; State = $State; Changed = (Get-Date -Format 'yyyyMMdd-HHmmss'); Error = $Message; Plan = $PlanName; PlanReference = $PlanReference; Revision = $PlanRevision }
-    $Record | Select-Object -Property @('Script', 'Stamp', 'WhatIf', 'State', 'Changed', 'Error', 'Plan', 'PlanReference', 'Revision') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'run.csv') -NoTypeInformation -Encoding UTF8
+    $Record | Select-Object -Property @('Script', 'Stamp', 'WhatIf', 'State', 'Changed', 'Error', 'Plan', 'PlanReference', 'Revision') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath 'run.csv')) -NoTypeInformation -Encoding UTF8
 }
 
 function Start-RunLog {
@@ -222,7 +244,7 @@ function Start-RunLog {
     $script:Chain = @(Get-RunChain -Runs @(Select-PlanRuns -Runs @(Get-RunFolders -Root $BackupRoot)))
     New-Item -ItemType Directory -Path $RunFolder -Force | Out-Null
     Set-RunState -State 'started' -Message ''
-    Start-Transcript -Path (Join-Path -Path $RunFolder -ChildPath 'transcript.log') | Out-Null
+    Start-RunTranscript -Path (Join-Path -Path $RunFolder -ChildPath 'transcript.log')
     if ($WhatIfRun) {
         Write-Step -Message 'A -WhatIf run: nothing changes, and no rollback takes this folder for a real run:' -Target $RunFolder
     }
@@ -248,14 +270,14 @@ function Add-BackupRow {
     param([string]$Kind, [string]$Identity, [string]$File, [string]$From)
     $WhatIfPreference = $false
     $script:BackupIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; File = $File; From = $From }
-    $script:BackupIndex | Select-Object -Property @('Kind', 'Identity', 'File', 'From') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'backup.csv') -NoTypeInformation -Encoding UTF8
+    $script:BackupIndex | Select-Object -Property @('Kind', 'Identity', 'File', 'From') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath 'backup.csv')) -NoTypeInformation -Encoding UTF8
 }
 
 function Add-CreatedRow {
     param([string]$Kind, [string]$Identity, [string]$From)
     $WhatIfPreference = $false
     $script:CreatedIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; From = $From }
-    $script:CreatedIndex | Select-Object -Property @('Kind', 'Identity', 'From') | Export-Csv -Path (Join-Path -Path $RunFolder -ChildPath 'created.csv') -NoTypeInformation -Encoding UTF8
+    $script:CreatedIndex | Select-Object -Property @('Kind', 'Identity', 'From') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath 'created.csv')) -NoTypeInformation -Encoding UTF8
 }
 
 function Save-Backup {
@@ -280,7 +302,7 @@ function Save-Backup {
         Write-Step -Message ('Not there yet (will be created): ' + $Kind) -Target $Identity
         return
     }
-    $Item | Export-Clixml -Path (Join-Path -Path $RunFolder -ChildPath $File)
+    $Item | Export-Clixml -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath $File))
     Add-BackupRow -Kind $Kind -Identity $Identity -File $File -From $RunName
     Write-Step -Message ('Backed up ' + $Kind + ' to ' + $File + ':') -Target $Identity
 }

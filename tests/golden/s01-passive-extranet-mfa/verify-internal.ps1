@@ -448,7 +448,7 @@ function Write-Report {
         Failed = $Failed
         Checks = $script:Results.ToArray()
     })
-    $Report | ConvertTo-Json -Depth 8 | Set-Content -Path $Path -Encoding UTF8
+    $Report | ConvertTo-Json -Depth 8 | Set-Content -LiteralPath $Path -Encoding UTF8
     Write-Host ('{0} checks passed, {1} failed. Report: {2}' -f $Passed, $Failed, $Path)
     return $Failed
 }

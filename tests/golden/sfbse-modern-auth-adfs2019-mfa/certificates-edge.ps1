@@ -46,11 +46,27 @@ function Write-Step {
     Write-Host ('[' + (Get-Date -Format 'HH:mm:ss') + '] ' + $Message)
 }
 
-function Start-RunLog {
-    # Written even under -WhatIf: a transcript changes nothing on a server.
+function ConvertTo-PathPattern {
+    # $Path as a -Path argument that names only itself: [ ] * ? escaped.
+    param([string]$Path)
+    return [System.Management.Automation.WildcardPattern]::Escape($Path)
+}
+
+function New-RunFile {
+    # An empty file at $Path (replacing one there), and the -Path argument that names it.
+    # Created first because an escaped pattern is only read back as the file it names when that
+    # file exists: for a new file some versions take the backticks as part of its name.
+    # New-Item without -Name takes -Path as it is.
+    param([string]$Path)
+    New-Item -ItemType File -Path $Path -Force | Out-Null
+    ConvertTo-PathPattern -Path $Path
+}
+
+function Start-RunTranscript {
+    # The transcript of this run in the file $Path, written even under -WhatIf: it changes nothing on a server.
     param([string]$Path)
     $WhatIfPreference = $false
-    Start-Transcript -Path $Path | Out-Null
+    Start-Transcript -Path (New-RunFile -Path $Path) | Out-Null
 }
 
 function Stop-RunLog {
@@ -58,7 +74,7 @@ function Stop-RunLog {
     Stop-Transcript | Out-Null
 }
 
-Start-RunLog -Path (Join-Path -Path $OutputFolder -ChildPath ('certificates-edge-' + (Get-Date -Format 'yyyyMMdd-HHmmss') + '.log'))
+Start-RunTranscript -Path (Join-Path -Path $OutputFolder -ChildPath ('certificates-edge-' + (Get-Date -Format 'yyyyMMdd-HHmmss') + '.log'))
 try {
     if (-not $EdgePool) {
         throw 'The plan has several Edge pools: name the pool of this Edge Server with -EdgePool.'

@@ -35,6 +35,28 @@ if (-not $ReportPath) {
 $PlanName = 'Fabrikam: Subscription Edition, Modern Authentication with extranet MFA'
 $PlanReference = 'not stored'
 $PlanRevision = 'UNAPPROVED DRAFT (not a reviewed revision)'
+function ConvertTo-PathPattern {
+    # $Path as a -Path argument that names only itself: [ ] * ? escaped.
+    param([string]$Path)
+    return [System.Management.Automation.WildcardPattern]::Escape($Path)
+}
+
+function New-RunFile {
+    # An empty file at $Path (replacing one there), and the -Path argument that names it.
+    # Created first because an escaped pattern is only read back as the file it names when that
+    # file exists: for a new file some versions take the backticks as part of its name.
+    # New-Item without -Name takes -Path as it is.
+    param([string]$Path)
+    New-Item -ItemType File -Path $Path -Force | Out-Null
+    ConvertTo-PathPattern -Path $Path
+}
+
+function Start-RunTranscript {
+    # The transcript of this run in the file $Path, written even under -WhatIf: it changes nothing on a server.
+    param([string]$Path)
+    $WhatIfPreference = $false
+    Start-Transcript -Path (New-RunFile -Path $Path) | Out-Null
+}
 $ToolVersion = 'golden'
 $FederationServiceName = 'sts.fabrikam.com'
 $script:Results = @()
@@ -56,7 +78,7 @@ function Add-Result {
 
 function Write-Report {
     # The whole run as CSV; exit 1 when any check failed.
-    $script:Results | Select-Object -Property @('Check', 'Target', 'Status', 'Reason', 'Plan', 'PlanReference', 'Revision', 'ToolVersion') | Export-Csv -Path $ReportPath -NoTypeInformation -Encoding UTF8
+    $script:Results | Select-Object -Property @('Check', 'Target', 'Status', 'Reason', 'Plan', 'PlanReference', 'Revision', 'ToolVersion') | Export-Csv -Path (New-RunFile -Path $ReportPath) -NoTypeInformation -Encoding UTF8
     Write-Host ([string]($script:Results.Count - $script:Failed) + ' checks passed, ' + [string]$script:Failed + ' failed. Report: ' + $ReportPath)
     if ($script:Failed -gt 0) {
         exit 1

@@ -1,0 +1,92 @@
+"""Scripts kept in a folder whose name holds PowerShell wildcard characters, such as `Backups [2026]`.
+
+A `-Path` parameter reads `[2026]` as "one of 2, 0, 6", so a run folder under `D:\\Backups [2026]\\`
+names other folders or none. tests/psmini.py models that; these tests run the rendered scripts
+there and check what they write and what the rollback restores.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.psmini import Builtin, Interpreter, read_csv
+from tests.test_network_artifacts import text as bundle_text
+from tests.test_rollback_runs import Site, adfs_site, lync_site
+from tests.test_verify_adfs import Verified
+
+FOLDER = "Backups [2026]"
+
+
+def bracketed(tmp_path: Path) -> Path:
+    """A script folder named like a wildcard pattern, beside a folder that pattern matches."""
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    # `Backups [2026]` as a pattern names `Backups 2`: a script that reads its folder through -Path
+    # finds this empty folder instead of its own.
+    (tmp_path / "Backups 2").mkdir()
+    return folder
+
+
+@pytest.fixture(params=["lync", "adfs"])
+def site(request: Any, tmp_path: Path) -> Site:
+    folder = bracketed(tmp_path)
+    return lync_site(folder) if request.param == "lync" else adfs_site(folder, "2.0")
+
+
+def test_a_run_writes_its_records_and_transcript_in_a_bracketed_folder(site: Site) -> None:
+    assert site.run_change(whatif=True).ok
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    [whatif, real] = site.runs()
+    assert whatif.endswith("-whatif")
+    files = {p.name for p in (site.backup / real).iterdir()}
+    assert {"run.csv", "backup.csv", "created.csv", "transcript.log"} <= files
+    assert site.run_record(real)["State"] == "completed"
+    # Nothing was written beside it, in the folder the pattern matches.
+    assert not any((site.folder.parent / "Backups 2").iterdir())
+
+
+def test_the_default_rollback_in_a_bracketed_folder_restores_the_state_before_the_change(site: Site) -> None:
+    before = site.store.state()
+    assert site.run_change().ok
+    assert site.run_change().ok          # a re-run: the rollback reads the first run's saved state
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+    for run in site.runs():
+        assert (site.backup / run / "rolled-back.csv").is_file()
+    logs = [p.name for p in (site.backup / site.runs()[-1]).iterdir() if p.name.startswith("rollback-")]
+    assert len(logs) == 1
+
+
+def test_a_rollback_named_by_its_bracketed_folder_restores_it(site: Site) -> None:
+    before = site.store.state()
+    assert site.run_change().ok
+    [run] = site.runs()
+    outcome = site.run_rollback(run)
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+    [row] = read_csv(str(site.backup / run / "rolled-back.csv"))
+    assert row.props["From"] == run
+
+
+def test_verify_adfs_writes_its_report_in_a_bracketed_folder(tmp_path: Path) -> None:
+    site = adfs_site(bracketed(tmp_path), "2.0")
+    assert site.run_change().ok
+    run = Verified(site)
+    assert run.code == 0, run.failed
+    assert run.rows() and all(row["Status"] == "PASS" for row in run.rows())
+
+
+def test_the_edge_certificate_script_writes_its_transcript_in_a_bracketed_folder(tmp_path: Path) -> None:
+    folder = bracketed(tmp_path)
+    script = bundle_text("certificates-edge.ps1")
+    interp = Interpreter(script, commands={"Request-CsCertificate": Builtin(lambda i, n, p, d: [], frozenset({"New"})),
+                                           "Get-Command": Builtin(lambda i, n, p, d: ["command"])},
+                         clock=lambda: dt.datetime(2026, 11, 22, 14, 0, 0),
+                         script_path=str(folder / "certificates-edge.ps1"))
+    assert interp.run() == 0
+    assert (folder / "certificates-edge-20261122-140000.log").is_file()
