@@ -68,6 +68,55 @@ function Start-RunTranscript {
     $WhatIfPreference = $false
     Start-Transcript -Path (New-RunFile -Path $Path) | Out-Null
 }
+
+function Convert-RunCell {
+    # $Value as a CSV cell a spreadsheet shows as text. Excel reads a cell that starts with = + - @
+    # (or their full-width forms), a tab or a carriage return as a formula, and plan names and relying
+    # party names are free text: such a cell gets a leading quote, as does one where quotes come
+    # before such a character, so that ConvertFrom-RunCell can always take exactly one off again.
+    param([object]$Value)
+    $Text = [string]$Value
+    if ($Text -match '^''*[=+@\t\r\uFF1D\uFF0B\uFF20\uFF0D-]') {
+        return '''' + $Text
+    }
+    return $Text
+}
+
+function ConvertFrom-RunCell {
+    # The value Convert-RunCell wrote as $Cell.
+    param([string]$Cell)
+    if ($Cell -match '^''+[=+@\t\r\uFF1D\uFF0B\uFF20\uFF0D-]') {
+        return $Cell.Substring(1)
+    }
+    return $Cell
+}
+
+function Write-RunCsv {
+    # The objects $Rows as the CSV file $Path, with the columns $Columns in that order, every cell
+    # through Convert-RunCell. The one writer of every CSV file the scripts leave.
+    param([object[]]$Rows, [object[]]$Columns, [string]$Path)
+    $Cells = @()
+    foreach ($Row in @($Rows)) {
+        $Values = @{}
+        foreach ($Column in $Columns) {
+            $Values[$Column] = Convert-RunCell -Value ($Row.PSObject.Properties[$Column].Value)
+        }
+        $Cells += New-Object -TypeName PSObject -Property $Values
+    }
+    $Cells | Select-Object -Property $Columns | Export-Csv -Path (New-RunFile -Path $Path) -NoTypeInformation -Encoding UTF8
+}
+
+function Read-RunCsv {
+    # The rows of the CSV file $Path as Write-RunCsv was given them: every cell through ConvertFrom-RunCell.
+    param([string]$Path)
+    foreach ($Row in @(Import-Csv -Path (ConvertTo-PathPattern -Path $Path))) {
+        $Values = @{}
+        foreach ($Property in $Row.PSObject.Properties) {
+            $Values[$Property.Name] = ConvertFrom-RunCell -Cell $Property.Value
+        }
+        New-Object -TypeName PSObject -Property $Values
+    }
+}
 # A run folder is backup\<yyyyMMdd-HHmmss>-<key> for a real run and backup\<yyyyMMdd-HHmmss>-<key>-whatif
 # for a -WhatIf run. run.csv says whether the run was a -WhatIf run and whether it completed
 # (State: started, completed or failed); rolled-back.csv is written by a rollback that used the runs.
@@ -86,7 +135,7 @@ function Read-RunIndex {
     param([string]$Path, [string]$Name)
     $File = Join-Path -Path $Path -ChildPath $Name
     if (Test-Path -LiteralPath $File -PathType Leaf) {
-        Import-Csv -Path (ConvertTo-PathPattern -Path $File)
+        Read-RunCsv -Path $File
     }
 }
 
@@ -230,7 +279,7 @@ function Set-RunState {
     param([string]$State, [string]$Message)
     $WhatIfPreference = $false
     $Record = New-Object -TypeName PSObject -Property @{ Script = $ScriptName; Stamp = $RunStamp; WhatIf = $WhatIfRun; State = $State; Changed = (Get-Date -Format 'yyyyMMdd-HHmmss'); Error = $Message; Plan = $PlanName; PlanReference = $PlanReference; Revision = $PlanRevision }
-    $Record | Select-Object -Property @('Script', 'Stamp', 'WhatIf', 'State', 'Changed', 'Error', 'Plan', 'PlanReference', 'Revision') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath 'run.csv')) -NoTypeInformation -Encoding UTF8
+    Write-RunCsv -Rows @($Record) -Columns @('Script', 'Stamp', 'WhatIf', 'State', 'Changed', 'Error', 'Plan', 'PlanReference', 'Revision') -Path (Join-Path -Path $RunFolder -ChildPath 'run.csv')
 }
 
 function Start-RunLog {
@@ -270,14 +319,14 @@ function Add-BackupRow {
     param([string]$Kind, [string]$Identity, [string]$File, [string]$From)
     $WhatIfPreference = $false
     $script:BackupIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; File = $File; From = $From }
-    $script:BackupIndex | Select-Object -Property @('Kind', 'Identity', 'File', 'From') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath 'backup.csv')) -NoTypeInformation -Encoding UTF8
+    Write-RunCsv -Rows $script:BackupIndex -Columns @('Kind', 'Identity', 'File', 'From') -Path (Join-Path -Path $RunFolder -ChildPath 'backup.csv')
 }
 
 function Add-CreatedRow {
     param([string]$Kind, [string]$Identity, [string]$From)
     $WhatIfPreference = $false
     $script:CreatedIndex += New-Object -TypeName PSObject -Property @{ Kind = $Kind; Identity = $Identity; From = $From }
-    $script:CreatedIndex | Select-Object -Property @('Kind', 'Identity', 'From') | Export-Csv -Path (New-RunFile -Path (Join-Path -Path $RunFolder -ChildPath 'created.csv')) -NoTypeInformation -Encoding UTF8
+    Write-RunCsv -Rows $script:CreatedIndex -Columns @('Kind', 'Identity', 'From') -Path (Join-Path -Path $RunFolder -ChildPath 'created.csv')
 }
 
 function Save-Backup {
