@@ -1352,17 +1352,17 @@ def _wildcard_regex(pattern: str) -> re.Pattern[str]:
 
 def glob_path(pattern: str) -> list[str]:
     """The existing paths a `-Path` pattern names, in name order."""
-    parts = pattern.split(os.sep)
-    found = [parts[0] if parts[0] else os.sep]
-    for part in parts[1:]:
+    # A relative pattern starts from the current folder ("" joins as nothing).
+    found = [os.sep if os.path.isabs(pattern) else ""]
+    for part in pattern.split(os.sep):
         if part == "":
             continue
         if not _has_wildcard(part):
             found = [os.path.join(base, _wildcard_unescape(part)) for base in found]
             continue
         regex = _wildcard_regex(part)
-        found = [os.path.join(base, name) for base in found if os.path.isdir(base)
-                 for name in sorted(os.listdir(base)) if regex.fullmatch(name)]
+        found = [os.path.join(base, name) for base in found if os.path.isdir(base or os.curdir)
+                 for name in sorted(os.listdir(base or os.curdir)) if regex.fullmatch(name)]
     return [path for path in found if os.path.exists(path)]
 
 
