@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 
 from tests.psmini import Builtin, Interpreter, read_csv
+from tests.test_modern_auth_runs import EXTRANET_ACP, SE_POOL_IDS
+from tests.test_modern_auth_runs import adfs_site as modern_auth_site
+from tests.test_modern_auth_runs import bundle as modern_auth_bundle
+from tests.test_modern_auth_runs import lync_site as modern_auth_lync_site
 from tests.test_network_artifacts import text as bundle_text
 from tests.test_rollback_runs import Site, adfs_site, lync_site
 from tests.test_verify_adfs import Verified
@@ -23,7 +27,7 @@ FOLDER = "Backups [2026]"
 def bracketed(tmp_path: Path) -> Path:
     """A script folder named like a wildcard pattern, beside a folder that pattern matches."""
     folder = tmp_path / FOLDER
-    folder.mkdir()
+    folder.mkdir(parents=True)
     # `Backups [2026]` as a pattern names `Backups 2`: a script that reads its folder through -Path
     # finds this empty folder instead of its own.
     (tmp_path / "Backups 2").mkdir()
@@ -90,3 +94,22 @@ def test_the_edge_certificate_script_writes_its_transcript_in_a_bracketed_folder
                          script_path=str(folder / "certificates-edge.ps1"))
     assert interp.run() == 0
     assert (folder / "certificates-edge-20261122-140000.log").is_file()
+
+
+def test_modern_authentication_and_its_rollback_work_in_a_bracketed_folder(tmp_path: Path) -> None:
+    folder = bracketed(tmp_path / "adfs")
+    site = modern_auth_site(folder, modern_auth_bundle(), web_api=False, policies=(EXTRANET_ACP,))
+    (folder / "Setup-Adfs2016OAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
+    # An earlier setup made the trust: the change saves it, and the rollback reads that file back.
+    site.store.trusts["Skype for Business Server"] = {
+        "MetadataUrl": None, "AccessControlPolicyName": "Permit specific group",
+        "AccessControlPolicyParameters": ["FABRIKAM\\Skype users"], "IssuanceAuthorizationRules": "",
+        "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "", "Identifier": list(SE_POOL_IDS)}
+    lync = modern_auth_lync_site(bracketed(tmp_path / "lync"))
+    for one in (site, lync):
+        before = one.store.state()
+        outcome = one.run_change()
+        assert outcome.ok, outcome.error
+        rolled = one.run_rollback()
+        assert rolled.ok, rolled.error
+        assert one.store.state() == before
