@@ -17,7 +17,7 @@ import pytest
 
 from tests.psfakes import FakeAdfs
 from tests.psmini import Interpreter, PSObject
-from tests.test_rollback_runs import Site
+from tests.test_rollback_runs import Site, lync_site
 from tests.test_verify_adfs import Verified
 from wizard.plan.reader import read_plan
 from wizard.scripts.bundle import Source, build_bundle
@@ -114,6 +114,24 @@ def test_a_rollback_named_by_folder_of_such_a_plan_restores_it(tmp_path: Path, n
     outcome = site.run_rollback(run)
     assert outcome.ok, outcome.error
     assert site.store.state() == before
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "-x", "\uff0b1"])
+def test_the_management_shell_rollback_of_such_a_plan_finds_its_runs(tmp_path: Path, name: str) -> None:
+    doc = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    doc["name"] = name
+    plan, findings = read_plan(doc)
+    assert plan is not None, findings
+    site = lync_site(tmp_path)
+    site.texts = build_bundle(plan, source=Source.for_plan(plan)).texts
+    before = site.store.state()
+    assert site.run_change().ok
+    [run] = site.runs()
+    assert cells(site.backup / run / "run.csv")[0]["Plan"] == "'" + name
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert site.store.state() == before
+    assert formula_cells(site.backup) == []
 
 
 @pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "\uff20SUM(1)"])
