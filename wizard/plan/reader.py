@@ -416,7 +416,7 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
         seen[fqdn] = path
         pools.append(Pool(fqdn=fqdn, role=role or "frontend", site=site, internal_web_fqdn=internal_web,
                           external_web_fqdn=external_web, auth=auth, relying_parties=rps,
-                          extensions=_extensions(d)))
+                          extensions=_extensions(d), rp_extensions=_left_with(rps, d.get("relying_parties"))))
     return pools
 
 
@@ -435,7 +435,14 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
     if external is None:
         return None
     return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
-                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin), extensions=_extensions(d))
+                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin), extensions=_extensions(d),
+                    hours_extensions=_left_with(hours, d.get("client_certificate_hours")))
+
+
+def _left_with(read: Any, raw: Any) -> tuple[tuple[str, Any], ...]:
+    """Return the `x_` keys of object `raw` when it read as nothing (`read` is None): an object holding only
+    `x_` data still holds it, and export gives it back."""
+    return _extensions(raw) if read is None and isinstance(raw, dict) else ()
 
 
 _HOURS_PARTS = ("default", "min", "max")
@@ -564,7 +571,7 @@ def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
         try:
             # Through the rule every relying party name keeps (its length above all).
             derived = RelyingParties(internal=v.clean_name(f"Lync-Int-{pool.fqdn}"),
-                                     external=v.clean_name(f"Lync-Ext-{pool.fqdn}"))
+                                     external=v.clean_name(f"Lync-Ext-{pool.fqdn}"), extensions=pool.rp_extensions)
         except ValueError:
             continue  # not a name the plan can hold: the collision stays an error
         pools[i] = replace(pool, relying_parties=derived)
