@@ -329,8 +329,8 @@ class CommentViewTests(ReviewViewTestCase):
 
     def test_an_empty_comment_is_refused_with_a_message(self):
         self.client.force_login(self.bob)
-        response = self.client.post(self._url("plan-comment"), {"body": " "}, follow=True)
-        self.assertContains(response, "A comment cannot be empty.")
+        response = self.client.post(self._url("plan-comment"), {"body": " "})
+        self.assertContains(response, "A comment cannot be empty.", status_code=400)
         self.assertFalse(Comment.objects.exists())
 
 
@@ -400,6 +400,13 @@ class TypedReviewTextTests(ReviewViewTestCase):
         response = self.client.post(self._url("revision-request-changes", 1), {"comment": "  "})
         self.assertContains(response, "Say what needs to change.", status_code=400)
         self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)
+
+    def test_a_refused_comment_on_the_plan_keeps_its_text(self):
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("plan-comment"), {"body": self.TYPED + "x" * 5001})
+        self.assertTextareaHolds(response, self.SHOWN + "x" * 5001, 400)
+        self.assertContains(response, "at most 5000 characters", status_code=400)
+        self.assertFalse(Comment.objects.exists())
 
     def test_a_revision_changed_meanwhile_answers_409_with_the_text_kept(self):
         self._submitted()

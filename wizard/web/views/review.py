@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from wizard.models import Revision
-from wizard.review import access, pages
+from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
@@ -147,6 +147,20 @@ def show_revision(request: HttpRequest, revision: Revision, rights: PlanAccess, 
     }, status=status)
 
 
+def show_revisions(request: HttpRequest, rights: PlanAccess, *, comment_form: CommentForm | None = None,
+                   status: int = 200) -> HttpResponse:
+    """Return the plan's revisions page; `comment_form`, a refused comment, shows its text as typed."""
+    plan = rights.plan
+    review_state = state.review_state(plan)
+    return render(request, "review/revision_list.html", {
+        "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": pages.revision_rows(plan),
+        "draft_changed": pages.draft_changed(plan), "status": review_state.status,
+        "status_label": review_state.label,
+        "comments": pages.plan_comments(plan), "comment_form": comment_form or CommentForm(),
+        "may_comment": rights.can_comment,
+    }, status=status)
+
+
 def _refused(request: HttpRequest, revision: Revision, rights: PlanAccess, name: str, form: forms.Form, *,
              why: str | Exception) -> HttpResponse:
     """Return the revision page again with the refused form's text as typed and why nothing was done:
@@ -245,16 +259,18 @@ def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpRe
 @login_required
 @require_POST
 def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan = access.load(request.user, code).plan
+    rights = access.load(request.user, code)
+    plan = rights.plan
     form = CommentForm(request.POST)
     if not form.is_valid():
         access.require_commenter(request.user, plan)
         messages.error(request, errors_in_words(form))
-        return redirect("plan-revisions", plan.code)
+        return show_revisions(request, rights, comment_form=form, status=400)
     try:
         review.add_comment(plan, by=request.user, body=form.cleaned_data["body"], ip=client_ip(request))
     except review.ReviewRefused as exc:
         messages.error(request, str(exc))
+        return show_revisions(request, rights, comment_form=form, status=400)
     return redirect(reverse("plan-revisions", args=[plan.code]) + "#comments")
 
 

@@ -21,11 +21,11 @@ from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web.views import output
 from wizard.web.views.review import (
-    CommentForm,
     SaveRevisionForm,
     load_revision,
     revision_file_url,
     show_revision,
+    show_revisions,
 )
 
 VIEW_MODES = [("split", "Side by side"), ("unified", "Unified")]
@@ -58,16 +58,7 @@ def _ref(value: str) -> int | str:
 
 @login_required
 def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
-    rights = access.load(request.user, code)
-    plan = rights.plan
-    rows = pages.revision_rows(plan)
-    review_state = state.review_state(plan)
-    return render(request, "review/revision_list.html", {
-        "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": rows,
-        "draft_changed": pages.draft_changed(plan), "status": review_state.status,
-        "status_label": review_state.label,
-        "comments": pages.plan_comments(plan), "comment_form": CommentForm(), "may_comment": rights.can_comment,
-    })
+    return show_revisions(request, access.load(request.user, code))
 
 
 @login_required
