@@ -130,6 +130,18 @@ class PlanImportTests(BaseTestCase):
         self.assertEqual(Plan.objects.count(), self.count)
         self.assertFalse(AuditEvent.objects.filter(action=AuditEvent.Action.IMPORTED).exists())
 
+    def test_an_x_key_with_an_invisible_character_is_refused_naming_its_path_escaped(self) -> None:
+        # It was imported: a key holding a bidirectional override or a line break was kept and written back.
+        doc = plan_doc(S01)
+        doc["pools"][0]["x_\u202eevil"] = 1
+        doc["x_meta"] = {"line\nbreak": True}
+        response = self.post(json.dumps(doc).encode())
+        self.assertContains(response, "<code>pools[0].x_\\u202eevil</code>", status_code=400)
+        self.assertContains(response, "<code>x_meta.line\\nbreak</code>", status_code=400)
+        self.assertContains(response, "control or invisible character", status_code=400)
+        self.assertNotContains(response, "\u202e", status_code=400)
+        self.assertEqual(Plan.objects.count(), self.count)
+
     def test_a_number_too_long_for_the_json_parser_is_refused(self) -> None:
         response = self.post(b'{"format": "lync-auth-plan/1", "autodiscover_port": 1' + b"0" * 5000 + b"}")
         self.assertContains(response, "not a readable plan", status_code=400)

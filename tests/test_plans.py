@@ -452,3 +452,32 @@ def test_a_key_given_twice_is_refused_naming_its_path():
     # The same keys once each read as before.
     parsed, findings = load_plan(text)
     assert parsed is not None, findings
+
+
+@pytest.mark.parametrize("char", ["\n", "\x1b", "\x7f", "\x85", "\u2028", "\u200b", "\u202e", "\u2066", "\ufeff"])
+def test_an_x_key_with_a_control_or_invisible_character_is_refused_at_any_depth(char):
+    # Such keys were kept and written back: a key with a line break or a bidirectional override
+    # shows the reviewer something other than what the file holds.
+    key = f"x_a{char}b"
+    shown = f"x_a{ascii(char)[1:-1]}b"
+    d = doc(**{key: 1, "x_meta": {f"in{char}ner": [{f"deep{char}": 1}], "ok": {"x_fine": 2}}})
+    d["pools"][0][key] = "pool"
+    d["pools"][0]["auth"][key] = "auth"
+    d["pools"][0]["auth"]["client_certificate_hours"] = {"default": 8, "min": 8, "max": 8, key: 1}
+    d["pools"][0]["relying_parties"] = {"internal": "I", "external": "E", key: 1}
+    plan, findings = read_plan(d)
+    assert plan is None
+    assert {(shown, "invalid_key"), (f"pools[0].{shown}", "invalid_key"), (f"pools[0].auth.{shown}", "invalid_key"),
+            (f"pools[0].auth.client_certificate_hours.{shown}", "invalid_key"),
+            (f"pools[0].relying_parties.{shown}", "invalid_key"),
+            (f"x_meta.in{ascii(char)[1:-1]}ner", "invalid_key"),
+            (f"x_meta.in{ascii(char)[1:-1]}ner[0].deep{ascii(char)[1:-1]}", "invalid_key")} <= errors(findings)
+    message = next(f.message for f in findings if f.field == shown)
+    assert "control or invisible character" in message
+    assert all(char not in f.field for f in findings)
+
+
+def test_x_keys_with_visible_unicode_are_kept():
+    plan, findings = read_plan(doc(x_clé={"naïve €": "ok", "日本": [1]}))
+    assert errors(findings) == set()
+    assert plan_to_dict(plan)["x_clé"] == {"naïve €": "ok", "日本": [1]}

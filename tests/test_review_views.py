@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from unittest import mock
 
@@ -276,8 +277,8 @@ class ReviewActionTests(ReviewViewTestCase):
     def test_request_changes_needs_a_comment(self):
         self._submitted()
         self.client.force_login(self.bob)
-        response = self.client.post(self._url("revision-request-changes", 1), {"comment": ""}, follow=True)
-        self.assertContains(response, "Say what needs to change.")
+        response = self.client.post(self._url("revision-request-changes", 1), {"comment": ""})
+        self.assertContains(response, "Say what needs to change.", status_code=400)
         self.assertFalse(Review.objects.filter(decision=Review.Decision.CHANGES_REQUESTED).exists())
         self.client.post(self._url("revision-request-changes", 1), {"comment": "Pilot pool first"})
         revision = self.plan.revisions.get(number=1)
@@ -288,8 +289,8 @@ class ReviewActionTests(ReviewViewTestCase):
         set_draft(self.plan, plan_doc(name="Contoso, take two"))
         self._save(message="two")
         self.client.force_login(self.bob)
-        response = self.client.post(self._url("revision-approve", 1), {"comment": ""}, follow=True)
-        self.assertContains(response, "has been superseded by revision 2")
+        response = self.client.post(self._url("revision-approve", 1), {"comment": ""})
+        self.assertContains(response, "has been superseded by revision 2", status_code=409)
         self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
 
     def test_an_action_address_visited_after_signing_in_again_says_nothing_was_done(self):
@@ -328,8 +329,8 @@ class CommentViewTests(ReviewViewTestCase):
 
     def test_an_empty_comment_is_refused_with_a_message(self):
         self.client.force_login(self.bob)
-        response = self.client.post(self._url("plan-comment"), {"body": " "}, follow=True)
-        self.assertContains(response, "A comment cannot be empty.")
+        response = self.client.post(self._url("plan-comment"), {"body": " "})
+        self.assertContains(response, "A comment cannot be empty.", status_code=400)
         self.assertFalse(Comment.objects.exists())
 
 
@@ -354,9 +355,79 @@ class CommentViewTests(ReviewViewTestCase):
         for body, why in (("x" * 5001, "Comment: Ensure this value has at most 5000 characters"),
                           ("a\x00b", "Comment: Null characters are not allowed.")):
             with self.subTest(why=why):
-                response = self.client.post(self._url("revision-comment", 1), {"body": body}, follow=True)
-                self.assertContains(response, why)
+                response = self.client.post(self._url("revision-comment", 1), {"body": body})
+                self.assertContains(response, why, status_code=400)
         self.assertFalse(Comment.objects.exists())
+
+
+class TypedReviewTextTests(ReviewViewTestCase):
+    """A refused comment, approval, request for changes or withdrawal answers 400 (invalid) or 409 (the
+    revision changed meanwhile) with the revision page holding the text as typed in a textarea. It
+    redirected to the revision page with an empty box: the text was lost."""
+
+    TYPED = "<b>CAB-77</b> & pilot first"
+    SHOWN = "&lt;b&gt;CAB-77&lt;/b&gt; &amp; pilot first"
+
+    def assertTextareaHolds(self, response, text, status):
+        self.assertEqual(response.status_code, status)
+        self.assertRegex(response.content.decode(), rf"<textarea[^>]*>{re.escape(text)}</textarea>")
+
+    def test_an_invalid_text_is_shown_again_in_its_box_with_a_400(self):
+        self._approved()
+        long_text = self.TYPED + "x" * 5001
+        long_shown = self.SHOWN + "x" * 5001
+        self.client.force_login(self.bob)
+        cases = [("revision-comment", "body", 'id="id_body"'),
+                 ("revision-withdraw", "comment", 'id="withdraw-comment"')]
+        for route, field, box in cases:
+            with self.subTest(route=route):
+                response = self.client.post(self._url(route, 1), {field: long_text})
+                self.assertTextareaHolds(response, long_shown, 400)
+                self.assertContains(response, box, status_code=400)
+                self.assertContains(response, "at most 5000 characters", status_code=400)
+        self.assertFalse(Comment.objects.exists())
+        self.assertEqual(Review.objects.filter(decision=Review.Decision.WITHDRAWN).count(), 0)
+
+    def test_an_invalid_approval_or_request_for_changes_keeps_its_text(self):
+        self._submitted()
+        self.client.force_login(self.bob)
+        for route, box in (("revision-approve", 'id="approve-comment"'),
+                           ("revision-request-changes", 'id="changes-comment"')):
+            with self.subTest(route=route):
+                response = self.client.post(self._url(route, 1), {"comment": self.TYPED + "x" * 5001})
+                self.assertTextareaHolds(response, self.SHOWN + "x" * 5001, 400)
+                self.assertContains(response, box, status_code=400)
+        response = self.client.post(self._url("revision-request-changes", 1), {"comment": "  "})
+        self.assertContains(response, "Say what needs to change.", status_code=400)
+        self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)
+
+    def test_a_refused_comment_on_the_plan_keeps_its_text(self):
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("plan-comment"), {"body": self.TYPED + "x" * 5001})
+        self.assertTextareaHolds(response, self.SHOWN + "x" * 5001, 400)
+        self.assertContains(response, "at most 5000 characters", status_code=400)
+        self.assertFalse(Comment.objects.exists())
+
+    def test_a_revision_changed_meanwhile_answers_409_with_the_text_kept(self):
+        self._submitted()
+        set_draft(self.plan, plan_doc(name="Contoso, take two"))
+        self._save(message="two")
+        self.client.force_login(self.bob)
+        for route in ("revision-approve", "revision-request-changes"):
+            with self.subTest(route=route):
+                response = self.client.post(self._url(route, 1), {"comment": self.TYPED})
+                self.assertContains(response, "has been superseded by revision 2", status_code=409)
+                self.assertTextareaHolds(response, self.SHOWN, 409)
+        self.assertFalse(Review.objects.filter(decision__in=[Review.Decision.APPROVED,
+                                                             Review.Decision.CHANGES_REQUESTED]).exists())
+
+    def test_a_withdrawal_of_an_approval_withdrawn_meanwhile_answers_409_with_the_text_kept(self):
+        revision = self._approved()
+        review.withdraw_approval(revision, by=self.bob, comment="first")
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("revision-withdraw", 1), {"comment": self.TYPED})
+        self.assertContains(response, "no approval in force", status_code=409)
+        self.assertTextareaHolds(response, self.SHOWN, 409)
 
 
 class DiffViewTests(ReviewViewTestCase):

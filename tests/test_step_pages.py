@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tests.base import BaseTestCase, make_plan
+from wizard.models import AuditEvent
 from wizard.plan.model import NAME_MAX
 from wizard.web.drafts import create_plan
 from wizard.web.presets import preset_doc
@@ -85,15 +86,65 @@ class DraftVersionRangeTests(BaseTestCase):
     def test_a_huge_draft_version_saves_nothing_and_says_why(self) -> None:
         for version in ("9" * 30, str(2**31), str(2**63)):
             response = self.client.post(self.url, page_post(self.client, self.url, draft_version=version,
-                                                            **{"basics-name": "Typed"}), follow=True)
-            self.assertEqual(response.status_code, 200)
-            self.assertContains(response, "did not say which version of the draft")
+                                                            **{"basics-name": "Typed"}))
+            self.assertContains(response, "this page is out of date", status_code=400)
         self.plan.refresh_from_db()
         self.assertNotEqual(self.plan.draft["name"], "Typed")
 
     def test_the_autosave_refuses_it_too(self) -> None:
         url = reverse("plan-step-autosave", args=[self.plan.code, "environment"])
         data = page_post(self.client, self.url, draft_version="9" * 30, **{"basics-name": "Typed"})
+        self.assertEqual(self.client.post(url, data).status_code, 400)
+        self.plan.refresh_from_db()
+        self.assertNotEqual(self.plan.draft["name"], "Typed")
+
+
+DAMAGED_VERSIONS = (None, "", "abc", "-1", "1e9", "9" * 30, "1_0", "\u0661", ["1", "1"], ["1", "2"])
+
+
+class DamagedDraftVersionTests(BaseTestCase):
+    """A step save whose draft version is missing or damaged answers 400 with the step page showing
+    what was typed and saying the page is out of date. It redirected to the stored draft: the typed
+    values were gone, and two versions (the last one wins in Django) or `1_0` (Python's int() reads 10)
+    could save on top of a newer draft."""
+
+    def setUp(self) -> None:
+        self.plan = make_plan(fixture=S01)
+        self.client.force_login(self.alice)
+        self.url = reverse("plan-step", args=[self.plan.code, "environment"])
+
+    def test_the_typed_values_are_shown_again_and_nothing_is_saved(self) -> None:
+        events = AuditEvent.objects.filter(plan=self.plan).count()
+        data = page_post(self.client, self.url, **{"basics-name": "Typed <name>"})
+        version = data["draft_version"]
+        for damaged in DAMAGED_VERSIONS:
+            with self.subTest(version=damaged):
+                sent = {k: v for k, v in data.items() if k != "draft_version"}
+                if damaged is not None:
+                    sent["draft_version"] = damaged
+                response = self.client.post(self.url, sent)
+                self.assertContains(response, "this page is out of date", status_code=400)
+                self.assertContains(response, "Reload", status_code=400)
+                self.assertContains(response, 'value="Typed &lt;name&gt;"', status_code=400)
+                self.assertEqual(response.context["meta"]["draft_version"].value(), version)
+        self.plan.refresh_from_db()
+        self.assertNotEqual(self.plan.draft["name"], "Typed <name>")
+        self.assertEqual(AuditEvent.objects.filter(plan=self.plan).count(), events)
+
+    def test_saving_again_from_the_refusal_saves(self) -> None:
+        data = page_post(self.client, self.url, **{"basics-name": "Typed"})
+        data["draft_version"] = "abc"
+        response = self.client.post(self.url, data)
+        meta = response.context["meta"]
+        data.update(draft_version=meta["draft_version"].value(), step_base=meta["step_base"].value())
+        self.assertEqual(self.client.post(self.url, data).status_code, 302)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["name"], "Typed")
+
+    def test_the_autosave_refuses_two_versions(self) -> None:
+        url = reverse("plan-step-autosave", args=[self.plan.code, "environment"])
+        data = page_post(self.client, self.url, **{"basics-name": "Typed"})
+        data["draft_version"] = ["0", str(self.plan.draft_version)]
         self.assertEqual(self.client.post(url, data).status_code, 400)
         self.plan.refresh_from_db()
         self.assertNotEqual(self.plan.draft["name"], "Typed")

@@ -27,6 +27,7 @@ from wizard.plan.model import MOBILITY_SETTINGS, MODERN_AUTH_SCENARIOS
 from wizard.plan.reader import read_plan
 from wizard.plan.writer import plan_to_dict
 from wizard.review.diffs import diff_data
+from wizard.web import transfer
 from wizard.web.forms import StepForms
 from wizard.web.steps import STEPS, apply, get_step, page_window, step_base
 
@@ -406,3 +407,68 @@ class StepPagesForEveryProductTests(BaseTestCase):
                             plan.refresh_from_db()
                             self.assertEqual(plan.draft_version, 1)
                             self.assertEqual(dumped(plan.draft), before)
+
+
+# ---------------------------------------------------------------------------
+# x_ data in objects the steps edit
+
+
+def _with_x_data(doc: dict[str, Any]) -> None:
+    # x_ data alone in client_certificate_hours (the lifetimes left as they are) and in relying_parties (the
+    # default names), and beside values in both.
+    doc["pools"][0]["auth"]["client_certificate_hours"] = {"x_why": {"ticket": "CHG-7"}}
+    doc["pools"][1]["auth"]["client_certificate_hours"] = {"default": 8, "min": 8, "max": 24, "x_h": [1, 2]}
+    doc["pools"][1]["relying_parties"] = {"x_owner": "idm"}
+    doc["pools"][0]["relying_parties"] = {"internal": "FE int", "external": "FE ext", "x_n": 1}
+
+
+X_DATA = {"pools[0].auth.client_certificate_hours": {"x_why": {"ticket": "CHG-7"}},
+          "pools[1].auth.client_certificate_hours.x_h": [1, 2],
+          "pools[1].relying_parties": {"x_owner": "idm"},
+          "pools[0].relying_parties.x_n": 1}
+
+
+def test_x_data_alone_in_an_object_is_written_back() -> None:
+    # An object holding only x_ keys read as "not given" and was dropped on export.
+    out = canonical(variant(_with_x_data))
+    for path, value in X_DATA.items():
+        assert get_path(out, path) == value, path
+
+
+@pytest.mark.parametrize(("step", "changes"), [
+    ("authentication", {}),
+    ("authentication", {"pools-0-block_ntlm_at_registrar": "on", "pools-1-hours_max": "48"}),
+    ("adfs", {}),
+    ("adfs", {"relying_parties-0-internal": "Director int"}),
+    ("adfs", {"relying_parties-0-internal": "Director int", "relying_parties-1-external": ""}),
+])
+def test_x_data_in_hours_and_relying_parties_survives_a_step_save(step: str, changes: dict[str, str]) -> None:
+    # The authentication step rebuilt client_certificate_hours from the three typed lifetimes: its x_ keys
+    # were dropped, and an object holding only x_ keys was removed.
+    for doc in (variant(_with_x_data), canonical(variant(_with_x_data))):
+        _, new = typed(step, doc, **changes)
+        for path, value in X_DATA.items():
+            assert get_path(new, path) == value, path
+
+
+class XDataRoundTripTests(BaseTestCase):
+    """Import, save every step (unchanged, then with a change), export: the x_ data comes back."""
+
+    def test_x_data_survives_import_step_saves_and_export(self) -> None:
+        self.client.force_login(self.alice)
+        plan = transfer.import_plan(json.dumps(variant(_with_x_data)), owner=self.alice).plan
+        edits = {"authentication": {"pools-0-block_ntlm_at_registrar": "on"},
+                 "adfs": {"relying_parties-0-internal": "Director int"}}
+        for step in FORM_STEPS:
+            for change in ({}, edits.get(step.slug, {})):
+                url = reverse("plan-step", args=[plan.code, step.slug])
+                parser = PageForms()
+                parser.feed(self.client.get(url).content.decode())
+                form = next(fields for _, fields in parser.forms if "draft_version" in dict(fields))
+                data = {**dict(reversed(form)), "action": "save", **change}
+                self.assertEqual(self.client.post(url, data).status_code, 302, step.slug)
+        plan.refresh_from_db()
+        out = json.loads(transfer.export_plan(plan))
+        self.assertEqual(out["pools"][0]["auth"]["block_ntlm_at_registrar"], True)
+        for path, value in X_DATA.items():
+            self.assertEqual(get_path(out, path), value, path)

@@ -180,8 +180,9 @@ class StepPageTests(BaseTestCase):
         self.client.force_login(self.alice)
         body = step_post(self.s01, "environment", **{"basics-name": "Renamed"})
         del body["draft_version"]
-        response = self.client.post(self.url("environment"), body, follow=True)
-        self.assertContains(response, "nothing was saved")
+        response = self.client.post(self.url("environment"), body)
+        self.assertContains(response, "Not saved: this page is out of date", status_code=400)
+        self.assertContains(response, 'value="Renamed"', status_code=400)
         self.s01.refresh_from_db()
         self.assertEqual(self.s01.draft_version, 1)
 

@@ -356,6 +356,9 @@ class PoolAuth:
     block_pin_auth: bool = False
     # `x_` keys of this object in the file, kept so that export gives them back (not compared).
     extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    # The `x_` keys of a client_certificate_hours object holding nothing else (no lifetimes: they are
+    # left as they are, so `client_certificate_hours` is None), kept so that export gives them back.
+    hours_extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         # A plan built in code may pass the plan file's string: it becomes the enum member.
@@ -385,6 +388,9 @@ class Pool:
     relying_parties: RelyingParties | None = None
     # `x_` keys of this object in the file, kept so that export gives them back (not compared).
     extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    # The `x_` keys of a relying_parties object holding no name (the defaults, so `relying_parties`
+    # is None), kept so that export gives them back.
+    rp_extensions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def internal_web(self) -> str:

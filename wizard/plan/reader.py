@@ -73,7 +73,11 @@ class _Reader:
             self.err(path or "(plan)", "wrong_type", "must be an object ({...})")
             return None
         for key in value:
-            if not isinstance(key, str) or (key not in allowed and not key.startswith("x_")):
+            if isinstance(key, str) and key.startswith("x_"):
+                # x_ data is checked here, where every object is read, so that none goes unchecked
+                # (an object that is dropped, or that keeps no x_ data, included).
+                _check_extension(self, key, value[key], _join(path, key))
+            elif not isinstance(key, str) or key not in allowed:
                 self.err(_join(path, str(key)), "unknown_field",
                          f"unknown field {key!r} (allowed here: {', '.join(allowed)})")
         for key in required:
@@ -159,32 +163,31 @@ def _show(value: Any) -> str:
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-def _check_extension(r: _Reader, value: Any, path: str) -> None:
-    """Refuse `x_` data the plan file could never be written back with (a lone surrogate)."""
-    if isinstance(value, str):
-        if _SURROGATE_RE.search(value):
-            r.err(path, "invalid_text", "holds a lone surrogate character, which cannot be written as UTF-8")
-        elif "\x00" in value:
-            r.err(path, "invalid_text", "holds a NUL character, which a plan cannot store")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_extension(r, item, f"{path}[{i}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_extension(r, key, path)
-            _check_extension(r, item, _join(path, str(key)))
+def _check_extension(r: _Reader, key: str, value: Any, path: str) -> None:
+    """Refuse the `x_` data `value` under `key` (at `path`) when it could not be shown or written back as
+    it is: a key holding a control or invisible character, text holding a lone surrogate or NUL."""
+    # Walk without recursion: x_ data may be nested as deep as the document limits allow.
+    stack: list[tuple[str | None, Any, str]] = [(key, value, path)]
+    while stack:
+        name, item, at = stack.pop()
+        if name is not None:
+            try:
+                v.clean_key(name)
+            except ValueError as exc:
+                r.err(at, "invalid_key", str(exc))
+        if isinstance(item, str):
+            if _SURROGATE_RE.search(item):
+                r.err(at, "invalid_text", "holds a lone surrogate character, which cannot be written as UTF-8")
+            elif "\x00" in item:
+                r.err(at, "invalid_text", "holds a NUL character, which a plan cannot store")
+        elif isinstance(item, list):
+            stack.extend(reversed([(None, entry, f"{at}[{i}]") for i, entry in enumerate(item)]))
+        elif isinstance(item, dict):
+            stack.extend(reversed([(str(k), entry, _join(at, str(k))) for k, entry in item.items()]))
 
 
 def _extensions(doc: dict) -> tuple[tuple[str, Any], ...]:
     return tuple((k, doc[k]) for k in sorted(doc) if isinstance(k, str) and k.startswith("x_"))
-
-
-def _kept(r: _Reader, d: dict, path: str) -> tuple[tuple[str, Any], ...]:
-    """Return the `x_` keys of object `d` (at `path`), checked to be writable, to keep with it."""
-    found = _extensions(d)
-    for key, value in found:
-        _check_extension(r, value, _join(path, key))
-    return found
 
 
 class ParsedObject(dict[str, Any]):
@@ -336,9 +339,6 @@ def _read_plan(doc: Any) -> tuple[PlanData | None, list[Finding]]:
               "version) is required")
     _derive_colliding_relying_parties(r, pools)
     _check_relying_party_names(r, pools)
-    for key, value in _extensions(top):
-        _check_extension(r, key, key)
-        _check_extension(r, value, key)
 
     if any(f.severity == "error" for f in r.findings):
         return None, r.findings
@@ -416,7 +416,7 @@ def _read_pools(r: _Reader, value: Any) -> list[Pool]:
         seen[fqdn] = path
         pools.append(Pool(fqdn=fqdn, role=role or "frontend", site=site, internal_web_fqdn=internal_web,
                           external_web_fqdn=external_web, auth=auth, relying_parties=rps,
-                          extensions=_kept(r, d, path)))
+                          extensions=_extensions(d), rp_extensions=_left_with(rps, d.get("relying_parties"))))
     return pools
 
 
@@ -435,7 +435,14 @@ def _read_auth(r: _Reader, value: Any, path: str) -> PoolAuth | None:
     if external is None:
         return None
     return PoolAuth(external=AuthMode(external), certificate_auth=bool(cert_auth), client_certificate_hours=hours,
-                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin), extensions=_kept(r, d, path))
+                    block_ntlm_at_registrar=bool(block), block_pin_auth=bool(block_pin), extensions=_extensions(d),
+                    hours_extensions=_left_with(hours, d.get("client_certificate_hours")))
+
+
+def _left_with(read: Any, raw: Any) -> tuple[tuple[str, Any], ...]:
+    """Return the `x_` keys of object `raw` when it read as nothing (`read` is None): an object holding only
+    `x_` data still holds it, and export gives it back."""
+    return _extensions(raw) if read is None and isinstance(raw, dict) else ()
 
 
 _HOURS_PARTS = ("default", "min", "max")
@@ -475,7 +482,7 @@ def _read_hours(r: _Reader, value: Any, hpath: str) -> CertificateHours | None:
         if default > hi:
             ok = False
             r.err(f"{hpath}.default", "lifetime_order", f"must be at most max ({hi} hours), not {default}")
-    return CertificateHours(default=default, min=lo, max=hi, extensions=_kept(r, h, hpath)) if ok else None
+    return CertificateHours(default=default, min=lo, max=hi, extensions=_extensions(h)) if ok else None
 
 
 _FIELD_PATH_RE = re.compile(r"^[a-z_]+(?:\[\d{1,4}\])?(?:\.[a-z_]+(?:\[\d{1,4}\])?)*$")
@@ -509,7 +516,7 @@ def _read_accepted_risks(r: _Reader, value: Any) -> list[AcceptedRisk]:
             r.err(f"{path}.field", "duplicate", f"{code} on {field_path} is already accepted at {seen[key]}")
             continue
         seen[key] = path
-        out.append(AcceptedRisk(code=code, field=field_path, reason=reason, extensions=_kept(r, d, path)))
+        out.append(AcceptedRisk(code=code, field=field_path, reason=reason, extensions=_extensions(d)))
     return out
 
 
@@ -537,7 +544,7 @@ def _read_relying_parties(r: _Reader, value: Any, path: str, fqdn: str | None) -
     if names["internal"].casefold() == names["external"].casefold():
         r.err(f"{path}.external", "duplicate", "the internal and external relying parties need different names")
         return None
-    return RelyingParties(**names, extensions=_kept(r, d, path))
+    return RelyingParties(**names, extensions=_extensions(d))
 
 
 def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
@@ -564,7 +571,7 @@ def _derive_colliding_relying_parties(r: _Reader, pools: list[Pool]) -> None:
         try:
             # Through the rule every relying party name keeps (its length above all).
             derived = RelyingParties(internal=v.clean_name(f"Lync-Int-{pool.fqdn}"),
-                                     external=v.clean_name(f"Lync-Ext-{pool.fqdn}"))
+                                     external=v.clean_name(f"Lync-Ext-{pool.fqdn}"), extensions=pool.rp_extensions)
         except ValueError:
             continue  # not a name the plan can hold: the collision stays an error
         pools[i] = replace(pool, relying_parties=derived)
@@ -606,7 +613,7 @@ def _read_edge_pools(r: _Reader, value: Any) -> list[EdgePool]:
             r.err(f"{path}.fqdn", "duplicate", f"Edge pool {fqdn!r} is listed twice")
             continue
         seen.add(fqdn)
-        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names, extensions=_kept(r, d, path)))
+        out.append(EdgePool(fqdn=fqdn, block_ntlm=bool(block), **names, extensions=_extensions(d)))
     return out
 
 
@@ -624,7 +631,7 @@ def _read_adfs(r: _Reader, value: Any) -> Adfs | None:
     if fsn is None or version is None or mfa is None:
         return None
     return Adfs(federation_service_name=fsn, version=version, mfa=mfa, published_on_reverse_proxy=bool(published),
-                extensions=_kept(r, d, "adfs"))
+                extensions=_extensions(d))
 
 
 def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
@@ -647,7 +654,7 @@ def _read_modern_auth(r: _Reader, value: Any) -> ModernAuth | None:
         return None
     return ModernAuth(oauth_server_identity=identity, accept_sid_claims=accept,
                       scenario=ModernAuthScenario(scenario) if scenario is not None else None,
-                      office2013_clients=bool(office), extensions=_kept(r, d, "modern_auth"))
+                      office2013_clients=bool(office), extensions=_extensions(d))
 
 
 def normalise_policy_identity(raw: str) -> str:
@@ -685,7 +692,7 @@ def _read_mobility(r: _Reader, value: Any) -> list[MobilityPolicy]:
             r.err(f"{path}.identity", "duplicate", f"policy {identity!r} is already defined at {seen[folded]}")
             continue
         seen[folded] = path
-        out.append(MobilityPolicy(identity=identity, **settings, extensions=_kept(r, d, path)))
+        out.append(MobilityPolicy(identity=identity, **settings, extensions=_extensions(d)))
     return out
 
 
@@ -726,7 +733,7 @@ def _read_simple_urls(r: _Reader, value: Any) -> SimpleUrls | None:
             continue
         keep_meeting_url(r, meet, r.fqdn(raw, f"simple_urls.meet[{i}]"), i)
     return SimpleUrls(meet=tuple(meet), dialin=r.fqdn(d.get("dialin"), "simple_urls.dialin"),
-                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"), extensions=_kept(r, d, "simple_urls"))
+                      admin=r.fqdn(d.get("admin"), "simple_urls.admin"), extensions=_extensions(d))
 
 
 def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
@@ -750,7 +757,7 @@ def _read_certificates(r: _Reader, value: Any) -> Certificates | None:
         else:
             if ca != d["ca"]:  # the CA server's FQDN was normalised like every other FQDN: say so
                 r.note("certificates.ca", "fqdn_normalised", f"{d['ca']!r} was normalised to {ca!r}")
-    return Certificates(key_size=key_size, ca=ca, extensions=_kept(r, d, "certificates"))
+    return Certificates(key_size=key_size, ca=ca, extensions=_extensions(d))
 
 
 def load_plan(text: str | bytes) -> tuple[PlanData | None, list[Finding]]:

@@ -32,6 +32,8 @@ SCOPE_PREFIX_BY_KIND = {
 # too, printed paths and JSON files escape them.
 INVISIBLE_CHARS = "\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _CONTROL_RE = re.compile(f"[\x00-\x1f{INVISIBLE_CHARS}\ud800-\udfff\ufffd\ufffe\uffff]")
+# What a key of `x_` data may not hold: a C0 control or one of the invisible characters.
+_KEY_UNSAFE_RE = re.compile(f"[\x00-\x1f{INVISIBLE_CHARS}]")
 # A DNS name IDNA leaves as it is (bar the letter case): LDH labels of 1 to 63 characters,
 # none with "--" in the 3rd and 4th place (where `xn--` and other reserved prefixes live).
 _PLAIN_LABEL = r"(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -112,6 +114,19 @@ def clean_text(raw: str, *, max_length: int, min_length: int = 1) -> str:
     if len(text) > max_length:
         raise ValueError(f"must be at most {max_length} characters (got {len(text)})")
     return text
+
+
+def clean_key(raw: str) -> str:
+    """Return `raw`, a key of `x_` data (the `x_` key itself or one inside its value), when it holds no
+    control or invisible character.
+
+    Such a key is kept and written back as it is: a line break, a bidirectional override or a
+    zero-width character in it shows a reader something other than what the file holds.
+    """
+    if _KEY_UNSAFE_RE.search(raw):
+        raise ValueError("this key holds a control or invisible character (a line break, an escape, a zero-width "
+                         "or bidirectional character); a key of x_ data may not")
+    return raw
 
 
 def clean_name(raw: str, *, max_length: int = 128) -> str:

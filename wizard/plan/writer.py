@@ -64,6 +64,8 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
         if a.client_certificate_hours:
             h = a.client_certificate_hours
             d["auth"]["client_certificate_hours"] = _kept({"default": h.default, "min": h.min, "max": h.max}, h)
+        elif a.hours_extensions:
+            d["auth"]["client_certificate_hours"] = dict(a.hours_extensions)
         d["auth"]["block_ntlm_at_registrar"] = a.block_ntlm_at_registrar
         # Written only when on: plans written before the setting existed keep their bytes (and hashes).
         if a.block_pin_auth:
@@ -72,6 +74,8 @@ def _pool_dict(p: Pool) -> dict[str, Any]:
     if p.relying_parties:
         d["relying_parties"] = _kept({"internal": p.relying_parties.internal,
                                       "external": p.relying_parties.external}, p.relying_parties)
+    elif p.rp_extensions:
+        d["relying_parties"] = dict(p.rp_extensions)
     return _kept(_drop_none(d), p)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -169,6 +169,8 @@ class StepSave:
     lost: tuple[FieldChange, ...] = ()
     # The page of the step's lists the page shows from now on (a save adding a row makes its span longer).
     window: steps.Window | None = None
+    # Why a refusal that is not a stale save was refused (the page's draft version was missing or damaged).
+    why: str = ""
 
 
 def saves_since(plan: Plan, version: int) -> QuerySet[AuditEvent]:
@@ -223,6 +225,17 @@ def save_step(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: i
     return _refused(fresh, step, values, based_on=based_on,
                     lost=(*steps.moved_rows(step, fresh.draft, window), *steps.lost_rows(step, fresh.draft, values)),
                     window=window)
+
+
+def refuse_step(plan: Plan, step: steps.Step, values: steps.Values, *, why: str,
+                window: steps.Window | None = None) -> StepSave:
+    """Return the refusal of a save from a page that did not say which draft version it showed.
+
+    Nothing is stored and no audit row written: without the version there is no telling whether the
+    typed values would overwrite someone else's. The refusal compares them with the stored draft, like a
+    stale save, and carries the current version, so saving again from it is a choice made having looked.
+    """
+    return replace(_refused(plan, step, values, based_on=plan.draft_version, window=window), why=why)
 
 
 def _refused(plan: Plan, step: steps.Step, values: steps.Values, *, based_on: int,

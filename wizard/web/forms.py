@@ -638,12 +638,49 @@ class NewPlanForm(forms.Form):
             raise forms.ValidationError(str(exc), code="invalid_text") from None
 
 
-def draft_version_field(**kwargs: Any) -> forms.IntegerField:
-    """Return the hidden field of the draft version a page showed: a whole number the database can hold."""
-    messages = {"max_value": "The page names a draft version (over %(limit_value)s) this planner never gave "
-                             "out: reload the page.", **kwargs.pop("error_messages", {})}
-    return forms.IntegerField(min_value=0, max_value=DRAFT_VERSION_MAX, widget=forms.HiddenInput,
-                              error_messages=messages, **kwargs)
+# Why a page whose draft version is missing or damaged saved nothing; callers say what was not done first.
+OUT_OF_DATE = "this page is out of date (its draft version is missing or damaged). Reload it to see the stored draft."
+
+
+class _SingleHiddenInput(forms.HiddenInput):
+    """A hidden input that reads as damaged when the request carries its name more than once.
+
+    Django keeps the last of several values: a page (or a forged post) naming two draft versions
+    would be read as whichever came last.
+    """
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
+            return _SEVERAL
+        return super().value_from_datadict(data, files, name)
+
+
+_SEVERAL = object()
+
+
+class DraftVersionField(forms.IntegerField):
+    """The hidden field of the draft version a page showed: ASCII digits, one value, a number the database holds.
+
+    Stricter than IntegerField, whose int() also reads `1_0` as 10 and Arabic-Indic digits as numbers:
+    a damaged value must never turn into a version that exists.
+    """
+
+    widget = _SingleHiddenInput
+
+    def to_python(self, value: Any) -> int | None:
+        if value is _SEVERAL or (isinstance(value, str) and value.strip() and not _DIGITS.fullmatch(value.strip())):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def draft_version_field(**kwargs: Any) -> DraftVersionField:
+    """Return the hidden field of the draft version a page showed; every refusal says the page is out of date."""
+    messages = dict.fromkeys(("required", "invalid", "min_value", "max_value"), OUT_OF_DATE)
+    return DraftVersionField(min_value=0, max_value=DRAFT_VERSION_MAX,
+                             error_messages={**messages, **kwargs.pop("error_messages", {})}, **kwargs)
 
 
 class PresetForm(forms.Form):

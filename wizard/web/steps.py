@@ -491,12 +491,16 @@ def _authentication_apply(doc: dict, values: Values) -> dict:
         pool = _find(pools, row.get("index"), row.get("pool"))
         if pool is None:
             continue
-        hours = {k: row.get(f"hours_{k}") for k in HOURS_KEYS if not _blank(row.get(f"hours_{k}"))}
         external = row.get("external")
         auth = _dict(pool.get("auth"))
+        # A copy of the stored object, so that its x_ keys stay (`_set` below compares with the stored one).
+        hours = dict(_dict(auth.get("client_certificate_hours")))
+        for k in HOURS_KEYS:
+            _set(hours, k, row.get(f"hours_{k}"))
+        typed_hours = any(not _blank(row.get(f"hours_{k}")) for k in HOURS_KEYS)
         # A box is typed when it differs from what the row showed (the pool's auth, or the defaults).
         boxes_typed = any(bool(row.get(key)) != auth.get(key, default) for key, default in AUTH_BOXES.items())
-        if _blank(external) and not hours and not boxes_typed:
+        if _blank(external) and not typed_hours and not boxes_typed:
             # "Leave unchanged": the plan has no auth for this pool, so nothing is generated. A box
             # ticked on such a pool is kept instead (the reader then asks for the mode on its field).
             pool.pop("auth", None)

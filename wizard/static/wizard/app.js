@@ -177,6 +177,107 @@
       scheduleRetry(code);
     }
   });
+  // Text typed but not saved yet survives the session ending (a reload then goes through the sign-in
+  // page and back to the stored draft): each text field's typing is kept in this tab's sessionStorage,
+  // by the form's address (plan and step) and the field's name, with the stored value it was typed over,
+  // until a save stores it. After signing in again, typing kept for a field that still holds that stored
+  // value is put back and autosaved; a field someone else changed meanwhile is left as stored (two
+  // people never silently overwrite each other) and the status says what had been typed there.
+  var TYPED_PREFIX = "wizard-typed:";
+  var savedValues = {};   // field name -> the value last stored (as the page showed it, or as autosaved)
+  var sentValues = null;  // what the autosave on its way sends
+
+  function typedKey(form, name) {
+    // The query names the page of the step's lists: row fields are named by their place on the page.
+    var action = new URL(form.action, window.location.href);
+    return TYPED_PREFIX + action.pathname + action.search + ":" + name;
+  }
+  function keepsTyping(field) {
+    return !!field.name && field.form && field.form.id === "step-form" && (field.tagName === "TEXTAREA" ||
+      (field.tagName === "INPUT" && /^(text|search|url|email|tel|number)$/.test(field.type)));
+  }
+  function readTyped(key) {
+    try { return JSON.parse(window.sessionStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+  function writeTyped(key, entry) {
+    // Storage full or turned off: the form still holds the typing, as it did before.
+    try { window.sessionStorage.setItem(key, JSON.stringify(entry)); } catch (e) { /* see above */ }
+  }
+  function dropTyped(key) {
+    try { window.sessionStorage.removeItem(key); } catch (e) { /* see above */ }
+  }
+  function stepTextFields() {
+    var form = document.getElementById("step-form");
+    return form ? Array.prototype.filter.call(form.elements, keepsTyping) : [];
+  }
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!keepsTyping(field)) { return; }
+    var key = typedKey(field.form, field.name);
+    if (field.value === savedValues[field.name]) { dropTyped(key); return; }
+    writeTyped(key, { value: field.value, over: field.name in savedValues ? savedValues[field.name] : field.defaultValue });
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target.id !== "autosave") { return; }
+    sentValues = {};
+    stepTextFields().forEach(function (field) { sentValues[field.name] = field.value; });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target.id !== "autosave") { return; }
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    var sent = sentValues;
+    sentValues = null;
+    if (!sent || code < 200 || code >= 300) { return; }
+    stepTextFields().forEach(function (field) {
+      if (!(field.name in sent)) { return; }
+      savedValues[field.name] = sent[field.name];
+      var key = typedKey(field.form, field.name);
+      // Typed on while the save was on its way: still kept, now over what that save stored.
+      if (field.value === sent[field.name]) { dropTyped(key); } else { writeTyped(key, { value: field.value, over: sent[field.name] }); }
+    });
+  });
+
+  function restoreTyped() {
+    var fields = stepTextFields();
+    var restored = [];
+    var changed = [];
+    fields.forEach(function (field) {
+      savedValues[field.name] = field.defaultValue;
+      var key = typedKey(field.form, field.name);
+      var kept = readTyped(key);
+      if (!kept || typeof kept.value !== "string") { return; }
+      dropTyped(key);
+      if (kept.value === field.value) { return; }
+      if (kept.over === field.defaultValue && field.value === field.defaultValue && !field.disabled) {
+        field.value = kept.value;
+        restored.push(field);
+      } else {
+        var label = field.labels && field.labels.length ? field.labels[0].textContent.trim() : field.name;
+        changed.push(label + ": you had typed \u201c" + kept.value + "\u201d");
+      }
+    });
+    if (changed.length) {
+      notPutBack = "Not put back, as the stored value was changed meanwhile: " + changed.join("; ") + ".";
+      showStatus(notPutBack, "failed");
+    }
+    if (restored.length) {
+      // The change event makes the autosave store it (with the draft version this page was loaded with).
+      restored[restored.length - 1].dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  // The note stays beside the status of the autosave that stores the fields put back.
+  var notPutBack = "";
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var status = autosaveStatus();
+    if (!notPutBack || !status || event.target !== status) { return; }
+    var note = document.createElement("span");
+    note.className = "text-danger fw-semibold ms-1";
+    note.textContent = notPutBack;
+    status.appendChild(note);
+  });
+  if (document.readyState === "complete") { restoreTyped(); } else { window.addEventListener("load", restoreTyped); }
+
   // While signed out every preview would be refused too: none is sent until a save goes through again.
   // (Fewer requests on their way also means fewer caught by the sign-in's new CSRF token in flight.)
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -4,6 +4,7 @@ a form, calls one service in `wizard.review.services` and redirects or renders.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django import forms
@@ -16,11 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from wizard.models import Revision
-from wizard.review import access, pages
+from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
 from wizard.web.forms import MultilineField, draft_version_field, errors_in_words
+from wizard.web.views import output
 
 # ---------------------------------------------------------------------------
 # Forms
@@ -93,6 +95,83 @@ def load_revision(request: HttpRequest, code: UUID, number: int) -> tuple[Revisi
 
 
 # ---------------------------------------------------------------------------
+# The revision page
+
+SETTINGS_SHOWN_OPEN = 60
+# The revision page's forms that hold typed text: context name -> (form class, its text field, its action).
+_TEXT_FORMS: dict[str, tuple[type[forms.Form], str, str]] = {
+    "approve_form": (ApproveForm, "comment", "approve"),
+    "changes_form": (RequestChangesForm, "comment", "request_changes"),
+    "withdraw_form": (WithdrawForm, "comment", "withdraw"),
+    "comment_form": (CommentForm, "body", "comment"),
+}
+# Refusals saying the revision changed since its page was shown: answered 409 (Conflict), the others 400.
+_CHANGED_MEANWHILE = (review.WrongState, review.Superseded, review.BundleChanged, review.NewFindings)
+
+
+def revision_file_url(revision: Revision) -> Callable[[str], str]:
+    """Return a function giving the address of one file tab of `revision`'s page."""
+    return lambda name: reverse("revision-file", args=[revision.plan.code, revision.number, name])
+
+
+def show_revision(request: HttpRequest, revision: Revision, rights: PlanAccess, *,
+                  typed: tuple[str, forms.Form] | None = None, status: int = 200) -> HttpResponse:
+    """Return the revision page: state and actions, findings and settings, then its files one at a time.
+
+    `typed` is a refused form (by its context name) whose box shows the text as typed; when the page no
+    longer offers its action (the revision changed meanwhile), the text is shown in a box of its own.
+    """
+    page = pages.revision_page(revision, user=request.user, rights=rights)
+    built = page.check.bundle
+    shown = None
+    if built is not None:
+        wanted = request.GET.get("file", "")
+        shown = output.file_view(revision.plan, built, wanted if wanted in built.texts else output.default_file(built),
+                                 draft=False)
+    boxes: dict[str, forms.Form] = {name: form_class() for name, (form_class, _, _) in _TEXT_FORMS.items()}
+    unsent = None
+    if typed is not None:
+        name, form = typed
+        boxes[name] = form
+        _, field, action = _TEXT_FORMS[name]
+        if not getattr(page.actions, action):
+            unsent = {"label": form.fields[field].label, "text": str(form.data.get(field, ""))}
+    return render(request, "review/revision_detail.html", {
+        "plan": revision.plan, "revision": revision, "page": page, "rights": rights, "can_edit": rights.can_edit,
+        **boxes, "unsent": unsent,
+        "tabs": output.file_tabs(built, url=revision_file_url(revision)), "shown": shown,
+        "findings": output.summarise_findings(output.group_findings(list(page.check.findings), revision.data,
+                                                                          revision.plan)),
+        # A long list of settings starts folded, so that the files below stay within reach.
+        "settings_folded": len(page.settings) > SETTINGS_SHOWN_OPEN,
+    }, status=status)
+
+
+def show_revisions(request: HttpRequest, rights: PlanAccess, *, comment_form: CommentForm | None = None,
+                   status: int = 200) -> HttpResponse:
+    """Return the plan's revisions page; `comment_form`, a refused comment, shows its text as typed."""
+    plan = rights.plan
+    review_state = state.review_state(plan)
+    return render(request, "review/revision_list.html", {
+        "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": pages.revision_rows(plan),
+        "draft_changed": pages.draft_changed(plan), "status": review_state.status,
+        "status_label": review_state.label,
+        "comments": pages.plan_comments(plan), "comment_form": comment_form or CommentForm(),
+        "may_comment": rights.can_comment,
+    }, status=status)
+
+
+def _refused(request: HttpRequest, revision: Revision, rights: PlanAccess, name: str, form: forms.Form, *,
+             why: str | Exception) -> HttpResponse:
+    """Return the revision page again with the refused form's text as typed and why nothing was done:
+    409 when the revision changed meanwhile, 400 for what was typed."""
+    messages.error(request, str(why) if isinstance(why, Exception) else why)
+    status = 409 if isinstance(why, _CHANGED_MEANWHILE) else 400
+    # The state shown is the state now: the revision may have been decided meanwhile.
+    return show_revision(request, revision, rights, typed=(name, form), status=status)
+
+
+# ---------------------------------------------------------------------------
 # Review actions
 
 
@@ -112,90 +191,86 @@ def submit_revision(request: HttpRequest, code: UUID, number: int) -> HttpRespon
 @login_required
 @require_POST
 def approve_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
-    revision, _ = load_revision(request, code, number)
+    revision, rights = load_revision(request, code, number)
     form = ApproveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, errors_in_words(form))
-        return redirect(revision)
+        access.require_reviewer(request.user, revision.plan, revision)
+        return _refused(request, revision, rights, "approve_form", form, why=errors_in_words(form))
     try:
         review.approve(revision, by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request))
     except review.ReviewRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Revision {revision.number} is approved.")
+        return _refused(request, revision, rights, "approve_form", form, why=exc)
+    messages.success(request, f"Revision {revision.number} is approved.")
     return redirect(revision)
 
 
 @login_required
 @require_POST
 def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
-    revision, _ = load_revision(request, code, number)
+    revision, rights = load_revision(request, code, number)
     form = RequestChangesForm(request.POST)
     if not form.is_valid():
         # Refuse only after the role checks a valid request would meet, so a
         # read-only user learns nothing from an empty form but a 403.
         access.require_reviewer(request.user, revision.plan, revision)
-        messages.error(request, errors_in_words(form))
-        return redirect(revision)
+        return _refused(request, revision, rights, "changes_form", form, why=errors_in_words(form))
     try:
         review.request_changes(revision, by=request.user, comment=form.cleaned_data["comment"],
                                ip=client_ip(request))
     except review.ReviewRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Changes requested on revision {revision.number}.")
+        return _refused(request, revision, rights, "changes_form", form, why=exc)
+    messages.success(request, f"Changes requested on revision {revision.number}.")
     return redirect(revision)
 
 
 @login_required
 @require_POST
 def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
-    revision, _ = load_revision(request, code, number)
+    revision, rights = load_revision(request, code, number)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         access.require_reviewer(request.user, revision.plan, revision)
-        messages.error(request, errors_in_words(form))
-        return redirect(revision)
+        return _refused(request, revision, rights, "withdraw_form", form, why=errors_in_words(form))
     try:
         review.withdraw_approval(revision, by=request.user, comment=form.cleaned_data["comment"],
                                  ip=client_ip(request))
     except review.ReviewRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"The approval of revision {revision.number} is withdrawn.")
+        return _refused(request, revision, rights, "withdraw_form", form, why=exc)
+    messages.success(request, f"The approval of revision {revision.number} is withdrawn.")
     return redirect(revision)
 
 
 @login_required
 @require_POST
 def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
-    revision, _ = load_revision(request, code, number)
+    revision, rights = load_revision(request, code, number)
     form = CommentForm(request.POST)
     if not form.is_valid():
         access.require_commenter(request.user, revision.plan)
-        messages.error(request, errors_in_words(form))
-        return redirect(revision)
+        return _refused(request, revision, rights, "comment_form", form, why=errors_in_words(form))
     try:
         review.add_comment(revision.plan, by=request.user, body=form.cleaned_data["body"], revision=revision,
                            ip=client_ip(request))
     except review.ReviewRefused as exc:
-        messages.error(request, str(exc))
+        return _refused(request, revision, rights, "comment_form", form, why=exc)
     return redirect(f"{revision.get_absolute_url()}#comments")
 
 
 @login_required
 @require_POST
 def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
-    plan = access.load(request.user, code).plan
+    rights = access.load(request.user, code)
+    plan = rights.plan
     form = CommentForm(request.POST)
     if not form.is_valid():
         access.require_commenter(request.user, plan)
         messages.error(request, errors_in_words(form))
-        return redirect("plan-revisions", plan.code)
+        return show_revisions(request, rights, comment_form=form, status=400)
     try:
         review.add_comment(plan, by=request.user, body=form.cleaned_data["body"], ip=client_ip(request))
     except review.ReviewRefused as exc:
         messages.error(request, str(exc))
+        return show_revisions(request, rights, comment_form=form, status=400)
     return redirect(reverse("plan-revisions", args=[plan.code]) + "#comments")
 
 

@@ -3,7 +3,6 @@ approved download.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -12,27 +11,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from wizard.models import Plan, Revision
+from wizard.models import Plan
 from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web.views import output
 from wizard.web.views.review import (
-    ApproveForm,
-    CommentForm,
-    RequestChangesForm,
     SaveRevisionForm,
-    WithdrawForm,
     load_revision,
+    revision_file_url,
+    show_revision,
+    show_revisions,
 )
 
 VIEW_MODES = [("split", "Side by side"), ("unified", "Unified")]
-SETTINGS_SHOWN_OPEN = 60
 
 
 class DiffForm(forms.Form):
@@ -62,16 +58,7 @@ def _ref(value: str) -> int | str:
 
 @login_required
 def plan_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
-    rights = access.load(request.user, code)
-    plan = rights.plan
-    rows = pages.revision_rows(plan)
-    review_state = state.review_state(plan)
-    return render(request, "review/revision_list.html", {
-        "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": rows,
-        "draft_changed": pages.draft_changed(plan), "status": review_state.status,
-        "status_label": review_state.label,
-        "comments": pages.plan_comments(plan), "comment_form": CommentForm(), "may_comment": rights.can_comment,
-    })
+    return show_revisions(request, access.load(request.user, code))
 
 
 @login_required
@@ -106,31 +93,11 @@ def save_revision(request: HttpRequest, code: UUID) -> HttpResponse:
     }, status=400 if form.errors or refusal else 200)
 
 
-def _revision_file_url(revision: Revision) -> Callable[[str], str]:
-    return lambda name: reverse("revision-file", args=[revision.plan.code, revision.number, name])
-
-
 @login_required
 def revision_detail(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     """Show one revision: its state and actions, findings and settings, then its files one at a time."""
     revision, rights = load_revision(request, code, number)
-    page = pages.revision_page(revision, user=request.user, rights=rights)
-    built = page.check.bundle
-    shown = None
-    if built is not None:
-        wanted = request.GET.get("file", "")
-        shown = output.file_view(revision.plan, built, wanted if wanted in built.texts else output.default_file(built),
-                                 draft=False)
-    return render(request, "review/revision_detail.html", {
-        "plan": revision.plan, "revision": revision, "page": page, "rights": rights, "can_edit": rights.can_edit,
-        "approve_form": ApproveForm(), "changes_form": RequestChangesForm(), "comment_form": CommentForm(),
-        "withdraw_form": WithdrawForm(),
-        "tabs": output.file_tabs(built, url=_revision_file_url(revision)), "shown": shown,
-        "findings": output.summarise_findings(output.group_findings(list(page.check.findings), revision.data,
-                                                                          revision.plan)),
-        # A long list of settings starts folded, so that the files below stay within reach.
-        "settings_folded": len(page.settings) > SETTINGS_SHOWN_OPEN,
-    })
+    return show_revision(request, revision, rights)
 
 
 @login_required
@@ -150,7 +117,7 @@ def revision_file(request: HttpRequest, code: UUID, number: int, filename: str) 
         raise Http404("No such file in this revision's bundle")
     return render(request, "wizard/_file_panel.html", {
         "shown": output.file_view(revision.plan, built, filename, draft=False),
-        "tabs": output.file_tabs(built, url=_revision_file_url(revision)), "oob": True,
+        "tabs": output.file_tabs(built, url=revision_file_url(revision)), "oob": True,
     })
 
 

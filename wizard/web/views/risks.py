@@ -25,7 +25,7 @@ from wizard.plan.findings import acceptable_errors
 from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web import drafts
-from wizard.web.forms import AcceptRiskForm, WithdrawRiskForm, errors_in_words
+from wizard.web.forms import OUT_OF_DATE, AcceptRiskForm, WithdrawRiskForm, errors_in_words
 from wizard.web.risks import Typed
 from wizard.web.steps import STEPS
 from wizard.web.views import output
@@ -52,6 +52,8 @@ def accept_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     acceptable = {(f.code, f.field) for f in acceptable_errors(findings)}
     form = AcceptRiskForm(request.POST, acceptable=acceptable)
     if not form.is_valid():
+        if "draft_version" in form.errors:
+            return _refused(request, plan, form, OUT_OF_DATE, status=400)
         if set(form.errors) != {"reason"}:
             # The page's own fields are damaged or out of date (a forged error, a draft version it
             # never had): show the findings as they are now.
@@ -76,6 +78,9 @@ def withdraw_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     """Withdraw one accepted risk: its error blocks the plan again."""
     plan = get_editable_plan(request.user, code)
     form = WithdrawRiskForm(request.POST)
+    if "draft_version" in form.errors:
+        messages.error(request, f"Nothing was withdrawn: {OUT_OF_DATE}")
+        return output.review_page(request, plan.code, status=400)
     if not form.is_valid():
         messages.error(request, "Nothing was withdrawn: " + errors_in_words(form))
         return _back(plan)

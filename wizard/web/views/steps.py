@@ -26,8 +26,8 @@ from wizard.plan.explain import label_for
 from wizard.plan.finding import Finding
 from wizard.review.access import get_editable_plan, get_plan_for_user
 from wizard.review.audit import client_ip
-from wizard.web.drafts import StepSave, save_step
-from wizard.web.forms import ADDABLE, DraftVersionForm, StepForms, posted_window
+from wizard.web.drafts import StepSave, refuse_step, save_step
+from wizard.web.forms import ADDABLE, OUT_OF_DATE, DraftVersionForm, StepForms, posted_window
 from wizard.web.presets import EXAMPLE_NOTE, holds_example_names
 from wizard.web.security import plain_page
 from wizard.web.steps import (
@@ -166,9 +166,10 @@ def _save(request: HttpRequest, plan: Plan, step: Step) -> HttpResponse:
         return plain_page(request, status=400, title="Not saved: the page was damaged",
                           message=f"Nothing was saved: {'; '.join(damaged)}. Reload the step and try again.")
     if not meta.is_valid():
-        messages.error(request, "The page did not say which version of the draft it was showing, so nothing was "
-                                "saved. The step is shown again from the stored draft.")
-        return redirect(_step_url(plan, step))
+        refusal = refuse_step(plan, step, forms.values(), why=f"Not saved: {OUT_OF_DATE}", window=forms.window)
+        context = _context(plan, step, forms, can_edit=True, version=refusal.version, base=refusal.base,
+                           stale=refusal, pages=pages, info=page_window(step, plan.draft, pages)[1])
+        return render(request, TEMPLATE, context, status=400)
     result = save_step(plan, step, forms.values(), based_on=meta.cleaned_data["draft_version"],
                        base=meta.cleaned_data["step_base"], by=request.user, ip=client_ip(request),
                        window=forms.window)
