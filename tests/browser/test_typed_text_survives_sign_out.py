@@ -10,12 +10,14 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
 from tests.base import set_draft
 from tests.browser.conftest import server_idle
 from tests.browser.test_autosave_status import PASSWORD, _step_page
 from tests.browser.test_signed_out_autosave import _end_session
+from wizard.review.services import share_plan
 
 SITE = "#id_pools-0-site"
 
@@ -74,3 +76,46 @@ def test_a_field_changed_meanwhile_is_not_overwritten_and_the_typing_is_shown(op
     assert plan.draft["pools"][0]["site"] == "Bergen"
     assert plan.draft["pools"][0]["internal_web_fqdn"] == "pool-internal.contoso.com"
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_typing_kept_in_the_tab_is_never_put_back_for_someone_else(open_page: Any) -> None:
+    """Alice's session ends with typing kept in the tab; Bob signs in at that screen and opens the
+    same step of the plan, which he may edit too: Alice's typing must not reach his form, nor be
+    saved in his name, and it must not stay behind in the tab."""
+    page, plan, url = _step_page(open_page)
+    with server_idle():
+        bob = User.objects.create_user("bob", password=PASSWORD)
+        editors = Group.objects.create(name="editors")
+        bob.groups.add(editors)
+        share_plan(plan, by=plan.owner, group=editors, can_edit=True)
+        before = plan.draft["pools"][0].get("site")
+    page.locator(SITE).fill("Alice's typing")   # typed only: no autosave yet
+    _end_session(page)
+    page.reload()
+    expect(page.get_by_label("Password")).to_be_visible()
+    page.get_by_label("Username").fill("bob")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(url) + "$"))
+    expect(page.locator(SITE)).to_have_value(before or "")
+    assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))") == []
+    expect(page.locator("#autosave-status")).not_to_contain_text("Saved")
+    with server_idle():
+        plan.refresh_from_db()
+    assert plan.draft["pools"][0].get("site") == before
+    assert page.problems == []
+
+
+@pytest.mark.browser
+def test_signing_out_forgets_the_typing_kept_in_the_tab(open_page: Any) -> None:
+    """Sign out is a choice: what the tab kept for this person goes with the session."""
+    page, plan, url = _step_page(open_page)
+    page.locator(SITE).fill("kept until sign out")
+    # Kept for this person, by the step's address (a field named "action" in the form once made it
+    # "[object RadioNodeList]", losing the page of the step's lists) and the field.
+    assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))") == [
+        f"wizard-typed:{plan.owner.pk}:{url}:pools-0-site"]
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))") == []

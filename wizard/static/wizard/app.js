@@ -183,17 +183,41 @@
   // until a save stores it. After signing in again, typing kept for a field that still holds that stored
   // value is put back and autosaved; a field someone else changed meanwhile is left as stored (two
   // people never silently overwrite each other) and the status says what had been typed there.
+  // The typing is kept for the person who typed it (the user's id in the key): in a tab where someone
+  // else signs in next, it is dropped at once instead of being put back and saved in their name.
+  // Signing out on purpose drops all of it.
   var TYPED_PREFIX = "wizard-typed:";
+  var typedUser = document.body.getAttribute("data-user");  // null on the sign-in page: keep everything
   var savedValues = {};   // field name -> the value last stored (as the page showed it, or as autosaved)
   var sentValues = null;  // what the autosave on its way sends
 
+  function typedKeys() {
+    var keys = [];
+    try {
+      for (var i = 0; i < window.sessionStorage.length; i++) {
+        var key = window.sessionStorage.key(i);
+        if (key && key.indexOf(TYPED_PREFIX) === 0) { keys.push(key); }
+      }
+    } catch (e) { /* storage turned off: nothing was kept */ }
+    return keys;
+  }
+  function dropTypedOf(keep) {
+    typedKeys().forEach(function (key) { if (!keep(key)) { dropTyped(key); } });
+  }
   function typedKey(form, name) {
     // The query names the page of the step's lists: row fields are named by their place on the page.
-    var action = new URL(form.action, window.location.href);
-    return TYPED_PREFIX + action.pathname + action.search + ":" + name;
+    // getAttribute, not form.action: a field named "action" would shadow the property.
+    var action = new URL(form.getAttribute("action") || "", window.location.href);
+    return TYPED_PREFIX + typedUser + ":" + action.pathname + action.search + ":" + name;
   }
+  if (typedUser !== null) {
+    dropTypedOf(function (key) { return key.indexOf(TYPED_PREFIX + typedUser + ":") === 0; });
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "sign-out-form") { dropTypedOf(function () { return false; }); }
+  });
   function keepsTyping(field) {
-    return !!field.name && field.form && field.form.id === "step-form" && (field.tagName === "TEXTAREA" ||
+    return typedUser !== null && !!field.name && field.form && field.form.id === "step-form" && (field.tagName === "TEXTAREA" ||
       (field.tagName === "INPUT" && /^(text|search|url|email|tel|number)$/.test(field.type)));
   }
   function readTyped(key) {
