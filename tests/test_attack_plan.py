@@ -295,8 +295,9 @@ def test_a_nul_in_an_extension_key_is_refused_naming_it() -> None:
     doc["x_\x00note"] = "Qzxk7"
     plan, findings = assess(doc)
     assert plan is None
-    # The path is printable: the NUL written as an escape, as a lone surrogate is (x_\ud800).
-    assert [(f.field, f.code) for f in findings if f.severity == "error"] == [("x_\\x00note", "invalid_text")]
+    # The path is printable: the NUL written as an escape, as a lone surrogate is (x_\ud800); the key is
+    # what is wrong, so the code is the one a lone surrogate in a key gets.
+    assert [(f.field, f.code) for f in findings if f.severity == "error"] == [("x_\\x00note", "invalid_key")]
 
 
 def test_a_lone_surrogate_in_extension_data_is_refused_or_rendered() -> None:

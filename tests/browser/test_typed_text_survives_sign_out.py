@@ -115,7 +115,7 @@ def test_signing_out_forgets_the_typing_kept_in_the_tab(open_page: Any) -> None:
     # Kept for this person, by the step's address (a field named "action" in the form once made it
     # "[object RadioNodeList]", losing the page of the step's lists) and the field.
     assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))") == [
-        f"wizard-typed:{plan.owner.pk}:{url}:pools-0-site"]
+        f"wizard-typed:{plan.owner.get_username()}:{url}:pools-0-site"]
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("Password")).to_be_visible()
     assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))") == []

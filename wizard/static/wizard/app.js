@@ -183,11 +183,12 @@
   // until a save stores it. After signing in again, typing kept for a field that still holds that stored
   // value is put back and autosaved; a field someone else changed meanwhile is left as stored (two
   // people never silently overwrite each other) and the status says what had been typed there.
-  // The typing is kept for the person who typed it (the user's id in the key): in a tab where someone
+  // The typing is kept for the person who typed it (the username in the key): in a tab where someone
   // else signs in next, it is dropped at once instead of being put back and saved in their name.
   // Signing out on purpose drops all of it.
   var TYPED_PREFIX = "wizard-typed:";
   var typedUser = document.body.getAttribute("data-user");  // null on the sign-in page: keep everything
+  if (typedUser !== null) { typedUser = encodeURIComponent(typedUser); }  // no ":" inside the key's parts
   var savedValues = {};   // field name -> the value last stored (as the page showed it, or as autosaved)
   var sentValues = null;  // what the autosave on its way sends
 
