@@ -28,6 +28,10 @@ from wizard.web.drafts import create_plan
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 DEFAULT_PLAN = "s01-passive-extranet-mfa"
 PASSWORD = "correct horse battery staple"
+# Draft versions a page may send damaged: missing, empty, not a number, out of range, read as a number
+# only by int()'s leniency (`1_0`, Arabic-Indic digits), or sent twice (Django would read the last).
+DAMAGED_VERSIONS: tuple[Any, ...] = (None, "", "abc", "-1", "1e9", "9" * 30, "1_0", "\u0661", ["1", "1"],
+                                     ["1", "2"])
 
 READ_TEAM = "Identity team"
 EDIT_TEAM = "Identity editors"

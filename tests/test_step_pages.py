@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from tests.base import BaseTestCase, make_plan
+from tests.base import DAMAGED_VERSIONS, BaseTestCase, make_plan
 from wizard.models import AuditEvent
 from wizard.plan.model import NAME_MAX
 from wizard.web.drafts import create_plan
@@ -97,9 +97,6 @@ class DraftVersionRangeTests(BaseTestCase):
         self.assertEqual(self.client.post(url, data).status_code, 400)
         self.plan.refresh_from_db()
         self.assertNotEqual(self.plan.draft["name"], "Typed")
-
-
-DAMAGED_VERSIONS = (None, "", "abc", "-1", "1e9", "9" * 30, "1_0", "\u0661", ["1", "1"], ["1", "2"])
 
 
 class DamagedDraftVersionTests(BaseTestCase):

@@ -22,11 +22,12 @@ from wizard.review.services import share_plan
 SITE = "#id_pools-0-site"
 
 
-def _sign_in_again(page: Any, url: str) -> None:
-    """Reload the step (the session has ended: the sign-in page), sign in, and come back to the step."""
+def _sign_in_again(page: Any, url: str, username: str = "alice") -> None:
+    """Reload the step (the session has ended: the sign-in page), sign in as `username`, and come back to
+    the step."""
     page.reload()
     expect(page.get_by_label("Password")).to_be_visible()
-    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(re.escape(url) + "$"))
@@ -92,12 +93,7 @@ def test_typing_kept_in_the_tab_is_never_put_back_for_someone_else(open_page: An
         before = plan.draft["pools"][0].get("site")
     page.locator(SITE).fill("Alice's typing")   # typed only: no autosave yet
     _end_session(page)
-    page.reload()
-    expect(page.get_by_label("Password")).to_be_visible()
-    page.get_by_label("Username").fill("bob")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(url) + "$"))
+    _sign_in_again(page, url, "bob")
     expect(page.locator(SITE)).to_have_value(before or "")
     assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))") == []
     expect(page.locator("#autosave-status")).not_to_contain_text("Saved")

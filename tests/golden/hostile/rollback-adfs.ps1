@@ -69,6 +69,12 @@ function New-RunFile {
     ConvertTo-PathPattern -Path $Path
 }
 
+function Read-RunBackup {
+    # The object a run saved with Export-Clixml as the file $File of its folder $Folder.
+    param([string]$Folder, [string]$File)
+    Import-Clixml -Path (ConvertTo-PathPattern -Path (Join-Path -Path $Folder -ChildPath $File))
+}
+
 function Start-RunTranscript {
     # The transcript of this run in the file $Path, written even under -WhatIf: it changes nothing on a server.
     param([string]$Path)
@@ -444,7 +450,7 @@ function Get-Saved {
     param([string]$Identity)
     foreach ($Row in $Backups) {
         if ($Row.Identity -eq $Identity) {
-            return Import-Clixml -Path (ConvertTo-PathPattern -Path (Join-Path -Path $BackupFolder -ChildPath $Row.File))
+            return Read-RunBackup -Folder $BackupFolder -File $Row.File
         }
     }
     return $null

@@ -60,6 +60,12 @@ function New-RunFile {
     ConvertTo-PathPattern -Path $Path
 }
 
+function Read-RunBackup {
+    # The object a run saved with Export-Clixml as the file $File of its folder $Folder.
+    param([string]$Folder, [string]$File)
+    Import-Clixml -Path (ConvertTo-PathPattern -Path (Join-Path -Path $Folder -ChildPath $File))
+}
+
 function Start-RunTranscript {
     # The transcript of this run in the file $Path, written even under -WhatIf: it changes nothing on a server.
     param([string]$Path)
@@ -433,7 +439,7 @@ foreach ($Row in $Backups) {
 function Get-Saved {
     # The trust as it was before the first run of the change (Export-Clixml), or $null when none was saved.
     foreach ($Row in $Backups) {
-        return Import-Clixml -Path (ConvertTo-PathPattern -Path (Join-Path -Path $BackupFolder -ChildPath $Row.File))
+        return Read-RunBackup -Folder $BackupFolder -File $Row.File
     }
     return $null
 }
