@@ -1201,6 +1201,9 @@ class Interpreter:
                 return target[start:start + ps_int(args[1])] if len(args) > 1 else target[start:]
             if member == "trim" and not args:
                 return target.strip()
+            if member == "replace" and len(args) == 2 and all(isinstance(a, str) for a in args) and args[0]:
+                # String.Replace(string, string): ordinal, case-sensitive, every occurrence.
+                return target.replace(args[0], args[1])
             if member == "trimend" and len(args) == 1 and isinstance(args[0], str) and len(args[0]) == 1:
                 # String.TrimEnd(char): the one-character string converts to the char.
                 return target.rstrip(args[0])

@@ -1,8 +1,9 @@
 """Scripts kept in a folder whose name holds PowerShell wildcard characters, such as `Backups [2026]`.
 
 A `-Path` parameter reads `[2026]` as "one of 2, 0, 6", so a run folder under `D:\\Backups [2026]\\`
-names other folders or none. tests/psmini.py models that; these tests run the rendered scripts
-there and check what they write and what the rollback restores.
+names other folders or none; a backtick escapes the character after it, so `Runs `1` names `Runs 1`.
+tests/psmini.py models that; these tests run the rendered scripts in both folders and check what
+they write and what the rollback restores.
 """
 from __future__ import annotations
 
@@ -21,22 +22,34 @@ from tests.test_network_artifacts import text as bundle_text
 from tests.test_rollback_runs import Site, adfs_site, lync_site
 from tests.test_verify_adfs import Verified
 
-FOLDER = "Backups [2026]"
+# Each folder name, and the folder its name matches when read as a pattern: a script that reads its
+# folder through -Path finds that empty folder instead of its own.
+FOLDERS = {"Backups [2026]": "Backups 2",
+           # Windows PowerShell's [WildcardPattern]::Escape leaves a backtick alone (psmini refuses it).
+           "Runs `1 [2026]": "Runs 1 2"}
 
 
-def bracketed(tmp_path: Path) -> Path:
+@pytest.fixture(params=list(FOLDERS))
+def folder_name(request: Any) -> str:
+    return str(request.param)
+
+
+def bracketed(tmp_path: Path, name: str) -> Path:
     """A script folder named like a wildcard pattern, beside a folder that pattern matches."""
-    folder = tmp_path / FOLDER
+    folder = tmp_path / name
     folder.mkdir(parents=True)
-    # `Backups [2026]` as a pattern names `Backups 2`: a script that reads its folder through -Path
-    # finds this empty folder instead of its own.
-    (tmp_path / "Backups 2").mkdir()
+    (tmp_path / FOLDERS[name]).mkdir()
     return folder
 
 
+def decoy(folder: Path) -> Path:
+    """The folder that `folder`'s name names as a pattern."""
+    return folder.parent / FOLDERS[folder.name]
+
+
 @pytest.fixture(params=["lync", "adfs"])
-def site(request: Any, tmp_path: Path) -> Site:
-    folder = bracketed(tmp_path)
+def site(request: Any, tmp_path: Path, folder_name: str) -> Site:
+    folder = bracketed(tmp_path, folder_name)
     return lync_site(folder) if request.param == "lync" else adfs_site(folder, "2.0")
 
 
@@ -50,7 +63,7 @@ def test_a_run_writes_its_records_and_transcript_in_a_bracketed_folder(site: Sit
     assert {"run.csv", "backup.csv", "created.csv", "transcript.log"} <= files
     assert site.run_record(real)["State"] == "completed"
     # Nothing was written beside it, in the folder the pattern matches.
-    assert not any((site.folder.parent / "Backups 2").iterdir())
+    assert not any(decoy(site.folder).iterdir())
 
 
 def test_the_default_rollback_in_a_bracketed_folder_restores_the_state_before_the_change(site: Site) -> None:
@@ -77,16 +90,17 @@ def test_a_rollback_named_by_its_bracketed_folder_restores_it(site: Site) -> Non
     assert row.props["From"] == run
 
 
-def test_verify_adfs_writes_its_report_in_a_bracketed_folder(tmp_path: Path) -> None:
-    site = adfs_site(bracketed(tmp_path), "2.0")
+def test_verify_adfs_writes_its_report_in_a_bracketed_folder(tmp_path: Path, folder_name: str) -> None:
+    site = adfs_site(bracketed(tmp_path, folder_name), "2.0")
     assert site.run_change().ok
     run = Verified(site)
     assert run.code == 0, run.failed
     assert run.rows() and all(row["Status"] == "PASS" for row in run.rows())
 
 
-def test_the_edge_certificate_script_writes_its_transcript_in_a_bracketed_folder(tmp_path: Path) -> None:
-    folder = bracketed(tmp_path)
+def test_the_edge_certificate_script_writes_its_transcript_in_a_bracketed_folder(tmp_path: Path,
+                                                                                 folder_name: str) -> None:
+    folder = bracketed(tmp_path, folder_name)
     script = bundle_text("certificates-edge.ps1")
     interp = Interpreter(script, commands={"Request-CsCertificate": Builtin(lambda i, n, p, d: [], frozenset({"New"})),
                                            "Get-Command": Builtin(lambda i, n, p, d: ["command"])},
@@ -96,8 +110,9 @@ def test_the_edge_certificate_script_writes_its_transcript_in_a_bracketed_folder
     assert (folder / "certificates-edge-20261122-140000.log").is_file()
 
 
-def test_modern_authentication_and_its_rollback_work_in_a_bracketed_folder(tmp_path: Path) -> None:
-    folder = bracketed(tmp_path / "adfs")
+def test_modern_authentication_and_its_rollback_work_in_a_bracketed_folder(tmp_path: Path,
+                                                                           folder_name: str) -> None:
+    folder = bracketed(tmp_path / "adfs", folder_name)
     site = modern_auth_site(folder, modern_auth_bundle(), web_api=False, policies=(EXTRANET_ACP,))
     (folder / "Setup-Adfs2016OAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
     # An earlier setup made the trust: the change saves it, and the rollback reads that file back.
@@ -105,7 +120,7 @@ def test_modern_authentication_and_its_rollback_work_in_a_bracketed_folder(tmp_p
         "MetadataUrl": None, "AccessControlPolicyName": "Permit specific group",
         "AccessControlPolicyParameters": ["FABRIKAM\\Skype users"], "IssuanceAuthorizationRules": "",
         "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "", "Identifier": list(SE_POOL_IDS)}
-    lync = modern_auth_lync_site(bracketed(tmp_path / "lync"))
+    lync = modern_auth_lync_site(bracketed(tmp_path / "lync", folder_name))
     for one in (site, lync):
         before = one.store.state()
         outcome = one.run_change()

@@ -47,9 +47,12 @@ $script:CreatedIndex = @()
 $script:Chain = @()
 
 function ConvertTo-PathPattern {
-    # $Path as a -Path argument that names only itself: [ ] * ? escaped.
+    # $Path as a -Path argument that names only itself: a backtick before each ` [ ] * ?.
+    # Written out, not [WildcardPattern]::Escape: Windows PowerShell's leaves a backtick alone, and
+    # the pattern then reads it as escaping the character after it (D:\Runs`1 names D:\Runs1).
+    # The backtick goes first, so that the ones added for [ ] * ? are not doubled.
     param([string]$Path)
-    return [System.Management.Automation.WildcardPattern]::Escape($Path)
+    return $Path.Replace('`', '``').Replace('[', '`[').Replace(']', '`]').Replace('*', '`*').Replace('?', '`?')
 }
 
 function New-RunFile {
