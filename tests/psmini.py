@@ -709,6 +709,9 @@ class Interpreter:
                     [c.type for c in _named(target[0])] != ["variable"]:
                 raise Unsupported(f"& with {_text(parts[1])[:40]}")
             path = ps_str(self._expr(_named(target[0])[0], scope))
+            if any(ch in path for ch in "[]*?`"):
+                # Windows PowerShell reads that path as a wildcard pattern: it may run another script, or none.
+                raise Unsupported(f"& with a path Windows PowerShell reads as a wildcard pattern: {path}")
             name = re.split(r"[\\/]", path)[-1]
             parts = [name_node, *parts[2:]]
         elif name_node.type != "command_name":

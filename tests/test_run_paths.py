@@ -128,3 +128,19 @@ def test_modern_authentication_and_its_rollback_work_in_a_bracketed_folder(tmp_p
         rolled = one.run_rollback()
         assert rolled.ok, rolled.error
         assert one.store.state() == before
+
+
+def test_microsofts_script_is_not_run_from_a_folder_whose_path_is_a_pattern(tmp_path: Path, folder_name: str) -> None:
+    # No trust yet, so Microsoft's script would make it; `& 'D:\\Backups [2026]\\Setup-....ps1'` in Windows
+    # PowerShell runs `D:\\Backups 2\\Setup-....ps1` instead, or nothing: the script says so before any change.
+    folder = bracketed(tmp_path, folder_name)
+    site = modern_auth_site(folder, modern_auth_bundle(), web_api=False, policies=(EXTRANET_ACP,))
+    for where in (folder, decoy(folder)):
+        (where / "Setup-Adfs2016OAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
+    before = site.store.state()
+    for whatif in (True, False):
+        outcome = site.run_change(whatif=whatif)
+        assert outcome.error and "read the path of Microsoft's script as a wildcard pattern" in outcome.error
+        assert "move this folder" in outcome.error
+    assert site.store.setup_runs == [] and site.store.calls == []
+    assert site.store.state() == before

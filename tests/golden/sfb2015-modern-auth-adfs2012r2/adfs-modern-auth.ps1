@@ -433,6 +433,11 @@ try {
 
     $Trust = Find-OAuthTrust
     if ($null -eq $Trust) {
+        # Windows PowerShell reads the path of a script it runs as a wildcard pattern: from D:\Setup [1]\
+        # it would run D:\Setup 1\'s script of that name, or none. Said before anything changes.
+        if ($SetupScript -ne (ConvertTo-PathPattern -Path $SetupScript)) {
+            throw ('Windows PowerShell would read the path of Microsoft''s script as a wildcard pattern, because it holds [ ] * ? or a backtick, and could run another script than ' + $SetupScript + ': move this folder, with Microsoft''s script, to a path without them, then run this script again.')
+        }
         Write-Step -Message 'No AD FS trust holds the pools'' URLs yet: Microsoft''s script makes it.'
     }
     else {
