@@ -205,13 +205,26 @@ def test_refused_changes_leave_no_trace(client, people, persona):
 
 
 @pytest.mark.parametrize("url_name", ["revision-submit", "revision-approve", "revision-request-changes",
-                                      "revision-comment", "plan-unshare"])
+                                      "revision-withdraw", "revision-comment", "plan-comment", "plan-unshare",
+                                      "plan-risk-accept", "plan-risk-withdraw"])
 def test_changes_are_post_only(client, people, url_name):
+    # A visit changes nothing: the review and risk actions send it to the page of their form (a person
+    # signing in again after a session ended lands there), the others answer 405.
     revision = _revision(people, submitted=True)
-    code = revision.plan.code
-    args = [code] if url_name == "plan-unshare" else [code, 1]
+    plan = revision.plan
+    args = [plan.code] if url_name in ("plan-unshare", "plan-comment", "plan-risk-accept",
+                                       "plan-risk-withdraw") else [plan.code, 1]
     client.force_login(people.bob)
-    assert client.get(reverse(url_name, args=args)).status_code == 405
+    before, events = _state(plan), AuditEvent.objects.filter(plan=plan).count()
+    response = client.get(reverse(url_name, args=args))
+    if url_name == "plan-unshare":
+        assert response.status_code == 405
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"/plans/{plan.code}/")
+    assert client.put(reverse(url_name, args=args)).status_code == 405
+    assert _state(plan) == before
+    assert AuditEvent.objects.filter(plan=plan).count() == events
 
 
 def test_a_bad_plan_code_or_revision_number_is_404(client, people):

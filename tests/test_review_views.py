@@ -293,19 +293,22 @@ class ReviewActionTests(ReviewViewTestCase):
         self.assertContains(response, "has been superseded by revision 2", status_code=409)
         self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
 
-    def test_an_action_address_visited_after_signing_in_again_says_nothing_was_done(self):
+    def test_an_action_address_visited_after_signing_in_again_leads_to_its_page_saying_nothing_was_done(self):
         # Session ended, Approve pressed, signed in again: the sign-in page sends the reviewer back to
-        # the action's address as a visit, which answered an empty 405 page.
+        # the action's address as a visit. It answered an empty 405 page, then a page that only said so;
+        # now it leads to the revision's page (where the tab puts the typing back), saying nothing was done.
         self._submitted()
         approve = self._url("revision-approve", 1)
         response = self.client.post(approve, {"comment": ""})
         self.assertRedirects(response, f"{reverse('login')}?next={approve}", fetch_redirect_response=False)
         self.client.force_login(self.bob)
-        response = self.client.get(approve)
-        self.assertContains(response, "Nothing was done", status_code=405)
-        self.assertContains(response, "press the button once more", status_code=405)
-        self.assertEqual(response["Allow"], "POST")
+        response = self.client.get(approve, follow=True)
+        self.assertRedirects(response, self._url("revision-detail", 1))
+        self.assertContains(response, "Nothing was done")
+        self.assertContains(response, "press the button once more")
+        self.assertContains(response, 'id="approve-form"')
         self.assertFalse(Review.objects.filter(decision=Review.Decision.APPROVED).exists())
+        self.assertEqual(self.client.put(approve).status_code, 405)
 
     def test_forms_need_the_csrf_token(self):
         self._submitted()

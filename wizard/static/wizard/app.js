@@ -303,6 +303,78 @@
   });
   if (document.readyState === "complete") { restoreTyped(); } else { window.addEventListener("load", restoreTyped); }
 
+  // Boxes of the forms marked data-keep-typing (a comment, an approval's or a request's text, a risk's
+  // reason, a revision's message): what is typed is kept in this tab, by the form and its action, until
+  // the form reaches the server. A session that ended on the way sends the form to the sign-in page,
+  // whose `next` names the action: that typing is marked not sent, and after signing in (an action's
+  // address leads to its form's page) it is put back into the empty box, with a note saying so. A form
+  // that reached the server drops it: a stored text shows on the page, a refused one comes back in its box.
+  var BOX = ":box:";
+  function boxOf(form, name) {
+    var action = new URL(form.getAttribute("action") || "", window.location.href);
+    var to = action.pathname + action.search;
+    return { key: TYPED_PREFIX + typedUser + BOX + form.getAttribute("data-keep-typing") + ":" + to + ":" + name,
+             action: to };
+  }
+  function keepsBox(field) {
+    return typedUser !== null && !!field.name && !!field.form && field.form.hasAttribute("data-keep-typing") &&
+      (field.tagName === "TEXTAREA" || (field.tagName === "INPUT" && field.type === "text"));
+  }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!keepsBox(field)) { return; }
+    var box = boxOf(field.form, field.name);
+    if (field.value === "") { dropTyped(box.key); return; }
+    writeTyped(box.key, { value: field.value, action: box.action, sent: false });
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-keep-typing")) { return; }
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (keepsBox(field) && field.value !== "") {
+        var box = boxOf(form, field.name);
+        writeTyped(box.key, { value: field.value, action: box.action, sent: true });
+      }
+    });
+  });
+  function restoreBoxes() {
+    if (typedUser === null) {
+      // The sign-in page: a form sent here did not reach its action.
+      var next = new URLSearchParams(window.location.search).get("next");
+      typedKeys().forEach(function (key) {
+        var kept = key.indexOf(BOX) >= 0 ? readTyped(key) : null;
+        if (next && kept && kept.sent && kept.action === next) {
+          writeTyped(key, { value: kept.value, action: kept.action, sent: false, lost: true });
+        }
+      });
+      return;
+    }
+    var fields = {};
+    document.querySelectorAll("form[data-keep-typing]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (keepsBox(field)) { fields[boxOf(form, field.name).key] = field; }
+      });
+    });
+    typedKeys().forEach(function (key) {
+      if (key.indexOf(TYPED_PREFIX + typedUser + BOX) !== 0) { return; }
+      var kept = readTyped(key);
+      if (!kept || typeof kept.value !== "string" || kept.sent) { dropTyped(key); return; }
+      var field = fields[key];
+      // Another page's box keeps it for when that page is shown; a box that holds text is left as it is.
+      if (!field || field.value !== "" || field.disabled || field.readOnly) { return; }
+      field.value = kept.value;
+      var note = document.createElement("div");
+      note.className = "form-text text-danger fw-semibold mb-2";
+      note.setAttribute("role", "status");
+      note.setAttribute("data-put-back", "");
+      note.textContent = kept.lost ?
+        "Put back: this was not sent, as your session had ended. Press the button once more." :
+        "Put back: you had typed this here and not sent it.";
+      field.insertAdjacentElement("afterend", note);
+    });
+  }
+  if (document.readyState === "complete") { restoreBoxes(); } else { window.addEventListener("load", restoreBoxes); }
+
   // While signed out every preview would be refused too: none is sent until a save goes through again.
   // (Fewer requests on their way also means fewer caught by the sign-in's new CSRF token in flight.)
   document.addEventListener("htmx:beforeRequest", function (event) {

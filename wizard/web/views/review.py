@@ -22,6 +22,7 @@ from wizard.review import services as review
 from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
 from wizard.web.forms import MultilineField, draft_version_field, errors_in_words
+from wizard.web.posting import form_post
 from wizard.web.views import output
 
 # ---------------------------------------------------------------------------
@@ -175,8 +176,16 @@ def _refused(request: HttpRequest, revision: Revision, rights: PlanAccess, name:
 # Review actions
 
 
+def _revision_page(code: UUID, number: int) -> str:
+    return reverse("revision-detail", args=[code, number])
+
+
+def _revisions_page(code: UUID) -> str:
+    return reverse("plan-revisions", args=[code])
+
+
 @login_required
-@require_POST
+@form_post(_revision_page)
 def submit_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     revision, _ = load_revision(request, code, number)
     try:
@@ -189,7 +198,7 @@ def submit_revision(request: HttpRequest, code: UUID, number: int) -> HttpRespon
 
 
 @login_required
-@require_POST
+@form_post(_revision_page)
 def approve_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     revision, rights = load_revision(request, code, number)
     form = ApproveForm(request.POST)
@@ -205,7 +214,7 @@ def approve_revision(request: HttpRequest, code: UUID, number: int) -> HttpRespo
 
 
 @login_required
-@require_POST
+@form_post(_revision_page)
 def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     revision, rights = load_revision(request, code, number)
     form = RequestChangesForm(request.POST)
@@ -224,7 +233,7 @@ def request_changes(request: HttpRequest, code: UUID, number: int) -> HttpRespon
 
 
 @login_required
-@require_POST
+@form_post(_revision_page)
 def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     revision, rights = load_revision(request, code, number)
     form = WithdrawForm(request.POST)
@@ -241,7 +250,7 @@ def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResp
 
 
 @login_required
-@require_POST
+@form_post(_revision_page)
 def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     revision, rights = load_revision(request, code, number)
     form = CommentForm(request.POST)
@@ -257,7 +266,7 @@ def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpRe
 
 
 @login_required
-@require_POST
+@form_post(_revisions_page)
 def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
     rights = access.load(request.user, code)
     plan = rights.plan

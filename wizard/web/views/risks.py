@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from wizard.models import Plan
 from wizard.plan import engine
@@ -26,13 +25,18 @@ from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web import drafts
 from wizard.web.forms import OUT_OF_DATE, AcceptRiskForm, WithdrawRiskForm, errors_in_words
+from wizard.web.posting import form_post
 from wizard.web.risks import Typed
 from wizard.web.steps import STEPS
 from wizard.web.views import output
 
 
+def _risks_page(code: UUID) -> str:
+    return reverse("plan-step", args=[code, STEPS[-1].slug]) + "#risks"
+
+
 def _back(plan: Plan) -> HttpResponse:
-    return redirect(reverse("plan-step", args=[plan.code, STEPS[-1].slug]) + "#risks")
+    return redirect(_risks_page(plan.code))
 
 
 def _refused(request: HttpRequest, plan: Plan, form: AcceptRiskForm, why: str, *, status: int) -> HttpResponse:
@@ -44,7 +48,7 @@ def _refused(request: HttpRequest, plan: Plan, form: AcceptRiskForm, why: str, *
 
 
 @login_required
-@require_POST
+@form_post(_risks_page)
 def accept_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     """Record one error of the draft as an accepted risk, with its reason."""
     plan = get_editable_plan(request.user, code)
@@ -73,7 +77,7 @@ def accept_risk(request: HttpRequest, code: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@form_post(_risks_page)
 def withdraw_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     """Withdraw one accepted risk: its error blocks the plan again."""
     plan = get_editable_plan(request.user, code)
