@@ -415,6 +415,20 @@ try {
     if (-not (Get-CsPool -Identity 'sfbedge.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbedge.contoso.com')
     }
+    # The mobile clients' default sign-in method (MobilePreferredAuthType) for pool sfbdir01.contoso.com must be one
+    # the pool keeps: one it no longer supports can keep the web ticket service from starting. A collection this
+    # script creates copies the value from the collection that applies now, so that is the one read.
+    $Effective = Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -ErrorAction SilentlyContinue
+    if (-not $Effective) {
+        $Effective = Get-CsWebServiceConfiguration -Identity 'site:Dublin' -ErrorAction SilentlyContinue
+    }
+    if (-not $Effective) {
+        $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
+    }
+    $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
+    if ($Preferred -and (@('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin') -contains [string]$Preferred.Value)) {
+        throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + 'sfbdir01.contoso.com' + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
+    }
     # Passive authentication and Modern Authentication cannot share a deployment, and Modern Authentication is global:
     # with a client authorization server set, it is on for every pool. (Before the cumulative update that brought
     # Modern Authentication the property does not exist.)
