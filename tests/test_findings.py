@@ -837,3 +837,33 @@ def test_passive_authentication_moves_password_guessing_to_adfs_and_says_how_to_
                   "passive_adfs_password_surface")
     # Without a passive pool nobody signs in at AD FS.
     assert not of(make_plan(pool(external="tls_dsk"), adfs=ADFS), "passive_adfs_password_surface")
+
+
+# ---------------------------------------------------------------------------
+# The web ticket service's forms sign-in: closed by inference only, and not shown by the verification
+
+
+def test_a_passive_pool_says_the_forms_sign_in_of_the_web_ticket_service_must_be_tried_with_a_test_account():
+    """Password-spraying tools post a user name and password in a UsernameToken to
+    /WebTicket/WebTicketService.svc/Auth. The exposure model counts it with Windows authentication (inferred) and
+    calls it closed on a passive pool, but no request without credentials shows it, so verify-external.ps1's PASS
+    does not cover it: the admin is told to try it from the Internet with a test account."""
+    (f,) = of(passive_plan(), "web_forms_sign_in_unverified")
+    assert f.severity == "warning" and f.field == "pools[0].auth.external"
+    assert "/WebTicket/WebTicketService.svc/Auth" in f.message and "https://web-pool01.contoso.com" in f.message
+    assert "test account" in f.message and "verify-external.ps1" in f.message
+
+
+def test_a_modern_auth_scenario_blocking_windows_auth_says_it_for_every_pool():
+    plan = make_plan(pool(), pool("dir01.contoso.com", role="director"), adfs=ADFS,
+                     modern_auth={"scenario": "block_windows_auth_externally"})
+    (f,) = of(plan, "web_forms_sign_in_unverified")
+    assert f.field == "modern_auth.scenario"
+    assert "web-pool01.contoso.com" in f.message and "web-dir01.contoso.com" in f.message
+
+
+@pytest.mark.parametrize("external", ["ntlm", "tls_dsk"])
+def test_a_pool_that_keeps_windows_auth_has_no_such_note(external):
+    assert not of(make_plan(pool(external=external)), "web_forms_sign_in_unverified")
+    plan = make_plan(pool(), adfs=ADFS, modern_auth={"scenario": "block_modern_auth_internally"})
+    assert not of(plan, "web_forms_sign_in_unverified")

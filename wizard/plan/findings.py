@@ -70,6 +70,7 @@ FINDING_CODES: dict[str, str] = {
     "passive_modern_auth_conflict": "info",
     "passive_dns_discovery": "info",
     "passive_lwa_domain_auth": "info",
+    "web_forms_sign_in_unverified": "warning",
     "passive_pin_auth_off": "info",
     "passive_needs_cu": "warning",
     # Product lifecycle.
@@ -401,6 +402,46 @@ def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
             "passive_lwa_domain_auth", f"pools[{i}].auth.external",
             f"{why} How {lwa} behaves for domain users on a passive pool is not documented: after the switch, "
             f"join a meeting on {pool.fqdn} from {lwa} both as a domain user and as a guest.",
+        )
+
+
+_FORMS_SIGN_IN_PATH = "/WebTicket/WebTicketService.svc/Auth"
+
+
+def _forms_sign_in_message(hosts: list[str], closed_by: str) -> str:
+    where = _names([f"https://{h}{_FORMS_SIGN_IN_PATH}" for h in hosts]) if hosts else (
+        f"{_FORMS_SIGN_IN_PATH} on the external web services")
+    return (
+        f"{closed_by} The web ticket service also takes a user name and password posted in a WS-Security "
+        f"UsernameToken to its forms binding, {where}: the Web App's domain sign-in uses it, and so do the "
+        f"password-spraying tools aimed at Lync and Skype for Business. The tool counts it with Windows "
+        f"authentication, so closed after the plan, by inference only: no Microsoft page says which setting turns "
+        f"it off. verify-external.ps1 cannot show it either, since a request without credentials does not reveal "
+        f"it, so its PASS lines do not cover this path. After the change, from the Internet, sign in there with a "
+        f"test account's correct password (or point the spraying tool you audit with at that account) and check "
+        f"that it is refused; until then treat it as open."
+    )
+
+
+def web_forms_sign_in_unverified(plan: PlanData) -> Iterator[Finding]:
+    """Where the plan closes Windows authentication on the web services, the web ticket service's forms
+    sign-in (a user name and password in a UsernameToken) is closed by inference only and no verification
+    script shows it: the admin must try it with a test account."""
+    scenario = plan.modern_auth_scenario
+    if scenario is not None and scenario.blocks_windows_externally:
+        hosts = [p.external_web_fqdn for p in plan.pools if p.external_web_fqdn]
+        yield _finding(
+            "web_forms_sign_in_unverified", "modern_auth.scenario",
+            _forms_sign_in_message(hosts, "The Set-CsAuthConfig scenario blocks Windows authentication from the "
+                                          "Internet on the web services of every pool."),
+        )
+        return
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
+        hosts = [pool.external_web_fqdn] if pool.external_web_fqdn else []
+        yield _finding(
+            "web_forms_sign_in_unverified", f"pools[{i}].auth.external",
+            _forms_sign_in_message(hosts, f"Passive authentication turns Windows authentication off on the web "
+                                          f"services of {pool.fqdn} (UseWindowsAuth None)."),
         )
 
 
@@ -1628,6 +1669,7 @@ RULES: tuple[Rule, ...] = (
     passive_modern_auth_conflict,
     passive_dns_discovery,
     passive_lwa_domain_auth,
+    web_forms_sign_in_unverified,
     passive_pin_auth_off,
     passive_needs_cu,
     adfs_unused,
