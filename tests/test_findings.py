@@ -867,3 +867,27 @@ def test_a_pool_that_keeps_windows_auth_has_no_such_note(external):
     assert not of(make_plan(pool(external=external)), "web_forms_sign_in_unverified")
     plan = make_plan(pool(), adfs=ADFS, modern_auth={"scenario": "block_modern_auth_internally"})
     assert not of(plan, "web_forms_sign_in_unverified")
+
+
+# ---------------------------------------------------------------------------
+# An Edge that blocks NTLM, for the users of pools the plan leaves alone
+
+
+def test_an_edge_blocking_ntlm_says_who_loses_external_sign_in_on_pools_the_plan_leaves_alone():
+    """Blocking NTLM at an Edge applies to every user signing in through it, whatever their pool's mode: with a
+    pool that has no mode in the plan, nothing else said that clients without TLS-DSK lose sign-in from outside."""
+    plan = make_plan(pool(), pool("pool02.contoso.com", external="tls_dsk"), edge_pools=[EDGE])
+    (f,) = of(plan, "edge_block_unsupported_clients")
+    assert f.severity == "warning" and f.field == "edge_pools[0].block_ntlm"
+    assert "pool01.contoso.com" in f.message and "pool02.contoso.com" not in f.message
+    assert "TLS-DSK" in f.message and "third-party SIP clients" in f.message
+    assert "not in the plan" in f.message
+
+
+def test_no_such_note_when_the_edge_does_not_block_or_every_pool_has_its_own():
+    assert not of(make_plan(pool(), edge_pools=[OPEN_EDGE]), "edge_block_unsupported_clients")
+    plan = make_plan(pool(external="tls_dsk"), pool("pool02.contoso.com", external="ntlm"), edge_pools=[EDGE])
+    assert not of(plan, "edge_block_unsupported_clients")
+    # A Modern Authentication scenario blocking Windows authentication says who loses sign-in (modern_auth_clients).
+    plan = make_plan(pool(), adfs=ADFS, edge_pools=[EDGE], modern_auth={"scenario": "block_windows_auth_externally"})
+    assert not of(plan, "edge_block_unsupported_clients")

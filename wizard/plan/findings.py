@@ -110,6 +110,7 @@ FINDING_CODES: dict[str, str] = {
     "tls_dsk_first_certificate": "warning",
     "tls_dsk_certificate_lifetime": "warning",
     "tls_dsk_unsupported_clients": "warning",
+    "edge_block_unsupported_clients": "warning",
     "tls_dsk_edge_not_blocking": "warning",
     "tls_dsk_certificate_auth_off": "error",
     "registrar_ntlm_blocked": "warning",
@@ -1076,6 +1077,29 @@ def tls_dsk_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def edge_block_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
+    """An Edge that blocks NTLM also changes external sign-in for the users of pools the plan leaves alone."""
+    scenario = plan.modern_auth_scenario
+    if scenario is not None and scenario.blocks_windows_externally:
+        return  # modern_auth_clients says who loses sign-in from the Internet
+    alone = [p.fqdn for p in plan.pools if p.auth is None and p.role != "director"]
+    if not alone:
+        return  # each pool's own mode says it (tls_dsk_unsupported_clients, ntlm_pool_edge_blocks, passive)
+    for j, edge in enumerate(plan.edge_pools):
+        if not edge.block_ntlm:
+            continue
+        yield _finding(
+            "edge_block_unsupported_clients", f"edge_pools[{j}].block_ntlm",
+            f"Edge {edge.fqdn} stops NTLM and Kerberos for every SIP sign-in from the Internet through it, so it "
+            f"changes sign-in for the users of {_names(alone)} too, although the plan leaves that pool's settings "
+            f"alone, and for the users of pools not in the plan that sign in through this Edge. From the Internet "
+            f"they can then only sign in with TLS-DSK (a Lync client certificate): third-party SIP clients, and "
+            f"phones or room systems that only do NTLM, can no longer sign in from outside. Lync and Skype for "
+            f"Business desktop clients and Lync Phone Edition (after PIN sign-in) use TLS-DSK; test Mac clients and "
+            f"each device model from outside before the switch.",
+        )
+
+
 def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
     """TLS-DSK is only enforced when the Edge blocks NTLM."""
     if _blocking_edges(plan):
@@ -1684,6 +1708,7 @@ RULES: tuple[Rule, ...] = (
     tls_dsk_first_certificate,
     tls_dsk_certificate_lifetime,
     tls_dsk_unsupported_clients,
+    edge_block_unsupported_clients,
     tls_dsk_edge_not_blocking,
     tls_dsk_certificate_auth_off,
     certificate_auth_off_phones,
