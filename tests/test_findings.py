@@ -891,3 +891,28 @@ def test_no_such_note_when_the_edge_does_not_block_or_every_pool_has_its_own():
     # A Modern Authentication scenario blocking Windows authentication says who loses sign-in (modern_auth_clients).
     plan = make_plan(pool(), adfs=ADFS, edge_pools=[EDGE], modern_auth={"scenario": "block_windows_auth_externally"})
     assert not of(plan, "edge_block_unsupported_clients")
+
+
+# ---------------------------------------------------------------------------
+# The MFA promise without a state file covers the pools the plan names only
+
+
+def test_an_mfa_promise_without_a_state_file_says_pools_outside_the_plan_are_not_checked():
+    """A Director (or a Front End or Edge pool) of the topology that the plan does not list keeps NTLM and PIN
+    from the Internet; without a state file the exposure model cannot see it, so the promise must say so."""
+    plan = passive_plan(adfs=adfs(mfa="extranet"), edge_pools=[EDGE])
+    (f,) = of(plan, "mfa_topology_unchecked")
+    assert f.severity == "warning" and f.field == "adfs.mfa"
+    assert "Director" in f.message and "collect-state.ps1" in f.message
+    assert "pool01.contoso.com" in f.message and "edge01.contoso.com" in f.message
+
+
+def test_no_such_note_without_a_promise():
+    assert not of(passive_plan(adfs=adfs(mfa="none"), edge_pools=[EDGE]), "mfa_topology_unchecked")
+
+
+def test_with_a_state_file_the_topology_is_in_the_model_and_the_note_goes():
+    from tests.test_mfa_trusts import _estate, _plan
+    plan = _plan()
+    assert any(f.code == "mfa_topology_unchecked" for f in check_plan(plan))
+    assert not any(f.code == "mfa_topology_unchecked" for f in check_plan(plan, estate=_estate()))

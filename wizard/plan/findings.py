@@ -101,6 +101,7 @@ FINDING_CODES: dict[str, str] = {
     "mfa_extranet_only_via_proxy": "warning",
     "mfa_provider_required": "warning",
     "mfa_always_prompts_internal": "warning",
+    "mfa_topology_unchecked": "warning",
     "mfa_access_control_policy": "info",
     "mfa_certificates_issued_before": "warning",
     "passive_adfs_password_surface": "warning",
@@ -1663,6 +1664,25 @@ def service_scope_only(plan: PlanData) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------------------
 
+def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
+    """Without a state file, the MFA promise is checked against the pools and Edge pools the plan names only:
+    a Director, Front End or Edge pool of the topology that the plan does not list is not in the model.
+    `check_plan` drops it when a state file with Management Shell data puts the whole topology in the model."""
+    if not mfa_promised(plan) or plan.adfs is None:
+        return
+    named = [p.fqdn for p in plan.pools] + [e.fqdn for e in plan.edge_pools]
+    yield _finding(
+        "mfa_topology_unchecked", "adfs.mfa",
+        f"The plan promises that no Internet sign-in works with a password alone, and the tool checks that against "
+        f"the pools and Edge pools the plan names ({_names(named)}) only: without a state file it cannot see the "
+        f"rest of the topology. A Director, Front End pool or Edge pool that the plan does not list keeps its "
+        f"settings, so its NTLM, Kerberos or PIN sign-in from the Internet (a Director's web services and Registrar "
+        f"take them for users of every pool) would break the promise unseen. Run collect-state.ps1 and check the "
+        f"plan against its state file (every pool of the topology is then in the model), or list every Director, "
+        f"Front End and Edge pool of the topology in the plan.",
+    )
+
+
 RULES: tuple[Rule, ...] = (
     product_out_of_support,
     modern_auth_product_unsupported,
@@ -1703,6 +1723,7 @@ RULES: tuple[Rule, ...] = (
     mfa_always_prompts_internal,
     mfa_access_control_policy,
     mfa_certificates_issued_before,
+    mfa_topology_unchecked,
     adfs_windows_auth_on_internet,
     edge_ntlm_block_sip_only,
     tls_dsk_first_certificate,
@@ -1833,6 +1854,9 @@ def check_plan(plan: PlanData, *, estate: Estate | None = None) -> list[Finding]
     findings: list[Finding] = []
     for rule in RULES:
         findings.extend(rule(plan))
+    if estate is not None and estate.has_management_shell_data:
+        # The estate's other pools and Edge pools are part of the model: the promise is checked against them.
+        findings = [f for f in findings if f.code != "mfa_topology_unchecked"]
     model = exposure(plan, estate=estate)
     findings.extend(exposure_promises(plan, model))
     # A plan that touches no sign-in setting, read without a state file, would get a matrix of unknowns.
