@@ -220,7 +220,8 @@ def _nothing() -> Builtin:
 
 
 # Get-CsService's role switches the scripts use, with the service name its identities start with.
-SERVICE_ROLES = {"userserver": "UserServer", "director": "Registrar", "webserver": "WebServer"}
+SERVICE_ROLES = {"userserver": "UserServer", "director": "Registrar", "webserver": "WebServer",
+                 "edgeserver": "EdgeServer"}
 
 
 class FakeLync(FakeStore):

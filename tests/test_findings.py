@@ -837,3 +837,82 @@ def test_passive_authentication_moves_password_guessing_to_adfs_and_says_how_to_
                   "passive_adfs_password_surface")
     # Without a passive pool nobody signs in at AD FS.
     assert not of(make_plan(pool(external="tls_dsk"), adfs=ADFS), "passive_adfs_password_surface")
+
+
+# ---------------------------------------------------------------------------
+# The web ticket service's forms sign-in: closed by inference only, and not shown by the verification
+
+
+def test_a_passive_pool_says_the_forms_sign_in_of_the_web_ticket_service_must_be_tried_with_a_test_account():
+    """Password-spraying tools post a user name and password in a UsernameToken to
+    /WebTicket/WebTicketService.svc/Auth. The exposure model counts it with Windows authentication (inferred) and
+    calls it closed on a passive pool, but no request without credentials shows it, so verify-external.ps1's PASS
+    does not cover it: the admin is told to try it from the Internet with a test account."""
+    (f,) = of(passive_plan(), "web_forms_sign_in_unverified")
+    assert f.severity == "warning" and f.field == "pools[0].auth.external"
+    assert "/WebTicket/WebTicketService.svc/Auth" in f.message and "https://web-pool01.contoso.com" in f.message
+    assert "test account" in f.message and "verify-external.ps1" in f.message
+
+
+def test_a_modern_auth_scenario_blocking_windows_auth_says_it_for_every_pool():
+    plan = make_plan(pool(), pool("dir01.contoso.com", role="director"), adfs=ADFS,
+                     modern_auth={"scenario": "block_windows_auth_externally"})
+    (f,) = of(plan, "web_forms_sign_in_unverified")
+    assert f.field == "modern_auth.scenario"
+    assert "web-pool01.contoso.com" in f.message and "web-dir01.contoso.com" in f.message
+
+
+@pytest.mark.parametrize("external", ["ntlm", "tls_dsk"])
+def test_a_pool_that_keeps_windows_auth_has_no_such_note(external):
+    assert not of(make_plan(pool(external=external)), "web_forms_sign_in_unverified")
+    plan = make_plan(pool(), adfs=ADFS, modern_auth={"scenario": "block_modern_auth_internally"})
+    assert not of(plan, "web_forms_sign_in_unverified")
+
+
+# ---------------------------------------------------------------------------
+# An Edge that blocks NTLM, for the users of pools the plan leaves alone
+
+
+def test_an_edge_blocking_ntlm_says_who_loses_external_sign_in_on_pools_the_plan_leaves_alone():
+    """Blocking NTLM at an Edge applies to every user signing in through it, whatever their pool's mode: with a
+    pool that has no mode in the plan, nothing else said that clients without TLS-DSK lose sign-in from outside."""
+    plan = make_plan(pool(), pool("pool02.contoso.com", external="tls_dsk"), edge_pools=[EDGE])
+    (f,) = of(plan, "edge_block_unsupported_clients")
+    assert f.severity == "warning" and f.field == "edge_pools[0].block_ntlm"
+    assert "pool01.contoso.com" in f.message and "pool02.contoso.com" not in f.message
+    assert "TLS-DSK" in f.message and "third-party SIP clients" in f.message
+    assert "not in the plan" in f.message
+
+
+def test_no_such_note_when_the_edge_does_not_block_or_every_pool_has_its_own():
+    assert not of(make_plan(pool(), edge_pools=[OPEN_EDGE]), "edge_block_unsupported_clients")
+    plan = make_plan(pool(external="tls_dsk"), pool("pool02.contoso.com", external="ntlm"), edge_pools=[EDGE])
+    assert not of(plan, "edge_block_unsupported_clients")
+    # A Modern Authentication scenario blocking Windows authentication says who loses sign-in (modern_auth_clients).
+    plan = make_plan(pool(), adfs=ADFS, edge_pools=[EDGE], modern_auth={"scenario": "block_windows_auth_externally"})
+    assert not of(plan, "edge_block_unsupported_clients")
+
+
+# ---------------------------------------------------------------------------
+# The MFA promise without a state file covers the pools the plan names only
+
+
+def test_an_mfa_promise_without_a_state_file_says_pools_outside_the_plan_are_not_checked():
+    """A Director (or a Front End or Edge pool) of the topology that the plan does not list keeps NTLM and PIN
+    from the Internet; without a state file the exposure model cannot see it, so the promise must say so."""
+    plan = passive_plan(adfs=adfs(mfa="extranet"), edge_pools=[EDGE])
+    (f,) = of(plan, "mfa_topology_unchecked")
+    assert f.severity == "warning" and f.field == "adfs.mfa"
+    assert "Director" in f.message and "collect-state.ps1" in f.message
+    assert "pool01.contoso.com" in f.message and "edge01.contoso.com" in f.message
+
+
+def test_no_such_note_without_a_promise():
+    assert not of(passive_plan(adfs=adfs(mfa="none"), edge_pools=[EDGE]), "mfa_topology_unchecked")
+
+
+def test_with_a_state_file_the_topology_is_in_the_model_and_the_note_goes():
+    from tests.test_mfa_trusts import _estate, _plan
+    plan = _plan()
+    assert any(f.code == "mfa_topology_unchecked" for f in check_plan(plan))
+    assert not any(f.code == "mfa_topology_unchecked" for f in check_plan(plan, estate=_estate()))

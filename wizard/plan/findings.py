@@ -70,6 +70,7 @@ FINDING_CODES: dict[str, str] = {
     "passive_modern_auth_conflict": "info",
     "passive_dns_discovery": "info",
     "passive_lwa_domain_auth": "info",
+    "web_forms_sign_in_unverified": "warning",
     "passive_pin_auth_off": "info",
     "passive_needs_cu": "warning",
     # Product lifecycle.
@@ -100,6 +101,7 @@ FINDING_CODES: dict[str, str] = {
     "mfa_extranet_only_via_proxy": "warning",
     "mfa_provider_required": "warning",
     "mfa_always_prompts_internal": "warning",
+    "mfa_topology_unchecked": "warning",
     "mfa_access_control_policy": "info",
     "mfa_certificates_issued_before": "warning",
     "passive_adfs_password_surface": "warning",
@@ -109,6 +111,7 @@ FINDING_CODES: dict[str, str] = {
     "tls_dsk_first_certificate": "warning",
     "tls_dsk_certificate_lifetime": "warning",
     "tls_dsk_unsupported_clients": "warning",
+    "edge_block_unsupported_clients": "warning",
     "tls_dsk_edge_not_blocking": "warning",
     "tls_dsk_certificate_auth_off": "error",
     "registrar_ntlm_blocked": "warning",
@@ -401,6 +404,46 @@ def passive_lwa_domain_auth(plan: PlanData) -> Iterator[Finding]:
             "passive_lwa_domain_auth", f"pools[{i}].auth.external",
             f"{why} How {lwa} behaves for domain users on a passive pool is not documented: after the switch, "
             f"join a meeting on {pool.fqdn} from {lwa} both as a domain user and as a guest.",
+        )
+
+
+_FORMS_SIGN_IN_PATH = "/WebTicket/WebTicketService.svc/Auth"
+
+
+def _forms_sign_in_message(hosts: list[str], closed_by: str) -> str:
+    where = _names([f"https://{h}{_FORMS_SIGN_IN_PATH}" for h in hosts]) if hosts else (
+        f"{_FORMS_SIGN_IN_PATH} on the external web services")
+    return (
+        f"{closed_by} The web ticket service also takes a user name and password posted in a WS-Security "
+        f"UsernameToken to its forms binding, {where}: the Web App's domain sign-in uses it, and so do the "
+        f"password-spraying tools aimed at Lync and Skype for Business. The tool counts it with Windows "
+        f"authentication, so closed after the plan, by inference only: no Microsoft page says which setting turns "
+        f"it off. verify-external.ps1 cannot show it either, since a request without credentials does not reveal "
+        f"it, so its PASS lines do not cover this path. After the change, from the Internet, sign in there with a "
+        f"test account's correct password (or point the spraying tool you audit with at that account) and check "
+        f"that it is refused; until then treat it as open."
+    )
+
+
+def web_forms_sign_in_unverified(plan: PlanData) -> Iterator[Finding]:
+    """Where the plan closes Windows authentication on the web services, the web ticket service's forms
+    sign-in (a user name and password in a UsernameToken) is closed by inference only and no verification
+    script shows it: the admin must try it with a test account."""
+    scenario = plan.modern_auth_scenario
+    if scenario is not None and scenario.blocks_windows_externally:
+        hosts = [p.external_web_fqdn for p in plan.pools if p.external_web_fqdn]
+        yield _finding(
+            "web_forms_sign_in_unverified", "modern_auth.scenario",
+            _forms_sign_in_message(hosts, "The Set-CsAuthConfig scenario blocks Windows authentication from the "
+                                          "Internet on the web services of every pool."),
+        )
+        return
+    for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
+        hosts = [pool.external_web_fqdn] if pool.external_web_fqdn else []
+        yield _finding(
+            "web_forms_sign_in_unverified", f"pools[{i}].auth.external",
+            _forms_sign_in_message(hosts, f"Passive authentication turns Windows authentication off on the web "
+                                          f"services of {pool.fqdn} (UseWindowsAuth None)."),
         )
 
 
@@ -1035,6 +1078,29 @@ def tls_dsk_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
         )
 
 
+def edge_block_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
+    """An Edge that blocks NTLM also changes external sign-in for the users of pools the plan leaves alone."""
+    scenario = plan.modern_auth_scenario
+    if scenario is not None and scenario.blocks_windows_externally:
+        return  # modern_auth_clients says who loses sign-in from the Internet
+    alone = [p.fqdn for p in plan.pools if p.auth is None and p.role != "director"]
+    if not alone:
+        return  # each pool's own mode says it (tls_dsk_unsupported_clients, ntlm_pool_edge_blocks, passive)
+    for j, edge in enumerate(plan.edge_pools):
+        if not edge.block_ntlm:
+            continue
+        yield _finding(
+            "edge_block_unsupported_clients", f"edge_pools[{j}].block_ntlm",
+            f"Edge {edge.fqdn} stops NTLM and Kerberos for every SIP sign-in from the Internet through it, so it "
+            f"changes sign-in for the users of {_names(alone)} too, although the plan leaves that pool's settings "
+            f"alone, and for the users of pools not in the plan that sign in through this Edge. From the Internet "
+            f"they can then only sign in with TLS-DSK (a Lync client certificate): third-party SIP clients, and "
+            f"phones or room systems that only do NTLM, can no longer sign in from outside. Lync and Skype for "
+            f"Business desktop clients and Lync Phone Edition (after PIN sign-in) use TLS-DSK; test Mac clients and "
+            f"each device model from outside before the switch.",
+        )
+
+
 def tls_dsk_edge_not_blocking(plan: PlanData) -> Iterator[Finding]:
     """TLS-DSK is only enforced when the Edge blocks NTLM."""
     if _blocking_edges(plan):
@@ -1598,6 +1664,25 @@ def service_scope_only(plan: PlanData) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------------------
 
+def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
+    """Without a state file, the MFA promise is checked against the pools and Edge pools the plan names only:
+    a Director, Front End or Edge pool of the topology that the plan does not list is not in the model.
+    `check_plan` drops it when a state file with Management Shell data puts the whole topology in the model."""
+    if not mfa_promised(plan) or plan.adfs is None:
+        return
+    named = [p.fqdn for p in plan.pools] + [e.fqdn for e in plan.edge_pools]
+    yield _finding(
+        "mfa_topology_unchecked", "adfs.mfa",
+        f"The plan promises that no Internet sign-in works with a password alone, and the tool checks that against "
+        f"the pools and Edge pools the plan names ({_names(named)}) only: without a state file it cannot see the "
+        f"rest of the topology. A Director, Front End pool or Edge pool that the plan does not list keeps its "
+        f"settings, so its NTLM, Kerberos or PIN sign-in from the Internet (a Director's web services and Registrar "
+        f"take them for users of every pool) would break the promise unseen. Run collect-state.ps1 and check the "
+        f"plan against its state file (every pool of the topology is then in the model), or list every Director, "
+        f"Front End and Edge pool of the topology in the plan.",
+    )
+
+
 RULES: tuple[Rule, ...] = (
     product_out_of_support,
     modern_auth_product_unsupported,
@@ -1628,6 +1713,7 @@ RULES: tuple[Rule, ...] = (
     passive_modern_auth_conflict,
     passive_dns_discovery,
     passive_lwa_domain_auth,
+    web_forms_sign_in_unverified,
     passive_pin_auth_off,
     passive_needs_cu,
     adfs_unused,
@@ -1637,11 +1723,13 @@ RULES: tuple[Rule, ...] = (
     mfa_always_prompts_internal,
     mfa_access_control_policy,
     mfa_certificates_issued_before,
+    mfa_topology_unchecked,
     adfs_windows_auth_on_internet,
     edge_ntlm_block_sip_only,
     tls_dsk_first_certificate,
     tls_dsk_certificate_lifetime,
     tls_dsk_unsupported_clients,
+    edge_block_unsupported_clients,
     tls_dsk_edge_not_blocking,
     tls_dsk_certificate_auth_off,
     certificate_auth_off_phones,
@@ -1766,6 +1854,9 @@ def check_plan(plan: PlanData, *, estate: Estate | None = None) -> list[Finding]
     findings: list[Finding] = []
     for rule in RULES:
         findings.extend(rule(plan))
+    if estate is not None and estate.has_management_shell_data:
+        # The estate's other pools and Edge pools are part of the model: the promise is checked against them.
+        findings = [f for f in findings if f.code != "mfa_topology_unchecked"]
     model = exposure(plan, estate=estate)
     findings.extend(exposure_promises(plan, model))
     # A plan that touches no sign-in setting, read without a state file, would get a matrix of unknowns.

@@ -143,6 +143,16 @@ WEB_INHERITED: tuple[tuple[str, frozenset[str]], ...] = (
 # Business Server only (a 2015 cumulative update added them), and read only where the property exists.
 WEB_SET_ONLY_INHERITED: tuple[str, ...] = ("OverrideAuthTypeForExternalClients", "OverrideAuthTypeForInternalClients")
 WEB_SET_ONLY_PRODUCTS = _SFB
+# MobilePreferredAuthType (Skype for Business Server only) names the mobile clients' default sign-in method; the help
+# warns that a method the pool does not support can keep the web ticket service from starting. The values that name
+# a method a setting of the plan turns off on the pool: Windows authentication (with the web ticket service's forms
+# binding, WebTicketServiceAuth, which the exposure model counts with it: inferred), PIN, certificates. The script
+# stops before its first change when the collection that applies to such a pool names one of them.
+MOBILE_PREFERRED_WINDOWS: tuple[str, ...] = (
+    "WebTicketServiceWinNegotiate", "WebTicketServiceWinNtlm", "WebTicketServiceAuth")
+MOBILE_PREFERRED_PIN: tuple[str, ...] = ("WebTicketServicePin",)
+MOBILE_PREFERRED_CERTIFICATE: tuple[str, ...] = ("WebTicketServiceCert",)
+MOBILE_PREFERRED_PRODUCTS = _SFB
 # What a new collection does not get from the collection that applied until then: the product's defaults.
 WEB_NOT_INHERITED: tuple[str, ...] = ("TrustedCACerts", "CrossDomainAuthorizationList", "HstsMaxAgeInSeconds",
                                       "MACResolverUrl", "SecondaryLocationSourceUrl")

@@ -418,6 +418,34 @@ try {
     if (-not (Get-CsPool -Identity 'sfbedge.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbedge.contoso.com')
     }
+    # The mobile clients' default sign-in method (MobilePreferredAuthType) for pool sfbdir01.contoso.com must be one
+    # the pool keeps: one it no longer supports can keep the web ticket service from starting. A collection this
+    # script creates copies the value from the collection that applies now, so that is the one read.
+    $Effective = Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -ErrorAction SilentlyContinue
+    if (-not $Effective) {
+        $Effective = Get-CsWebServiceConfiguration -Identity 'site:Dublin' -ErrorAction SilentlyContinue
+    }
+    if (-not $Effective) {
+        $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
+    }
+    $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
+    if ($Preferred -and (@('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin') -contains [string]$Preferred.Value)) {
+        throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + 'sfbdir01.contoso.com' + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
+    }
+    # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
+    # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise.
+    $PlanPools = @('sfbpool01.contoso.com','sfbdir01.contoso.com')
+    foreach ($Service in @(Get-CsService -UserServer) + @(Get-CsService -Director)) {
+        if ($PlanPools -notcontains $Service.PoolFqdn) {
+            Write-Warning ('Pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan: it keeps its settings, so the MFA this plan promises does not cover sign-in from the Internet through it (a Director signs in users of every pool). Add it to the plan and check the plan again, with a state file from collect-state.ps1, before relying on the promise.')
+        }
+    }
+    $PlanEdges = @('sfbedge.contoso.com')
+    foreach ($Service in @(Get-CsService -EdgeServer)) {
+        if ($PlanEdges -notcontains $Service.PoolFqdn) {
+            Write-Warning ('Edge pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan: it keeps its settings, so the MFA this plan promises does not cover SIP sign-in from the Internet through it. Add it to the plan (block_ntlm) and check the plan again, with a state file from collect-state.ps1, before relying on the promise.')
+        }
+    }
     # Passive authentication and Modern Authentication cannot share a deployment, and Modern Authentication is global:
     # with a client authorization server set, it is on for every pool. (Before the cumulative update that brought
     # Modern Authentication the property does not exist.)

@@ -448,6 +448,20 @@ try {
     if (-not (Get-CsPool -Identity 'seedge.corp.fabrikam.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'seedge.corp.fabrikam.com')
     }
+    # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
+    # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise.
+    $PlanPools = @('sefe01.corp.fabrikam.com','sedir01.corp.fabrikam.com')
+    foreach ($Service in @(Get-CsService -UserServer) + @(Get-CsService -Director)) {
+        if ($PlanPools -notcontains $Service.PoolFqdn) {
+            Write-Warning ('Pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan: it keeps its settings, so the MFA this plan promises does not cover sign-in from the Internet through it (a Director signs in users of every pool). Add it to the plan and check the plan again, with a state file from collect-state.ps1, before relying on the promise.')
+        }
+    }
+    $PlanEdges = @('seedge.corp.fabrikam.com')
+    foreach ($Service in @(Get-CsService -EdgeServer)) {
+        if ($PlanEdges -notcontains $Service.PoolFqdn) {
+            Write-Warning ('Edge pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan: it keeps its settings, so the MFA this plan promises does not cover SIP sign-in from the Internet through it. Add it to the plan (block_ntlm) and check the plan again, with a state file from collect-state.ps1, before relying on the promise.')
+        }
+    }
     function Get-AuthScenarioNames {
         # Every value of Set-CsAuthConfig's -Scenario, read from the cmdlet's own parameter: the module spells
         # one of them differently from Microsoft's documentation, so no script writes a spelling of its own.
