@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from tests.base import BaseTestCase, current_version, make_plan
 from wizard.review import services
-from wizard.review.bundlecheck import check_files, files_from_zip
+from wizard.review.bundlecheck import NotABundle, check_files, files_from_zip
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -108,6 +108,24 @@ class BundleCheckTests(BaseTestCase):
                 alone = self.client.post(url, {"file": SimpleUploadedFile(
                     "b.zip", _zip({"APPROVAL.json": record.encode(), "SHA256SUMS": sums + b"x"}), "application/zip")})
                 self.assertContains(alone, "No revision you can see matches")
+
+    def test_a_zip_holding_a_file_twice_is_not_a_bundle(self) -> None:
+        # A zip may hold two members of one name. Reading it into {name: bytes} kept the last and passed
+        # it as genuine, while Expand-Archive (and "skip" in Explorer) leaves the first on disk: a
+        # tampered script placed before the approved one ran under a "genuine" verdict.
+        script = next(n for n in self.files if n.endswith(".ps1"))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive, self.assertWarns(UserWarning):
+            archive.writestr(script, b"Remove-Item C:\\ -Recurse")
+            for name, data in self.files.items():
+                archive.writestr(name, data)
+        with self.assertRaisesRegex(NotABundle, f"holds {script} twice"):
+            files_from_zip(buffer.getvalue())
+        self.client.force_login(self.alice)
+        page = self.client.post(reverse("check-bundle"),
+                                {"file": SimpleUploadedFile("b.zip", buffer.getvalue(), "application/zip")})
+        self.assertContains(page, f"holds {script} twice", status_code=400)
+        self.assertNotContains(page, 'data-genuine="true"', status_code=400)
 
     def test_the_command_checks_an_unpacked_folder(self) -> None:
         import tempfile
