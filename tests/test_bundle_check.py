@@ -127,6 +127,23 @@ class BundleCheckTests(BaseTestCase):
         self.assertContains(page, f"holds {script} twice", status_code=400)
         self.assertNotContains(page, 'data-genuine="true"', status_code=400)
 
+    def test_a_bundle_stays_genuine_after_its_people_are_renamed(self) -> None:
+        # APPROVAL.json named the author, submitter and approver as their accounts are named now: renaming
+        # the approver (a new surname) or an account made every bundle downloaded before read "NOT the
+        # approved bundle ... Do not run them", and a new download of the same approval held other bytes.
+        self.bob.last_name = "Renamed"
+        self.bob.username = "bob.renamed"
+        self.bob.save()
+        self.alice.username = "alice.renamed"
+        self.alice.save()
+        verdict = check_files(self.files)
+        self.assertTrue(verdict.genuine, verdict.differences)
+        self.assertIn("Bob Reviewer", verdict.summary)
+        again = files_from_zip(services.download_approved(self.revision, by=self.alice).content)
+        self.assertEqual(again["APPROVAL.json"], self.files["APPROVAL.json"])
+        record = json.loads(again["APPROVAL.json"])
+        self.assertEqual((record["author"], record["submitted_by"], record["approved_by"]), ("alice", "alice", "bob"))
+
     def test_the_command_checks_an_unpacked_folder(self) -> None:
         import tempfile
 
