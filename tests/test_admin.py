@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from tests.base import EDIT_TEAM as EDIT_TEAM_NAME
 from tests.base import BaseTestCase, current_version, make_plan, set_draft
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
 from wizard.review import estate
@@ -180,3 +181,36 @@ class AdminTests(BaseTestCase):
         comment.refresh_from_db()
         self.assertEqual((comment.plan, comment.revision, comment.author, comment.body),
                          (self.plan, self.revision, self.bob, "Looks right [secret removed]"))
+
+
+
+class TeamDeletionTests(BaseTestCase):
+    """Deleting a team in the admin ends its plans' sharing: each plan's audit trail says so."""
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+
+    def test_deleting_a_team_writes_a_sharing_row_on_each_plan_it_had(self):
+        # Deleting a group cascaded to its PlanShare rows: the team lost (or its members lost) access to every
+        # plan shared with it, and no plan's audit trail said so.
+        other = make_plan(name="Second plan")
+        team = self.personas.edit_team
+        url = reverse("admin:auth_group_delete", args=[team.pk])
+        response = self.client.post(url, {"post": "yes"}, REMOTE_ADDR="198.51.100.9")
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(PlanShare.objects.filter(group_id=team.pk).exists())
+        for plan in (self.plan, other):
+            with self.subTest(plan=plan.name):
+                row = AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.SHARED).latest("id")
+                self.assertEqual((row.actor, row.detail["group"], row.detail["access"], row.detail["via"]),
+                                 (self.root, EDIT_TEAM_NAME, "none", "admin"))
+                self.assertEqual(row.ip_address, "198.51.100.9")
+
+    def test_deleting_teams_from_the_list_writes_the_rows_too(self):
+        team = self.personas.read_team
+        self.client.post(reverse("admin:auth_group_changelist"),
+                         {"action": "delete_selected", "_selected_action": [team.pk], "post": "yes"})
+        self.assertFalse(Group.objects.filter(pk=team.pk).exists())
+        row = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.SHARED).latest("id")
+        self.assertEqual((row.detail["group"], row.detail["access"]), (team.name, "none"))

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
@@ -246,3 +247,30 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("plan__name", "actor__username", "ip_address")
     list_select_related = ("plan", "actor")
     date_hierarchy = "created"
+
+
+class TeamAdmin(GroupAdmin):
+    """Django's group admin, except that deleting a team (which ends every share it has) is written on the
+    audit trail of each plan it was shared with, like any other change of sharing."""
+
+    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+        with transaction.atomic():
+            _record_team_removed(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for group in queryset:
+                _record_team_removed(request, group)
+            super().delete_queryset(request, queryset)
+
+
+def _record_team_removed(request: HttpRequest, group: Group) -> None:
+    ip = audit.client_ip(request)
+    for share in PlanShare.objects.filter(group=group).select_related("plan"):
+        audit.record(AuditEvent.Action.SHARED, plan=share.plan, actor=request.user, ip=ip, via="admin",
+                     group=group.name, access="none", team_deleted=True)
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, TeamAdmin)
