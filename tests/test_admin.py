@@ -126,6 +126,30 @@ class AdminTests(BaseTestCase):
         event = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.DRAFT_SAVED).latest("id")
         self.assertEqual((event.actor, event.detail["via"], event.detail["version"]), (self.root, "admin", version + 1))
 
+    def test_a_draft_that_is_not_an_object_or_nested_too_deeply_is_refused_in_words(self):
+        # The admin stored any JSON as the draft: "x" or 5 made the plan's "Save revision" page answer 500, and
+        # JSON nested thousands deep made the admin's own form answer 500 (RecursionError).
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        version = current_version(self.plan)
+        for draft, words in (('"x"', "must be a JSON object"), ("5", "must be a JSON object"),
+                             ("[1]", "must be a JSON object"), ("[" * 5000 + "]" * 5000, "nested too deeply")):
+            with self.subTest(draft=draft[:10]):
+                response = self.client.post(url, self._plan_form(self.client.get(url), draft=draft))
+                self.assertContains(response, words, status_code=200)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft_version, version)
+        self.assertIsInstance(self.plan.draft, dict)
+
+    def test_a_stored_draft_that_is_not_an_object_shows_its_errors_on_the_revision_page(self):
+        # Such drafts may be stored already (the admin took them before): the page says what is wrong.
+        for draft in ("x", 5, ["x"]):
+            with self.subTest(draft=draft):
+                Plan.objects.filter(pk=self.plan.pk).update(draft=draft)
+                self.client.force_login(self.alice)
+                page = self.client.get(reverse("revision-save", args=[self.plan.code]))
+                self.assertEqual(page.status_code, 200)
+                self.assertTrue(page.context["check"].errors)
+
     def test_a_share_cannot_be_moved_to_another_plan_or_group_in_the_admin(self):
         other = make_plan(name="Fabrikam")
         share = self.plan.shares.get(group=self.personas.read_team)

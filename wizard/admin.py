@@ -50,10 +50,35 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+class DraftField(forms.JSONField):
+    """The draft as JSON text: a plan document is a JSON object, and text nested too deeply to read is refused
+    in words (json.loads raised RecursionError, a 500)."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            doc = super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("The draft is nested too deeply to read: nothing was saved.",
+                                        code="too_deep") from None
+        if not isinstance(doc, dict):
+            # Every page reads the draft as a plan document, which is a JSON object ({...}).
+            raise forms.ValidationError("The draft must be a JSON object ({...}), as a plan file is: nothing was "
+                                        "saved.", code="not_an_object")
+        return doc
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # The form shown again after a refusal re-reads the posted text: too deep to read, it is shown as sent.
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class PlanAdminForm(forms.ModelForm):
     """The plan form, carrying the draft version it showed: a change from a page opened before
     someone saved the draft is refused, never saved over their draft (the wizard's rule)."""
 
+    draft = DraftField()
     seen_draft_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     class Meta:
