@@ -140,6 +140,17 @@ class AdminTests(BaseTestCase):
         self.assertEqual(self.plan.draft_version, version)
         self.assertIsInstance(self.plan.draft, dict)
 
+    def test_a_nul_character_in_a_draft_edited_here_is_stored_as_the_wizard_stores_it(self):
+        # PostgreSQL stores no NUL in jsonb: the admin passed it on (a 500 there); the wizard's draft saves
+        # replace it with U+FFFD, and so does the admin now.
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        page = self.client.get(url)
+        doc = json.loads(page.context["adminform"].form["draft"].value())
+        response = self.client.post(url, self._plan_form(page, draft=json.dumps({**doc, "x_note": "a\u0000b"})))
+        self.assertEqual(response.status_code, 302)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["x_note"], "a\ufffdb")
+
     def test_a_stored_draft_that_is_not_an_object_shows_its_errors_on_the_revision_page(self):
         # Such drafts may be stored already (the admin took them before): the page says what is wrong.
         for draft in ("x", 5, ["x"]):

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
 from wizard.review import audit
+from wizard.web import drafts
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,7 +65,8 @@ class DraftField(forms.JSONField):
             # Every page reads the draft as a plan document, which is a JSON object ({...}).
             raise forms.ValidationError("The draft must be a JSON object ({...}), as a plan file is: nothing was "
                                         "saved.", code="not_an_object")
-        return doc
+        # As every draft save does: PostgreSQL stores no NUL character (it answered 500), U+FFFD stands in.
+        return drafts.storable(doc)
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         # The form shown again after a refusal re-reads the posted text: too deep to read, it is shown as sent.
