@@ -144,6 +144,15 @@ class BundleCheckTests(BaseTestCase):
         record = json.loads(again["APPROVAL.json"])
         self.assertEqual((record["author"], record["submitted_by"], record["approved_by"]), ("alice", "alice", "bob"))
 
+    def test_an_approver_with_the_longest_names_django_allows_can_approve(self) -> None:
+        # 150 + 150 characters and the space between: the recorded full name must fit its column.
+        self.bob.first_name, self.bob.last_name = "B" * 150, "R" * 150
+        self.bob.save()
+        plan = make_plan()
+        revision = services.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        services.submit_for_review(revision, by=self.alice)
+        self.assertEqual(len(services.approve(revision, by=self.bob).actor_name), 301)
+
     def test_the_command_checks_an_unpacked_folder(self) -> None:
         import tempfile
 

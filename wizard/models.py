@@ -132,7 +132,7 @@ class Review(models.Model):
     # The actor's user name and full name when the row was written, as APPROVAL.json states them: an account
     # renamed later must not change the record an approved download holds (the bundle check compares it).
     actor_username = models.CharField(max_length=150, blank=True)
-    actor_name = models.CharField(max_length=300, blank=True)
+    actor_name = models.CharField(max_length=301, blank=True)  # first (150), space, last (150)
     decision = models.CharField(max_length=32, choices=Decision.choices)
     comment = models.TextField(blank=True)
     # The bundle hash the decision was made on: an approval covers exactly these bytes.

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='review',
             name='actor_name',
-            field=models.CharField(blank=True, max_length=300),
+            field=models.CharField(blank=True, max_length=301),
         ),
         migrations.AddField(
             model_name='review',
