@@ -132,7 +132,11 @@ class AdminTests(BaseTestCase):
         url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
         version = current_version(self.plan)
         for draft, words in (('"x"', "must be a JSON object"), ("5", "must be a JSON object"),
-                             ("[1]", "must be a JSON object"), ("[" * 5000 + "]" * 5000, "nested too deeply")):
+                             ("[1]", "must be a JSON object"), ("[" * 5000 + "]" * 5000, "nested too deeply"),
+                             # Deeper than a plan may be (every page reads the draft); NaN, which PostgreSQL's
+                             # jsonb cannot store (a 500 there).
+                             ('{"x_a": ' + "[" * 40 + "]" * 40 + "}", "x_a" + "[0]" * 31 + ": is nested more"),
+                             ('{"x_a": NaN}', "x_a: must be a finite number")):
             with self.subTest(draft=draft[:10]):
                 response = self.client.post(url, self._plan_form(self.client.get(url), draft=draft))
                 self.assertContains(response, words, status_code=200)

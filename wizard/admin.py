@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
+from wizard.plan import limits
 from wizard.review import audit
 from wizard.web import drafts
 
@@ -65,6 +66,12 @@ class DraftField(forms.JSONField):
             # Every page reads the draft as a plan document, which is a JSON object ({...}).
             raise forms.ValidationError("The draft must be a JSON object ({...}), as a plan file is: nothing was "
                                         "saved.", code="not_an_object")
+        # Every page of the plan (the plan list too) reads the draft: deeper than Python can walk, NaN or
+        # Infinity (which PostgreSQL cannot store), a key that cannot be written: each made them answer 500.
+        problems = limits.check_document(doc)
+        if problems:
+            raise forms.ValidationError("The draft goes beyond the limits every plan keeps to, so nothing was saved: "
+                                        + "; ".join(f"{f.field}: {f.message}" for f in problems), code="limits")
         # As every draft save does: PostgreSQL stores no NUL character (it answered 500), U+FFFD stands in.
         return drafts.storable(doc)
 
