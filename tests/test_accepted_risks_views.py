@@ -161,6 +161,28 @@ class AcceptedRiskTests(BaseTestCase):
         self.assertEqual(len(self.plan.draft["accepted_risks"]), 1)
         self.assertEqual(AuditEvent.objects.filter(plan=self.plan).count(), events)
 
+    def test_a_damaged_risk_number_withdraws_nothing_and_says_why(self) -> None:
+        # The number of the risk to withdraw was read by IntegerField: `\u0661` (Arabic-Indic one) and `0_1`
+        # (int() reads both as 1) and two numbers (Django reads the last) withdrew risk 1, not the one shown.
+        self.client.force_login(self.alice)
+        self.post_accept()
+        self.plan.refresh_from_db()
+        risks = [*self.plan.draft["accepted_risks"], {"code": "mfa_edge_not_in_plan", "field": "pools[0]",
+                                                      "reason": "second"}]
+        self.plan = set_draft(self.plan, {**self.plan.draft, "accepted_risks": risks})
+        events = AuditEvent.objects.filter(plan=self.plan).count()
+        for damaged in ("\u0661", "0_1", ["0", "1"], "1 1", "", None):
+            with self.subTest(index=damaged):
+                data = {"draft_version": self.plan.draft_version}
+                if damaged is not None:
+                    data["index"] = damaged
+                response = self.client.post(self.withdraw, data, follow=True)
+                self.assertContains(response, "Nothing was withdrawn")
+                self.assertContains(response, "reload the review page")
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["accepted_risks"], risks)
+        self.assertEqual(AuditEvent.objects.filter(plan=self.plan).count(), events)
+
     def test_a_refused_reason_is_shown_again_as_typed_with_the_field_named(self) -> None:
         # It redirected to the review page with an empty box and "This field is required." (which field?):
         # a long reason, or one with a line break (Enter in the box), was gone.

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from tests.base import EDIT_TEAM as EDIT_TEAM_NAME
 from tests.base import BaseTestCase, current_version, make_plan, set_draft
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
 from wizard.review import estate
@@ -125,6 +126,45 @@ class AdminTests(BaseTestCase):
         event = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.DRAFT_SAVED).latest("id")
         self.assertEqual((event.actor, event.detail["via"], event.detail["version"]), (self.root, "admin", version + 1))
 
+    def test_a_draft_that_is_not_an_object_or_nested_too_deeply_is_refused_in_words(self):
+        # The admin stored any JSON as the draft: "x" or 5 made the plan's "Save revision" page answer 500, and
+        # JSON nested thousands deep made the admin's own form answer 500 (RecursionError).
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        version = current_version(self.plan)
+        for draft, words in (('"x"', "must be a JSON object"), ("5", "must be a JSON object"),
+                             ("[1]", "must be a JSON object"), ("[" * 5000 + "]" * 5000, "nested too deeply"),
+                             # Deeper than a plan may be (every page reads the draft); NaN, which PostgreSQL's
+                             # jsonb cannot store (a 500 there).
+                             ('{"x_a": ' + "[" * 40 + "]" * 40 + "}", "x_a" + "[0]" * 31 + ": is nested more"),
+                             ('{"x_a": NaN}', "x_a: must be a finite number")):
+            with self.subTest(draft=draft[:10]):
+                response = self.client.post(url, self._plan_form(self.client.get(url), draft=draft))
+                self.assertContains(response, words, status_code=200)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft_version, version)
+        self.assertIsInstance(self.plan.draft, dict)
+
+    def test_a_nul_character_in_a_draft_edited_here_is_stored_as_the_wizard_stores_it(self):
+        # PostgreSQL stores no NUL in jsonb: the admin passed it on (a 500 there); the wizard's draft saves
+        # replace it with U+FFFD, and so does the admin now.
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        page = self.client.get(url)
+        doc = json.loads(page.context["adminform"].form["draft"].value())
+        response = self.client.post(url, self._plan_form(page, draft=json.dumps({**doc, "x_note": "a\u0000b"})))
+        self.assertEqual(response.status_code, 302)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["x_note"], "a\ufffdb")
+
+    def test_a_stored_draft_that_is_not_an_object_shows_its_errors_on_the_revision_page(self):
+        # Such drafts may be stored already (the admin took them before): the page says what is wrong.
+        for draft in ("x", 5, ["x"]):
+            with self.subTest(draft=draft):
+                Plan.objects.filter(pk=self.plan.pk).update(draft=draft)
+                self.client.force_login(self.alice)
+                page = self.client.get(reverse("revision-save", args=[self.plan.code]))
+                self.assertEqual(page.status_code, 200)
+                self.assertTrue(page.context["check"].errors)
+
     def test_a_share_cannot_be_moved_to_another_plan_or_group_in_the_admin(self):
         other = make_plan(name="Fabrikam")
         share = self.plan.shares.get(group=self.personas.read_team)
@@ -180,3 +220,36 @@ class AdminTests(BaseTestCase):
         comment.refresh_from_db()
         self.assertEqual((comment.plan, comment.revision, comment.author, comment.body),
                          (self.plan, self.revision, self.bob, "Looks right [secret removed]"))
+
+
+
+class TeamDeletionTests(BaseTestCase):
+    """Deleting a team in the admin ends its plans' sharing: each plan's audit trail says so."""
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+
+    def test_deleting_a_team_writes_a_sharing_row_on_each_plan_it_had(self):
+        # Deleting a group cascaded to its PlanShare rows: the team lost (or its members lost) access to every
+        # plan shared with it, and no plan's audit trail said so.
+        other = make_plan(name="Second plan")
+        team = self.personas.edit_team
+        url = reverse("admin:auth_group_delete", args=[team.pk])
+        response = self.client.post(url, {"post": "yes"}, REMOTE_ADDR="198.51.100.9")
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(PlanShare.objects.filter(group_id=team.pk).exists())
+        for plan in (self.plan, other):
+            with self.subTest(plan=plan.name):
+                row = AuditEvent.objects.filter(plan=plan, action=AuditEvent.Action.SHARED).latest("id")
+                self.assertEqual((row.actor, row.detail["group"], row.detail["access"], row.detail["via"]),
+                                 (self.root, EDIT_TEAM_NAME, "none", "admin"))
+                self.assertEqual(row.ip_address, "198.51.100.9")
+
+    def test_deleting_teams_from_the_list_writes_the_rows_too(self):
+        team = self.personas.read_team
+        self.client.post(reverse("admin:auth_group_changelist"),
+                         {"action": "delete_selected", "_selected_action": [team.pk], "post": "yes"})
+        self.assertFalse(Group.objects.filter(pk=team.pk).exists())
+        row = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.SHARED).latest("id")
+        self.assertEqual((row.detail["group"], row.detail["access"]), (team.name, "none"))

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from tests.base import BaseTestCase, current_version, make_plan
 from wizard.review import services
-from wizard.review.bundlecheck import check_files, files_from_zip
+from wizard.review.bundlecheck import NotABundle, check_files, files_from_zip
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -108,6 +108,50 @@ class BundleCheckTests(BaseTestCase):
                 alone = self.client.post(url, {"file": SimpleUploadedFile(
                     "b.zip", _zip({"APPROVAL.json": record.encode(), "SHA256SUMS": sums + b"x"}), "application/zip")})
                 self.assertContains(alone, "No revision you can see matches")
+
+    def test_a_zip_holding_a_file_twice_is_not_a_bundle(self) -> None:
+        # A zip may hold two members of one name. Reading it into {name: bytes} kept the last and passed
+        # it as genuine, while Expand-Archive (and "skip" in Explorer) leaves the first on disk: a
+        # tampered script placed before the approved one ran under a "genuine" verdict.
+        script = next(n for n in self.files if n.endswith(".ps1"))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive, self.assertWarns(UserWarning):
+            archive.writestr(script, b"Remove-Item C:\\ -Recurse")
+            for name, data in self.files.items():
+                archive.writestr(name, data)
+        with self.assertRaisesRegex(NotABundle, f"holds {script} twice"):
+            files_from_zip(buffer.getvalue())
+        self.client.force_login(self.alice)
+        page = self.client.post(reverse("check-bundle"),
+                                {"file": SimpleUploadedFile("b.zip", buffer.getvalue(), "application/zip")})
+        self.assertContains(page, f"holds {script} twice", status_code=400)
+        self.assertNotContains(page, 'data-genuine="true"', status_code=400)
+
+    def test_a_bundle_stays_genuine_after_its_people_are_renamed(self) -> None:
+        # APPROVAL.json named the author, submitter and approver as their accounts are named now: renaming
+        # the approver (a new surname) or an account made every bundle downloaded before read "NOT the
+        # approved bundle ... Do not run them", and a new download of the same approval held other bytes.
+        self.bob.last_name = "Renamed"
+        self.bob.username = "bob.renamed"
+        self.bob.save()
+        self.alice.username = "alice.renamed"
+        self.alice.save()
+        verdict = check_files(self.files)
+        self.assertTrue(verdict.genuine, verdict.differences)
+        self.assertIn("Bob Reviewer", verdict.summary)
+        again = files_from_zip(services.download_approved(self.revision, by=self.alice).content)
+        self.assertEqual(again["APPROVAL.json"], self.files["APPROVAL.json"])
+        record = json.loads(again["APPROVAL.json"])
+        self.assertEqual((record["author"], record["submitted_by"], record["approved_by"]), ("alice", "alice", "bob"))
+
+    def test_an_approver_with_the_longest_names_django_allows_can_approve(self) -> None:
+        # 150 + 150 characters and the space between: the recorded full name must fit its column.
+        self.bob.first_name, self.bob.last_name = "B" * 150, "R" * 150
+        self.bob.save()
+        plan = make_plan()
+        revision = services.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        services.submit_for_review(revision, by=self.alice)
+        self.assertEqual(len(services.approve(revision, by=self.bob).actor_name), 301)
 
     def test_the_command_checks_an_unpacked_folder(self) -> None:
         import tempfile

@@ -597,3 +597,22 @@ class ContributorReviewerTests(ReviewViewTestCase):
         self.assertContains(response, "Not allowed: nothing was changed", status_code=403)
         self.assertContains(response, "another reviewer has to", status_code=403)
         self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)
+
+
+class QueueNamesTheRevisionTests(ReviewViewTestCase):
+    """The reviewer's queue names each revision by the name it holds, not by the draft's name now."""
+
+    def test_a_draft_renamed_after_submitting_does_not_rename_the_revision_in_the_queue(self):
+        # The queue showed Plan.name, which follows the draft: an author could submit revision 1 of
+        # "Contoso production" and rename the draft to "Lab only, harmless" (any text, even one the plan
+        # reader refuses, such as a right-to-left override), and the reviewer's queue offered revision 1
+        # under that name.
+        plan = make_plan(name="Contoso production cut-over")
+        revision = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="r1")
+        review.submit_for_review(revision, by=self.alice)
+        set_draft(plan, plan_doc(name="Lab only, harmless \u202etset"), by=self.alice)
+        self.client.force_login(self.bob)
+        page = self.client.get(reverse("review-queue"))
+        row = re.search(rf'<tr data-plan="{plan.code}">(.*?)</tr>', page.content.decode(), re.S).group(1)
+        self.assertIn("Contoso production cut-over", row)
+        self.assertNotIn("Lab only", row)

@@ -10,12 +10,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
 
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
+from wizard.plan import limits
 from wizard.review import audit
+from wizard.web import drafts
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,10 +52,42 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+class DraftField(forms.JSONField):
+    """The draft as JSON text: a plan document is a JSON object, and text nested too deeply to read is refused
+    in words (json.loads raised RecursionError, a 500)."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            doc = super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("The draft is nested too deeply to read: nothing was saved.",
+                                        code="too_deep") from None
+        if not isinstance(doc, dict):
+            # Every page reads the draft as a plan document, which is a JSON object ({...}).
+            raise forms.ValidationError("The draft must be a JSON object ({...}), as a plan file is: nothing was "
+                                        "saved.", code="not_an_object")
+        # Every page of the plan (the plan list too) reads the draft: deeper than Python can walk, NaN or
+        # Infinity (which PostgreSQL cannot store), a key that cannot be written: each made them answer 500.
+        problems = limits.check_document(doc)
+        if problems:
+            raise forms.ValidationError("The draft goes beyond the limits every plan keeps to, so nothing was saved: "
+                                        + "; ".join(f"{f.field}: {f.message}" for f in problems), code="limits")
+        # As every draft save does: PostgreSQL stores no NUL character (it answered 500), U+FFFD stands in.
+        return drafts.storable(doc)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # The form shown again after a refusal re-reads the posted text: too deep to read, it is shown as sent.
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class PlanAdminForm(forms.ModelForm):
     """The plan form, carrying the draft version it showed: a change from a page opened before
     someone saved the draft is refused, never saved over their draft (the wizard's rule)."""
 
+    draft = DraftField()
     seen_draft_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     class Meta:
@@ -246,3 +281,30 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("plan__name", "actor__username", "ip_address")
     list_select_related = ("plan", "actor")
     date_hierarchy = "created"
+
+
+class TeamAdmin(GroupAdmin):
+    """Django's group admin, except that deleting a team (which ends every share it has) is written on the
+    audit trail of each plan it was shared with, like any other change of sharing."""
+
+    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+        with transaction.atomic():
+            _record_team_removed(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for group in queryset:
+                _record_team_removed(request, group)
+            super().delete_queryset(request, queryset)
+
+
+def _record_team_removed(request: HttpRequest, group: Group) -> None:
+    ip = audit.client_ip(request)
+    for share in PlanShare.objects.filter(group=group).select_related("plan"):
+        audit.record(AuditEvent.Action.SHARED, plan=share.plan, actor=request.user, ip=ip, via="admin",
+                     group=group.name, access="none", team_deleted=True)
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, TeamAdmin)

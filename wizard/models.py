@@ -97,6 +97,9 @@ class Revision(models.Model):
     # The state file the revision was judged against (the plan's latest when it was saved), if any.
     state = models.ForeignKey(PlanState, on_delete=models.RESTRICT, null=True, blank=True, related_name="revisions")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The saver's user name when the revision was saved, as APPROVAL.json states it ("author"): an account
+    # renamed later must not change the record an approved download holds.
+    created_by_username = models.CharField(max_length=150, blank=True)
     # The draft version this revision was saved from (0: saved before versions were recorded).
     draft_version = models.PositiveIntegerField(default=0)
     # Everyone whose draft saves this revision holds (since the last approved revision), its saver
@@ -126,6 +129,10 @@ class Review(models.Model):
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="reviews")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The actor's user name and full name when the row was written, as APPROVAL.json states them: an account
+    # renamed later must not change the record an approved download holds (the bundle check compares it).
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_name = models.CharField(max_length=301, blank=True)  # first (150), space, last (150)
     decision = models.CharField(max_length=32, choices=Decision.choices)
     comment = models.TextField(blank=True)
     # The bundle hash the decision was made on: an approval covers exactly these bytes.

@@ -103,8 +103,11 @@ def with_written_defaults(doc: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of a raw plan document (one the reader refused) with the defaults `plan_to_dict` writes out
     added where the keys are missing, so that comparing it with a stored revision shows only real changes.
 
-    Only containers of the right type are touched: anything malformed is left as it is.
+    Only containers of the right type are touched: anything malformed is left as it is (a draft that is not
+    an object at all, too).
     """
+    if not isinstance(doc, dict):
+        return doc
     out = dict(doc)
     out.setdefault("autodiscover_port", _default(PlanData, "autodiscover_port"))
     if isinstance(out.get("pools"), list):

@@ -57,10 +57,18 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
     names = [m.filename for m in members]
     tops = {n.split("/", 1)[0] for n in names}
     strip = len(tops) == 1 and all("/" in n for n in names)
-    try:
-        return {(m.filename.split("/", 1)[1] if strip else m.filename): archive.read(m) for m in members}
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-        raise NotABundle(f"the zip cannot be read ({exc})") from None
+    files: dict[str, bytes] = {}
+    for member in members:
+        name = member.filename.split("/", 1)[1] if strip else member.filename
+        if name in files:
+            # Which of the two an unzip leaves on disk depends on the tool (Expand-Archive keeps the
+            # first, others the last): no verdict can speak for both.
+            raise NotABundle(f"the zip holds {name} twice")
+        try:
+            files[name] = archive.read(member)
+        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+            raise NotABundle(f"the zip cannot be read ({exc})") from None
+    return files
 
 
 def files_from_folder(folder: Path) -> dict[str, bytes]:

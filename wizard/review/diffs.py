@@ -116,10 +116,12 @@ def diff_data(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *,
     """Return the settings that differ between two plan documents, in document order.
 
     Paths present in both come in the order of `new`, removed ones after their
-    old neighbours; `None` for a side means an empty document.
+    old neighbours; `None` for a side means an empty document, and so does a draft that is not an object
+    at all (it holds no setting; the reader says what is wrong with it).
     """
     label = labeller or label_for_path
-    old_doc, new_doc = dict(old or {}), dict(new or {})
+    old_doc = dict(old) if isinstance(old, Mapping) else {}
+    new_doc = dict(new) if isinstance(new, Mapping) else {}
     before, after = flatten(old_doc), flatten(new_doc)
     changes: list[FieldChange] = []
     for path in _merged_order(list(before), list(after)):

@@ -129,14 +129,20 @@ class RevisionPage:
     approval: Review | None
 
 
+def revision_name(revision: Revision) -> str:
+    """Return the plan name `revision` holds: what it is reviewed and approved as (Plan.name follows the draft,
+    which may have been renamed since, to anything, the reader's refusals included)."""
+    name = revision.data.get("name") if isinstance(revision.data, dict) else None
+    return name if isinstance(name, str) else revision.plan.name
+
+
 def revision_page(revision: Revision, *, user: Any, rights: access.PlanAccess) -> RevisionPage:
     """Return the revision page's content for `user` (who can see the plan, with `rights`)."""
     status = revision_status(revision)
     check = recheck(revision)
     latest = latest_number(revision.plan_id)
-    name = revision.data.get("name") if isinstance(revision.data.get("name"), str) else revision.plan.name
     return RevisionPage(
-        revision=revision, name=name, status=status, status_label=status_label(status),
+        revision=revision, name=revision_name(revision), status=status, status_label=status_label(status),
         is_latest=revision.number >= latest,
         latest_number=latest, settings=settings_summary(revision.data), check=check,
         reviews=list(revision.reviews.select_related("actor").order_by("created", "id")),
@@ -223,6 +229,7 @@ class QueueRow:
     revision: Revision
     submitted: Review
     can_review: bool  # False: the user contributed to it, so another reviewer has to
+    name: str = ""  # the plan name the revision holds (revision_name), never the draft's name now
 
 
 def review_queue(user: Any) -> list[QueueRow]:
@@ -242,7 +249,8 @@ def review_queue(user: Any) -> list[QueueRow]:
             continue
         submitted = (revision.reviews.filter(decision=Review.Decision.SUBMITTED).select_related("actor")
                      .order_by("-created", "-id").first())
-        rows.append(QueueRow(revision=revision, submitted=submitted, can_review=access.may_review(user, revision)))
+        rows.append(QueueRow(revision=revision, submitted=submitted, can_review=access.may_review(user, revision),
+                             name=revision_name(revision)))
     return sorted(rows, key=lambda r: (not r.can_review, r.submitted.created))
 
 

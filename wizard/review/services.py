@@ -112,6 +112,11 @@ def _refuse_unless_latest(plan: Plan, revision: Revision) -> None:
                          f"only the latest revision can be reviewed.")
 
 
+def _names(user: Any) -> dict[str, str]:
+    """Return a Review row's record of who wrote it, as APPROVAL.json states it (never changed by a later rename)."""
+    return {"actor_username": user.get_username(), "actor_name": user.get_full_name()}
+
+
 def render_revision(revision: Revision) -> Any:
     """Return today's bundle of `revision`; raise BundleChanged when it no longer renders."""
     result = recheck(revision)
@@ -272,7 +277,8 @@ def save_revision(plan: Plan, *, by: Any, message: str, draft_version: int, ip: 
         contributors = _contributors(locked, upto_version=draft_version, saver=by, state=state)
         revision = Revision(plan=locked, number=prepared.number, message=message, data=prepared.data,
                             bundle_sha256=prepared.sha256, tool_version=wizard.__version__,
-                            finding_codes=prepared.codes, created_by=by, draft_version=draft_version,
+                            finding_codes=prepared.codes, created_by=by, created_by_username=by.get_username(),
+                            draft_version=draft_version,
                             state=state)
         revision.full_clean()
         revision.save()
@@ -303,7 +309,7 @@ def submit_for_review(revision: Revision, *, by: Any, ip: str | None = None) -> 
         if rendered.bundle_sha256 != rev.bundle_sha256:
             raise BundleChanged(f"Revision {rev.number} renders differently with this version of the tool: "
                                 f"save a new revision and submit that.")
-        review = Review(revision=rev, actor=by, decision=Review.Decision.SUBMITTED, comment="",
+        review = Review(revision=rev, actor=by, **_names(by), decision=Review.Decision.SUBMITTED, comment="",
                         bundle_sha256=rev.bundle_sha256)
         review.full_clean()
         review.save()
@@ -344,8 +350,8 @@ def approve(revision: Revision, *, by: Any, comment: str = "", ip: str | None = 
             raise BundleChanged(f"Revision {rev.number} now renders to different scripts (SHA-256 "
                                 f"{result.bundle_sha256[:12]}..., on record {rev.bundle_sha256[:12]}...): the "
                                 f"tool changed since it was saved. Ask the author to save a new revision.")
-        review = Review(revision=rev, actor=by, decision=Review.Decision.APPROVED, comment=(comment or "").strip(),
-                        bundle_sha256=rev.bundle_sha256)
+        review = Review(revision=rev, actor=by, **_names(by), decision=Review.Decision.APPROVED,
+                        comment=(comment or "").strip(), bundle_sha256=rev.bundle_sha256)
         review.full_clean()
         review.save()
         audit.record(AuditEvent.Action.APPROVED, plan=plan, actor=by, ip=ip, revision=rev.number,
@@ -367,8 +373,8 @@ def request_changes(revision: Revision, *, by: Any, comment: str, ip: str | None
     if status != Status.IN_REVIEW:
         raise WrongState(f"Revision {rev.number} is {status_label(status).lower()}: changes can only be requested "
                          f"on a revision in review.")
-    review = Review(revision=rev, actor=by, decision=Review.Decision.CHANGES_REQUESTED, comment=comment,
-                    bundle_sha256=rev.bundle_sha256)
+    review = Review(revision=rev, actor=by, **_names(by), decision=Review.Decision.CHANGES_REQUESTED,
+                    comment=comment, bundle_sha256=rev.bundle_sha256)
     review.full_clean()
     review.save()
     audit.record(AuditEvent.Action.CHANGES_REQUESTED, plan=plan, actor=by, ip=ip, revision=rev.number,
@@ -389,7 +395,7 @@ def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | No
     approval = approval_of(rev)
     if approval is None:
         raise WrongState(f"Revision {rev.number} has no approval in force to withdraw.")
-    review = Review(revision=rev, actor=by, decision=Review.Decision.WITHDRAWN, comment=comment,
+    review = Review(revision=rev, actor=by, **_names(by), decision=Review.Decision.WITHDRAWN, comment=comment,
                     bundle_sha256=approval.bundle_sha256)
     review.full_clean()
     review.save()
@@ -412,7 +418,7 @@ def _withdraw_approvals_by_contributors_after(plan: Plan, withdrawn: Revision, *
         approval = approval_of(later)
         if approval is None or not access.is_contributor(approval.actor, later):
             continue
-        row = Review(revision=later, actor=by, decision=Review.Decision.WITHDRAWN,
+        row = Review(revision=later, actor=by, **_names(by), decision=Review.Decision.WITHDRAWN,
                      comment=f"Withdrawn with the approval of revision {withdrawn.number}: "
                              f"{approval.actor.get_username()} approved edits of their own that only that "
                              f"approval had reviewed. {comment}",

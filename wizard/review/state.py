@@ -292,12 +292,14 @@ def approval_record(revision: Revision, approval: Review) -> dict[str, Any]:
         "plan_code": str(revision.plan.code),
         "revision": revision.number,
         "revision_message": revision.message,
-        "author": revision.created_by.get_username(),
+        # Names as recorded when each step was taken: an account renamed since must not change the record
+        # (the bundle check compares APPROVAL.json byte for byte with the one downloaded).
+        "author": revision.created_by_username or revision.created_by.get_username(),
         "saved_at": revision.created.isoformat(),
-        "submitted_by": submitted.actor.get_username() if submitted else None,
+        "submitted_by": (submitted.actor_username or submitted.actor.get_username()) if submitted else None,
         "submitted_at": submitted.created.isoformat() if submitted else None,
-        "approved_by": approval.actor.get_username(),
-        "approved_by_name": approval.actor.get_full_name(),
+        "approved_by": approval.actor_username or approval.actor.get_username(),
+        "approved_by_name": approval.actor_name if approval.actor_username else approval.actor.get_full_name(),
         "approved_at": approval.created.isoformat(),
         "comment": approval.comment,
         "bundle_sha256": approval.bundle_sha256,

@@ -658,11 +658,13 @@ class _SingleHiddenInput(forms.HiddenInput):
 _SEVERAL = object()
 
 
-class DraftVersionField(forms.IntegerField):
-    """The hidden field of the draft version a page showed: ASCII digits, one value, a number the database holds.
+class PageNumberField(forms.IntegerField):
+    """A hidden number a page wrote for itself (a draft version, the position of a row it lists): ASCII digits,
+    one value.
 
-    Stricter than IntegerField, whose int() also reads `1_0` as 10 and Arabic-Indic digits as numbers:
-    a damaged value must never turn into a version that exists.
+    Stricter than IntegerField, whose int() also reads `1_0` as 10 and Arabic-Indic digits as numbers, and
+    than Django, which keeps the last of several values: a damaged value must never turn into another
+    number that exists.
     """
 
     widget = _SingleHiddenInput
@@ -674,6 +676,11 @@ class DraftVersionField(forms.IntegerField):
 
 
 _DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+class DraftVersionField(PageNumberField):
+    """The hidden field of the draft version a page showed: a damaged value must never turn into a version
+    that exists (PageNumberField), nor exceed what the database holds (draft_version_field's maximum)."""
 
 
 def draft_version_field(**kwargs: Any) -> DraftVersionField:
@@ -793,7 +800,9 @@ class AcceptRiskForm(forms.Form):
 class WithdrawRiskForm(forms.Form):
     """Withdraw accepted risk number `index` of the draft."""
 
-    index = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    index = PageNumberField(min_value=0, label="Accepted risk", error_messages={
+        "required": "The page did not say which accepted risk to withdraw: reload the review page.",
+        "invalid": "The page's number of the accepted risk is damaged: reload the review page."})
     draft_version = draft_version_field()
 
 
