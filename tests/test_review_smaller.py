@@ -49,7 +49,9 @@ class WithdrawApprovalTests(BaseTestCase):
         self.client.force_login(self.bob)
         page = self.client.get(self.revision.get_absolute_url())
         self.assertContains(page, 'id="withdraw-form"')
-        response = self.client.post(reverse("revision-withdraw", args=[self.plan.code, 1]), {"comment": "why"})
+        approval = Review.objects.get(revision=self.revision, decision="approved")
+        response = self.client.post(reverse("revision-withdraw", args=[self.plan.code, 1]),
+                                    {"comment": "why", "approval": approval.pk})
         self.assertRedirects(response, self.revision.get_absolute_url())
         self.assertEqual(Review.objects.filter(revision=self.revision, decision="withdrawn").count(), 1)
         self.client.force_login(self.alice)

@@ -382,9 +382,10 @@ class TypedReviewTextTests(ReviewViewTestCase):
         self.client.force_login(self.bob)
         cases = [("revision-comment", "body", 'id="id_body"'),
                  ("revision-withdraw", "comment", 'id="withdraw-comment"')]
+        approval = Review.objects.get(decision=Review.Decision.APPROVED)
         for route, field, box in cases:
             with self.subTest(route=route):
-                response = self.client.post(self._url(route, 1), {field: long_text})
+                response = self.client.post(self._url(route, 1), {field: long_text, "approval": approval.pk})
                 self.assertTextareaHolds(response, long_shown, 400)
                 self.assertContains(response, box, status_code=400)
                 self.assertContains(response, "at most 5000 characters", status_code=400)
@@ -428,7 +429,9 @@ class TypedReviewTextTests(ReviewViewTestCase):
         revision = self._approved()
         review.withdraw_approval(revision, by=self.bob, comment="first")
         self.client.force_login(self.bob)
-        response = self.client.post(self._url("revision-withdraw", 1), {"comment": self.TYPED})
+        approval = Review.objects.get(decision=Review.Decision.APPROVED)
+        response = self.client.post(self._url("revision-withdraw", 1), {"comment": self.TYPED,
+                                                                         "approval": approval.pk})
         self.assertContains(response, "no approval in force", status_code=409)
         self.assertTextareaHolds(response, self.SHOWN, 409)
 
@@ -616,3 +619,49 @@ class QueueNamesTheRevisionTests(ReviewViewTestCase):
         row = re.search(rf'<tr data-plan="{plan.code}">(.*?)</tr>', page.content.decode(), re.S).group(1)
         self.assertIn("Contoso production cut-over", row)
         self.assertNotIn("Lab only", row)
+
+
+class WithdrawalNamesTheApprovalTests(ReviewViewTestCase):
+    """A withdrawal names the approval its page showed: a stale page never withdraws a later approval."""
+
+    TYPED, SHOWN = TypedReviewTextTests.TYPED, TypedReviewTextTests.SHOWN
+    assertTextareaHolds = TypedReviewTextTests.assertTextareaHolds
+
+    def _approved_again(self):
+        revision = self._approved()
+        first = state.approval_of(revision)
+        review.withdraw_approval(revision, by=self.bob, comment="first")
+        review.submit_for_review(revision, by=self.alice)
+        review.approve(revision, by=self.bob, comment="second look")
+        return revision, first
+
+    def test_a_page_showing_an_approval_withdrawn_since_withdraws_nothing_with_a_409(self):
+        revision, first = self._approved_again()
+        self.client.force_login(self.bob)
+        response = self.client.post(self._url("revision-withdraw", 1), {"comment": self.TYPED, "approval": first.pk})
+        self.assertContains(response, "The approval you read was withdrawn meanwhile", status_code=409)
+        self.assertTextareaHolds(response, self.SHOWN, 409)
+        self.assertEqual(state.revision_status(revision), state.Status.APPROVED)
+        self.assertEqual(Review.objects.filter(decision=Review.Decision.WITHDRAWN).count(), 1)
+
+    def test_the_page_names_the_approval_in_force_and_that_one_is_withdrawn(self):
+        revision, _ = self._approved_again()
+        self.client.force_login(self.bob)
+        page = self.client.get(self._url("revision-detail", 1)).content.decode()
+        current = state.approval_of(revision)
+        self.assertIn(f'<input type="hidden" name="approval" value="{current.pk}">', page)
+        response = self.client.post(self._url("revision-withdraw", 1), {"comment": "why", "approval": current.pk})
+        self.assertRedirects(response, revision.get_absolute_url())
+        self.assertEqual(state.revision_status(revision), state.Status.WITHDRAWN)
+
+    def test_a_missing_or_damaged_approval_number_withdraws_nothing(self):
+        revision = self._approved()
+        pk = state.approval_of(revision).pk
+        self.client.force_login(self.bob)
+        for sent in ({}, {"approval": ""}, {"approval": f"{pk}_0"}, {"approval": "\u0661"},
+                     {"approval": [str(pk), str(pk)]}):
+            with self.subTest(sent=sent):
+                response = self.client.post(self._url("revision-withdraw", 1), {"comment": self.TYPED, **sent})
+                self.assertContains(response, "reload it, then withdraw", status_code=400)
+                self.assertTextareaHolds(response, self.SHOWN, 400)
+        self.assertEqual(state.revision_status(revision), state.Status.APPROVED)

@@ -383,9 +383,14 @@ def request_changes(revision: Revision, *, by: Any, comment: str, ip: str | None
 
 
 @transaction.atomic
-def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | None = None) -> Review:
+def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | None = None,
+                      approval_id: int | None = None) -> Review:
     """Withdraw the approval in force of `revision`, saying why; its approved bundle can no longer be
-    downloaded. Any reviewer who may review the revision may withdraw it (the approver included)."""
+    downloaded. Any reviewer who may review the revision may withdraw it (the approver included).
+
+    `approval_id` is the approval the person read (the web page always names it): when the one in force is
+    another (that one was withdrawn and the revision approved again since), nothing is withdrawn, so a
+    comment written about one approval never withdraws a later one unread."""
     plan = _lock(revision.plan)
     rev = _fresh(revision, plan)
     access.require_reviewer(by, plan, rev)
@@ -395,6 +400,10 @@ def withdraw_approval(revision: Revision, *, by: Any, comment: str, ip: str | No
     approval = approval_of(rev)
     if approval is None:
         raise WrongState(f"Revision {rev.number} has no approval in force to withdraw.")
+    if approval_id is not None and approval.pk != approval_id:
+        raise WrongState(f"The approval you read was withdrawn meanwhile, and revision {rev.number} was approved "
+                         f"again by {approval.actor_name or approval.actor_username}: read that approval before "
+                         f"withdrawing it. Nothing was withdrawn.")
     review = Review(revision=rev, actor=by, **_names(by), decision=Review.Decision.WITHDRAWN, comment=comment,
                     bundle_sha256=approval.bundle_sha256)
     review.full_clean()

@@ -21,7 +21,7 @@ from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
 from wizard.review.audit import client_ip
-from wizard.web.forms import MultilineField, draft_version_field, errors_in_words
+from wizard.web.forms import MultilineField, PageNumberField, draft_version_field, errors_in_words
 from wizard.web.posting import form_post
 from wizard.web.views import output
 
@@ -55,11 +55,15 @@ class RequestChangesForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    """Withdrawing an approval: the comment saying why is required."""
+    """Withdrawing an approval: the comment saying why is required, and the page names the approval it
+    showed (a stale page never withdraws an approval given after it was loaded)."""
 
     comment = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
                              label="Why the approval is withdrawn",
                              error_messages={"required": "Say why the approval is withdrawn."})
+    approval = PageNumberField(min_value=1, label="Approval", error_messages={
+        "required": "The page did not say which approval it showed: reload it, then withdraw.",
+        "invalid": "The page's approval number is damaged: reload it, then withdraw."})
 
 
 class CommentForm(forms.Form):
@@ -242,7 +246,7 @@ def withdraw_approval(request: HttpRequest, code: UUID, number: int) -> HttpResp
         return _refused(request, revision, rights, "withdraw_form", form, why=errors_in_words(form))
     try:
         review.withdraw_approval(revision, by=request.user, comment=form.cleaned_data["comment"],
-                                 ip=client_ip(request))
+                                 ip=client_ip(request), approval_id=form.cleaned_data["approval"])
     except review.ReviewRefused as exc:
         return _refused(request, revision, rights, "withdraw_form", form, why=exc)
     messages.success(request, f"The approval of revision {revision.number} is withdrawn.")
