@@ -802,7 +802,7 @@ class Interpreter:
                         for attribute in _named(part):
                             literal = [c for c in _named(attribute) if c.type == "type_literal"]
                             if literal:
-                                ptype = _text(literal[0]).strip("[]").lower()
+                                ptype = _type_name(_text(literal[0]))
                             elif "mandatory" in _text(attribute).lower():
                                 mandatory = True
                     elif part.type == "variable":
@@ -860,6 +860,10 @@ class Interpreter:
     def _coerce(self, value: Any, ptype: str, name: str) -> Any:
         if ptype == "string":
             return ps_str(value)
+        if ptype in ("string[]", "system.string[]"):
+            if value is None:
+                return None
+            return [ps_str(item) for item in (value if isinstance(value, list) else [value])]
         if ptype in ("switch",):
             return ps_bool(value)
         if ptype == "bool":
@@ -1025,7 +1029,11 @@ class Interpreter:
         raise Unsupported(f"unary operator {op}")
 
     def _cast(self, type_node: Any, value: Any) -> Any:
-        name = _text(type_node).strip("[]").lower()
+        name = _type_name(_text(type_node))
+        if name in ("string[]", "system.string[]"):
+            if value is None:
+                return None
+            return [ps_str(item) for item in (value if isinstance(value, list) else [value])]
         if name == "bool":
             return ps_bool(value)
         if name == "string":
@@ -1161,7 +1169,7 @@ class Interpreter:
                 args += [self._expr(a, scope) for a in _named(expression_list)]
         member = _text(member_node).lower()
         if target_node.type == "type_literal":
-            type_name = _text(target_node).strip("[]").lower()
+            type_name = _type_name(_text(target_node))
             if type_name in ("string", "system.string") and member == "compareordinal" and len(args) == 2:
                 a, b = ps_str(args[0]), ps_str(args[1])
                 ka, kb = a.encode("utf-16-le"), b.encode("utf-16-le")
@@ -1240,7 +1248,7 @@ class _Encoding:
 
 
 def _static_property(type_text: str, member: str) -> Any:
-    type_name = type_text.strip("[]").lower()
+    type_name = _type_name(type_text)
     if type_name in ("system.text.encoding", "text.encoding"):
         codec = {"unicode": "utf-16-le", "ascii": "ascii", "utf8": "utf-8"}.get(member.lower())
         if codec:
@@ -1290,6 +1298,12 @@ def read_csv(path: str) -> list[PSObject]:
         return []
     header = rows[0]
     return [PSObject(zip(header, (list(r) + [""] * len(header))[:len(header)], strict=True)) for r in rows[1:]]
+
+
+def _type_name(text: str) -> str:
+    """A type literal's name, lower case: one pair of brackets off, so `[string[]]` is `string[]`, not `string`."""
+    text = text.strip()
+    return (text[1:-1] if text.startswith("[") and text.endswith("]") else text).strip().lower()
 
 
 def wildcard_escape(path: str) -> str:

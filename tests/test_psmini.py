@@ -27,6 +27,16 @@ def test_an_assignment_keeps_an_array_even_an_empty_one():
     assert run("function F { $x = @('a'); $x.Count }") == 1
 
 
+def test_a_string_array_parameter_is_an_array_of_strings_not_one_string():
+    # "[string[]]" lost both pairs of brackets and bound as [string]: @('a','b') became "a b".
+    source = "function F {\n    param([string[]]$Names)\n    return ,$Names\n}"
+    assert run(source, Names=["a", "b"]) == ["a", "b"]
+    assert run(source, Names="a") == ["a"]
+    assert run(source, Names=[1, 2]) == ["1", "2"]
+    assert run("function F {\n    param([string[]]$Names)\n    $Names -contains 'b'\n}", Names=["a", "b"]) is True
+    assert run("function F { $x = [string[]]@(1, 'b'); return ,$x }") == ["1", "b"]
+
+
 def test_a_non_empty_string_is_true_even_false():
     assert run("function F { [bool]'False' }") is True
     assert run("function F { [bool]'' }") is False

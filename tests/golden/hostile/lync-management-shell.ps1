@@ -421,20 +421,25 @@ try {
     if (-not (Get-CsSite -Identity 'Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue)) {
         throw ('Site not found in the topology: ' + 'Dub''lin; $(Invoke-Expression ''calc'')`')
     }
-    # The mobile clients' default sign-in method (MobilePreferredAuthType) for pool pool01.obrien.example must be one
-    # the pool keeps: one it no longer supports can keep the web ticket service from starting. A collection this
-    # script creates copies the value from the collection that applies now, so that is the one read.
-    $Effective = Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -ErrorAction SilentlyContinue
-    if (-not $Effective) {
-        $Effective = Get-CsWebServiceConfiguration -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue
+    function Assert-MobilePreferredAuthType {
+        # The mobile clients' default sign-in method (MobilePreferredAuthType) of $Pool must be one the pool keeps:
+        # one it no longer supports can keep the web ticket service from starting. A collection this script creates
+        # copies the value from the collection that applies now (its own, else its site's, else the global one), so
+        # that is the one read. One call per pool: a block per pool would be most of this script at a hundred pools.
+        param([string]$Pool, [string]$Identity, [string]$Parent, [string[]]$Refused)
+        $Effective = Get-CsWebServiceConfiguration -Identity $Identity -ErrorAction SilentlyContinue
+        if (-not $Effective -and $Parent) {
+            $Effective = Get-CsWebServiceConfiguration -Identity $Parent -ErrorAction SilentlyContinue
+        }
+        if (-not $Effective) {
+            $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
+        }
+        $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
+        if ($Preferred -and ($Refused -contains [string]$Preferred.Value)) {
+            throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + $Pool + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
+        }
     }
-    if (-not $Effective) {
-        $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
-    }
-    $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
-    if ($Preferred -and (@('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin') -contains [string]$Preferred.Value)) {
-        throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + 'pool01.obrien.example' + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
-    }
+    Assert-MobilePreferredAuthType -Pool 'pool01.obrien.example' -Identity 'service:WebServer:pool01.obrien.example' -Parent 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -Refused @('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin')
     # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
     # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise.
     $PlanPools = @('pool01.obrien.example','pool02.obrien.example')

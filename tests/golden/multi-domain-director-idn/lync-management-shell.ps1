@@ -418,20 +418,25 @@ try {
     if (-not (Get-CsPool -Identity 'sfbedge.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbedge.contoso.com')
     }
-    # The mobile clients' default sign-in method (MobilePreferredAuthType) for pool sfbdir01.contoso.com must be one
-    # the pool keeps: one it no longer supports can keep the web ticket service from starting. A collection this
-    # script creates copies the value from the collection that applies now, so that is the one read.
-    $Effective = Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbdir01.contoso.com' -ErrorAction SilentlyContinue
-    if (-not $Effective) {
-        $Effective = Get-CsWebServiceConfiguration -Identity 'site:Dublin' -ErrorAction SilentlyContinue
+    function Assert-MobilePreferredAuthType {
+        # The mobile clients' default sign-in method (MobilePreferredAuthType) of $Pool must be one the pool keeps:
+        # one it no longer supports can keep the web ticket service from starting. A collection this script creates
+        # copies the value from the collection that applies now (its own, else its site's, else the global one), so
+        # that is the one read. One call per pool: a block per pool would be most of this script at a hundred pools.
+        param([string]$Pool, [string]$Identity, [string]$Parent, [string[]]$Refused)
+        $Effective = Get-CsWebServiceConfiguration -Identity $Identity -ErrorAction SilentlyContinue
+        if (-not $Effective -and $Parent) {
+            $Effective = Get-CsWebServiceConfiguration -Identity $Parent -ErrorAction SilentlyContinue
+        }
+        if (-not $Effective) {
+            $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
+        }
+        $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
+        if ($Preferred -and ($Refused -contains [string]$Preferred.Value)) {
+            throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + $Pool + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
+        }
     }
-    if (-not $Effective) {
-        $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
-    }
-    $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
-    if ($Preferred -and (@('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin') -contains [string]$Preferred.Value)) {
-        throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + 'sfbdir01.contoso.com' + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
-    }
+    Assert-MobilePreferredAuthType -Pool 'sfbdir01.contoso.com' -Identity 'service:WebServer:sfbdir01.contoso.com' -Parent 'site:Dublin' -Refused @('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin')
     # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
     # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise.
     $PlanPools = @('sfbpool01.contoso.com','sfbdir01.contoso.com')

@@ -474,6 +474,8 @@ def _lync_context(plan: PlanData) -> dict[str, Any]:
         "topology": topology,
         "sites": sites,
         "web_services": web_services,
+        # The pools whose MobilePreferredAuthType must not name a method the plan turns off there.
+        "mobile_checks": [w for w in web_services if w["mobile_refused"]],
         "proxies": proxies,
         "mobility": mobility,
         "modern_auth": modern,
