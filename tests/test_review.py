@@ -677,7 +677,7 @@ class ContributorHolesTests(BaseTestCase):
         # ...then the approval that covered it is withdrawn: nobody's review of erin's edit stands.
         self.client.force_login(self.bob)
         withdrawn = self.client.post(reverse("revision-withdraw", args=[plan.code, r1.number]),
-                                     {"comment": "erin's change is wrong"})
+                                     {"comment": "erin's change is wrong", "approval": state.approval_of(r1).pk})
         self.assertEqual(withdrawn.status_code, 302)
         review.submit_for_review(r2, by=self.alice)
         self.assertIn(erin, r2.contributors.all())
