@@ -43,16 +43,25 @@ def _kept(page: Any) -> list[str]:
     return list(page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('wizard-typed:'))"))
 
 
-@pytest.mark.browser
-def test_an_approval_sent_after_the_session_ended_is_put_back_and_then_approves(open_page: Any) -> None:
-    page, url, _ = _submitted_revision(open_page)
+def _approve_after_the_session_ended(page: Any) -> None:
+    """Type an approval comment, lose the session, press Approve: the sign-in page."""
     page.locator("#approve-comment").fill(TYPED)
     _end_session(page)
     page.get_by_role("button", name="Approve revision 1").click()
     expect(page.get_by_label("Password")).to_be_visible()
-    page.get_by_label("Username").fill("bob")
+
+
+def _sign_in_here(page: Any, username: str) -> None:
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.browser
+def test_an_approval_sent_after_the_session_ended_is_put_back_and_then_approves(open_page: Any) -> None:
+    page, url, _ = _submitted_revision(open_page)
+    _approve_after_the_session_ended(page)
+    _sign_in_here(page, "bob")
     # Back on the revision's page, told nothing was done, the text back in its box.
     page.wait_for_url(re.compile(re.escape(url) + "$"))
     expect(page.locator(".alert")).to_contain_text("Nothing was done")
@@ -94,14 +103,9 @@ def test_a_comment_that_reached_the_server_is_not_put_back(open_page: Any) -> No
 @pytest.mark.browser
 def test_typing_of_one_reviewer_is_not_put_back_for_another_in_the_same_tab(open_page: Any) -> None:
     page, _, _ = _submitted_revision(open_page)
-    page.locator("#approve-comment").fill(TYPED)
-    _end_session(page)
-    page.get_by_role("button", name="Approve revision 1").click()
-    expect(page.get_by_label("Password")).to_be_visible()
+    _approve_after_the_session_ended(page)
     assert _kept(page) != []              # kept on the sign-in page, for whoever typed it
-    page.get_by_label("Username").fill("charlie")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in_here(page, "charlie")
     page.goto("/")
     expect(page.locator("body[data-user='charlie']")).to_have_count(1)
     assert _kept(page) == []
