@@ -207,6 +207,8 @@ def _run_edge_script(script: str, folder: Path, parameters: dict | None = None) 
 
     def request(interp, named, pos, data):
         requested.append(named.get("DomainName"))
+        if named.get("Output"):   # an offline request: the cmdlet writes the request file there
+            Path(str(named["Output"])).write_text("-----BEGIN NEW CERTIFICATE REQUEST-----\n", encoding="ascii")
         return []
 
     def found(interp, named, pos, data):

@@ -8,12 +8,13 @@ they write and what the rollback restores.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.psmini import Builtin, Interpreter, read_csv
+from tests.psmini import Builtin, Interpreter, PSError, read_csv
 from tests.test_modern_auth_runs import EXTRANET_ACP, SE_POOL_IDS
 from tests.test_modern_auth_runs import adfs_site as modern_auth_site
 from tests.test_modern_auth_runs import bundle as modern_auth_bundle
@@ -98,16 +99,54 @@ def test_verify_adfs_writes_its_report_in_a_bracketed_folder(tmp_path: Path, fol
     assert run.rows() and all(row["Status"] == "PASS" for row in run.rows())
 
 
-def test_the_edge_certificate_script_writes_its_transcript_in_a_bracketed_folder(tmp_path: Path,
-                                                                                 folder_name: str) -> None:
+def _edge_request_run(folder: Path, write_to: Callable[[str], str | None]) -> Interpreter:
+    """certificates-edge.ps1 run from `folder`; its Request-CsCertificate writes the request file
+    where `write_to` says for the -Output it is given (None: nowhere)."""
+    def request(interp: Interpreter, named: Any, pos: list[Any], data: Any) -> list[Any]:
+        target = write_to(str(named["Output"]))
+        if target is not None and not interp.script.vars.get("WhatIfPreference"):
+            Path(target).write_text("-----BEGIN NEW CERTIFICATE REQUEST-----\n", encoding="ascii")
+        return []
+
+    return Interpreter(bundle_text("certificates-edge.ps1"),
+                       commands={"Request-CsCertificate": Builtin(request, frozenset({"New", "PrivateKeyExportable"})),
+                                 "Get-Command": Builtin(lambda i, n, p, d: ["command"])},
+                       clock=lambda: dt.datetime(2026, 11, 22, 14, 0, 0),
+                       script_path=str(folder / "certificates-edge.ps1"))
+
+
+def test_the_edge_certificate_script_writes_its_transcript_and_request_in_a_bracketed_folder(
+        tmp_path: Path, folder_name: str) -> None:
     folder = bracketed(tmp_path, folder_name)
-    script = bundle_text("certificates-edge.ps1")
-    interp = Interpreter(script, commands={"Request-CsCertificate": Builtin(lambda i, n, p, d: [], frozenset({"New"})),
-                                           "Get-Command": Builtin(lambda i, n, p, d: ["command"])},
-                         clock=lambda: dt.datetime(2026, 11, 22, 14, 0, 0),
-                         script_path=str(folder / "certificates-edge.ps1"))
-    assert interp.run() == 0
+    run = _edge_request_run(folder, lambda output: output)
+    assert run.run() == 0
+    assert any("Request written to" in line for line in run.host)
     assert (folder / "certificates-edge-20261122-140000.log").is_file()
+    assert [p.suffix for p in folder.iterdir() if p.suffix == ".req"] == [".req"]
+    assert not any(decoy(folder).iterdir())
+
+
+@pytest.mark.parametrize("where", ["the folder the pattern names", "nowhere"])
+def test_the_edge_certificate_script_stops_when_the_request_file_is_not_where_it_should_be(
+        tmp_path: Path, folder_name: str, where: str) -> None:
+    # Request-CsCertificate's help does not say whether -Output is a pattern: if it is, the request
+    # lands in the folder the pattern names (or nowhere), and the script must not say it is written.
+    folder = bracketed(tmp_path, folder_name)
+
+    def elsewhere(output: str) -> str | None:
+        return str(decoy(folder) / Path(output).name) if where != "nowhere" else None
+
+    run = _edge_request_run(folder, elsewhere)
+    with pytest.raises(PSError, match=r"left no request file at .*move this folder"):
+        run.run()
+    assert not any("Request written to" in line for line in run.host)
+
+
+def test_the_edge_certificate_script_looks_for_no_request_file_under_whatif(tmp_path: Path) -> None:
+    folder = bracketed(tmp_path, "Backups [2026]")
+    run = _edge_request_run(folder, lambda output: output)
+    assert run.run(whatif=True) == 0
+    assert not [p for p in folder.iterdir() if p.suffix == ".req"]
 
 
 def test_modern_authentication_and_its_rollback_work_in_a_bracketed_folder(tmp_path: Path,

@@ -153,6 +153,11 @@ try {
         # Offline request for a public CA: send the .req file, keep this server until the certificate is back.
         $RequestFile = Join-Path -Path $OutputFolder -ChildPath 'edge-external-sfbedge.contoso.com.req'
         Request-CsCertificate -New -Type @('AccessEdgeExternal','DataEdgeExternal','AudioVideoAuthentication') -DomainName 'sip.contoso.com,webconf.contoso.com,sip.fabrikam.com,sip.xn--bcher-kva.example' -FriendlyName 'Edge external sfbedge.contoso.com' -KeySize 4096 -PrivateKeyExportable $true -Output $RequestFile -WhatIf:$WhatIfPreference
+        # Whether -Output reads [ ] * ? and the backtick as a pattern is not documented: the request
+        # is looked for where it should be before the script says it is there.
+        if (-not $WhatIfPreference -and -not (Test-Path -LiteralPath $RequestFile -PathType Leaf)) {
+            throw ('Request-CsCertificate left no request file at ' + $RequestFile + '. If that path holds [ ] * ? or a backtick, move this folder to a path without them, delete the pending request from the computer''s certificate store (Certificate Enrollment Requests) and run the script again.')
+        }
         Write-Step -Message 'Request written to' -Target $RequestFile
     }
 
