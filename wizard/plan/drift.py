@@ -40,6 +40,7 @@ from wizard.plan.intended import (
     creates_web_collection,
     intended_collections,
     intended_trusts,
+    mobile_preferred_refused,
 )
 from wizard.plan.model import (
     ADFS_VERSIONS,
@@ -67,6 +68,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_product_subscription_edition": "warning",
     "estate_passive_with_modern_auth": "error",
     "estate_passive_kept": "warning",
+    "estate_mobile_preferred_auth_refused": "error",
     "estate_passive_dropped_windows_off": "warning",
     "estate_modern_auth_pool_missing": "error",
     "estate_not_in_topology": "error",
@@ -569,6 +571,39 @@ def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"plan.")
 
 
+_REFUSED_BECAUSE = {
+    "external": "passive authentication turns Windows authentication and PIN off",
+    "block_pin_auth": "block_pin_auth turns PIN authentication off",
+    "certificate_auth": "certificate_auth false turns certificate authentication off",
+}
+
+
+def _mobile_preferred(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """The collection that applies to a pool names, as the mobile clients' default sign-in method, one the plan turns
+    off there: lync-management-shell.ps1 stops before its first change (Assert-MobilePreferredAuthType), because the
+    cmdlet help warns that such a method can keep the web ticket service from starting. The same collections as the
+    script: the pool's own, else the site the plan gives it, else Global."""
+    for i, pool in enumerate(plan.pools):
+        refused = mobile_preferred_refused(plan, pool)
+        if not refused:
+            continue
+        candidates = [pool.web_service_identity, *([f"site:{pool.site}"] if pool.site else []), "Global"]
+        web = next((w for w in map(estate.web_service, candidates) if w is not None), None)
+        if web is None or web.mobile_preferred_auth_type is None:
+            continue
+        for value, setting in refused:
+            if value.casefold() != web.mobile_preferred_auth_type.casefold():
+                continue
+            yield _finding("estate_mobile_preferred_auth_refused", f"pools[{i}].auth.{setting}",
+                           f"MobilePreferredAuthType is {web.mobile_preferred_auth_type} in {web.identity} (in the "
+                           f"state file), the collection that applies to {pool.fqdn}, and the plan turns that "
+                           f"sign-in method off there ({_REFUSED_BECAUSE[setting]}). The cmdlet help warns that a "
+                           f"method the pool does not support can keep the web ticket service from starting, so "
+                           f"lync-management-shell.ps1 stops before its first change. Set it to a method the pool "
+                           f"keeps first (Set-CsWebServiceConfiguration -Identity {web.identity} "
+                           f"-MobilePreferredAuthType None).")
+
+
 def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     """Modern Authentication is global, but the AD FS trust names only the plan's pools: the estate's other
     Front End and Director pools would lose sign-in (the script stops on them too, before its first change)."""
@@ -729,6 +764,7 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
         *_product(plan, estate),
         *_passive_with_modern_auth(plan, estate),
         *_passive_kept(plan, estate),
+        *_mobile_preferred(plan, estate),
         *_modern_auth_pools(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),

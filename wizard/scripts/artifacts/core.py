@@ -15,15 +15,12 @@ from wizard.plan.exposure import accepts_outside_plan, mfa_promised
 from wizard.plan.intended import (
     ISSUANCE_AUTHORIZATION_RULES,
     ISSUANCE_TRANSFORM_RULES,
-    MOBILE_PREFERRED_CERTIFICATE,
-    MOBILE_PREFERRED_PIN,
-    MOBILE_PREFERRED_PRODUCTS,
-    MOBILE_PREFERRED_WINDOWS,
     PROXY_INHERITED,
     WEB_INHERITED,
     WEB_SET_ONLY_INHERITED,
     WEB_SET_ONLY_PRODUCTS,
     mfa_rule,
+    mobile_preferred_refused,
 )
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
@@ -246,22 +243,8 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         else [],
         # The MobilePreferredAuthType values that would name a method the plan turns off here: the script stops
         # before its first change when the collection that applies to the pool names one.
-        "mobile_refused": _mobile_refused(plan, passive, block_pin, certificate_auth),
+        "mobile_refused": [value for value, _ in mobile_preferred_refused(plan, pool)],
     }
-
-
-def _mobile_refused(plan: PlanData, passive: bool, block_pin: bool, certificate_auth: bool) -> list[str]:
-    """Return the MobilePreferredAuthType values that name a sign-in method the plan turns off on one pool."""
-    if plan.product not in MOBILE_PREFERRED_PRODUCTS:
-        return []
-    refused: list[str] = []
-    if passive:
-        refused += MOBILE_PREFERRED_WINDOWS
-    if passive or block_pin:
-        refused += MOBILE_PREFERRED_PIN
-    if not certificate_auth:
-        refused += MOBILE_PREFERRED_CERTIFICATE
-    return refused
 
 
 def _web_parameters(passive: bool, hours: bool, block_pin: bool = False) -> set[str]:
