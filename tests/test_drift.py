@@ -483,3 +483,26 @@ def test_an_unknown_mobile_preferred_value_reads_and_is_kept() -> None:
     estate, findings = read_state(state)
     assert estate is not None, findings
     assert estate.web_service("Global").mobile_preferred_auth_type == "SomeFutureMethod"
+
+
+# --- an MFA promise and the topology's pools the plan does not list -------------------------------------------------
+
+def test_a_pool_or_edge_outside_an_mfa_plan_is_the_error_the_script_would_stop_on() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")   # extranet MFA; the plan lists the whole topology
+    assert "estate_mfa_topology_outside_plan" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # A second pool and Edge whose settings the state file shows keeping the promise still stop the script.
+    state["pools"].append({"fqdn": "sfbpool2.corp.contoso.com", "role": "frontend", "site": "Oslo"})
+    state["edge_pools"].append({"fqdn": "sfbedge2.corp.contoso.com"})
+    found = {f.field: f for f in only(judge(plan_doc, state), "estate_mfa_topology_outside_plan")}
+    assert sorted(found) == ["edge_pools", "pools"] and {f.severity for f in found.values()} == {"error"}
+    assert "sfbpool2.corp.contoso.com" in found["pools"].message
+    assert "Edge pool sfbedge2.corp.contoso.com" in found["edge_pools"].message
+    # Accepting the risk is what lets the script go on, so the finding goes with it.
+    plan_doc["accepted_risks"] = [
+        {"code": "mfa_web_password_open", "field": "pools", "reason": "The second pool moves in phase 2"},
+        {"code": "mfa_edge_password_open", "field": "edge_pools", "reason": "The second Edge is retired in May"}]
+    assert "estate_mfa_topology_outside_plan" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # Without an MFA promise the script checks nothing of the kind.
+    plan_doc, _ = docs("sfb2019-adfs2019-wap")
+    plan_doc["adfs"]["mfa"] = "none"
+    assert "estate_mfa_topology_outside_plan" not in {c for c, _ in codes(judge(plan_doc, state))}

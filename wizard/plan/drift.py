@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizard.plan.estate import STATE_PRODUCTS, Estate, EstateAdfs, EstateMobilityPolicy
+from wizard.plan.exposure import accepts_outside_plan, mfa_promised
 from wizard.plan.finding import Finding, sort_findings
 from wizard.plan.intended import (
     MOBILITY_KEYS,
@@ -71,6 +72,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_mobile_preferred_auth_refused": "error",
     "estate_passive_dropped_windows_off": "warning",
     "estate_modern_auth_pool_missing": "error",
+    "estate_mfa_topology_outside_plan": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
     "estate_adfs_farm_mismatch": "error",
@@ -618,6 +620,31 @@ def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                            f"in. Add it to the plan (without authentication settings if it keeps its own).")
 
 
+def _mfa_topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """Under an MFA promise, lync-management-shell.ps1 stops before its first change on a Front End, Director or Edge
+    pool of the topology that the plan does not list, unless the plan accepts that risk (accepts_outside_plan): say
+    so here, where the state file shows them, also when their settings keep the promise (then no broken promise
+    names them). With Modern Authentication the pools are estate_modern_auth_pool_missing already."""
+    if not mfa_promised(plan) or not estate.has_management_shell_data:
+        return
+    listed = {p.fqdn.casefold() for p in plan.pools}
+    pools = [p.fqdn for p in estate.pools if p.fqdn.casefold() not in listed]
+    if pools and plan.modern_auth is None and not accepts_outside_plan(plan, "pools"):
+        yield _finding("estate_mfa_topology_outside_plan", "pools",
+                       f"The plan promises MFA for sign-in from the Internet, and the topology has {_names(pools)}, "
+                       f"which the plan does not list, so lync-management-shell.ps1 stops before its first change. "
+                       f"Add each to the plan (without authentication settings if it keeps its own: the state file "
+                       f"then shows whether it keeps the promise), or accept the risk on pools (accepted_risks).")
+    listed_edges = {e.fqdn.casefold() for e in plan.edge_pools}
+    edges = [e.fqdn for e in estate.edge_pools if e.fqdn.casefold() not in listed_edges]
+    if edges and not accepts_outside_plan(plan, "edge_pools"):
+        yield _finding("estate_mfa_topology_outside_plan", "edge_pools",
+                       f"The plan promises MFA for sign-in from the Internet, and the topology has "
+                       f"{'Edge pool' if len(edges) == 1 else 'Edge pools'} {_names(edges)}, which the plan does "
+                       f"not list, so lync-management-shell.ps1 stops before its first change. Add each to the plan "
+                       f"(with block_ntlm), or accept the risk on edge_pools (accepted_risks).")
+
+
 def _topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     if not estate.has_management_shell_data:
         return
@@ -766,6 +793,7 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
         *_passive_kept(plan, estate),
         *_mobile_preferred(plan, estate),
         *_modern_auth_pools(plan, estate),
+        *_mfa_topology(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),
         *_collections(plan, estate, rows),
