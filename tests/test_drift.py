@@ -444,3 +444,65 @@ def test_a_topology_pool_missing_from_a_modern_authentication_plan_is_an_error()
     plan_doc["pools"].pop()
     del plan_doc["modern_auth"]
     assert not missing_pools(plan_doc, state)
+
+
+# --- MobilePreferredAuthType (optional, project field of a web service collection) ---------------------------------
+
+def test_a_mobile_preferred_method_the_plan_turns_off_is_the_error_the_script_would_stop_on() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")   # pool 0 goes passive; it has its own collection today
+    assert "estate_mobile_preferred_auth_refused" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # Named in the pool's own collection, in any case: Windows authentication goes off with passive.
+    state["web_service_configurations"][1]["mobile_preferred_auth_type"] = "webticketservicewinntlm"
+    found = only(judge(plan_doc, state), "estate_mobile_preferred_auth_refused")
+    assert [(f.field, f.severity) for f in found] == [("pools[0].auth.external", "error")]
+    assert "service:WebServer:sfbpool.corp.contoso.com" in found[0].message
+    assert "-MobilePreferredAuthType None" in found[0].message
+    # A method the passive pool keeps (certificates) is no error; neither is one named only in Global, which does
+    # not apply while the pool has its own collection.
+    state["web_service_configurations"][1]["mobile_preferred_auth_type"] = "WebTicketServiceCert"
+    state["web_service_configurations"][0]["mobile_preferred_auth_type"] = "WebTicketServicePin"
+    assert "estate_mobile_preferred_auth_refused" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # Without its own collection the pool's site collection, then Global, applies (as in the script).
+    del state["web_service_configurations"][1]
+    found = only(judge(plan_doc, state), "estate_mobile_preferred_auth_refused")
+    assert "Global" in found[0].message and "WebTicketServicePin" in found[0].message
+
+
+def test_certificate_auth_off_refuses_the_certificate_method_on_its_own_field() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    plan_doc["pools"][0]["auth"]["certificate_auth"] = False
+    state["web_service_configurations"][1]["mobile_preferred_auth_type"] = "WebTicketServiceCert"
+    found = only(judge(plan_doc, state), "estate_mobile_preferred_auth_refused")
+    assert [f.field for f in found] == ["pools[0].auth.certificate_auth"]
+
+
+def test_an_unknown_mobile_preferred_value_reads_and_is_kept() -> None:
+    # A later cumulative update may add a value: the file still reads.
+    _, state = docs("sfb2019-adfs2019-wap")
+    state["web_service_configurations"][0]["mobile_preferred_auth_type"] = "SomeFutureMethod"
+    estate, findings = read_state(state)
+    assert estate is not None, findings
+    assert estate.web_service("Global").mobile_preferred_auth_type == "SomeFutureMethod"
+
+
+# --- an MFA promise and the topology's pools the plan does not list -------------------------------------------------
+
+def test_a_pool_or_edge_outside_an_mfa_plan_is_the_error_the_script_would_stop_on() -> None:
+    plan_doc, state = docs("sfb2019-adfs2019-wap")   # extranet MFA; the plan lists the whole topology
+    assert "estate_mfa_topology_outside_plan" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # A second pool and Edge whose settings the state file shows keeping the promise still stop the script.
+    state["pools"].append({"fqdn": "sfbpool2.corp.contoso.com", "role": "frontend", "site": "Oslo"})
+    state["edge_pools"].append({"fqdn": "sfbedge2.corp.contoso.com"})
+    found = {f.field: f for f in only(judge(plan_doc, state), "estate_mfa_topology_outside_plan")}
+    assert sorted(found) == ["edge_pools", "pools"] and {f.severity for f in found.values()} == {"error"}
+    assert "sfbpool2.corp.contoso.com" in found["pools"].message
+    assert "Edge pool sfbedge2.corp.contoso.com" in found["edge_pools"].message
+    # Accepting the risk is what lets the script go on, so the finding goes with it.
+    plan_doc["accepted_risks"] = [
+        {"code": "mfa_web_password_open", "field": "pools", "reason": "The second pool moves in phase 2"},
+        {"code": "mfa_edge_password_open", "field": "edge_pools", "reason": "The second Edge is retired in May"}]
+    assert "estate_mfa_topology_outside_plan" not in {c for c, _ in codes(judge(plan_doc, state))}
+    # Without an MFA promise the script checks nothing of the kind.
+    plan_doc, _ = docs("sfb2019-adfs2019-wap")
+    plan_doc["adfs"]["mfa"] = "none"
+    assert "estate_mfa_topology_outside_plan" not in {c for c, _ in codes(judge(plan_doc, state))}

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizard.plan.estate import STATE_PRODUCTS, Estate, EstateAdfs, EstateMobilityPolicy
+from wizard.plan.exposure import accepts_outside_plan, mfa_promised
 from wizard.plan.finding import Finding, sort_findings
 from wizard.plan.intended import (
     MOBILITY_KEYS,
@@ -40,6 +41,7 @@ from wizard.plan.intended import (
     creates_web_collection,
     intended_collections,
     intended_trusts,
+    mobile_preferred_refused,
 )
 from wizard.plan.model import (
     ADFS_VERSIONS,
@@ -67,8 +69,10 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_product_subscription_edition": "warning",
     "estate_passive_with_modern_auth": "error",
     "estate_passive_kept": "warning",
+    "estate_mobile_preferred_auth_refused": "error",
     "estate_passive_dropped_windows_off": "warning",
     "estate_modern_auth_pool_missing": "error",
+    "estate_mfa_topology_outside_plan": "error",
     "estate_not_in_topology": "error",
     "estate_topology_differs": "warning",
     "estate_adfs_farm_mismatch": "error",
@@ -569,6 +573,39 @@ def _passive_kept(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"plan.")
 
 
+_REFUSED_BECAUSE = {
+    "external": "passive authentication turns Windows authentication and PIN off",
+    "block_pin_auth": "block_pin_auth turns PIN authentication off",
+    "certificate_auth": "certificate_auth false turns certificate authentication off",
+}
+
+
+def _mobile_preferred(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """The collection that applies to a pool names, as the mobile clients' default sign-in method, one the plan turns
+    off there: lync-management-shell.ps1 stops before its first change (Assert-MobilePreferredAuthType), because the
+    cmdlet help warns that such a method can keep the web ticket service from starting. The same collections as the
+    script: the pool's own, else the site the plan gives it, else Global."""
+    for i, pool in enumerate(plan.pools):
+        refused = mobile_preferred_refused(plan, pool)
+        if not refused:
+            continue
+        candidates = [pool.web_service_identity, *([f"site:{pool.site}"] if pool.site else []), "Global"]
+        web = next((w for w in map(estate.web_service, candidates) if w is not None), None)
+        if web is None or web.mobile_preferred_auth_type is None:
+            continue
+        for value, setting in refused:
+            if value.casefold() != web.mobile_preferred_auth_type.casefold():
+                continue
+            yield _finding("estate_mobile_preferred_auth_refused", f"pools[{i}].auth.{setting}",
+                           f"MobilePreferredAuthType is {web.mobile_preferred_auth_type} in {web.identity} (in the "
+                           f"state file), the collection that applies to {pool.fqdn}, and the plan turns that "
+                           f"sign-in method off there ({_REFUSED_BECAUSE[setting]}). The cmdlet help warns that a "
+                           f"method the pool does not support can keep the web ticket service from starting, so "
+                           f"lync-management-shell.ps1 stops before its first change. Set it to a method the pool "
+                           f"keeps first (Set-CsWebServiceConfiguration -Identity {web.identity} "
+                           f"-MobilePreferredAuthType None).")
+
+
 def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     """Modern Authentication is global, but the AD FS trust names only the plan's pools: the estate's other
     Front End and Director pools would lose sign-in (the script stops on them too, before its first change)."""
@@ -581,6 +618,31 @@ def _modern_auth_pools(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                            f"{pool.fqdn} ({pool.role}) is in the topology but not in the plan. Modern Authentication "
                            f"is global, and the AD FS trust names only the plan's pools, so its users could not sign "
                            f"in. Add it to the plan (without authentication settings if it keeps its own).")
+
+
+def _mfa_topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
+    """Under an MFA promise, lync-management-shell.ps1 stops before its first change on a Front End, Director or Edge
+    pool of the topology that the plan does not list, unless the plan accepts that risk (accepts_outside_plan): say
+    so here, where the state file shows them, also when their settings keep the promise (then no broken promise
+    names them). With Modern Authentication the pools are estate_modern_auth_pool_missing already."""
+    if not mfa_promised(plan) or not estate.has_management_shell_data:
+        return
+    listed = {p.fqdn.casefold() for p in plan.pools}
+    pools = [p.fqdn for p in estate.pools if p.fqdn.casefold() not in listed]
+    if pools and plan.modern_auth is None and not accepts_outside_plan(plan, "pools"):
+        yield _finding("estate_mfa_topology_outside_plan", "pools",
+                       f"The plan promises MFA for sign-in from the Internet, and the topology has {_names(pools)}, "
+                       f"which the plan does not list, so lync-management-shell.ps1 stops before its first change. "
+                       f"Add each to the plan (without authentication settings if it keeps its own: the state file "
+                       f"then shows whether it keeps the promise), or accept the risk on pools (accepted_risks).")
+    listed_edges = {e.fqdn.casefold() for e in plan.edge_pools}
+    edges = [e.fqdn for e in estate.edge_pools if e.fqdn.casefold() not in listed_edges]
+    if edges and not accepts_outside_plan(plan, "edge_pools"):
+        yield _finding("estate_mfa_topology_outside_plan", "edge_pools",
+                       f"The plan promises MFA for sign-in from the Internet, and the topology has "
+                       f"{'Edge pool' if len(edges) == 1 else 'Edge pools'} {_names(edges)}, which the plan does "
+                       f"not list, so lync-management-shell.ps1 stops before its first change. Add each to the plan "
+                       f"(with block_ntlm), or accept the risk on edge_pools (accepted_risks).")
 
 
 def _topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
@@ -729,7 +791,9 @@ def estate_report(plan: PlanData, estate: Estate) -> EstateReport:
         *_product(plan, estate),
         *_passive_with_modern_auth(plan, estate),
         *_passive_kept(plan, estate),
+        *_mobile_preferred(plan, estate),
         *_modern_auth_pools(plan, estate),
+        *_mfa_topology(plan, estate),
         *_topology(plan, estate),
         *_farm(plan, estate),
         *_collections(plan, estate, rows),

@@ -64,6 +64,9 @@ class EstateWebService:
     default_validity_period_hours: int | None = None
     min_validity_period_hours: int | None = None
     max_validity_period_hours: int | None = None
+    # Optional, project: the mobile clients' default sign-in method (Skype for Business Server; Lync Server 2013
+    # has no such property, so the collector reports none there).
+    mobile_preferred_auth_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ from functools import cached_property
 from wizard.caches import per_object
 from wizard.plan.estate import Estate, EstateProxy, EstateWebService
 from wizard.plan.intended import creates_web_collection
-from wizard.plan.model import AuthMode, EdgePool, ModernAuth, PlanData, Pool
+from wizard.plan.model import AcceptedRisk, AuthMode, EdgePool, ModernAuth, PlanData, Pool
 
 
 class State(StrEnum):
@@ -910,6 +910,29 @@ BROKEN_PROMISE_CODES: dict[str, str] = {
 ACCEPTABLE_RISK_CODES: tuple[str, ...] = tuple(code for code in BROKEN_PROMISE_CODES if code != "edge_block_not_kept")
 
 
+# The pools and Edge pools of the topology that the plan does not list. With a state file they are in the model, and
+# their broken promises name these fields (`pools`, `edge_pools`); without one, only lync-management-shell.ps1 sees
+# them, when it reads the topology before its first change. It stops there unless the plan accepts that risk: an
+# accepted risk on one of these fields, with a code that names it, says the plan's authors know pools outside the
+# plan keep their settings.
+OUTSIDE_PLAN_RISK_CODES: dict[str, tuple[str, ...]] = {
+    "pools": ("mfa_web_password_open", "mfa_registrar_password_open", "mfa_certificate_by_password"),
+    "edge_pools": ("mfa_edge_not_in_plan", "mfa_edge_password_open"),
+}
+
+
+def accepts_outside_plan_risk(plan: PlanData, risk: AcceptedRisk) -> bool:
+    """Return True when `risk` of a plan that promises MFA accepts that the topology's pools ("pools") or Edge pools
+    ("edge_pools") it does not list break that promise."""
+    return mfa_promised(plan) and risk.code in OUTSIDE_PLAN_RISK_CODES.get(risk.field, ())
+
+
+def accepts_outside_plan(plan: PlanData, field_name: str) -> bool:
+    """Return True when the plan accepts that risk for `field_name` ("pools" or "edge_pools"): the Management Shell
+    script then names those pools with a warning instead of stopping before its first change."""
+    return any(r.field == field_name and accepts_outside_plan_risk(plan, r) for r in plan.accepted_risks)
+
+
 def promises(plan: PlanData) -> tuple[Promise, ...]:
     """Return what the plan promises: MFA for Internet sign-in, and no NTLM at each blocking Edge."""
     out: list[Promise] = []
@@ -1334,6 +1357,7 @@ __all__ = [
     "ADFS_WINDOWS_PATHS",
     "BROKEN_PROMISE_CODES",
     "CREDENTIAL_FACTS",
+    "OUTSIDE_PLAN_RISK_CODES",
     "PASSIVEAUTH_PATH",
     "PASSWORD_GRANT_SCHEME",
     "WEB_PATHS",
@@ -1353,6 +1377,8 @@ __all__ = [
     "SipProbe",
     "State",
     "WebProbe",
+    "accepts_outside_plan",
+    "accepts_outside_plan_risk",
     "adfs_probes",
     "all_of",
     "any_of",

@@ -27,6 +27,7 @@ from wizard.plan.exposure import (
     EntryKind,
     Exposure,
     SignInPath,
+    accepts_outside_plan_risk,
     broken_promises,
     describe_access,
     exposure,
@@ -243,7 +244,8 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
         yield _finding(
             "passive_unsupported_clients", f"pools[{i}].auth.external",
             f"After the switch, clients that cannot sign in through AD FS can no longer sign in to {pool.fqdn}: "
-            f"Lync for Mac, Lync 2010, Lync 2013 desktop older than the July 2013 cumulative update (15.0.4517), "
+            f"Mac clients (Lync for Mac 2011 and Skype for Business on Mac), Lync 2010, Lync 2013 desktop older "
+            f"than the July 2013 cumulative update (15.0.4517), "
             f"Lync Phone Edition and other 3PIP phones, room systems, older mobile app builds (Lync 2013 "
             f"mobile before 5.2, and early Android builds), and Lync 2013 for Windows Phone 8, which shows a "
             f"blank page where the AD FS sign-in should be. Upgrade those clients first, or keep their users on "
@@ -1679,7 +1681,9 @@ def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
         f"settings, so its NTLM, Kerberos or PIN sign-in from the Internet (a Director's web services and Registrar "
         f"take them for users of every pool) would break the promise unseen. Run collect-state.ps1 and check the "
         f"plan against its state file (every pool of the topology is then in the model), or list every Director, "
-        f"Front End and Edge pool of the topology in the plan.",
+        f"Front End and Edge pool of the topology in the plan. lync-management-shell.ps1 reads the topology before "
+        f"its first change and stops on any such pool, unless the plan records the risk as accepted "
+        f"(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools).",
     )
 
 
@@ -1834,8 +1838,10 @@ def apply_accepted_risks(plan: PlanData, findings: list[Finding]) -> list[Findin
             out.append(Finding("warning", f.code, f.field, f"accepted: {risk.reason.rstrip('.')}. {f.message}"))
         else:
             out.append(f)
+    # An accepted risk on `pools` or `edge_pools` under an MFA promise is also read by lync-management-shell.ps1: it
+    # lets the script go on past the topology's pools the plan does not list (accepts_outside_plan_risk).
     for i, risk in enumerate(plan.accepted_risks):
-        if (risk.code, risk.field) not in used:
+        if (risk.code, risk.field) not in used and not accepts_outside_plan_risk(plan, risk):
             out.append(_finding(
                 "accepted_risk_unused", f"accepted_risks[{i}]",
                 f"The plan accepts {risk.code} on {risk.field}, but the plan has no such error (any more): remove "

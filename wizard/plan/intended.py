@@ -153,6 +153,24 @@ MOBILE_PREFERRED_WINDOWS: tuple[str, ...] = (
 MOBILE_PREFERRED_PIN: tuple[str, ...] = ("WebTicketServicePin",)
 MOBILE_PREFERRED_CERTIFICATE: tuple[str, ...] = ("WebTicketServiceCert",)
 MOBILE_PREFERRED_PRODUCTS = _SFB
+
+
+def mobile_preferred_refused(plan: PlanData, pool: Pool) -> list[tuple[str, str]]:
+    """Return, for one pool, each MobilePreferredAuthType value that names a sign-in method the plan turns off
+    there, with the setting of the pool's `auth` that turns it off (`external`, `block_pin_auth`,
+    `certificate_auth`): the collection that applies to the pool must name none of them."""
+    auth = pool.auth
+    if auth is None or plan.product not in MOBILE_PREFERRED_PRODUCTS:
+        return []
+    passive = auth.external.needs_adfs
+    out: list[tuple[str, str]] = []
+    if passive:
+        out += [(value, "external") for value in MOBILE_PREFERRED_WINDOWS + MOBILE_PREFERRED_PIN]
+    elif auth.block_pin_auth:
+        out += [(value, "block_pin_auth") for value in MOBILE_PREFERRED_PIN]
+    if not auth.certificate_auth:
+        out += [(value, "certificate_auth") for value in MOBILE_PREFERRED_CERTIFICATE]
+    return out
 # What a new collection does not get from the collection that applied until then: the product's defaults.
 WEB_NOT_INHERITED: tuple[str, ...] = ("TrustedCACerts", "CrossDomainAuthorizationList", "HstsMaxAgeInSeconds",
                                       "MACResolverUrl", "SecondaryLocationSourceUrl")

@@ -612,6 +612,10 @@ def _read_web_service(r: _StateReader, d: dict, path: str, identity: str) -> Est
         use_pin_auth=r.boolean(d.get("use_pin_auth"), f"{path}.use_pin_auth"),
         use_ws_fed_passive_auth=r.boolean(d.get("use_ws_fed_passive_auth"), f"{path}.use_ws_fed_passive_auth"),
         ws_fed_passive_metadata_uri=uri,
+        # An enum name kept as text: a later cumulative update may add a value, which must not make the file
+        # unreadable; it is compared without case where it is used.
+        mobile_preferred_auth_type=r.name(d.get("mobile_preferred_auth_type"), f"{path}.mobile_preferred_auth_type",
+                                          64),
         **hours,
     )
 

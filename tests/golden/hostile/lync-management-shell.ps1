@@ -441,18 +441,31 @@ try {
     }
     Assert-MobilePreferredAuthType -Pool 'pool01.obrien.example' -Identity 'service:WebServer:pool01.obrien.example' -Parent 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -Refused @('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin')
     # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
-    # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise.
+    # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise. The script
+    # stops here, before anything changes, unless the plan accepts that risk (accepted_risks on pools, edge_pools).
+    $OutsidePools = @()
     $PlanPools = @('pool01.obrien.example','pool02.obrien.example')
     foreach ($Service in @(Get-CsService -UserServer) + @(Get-CsService -Director)) {
-        if ($PlanPools -notcontains $Service.PoolFqdn) {
-            Write-Warning ('Pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan: it keeps its settings, so the MFA this plan promises does not cover sign-in from the Internet through it (a Director signs in users of every pool). Add it to the plan and check the plan again, with a state file from collect-state.ps1, before relying on the promise.')
+        if ($PlanPools -notcontains $Service.PoolFqdn -and $OutsidePools -notcontains $Service.PoolFqdn) {
+            $OutsidePools += [string]$Service.PoolFqdn
         }
     }
     $PlanEdges = @('edge.obrien.example')
+    $OutsideEdges = @()
     foreach ($Service in @(Get-CsService -EdgeServer)) {
-        if ($PlanEdges -notcontains $Service.PoolFqdn) {
-            Write-Warning ('Edge pool ' + $Service.PoolFqdn + ' is in the topology but not in the plan: it keeps its settings, so the MFA this plan promises does not cover SIP sign-in from the Internet through it. Add it to the plan (block_ntlm) and check the plan again, with a state file from collect-state.ps1, before relying on the promise.')
+        if ($PlanEdges -notcontains $Service.PoolFqdn -and $OutsideEdges -notcontains $Service.PoolFqdn) {
+            $OutsideEdges += [string]$Service.PoolFqdn
         }
+    }
+    $Outside = @()
+    foreach ($Fqdn in $OutsidePools) {
+        $Outside += ('pool ' + $Fqdn)
+    }
+    foreach ($Fqdn in $OutsideEdges) {
+        $Outside += ('Edge pool ' + $Fqdn)
+    }
+    if ($Outside.Count -gt 0) {
+        throw ('This plan promises MFA for sign-in from the Internet, but the topology has ' + ($Outside -join ', ') + ', which the plan does not list: each keeps its settings, so its NTLM, Kerberos or PIN sign-in from the Internet would break that promise (a Director signs in users of every pool). Nothing has changed. Add each to the plan (a pool whose settings stay as they are is listed without auth, an Edge pool with block_ntlm) and check the plan again with a state file from collect-state.ps1; or, to go on with them left as they are, record the risk in the plan as accepted (accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools) and have the new revision approved.')
     }
     # Passive authentication and Modern Authentication cannot share a deployment, and Modern Authentication is global:
     # with a client authorization server set, it is on for every pool. (Before the cumulative update that brought

@@ -11,19 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.caches import per_object
-from wizard.plan.exposure import mfa_promised
+from wizard.plan.exposure import accepts_outside_plan, mfa_promised
 from wizard.plan.intended import (
     ISSUANCE_AUTHORIZATION_RULES,
     ISSUANCE_TRANSFORM_RULES,
-    MOBILE_PREFERRED_CERTIFICATE,
-    MOBILE_PREFERRED_PIN,
-    MOBILE_PREFERRED_PRODUCTS,
-    MOBILE_PREFERRED_WINDOWS,
     PROXY_INHERITED,
     WEB_INHERITED,
     WEB_SET_ONLY_INHERITED,
     WEB_SET_ONLY_PRODUCTS,
     mfa_rule,
+    mobile_preferred_refused,
 )
 from wizard.plan.model import (
     ACCESS_CONTROL_POLICIES,
@@ -246,22 +243,8 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         else [],
         # The MobilePreferredAuthType values that would name a method the plan turns off here: the script stops
         # before its first change when the collection that applies to the pool names one.
-        "mobile_refused": _mobile_refused(plan, passive, block_pin, certificate_auth),
+        "mobile_refused": [value for value, _ in mobile_preferred_refused(plan, pool)],
     }
-
-
-def _mobile_refused(plan: PlanData, passive: bool, block_pin: bool, certificate_auth: bool) -> list[str]:
-    """Return the MobilePreferredAuthType values that name a sign-in method the plan turns off on one pool."""
-    if plan.product not in MOBILE_PREFERRED_PRODUCTS:
-        return []
-    refused: list[str] = []
-    if passive:
-        refused += MOBILE_PREFERRED_WINDOWS
-    if passive or block_pin:
-        refused += MOBILE_PREFERRED_PIN
-    if not certificate_auth:
-        refused += MOBILE_PREFERRED_CERTIFICATE
-    return refused
 
 
 def _web_parameters(passive: bool, hours: bool, block_pin: bool = False) -> set[str]:
@@ -479,9 +462,15 @@ def _lync_context(plan: PlanData) -> dict[str, Any]:
         "proxies": proxies,
         "mobility": mobility,
         "modern_auth": modern,
-        # An MFA promise covers the plan's pools only: the script names the topology's other pools before it changes
-        # anything (the findings say the same without a state file: mfa_topology_unchecked).
-        "mfa_topology": {"pools": [p.fqdn for p in plan.pools], "edges": [e.fqdn for e in plan.edge_pools]}
+        # An MFA promise covers the plan's pools only: the script stops before it changes anything on a pool or Edge
+        # pool of the topology the plan does not list, unless the plan accepts that risk (then it names them with a
+        # warning). The findings say the same without a state file: mfa_topology_unchecked.
+        # With Modern Authentication a pool outside the plan stops the script whatever the plan accepts (its users
+        # could not sign in at all): that check comes with the Modern Authentication ones, so only Edges here.
+        "mfa_topology": {"pools": [p.fqdn for p in plan.pools], "edges": [e.fqdn for e in plan.edge_pools],
+                         "check_pools": plan.modern_auth is None,
+                         "pools_accepted": accepts_outside_plan(plan, "pools"),
+                         "edges_accepted": accepts_outside_plan(plan, "edge_pools")}
         if mfa_promised(plan) else None,
         # Passive pools on a product that has Modern Authentication: the script stops when it is on already.
         "check_no_modern_auth": plan.product_facts.modern_auth and any(w["wsfed_passive"] for w in web_services),

@@ -34,6 +34,7 @@ WEB_SERVICE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("default_validity_period_hours", "DefaultValidityPeriodHours", "Number"),
     ("min_validity_period_hours", "MinValidityPeriodHours", "Number"),
     ("max_validity_period_hours", "MaxValidityPeriodHours", "Number"),
+    ("mobile_preferred_auth_type", "MobilePreferredAuthType", "Text"),
 )
 PROXY_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("identity", "Identity", "Text"),
