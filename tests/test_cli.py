@@ -130,6 +130,26 @@ class RenderPlanTests(unittest.TestCase):
         self.assertIn("Plan reference: ref-42", text)
         self.assertIn("Revision:       5", text)
 
+    def test_a_hostile_plan_reference_or_revision_is_refused_by_its_option(self) -> None:
+        # --plan-ref reaches every script's header comment and $PlanReference: it was taken as it came, a line
+        # break in it made $PlanReference a string over two lines, a bidirectional override failed the tool's
+        # own verification ("a fault in the tool"), and an argument that is not UTF-8 ended in a traceback.
+        cases = {"line break": ("--plan-ref", "x\n#> Remove-Item C:\\ <#"),
+                 "line separator": ("--plan-ref", "a\u2028b"),
+                 "bidi override": ("--plan-ref", "a\u202eb"),
+                 "not UTF-8": ("--plan-ref", os.fsdecode(b"a\xffb")),
+                 "too long": ("--plan-ref", "r" * 201),
+                 "revision 0": ("--revision", "0"),
+                 "negative revision": ("--revision", "-3")}
+        for label, (option, value) in cases.items():
+            with self.subTest(label):
+                out = self.tmp / "never"
+                done = manage("render_plan", str(S02), "--out", str(out), option, value)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertTrue(done.stderr.startswith(f"{option}: "), done.stderr)
+                self.assertNotIn("Traceback", done.stderr)
+                self.assertFalse(out.exists())
+
     def test_stdin_is_read_for_a_dash(self) -> None:
         out = self.tmp / "from-stdin"
         done = manage("render_plan", "-", "--out", str(out), stdin=S02.read_bytes())
