@@ -253,3 +253,45 @@ class TeamDeletionTests(BaseTestCase):
         self.assertFalse(Group.objects.filter(pk=team.pk).exists())
         row = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.SHARED).latest("id")
         self.assertEqual((row.detail["group"], row.detail["access"]), (team.name, "none"))
+
+
+class PlanDeletionTests(BaseTestCase):
+    """Deleting a plan in the admin (one with no revision, comment or state file: those records are read-only, so
+    their plan cannot be deleted) takes its draft with it: the audit trail must say who did it and when."""
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+
+    def _deleted_rows(self) -> list[AuditEvent]:
+        return list(AuditEvent.objects.filter(action=AuditEvent.Action.DELETED))
+
+    def test_deleting_a_plan_writes_a_row_naming_it(self):
+        set_draft(self.plan, self.plan.draft | {"name": "Contoso, edited"}, by=self.erin)
+        code, version = str(self.plan.code), self.plan.draft_version
+        response = self.client.post(reverse("admin:wizard_plan_delete", args=[self.plan.pk]), {"post": "yes"},
+                                    REMOTE_ADDR="198.51.100.7")
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(Plan.objects.filter(code=code).exists())
+        [row] = self._deleted_rows()
+        self.assertEqual((row.actor, row.ip_address, row.plan), (self.root, "198.51.100.7", None))
+        self.assertEqual({k: row.detail[k] for k in ("via", "code", "name", "owner", "draft_version")},
+                         {"via": "admin", "code": code, "name": "Contoso, edited", "owner": "alice",
+                          "draft_version": version})
+        # The plan's earlier rows are still there (their link to the plan emptied).
+        self.assertTrue(AuditEvent.objects.filter(plan=None, action=AuditEvent.Action.DRAFT_SAVED).exists())
+
+    def test_deleting_plans_from_the_list_writes_a_row_each(self):
+        other = make_plan(name="Second plan")
+        self.client.post(reverse("admin:wizard_plan_changelist"),
+                         {"action": "delete_selected", "_selected_action": [self.plan.pk, other.pk], "post": "yes"})
+        self.assertFalse(Plan.objects.filter(pk__in=[self.plan.pk, other.pk]).exists())
+        self.assertEqual(sorted(row.detail["name"] for row in self._deleted_rows()),
+                         sorted([self.plan.name, "Second plan"]))
+
+    def test_a_plan_with_a_revision_cannot_be_deleted(self):
+        review.save_revision(self.plan, draft_version=current_version(self.plan), by=self.alice, message="one")
+        response = self.client.post(reverse("admin:wizard_plan_delete", args=[self.plan.pk]), {"post": "yes"})
+        self.assertEqual(response.status_code, 403)
+        self.assertTrue(Plan.objects.filter(pk=self.plan.pk).exists())
+        self.assertEqual(self._deleted_rows(), [])

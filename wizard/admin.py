@@ -139,6 +139,26 @@ class PlanAdmin(admin.ModelAdmin):
             if formset.model is PlanShare and formset.has_changed():
                 _record_shares(request, form.instance, formset)
 
+    def delete_model(self, request: HttpRequest, obj: Plan) -> None:
+        with transaction.atomic():
+            _record_plan_deleted(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for plan in queryset:
+                _record_plan_deleted(request, plan)
+            super().delete_queryset(request, queryset)
+
+
+def _record_plan_deleted(request: HttpRequest, plan: Plan) -> None:
+    """Write the row saying who deleted `plan` and when. The row outlives the plan (its link to the plan is
+    emptied, as on the plan's earlier rows), so it names the plan and the draft that went with it. (A plan
+    with revisions, comments or state files cannot be deleted here: those records are read-only.)"""
+    audit.record(AuditEvent.Action.DELETED, plan=plan, actor=request.user, ip=audit.client_ip(request),
+                 via="admin", code=str(plan.code), name=plan.name, owner=plan.owner.get_username(),
+                 draft_version=plan.draft_version)
+
 
 def _record_shares(request: HttpRequest, plan: Plan, formset: Any) -> None:
     ip = audit.client_ip(request)
