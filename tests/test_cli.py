@@ -14,12 +14,14 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 from django.test import SimpleTestCase, override_settings
 
 from wizard.management.commands.update_goldens import golden_source
-from wizard.plan.reader import load_plan
+from wizard.plan.engine import read_document
+from wizard.plan.reader import PLAN_MAX_BYTES, PlanUnreadable, load_plan
 from wizard.scripts.bundle import Source, build_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +97,33 @@ class CheckPlanTests(unittest.TestCase):
                 done = manage("check_plan", "-", stdin=data)
                 self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
                 self.assertTrue(done.stderr.strip())
+
+    def test_a_file_larger_than_a_plan_is_refused_without_being_read_whole(self) -> None:
+        # The web import took at most 256 KB, the command line read any file whole: check_plan /dev/zero, or a
+        # sparse file of gigabytes, ended in MemoryError. Now at most one byte more than a plan may hold is read.
+        padded = S02.read_bytes() + b" " * PLAN_MAX_BYTES
+        for command in (["check_plan", "-"], ["render_plan", "-", "--out", "/nonexistent-folder/never"]):
+            with self.subTest(command[0]):
+                done = manage(*command, stdin=padded)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertIn("a plan file is at most 256 KB", done.stderr)
+
+        class Endless(io.RawIOBase):
+            """Standard input that never ends (as /dev/zero): reading it whole never returns."""
+
+            def readable(self) -> bool:
+                return True
+
+            def readinto(self, buffer: Any) -> int:
+                buffer[:] = b" " * len(buffer)
+                return len(buffer)
+
+            def readall(self) -> bytes:
+                raise AssertionError("the whole of an endless input was asked for")
+
+        stdin = io.TextIOWrapper(io.BufferedReader(Endless()))
+        with self.assertRaisesRegex(PlanUnreadable, "a plan file is at most 256 KB"):
+            read_document("-", stdin=stdin)
 
     def test_a_missing_file_exits_2(self) -> None:
         done = manage("check_plan", str(ROOT / "tests" / "no-such-plan.json"))
