@@ -22,7 +22,7 @@ class Command(BaseCommand):
         User = get_user_model()
         try:
             owner = User.objects.get(**{User.USERNAME_FIELD: options["owner"]})
-        except User.DoesNotExist:
+        except (User.DoesNotExist, UnicodeError):  # not UTF-8: an argument of bytes no name has
             raise CommandError(f"no user named {options['owner']!r}") from None
         text = _read(options["plan_file"])
         try:
