@@ -144,6 +144,24 @@ class AdminTests(BaseTestCase):
         self.assertEqual(self.plan.draft_version, version)
         self.assertIsInstance(self.plan.draft, dict)
 
+    def test_a_draft_with_a_number_too_long_to_read_or_a_lone_surrogate_is_refused_in_words(self):
+        # A 5,000-digit integer made json.loads raise ValueError (Python's 4,300-digit limit), which Django's form
+        # does not catch: a 500. A lone surrogate in a value ("\ud800", which JSON allows) was stored; then the Save
+        # revision page and this very form answered 500 (the draft cannot be written as UTF-8), and PostgreSQL
+        # cannot store it at all.
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        version = current_version(self.plan)
+        for draft, words in (('{"x_a": ' + "9" * 5000 + "}", "The draft cannot be read"),
+                             ('{"name": "\\ud800"}', "lone surrogate"), ('{"x_a": ["x\\udfff"]}', "lone surrogate")):
+            with self.subTest(draft=draft[:12]):
+                response = self.client.post(url, self._plan_form(self.client.get(url), draft=draft))
+                self.assertContains(response, words, status_code=200)
+                self.assertContains(response, draft[:8].replace('"', "&quot;"), status_code=200)  # shown as sent
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft_version, version)
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get(reverse("revision-save", args=[self.plan.code])).status_code, 200)
+
     def test_a_nul_character_in_a_draft_edited_here_is_stored_as_the_wizard_stores_it(self):
         # PostgreSQL stores no NUL in jsonb: the admin passed it on (a 500 there); the wizard's draft saves
         # replace it with U+FFFD, and so does the admin now.

@@ -6,6 +6,7 @@ write their audit row like the services do.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -62,6 +63,11 @@ class DraftField(forms.JSONField):
         except RecursionError:
             raise forms.ValidationError("The draft is nested too deeply to read: nothing was saved.",
                                         code="too_deep") from None
+        except ValueError as exc:
+            # Django turns only a JSON syntax error into a form error: an integer of more than 4,300 digits
+            # (Python's conversion limit) raised ValueError, a 500.
+            raise forms.ValidationError(f"The draft cannot be read ({exc}): nothing was saved.",
+                                        code="unreadable") from None
         if not isinstance(doc, dict):
             # Every page reads the draft as a plan document, which is a JSON object ({...}).
             raise forms.ValidationError("The draft must be a JSON object ({...}), as a plan file is: nothing was "
@@ -72,15 +78,32 @@ class DraftField(forms.JSONField):
         if problems:
             raise forms.ValidationError("The draft goes beyond the limits every plan keeps to, so nothing was saved: "
                                         + "; ".join(f"{f.field}: {f.message}" for f in problems), code="limits")
+        if not _writable(doc):
+            # A lone surrogate ("\ud800", which JSON allows) in a value: no page could write the draft out as
+            # UTF-8 (the Save revision page and this form answered 500), and PostgreSQL cannot store it.
+            raise forms.ValidationError("The draft holds a lone surrogate (an escape \\ud800 to \\udfff not part of "
+                                        "a pair), which cannot be written as UTF-8: nothing was saved.",
+                                        code="surrogate")
         # As every draft save does: PostgreSQL stores no NUL character (it answered 500), U+FFFD stands in.
         return drafts.storable(doc)
 
     def bound_data(self, data: Any, initial: Any) -> Any:
-        # The form shown again after a refusal re-reads the posted text: too deep to read, it is shown as sent.
+        # The form shown again after a refusal re-reads the posted text: too deep to read, a number too long to
+        # read, or a lone surrogate (which the page could not be written with), it is shown as sent.
         try:
-            return super().bound_data(data, initial)
-        except RecursionError:
+            value = super().bound_data(data, initial)
+        except (RecursionError, ValueError):
             return forms.fields.InvalidJSONInput(data)
+        return value if _writable(value) else forms.fields.InvalidJSONInput(data)
+
+
+def _writable(value: Any) -> bool:
+    """Return True when `value` (parsed JSON) can be written out as UTF-8 (it holds no lone surrogate)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
 
 
 class PlanAdminForm(forms.ModelForm):
