@@ -144,7 +144,7 @@ class AdminTests(BaseTestCase):
         self.assertEqual(self.plan.draft_version, version)
         self.assertIsInstance(self.plan.draft, dict)
 
-    def test_a_draft_with_a_number_too_long_to_read_or_a_lone_surrogate_is_refused_in_words(self):
+    def test_a_draft_with_a_number_too_long_to_read_a_lone_surrogate_or_a_repeated_key_is_refused_in_words(self):
         # A 5,000-digit integer made json.loads raise ValueError (Python's 4,300-digit limit), which Django's form
         # does not catch: a 500. A lone surrogate in a value ("\ud800", which JSON allows) was stored; then the Save
         # revision page and this very form answered 500 (the draft cannot be written as UTF-8), and PostgreSQL
@@ -152,7 +152,9 @@ class AdminTests(BaseTestCase):
         url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
         version = current_version(self.plan)
         for draft, words in (('{"x_a": ' + "9" * 5000 + "}", "The draft cannot be read"),
-                             ('{"name": "\\ud800"}', "lone surrogate"), ('{"x_a": ["x\\udfff"]}', "lone surrogate")):
+                             ('{"name": "\\ud800"}', "lone surrogate"), ('{"x_a": ["x\\udfff"]}', "lone surrogate"),
+                             # A key given twice kept its last value silently (the plan reader refuses it in a file).
+                             ('{"name": "a", "x_b": {"c": 1, "c": 2}}', "appears twice")):
             with self.subTest(draft=draft[:12]):
                 response = self.client.post(url, self._plan_form(self.client.get(url), draft=draft))
                 self.assertContains(response, words, status_code=200)

@@ -53,6 +53,22 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook`: an object whose key is given twice is refused, as the plan reader refuses it in a file
+    (json.loads kept the last value silently, and what was typed first was gone)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key[:40]!a} appears twice in one object")
+        out[key] = value
+    return out
+
+
+class _DraftDecoder(json.JSONDecoder):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(object_pairs_hook=_refuse_repeated_keys, **kwargs)
+
+
 class DraftField(forms.JSONField):
     """The draft as JSON text: a plan document is a JSON object, and text nested too deeply to read is refused
     in words (json.loads raised RecursionError, a 500)."""
@@ -110,7 +126,7 @@ class PlanAdminForm(forms.ModelForm):
     """The plan form, carrying the draft version it showed: a change from a page opened before
     someone saved the draft is refused, never saved over their draft (the wizard's rule)."""
 
-    draft = DraftField()
+    draft = DraftField(decoder=_DraftDecoder)
     seen_draft_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     class Meta:
