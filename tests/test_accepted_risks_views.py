@@ -1,11 +1,15 @@
 """Accepting a broken-promise error as a risk, with a reason, on the review page (and withdrawing it)."""
 from __future__ import annotations
 
+import copy
+
 from django.urls import reverse
 
 from tests.base import DAMAGED_VERSIONS, BaseTestCase, make_plan, plan_doc, set_draft
+from tests.test_wizard_views import step_post
 from wizard.models import AuditEvent
 from wizard.plan.engine import assess
+from wizard.web.steps import apply, get_step, initial
 
 
 def _without_edge() -> dict:
@@ -212,3 +216,66 @@ class AcceptedRiskTests(BaseTestCase):
         self.post_accept(reason="Edge replaced in March")
         self.plan.refresh_from_db()
         self.assertEqual(self.plan.draft["accepted_risks"][0]["reason"], "Edge replaced in March")
+
+
+def _three_pools() -> dict:
+    """s01 with three pools: pool b and pool c keep NTLM at their Registrar under the MFA promise, so each has
+    its own broken-promise error (mfa_registrar_password_open on pools[1] and pools[2])."""
+    doc = plan_doc()
+    pools = []
+    for name in "abc":
+        pool = copy.deepcopy(doc["pools"][0])
+        pool.update(fqdn=f"pool{name}.contoso.com", internal_web_fqdn=f"pool{name}.contoso.com",
+                    external_web_fqdn=f"web{name}.contoso.com",
+                    relying_parties={"internal": f"Int-{name}", "external": f"Ext-{name}"})
+        pool["auth"]["block_ntlm_at_registrar"] = name == "a"
+        pools.append(pool)
+    doc["pools"] = pools
+    doc["accepted_risks"] = [{"code": "mfa_registrar_password_open", "field": "pools[1].auth.block_ntlm_at_registrar",
+                              "reason": "pool b is retired in May"}]
+    return doc
+
+
+class AcceptedRiskFollowsItsPoolTests(BaseTestCase):
+    """An accepted risk names its pool by position; removing or reordering pools in the Environment step must not
+    hand the acceptance (and its reason) to another pool's broken promise."""
+
+    def setUp(self) -> None:
+        self.plan = set_draft(make_plan(), _three_pools())
+        self.url = reverse("plan-step", args=[self.plan.code, "environment"])
+        self.client.force_login(self.alice)
+
+    def errors(self) -> list[tuple[str, str]]:
+        self.plan.refresh_from_db()
+        _, findings = assess(self.plan.draft)
+        return [(f.code, f.field) for f in findings if f.severity == "error"]
+
+    def test_removing_the_accepted_pool_does_not_accept_the_next_one(self) -> None:
+        self.assertEqual(self.errors(), [("mfa_registrar_password_open", "pools[2].auth.block_ntlm_at_registrar")])
+        response = self.client.post(self.url, step_post(self.plan, "environment", **{"pools-1-DELETE": "on"}))
+        self.assertEqual(response.status_code, 302)
+        self.plan.refresh_from_db()
+        self.assertEqual([p["fqdn"] for p in self.plan.draft["pools"]], ["poola.contoso.com", "poolc.contoso.com"])
+        # Pool c (now pools[1]) still has its error: nobody accepted it, the reason was about pool b.
+        self.assertEqual(self.errors(), [("mfa_registrar_password_open", "pools[1].auth.block_ntlm_at_registrar")])
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_removing_a_pool_above_moves_the_acceptance_with_its_pool(self) -> None:
+        self.client.post(self.url, step_post(self.plan, "environment", **{"pools-0-DELETE": "on"}))
+        self.plan.refresh_from_db()
+        self.assertEqual([p["fqdn"] for p in self.plan.draft["pools"]], ["poolb.contoso.com", "poolc.contoso.com"])
+        self.assertEqual(self.plan.draft["accepted_risks"], [
+            {"code": "mfa_registrar_password_open", "field": "pools[0].auth.block_ntlm_at_registrar",
+             "reason": "pool b is retired in May"}])
+        # Pool b's error is still accepted; pool c's is still an error.
+        self.assertEqual(self.errors(), [("mfa_registrar_password_open", "pools[1].auth.block_ntlm_at_registrar")])
+
+    def test_reordered_pools_keep_each_acceptance_on_its_own_pool(self) -> None:
+        doc = self.plan.draft
+        values = initial(get_step("environment"), doc)
+        values["pools"] = [values["pools"][0], values["pools"][2], values["pools"][1]]  # c before b
+        new = apply(get_step("environment"), doc, values)
+        self.assertEqual([p["fqdn"] for p in new["pools"]], ["poola.contoso.com", "poolc.contoso.com",
+                                                              "poolb.contoso.com"])
+        self.assertEqual(new["accepted_risks"][0]["field"], "pools[2].auth.block_ntlm_at_registrar")
+        self.assertEqual(doc["accepted_risks"][0]["field"], "pools[1].auth.block_ntlm_at_registrar")  # not changed

@@ -144,6 +144,26 @@ class AdminTests(BaseTestCase):
         self.assertEqual(self.plan.draft_version, version)
         self.assertIsInstance(self.plan.draft, dict)
 
+    def test_a_draft_with_a_number_too_long_to_read_a_lone_surrogate_or_a_repeated_key_is_refused_in_words(self):
+        # A 5,000-digit integer made json.loads raise ValueError (Python's 4,300-digit limit), which Django's form
+        # does not catch: a 500. A lone surrogate in a value ("\ud800", which JSON allows) was stored; then the Save
+        # revision page and this very form answered 500 (the draft cannot be written as UTF-8), and PostgreSQL
+        # cannot store it at all.
+        url = reverse("admin:wizard_plan_change", args=[self.plan.pk])
+        version = current_version(self.plan)
+        for draft, words in (('{"x_a": ' + "9" * 5000 + "}", "The draft cannot be read"),
+                             ('{"name": "\\ud800"}', "lone surrogate"), ('{"x_a": ["x\\udfff"]}', "lone surrogate"),
+                             # A key given twice kept its last value silently (the plan reader refuses it in a file).
+                             ('{"name": "a", "x_b": {"c": 1, "c": 2}}', "appears twice")):
+            with self.subTest(draft=draft[:12]):
+                response = self.client.post(url, self._plan_form(self.client.get(url), draft=draft))
+                self.assertContains(response, words, status_code=200)
+                self.assertContains(response, draft[:8].replace('"', "&quot;"), status_code=200)  # shown as sent
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft_version, version)
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get(reverse("revision-save", args=[self.plan.code])).status_code, 200)
+
     def test_a_nul_character_in_a_draft_edited_here_is_stored_as_the_wizard_stores_it(self):
         # PostgreSQL stores no NUL in jsonb: the admin passed it on (a 500 there); the wizard's draft saves
         # replace it with U+FFFD, and so does the admin now.
@@ -253,3 +273,45 @@ class TeamDeletionTests(BaseTestCase):
         self.assertFalse(Group.objects.filter(pk=team.pk).exists())
         row = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.SHARED).latest("id")
         self.assertEqual((row.detail["group"], row.detail["access"]), (team.name, "none"))
+
+
+class PlanDeletionTests(BaseTestCase):
+    """Deleting a plan in the admin (one with no revision, comment or state file: those records are read-only, so
+    their plan cannot be deleted) takes its draft with it: the audit trail must say who did it and when."""
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+
+    def _deleted_rows(self) -> list[AuditEvent]:
+        return list(AuditEvent.objects.filter(action=AuditEvent.Action.DELETED))
+
+    def test_deleting_a_plan_writes_a_row_naming_it(self):
+        set_draft(self.plan, self.plan.draft | {"name": "Contoso, edited"}, by=self.erin)
+        code, version = str(self.plan.code), self.plan.draft_version
+        response = self.client.post(reverse("admin:wizard_plan_delete", args=[self.plan.pk]), {"post": "yes"},
+                                    REMOTE_ADDR="198.51.100.7")
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(Plan.objects.filter(code=code).exists())
+        [row] = self._deleted_rows()
+        self.assertEqual((row.actor, row.ip_address, row.plan), (self.root, "198.51.100.7", None))
+        self.assertEqual({k: row.detail[k] for k in ("via", "code", "name", "owner", "draft_version")},
+                         {"via": "admin", "code": code, "name": "Contoso, edited", "owner": "alice",
+                          "draft_version": version})
+        # The plan's earlier rows are still there (their link to the plan emptied).
+        self.assertTrue(AuditEvent.objects.filter(plan=None, action=AuditEvent.Action.DRAFT_SAVED).exists())
+
+    def test_deleting_plans_from_the_list_writes_a_row_each(self):
+        other = make_plan(name="Second plan")
+        self.client.post(reverse("admin:wizard_plan_changelist"),
+                         {"action": "delete_selected", "_selected_action": [self.plan.pk, other.pk], "post": "yes"})
+        self.assertFalse(Plan.objects.filter(pk__in=[self.plan.pk, other.pk]).exists())
+        self.assertEqual(sorted(row.detail["name"] for row in self._deleted_rows()),
+                         sorted([self.plan.name, "Second plan"]))
+
+    def test_a_plan_with_a_revision_cannot_be_deleted(self):
+        review.save_revision(self.plan, draft_version=current_version(self.plan), by=self.alice, message="one")
+        response = self.client.post(reverse("admin:wizard_plan_delete", args=[self.plan.pk]), {"post": "yes"})
+        self.assertEqual(response.status_code, 403)
+        self.assertTrue(Plan.objects.filter(pk=self.plan.pk).exists())
+        self.assertEqual(self._deleted_rows(), [])

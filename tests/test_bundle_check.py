@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from tests.base import BaseTestCase, current_version, make_plan
-from wizard.review import services
+from wizard.review import bundlecheck, services
 from wizard.review.bundlecheck import NotABundle, check_files, files_from_zip
 
 
@@ -169,6 +169,22 @@ class BundleCheckTests(BaseTestCase):
             zipped = folder / "bundle.zip"
             zipped.write_bytes(_zip(self.files))
             call_command("check_bundle", str(zipped), stdout=io.StringIO())
+
+    def test_a_folder_holding_far_more_than_a_bundle_is_refused_before_it_is_read(self) -> None:
+        # A zip's files were bounded (MAX_BYTES), a folder's were not: a sparse file of gigabytes (no disk space
+        # taken) was read whole into memory, and check_bundle ended in MemoryError.
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            for name, data in self.files.items():
+                (folder / name).write_bytes(data)
+            with (folder / "padding.bin").open("wb") as handle:
+                handle.truncate(bundlecheck.MAX_BYTES + 1)   # sparse: nothing written
+            with self.assertRaisesRegex(NotABundle, "far more than a bundle"):
+                bundlecheck.files_from_folder(folder)
+            with self.assertRaisesRegex(CommandError, "not a bundle: the folder holds far more"):
+                call_command("check_bundle", str(folder), stdout=io.StringIO())
 
     def test_the_runbook_tells_the_admin_to_check_the_bundle_first(self) -> None:
         runbook = self.files["runbook.md"].decode()

@@ -14,12 +14,14 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 from django.test import SimpleTestCase, override_settings
 
 from wizard.management.commands.update_goldens import golden_source
-from wizard.plan.reader import load_plan
+from wizard.plan.engine import read_document
+from wizard.plan.reader import PLAN_MAX_BYTES, PlanUnreadable, load_plan
 from wizard.scripts.bundle import Source, build_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +98,33 @@ class CheckPlanTests(unittest.TestCase):
                 self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
                 self.assertTrue(done.stderr.strip())
 
+    def test_a_file_larger_than_a_plan_is_refused_without_being_read_whole(self) -> None:
+        # The web import took at most 256 KB, the command line read any file whole: check_plan /dev/zero, or a
+        # sparse file of gigabytes, ended in MemoryError. Now at most one byte more than a plan may hold is read.
+        padded = S02.read_bytes() + b" " * PLAN_MAX_BYTES
+        for command in (["check_plan", "-"], ["render_plan", "-", "--out", "/nonexistent-folder/never"]):
+            with self.subTest(command[0]):
+                done = manage(*command, stdin=padded)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertIn("a plan file is at most 256 KB", done.stderr)
+
+        class Endless(io.RawIOBase):
+            """Standard input that never ends (as /dev/zero): reading it whole never returns."""
+
+            def readable(self) -> bool:
+                return True
+
+            def readinto(self, buffer: Any) -> int:
+                buffer[:] = b" " * len(buffer)
+                return len(buffer)
+
+            def readall(self) -> bytes:
+                raise AssertionError("the whole of an endless input was asked for")
+
+        stdin = io.TextIOWrapper(io.BufferedReader(Endless()))
+        with self.assertRaisesRegex(PlanUnreadable, "a plan file is at most 256 KB"):
+            read_document("-", stdin=stdin)
+
     def test_a_missing_file_exits_2(self) -> None:
         done = manage("check_plan", str(ROOT / "tests" / "no-such-plan.json"))
         self.assertEqual(done.returncode, 2)
@@ -129,6 +158,26 @@ class RenderPlanTests(unittest.TestCase):
         text = (out / "lync-management-shell.ps1").read_text(encoding="utf-8-sig")
         self.assertIn("Plan reference: ref-42", text)
         self.assertIn("Revision:       5", text)
+
+    def test_a_hostile_plan_reference_or_revision_is_refused_by_its_option(self) -> None:
+        # --plan-ref reaches every script's header comment and $PlanReference: it was taken as it came, a line
+        # break in it made $PlanReference a string over two lines, a bidirectional override failed the tool's
+        # own verification ("a fault in the tool"), and an argument that is not UTF-8 ended in a traceback.
+        cases = {"line break": ("--plan-ref", "x\n#> Remove-Item C:\\ <#"),
+                 "line separator": ("--plan-ref", "a\u2028b"),
+                 "bidi override": ("--plan-ref", "a\u202eb"),
+                 "not UTF-8": ("--plan-ref", os.fsdecode(b"a\xffb")),
+                 "too long": ("--plan-ref", "r" * 201),
+                 "revision 0": ("--revision", "0"),
+                 "negative revision": ("--revision", "-3")}
+        for label, (option, value) in cases.items():
+            with self.subTest(label):
+                out = self.tmp / "never"
+                done = manage("render_plan", str(S02), "--out", str(out), option, value)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertTrue(done.stderr.startswith(f"{option}: "), done.stderr)
+                self.assertNotIn("Traceback", done.stderr)
+                self.assertFalse(out.exists())
 
     def test_stdin_is_read_for_a_dash(self) -> None:
         out = self.tmp / "from-stdin"

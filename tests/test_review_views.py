@@ -512,6 +512,25 @@ class AuditAndSharingViewTests(ReviewViewTestCase):
         self.assertContains(response, IP)
         self.assertContains(response, 'data-action="created"')
 
+    def test_the_audit_page_shows_a_long_trail_a_page_at_a_time(self):
+        # Every autosave and every download (a read-only member's too, any number of times) adds a row, and the
+        # page listed them all: a trail of tens of thousands of rows made a page of tens of megabytes.
+        before = AuditEvent.objects.filter(plan=self.plan).count()
+        AuditEvent.objects.bulk_create([AuditEvent(plan=self.plan, actor=self.dave, action=AuditEvent.Action.DOWNLOADED,
+                                                   detail={"file": f"f{i}.ps1"}) for i in range(250)])
+        total = before + 250
+        self.client.force_login(self.dave)
+        rows = re.compile(r'<tr data-action="')
+        first = self.client.get(self._url("plan-audit"))
+        self.assertEqual(len(rows.findall(first.content.decode())), 100)
+        self.assertContains(first, f"Page 1 of 3 ({total} rows)")
+        last = self.client.get(self._url("plan-audit") + "?page=3")
+        self.assertEqual(len(rows.findall(last.content.decode())), total - 200)
+        self.assertContains(last, 'data-action="created"')   # the oldest row is on the last page
+        for odd in ("0", "-1", "99999999999999999999", "x", "\u0663"):
+            with self.subTest(page=odd):
+                self.assertEqual(self.client.get(self._url("plan-audit"), {"page": odd}).status_code, 200)
+
     def test_the_owner_shares_and_stops_sharing(self):
         plan = make_plan(shared=False)
         self.client.force_login(self.alice)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from unittest import mock
@@ -98,6 +99,17 @@ def test_a_file_that_is_not_json_is_refused():
 def test_import_needs_an_existing_owner():
     with pytest.raises(CommandError, match="no user named"):
         _run("import_plan", str(FIXTURES / f"{EXAMPLES[0]}.json"), "--owner", "nobody")
+
+
+@pytest.mark.parametrize("command", [("import_plan", str(FIXTURES / f"{EXAMPLES[0]}.json"), "--owner"),
+                                     ("export_plan", "1", "--by")])
+def test_a_user_name_that_is_not_utf8_is_no_user_not_a_traceback(command):
+    # An argument of bytes that are not UTF-8 reaches Python as lone surrogates (os.fsdecode): the user lookup
+    # raised UnicodeEncodeError (a traceback) instead of saying there is no such user.
+    make_plan()
+    with pytest.raises(CommandError, match="no user named"):
+        _run(*command, os.fsdecode(b"alice\xff"))
+    assert not AuditEvent.objects.filter(action__in=[AuditEvent.Action.IMPORTED, AuditEvent.Action.EXPORTED]).exists()
 
 
 def test_import_normalises_the_document_it_stores():

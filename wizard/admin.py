@@ -6,6 +6,7 @@ write their audit row like the services do.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -52,6 +53,22 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook`: an object whose key is given twice is refused, as the plan reader refuses it in a file
+    (json.loads kept the last value silently, and what was typed first was gone)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key[:40]!a} appears twice in one object")
+        out[key] = value
+    return out
+
+
+class _DraftDecoder(json.JSONDecoder):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(object_pairs_hook=_refuse_repeated_keys, **kwargs)
+
+
 class DraftField(forms.JSONField):
     """The draft as JSON text: a plan document is a JSON object, and text nested too deeply to read is refused
     in words (json.loads raised RecursionError, a 500)."""
@@ -62,6 +79,11 @@ class DraftField(forms.JSONField):
         except RecursionError:
             raise forms.ValidationError("The draft is nested too deeply to read: nothing was saved.",
                                         code="too_deep") from None
+        except ValueError as exc:
+            # Django turns only a JSON syntax error into a form error: an integer of more than 4,300 digits
+            # (Python's conversion limit) raised ValueError, a 500.
+            raise forms.ValidationError(f"The draft cannot be read ({exc}): nothing was saved.",
+                                        code="unreadable") from None
         if not isinstance(doc, dict):
             # Every page reads the draft as a plan document, which is a JSON object ({...}).
             raise forms.ValidationError("The draft must be a JSON object ({...}), as a plan file is: nothing was "
@@ -72,22 +94,39 @@ class DraftField(forms.JSONField):
         if problems:
             raise forms.ValidationError("The draft goes beyond the limits every plan keeps to, so nothing was saved: "
                                         + "; ".join(f"{f.field}: {f.message}" for f in problems), code="limits")
+        if not _writable(doc):
+            # A lone surrogate ("\ud800", which JSON allows) in a value: no page could write the draft out as
+            # UTF-8 (the Save revision page and this form answered 500), and PostgreSQL cannot store it.
+            raise forms.ValidationError("The draft holds a lone surrogate (an escape \\ud800 to \\udfff not part of "
+                                        "a pair), which cannot be written as UTF-8: nothing was saved.",
+                                        code="surrogate")
         # As every draft save does: PostgreSQL stores no NUL character (it answered 500), U+FFFD stands in.
         return drafts.storable(doc)
 
     def bound_data(self, data: Any, initial: Any) -> Any:
-        # The form shown again after a refusal re-reads the posted text: too deep to read, it is shown as sent.
+        # The form shown again after a refusal re-reads the posted text: too deep to read, a number too long to
+        # read, or a lone surrogate (which the page could not be written with), it is shown as sent.
         try:
-            return super().bound_data(data, initial)
-        except RecursionError:
+            value = super().bound_data(data, initial)
+        except (RecursionError, ValueError):
             return forms.fields.InvalidJSONInput(data)
+        return value if _writable(value) else forms.fields.InvalidJSONInput(data)
+
+
+def _writable(value: Any) -> bool:
+    """Return True when `value` (parsed JSON) can be written out as UTF-8 (it holds no lone surrogate)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
 
 
 class PlanAdminForm(forms.ModelForm):
     """The plan form, carrying the draft version it showed: a change from a page opened before
     someone saved the draft is refused, never saved over their draft (the wizard's rule)."""
 
-    draft = DraftField()
+    draft = DraftField(decoder=_DraftDecoder)
     seen_draft_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     class Meta:
@@ -138,6 +177,26 @@ class PlanAdmin(admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             if formset.model is PlanShare and formset.has_changed():
                 _record_shares(request, form.instance, formset)
+
+    def delete_model(self, request: HttpRequest, obj: Plan) -> None:
+        with transaction.atomic():
+            _record_plan_deleted(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for plan in queryset:
+                _record_plan_deleted(request, plan)
+            super().delete_queryset(request, queryset)
+
+
+def _record_plan_deleted(request: HttpRequest, plan: Plan) -> None:
+    """Write the row saying who deleted `plan` and when. The row outlives the plan (its link to the plan is
+    emptied, as on the plan's earlier rows), so it names the plan and the draft that went with it. (A plan
+    with revisions, comments or state files cannot be deleted here: those records are read-only.)"""
+    audit.record(AuditEvent.Action.DELETED, plan=plan, actor=request.user, ip=audit.client_ip(request),
+                 via="admin", code=str(plan.code), name=plan.name, owner=plan.owner.get_username(),
+                 draft_version=plan.draft_version)
 
 
 def _record_shares(request: HttpRequest, plan: Plan, formset: Any) -> None:

@@ -179,6 +179,7 @@ class AuditEvent(models.Model):
         SHARED = "shared", "Sharing changed"
         STATE_UPLOADED = "state_uploaded", "State file uploaded"
         APPROVAL_WITHDRAWN = "approval_withdrawn", "Approval withdrawn"
+        DELETED = "deleted", "Plan deleted"
 
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

@@ -8,7 +8,7 @@ from wizard.plan.estate import Estate
 from wizard.plan.finding import Finding, sort_findings
 from wizard.plan.findings import check_plan
 from wizard.plan.model import PlanData
-from wizard.plan.reader import PlanUnreadable, parse_plan_text, read_plan
+from wizard.plan.reader import PLAN_MAX_BYTES, PlanUnreadable, parse_plan_text, read_plan
 
 
 def assess(doc: Any, *, estate: Estate | None = None) -> tuple[PlanData | None, list[Finding]]:
@@ -27,15 +27,17 @@ def assess(doc: Any, *, estate: Estate | None = None) -> tuple[PlanData | None, 
 def read_document(path: str, *, stdin: IO[Any] | None = None) -> Any:
     """Return the parsed plan document in file `path` (`-` for standard input).
 
-    Raises PlanUnreadable when the file cannot be read or is not a JSON object.
+    Reads at most one byte more than PLAN_MAX_BYTES, so a huge file is refused without reading it
+    whole. Raises PlanUnreadable when the file cannot be read or is not a JSON object.
     """
+    limit = PLAN_MAX_BYTES + 1
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
-        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+        data = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
     else:
         try:
             with open(path, "rb") as handle:
-                data = handle.read()
+                data = handle.read(limit)
         except OSError as exc:
             raise PlanUnreadable(f"cannot read the file: {exc.strerror or exc}") from None
     return parse_plan_text(data)

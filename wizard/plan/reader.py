@@ -247,8 +247,17 @@ def plain_objects(doc: Any) -> Any:
     return root[0]
 
 
+# The largest plan file read (a plan at every list limit is about 95 KB): the web import's bound, and the
+# command line's, which reads at most one byte more, so a huge file (or /dev/zero) is refused unread.
+PLAN_MAX_BYTES = 256 * 1024
+
+
 def parse_plan_text(text: str | bytes) -> Any:
     """Return the JSON document in `text`; raise PlanUnreadable when it is not a JSON object."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > PLAN_MAX_BYTES:
+        raise PlanUnreadable(f"the file holds more than {PLAN_MAX_BYTES // 1024} KB; a plan file is at most "
+                             f"{PLAN_MAX_BYTES // 1024} KB")
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")

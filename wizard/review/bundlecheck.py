@@ -78,7 +78,20 @@ def files_from_folder(folder: Path) -> dict[str, bytes]:
     paths = [p for p in sorted(folder.rglob("*")) if p.is_file()]
     if len(paths) > MAX_FILES:
         raise NotABundle("the folder holds far more than a bundle does")
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in paths}
+    # The same bound as a zip's: a file of gigabytes (a sparse one takes no disk space) was read whole into
+    # memory. Each read is bounded too, in case a file grows between its size and its read.
+    left = MAX_BYTES
+    files: dict[str, bytes] = {}
+    for path in paths:
+        if path.stat().st_size > left:
+            raise NotABundle("the folder holds far more than a bundle does")
+        with path.open("rb") as handle:
+            data = handle.read(left + 1)
+        if len(data) > left:
+            raise NotABundle("the folder holds far more than a bundle does")
+        left -= len(data)
+        files[path.relative_to(folder).as_posix()] = data
+    return files
 
 
 NO_MATCH = "No revision on this server matches these files (neither APPROVAL.json nor SHA256SUMS does)."

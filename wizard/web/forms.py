@@ -31,12 +31,12 @@ from wizard.plan.model import (
     POOL_ROLES,
     PRODUCTS,
 )
-from wizard.plan.reader import normalise_policy_identity
+from wizard.plan.reader import PLAN_MAX_BYTES, normalise_policy_identity
 from wizard.plan.state_reader import STATE_MAX_BYTES
 from wizard.web.presets import PRESETS
 from wizard.web.steps import Step, Values, Window, decode_window, initial, paging, split_names
 
-IMPORT_MAX_BYTES = 256 * 1024
+IMPORT_MAX_BYTES = PLAN_MAX_BYTES
 # The highest draft version a page can carry: what a PositiveIntegerField holds on every database
 # Django supports (a larger number reached the database in a query and failed there, a 500).
 DRAFT_VERSION_MAX = 2**31 - 1

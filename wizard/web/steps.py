@@ -726,6 +726,56 @@ def apply(step: Step, doc: Any, values: Values, window: Window | None = None) ->
         merged = old[:rows[0]] + part + old[rows[1]:]
         if merged or spec.key in new:
             new[spec.key] = merged
+    return _follow_accepted_risks(doc, new)
+
+
+# The lists whose items an accepted risk can name by position (`pools[2].auth.external`), and the key
+# that says which item it is.
+_RISK_ROW_KEYS = {"pools": "fqdn", "edge_pools": "fqdn", "mobility_policies": "identity"}
+_RISK_ROW_RE = re.compile(r"(pools|edge_pools|mobility_policies)\[(\d{1,6})\](.*)", re.DOTALL)
+
+
+def _row_identity(items: list, index: int, key: str) -> str | None:
+    item = items[index] if 0 <= index < len(items) else None
+    value = item.get(key) if isinstance(item, dict) else None
+    return (value.strip().lower() or None) if isinstance(value, str) else None
+
+
+def _follow_accepted_risks(old: dict, new: dict) -> dict:
+    """Return `new` with each accepted risk that names a pool, Edge pool or policy by its position following
+    that item to its new position, or dropped when the item is gone (or was renamed).
+
+    An accepted risk is matched by code and path: after a row above it was removed, or the rows reordered,
+    the same path named another pool, whose broken promise was then accepted with a reason written about the
+    one before, by nobody (and the review's diff showed no change to the accepted risks).
+    """
+    risks = new.get("accepted_risks")
+    if not isinstance(risks, list) or not risks:
+        return new
+    kept, changed = [], False
+    for risk in risks:
+        field = risk.get("field") if isinstance(risk, dict) else None
+        match = _RISK_ROW_RE.fullmatch(field) if isinstance(field, str) else None
+        if match is None:
+            kept.append(risk)
+            continue
+        key, index, rest = match.group(1), int(match.group(2)), match.group(3)
+        before, after = _list(old.get(key)), _list(new.get(key))
+        identity = _row_identity(before, index, _RISK_ROW_KEYS[key])
+        if identity == _row_identity(after, index, _RISK_ROW_KEYS[key]):
+            kept.append(risk)
+            continue
+        changed = True
+        target = next((j for j in range(len(after)) if _row_identity(after, j, _RISK_ROW_KEYS[key]) == identity),
+                      None) if identity is not None else None
+        if target is not None:
+            kept.append({**risk, "field": f"{key}[{target}]{rest}"})
+    if not changed:
+        return new
+    if kept:
+        new["accepted_risks"] = kept
+    else:
+        new.pop("accepted_risks", None)
     return new
 
 

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             User = get_user_model()
             try:
                 by = User.objects.get(**{User.USERNAME_FIELD: options["by"]})
-            except User.DoesNotExist:
+            except (User.DoesNotExist, UnicodeError):  # not UTF-8: an argument of bytes no name has
                 raise CommandError(f"no user named {options['by']!r}") from None
         try:
             plan = find_plan(options["plan_id"])

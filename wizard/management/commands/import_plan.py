@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from wizard.plan.reader import PLAN_MAX_BYTES
 from wizard.web.transfer import TransferError, import_plan
 
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         User = get_user_model()
         try:
             owner = User.objects.get(**{User.USERNAME_FIELD: options["owner"]})
-        except User.DoesNotExist:
+        except (User.DoesNotExist, UnicodeError):  # not UTF-8: an argument of bytes no name has
             raise CommandError(f"no user named {options['owner']!r}") from None
         text = _read(options["plan_file"])
         try:
@@ -37,10 +38,12 @@ class Command(BaseCommand):
 
 
 def _read(path: str) -> bytes:
+    # At most one byte more than a plan file may hold: the reader refuses a longer one by its size.
+    limit = PLAN_MAX_BYTES + 1
     if path == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(limit)
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            return handle.read(limit)
     except OSError as exc:
         raise CommandError(f"{path}: {exc.strerror}") from None

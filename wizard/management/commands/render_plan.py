@@ -13,7 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from wizard.plan import validators
 from wizard.plan.engine import read_document
+from wizard.plan.model import NAME_MAX
 from wizard.plan.reader import PlanUnreadable
 from wizard.scripts.bundle import PlanRejected, VerificationFailed, render_plan_doc
 
@@ -33,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--revision", type=int, default=None, help="the revision number the headers show")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        plan_ref, revision = self._source_options(options)
         path = options["plan_file"]
         try:
             doc = read_document(path, stdin=options.get("stdin"))
@@ -40,7 +43,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: {exc}")
             raise SystemExit(EXIT_UNREADABLE) from None
         try:
-            bundle = render_plan_doc(doc, plan_ref=options["plan_ref"], revision=options["revision"])
+            bundle = render_plan_doc(doc, plan_ref=plan_ref, revision=revision)
         except PlanRejected as exc:
             for finding in exc.errors:
                 self.stderr.write(f"{finding.field}: {finding.message}")
@@ -71,3 +74,19 @@ class Command(BaseCommand):
         for name in bundle.files:
             self.stdout.write(str(out / name))
         self.stdout.write(f"bundle sha256 {bundle.sha256}")
+
+    def _source_options(self, options: dict[str, Any]) -> tuple[str | None, int | None]:
+        """Return --plan-ref and --revision, checked as the plan's own text is: both reach every script's
+        header (a comment, and a string the run records keep), so a line break, a bidirectional override or
+        a lone surrogate (an argument that is not UTF-8) is refused by its option, before anything is read."""
+        plan_ref, revision = options["plan_ref"], options["revision"]
+        try:
+            if plan_ref is not None:
+                plan_ref = validators.clean_text(plan_ref, max_length=NAME_MAX)
+        except ValueError as exc:
+            self.stderr.write(f"--plan-ref: {exc}")
+            raise SystemExit(EXIT_UNREADABLE) from None
+        if revision is not None and revision < 1:
+            self.stderr.write(f"--revision: must be a revision number, 1 or more (got {revision})")
+            raise SystemExit(EXIT_UNREADABLE)
+        return plan_ref, revision

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -291,11 +292,17 @@ def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
 # Audit trail and sharing
 
 
+# Rows of the audit page: every autosave and every download (a read-only member's too) adds one, so a plan's
+# trail grows without end; the page shows it a page at a time, newest first.
+AUDIT_PAGE_SIZE = 100
+
+
 @login_required
 def plan_audit(request: HttpRequest, code: UUID) -> HttpResponse:
     rights = access.load(request.user, code)
+    page = Paginator(pages.audit_trail(rights.plan), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "review/audit.html", {
-        "plan": rights.plan, "rights": rights, "can_edit": rights.can_edit, "events": pages.audit_trail(rights.plan),
+        "plan": rights.plan, "rights": rights, "can_edit": rights.can_edit, "events": page.object_list, "page": page,
     })
 
 
