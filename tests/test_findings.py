@@ -907,6 +907,9 @@ def test_an_mfa_promise_without_a_state_file_says_pools_outside_the_plan_are_not
     assert f.severity == "warning" and f.field == "adfs.mfa"
     assert "Director" in f.message and "collect-state.ps1" in f.message
     assert "pool01.contoso.com" in f.message and "edge01.contoso.com" in f.message
+    # Both ways on, in the web wizard as in the plan file.
+    assert "accepted_risks: field pools" in f.message and '"Accepted risks" on the Review step' in f.message
+    assert "in the web wizard: on the Environment step" in f.message
 
 
 def test_no_such_note_without_a_promise():

@@ -24,9 +24,11 @@ from wizard.plan.exposure import (
     ACCEPTABLE_RISK_CODES,
     BROKEN_PROMISE_CODES,
     CREDENTIAL_FACTS,
+    OUTSIDE_PLAN_RISK_CODES,
     EntryKind,
     Exposure,
     SignInPath,
+    accepts_outside_plan,
     accepts_outside_plan_risk,
     broken_promises,
     describe_access,
@@ -1681,9 +1683,11 @@ def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
         f"settings, so its NTLM, Kerberos or PIN sign-in from the Internet (a Director's web services and Registrar "
         f"take them for users of every pool) would break the promise unseen. Run collect-state.ps1 and check the "
         f"plan against its state file (every pool of the topology is then in the model), or list every Director, "
-        f"Front End and Edge pool of the topology in the plan. lync-management-shell.ps1 reads the topology before "
-        f"its first change and stops on any such pool, unless the plan records the risk as accepted "
-        f"(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools).",
+        f"Front End and Edge pool of the topology in the plan (in the web wizard: on the Environment step, leaving "
+        f"its authentication unchanged when it keeps its settings). lync-management-shell.ps1 reads the topology "
+        f"before its first change and stops on any such pool, unless the plan records the risk as accepted "
+        f"(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools; in the web "
+        f"wizard: \"Accepted risks\" on the Review step).",
     )
 
 
@@ -1823,6 +1827,46 @@ def may_accept(finding: Finding) -> bool:
 def acceptable_errors(findings: list[Finding]) -> list[Finding]:
     """Return the errors a plan may record as accepted risks (what the wizard offers to accept)."""
     return [f for f in findings if may_accept(f)]
+
+
+# The topology's pools and Edge pools that a plan promising MFA does not list: lync-management-shell.ps1 stops on them
+# unless the plan accepts that risk (accepts_outside_plan). Without a state file no error names them, so the wizard
+# offers that acceptance beside the errors (risks_to_offer), recorded with the code a state file gives their broken
+# promise (one of OUTSIDE_PLAN_RISK_CODES) and read back by the same rule as a plan file's entry.
+OUTSIDE_PLAN_TITLES: dict[str, str] = {
+    "pools": "Front End and Director pools not in the plan",
+    "edge_pools": "Edge pools not in the plan",
+}
+_OUTSIDE_PLAN_OFFERS: dict[str, tuple[str, str]] = {
+    "pools": ("mfa_web_password_open",
+              "A Front End or Director pool of the topology that the plan does not list keeps its settings, so its "
+              "NTLM, Kerberos or PIN sign-in from the Internet breaks the MFA promise (a Director signs in users of "
+              "every pool), and lync-management-shell.ps1 stops before its first change on it. Add each such pool "
+              "on the Environment step (with \"Leave unchanged\" on the Authentication step when it keeps its "
+              "settings), or accept here that they keep their settings."),
+    "edge_pools": ("mfa_edge_password_open",
+                   "An Edge pool of the topology that the plan does not list keeps its settings, so its NTLM or "
+                   "Kerberos SIP sign-in from the Internet breaks the MFA promise, and lync-management-shell.ps1 "
+                   "stops before its first change on it. Add each such Edge pool on the Environment step (and block "
+                   "NTLM there on the Authentication step), or accept here that they keep their settings."),
+}
+
+
+def risks_to_offer(plan: PlanData | None, findings: list[Finding]) -> list[Finding]:
+    """Return what the wizard offers to record as accepted risks: the acceptable errors, then, for a plan that
+    promises MFA, that the topology's pools (`pools`) and Edge pools (`edge_pools`) it does not list keep their
+    settings, where the plan does not accept that yet and no error on that field would. With Modern Authentication
+    only Edge pools: a pool outside that plan stops the script whatever is accepted."""
+    offered = acceptable_errors(findings)
+    if plan is None or not mfa_promised(plan):
+        return offered
+    for field_name in ("pools", "edge_pools") if plan.modern_auth is None else ("edge_pools",):
+        codes = OUTSIDE_PLAN_RISK_CODES[field_name]
+        if accepts_outside_plan(plan, field_name) or any(f.field == field_name and f.code in codes for f in offered):
+            continue
+        code, message = _OUTSIDE_PLAN_OFFERS[field_name]
+        offered.append(Finding("warning", code, field_name, message))
+    return offered
 
 
 def apply_accepted_risks(plan: PlanData, findings: list[Finding]) -> list[Finding]:
