@@ -1184,8 +1184,9 @@ def pin_auth_blocked(plan: PlanData) -> Iterator[Finding]:
             f"The script turns PIN authentication off on the web services of {pool.fqdn} (UsePinAuth $false), for "
             f"clients inside the network as well as on the Internet. Nobody can sign in there with an extension or "
             f"phone number and PIN any more: Lync Phone Edition and 3PIP desk phones that sign in that way stop "
-            f"signing in, and users can no longer sign in with their dial-in conferencing PIN. In return it closes a "
-            f"password-like sign-in from the Internet that never goes through AD FS.",
+            f"signing in. Dial-in conferencing is not affected: a caller on the phone line enters the PIN to the "
+            f"conferencing service, which is not a web services sign-in. In return it closes a password-like sign-in "
+            f"from the Internet that never goes through AD FS.",
         )
 
 
