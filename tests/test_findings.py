@@ -182,6 +182,19 @@ def test_passive_exchange_features_lost_tells_to_roll_back_ucs():
         assert word in f.message
 
 
+def test_passive_exchange_features_lost_on_a_director_names_who_signs_in_through_it():
+    # A Director homes no users: "Users of <director>" would name nobody. Those who lose the Exchange features are
+    # the users of every pool who sign in through it.
+    plan = passive_plan(pool("dir01.contoso.com", external="passive", role="director"))
+    found = {f.field: f.message for f in of(plan, "passive_exchange_features_lost")}
+    assert found["pools[0].auth.external"].startswith("Users of pool01.contoso.com lose the features")
+    director = found["pools[1].auth.external"]
+    assert "Users of dir01.contoso.com" not in director
+    assert "dir01.contoso.com is a Director and homes no users" in director
+    assert "the users of every pool who sign in through it" in director
+    assert "Invoke-CsUcsRollback" in director
+
+
 def test_passive_certificate_auth_kept_says_the_docs_disagree():
     plan = passive_plan(cert=True)
     (f,) = of(plan, "passive_certificate_auth_kept")

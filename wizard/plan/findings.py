@@ -256,11 +256,14 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_exchange_features_lost(plan: PlanData) -> Iterator[Finding]:
-    """Exchange-dependent features stop with passive authentication."""
+    """Exchange-dependent features stop with passive authentication, for the users who sign in there: a pool's own
+    users, or, on a Director (which homes no users), the users of every pool who sign in through it."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
+        who = (f"{pool.fqdn} is a Director and homes no users, but the users of every pool who sign in through it "
+               f"then sign in through AD FS and lose" if pool.role == "director" else f"Users of {pool.fqdn} lose")
         yield _finding(
             "passive_exchange_features_lost", f"pools[{i}].auth.external",
-            f"Users of {pool.fqdn} lose the features that reach Exchange with their Windows credentials: the "
+            f"{who} the features that reach Exchange with their Windows credentials: the "
             f"Unified Contact Store, calendar-based presence and free/busy, conversation history and the other "
             f"Exchange Web Services (EWS) features. Contact lists kept in Exchange would become unreachable, so "
             f"move them back first with Invoke-CsUcsRollback and turn the Unified Contact Store off in those "
