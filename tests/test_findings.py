@@ -925,6 +925,16 @@ def test_an_mfa_promise_without_a_state_file_says_pools_outside_the_plan_are_not
     assert "in the web wizard: on the Environment step" in f.message
 
 
+def test_with_modern_authentication_the_note_offers_accepting_edge_pools_only():
+    # A pool outside a Modern Authentication plan stops the script whatever is accepted: the note must not send the
+    # admin to accept `pools`, which would change nothing.
+    plan = make_plan(pool(), adfs=adfs(mfa="extranet", version="2016"), modern_auth={}, product="sfb2019",
+                     edge_pools=[EDGE])
+    (f,) = of(plan, "mfa_topology_unchecked")
+    assert "field pools" not in f.message
+    assert "Edge pools only" in f.message and "field edge_pools" in f.message
+
+
 def test_no_such_note_without_a_promise():
     assert not of(passive_plan(adfs=adfs(mfa="none"), edge_pools=[EDGE]), "mfa_topology_unchecked")
 

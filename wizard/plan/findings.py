@@ -1679,6 +1679,11 @@ def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
     if not mfa_promised(plan) or plan.adfs is None:
         return
     named = [p.fqdn for p in plan.pools] + [e.fqdn for e in plan.edge_pools]
+    # With Modern Authentication a pool outside the plan stops the script whatever is accepted (its users could not
+    # sign in): only Edge pools can be accepted there (risks_to_offer, accepts_outside_plan).
+    accepted = ("(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools" if
+                plan.modern_auth is None else "(Edge pools only, as Modern Authentication would lock a Front End or "
+                "Director pool's users out: accepted_risks, field edge_pools")
     yield _finding(
         "mfa_topology_unchecked", "adfs.mfa",
         f"The plan promises that no Internet sign-in works with a password alone, and the tool checks that against "
@@ -1690,8 +1695,7 @@ def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
         f"Front End and Edge pool of the topology in the plan (in the web wizard: on the Environment step, leaving "
         f"its authentication unchanged when it keeps its settings). lync-management-shell.ps1 reads the topology "
         f"before its first change and stops on any such pool, unless the plan records the risk as accepted "
-        f"(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools; in the web "
-        f"wizard: \"Accepted risks\" on the Review step).",
+        f"{accepted}; in the web wizard: \"Accepted risks\" on the Review step).",
     )
 
 
