@@ -9,6 +9,8 @@ from tests.base import DAMAGED_VERSIONS, BaseTestCase, make_plan, plan_doc, set_
 from tests.test_wizard_views import step_post
 from wizard.models import AuditEvent
 from wizard.plan.engine import assess
+from wizard.plan.exposure import accepts_outside_plan
+from wizard.review.pages import build_output
 from wizard.web.steps import apply, get_step, initial
 
 
@@ -279,3 +281,116 @@ class AcceptedRiskFollowsItsPoolTests(BaseTestCase):
                                                               "poolb.contoso.com"])
         self.assertEqual(new["accepted_risks"][0]["field"], "pools[2].auth.block_ntlm_at_registrar")
         self.assertEqual(doc["accepted_risks"][0]["field"], "pools[1].auth.block_ntlm_at_registrar")  # not changed
+
+
+class OutsidePlanRiskTests(BaseTestCase):
+    """An MFA plan's lync-management-shell.ps1 stops on the topology's pools and Edge pools it does not list unless
+    the plan accepts that risk on `pools` / `edge_pools`. Without a state file no error names those fields, so the
+    review page offers that acceptance itself, stored as the entry the script reads (accepts_outside_plan)."""
+
+    def setUp(self) -> None:
+        self.plan = make_plan()   # s01: passive, extranet MFA, one Front End pool and one Edge pool
+        self.review = reverse("plan-step", args=[self.plan.code, "review"])
+        self.accept = reverse("plan-risk-accept", args=[self.plan.code])
+
+    def post_accept(self, field: str, code: str, reason: str = "Director dir01 is retired in March") -> object:
+        return self.client.post(self.accept, {"code": code, "field": field, "reason": reason,
+                                              "draft_version": self.plan.draft_version})
+
+    def management_shell(self) -> str:
+        self.plan.refresh_from_db()
+        out = build_output(self.plan, self.plan.draft)
+        assert out.bundle is not None, out.problem
+        return out.bundle.texts["lync-management-shell.ps1"]
+
+    def test_the_review_page_offers_pools_and_edge_pools_outside_the_plan(self) -> None:
+        self.client.force_login(self.alice)
+        page = self.client.get(self.review)
+        offered = [(r.finding.code, r.finding.field, r.label, r.outside_plan) for r in page.context["risks"].acceptable]
+        self.assertEqual(offered, [
+            ("mfa_web_password_open", "pools", "Front End and Director pools not in the plan", True),
+            ("mfa_edge_password_open", "edge_pools", "Edge pools not in the plan", True)])
+        self.assertContains(page, "stops lync-management-shell.ps1", count=2)
+        self.assertContains(page, "on the Environment step")
+        self.assertContains(page, self.accept)
+        self.client.force_login(self.dave)   # read-only: sees the offer, not the form
+        page = self.client.get(self.review)
+        self.assertContains(page, "Front End and Director pools not in the plan")
+        self.assertNotContains(page, self.accept)
+
+    def test_accepting_pools_is_the_entry_the_script_reads_with_an_audit_row(self) -> None:
+        self.assertIn("$Outside += ('pool ' + $Fqdn)", self.management_shell())   # stops on such a pool
+        self.client.force_login(self.alice)
+        response = self.post_accept("pools", "mfa_web_password_open")
+        self.assertRedirects(response, self.review + "#risks", fetch_redirect_response=False)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["accepted_risks"], [
+            {"code": "mfa_web_password_open", "field": "pools", "reason": "Director dir01 is retired in March"}])
+        event = AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.DRAFT_SAVED).latest("pk")
+        self.assertEqual(event.detail["step"], "accepted_risks")
+        data, findings = assess(self.plan.draft)
+        assert data is not None
+        self.assertTrue(accepts_outside_plan(data, "pools"))
+        self.assertFalse(accepts_outside_plan(data, "edge_pools"))
+        self.assertNotIn("accepted_risk_unused", [f.code for f in findings])
+        script = self.management_shell()
+        self.assertIn("The plan accepts that risk (accepted_risks, field pools)", script)
+        self.assertNotIn("$Outside += ('pool ' + $Fqdn)", script)
+        self.assertIn("$Outside += ('Edge pool ' + $Fqdn)", script)   # the Edge pools outside the plan still stop it
+        page = self.client.get(self.review)
+        self.assertEqual([(r.field, r.label) for r in page.context["risks"].accepted],
+                         [("pools", "Front End and Director pools not in the plan")])
+        self.assertEqual([r.finding.field for r in page.context["risks"].acceptable], ["edge_pools"])
+
+    def test_accepting_both_lets_the_script_go_on_past_them(self) -> None:
+        self.client.force_login(self.alice)
+        self.post_accept("pools", "mfa_web_password_open")
+        self.plan.refresh_from_db()
+        self.post_accept("edge_pools", "mfa_edge_password_open", reason="Second Edge pool goes in April")
+        script = self.management_shell()
+        self.assertNotIn("$Outside += (", script)
+        self.assertIn("The plan accepts that risk (accepted_risks, field edge_pools)", script)
+        self.assertEqual(self.client.get(self.review).context["risks"].acceptable, [])
+
+    def test_a_plan_without_mfa_is_offered_nothing_and_a_forged_post_stores_nothing(self) -> None:
+        doc = plan_doc()
+        doc["adfs"]["mfa"] = "none"
+        self.plan = set_draft(self.plan, doc)
+        self.client.force_login(self.alice)
+        self.assertIsNone(self.client.get(self.review).context["risks"])
+        self.post_accept("pools", "mfa_web_password_open")
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_only_a_code_the_script_reads_is_taken_for_pools(self) -> None:
+        self.client.force_login(self.alice)
+        self.post_accept("pools", "mfa_adfs_not_extranet")
+        self.plan.refresh_from_db()
+        self.assertNotIn("accepted_risks", self.plan.draft)
+
+    def test_modern_authentication_offers_edge_pools_only(self) -> None:
+        # A pool outside a Modern Authentication plan stops the script whatever is accepted (its users could not
+        # sign in), so accepting `pools` there would change nothing: it is not offered.
+        self.plan = set_draft(self.plan, plan_doc("sfbse-modern-auth-adfs2019-mfa"))
+        self.client.force_login(self.alice)
+        risks = self.client.get(self.review).context["risks"]
+        self.assertNotIn("pools", [r.finding.field for r in risks.acceptable])
+        before = self.plan.draft["accepted_risks"]
+        self.post_accept("pools", "mfa_web_password_open")
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["accepted_risks"], before)
+
+    def test_a_pool_added_on_the_environment_step_without_auth_is_in_the_plan(self) -> None:
+        # The other remedy: list the pool, its settings left alone ("Leave unchanged" on the Authentication step).
+        self.client.force_login(self.alice)
+        env = reverse("plan-step", args=[self.plan.code, "environment"])
+        data = step_post(self.plan, "environment")
+        n = int(data["pools-TOTAL_FORMS"])
+        data.update({"pools-TOTAL_FORMS": str(n + 1), f"pools-{n}-fqdn": "dir01.contoso.com",
+                     f"pools-{n}-role": "director"})
+        self.client.post(env, data)
+        self.plan.refresh_from_db()
+        self.assertEqual(self.plan.draft["pools"][-1], {"fqdn": "dir01.contoso.com", "role": "director"})
+        # Listed without auth it is in the model: its own errors name it, each offered to fix or accept.
+        offered = [r.finding.field for r in self.client.get(self.review).context["risks"].acceptable]
+        self.assertIn("pools[1].auth.external", offered)

@@ -497,6 +497,8 @@ def test_a_pool_or_edge_outside_an_mfa_plan_is_the_error_the_script_would_stop_o
     assert sorted(found) == ["edge_pools", "pools"] and {f.severity for f in found.values()} == {"error"}
     assert "sfbpool2.corp.contoso.com" in found["pools"].message
     assert "Edge pool sfbedge2.corp.contoso.com" in found["edge_pools"].message
+    for f in found.values():   # the way on in the web wizard too, not only in the plan file
+        assert 'In the web wizard: the Environment step, or "Accepted risks" on the Review step.' in f.message
     # Accepting the risk is what lets the script go on, so the finding goes with it.
     plan_doc["accepted_risks"] = [
         {"code": "mfa_web_password_open", "field": "pools", "reason": "The second pool moves in phase 2"},

@@ -182,6 +182,19 @@ def test_passive_exchange_features_lost_tells_to_roll_back_ucs():
         assert word in f.message
 
 
+def test_passive_exchange_features_lost_on_a_director_names_who_signs_in_through_it():
+    # A Director homes no users: "Users of <director>" would name nobody. Those who lose the Exchange features are
+    # the users of every pool who sign in through it.
+    plan = passive_plan(pool("dir01.contoso.com", external="passive", role="director"))
+    found = {f.field: f.message for f in of(plan, "passive_exchange_features_lost")}
+    assert found["pools[0].auth.external"].startswith("Users of pool01.contoso.com lose the features")
+    director = found["pools[1].auth.external"]
+    assert "Users of dir01.contoso.com" not in director
+    assert "dir01.contoso.com is a Director and homes no users" in director
+    assert "the users of every pool who sign in through it" in director
+    assert "Invoke-CsUcsRollback" in director
+
+
 def test_passive_certificate_auth_kept_says_the_docs_disagree():
     plan = passive_plan(cert=True)
     (f,) = of(plan, "passive_certificate_auth_kept")
@@ -907,6 +920,19 @@ def test_an_mfa_promise_without_a_state_file_says_pools_outside_the_plan_are_not
     assert f.severity == "warning" and f.field == "adfs.mfa"
     assert "Director" in f.message and "collect-state.ps1" in f.message
     assert "pool01.contoso.com" in f.message and "edge01.contoso.com" in f.message
+    # Both ways on, in the web wizard as in the plan file.
+    assert "accepted_risks: field pools" in f.message and '"Accepted risks" on the Review step' in f.message
+    assert "in the web wizard: on the Environment step" in f.message
+
+
+def test_with_modern_authentication_the_note_offers_accepting_edge_pools_only():
+    # A pool outside a Modern Authentication plan stops the script whatever is accepted: the note must not send the
+    # admin to accept `pools`, which would change nothing.
+    plan = make_plan(pool(), adfs=adfs(mfa="extranet", version="2016"), modern_auth={}, product="sfb2019",
+                     edge_pools=[EDGE])
+    (f,) = of(plan, "mfa_topology_unchecked")
+    assert "field pools" not in f.message
+    assert "Edge pools only" in f.message and "field edge_pools" in f.message
 
 
 def test_no_such_note_without_a_promise():

@@ -306,8 +306,12 @@ def test_the_impact_matrix_says_who_breaks() -> None:
     for pool in ("pool01.contoso.com", "pool02.contoso.com"):
         cell = on.cell("devices", pool)
         assert cell.state == "breaks"
-        for who in ("Lync Phone Edition", "3PIP", "dial-in conferencing PIN"):
+        for who in ("Lync Phone Edition", "3PIP"):
             assert who in cell.reason, who
+        # UsePinAuth is the web services' PIN sign-in: dial-in conferencing callers enter their PIN on the phone
+        # line, which is not a web services sign-in, so they are not among who breaks.
+        assert "dial-in conferencing callers still enter their PIN" in cell.reason
+        assert "no longer sign in with their dial-in" not in cell.reason
         assert "block_pin_auth" not in off.cell("devices", pool).reason
         # Only the phones' row changes.
         for client in ("lync2013", "sfb", "mobile", "lwa"):
@@ -318,13 +322,16 @@ def test_the_findings_warn_naming_the_field_and_who_breaks() -> None:
     assert FINDING_CODES["pin_auth_blocked"] == "warning"
     found = [f for f in check_plan(plan_of(doc_with(True))) if f.code == "pin_auth_blocked"]
     assert [f.field for f in found] == ["pools[0].auth.block_pin_auth", "pools[1].auth.block_pin_auth"]
-    assert "Lync Phone Edition" in found[0].message and "dial-in conferencing PIN" in found[0].message
+    assert "Lync Phone Edition" in found[0].message
+    assert "Dial-in conferencing is not affected" in found[0].message
+    assert "dial-in conferencing PIN" not in found[0].message
     assert not [f for f in check_plan(plan_of(doc_with(False))) if f.code.startswith("pin_auth")]
 
 
 def test_the_field_explains_itself_and_who_it_breaks() -> None:
     entry = FIELDS["pools[].auth.block_pin_auth"]
     assert entry.label and "passive" in entry.what.lower() and "Lync Phone Edition" in entry.breaks
+    assert "Dial-in conferencing callers keep using their PIN" in entry.breaks
     assert "`pools[].auth.block_pin_auth`" in (ROOT / "docs" / "plan-format.md").read_text(encoding="utf-8")
 
 

@@ -61,6 +61,8 @@ def test_pools_of_the_topology_outside_an_mfa_plan_stop_the_change_before_anythi
             assert fqdn not in outcome.error
         assert "MFA" in outcome.error and "Nothing has changed" in outcome.error
         assert "accepted_risks" in outcome.error
+        assert "In the web wizard: add a pool on the Environment step, or accept the risk under Accepted risks on " \
+               "the Review step." in outcome.error
         assert site.store.state() == before
     # Stopped before the backup: the failed run saved and created nothing.
     for name in site.runs():

@@ -634,7 +634,8 @@ def _mfa_topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"The plan promises MFA for sign-in from the Internet, and the topology has {_names(pools)}, "
                        f"which the plan does not list, so lync-management-shell.ps1 stops before its first change. "
                        f"Add each to the plan (without authentication settings if it keeps its own: the state file "
-                       f"then shows whether it keeps the promise), or accept the risk on pools (accepted_risks).")
+                       f"then shows whether it keeps the promise), or accept the risk on pools (accepted_risks). In "
+                       f"the web wizard: the Environment step, or \"Accepted risks\" on the Review step.")
     listed_edges = {e.fqdn.casefold() for e in plan.edge_pools}
     edges = [e.fqdn for e in estate.edge_pools if e.fqdn.casefold() not in listed_edges]
     if edges and not accepts_outside_plan(plan, "edge_pools"):
@@ -642,7 +643,8 @@ def _mfa_topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                        f"The plan promises MFA for sign-in from the Internet, and the topology has "
                        f"{'Edge pool' if len(edges) == 1 else 'Edge pools'} {_names(edges)}, which the plan does "
                        f"not list, so lync-management-shell.ps1 stops before its first change. Add each to the plan "
-                       f"(with block_ntlm), or accept the risk on edge_pools (accepted_risks).")
+                       f"(with block_ntlm), or accept the risk on edge_pools (accepted_risks). In the web wizard: "
+                       f"the Environment step, or \"Accepted risks\" on the Review step.")
 
 
 def _topology(plan: PlanData, estate: Estate) -> Iterator[Finding]:

@@ -183,7 +183,8 @@ FIELDS: dict[str, Explanation] = {
         "(UsePinAuth), a password-like sign-in that works from the Internet and never goes through AD FS. "
         "Passive pools have it off already, so there it changes nothing.",
         "Lync Phone Edition and 3PIP desk phones that sign in with an extension and PIN stop signing in, "
-        "inside the network too, and users can no longer sign in with their dial-in conferencing PIN.",
+        "inside the network too. Dial-in conferencing callers keep using their PIN on the phone line: that is "
+        "not a web services sign-in.",
         WEB_SERVICE),
     "pools[].relying_parties": _e("Relying parties", "The AD FS relying party trusts for this pool.", "", ADD_RP),
     "pools[].relying_parties.internal": _e(

@@ -24,9 +24,11 @@ from wizard.plan.exposure import (
     ACCEPTABLE_RISK_CODES,
     BROKEN_PROMISE_CODES,
     CREDENTIAL_FACTS,
+    OUTSIDE_PLAN_RISK_CODES,
     EntryKind,
     Exposure,
     SignInPath,
+    accepts_outside_plan,
     accepts_outside_plan_risk,
     broken_promises,
     describe_access,
@@ -254,11 +256,14 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
 
 
 def passive_exchange_features_lost(plan: PlanData) -> Iterator[Finding]:
-    """Exchange-dependent features stop with passive authentication."""
+    """Exchange-dependent features stop with passive authentication, for the users who sign in there: a pool's own
+    users, or, on a Director (which homes no users), the users of every pool who sign in through it."""
     for i, pool, _ in _indexed(plan, AuthMode.PASSIVE):
+        who = (f"{pool.fqdn} is a Director and homes no users, but the users of every pool who sign in through it "
+               f"then sign in through AD FS and lose" if pool.role == "director" else f"Users of {pool.fqdn} lose")
         yield _finding(
             "passive_exchange_features_lost", f"pools[{i}].auth.external",
-            f"Users of {pool.fqdn} lose the features that reach Exchange with their Windows credentials: the "
+            f"{who} the features that reach Exchange with their Windows credentials: the "
             f"Unified Contact Store, calendar-based presence and free/busy, conversation history and the other "
             f"Exchange Web Services (EWS) features. Contact lists kept in Exchange would become unreachable, so "
             f"move them back first with Invoke-CsUcsRollback and turn the Unified Contact Store off in those "
@@ -1182,8 +1187,9 @@ def pin_auth_blocked(plan: PlanData) -> Iterator[Finding]:
             f"The script turns PIN authentication off on the web services of {pool.fqdn} (UsePinAuth $false), for "
             f"clients inside the network as well as on the Internet. Nobody can sign in there with an extension or "
             f"phone number and PIN any more: Lync Phone Edition and 3PIP desk phones that sign in that way stop "
-            f"signing in, and users can no longer sign in with their dial-in conferencing PIN. In return it closes a "
-            f"password-like sign-in from the Internet that never goes through AD FS.",
+            f"signing in. Dial-in conferencing is not affected: a caller on the phone line enters the PIN to the "
+            f"conferencing service, which is not a web services sign-in. In return it closes a password-like sign-in "
+            f"from the Internet that never goes through AD FS.",
         )
 
 
@@ -1673,6 +1679,11 @@ def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
     if not mfa_promised(plan) or plan.adfs is None:
         return
     named = [p.fqdn for p in plan.pools] + [e.fqdn for e in plan.edge_pools]
+    # With Modern Authentication a pool outside the plan stops the script whatever is accepted (its users could not
+    # sign in): only Edge pools can be accepted there (risks_to_offer, accepts_outside_plan).
+    accepted = ("(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools" if
+                plan.modern_auth is None else "(Edge pools only, as Modern Authentication would lock a Front End or "
+                "Director pool's users out: accepted_risks, field edge_pools")
     yield _finding(
         "mfa_topology_unchecked", "adfs.mfa",
         f"The plan promises that no Internet sign-in works with a password alone, and the tool checks that against "
@@ -1681,9 +1692,10 @@ def mfa_topology_unchecked(plan: PlanData) -> Iterator[Finding]:
         f"settings, so its NTLM, Kerberos or PIN sign-in from the Internet (a Director's web services and Registrar "
         f"take them for users of every pool) would break the promise unseen. Run collect-state.ps1 and check the "
         f"plan against its state file (every pool of the topology is then in the model), or list every Director, "
-        f"Front End and Edge pool of the topology in the plan. lync-management-shell.ps1 reads the topology before "
-        f"its first change and stops on any such pool, unless the plan records the risk as accepted "
-        f"(accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools).",
+        f"Front End and Edge pool of the topology in the plan (in the web wizard: on the Environment step, leaving "
+        f"its authentication unchanged when it keeps its settings). lync-management-shell.ps1 reads the topology "
+        f"before its first change and stops on any such pool, unless the plan records the risk as accepted "
+        f"{accepted}; in the web wizard: \"Accepted risks\" on the Review step).",
     )
 
 
@@ -1823,6 +1835,46 @@ def may_accept(finding: Finding) -> bool:
 def acceptable_errors(findings: list[Finding]) -> list[Finding]:
     """Return the errors a plan may record as accepted risks (what the wizard offers to accept)."""
     return [f for f in findings if may_accept(f)]
+
+
+# The topology's pools and Edge pools that a plan promising MFA does not list: lync-management-shell.ps1 stops on them
+# unless the plan accepts that risk (accepts_outside_plan). Without a state file no error names them, so the wizard
+# offers that acceptance beside the errors (risks_to_offer), recorded with the code a state file gives their broken
+# promise (one of OUTSIDE_PLAN_RISK_CODES) and read back by the same rule as a plan file's entry.
+OUTSIDE_PLAN_TITLES: dict[str, str] = {
+    "pools": "Front End and Director pools not in the plan",
+    "edge_pools": "Edge pools not in the plan",
+}
+_OUTSIDE_PLAN_OFFERS: dict[str, tuple[str, str]] = {
+    "pools": ("mfa_web_password_open",
+              "A Front End or Director pool of the topology that the plan does not list keeps its settings, so its "
+              "NTLM, Kerberos or PIN sign-in from the Internet breaks the MFA promise (a Director signs in users of "
+              "every pool), and lync-management-shell.ps1 stops before its first change on it. Add each such pool "
+              "on the Environment step (with \"Leave unchanged\" on the Authentication step when it keeps its "
+              "settings), or accept here that they keep their settings."),
+    "edge_pools": ("mfa_edge_password_open",
+                   "An Edge pool of the topology that the plan does not list keeps its settings, so its NTLM or "
+                   "Kerberos SIP sign-in from the Internet breaks the MFA promise, and lync-management-shell.ps1 "
+                   "stops before its first change on it. Add each such Edge pool on the Environment step (and block "
+                   "NTLM there on the Authentication step), or accept here that they keep their settings."),
+}
+
+
+def risks_to_offer(plan: PlanData | None, findings: list[Finding]) -> list[Finding]:
+    """Return what the wizard offers to record as accepted risks: the acceptable errors, then, for a plan that
+    promises MFA, that the topology's pools (`pools`) and Edge pools (`edge_pools`) it does not list keep their
+    settings, where the plan does not accept that yet and no error on that field would. With Modern Authentication
+    only Edge pools: a pool outside that plan stops the script whatever is accepted."""
+    offered = acceptable_errors(findings)
+    if plan is None or not mfa_promised(plan):
+        return offered
+    for field_name in ("pools", "edge_pools") if plan.modern_auth is None else ("edge_pools",):
+        codes = OUTSIDE_PLAN_RISK_CODES[field_name]
+        if accepts_outside_plan(plan, field_name) or any(f.field == field_name and f.code in codes for f in offered):
+            continue
+        code, message = _OUTSIDE_PLAN_OFFERS[field_name]
+        offered.append(Finding("warning", code, field_name, message))
+    return offered
 
 
 def apply_accepted_risks(plan: PlanData, findings: list[Finding]) -> list[Finding]:

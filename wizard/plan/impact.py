@@ -179,7 +179,8 @@ def _tls_dsk_cells(prefix: str, certificate_auth: bool, registrar_blocked: bool)
 # Who loses sign-in when a pool that is not passive turns PIN authentication off (block_pin_auth).
 PIN_BLOCKED = Cell("breaks", "PIN authentication off (block_pin_auth): Lync Phone Edition and 3PIP desk phones that "
                              "sign in with an extension or phone number and PIN can no longer sign in, inside or "
-                             "outside, and users can no longer sign in with their dial-in conferencing PIN")
+                             "outside (dial-in conferencing callers still enter their PIN on the phone line: that is "
+                             "not a web services sign-in)")
 
 
 # Who loses sign-in when a pool that is not passive turns certificate authentication off on its web

@@ -12,7 +12,8 @@ from typing import Any
 from wizard.models import Plan
 from wizard.plan.explain import label_for
 from wizard.plan.finding import Finding
-from wizard.plan.findings import acceptable_errors
+from wizard.plan.findings import OUTSIDE_PLAN_TITLES, risks_to_offer
+from wizard.plan.model import PlanData
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,14 @@ class Typed:
 
 @dataclass(frozen=True)
 class AcceptableRow:
-    """One error the draft may record as an accepted risk (`reason`, `error`: a refused attempt at it)."""
+    """One error the draft may record as an accepted risk (`reason`, `error`: a refused attempt at it).
+
+    `outside_plan`: not an error of the plan but the topology's pools (or Edge pools) it does not list, on which
+    lync-management-shell.ps1 stops unless this is accepted (wizard.plan.findings.risks_to_offer)."""
 
     finding: Finding
     label: str
+    outside_plan: bool = False
     reason: str = ""
     error: str = ""
 
@@ -56,21 +61,28 @@ class Risks:
     can_edit: bool
 
 
-def risks_context(plan: Plan, findings: list[Finding], *, can_edit: bool, typed: Typed | None = None) -> Risks | None:
-    """Return the section's content for the draft, or None when there is nothing to show."""
+def risks_context(plan: Plan, data: PlanData | None, findings: list[Finding], *, can_edit: bool,
+                  typed: Typed | None = None) -> Risks | None:
+    """Return the section's content for the draft (`data`: the draft as read, None when it does not read as a plan),
+    or None when there is nothing to show."""
     doc = plan.draft if isinstance(plan.draft, dict) else {}
     stored = doc.get("accepted_risks")
-    accepted = [AcceptedRow(i, str(r.get("code", "")), str(r.get("field", "")), label_for(str(r.get("field", "")), doc),
+    accepted = [AcceptedRow(i, str(r.get("code", "")), str(r.get("field", "")), _label(str(r.get("field", "")), doc),
                             str(r.get("reason", "")))
                 for i, r in enumerate(stored if isinstance(stored, list) else []) if isinstance(r, dict)]
-    acceptable = [_row(f, doc, typed) for f in acceptable_errors(findings)]
+    acceptable = [_row(f, doc, typed) for f in risks_to_offer(data, findings)]
     if not accepted and not acceptable:
         return None
     return Risks(acceptable, accepted, plan.draft_version, can_edit)
 
 
+def _label(field: str, doc: Any) -> str:
+    return OUTSIDE_PLAN_TITLES.get(field) or label_for(field, doc)
+
+
 def _row(finding: Finding, doc: Any, typed: Typed | None) -> AcceptableRow:
-    label = label_for(finding.field, doc)
+    label = _label(finding.field, doc)
+    outside = finding.severity != "error"
     if typed is not None and (typed.code, typed.field) == (finding.code, finding.field):
-        return AcceptableRow(finding, label, reason=typed.reason, error=typed.error)
-    return AcceptableRow(finding, label)
+        return AcceptableRow(finding, label, outside, reason=typed.reason, error=typed.error)
+    return AcceptableRow(finding, label, outside)

@@ -445,7 +445,7 @@ try {
         $Outside += ('Edge pool ' + $Fqdn)
     }
     if ($Outside.Count -gt 0) {
-        throw ('This plan promises MFA for sign-in from the Internet, but the topology has ' + ($Outside -join ', ') + ', which the plan does not list: each keeps its settings, so its NTLM, Kerberos or PIN sign-in from the Internet would break that promise (a Director signs in users of every pool). Nothing has changed. Add each to the plan (a pool whose settings stay as they are is listed without auth, an Edge pool with block_ntlm) and check the plan again with a state file from collect-state.ps1; or, to go on with them left as they are, record the risk in the plan as accepted (accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools) and have the new revision approved.')
+        throw ('This plan promises MFA for sign-in from the Internet, but the topology has ' + ($Outside -join ', ') + ', which the plan does not list: each keeps its settings, so its NTLM, Kerberos or PIN sign-in from the Internet would break that promise (a Director signs in users of every pool). Nothing has changed. Add each to the plan (a pool whose settings stay as they are is listed without auth, an Edge pool with block_ntlm) and check the plan again with a state file from collect-state.ps1; or, to go on with them left as they are, record the risk in the plan as accepted (accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools) and have the new revision approved. In the web wizard: add a pool on the Environment step, or accept the risk under Accepted risks on the Review step.')
     }
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder

@@ -355,7 +355,7 @@ def review_page(request: HttpRequest, code: UUID, *, typed: Typed | None = None,
         "exposure": exposure_summary(exposure_context(
             out.data, svg=out.bundle.texts.get(bundle.EXPOSURE_FILE) if out.bundle is not None else None,
         )) if out.data is not None else None,
-        "risks": risks_context(plan, out.findings, can_edit=can_edit, typed=typed),
+        "risks": risks_context(plan, out.data, out.findings, can_edit=can_edit, typed=typed),
         "status": review_state.status,
         "status_label": review_state.label,
         "next_action": next_action(plan, out, can_edit=can_edit),

@@ -20,7 +20,7 @@ from django.urls import reverse
 from wizard.models import Plan
 from wizard.plan import engine
 from wizard.plan.explain import label_for
-from wizard.plan.findings import acceptable_errors
+from wizard.plan.findings import OUTSIDE_PLAN_TITLES, risks_to_offer
 from wizard.review.access import get_editable_plan
 from wizard.review.audit import client_ip
 from wizard.web import drafts
@@ -52,8 +52,8 @@ def _refused(request: HttpRequest, plan: Plan, form: AcceptRiskForm, why: str, *
 def accept_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     """Record one error of the draft as an accepted risk, with its reason."""
     plan = get_editable_plan(request.user, code)
-    _, findings = engine.assess(plan.draft)
-    acceptable = {(f.code, f.field) for f in acceptable_errors(findings)}
+    assessed, findings = engine.assess(plan.draft)
+    acceptable = {(f.code, f.field) for f in risks_to_offer(assessed, findings)}
     form = AcceptRiskForm(request.POST, acceptable=acceptable)
     if not form.is_valid():
         if "draft_version" in form.errors:
@@ -71,8 +71,13 @@ def accept_risk(request: HttpRequest, code: UUID) -> HttpResponse:
     except drafts.StaleDraft:
         return _refused(request, plan, form, "the draft changed while you were reading it. Look at the findings "
                                              "again; your reason is kept below.", status=409)
-    messages.success(request, f"Accepted: {label_for(data['field'], plan.draft)}. The error is now a warning "
-                              f"with your reason, for the reviewer.")
+    if data["field"] in OUTSIDE_PLAN_TITLES:
+        messages.success(request, f"Accepted: {OUTSIDE_PLAN_TITLES[data['field']]} keep their settings. "
+                                  f"lync-management-shell.ps1 names them with a warning instead of stopping; the "
+                                  f"reviewer reads your reason on the revision.")
+    else:
+        messages.success(request, f"Accepted: {label_for(data['field'], plan.draft)}. The error is now a warning "
+                                  f"with your reason, for the reviewer.")
     return _back(plan)
 
 
