@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
+from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.base import EDIT_TEAM as EDIT_TEAM_NAME
@@ -315,3 +316,69 @@ class PlanDeletionTests(BaseTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertTrue(Plan.objects.filter(pk=self.plan.pk).exists())
         self.assertEqual(self._deleted_rows(), [])
+
+
+class StaffWithoutSuperuserTests(BaseTestCase):
+    """A staff account holding every model permission of the app, but no superuser: the admin does not apply
+    the product's sharing or four-eyes rules, so its plan pages are for superusers only; the product's own
+    pages still show him what is shared with him, and nothing else."""
+
+    def setUp(self) -> None:
+        self.mallory = User.objects.create_user("mallory", "mallory@example.com", None, is_staff=True)
+        self.mallory.user_permissions.set(Permission.objects.filter(content_type__app_label="wizard"))
+        self.mallory.groups.add(self.personas.read_team)
+        self.secret = make_plan(name="Not shared with mallory", shared=False)
+        review.add_comment(self.secret, by=self.alice, body="private")
+        self.client.force_login(self.mallory)
+
+    def test_no_plan_page_of_the_admin_opens_or_lists_a_plan(self):
+        comment = Comment.objects.get(plan=self.secret)
+        objects = {"plan": self.secret, "planshare": self.plan.shares.first(), "comment": comment,
+                   "auditevent": AuditEvent.objects.filter(plan=self.secret).first()}
+        for name in EDITABLE + READ_ONLY:
+            with self.subTest(model=name):
+                listing = self.client.get(reverse(f"admin:wizard_{name}_changelist"))
+                self.assertEqual(listing.status_code, 403)
+                self.assertNotContains(listing, "Not shared with mallory", status_code=403)
+                if name in objects:
+                    for view in ("change", "delete", "history"):
+                        url = reverse(f"admin:wizard_{name}_{view}", args=[objects[name].pk])
+                        self.assertIn(self.client.get(url).status_code, (403, 404), (name, view))
+        for name in EDITABLE:
+            with self.subTest(add=name):
+                self.assertEqual(self.client.get(reverse(f"admin:wizard_{name}_add")).status_code, 403)
+        index = self.client.get(reverse("admin:index"))
+        self.assertNotContains(index, "/admin/wizard/")
+
+    def test_a_draft_posted_to_the_admin_is_not_saved(self):
+        version = current_version(self.secret)
+        url = reverse("admin:wizard_plan_change", args=[self.secret.pk])
+        response = self.client.post(url, {"name": "taken over", "product": "sfbse", "owner": self.mallory.pk,
+                                           "draft": json.dumps({"name": "taken over"}),
+                                           "seen_draft_version": version, "preset": "",
+                                           "shares-TOTAL_FORMS": "0", "shares-INITIAL_FORMS": "0",
+                                           "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"})
+        self.assertEqual(response.status_code, 403)
+        self.secret.refresh_from_db()
+        self.assertEqual((self.secret.name, self.secret.owner, self.secret.draft_version),
+                         ("Not shared with mallory", self.alice, version))
+        self.assertFalse(AuditEvent.objects.filter(plan=self.secret, actor=self.mallory).exists())
+
+    def test_every_admin_of_the_apps_models_and_its_inlines_refuses_him(self):
+        request = RequestFactory().get("/admin/")
+        request.user = self.mallory
+        for model, model_admin in admin.site._registry.items():
+            if model._meta.app_label != "wizard":
+                continue
+            for each in [model_admin, *(inline(model, admin.site) for inline in model_admin.inlines)]:
+                with self.subTest(admin=type(each).__name__):
+                    self.assertFalse(each.has_view_permission(request, self.secret))
+                    self.assertFalse(each.has_change_permission(request, self.secret))
+                    self.assertFalse(each.has_delete_permission(request, self.secret))
+
+    def test_the_products_pages_still_follow_sharing(self):
+        self.assertEqual(self.client.get(reverse("plan-detail", args=[self.plan.code])).status_code, 200)
+        self.assertEqual(self.client.get(reverse("plan-detail", args=[self.secret.code])).status_code, 404)
+        listing = self.client.get(reverse("plan-list"))
+        self.assertContains(listing, self.plan.name)
+        self.assertNotContains(listing, "Not shared with mallory")

@@ -18,11 +18,33 @@ from django.http import HttpRequest
 
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
 from wizard.plan import limits
-from wizard.review import audit
+from wizard.review import access, audit
 from wizard.web import drafts
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class SuperusersOnly:
+    """Every admin page of plans and their records (and their inlines) is for superusers only
+    (`access.may_administer_plans`): the admin does not apply the product's sharing or four-eyes rules, so a
+    staff account holding Django's model permissions would see and change plans not shared with him. Such an
+    account gets 403 on these pages and does not see them listed."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.may_administer_plans(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.may_administer_plans(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return access.may_administer_plans(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.may_administer_plans(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.may_administer_plans(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class ReadOnlyAdmin(SuperusersOnly, admin.ModelAdmin):
     """An admin that lists and shows rows but never adds, changes or deletes them."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -35,13 +57,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PlanShareInline(admin.TabularInline):
+class PlanShareInline(SuperusersOnly, admin.TabularInline):
     model = PlanShare
     extra = 0
     autocomplete_fields = ("group",)
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(SuperusersOnly, admin.TabularInline):
     model = Revision
     extra = 0
     fields = ("number", "message", "created_by", "created", "bundle_sha256", "tool_version")
@@ -154,7 +176,7 @@ class PlanAdminForm(forms.ModelForm):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(SuperusersOnly, admin.ModelAdmin):
     form = PlanAdminForm
     list_display = ("name", "product", "owner", "updated", "code")
     list_filter = ("product",)
@@ -219,7 +241,7 @@ def _record_shares(request: HttpRequest, plan: Plan, formset: Any) -> None:
 
 
 @admin.register(PlanShare)
-class PlanShareAdmin(admin.ModelAdmin):
+class PlanShareAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ("plan", "group", "can_edit")
     list_filter = ("can_edit", "group")
     search_fields = ("plan__name", "group__name")
@@ -247,7 +269,7 @@ class PlanShareAdmin(admin.ModelAdmin):
             self.delete_model(request, share)
 
 
-class ReviewInline(admin.TabularInline):
+class ReviewInline(SuperusersOnly, admin.TabularInline):
     model = Review
     extra = 0
     fields = ("decision", "actor", "comment", "bundle_sha256", "created")
@@ -307,7 +329,7 @@ class CommentAdminForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(SuperusersOnly, admin.ModelAdmin):
     form = CommentAdminForm
     list_display = ("plan", "revision", "author", "created")
     search_fields = ("plan__name", "author__username", "body")

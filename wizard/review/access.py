@@ -85,6 +85,13 @@ def may_share(user: Any, plan: Plan) -> bool:
     return is_owner(user, plan)
 
 
+def may_administer_plans(user: Any) -> bool:
+    """Return True when `user` may see and change plans and their records in the Django admin: an active
+    superuser only. The admin knows nothing of sharing or of the four-eyes rules, so a staff account given
+    Django's model permissions on plans would otherwise see and edit every plan, shared with him or not."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
 def may_see_addresses(user: Any, *, editable: bool) -> bool:
     """Return True when the audit page may show `user` the client addresses: editors and reviewers."""
     return editable or can_review(user)
