@@ -382,3 +382,70 @@ class StaffWithoutSuperuserTests(BaseTestCase):
         listing = self.client.get(reverse("plan-list"))
         self.assertContains(listing, self.plan.name)
         self.assertNotContains(listing, "Not shared with mallory")
+
+
+class TeamChangeTests(BaseTestCase):
+    """Who is in a team, and whether the team holds the reviewer permission, decide who may read, edit or approve
+    the plans it reaches: a change made in the admin is written on each such plan's audit trail."""
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+        self.other = make_plan(name="Shared with nobody", shared=False)
+
+    def _post_groups(self, user: User, groups: list[Group]):
+        data = {"username": user.username, "first_name": user.first_name, "last_name": user.last_name,
+                "email": user.email, "is_active": "on", "date_joined_0": "2026-12-03", "date_joined_1": "12:00:00",
+                "groups": [g.pk for g in groups], "user_permissions": []}
+        response = self.client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+        self.assertEqual(response.status_code, 302, getattr(response, "context", None)
+                         and response.context["adminform"].form.errors)
+        return response
+
+    def _rows(self, plan: Plan):
+        return list(AuditEvent.objects.filter(plan=plan, action="team_changed").order_by("id"))
+
+    def test_joining_an_editing_team_is_on_the_trail_of_each_plan_shared_with_it(self):
+        self._post_groups(self.charlie, [self.personas.edit_team])
+        [row] = self._rows(self.plan)
+        self.assertEqual(row.actor, self.root)
+        self.assertEqual({k: v for k, v in row.detail.items() if v is not None},
+                         {"team": EDIT_TEAM_NAME, "member": "charlie", "change": "joined", "shared": "edit"})
+        self.assertEqual(self._rows(self.other), [])
+        self.client.force_login(self.alice)
+        page = self.client.get(reverse("plan-audit", args=[self.plan.code]))
+        self.assertContains(page, "Team changed")
+        self.assertContains(page, "<code>charlie</code>", html=False)
+
+    def test_leaving_a_team_is_on_the_trail_too_and_nothing_is_written_when_nothing_changed(self):
+        self._post_groups(self.erin, [])
+        [row] = self._rows(self.plan)
+        self.assertEqual((row.detail["member"], row.detail["change"], row.detail["team"]), ("erin", "left",
+                                                                                          EDIT_TEAM_NAME))
+        self._post_groups(self.erin, [])
+        self.assertEqual(len(self._rows(self.plan)), 1)
+
+    def test_joining_a_reviewers_team_is_on_the_trail_of_every_plan_reviewers_see(self):
+        revision = review.save_revision(self.other, draft_version=current_version(self.other), by=self.alice,
+                                        message="one")
+        review.submit_for_review(revision, by=self.alice)
+        self._post_groups(self.charlie, [self.personas.review_team])
+        for plan in (self.plan, self.other):
+            with self.subTest(plan=plan.name):
+                [row] = self._rows(plan)
+                self.assertEqual((row.detail["member"], row.detail["change"], row.detail["reviewers"]),
+                                 ("charlie", "joined", "yes"))
+        self.assertEqual(self._rows(self.other)[0].detail["shared"], "no")
+
+    def test_giving_a_team_the_reviewer_permission_or_taking_it_away_is_on_the_trail(self):
+        permission = Permission.objects.get(content_type__app_label="wizard", codename="review_plan")
+        url = reverse("admin:auth_group_change", args=[self.personas.read_team.pk])
+        response = self.client.post(url, {"name": self.personas.read_team.name, "permissions": [permission.pk]})
+        self.assertEqual(response.status_code, 302)
+        response = self.client.post(url, {"name": self.personas.read_team.name, "permissions": []})
+        self.assertEqual(response.status_code, 302)
+        granted, revoked = self._rows(self.plan)
+        self.assertEqual((granted.detail["change"], granted.detail["members"], granted.detail["shared"]),
+                         ("review granted", ["dave"], "read"))
+        self.assertEqual(revoked.detail["change"], "review revoked")
+        self.assertEqual(self._rows(self.other), [])

@@ -11,7 +11,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
@@ -19,6 +20,7 @@ from django.http import HttpRequest
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
 from wizard.plan import limits
 from wizard.review import access, audit
+from wizard.review import services as review_services
 from wizard.web import drafts
 
 
@@ -366,7 +368,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 class TeamAdmin(GroupAdmin):
     """Django's group admin, except that deleting a team (which ends every share it has) is written on the
-    audit trail of each plan it was shared with, like any other change of sharing."""
+    audit trail of each plan it was shared with, like any other change of sharing, and so is giving a team the
+    reviewer permission or taking it away (`services.record_team_review_permission`)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        group = form.instance
+        before = change and access.team_reviews(group)
+        super().save_related(request, form, formsets, change)
+        after = access.team_reviews(group)
+        if after != before:
+            review_services.record_team_review_permission(group, granted=after, by=request.user,
+                                                          ip=audit.client_ip(request))
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
         with transaction.atomic():
@@ -387,5 +399,25 @@ def _record_team_removed(request: HttpRequest, group: Group) -> None:
                      group=group.name, access="none", team_deleted=True)
 
 
+User = get_user_model()
+
+
+class AccountAdmin(UserAdmin):
+    """Django's user admin, except that adding a person to a team or taking them out of one, which changes who
+    may read, edit or approve the plans the team reaches, is written on each such plan's audit trail
+    (`services.record_team_membership`)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        user = form.instance
+        before = set(user.groups.all()) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(user.groups.all())
+        if before != after:
+            review_services.record_team_membership(user, joined=after - before, left=before - after, by=request.user,
+                                                   ip=audit.client_ip(request))
+
+
 admin.site.unregister(Group)
 admin.site.register(Group, TeamAdmin)
+admin.site.unregister(User)
+admin.site.register(User, AccountAdmin)

@@ -180,6 +180,7 @@ class AuditEvent(models.Model):
         STATE_UPLOADED = "state_uploaded", "State file uploaded"
         APPROVAL_WITHDRAWN = "approval_withdrawn", "Approval withdrawn"
         DELETED = "deleted", "Plan deleted"
+        TEAM_CHANGED = "team_changed", "Team changed"
 
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -49,6 +49,22 @@ def seen_by_reviewers(plan: Plan) -> bool:
     """Return True when every reviewer can see `plan` (read-only), shared or not: one of its
     revisions was submitted for review (the rule of `plans_visible_to`)."""
     return Plan.objects.filter(_SUBMITTED_FOR_REVIEW, pk=plan.pk).exists()
+
+
+def team_reviews(group: Group) -> bool:
+    """Return True when `group` holds the reviewer permission (its members may approve)."""
+    app_label, codename = REVIEW_PERMISSION.split(".")
+    return group.permissions.filter(content_type__app_label=app_label, codename=codename).exists()
+
+
+def plans_reached_by_team(group: Group, *, reviewing: bool) -> QuerySet[Plan]:
+    """Return the plans whose readers, editors or reviewers change when `group`'s members or its reviewer
+    permission change: those shared with it and, when it is (or was) a reviewers' team, every plan reviewers see
+    because a revision of it was submitted (the rule of `plans_visible_to`)."""
+    reach = Q(shares__group=group)
+    if reviewing:
+        reach |= _SUBMITTED_FOR_REVIEW
+    return Plan.objects.filter(reach).distinct().order_by("pk")
 
 
 def can_see(user: Any, plan: Plan) -> bool:
