@@ -126,6 +126,17 @@ def may_review(user: Any, revision: Revision) -> bool:
     return can_review(user) and not is_contributor(user, revision)
 
 
+def may_review_each(user: Any, revisions: list[Revision]) -> set[int]:
+    """Return the pks of `revisions` that `user` may review (`may_review` of each), in at most two queries."""
+    pk = getattr(user, "pk", None)
+    if pk is None or not can_review(user):
+        return set()
+    contributed = set(Revision.contributors.through.objects
+                      .filter(revision_id__in=[r.pk for r in revisions], user_id=pk)
+                      .values_list("revision_id", flat=True))
+    return {r.pk for r in revisions if r.created_by_id != pk and r.pk not in contributed}
+
+
 # ---------------------------------------------------------------------------
 # What a page may offer
 
