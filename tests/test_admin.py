@@ -437,6 +437,16 @@ class TeamChangeTests(BaseTestCase):
                                  ("charlie", "joined", "yes"))
         self.assertEqual(self._rows(self.other)[0].detail["shared"], "no")
 
+    def test_deleting_a_person_is_on_the_trail_of_the_plans_their_teams_reach(self):
+        member = User.objects.create_user("frank", "frank@example.com", None)
+        member.groups.add(self.personas.edit_team)
+        response = self.client.post(reverse("admin:auth_user_delete", args=[member.pk]), {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(User.objects.filter(username="frank").exists())
+        [row] = self._rows(self.plan)
+        self.assertEqual((row.detail["member"], row.detail["change"], row.detail["team"]),
+                         ("frank", "left", EDIT_TEAM_NAME))
+
     def test_giving_a_team_the_reviewer_permission_or_taking_it_away_is_on_the_trail(self):
         permission = Permission.objects.get(content_type__app_label="wizard", codename="review_plan")
         url = reverse("admin:auth_group_change", args=[self.personas.read_team.pk])

@@ -416,6 +416,25 @@ class AccountAdmin(UserAdmin):
             review_services.record_team_membership(user, joined=after - before, left=before - after, by=request.user,
                                                    ip=audit.client_ip(request))
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        # A person deleted leaves every team they were in: said on the plans those teams reach.
+        with transaction.atomic():
+            _record_account_removed(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for user in queryset:
+                _record_account_removed(request, user)
+            super().delete_queryset(request, queryset)
+
+
+def _record_account_removed(request: HttpRequest, user: Any) -> None:
+    teams = set(user.groups.all())
+    if teams:
+        review_services.record_team_membership(user, joined=(), left=teams, by=request.user,
+                                               ip=audit.client_ip(request))
+
 
 admin.site.unregister(Group)
 admin.site.register(Group, TeamAdmin)
