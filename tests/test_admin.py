@@ -459,3 +459,13 @@ class TeamChangeTests(BaseTestCase):
                          ("review granted", ["dave"], "read"))
         self.assertEqual(revoked.detail["change"], "review revoked")
         self.assertEqual(self._rows(self.other), [])
+
+    def test_a_team_with_no_members_given_the_reviewer_permission_writes_nothing(self):
+        revision = review.save_revision(self.other, draft_version=current_version(self.other), by=self.alice,
+                                        message="one")
+        review.submit_for_review(revision, by=self.alice)
+        permission = Permission.objects.get(content_type__app_label="wizard", codename="review_plan")
+        response = self.client.post(reverse("admin:auth_group_add"), {"name": "Empty board",
+                                                                       "permissions": [permission.pk]})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(self._rows(self.other), [])

@@ -529,6 +529,9 @@ def record_team_review_permission(group: Group, *, granted: bool, by: Any, ip: s
     """Write a `team_changed` row on the trail of every plan shared with `group` or seen by reviewers, when the
     team is given the reviewer permission or loses it: its members may now approve, or no longer may."""
     members = sorted(group.user_set.values_list("username", flat=True))
+    if not members:
+        # Nobody's rights changed; whoever joins later is recorded then, as joining a reviewers' team.
+        return []
     return _record_team_rows(group, reviewing=True, by=by, ip=ip, change="review granted" if granted
                              else "review revoked", members=members)
 
