@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
+from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.base import EDIT_TEAM as EDIT_TEAM_NAME
@@ -315,3 +316,156 @@ class PlanDeletionTests(BaseTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertTrue(Plan.objects.filter(pk=self.plan.pk).exists())
         self.assertEqual(self._deleted_rows(), [])
+
+
+class StaffWithoutSuperuserTests(BaseTestCase):
+    """A staff account holding every model permission of the app, but no superuser: the admin does not apply
+    the product's sharing or four-eyes rules, so its plan pages are for superusers only; the product's own
+    pages still show him what is shared with him, and nothing else."""
+
+    def setUp(self) -> None:
+        self.mallory = User.objects.create_user("mallory", "mallory@example.com", None, is_staff=True)
+        self.mallory.user_permissions.set(Permission.objects.filter(content_type__app_label="wizard"))
+        self.mallory.groups.add(self.personas.read_team)
+        self.secret = make_plan(name="Not shared with mallory", shared=False)
+        review.add_comment(self.secret, by=self.alice, body="private")
+        self.client.force_login(self.mallory)
+
+    def test_no_plan_page_of_the_admin_opens_or_lists_a_plan(self):
+        comment = Comment.objects.get(plan=self.secret)
+        objects = {"plan": self.secret, "planshare": self.plan.shares.first(), "comment": comment,
+                   "auditevent": AuditEvent.objects.filter(plan=self.secret).first()}
+        for name in EDITABLE + READ_ONLY:
+            with self.subTest(model=name):
+                listing = self.client.get(reverse(f"admin:wizard_{name}_changelist"))
+                self.assertEqual(listing.status_code, 403)
+                self.assertNotContains(listing, "Not shared with mallory", status_code=403)
+                if name in objects:
+                    for view in ("change", "delete", "history"):
+                        url = reverse(f"admin:wizard_{name}_{view}", args=[objects[name].pk])
+                        self.assertIn(self.client.get(url).status_code, (403, 404), (name, view))
+        for name in EDITABLE:
+            with self.subTest(add=name):
+                self.assertEqual(self.client.get(reverse(f"admin:wizard_{name}_add")).status_code, 403)
+        index = self.client.get(reverse("admin:index"))
+        self.assertNotContains(index, "/admin/wizard/")
+
+    def test_a_draft_posted_to_the_admin_is_not_saved(self):
+        version = current_version(self.secret)
+        url = reverse("admin:wizard_plan_change", args=[self.secret.pk])
+        response = self.client.post(url, {"name": "taken over", "product": "sfbse", "owner": self.mallory.pk,
+                                           "draft": json.dumps({"name": "taken over"}),
+                                           "seen_draft_version": version, "preset": "",
+                                           "shares-TOTAL_FORMS": "0", "shares-INITIAL_FORMS": "0",
+                                           "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"})
+        self.assertEqual(response.status_code, 403)
+        self.secret.refresh_from_db()
+        self.assertEqual((self.secret.name, self.secret.owner, self.secret.draft_version),
+                         ("Not shared with mallory", self.alice, version))
+        self.assertFalse(AuditEvent.objects.filter(plan=self.secret, actor=self.mallory).exists())
+
+    def test_every_admin_of_the_apps_models_and_its_inlines_refuses_him(self):
+        request = RequestFactory().get("/admin/")
+        request.user = self.mallory
+        for model, model_admin in admin.site._registry.items():
+            if model._meta.app_label != "wizard":
+                continue
+            for each in [model_admin, *(inline(model, admin.site) for inline in model_admin.inlines)]:
+                with self.subTest(admin=type(each).__name__):
+                    self.assertFalse(each.has_view_permission(request, self.secret))
+                    self.assertFalse(each.has_change_permission(request, self.secret))
+                    self.assertFalse(each.has_delete_permission(request, self.secret))
+
+    def test_the_products_pages_still_follow_sharing(self):
+        self.assertEqual(self.client.get(reverse("plan-detail", args=[self.plan.code])).status_code, 200)
+        self.assertEqual(self.client.get(reverse("plan-detail", args=[self.secret.code])).status_code, 404)
+        listing = self.client.get(reverse("plan-list"))
+        self.assertContains(listing, self.plan.name)
+        self.assertNotContains(listing, "Not shared with mallory")
+
+
+class TeamChangeTests(BaseTestCase):
+    """Who is in a team, and whether the team holds the reviewer permission, decide who may read, edit or approve
+    the plans it reaches: a change made in the admin is written on each such plan's audit trail."""
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+        self.other = make_plan(name="Shared with nobody", shared=False)
+
+    def _post_groups(self, user: User, groups: list[Group]):
+        data = {"username": user.username, "first_name": user.first_name, "last_name": user.last_name,
+                "email": user.email, "is_active": "on", "date_joined_0": "2026-12-03", "date_joined_1": "12:00:00",
+                "groups": [g.pk for g in groups], "user_permissions": []}
+        response = self.client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+        self.assertEqual(response.status_code, 302, getattr(response, "context", None)
+                         and response.context["adminform"].form.errors)
+        return response
+
+    def _rows(self, plan: Plan):
+        return list(AuditEvent.objects.filter(plan=plan, action="team_changed").order_by("id"))
+
+    def test_joining_an_editing_team_is_on_the_trail_of_each_plan_shared_with_it(self):
+        self._post_groups(self.charlie, [self.personas.edit_team])
+        [row] = self._rows(self.plan)
+        self.assertEqual(row.actor, self.root)
+        self.assertEqual({k: v for k, v in row.detail.items() if v is not None},
+                         {"team": EDIT_TEAM_NAME, "member": "charlie", "change": "joined", "shared": "edit"})
+        self.assertEqual(self._rows(self.other), [])
+        self.client.force_login(self.alice)
+        page = self.client.get(reverse("plan-audit", args=[self.plan.code]))
+        self.assertContains(page, "Team changed")
+        self.assertContains(page, "<code>charlie</code>", html=False)
+
+    def test_leaving_a_team_is_on_the_trail_too_and_nothing_is_written_when_nothing_changed(self):
+        self._post_groups(self.erin, [])
+        [row] = self._rows(self.plan)
+        self.assertEqual((row.detail["member"], row.detail["change"], row.detail["team"]), ("erin", "left",
+                                                                                          EDIT_TEAM_NAME))
+        self._post_groups(self.erin, [])
+        self.assertEqual(len(self._rows(self.plan)), 1)
+
+    def test_joining_a_reviewers_team_is_on_the_trail_of_every_plan_reviewers_see(self):
+        revision = review.save_revision(self.other, draft_version=current_version(self.other), by=self.alice,
+                                        message="one")
+        review.submit_for_review(revision, by=self.alice)
+        self._post_groups(self.charlie, [self.personas.review_team])
+        for plan in (self.plan, self.other):
+            with self.subTest(plan=plan.name):
+                [row] = self._rows(plan)
+                self.assertEqual((row.detail["member"], row.detail["change"], row.detail["reviewers"]),
+                                 ("charlie", "joined", "yes"))
+        self.assertEqual(self._rows(self.other)[0].detail["shared"], "no")
+
+    def test_deleting_a_person_is_on_the_trail_of_the_plans_their_teams_reach(self):
+        member = User.objects.create_user("frank", "frank@example.com", None)
+        member.groups.add(self.personas.edit_team)
+        response = self.client.post(reverse("admin:auth_user_delete", args=[member.pk]), {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(User.objects.filter(username="frank").exists())
+        [row] = self._rows(self.plan)
+        self.assertEqual((row.detail["member"], row.detail["change"], row.detail["team"]),
+                         ("frank", "left", EDIT_TEAM_NAME))
+
+    def test_giving_a_team_the_reviewer_permission_or_taking_it_away_is_on_the_trail(self):
+        permission = Permission.objects.get(content_type__app_label="wizard", codename="review_plan")
+        url = reverse("admin:auth_group_change", args=[self.personas.read_team.pk])
+        response = self.client.post(url, {"name": self.personas.read_team.name, "permissions": [permission.pk]})
+        self.assertEqual(response.status_code, 302)
+        response = self.client.post(url, {"name": self.personas.read_team.name, "permissions": []})
+        self.assertEqual(response.status_code, 302)
+        granted, revoked = self._rows(self.plan)
+        self.assertEqual((granted.detail["change"], granted.detail["members"], granted.detail["shared"]),
+                         ("review granted", ["dave"], "read"))
+        self.assertEqual(revoked.detail["change"], "review revoked")
+        self.assertEqual(self._rows(self.other), [])
+
+    def test_a_team_with_no_members_given_the_reviewer_permission_writes_nothing(self):
+        revision = review.save_revision(self.other, draft_version=current_version(self.other), by=self.alice,
+                                        message="one")
+        review.submit_for_review(revision, by=self.alice)
+        permission = Permission.objects.get(content_type__app_label="wizard", codename="review_plan")
+        response = self.client.post(reverse("admin:auth_group_add"), {"name": "Empty board",
+                                                                       "permissions": [permission.pk]})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(self._rows(self.other), [])

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from tests.base import BaseTestCase, current_version, make_plan
+from tests.base import BaseTestCase, current_version, make_plan, plan_doc, set_draft
 from wizard.review import bundlecheck, services
 from wizard.review.bundlecheck import NotABundle, check_files, files_from_zip
 
@@ -40,6 +40,53 @@ class BundleCheckTests(BaseTestCase):
         self.assertIn("byte for byte, the bundle of revision 1", verdict.summary)
         self.assertIn("Bob Reviewer", verdict.summary)
         self.assertEqual(verdict.differences, [])
+
+    def _second_revision(self, *, approve: bool) -> None:
+        set_draft(self.plan, plan_doc(name="Contoso, second change"), by=self.alice)
+        second = services.save_revision(self.plan, draft_version=current_version(self.plan), by=self.alice,
+                                        message="r2")
+        services.submit_for_review(second, by=self.alice)
+        if approve:
+            services.approve(second, by=self.bob, comment="CAB-2")
+
+    def test_a_genuine_older_bundle_says_a_newer_revision_was_approved_since(self) -> None:
+        self._second_revision(approve=True)
+        verdict = check_files(self.files)
+        self.assertTrue(verdict.genuine, verdict.differences)
+        self.assertIn("byte for byte, the bundle of revision 1", verdict.summary)
+        self.assertIn("not the plan's latest approved change: revision 2 of \u201cContoso, second change\u201d was "
+                      "approved after it, by Bob Reviewer", verdict.summary)
+        self.assertEqual(verdict.newer_approved.number, 2)
+        self.client.force_login(self.alice)
+        page = self.client.post(reverse("check-bundle"),
+                                {"file": SimpleUploadedFile("b.zip", self.approved, "application/zip")})
+        self.assertContains(page, "download the approved bundle of revision 2")
+        out = io.StringIO()
+        call_command("check_bundle", self._write(self.approved), stdout=out)
+        self.assertIn("revision 2", out.getvalue())
+
+    def test_a_newer_revision_not_approved_or_whose_approval_was_withdrawn_is_not_mentioned(self) -> None:
+        self._second_revision(approve=False)
+        verdict = check_files(self.files)
+        self.assertTrue(verdict.genuine)
+        self.assertNotIn("revision 2", verdict.summary)
+        self.assertIsNone(verdict.newer_approved)
+        second = self.plan.revisions.get(number=2)
+        services.approve(second, by=self.bob, comment="CAB-2")
+        self.assertEqual(check_files(self.files).newer_approved, second)
+        services.withdraw_approval(second, by=self.bob, comment="revoked")
+        verdict = check_files(self.files)
+        self.assertTrue(verdict.genuine)
+        self.assertNotIn("revision 2", verdict.summary)
+
+    def _write(self, data: bytes) -> str:
+        import tempfile
+
+        handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)
+        self.addCleanup(Path(handle.name).unlink)
+        handle.write(data)
+        handle.close()
+        return handle.name
 
     def test_a_script_changed_with_sums_and_approval_changed_to_match_is_caught(self) -> None:
         files = dict(self.files)

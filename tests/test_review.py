@@ -706,3 +706,48 @@ class ContributorHolesTests(BaseTestCase):
         review.submit_for_review(r3, by=self.alice)
         self.assertIn(erin, r3.contributors.all())
         self.assertEqual(self._approve_over_http(erin, r3).status_code, 403)
+
+
+class ReviewQueueQueryTests(BaseTestCase):
+    """The reviewer's queue answers in a bounded number of queries: it no longer checks every revision ever
+    submitted one at a time (status, latest submission and contributors, each a query or more per revision)."""
+
+    def _revision(self, plan, n: int, *, by=None):
+        set_draft(plan, plan_doc(name=f"{plan.name[:20]} v{n}"), by=by or self.alice)
+        return review.save_revision(plan, draft_version=current_version(plan), by=by or self.alice, message=f"r{n}")
+
+    def _count(self) -> tuple[int, int, list]:
+        bob = type(self.bob).objects.get(pk=self.bob.pk)  # no permission cache carried over
+        with CaptureQueriesContext(connection) as listed:
+            rows = pages.review_queue(bob)
+        self.client.force_login(self.bob)
+        with CaptureQueriesContext(connection) as page:
+            response = self.client.get(reverse("review-queue"))
+        self.assertEqual(response.status_code, 200)
+        return len(listed), len(page), rows
+
+    def test_the_number_of_queries_does_not_grow_with_the_revisions_submitted(self):
+        first = self._revision(self.plan, 1)
+        review.submit_for_review(first, by=self.alice)
+        small, small_page, rows = self._count()
+        self.assertEqual([r.revision for r in rows], [first])
+        # Many more revisions ever submitted: sent back, superseded, approved, in review, one of them bob's own.
+        expected = []
+        for p in range(3):
+            plan = make_plan(name=f"Plan {p}")
+            for n in range(1, 4):
+                revision = self._revision(plan, n)
+                review.submit_for_review(revision, by=self.alice)
+                if n < 3:
+                    review.request_changes(revision, by=self.bob, comment="no")
+            expected.append(revision)
+        approved = self._revision(self.plan, 2)
+        review.submit_for_review(approved, by=self.alice)
+        review.approve(approved, by=self.bob)
+        own = make_plan(name="Edited by bob", owner=self.bob)
+        mine = self._revision(own, 1, by=self.bob)
+        review.submit_for_review(mine, by=self.bob)
+        large, large_page, rows = self._count()
+        self.assertEqual([r.revision for r in rows if r.can_review], expected)
+        self.assertEqual([r.revision for r in rows if not r.can_review], [mine])
+        self.assertEqual((large, large_page), (small, small_page))

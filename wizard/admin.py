@@ -11,18 +11,42 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
 
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
 from wizard.plan import limits
-from wizard.review import audit
+from wizard.review import access, audit
+from wizard.review import services as review_services
 from wizard.web import drafts
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class SuperusersOnly:
+    """Every admin page of plans and their records (and their inlines) is for superusers only
+    (`access.may_administer_plans`): the admin does not apply the product's sharing or four-eyes rules, so a
+    staff account holding Django's model permissions would see and change plans not shared with him. Such an
+    account gets 403 on these pages and does not see them listed."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.may_administer_plans(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.may_administer_plans(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return access.may_administer_plans(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.may_administer_plans(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.may_administer_plans(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class ReadOnlyAdmin(SuperusersOnly, admin.ModelAdmin):
     """An admin that lists and shows rows but never adds, changes or deletes them."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -35,13 +59,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PlanShareInline(admin.TabularInline):
+class PlanShareInline(SuperusersOnly, admin.TabularInline):
     model = PlanShare
     extra = 0
     autocomplete_fields = ("group",)
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(SuperusersOnly, admin.TabularInline):
     model = Revision
     extra = 0
     fields = ("number", "message", "created_by", "created", "bundle_sha256", "tool_version")
@@ -154,7 +178,7 @@ class PlanAdminForm(forms.ModelForm):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(SuperusersOnly, admin.ModelAdmin):
     form = PlanAdminForm
     list_display = ("name", "product", "owner", "updated", "code")
     list_filter = ("product",)
@@ -219,7 +243,7 @@ def _record_shares(request: HttpRequest, plan: Plan, formset: Any) -> None:
 
 
 @admin.register(PlanShare)
-class PlanShareAdmin(admin.ModelAdmin):
+class PlanShareAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ("plan", "group", "can_edit")
     list_filter = ("can_edit", "group")
     search_fields = ("plan__name", "group__name")
@@ -247,7 +271,7 @@ class PlanShareAdmin(admin.ModelAdmin):
             self.delete_model(request, share)
 
 
-class ReviewInline(admin.TabularInline):
+class ReviewInline(SuperusersOnly, admin.TabularInline):
     model = Review
     extra = 0
     fields = ("decision", "actor", "comment", "bundle_sha256", "created")
@@ -307,7 +331,7 @@ class CommentAdminForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(SuperusersOnly, admin.ModelAdmin):
     form = CommentAdminForm
     list_display = ("plan", "revision", "author", "created")
     search_fields = ("plan__name", "author__username", "body")
@@ -344,7 +368,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 class TeamAdmin(GroupAdmin):
     """Django's group admin, except that deleting a team (which ends every share it has) is written on the
-    audit trail of each plan it was shared with, like any other change of sharing."""
+    audit trail of each plan it was shared with, like any other change of sharing, and so is giving a team the
+    reviewer permission or taking it away (`services.record_team_review_permission`)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        group = form.instance
+        before = change and access.team_reviews(group)
+        super().save_related(request, form, formsets, change)
+        after = access.team_reviews(group)
+        if after != before:
+            review_services.record_team_review_permission(group, granted=after, by=request.user,
+                                                          ip=audit.client_ip(request))
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
         with transaction.atomic():
@@ -365,5 +399,44 @@ def _record_team_removed(request: HttpRequest, group: Group) -> None:
                      group=group.name, access="none", team_deleted=True)
 
 
+User = get_user_model()
+
+
+class AccountAdmin(UserAdmin):
+    """Django's user admin, except that adding a person to a team or taking them out of one, which changes who
+    may read, edit or approve the plans the team reaches, is written on each such plan's audit trail
+    (`services.record_team_membership`)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        user = form.instance
+        before = set(user.groups.all()) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(user.groups.all())
+        if before != after:
+            review_services.record_team_membership(user, joined=after - before, left=before - after, by=request.user,
+                                                   ip=audit.client_ip(request))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        # A person deleted leaves every team they were in: said on the plans those teams reach.
+        with transaction.atomic():
+            _record_account_removed(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for user in queryset:
+                _record_account_removed(request, user)
+            super().delete_queryset(request, queryset)
+
+
+def _record_account_removed(request: HttpRequest, user: Any) -> None:
+    teams = set(user.groups.all())
+    if teams:
+        review_services.record_team_membership(user, joined=(), left=teams, by=request.user,
+                                               ip=audit.client_ip(request))
+
+
 admin.site.unregister(Group)
 admin.site.register(Group, TeamAdmin)
+admin.site.unregister(User)
+admin.site.register(User, AccountAdmin)

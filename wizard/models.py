@@ -6,12 +6,29 @@ State changes go through the service functions in `wizard/review/services.py` an
 """
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+
+from wizard.plan.validators import bidi_control_in
+
+
+def refuse_bidi_controls(value: str) -> None:
+    """Refuse text a reviewer reads (a revision's message, a comment) that holds a text-direction control: it
+    would make the page show the words in another order than they were typed and stored. The one check, run
+    by the forms that take such text and by the models' `full_clean` (services and the admin)."""
+    found = bidi_control_in(value) if isinstance(value, str) else None
+    if found is not None:
+        name = unicodedata.name(found, "text-direction control").lower()
+        raise ValidationError(
+            f"This text holds an invisible text-direction character (U+{ord(found):04X}, {name}), which makes a "
+            f"page show the words in another order than they were typed: remove it, then send again.",
+            code="bidi_control")
 
 
 class Plan(models.Model):
@@ -88,7 +105,7 @@ class Revision(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
-    message = models.CharField(max_length=500)
+    message = models.CharField(max_length=500, validators=[refuse_bidi_controls])
     data = models.JSONField()
     bundle_sha256 = models.CharField(max_length=64)
     tool_version = models.CharField(max_length=32)
@@ -134,7 +151,7 @@ class Review(models.Model):
     actor_username = models.CharField(max_length=150, blank=True)
     actor_name = models.CharField(max_length=301, blank=True)  # first (150), space, last (150)
     decision = models.CharField(max_length=32, choices=Decision.choices)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, validators=[refuse_bidi_controls])
     # The bundle hash the decision was made on: an approval covers exactly these bytes.
     bundle_sha256 = models.CharField(max_length=64)
     created = models.DateTimeField(auto_now_add=True)
@@ -152,7 +169,7 @@ class Comment(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="comments")
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, null=True, blank=True, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(max_length=5000)
+    body = models.TextField(max_length=5000, validators=[refuse_bidi_controls])
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -180,6 +197,7 @@ class AuditEvent(models.Model):
         STATE_UPLOADED = "state_uploaded", "State file uploaded"
         APPROVAL_WITHDRAWN = "approval_withdrawn", "Approval withdrawn"
         DELETED = "deleted", "Plan deleted"
+        TEAM_CHANGED = "team_changed", "Team changed"
 
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

@@ -32,6 +32,11 @@ SCOPE_PREFIX_BY_KIND = {
 # too, printed paths and JSON files escape them.
 INVISIBLE_CHARS = "\x7f-\x9f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _CONTROL_RE = re.compile(f"[\x00-\x1f{INVISIBLE_CHARS}\ud800-\udfff\ufffd\ufffe\uffff]")
+# The bidirectional (text-direction) controls: marks, embeddings, overrides and isolates. In free text a
+# reviewer reads (a revision's message, a comment) they make a page show the words in another order than
+# they were typed and stored (the "Trojan Source" trick), so that text refuses them (`bidi_control_in`).
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
 # What a key of `x_` data may not hold: a C0 control or one of the invisible characters.
 _KEY_UNSAFE_RE = re.compile(f"[\x00-\x1f{INVISIBLE_CHARS}]")
 # A DNS name IDNA leaves as it is (bar the letter case): LDH labels of 1 to 63 characters,
@@ -114,6 +119,12 @@ def clean_text(raw: str, *, max_length: int, min_length: int = 1) -> str:
     if len(text) > max_length:
         raise ValueError(f"must be at most {max_length} characters (got {len(text)})")
     return text
+
+
+def bidi_control_in(text: str) -> str | None:
+    """Return the first bidirectional control character in `text`, or None when it holds none."""
+    found = _BIDI_RE.search(text)
+    return found.group() if found else None
 
 
 def clean_key(raw: str) -> str:

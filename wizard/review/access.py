@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -51,6 +51,22 @@ def seen_by_reviewers(plan: Plan) -> bool:
     return Plan.objects.filter(_SUBMITTED_FOR_REVIEW, pk=plan.pk).exists()
 
 
+def team_reviews(group: Group) -> bool:
+    """Return True when `group` holds the reviewer permission (its members may approve)."""
+    app_label, codename = REVIEW_PERMISSION.split(".")
+    return group.permissions.filter(content_type__app_label=app_label, codename=codename).exists()
+
+
+def plans_reached_by_team(group: Group, *, reviewing: bool) -> QuerySet[Plan]:
+    """Return the plans whose readers, editors or reviewers change when `group`'s members or its reviewer
+    permission change: those shared with it and, when it is (or was) a reviewers' team, every plan reviewers see
+    because a revision of it was submitted (the rule of `plans_visible_to`)."""
+    reach = Q(shares__group=group)
+    if reviewing:
+        reach |= _SUBMITTED_FOR_REVIEW
+    return Plan.objects.filter(reach).distinct().order_by("pk")
+
+
 def can_see(user: Any, plan: Plan) -> bool:
     """Return True when `user` may see `plan`."""
     return plans_visible_to(user).filter(pk=plan.pk).exists()
@@ -85,6 +101,13 @@ def may_share(user: Any, plan: Plan) -> bool:
     return is_owner(user, plan)
 
 
+def may_administer_plans(user: Any) -> bool:
+    """Return True when `user` may see and change plans and their records in the Django admin: an active
+    superuser only. The admin knows nothing of sharing or of the four-eyes rules, so a staff account given
+    Django's model permissions on plans would otherwise see and edit every plan, shared with him or not."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
 def may_see_addresses(user: Any, *, editable: bool) -> bool:
     """Return True when the audit page may show `user` the client addresses: editors and reviewers."""
     return editable or can_review(user)
@@ -101,6 +124,17 @@ def is_contributor(user: Any, revision: Revision) -> bool:
 def may_review(user: Any, revision: Revision) -> bool:
     """Return True when `user` holds the reviewer role and contributed nothing to `revision`."""
     return can_review(user) and not is_contributor(user, revision)
+
+
+def may_review_each(user: Any, revisions: list[Revision]) -> set[int]:
+    """Return the pks of `revisions` that `user` may review (`may_review` of each), in at most two queries."""
+    pk = getattr(user, "pk", None)
+    if pk is None or not can_review(user):
+        return set()
+    contributed = set(Revision.contributors.through.objects
+                      .filter(revision_id__in=[r.pk for r in revisions], user_id=pk)
+                      .values_list("revision_id", flat=True))
+    return {r.pk for r in revisions if r.created_by_id != pk and r.pk not in contributed}
 
 
 # ---------------------------------------------------------------------------

@@ -19,7 +19,14 @@ from typing import Any
 
 from wizard.models import Plan, Revision
 from wizard.review import access
-from wizard.review.state import APPROVAL_FILE, approval_file, approval_of, approval_record, recheck
+from wizard.review.state import (
+    APPROVAL_FILE,
+    approval_file,
+    approval_of,
+    approval_record,
+    latest_approved,
+    recheck,
+)
 from wizard.scripts.bundle import SUMS_FILE
 
 # A bundle is a few dozen small files; anything much larger is not one.
@@ -43,6 +50,8 @@ class BundleCheck:
     approved_at: str = ""
     bundle_sha256: str = ""
     differences: list[str] = field(default_factory=list)
+    # A genuine bundle of an older revision: the plan's newest approved revision, which these files are not.
+    newer_approved: Revision | None = None
 
 
 def files_from_zip(data: bytes) -> dict[str, bytes]:
@@ -167,6 +176,18 @@ def check_files(files: dict[str, bytes], *, user: Any = None) -> BundleCheck:
         return BundleCheck(genuine=False, summary=f"These files are NOT the approved bundle of revision "
                                                   f"{revision.number} of \u201c{name}\u201d: "
                                                   f"{len(differences)} difference(s). Do not run them.", **common)
-    return BundleCheck(genuine=True, summary=f"These files are, byte for byte, the bundle of revision "
-                                             f"{revision.number} of \u201c{name}\u201d, approved by {who} at "
-                                             f"{record['approved_at']}.", **common)
+    summary = (f"These files are, byte for byte, the bundle of revision {revision.number} of \u201c{name}\u201d, "
+               f"approved by {who} at {record['approved_at']}.")
+    newer = latest_approved(plan)
+    if newer is not None and newer.number <= revision.number:
+        newer = None
+    if newer is not None:
+        newer_approval = approval_of(newer)
+        assert newer_approval is not None  # latest_approved returns a revision whose approval is in force
+        newer_record = approval_record(newer, newer_approval)
+        summary += (f" But they are not the plan's latest approved change: revision {newer.number} of "
+                    f"\u201c{newer.data.get('name', plan.name)}\u201d was approved after it, by "
+                    f"{newer_record['approved_by_name'] or newer_record['approved_by']} at "
+                    f"{newer_record['approved_at']}. Run these files only if you mean to apply the older revision "
+                    f"{revision.number}; otherwise download the approved bundle of revision {newer.number}.")
+    return BundleCheck(genuine=True, summary=summary, newer_approved=newer, **common)

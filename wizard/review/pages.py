@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 import wizard
 from wizard.models import AuditEvent, Comment, Plan, Review, Revision
@@ -24,6 +24,7 @@ from wizard.review.state import (
     RecheckResult,
     approval_of,
     build_revision_bundle,
+    in_review_among_latest,
     latest_number,
     latest_revision,
     recheck,
@@ -240,17 +241,16 @@ def review_queue(user: Any) -> list[QueueRow]:
     """
     if not access.can_review(user):
         return []
-    candidates = (Revision.objects.filter(plan__in=access.plans_visible_to(user),
-                                          reviews__decision=Review.Decision.SUBMITTED)
-                  .select_related("plan", "created_by").distinct())
-    rows = []
-    for revision in candidates:
-        if revision_status(revision) != "in_review":
-            continue
-        submitted = (revision.reviews.filter(decision=Review.Decision.SUBMITTED).select_related("actor")
-                     .order_by("-created", "-id").first())
-        rows.append(QueueRow(revision=revision, submitted=submitted, can_review=access.may_review(user, revision),
-                             name=revision_name(revision)))
+    # Only a plan's latest revision can be in review: the others are superseded or approved. A bounded number of
+    # queries whatever the number of revisions ever submitted (each was checked one at a time before).
+    newest = Revision.objects.filter(plan=OuterRef("plan")).order_by("-number").values("number")[:1]
+    candidates = list(Revision.objects.filter(plan__in=access.plans_visible_to(user), number=Subquery(newest),
+                                              reviews__decision=Review.Decision.SUBMITTED)
+                      .select_related("plan", "created_by").distinct())
+    in_review = in_review_among_latest(candidates)
+    reviewable = access.may_review_each(user, [r for r in candidates if r.pk in in_review])
+    rows = [QueueRow(revision=revision, submitted=in_review[revision.pk], can_review=revision.pk in reviewable,
+                     name=revision_name(revision)) for revision in candidates if revision.pk in in_review]
     return sorted(rows, key=lambda r: (not r.can_review, r.submitted.created))
 
 

@@ -13,6 +13,7 @@ and `wizard.review.pages`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -505,6 +506,41 @@ def unshare_plan(plan: Plan, *, by: Any, group: Group, ip: str | None = None) ->
     deleted, _ = PlanShare.objects.filter(plan=locked, group=group).delete()
     if deleted:
         audit.record(AuditEvent.Action.SHARED, plan=locked, actor=by, ip=ip, group=group.name, access="none")
+
+
+@transaction.atomic
+def record_team_membership(member: Any, *, joined: Iterable[Group], left: Iterable[Group], by: Any,
+                           ip: str | None = None) -> list[AuditEvent]:
+    """Write a `team_changed` row on the trail of every plan whose access changes because `member` joined or
+    left a team: each plan shared with the team and, for a team holding the reviewer permission, each plan
+    reviewers see. Who may read, edit or approve a plan changed; its trail says so (the Django admin's own log
+    is not where a plan's reviewer looks)."""
+    rows = []
+    for change, groups in (("joined", joined), ("left", left)):
+        for group in sorted(groups, key=lambda g: g.name):
+            reviewing = access.team_reviews(group)
+            rows += _record_team_rows(group, reviewing=reviewing, by=by, ip=ip, member=member.get_username(),
+                                      change=change, reviewers="yes" if reviewing else None)
+    return rows
+
+
+@transaction.atomic
+def record_team_review_permission(group: Group, *, granted: bool, by: Any, ip: str | None = None) -> list[AuditEvent]:
+    """Write a `team_changed` row on the trail of every plan shared with `group` or seen by reviewers, when the
+    team is given the reviewer permission or loses it: its members may now approve, or no longer may."""
+    members = sorted(group.user_set.values_list("username", flat=True))
+    if not members:
+        # Nobody's rights changed; whoever joins later is recorded then, as joining a reviewers' team.
+        return []
+    return _record_team_rows(group, reviewing=True, by=by, ip=ip, change="review granted" if granted
+                             else "review revoked", members=members)
+
+
+def _record_team_rows(group: Group, *, reviewing: bool, by: Any, ip: str | None, **detail: Any) -> list[AuditEvent]:
+    shares = dict(PlanShare.objects.filter(group=group).values_list("plan_id", "can_edit"))
+    return [audit.record(AuditEvent.Action.TEAM_CHANGED, plan=plan, actor=by, ip=ip, team=group.name,
+                         shared=("edit" if shares[plan.pk] else "read") if plan.pk in shares else "no", **detail)
+            for plan in access.plans_reached_by_team(group, reviewing=reviewing)]
 
 
 # ---------------------------------------------------------------------------

@@ -86,6 +86,18 @@ def revision_status(revision: Revision) -> str:
     return _derive(_decisions(revision), is_latest=is_latest)
 
 
+def in_review_among_latest(revisions: Iterable[Revision]) -> dict[int, Review]:
+    """Of `revisions`, each the latest of its plan, return {revision pk: its latest "submitted" review (with its
+    actor)} for those in review, in one query whatever their number."""
+    by_revision: dict[int, list[Review]] = {r.pk: [] for r in revisions}
+    for row in (Review.objects.filter(revision_id__in=list(by_revision)).select_related("actor")
+                .order_by("created", "id")):
+        by_revision[row.revision_id].append(row)
+    return {pk: [r for r in rows if r.decision == Review.Decision.SUBMITTED][-1]
+            for pk, rows in by_revision.items()
+            if _derive([r.decision for r in rows], is_latest=True) == Status.IN_REVIEW}
+
+
 def plan_status(plan: Plan) -> str:
     """Return the status of the plan's latest revision, or "draft" when it has none."""
     latest = latest_revision(plan)

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.forms.formsets import BaseFormSet, formset_factory
 
+from wizard.models import refuse_bidi_controls
 from wizard.plan import validators as v
 from wizard.plan.explain import FIELDS, Explanation, label_for
 from wizard.plan.finding import Finding
@@ -59,6 +60,8 @@ class MultilineField(forms.CharField):
     counts one: a comment within the box's limit would arrive over the same limit here and be
     refused, and the text typed lost. CR LF and a lone CR become LF before the length is checked.
     """
+
+    default_validators = [refuse_bidi_controls]  # a comment shown in another order than it was typed
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from wizard.models import Revision
+from wizard.models import Revision, refuse_bidi_controls
 from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
@@ -34,6 +34,7 @@ class SaveRevisionForm(forms.Form):
     """The message of a new revision, and the draft version the page showed (a stale one is refused)."""
 
     message = forms.CharField(max_length=500, strip=True, label="What changed, and why",
+                              validators=[refuse_bidi_controls],
                               error_messages={"required": "Say what changed in this revision."})
     draft_version = draft_version_field(error_messages={
         "required": "The page did not say which draft version it showed: look at the changes again, then save.",
