@@ -117,4 +117,7 @@ def test_with_modern_authentication_an_edge_outside_the_plan_stops_it_too(tmp_pa
     outcome = site.run_change()
     assert outcome.error is not None and "Edge pool seedge2.corp.fabrikam.com" in outcome.error
     assert "SEEDGE.corp" not in outcome.error
+    # Only Edge pools can be accepted in a Modern Authentication plan: the message names that field alone.
+    assert "accepted_risks: field edge_pools)" in outcome.error and "field pools" not in outcome.error
+    assert "(a Director signs in users of every pool)" not in outcome.error
     assert site.store.state() == before

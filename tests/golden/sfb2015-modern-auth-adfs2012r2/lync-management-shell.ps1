@@ -463,7 +463,9 @@ try {
         $Outside += ('Edge pool ' + $Fqdn)
     }
     if ($Outside.Count -gt 0) {
-        throw ('This plan promises MFA for sign-in from the Internet, but the topology has ' + ($Outside -join ', ') + ', which the plan does not list: each keeps its settings, so its NTLM, Kerberos or PIN sign-in from the Internet would break that promise (a Director signs in users of every pool). Nothing has changed. Add each to the plan (a pool whose settings stay as they are is listed without auth, an Edge pool with block_ntlm) and check the plan again with a state file from collect-state.ps1; or, to go on with them left as they are, record the risk in the plan as accepted (accepted_risks: field pools for Front End and Director pools, edge_pools for Edge pools) and have the new revision approved. In the web wizard: add a pool on the Environment step, or accept the risk under Accepted risks on the Review step.')
+        # With Modern Authentication only Edge pools get here: a Front End or Director pool outside the plan stops the
+        # script in the Modern Authentication checks, whatever the plan accepts.
+        throw ('This plan promises MFA for sign-in from the Internet, but the topology has ' + ($Outside -join ', ') + ', which the plan does not list: each keeps its settings, so its NTLM or Kerberos SIP sign-in from the Internet would break that promise. Nothing has changed. Add each to the plan (with block_ntlm) and check the plan again with a state file from collect-state.ps1; or, to go on with them left as they are, record the risk in the plan as accepted (accepted_risks: field edge_pools) and have the new revision approved. In the web wizard: add the Edge pool on the Environment step, or accept the risk under Accepted risks on the Review step.')
     }
     function Get-AuthScenarioNames {
         # Every value of Set-CsAuthConfig's -Scenario, read from the cmdlet's own parameter: the module spells
