@@ -150,6 +150,16 @@ def open_page(browser: Any, live_server: Any, transactional_db: None,
         GATE.open = False
 
 
+# What the browser logs for an autosave answered 401 (the session had ended): the page handles that
+# answer (it says "Not saved: you are signed out" and keeps the typing), so it is no problem of the page.
+_SIGNED_OUT_RE = re.compile(r"status of 401|Response Status Error Code 401")
+
+
+def problems_besides_signed_out(page: Any) -> list[str]:
+    """Return `page.problems` without the console lines of an autosave refused because the session ended."""
+    return [p for p in page.problems if not _SIGNED_OUT_RE.search(p)]
+
+
 def sign_in(page: Any, username: str, password: str) -> None:
     """Sign in through the login page and wait for the plan list."""
     page.goto("/accounts/login/")
