@@ -27,17 +27,24 @@ def assess(doc: Any, *, estate: Estate | None = None) -> tuple[PlanData | None, 
 def read_document(path: str, *, stdin: IO[Any] | None = None) -> Any:
     """Return the parsed plan document in file `path` (`-` for standard input).
 
-    Reads at most one byte more than PLAN_MAX_BYTES, so a huge file is refused without reading it
-    whole. Raises PlanUnreadable when the file cannot be read or is not a JSON object.
+    Raises PlanUnreadable when the file cannot be read, is too large or is not a JSON object.
+    """
+    return parse_plan_text(read_plan_bytes(path, stdin=stdin))
+
+
+def read_plan_bytes(path: str, *, stdin: IO[Any] | None = None) -> bytes | str:
+    """Return the contents of plan file `path` (`-` for standard input), unparsed.
+
+    Reads at most one byte more than PLAN_MAX_BYTES, so a huge file is refused (by parse_plan_text)
+    without reading it whole. Raises PlanUnreadable when the file cannot be read.
     """
     limit = PLAN_MAX_BYTES + 1
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
-        data = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
-    else:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(limit)
-        except OSError as exc:
-            raise PlanUnreadable(f"cannot read the file: {exc.strerror or exc}") from None
-    return parse_plan_text(data)
+        data: bytes | str = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
+        return data
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except OSError as exc:
+        raise PlanUnreadable(f"cannot read the file: {exc.strerror or exc}") from None

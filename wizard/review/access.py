@@ -113,12 +113,23 @@ def may_see_addresses(user: Any, *, editable: bool) -> bool:
     return editable or can_review(user)
 
 
-def is_contributor(user: Any, revision: Revision) -> bool:
-    """Return True when `user` saved `revision` or wrote any of the draft saves it holds."""
+def contributed_to(user: Any, revisions: list[Revision]) -> set[int]:
+    """Return the pks of `revisions` that `user` saved or wrote any draft save of (the four-eyes rule's
+    "contributor"), in at most one query whatever their number."""
     pk = getattr(user, "pk", None)
     if pk is None:
-        return False
-    return revision.created_by_id == pk or revision.contributors.filter(pk=pk).exists()
+        return set()
+    saved = {r.pk for r in revisions if r.created_by_id == pk}
+    others = [r.pk for r in revisions if r.pk not in saved]
+    if not others:
+        return saved
+    return saved | set(Revision.contributors.through.objects.filter(revision_id__in=others, user_id=pk)
+                       .values_list("revision_id", flat=True))
+
+
+def is_contributor(user: Any, revision: Revision) -> bool:
+    """Return True when `user` saved `revision` or wrote any of the draft saves it holds."""
+    return revision.pk in contributed_to(user, [revision])
 
 
 def may_review(user: Any, revision: Revision) -> bool:
@@ -128,13 +139,9 @@ def may_review(user: Any, revision: Revision) -> bool:
 
 def may_review_each(user: Any, revisions: list[Revision]) -> set[int]:
     """Return the pks of `revisions` that `user` may review (`may_review` of each), in at most two queries."""
-    pk = getattr(user, "pk", None)
-    if pk is None or not can_review(user):
+    if getattr(user, "pk", None) is None or not can_review(user):
         return set()
-    contributed = set(Revision.contributors.through.objects
-                      .filter(revision_id__in=[r.pk for r in revisions], user_id=pk)
-                      .values_list("revision_id", flat=True))
-    return {r.pk for r in revisions if r.created_by_id != pk and r.pk not in contributed}
+    return {r.pk for r in revisions} - contributed_to(user, revisions)
 
 
 # ---------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """`manage.py import_plan PLAN.json --owner USERNAME`: store a plan file as a new plan."""
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wizard.plan.reader import PLAN_MAX_BYTES
+from wizard.plan.engine import read_plan_bytes
+from wizard.plan.reader import PlanUnreadable
 from wizard.web.transfer import TransferError, import_plan
 
 
@@ -37,13 +37,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{plan.pk} {plan.code}")
 
 
-def _read(path: str) -> bytes:
-    # At most one byte more than a plan file may hold: the reader refuses a longer one by its size.
-    limit = PLAN_MAX_BYTES + 1
-    if path == "-":
-        return sys.stdin.buffer.read(limit)
+def _read(path: str) -> bytes | str:
+    # The command line's one bounded read of a plan file (read_plan_bytes): a huge file is refused unread.
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit)
-    except OSError as exc:
-        raise CommandError(f"{path}: {exc.strerror}") from None
+        return read_plan_bytes(path)
+    except PlanUnreadable as exc:
+        raise CommandError(f"{path}: {exc}") from None
