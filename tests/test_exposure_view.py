@@ -89,9 +89,32 @@ class ReviewPageExposureTests(BaseTestCase):
         response = self.client.get(reverse("plan-step", args=[plan.code, "review"]))
         self.assertContains(response, 'id="exposure-matrix"')
         self.assertContains(response, '<svg xmlns="http://www.w3.org/2000/svg"')
-        self.assertContains(response, "adfs.mfa extranet: no Internet sign-in works with a password alone")
+        self.assertContains(response, "multi-factor authentication at AD FS for sign-in from the extranet: no Internet "
+                                      "sign-in works with a password alone")
         self.assertNotContains(response, 'id="exposure-broken"')
         context = exposure_context(plan_of(plan.draft))
         # Edge (NTLM, Kerberos, certificate), Registrar (the same three), web services (NTLM, Kerberos, the
         # password grant, PIN, AD FS, certificate) and AD FS (forms, Windows integrated).
         self.assertEqual(len(context["rows"]), 14)
+
+
+class PromisesInTheWizardsWordsTests(BaseTestCase):
+    """The review page says what the plan promises, and which field breaks it, as the wizard's forms say it:
+    an admin who built the plan in the browser never saw `adfs.mfa` or `pools[1].auth.external`."""
+
+    def test_promises_and_broken_promises_name_the_fields_by_their_labels(self) -> None:
+        doc = copy.deepcopy(PASSIVE_MFA)
+        doc["pools"].append({"fqdn": "pool02.contoso.com", "external_web_fqdn": "web02.contoso.com",
+                             "auth": {"external": "ntlm"}})
+        plan = make_plan(doc=doc)
+        self.client.force_login(self.alice)
+        html = self.client.get(reverse("plan-step", args=[plan.code, "review"])).content.decode()
+        promised = html[html.index("This plan promises:"):html.index("</ul>", html.index("This plan promises:"))]
+        self.assertIn("multi-factor authentication at AD FS", promised)
+        self.assertIn("NTLM and Kerberos blocked at Edge edge.contoso.com", promised)
+        self.assertNotIn("adfs.mfa", promised)
+        self.assertNotIn("block_ntlm", promised)
+        broken = html[html.index('id="exposure-broken"'):html.index("</div>", html.index('id="exposure-broken"'))]
+        self.assertIn("<strong>Pool pool02 › External authentication</strong> (<code>mfa_web_password_open</code>)",
+                      broken)
+        self.assertNotIn("<code>pools[1].auth.external</code>", broken)

@@ -317,13 +317,15 @@ class BigPlanExposureTests(BaseTestCase):
 
     def test_a_small_plan_keeps_its_picture_and_rows_and_broken_promises_are_said_once(self) -> None:
         context = {"svg": "<svg/>", "rows": [{"entry": "a"}], "broken": [
-            {"code": "mfa_web_password_open", "field": "pools[0].auth.external", "message": "one"},
-            {"code": "mfa_web_password_open", "field": "pools[1].auth.external", "message": "two"},
-            {"code": "mfa_edge_password_open", "field": "edge_pools[0].block_ntlm", "message": "edge"}]}
+            {"code": "mfa_web_password_open", "field": "pools[0].auth.external", "label": "Pool a › x", "message": "one"},
+            {"code": "mfa_web_password_open", "field": "pools[1].auth.external", "label": "Pool b › x", "message": "two"},
+            {"code": "mfa_edge_password_open", "field": "edge_pools[0].block_ntlm", "label": "Edge e › y",
+             "message": "edge"}]}
         out = output.exposure_summary(context)
         self.assertEqual((out["svg"], out["rows"]), ("<svg/>", [{"entry": "a"}]))
-        self.assertEqual([(b["field"], b["others"]) for b in out["broken"]],
-                         [("pools[0].auth.external", ["pools[1].auth.external"]), ("edge_pools[0].block_ntlm", [])])
+        # The other fields are named as the first one is: by their labels.
+        self.assertEqual([(b["label"], b["others"]) for b in out["broken"]],
+                         [("Pool a › x", ["Pool b › x"]), ("Edge e › y", [])])
 
 
 class CompressedFragmentTests(BaseTestCase):

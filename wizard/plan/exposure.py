@@ -937,12 +937,15 @@ def promises(plan: PlanData) -> tuple[Promise, ...]:
     """Return what the plan promises: MFA for Internet sign-in, and no NTLM at each blocking Edge."""
     out: list[Promise] = []
     if mfa_promised(plan) and plan.adfs is not None:
-        out.append(Promise("mfa", "adfs.mfa", f"adfs.mfa {plan.adfs.mfa}: no Internet sign-in works with a "
-                                                f"password alone"))
+        # Said as the wizard says it, not as the plan file spells it: the review page shows these words.
+        when = "for sign-in from the extranet" if plan.adfs.mfa == "extranet" else "for every sign-in"
+        out.append(Promise("mfa", "adfs.mfa", f"multi-factor authentication at AD FS {when}: no Internet sign-in "
+                                                f"works with a password alone"))
     for j, edge in enumerate(plan.edge_pools):
         if edge.block_ntlm:
             out.append(Promise("block_ntlm", f"edge_pools[{j}].block_ntlm",
-                               f"block_ntlm on Edge {edge.fqdn}: no NTLM or Kerberos sign-in at that Edge"))
+                               f"NTLM and Kerberos blocked at Edge {edge.fqdn}: no NTLM or Kerberos sign-in at "
+                               f"that Edge"))
     return tuple(out)
 
 

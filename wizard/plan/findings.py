@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 from wizard.plan.estate import Estate
+from wizard.plan.explain import label_for
 from wizard.plan.exposure import (
     ACCEPTABLE_RISK_CODES,
     BROKEN_PROMISE_CODES,
@@ -1302,10 +1304,10 @@ def edge_block_not_probed(plan: PlanData) -> Iterator[Finding]:
         if edge.block_ntlm and not edge.access_fqdn:
             yield _finding(
                 "edge_block_not_probed", f"edge_pools[{j}].access_fqdn",
-                f"block_ntlm on Edge {edge.fqdn} is only checked from inside (verify-internal.ps1 reads its proxy "
-                f"settings): the plan names no Access Edge FQDN for it, so verify-external.ps1 cannot send the "
-                f"unauthenticated SIP REGISTER that shows, from the Internet, that the Edge no longer offers NTLM or "
-                f"Kerberos. Add the Access Edge FQDN from the topology.",
+                f"Blocking NTLM and Kerberos at Edge {edge.fqdn} is only checked from inside (verify-internal.ps1 "
+                f"reads its proxy settings): the plan names no Access Edge FQDN for it, so verify-external.ps1 cannot "
+                f"send the unauthenticated SIP REGISTER that shows, from the Internet, that the Edge no longer offers "
+                f"NTLM or Kerberos. Add the Access Edge FQDN from the topology.",
             )
 
 
@@ -1845,6 +1847,12 @@ OUTSIDE_PLAN_TITLES: dict[str, str] = {
     "pools": "Front End and Director pools not in the plan",
     "edge_pools": "Edge pools not in the plan",
 }
+
+
+def risk_field_label(field_name: str, doc: Any = None) -> str:
+    """Return the label of the field a broken promise or an accepted risk names: the topology's pools outside the
+    plan by their title, any other field as the wizard's forms name it (`explain.label_for`)."""
+    return OUTSIDE_PLAN_TITLES.get(field_name) or label_for(field_name, doc)
 _OUTSIDE_PLAN_OFFERS: dict[str, tuple[str, str]] = {
     "pools": ("mfa_web_password_open",
               "A Front End or Director pool of the topology that the plan does not list keeps its settings, so its "

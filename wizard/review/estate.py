@@ -161,5 +161,6 @@ def estate_page(plan: Plan, *, revision: Revision | None = None) -> EstatePage:
     report = estate_report(plan_data, estate)
     facts = [f for f in report.findings if f.code not in ("estate_change", "estate_no_op")]
     return EstatePage(state, estate, report, _groups(report.rows), facts, "", label,
-                      exposure=exposure_context(plan_data, estate=estate),
+                      exposure=exposure_context(plan_data, estate=estate,
+                                                doc=revision.data if revision is not None else plan.draft),
                       doc=revision.data if revision is not None else plan.draft)

@@ -33,6 +33,7 @@ from wizard.plan.exposure import (
     internet_checks,
     promises,
 )
+from wizard.plan.findings import risk_field_label
 from wizard.plan.model import PlanData
 
 SVG_FILE = "exposure.svg"
@@ -287,17 +288,20 @@ def render_svg(model: Exposure, *, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def exposure_context(plan: PlanData, *, estate: Estate | None = None, svg: str | None = None) -> dict[str, Any]:
+def exposure_context(plan: PlanData, *, estate: Estate | None = None, svg: str | None = None,
+                     doc: Any = None) -> dict[str, Any]:
     """Return what the review page shows of the exposure model: promises, rows, and the picture inline.
 
     `svg` is the picture of this very model when the caller has it already (the plan's bundle holds
-    it as exposure.svg, drawn by render_svg with the same title).
+    it as exposure.svg, drawn by render_svg with the same title). `doc`, the plan document, names each
+    broken promise's field as the wizard's forms do ("Pool lyncpool01 › External authentication").
     """
     model = exposure(plan, estate=estate)
     broken = broken_promises(plan, model=model)
     return {
         "promises": [p.label for p in promises(plan)],
-        "broken": [{"code": b.code, "field": b.field, "message": b.message} for b in broken],
+        "broken": [{"code": b.code, "field": b.field, "label": risk_field_label(b.field, doc), "message": b.message}
+                   for b in broken],
         "rows": exposure_rows(model, internet_checks(plan, model)),
         "estate_used": model.estate_used,
         "svg": _safe(svg if svg is not None else picture(model, plan.name)),

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.models import Plan
-from wizard.plan.explain import label_for
 from wizard.plan.finding import Finding
-from wizard.plan.findings import OUTSIDE_PLAN_TITLES, risks_to_offer
+from wizard.plan.findings import risk_field_label, risks_to_offer
 from wizard.plan.model import PlanData
 
 
@@ -67,7 +66,8 @@ def risks_context(plan: Plan, data: PlanData | None, findings: list[Finding], *,
     or None when there is nothing to show."""
     doc = plan.draft if isinstance(plan.draft, dict) else {}
     stored = doc.get("accepted_risks")
-    accepted = [AcceptedRow(i, str(r.get("code", "")), str(r.get("field", "")), _label(str(r.get("field", "")), doc),
+    accepted = [AcceptedRow(i, str(r.get("code", "")), str(r.get("field", "")),
+                            risk_field_label(str(r.get("field", "")), doc),
                             str(r.get("reason", "")))
                 for i, r in enumerate(stored if isinstance(stored, list) else []) if isinstance(r, dict)]
     acceptable = [_row(f, doc, typed) for f in risks_to_offer(data, findings)]
@@ -76,12 +76,8 @@ def risks_context(plan: Plan, data: PlanData | None, findings: list[Finding], *,
     return Risks(acceptable, accepted, plan.draft_version, can_edit)
 
 
-def _label(field: str, doc: Any) -> str:
-    return OUTSIDE_PLAN_TITLES.get(field) or label_for(field, doc)
-
-
 def _row(finding: Finding, doc: Any, typed: Typed | None) -> AcceptableRow:
-    label = _label(finding.field, doc)
+    label = risk_field_label(finding.field, doc)
     outside = finding.severity != "error"
     if typed is not None and (typed.code, typed.field) == (finding.code, finding.field):
         return AcceptableRow(finding, label, outside, reason=typed.reason, error=typed.error)

@@ -292,7 +292,7 @@ def exposure_summary(exposure: dict[str, Any] | None) -> dict[str, Any] | None:
         if held is None:
             broken[item["code"]] = {**item, "others": []}
         else:
-            held["others"].append(item["field"])
+            held["others"].append(item["label"])
     out["broken"] = list(broken.values())
     return out
 
@@ -354,6 +354,7 @@ def review_page(request: HttpRequest, code: UUID, *, typed: Typed | None = None,
         # The bundle drew the same picture already (same plan, same title): it is not drawn again.
         "exposure": exposure_summary(exposure_context(
             out.data, svg=out.bundle.texts.get(bundle.EXPOSURE_FILE) if out.bundle is not None else None,
+            doc=plan.draft,
         )) if out.data is not None else None,
         "risks": risks_context(plan, out.data, out.findings, can_edit=can_edit, typed=typed),
         "status": review_state.status,
