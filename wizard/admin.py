@@ -25,10 +25,11 @@ from wizard.web import drafts
 
 
 class SuperusersOnly:
-    """Every admin page of plans and their records (and their inlines) is for superusers only
-    (`access.may_administer_plans`): the admin does not apply the product's sharing or four-eyes rules, so a
-    staff account holding Django's model permissions would see and change plans not shared with him. Such an
-    account gets 403 on these pages and does not see them listed."""
+    """Every admin page of plans and their records (and their inlines), and of the people and teams that decide
+    who may read, edit or approve them, is for superusers only (`access.may_administer_plans`): the admin does
+    not apply the product's sharing or four-eyes rules, so a staff account holding Django's model permissions
+    would see and change plans not shared with him, or put himself in a team, give his team the reviewer
+    permission or make himself superuser. Such an account gets 403 on these pages and does not see them listed."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return access.may_administer_plans(request.user) and super().has_module_permission(request)  # type: ignore[misc]
@@ -366,10 +367,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created"
 
 
-class TeamAdmin(GroupAdmin):
-    """Django's group admin, except that deleting a team (which ends every share it has) is written on the
-    audit trail of each plan it was shared with, like any other change of sharing, and so is giving a team the
-    reviewer permission or taking it away (`services.record_team_review_permission`)."""
+class TeamAdmin(SuperusersOnly, GroupAdmin):
+    """Django's group admin, for superusers only (`SuperusersOnly`), except that deleting a team (which ends
+    every share it has) is written on the audit trail of each plan it was shared with, like any other change of
+    sharing, and so is giving a team the reviewer permission or taking it away
+    (`services.record_team_review_permission`)."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         group = form.instance
@@ -402,10 +404,10 @@ def _record_team_removed(request: HttpRequest, group: Group) -> None:
 User = get_user_model()
 
 
-class AccountAdmin(UserAdmin):
-    """Django's user admin, except that adding a person to a team or taking them out of one, which changes who
-    may read, edit or approve the plans the team reaches, is written on each such plan's audit trail
-    (`services.record_team_membership`)."""
+class AccountAdmin(SuperusersOnly, UserAdmin):
+    """Django's user admin, for superusers only (`SuperusersOnly`), except that adding a person to a team or
+    taking them out of one, which changes who may read, edit or approve the plans the team reaches, is written
+    on each such plan's audit trail (`services.record_team_membership`)."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         user = form.instance
