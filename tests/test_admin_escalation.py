@@ -10,22 +10,12 @@ from django.contrib.auth.models import Group, Permission, User
 from django.test import RequestFactory
 from django.urls import reverse
 
-from tests.base import BaseTestCase
+from tests.base import BaseTestCase, admin_user_form
 from wizard.models import AuditEvent
 from wizard.review import access
 
 # Apps whose admin pages need not be superuser-only: axes' rows record sign-in attempts, not who may do what.
 NOT_ABOUT_ACCESS = {"axes"}
-
-
-def _user_form(user: User, **changes):
-    """Return the admin's change form for `user` as posted, with `changes`."""
-    data = {"username": user.username, "first_name": user.first_name, "last_name": user.last_name,
-            "email": user.email, "is_active": "on", "is_staff": "on" if user.is_staff else "",
-            "date_joined_0": "2026-12-03", "date_joined_1": "12:00:00",
-            "groups": [g.pk for g in user.groups.all()], "user_permissions": []}
-    data.update(changes)
-    return {k: v for k, v in data.items() if v != ""}
 
 
 class StaffAccountTests(BaseTestCase):
@@ -71,12 +61,12 @@ class StaffAccountTests(BaseTestCase):
 
     def test_making_himself_superuser_or_giving_himself_a_permission_is_refused(self):
         url = reverse("admin:auth_user_change", args=[self.mallory.pk])
-        self._refused(url, _user_form(self.mallory, is_superuser="on", user_permissions=[self.review_permission.pk]))
+        self._refused(url, admin_user_form(self.mallory, is_superuser="on", user_permissions=[self.review_permission.pk]))
         self._nothing_changed()
 
     def test_putting_himself_in_a_team_is_refused(self):
         url = reverse("admin:auth_user_change", args=[self.mallory.pk])
-        self._refused(url, _user_form(self.mallory, groups=[self.personas.review_team.pk, self.personas.edit_team.pk]))
+        self._refused(url, admin_user_form(self.mallory, groups=[self.personas.review_team.pk, self.personas.edit_team.pk]))
         self._nothing_changed()
 
     def test_adding_an_account_for_himself_or_a_reviewers_team_is_refused(self):
@@ -135,7 +125,7 @@ class SuperuserTests(BaseTestCase):
     def test_a_superuser_can_make_someone_superuser_and_put_them_in_a_team_and_it_is_audited(self):
         charlie = self.charlie
         response = self.client.post(reverse("admin:auth_user_change", args=[charlie.pk]),
-                                    _user_form(charlie, is_superuser="on", groups=[self.personas.review_team.pk]))
+                                    admin_user_form(charlie, is_superuser="on", groups=[self.personas.review_team.pk]))
         self.assertEqual(response.status_code, 302)
         charlie.refresh_from_db()
         self.assertTrue(charlie.is_superuser)
