@@ -129,6 +129,17 @@ def set_draft(plan: Plan, doc: dict[str, Any], *, by: User | None = None) -> Pla
     return fresh
 
 
+def admin_user_form(user: User, **changes: Any) -> dict[str, Any]:
+    """Return the Django admin's change form of `user` as a browser posts it, with `changes` (a field given ""
+    is left out, as an unticked box is)."""
+    data = {"username": user.username, "first_name": user.first_name, "last_name": user.last_name,
+            "email": user.email, "is_active": "on" if user.is_active else "", "is_staff": "on" if user.is_staff else "",
+            "is_superuser": "on" if user.is_superuser else "", "date_joined_0": "2026-12-03",
+            "date_joined_1": "12:00:00", "groups": [g.pk for g in user.groups.all()], "user_permissions": []}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v != ""}
+
+
 class BaseTestCase(TestCase):
     """A TestCase with the personas and one shared plan of alice's (`self.plan`)."""
 

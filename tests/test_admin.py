@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.base import EDIT_TEAM as EDIT_TEAM_NAME
-from tests.base import BaseTestCase, current_version, make_plan, set_draft
+from tests.base import BaseTestCase, admin_user_form, current_version, make_plan, set_draft
 from wizard.models import AuditEvent, Comment, Plan, PlanShare
 from wizard.review import estate
 from wizard.review import services as review
@@ -394,9 +394,7 @@ class TeamChangeTests(BaseTestCase):
         self.other = make_plan(name="Shared with nobody", shared=False)
 
     def _post_groups(self, user: User, groups: list[Group]):
-        data = {"username": user.username, "first_name": user.first_name, "last_name": user.last_name,
-                "email": user.email, "is_active": "on", "date_joined_0": "2026-12-03", "date_joined_1": "12:00:00",
-                "groups": [g.pk for g in groups], "user_permissions": []}
+        data = admin_user_form(user, groups=[g.pk for g in groups])
         response = self.client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
         self.assertEqual(response.status_code, 302, getattr(response, "context", None)
                          and response.context["adminform"].form.errors)

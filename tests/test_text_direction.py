@@ -1,13 +1,17 @@
-"""Text a reviewer reads (a revision's message, comments, review comments) refuses the invisible text-direction
-(bidi) controls: with them a page shows the words in another order than they were typed and stored, the "Trojan
-Source" trick (`wizard.models.refuse_bidi_controls`, run by the forms and by every model's `full_clean`)."""
+"""Text a reviewer reads (a revision's message, comments, review comments, and the names of people and teams the
+review pages and audit rows show) refuses the invisible text-direction (bidi) controls: with them a page shows the
+words in another order than they were typed and stored, the "Trojan Source" trick
+(`wizard.models.refuse_bidi_controls`, run by the forms and by every model's `full_clean`)."""
 from __future__ import annotations
 
-from django.contrib.auth.models import User
+import io
+
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from tests.base import BaseTestCase, current_version
+from tests.base import BaseTestCase, admin_user_form, current_version
 from wizard.models import Comment, Review, Revision
 from wizard.review import services as review
 
@@ -78,3 +82,73 @@ class TextDirectionTests(BaseTestCase):
         response = self.client.post(reverse("plan-comment", args=[self.plan.code]), {"body": text})
         self.assertEqual(response.status_code, 302)
         self.assertEqual(Comment.objects.get().body, text)
+
+
+class NameTests(BaseTestCase):
+    """People's user names, first and last names and teams' names are shown on the review pages (who approved,
+    who saved) and in audit rows: where they are typed (the Django admin), a text-direction control is refused
+    under the field's name, as in a comment."""
+
+    NAMES = ("username", "first_name", "last_name")
+
+    def setUp(self) -> None:
+        self.root = User.objects.create_superuser("root", "root@example.com", "x")
+        self.client.force_login(self.root)
+
+    def _refused_under(self, response, field: str, char: str) -> None:
+        self.assertEqual(response.status_code, 200)
+        errors = response.context["adminform"].form.errors
+        self.assertIn(field, errors)
+        self.assertIn(f"U+{ord(char):04X}", " ".join(errors[field]))
+        self.assertIn("text-direction", " ".join(errors[field]))
+        self.assertContains(response, f"U+{ord(char):04X}")
+
+    def test_a_persons_names_with_a_bidi_control_are_refused_naming_the_field(self):
+        url = reverse("admin:auth_user_change", args=[self.charlie.pk])
+        for field in self.NAMES:
+            for char in CONTROLS:
+                with self.subTest(field=field, char=f"U+{ord(char):04X}"):
+                    response = self.client.post(url, admin_user_form(self.charlie, **{field: f"Cha{char}rlie"}))
+                    self._refused_under(response, field, char)
+        stored = User.objects.get(pk=self.charlie.pk)
+        self.assertEqual((stored.username, stored.first_name, stored.last_name),
+                         (self.charlie.username, self.charlie.first_name, self.charlie.last_name))
+
+    def test_a_new_account_whose_user_name_holds_one_is_refused_naming_the_field(self):
+        response = self.client.post(reverse("admin:auth_user_add"),
+                                    {"username": "mal\u202elory", "usable_password": "false"})
+        self._refused_under(response, "username", "\u202e")
+        self.assertFalse(User.objects.filter(username__startswith="mal").exists())
+
+    def test_a_team_name_with_one_is_refused_naming_the_field(self):
+        team = self.personas.review_team
+        response = self.client.post(reverse("admin:auth_group_change", args=[team.pk]),
+                                    {"name": f"Change {TROJAN}", "permissions": []})
+        self._refused_under(response, "name", "\u202e")
+        team.refresh_from_db()
+        self.assertEqual(team.name, "Change board")
+        response = self.client.post(reverse("admin:auth_group_add"), {"name": "Board\u2067x\u2069"})
+        self._refused_under(response, "name", "\u2067")
+        self.assertFalse(Group.objects.filter(name__startswith="Board").exists())
+
+    def test_right_to_left_names_without_controls_are_kept(self):
+        url = reverse("admin:auth_user_change", args=[self.charlie.pk])
+        names = {"username": "דנה_כהן", "first_name": "דנה", "last_name": "عباس"}
+        response = self.client.post(url, admin_user_form(self.charlie, **names))
+        self.assertEqual(response.status_code, 302)
+        stored = User.objects.get(pk=self.charlie.pk)
+        self.assertEqual((stored.username, stored.first_name, stored.last_name),
+                         (names["username"], names["first_name"], names["last_name"]))
+        response = self.client.post(reverse("admin:auth_group_add"), {"name": "צוות הזהות / فريق الهوية"})
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(Group.objects.filter(name="צוות הזהות / فريق الهوية").exists())
+
+    def test_createsuperuser_refuses_a_user_name_holding_one(self):
+        # The one command that takes a name from outside: Django's user name rule (letters, digits and @.+-_)
+        # already refuses every text-direction control there; it asks for no first or last name.
+        for char in CONTROLS:
+            with self.subTest(char=f"U+{ord(char):04X}"):
+                with self.assertRaises(CommandError):
+                    call_command("createsuperuser", "--noinput", username=f"ro{char}ot2", email="r@example.com",
+                                 stdout=io.StringIO())
+        self.assertFalse(User.objects.filter(username__startswith="ro").exclude(pk=self.root.pk).exists())

@@ -13,11 +13,12 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
 
-from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision
+from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision, refuse_bidi_controls
 from wizard.plan import limits
 from wizard.review import access, audit
 from wizard.review import services as review_services
@@ -25,10 +26,11 @@ from wizard.web import drafts
 
 
 class SuperusersOnly:
-    """Every admin page of plans and their records (and their inlines) is for superusers only
-    (`access.may_administer_plans`): the admin does not apply the product's sharing or four-eyes rules, so a
-    staff account holding Django's model permissions would see and change plans not shared with him. Such an
-    account gets 403 on these pages and does not see them listed."""
+    """Every admin page of plans and their records (and their inlines), and of the people and teams that decide
+    who may read, edit or approve them, is for superusers only (`access.may_administer_plans`): the admin does
+    not apply the product's sharing or four-eyes rules, so a staff account holding Django's model permissions
+    would see and change plans not shared with him, or put himself in a team, give his team the reviewer
+    permission or make himself superuser. Such an account gets 403 on these pages and does not see them listed."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return access.may_administer_plans(request.user) and super().has_module_permission(request)  # type: ignore[misc]
@@ -366,10 +368,38 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created"
 
 
-class TeamAdmin(GroupAdmin):
-    """Django's group admin, except that deleting a team (which ends every share it has) is written on the
-    audit trail of each plan it was shared with, like any other change of sharing, and so is giving a team the
-    reviewer permission or taking it away (`services.record_team_review_permission`)."""
+class NamesRefuseBidiControls:
+    """A form whose fields named in `name_fields` refuse a text-direction control (`models.refuse_bidi_controls`),
+    the refusal under the field's name: names of people and teams are shown on the review pages and in audit
+    rows, where such a character would show them in another order than they were typed. Right-to-left letters
+    are names like any other."""
+
+    name_fields: tuple[str, ...] = ()
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.name_fields:
+            if name in self.fields:  # the admin builds each form with the fields its page shows
+                self.fields[name].validators.append(refuse_bidi_controls)
+
+
+class TeamAdminForm(NamesRefuseBidiControls, forms.ModelForm):
+    name_fields = ("name",)
+
+    class Meta:
+        model = Group
+        fields = ("name", "permissions")
+
+
+class TeamAdmin(SuperusersOnly, GroupAdmin):
+    """Django's group admin, for superusers only (`SuperusersOnly`), except that deleting a team (which ends
+    every share it has) is written on the audit trail of each plan it was shared with, like any other change of
+    sharing, and so is giving a team the reviewer permission or taking it away
+    (`services.record_team_review_permission`), and that its name refuses a text-direction control
+    (`NamesRefuseBidiControls`)."""
+
+    form = TeamAdminForm
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         group = form.instance
@@ -402,10 +432,26 @@ def _record_team_removed(request: HttpRequest, group: Group) -> None:
 User = get_user_model()
 
 
-class AccountAdmin(UserAdmin):
-    """Django's user admin, except that adding a person to a team or taking them out of one, which changes who
-    may read, edit or approve the plans the team reaches, is written on each such plan's audit trail
-    (`services.record_team_membership`)."""
+# A person's names as the review pages and audit rows show them (who saved, who approved, who joined a team).
+PERSON_NAMES = ("username", "first_name", "last_name")
+
+
+class AccountChangeForm(NamesRefuseBidiControls, UserChangeForm):
+    name_fields = PERSON_NAMES
+
+
+class AccountCreationForm(NamesRefuseBidiControls, AdminUserCreationForm):
+    name_fields = PERSON_NAMES
+
+
+class AccountAdmin(SuperusersOnly, UserAdmin):
+    """Django's user admin, for superusers only (`SuperusersOnly`), except that adding a person to a team or
+    taking them out of one, which changes who may read, edit or approve the plans the team reaches, is written
+    on each such plan's audit trail (`services.record_team_membership`), and that names refuse a text-direction
+    control (`NamesRefuseBidiControls`)."""
+
+    form = AccountChangeForm
+    add_form = AccountCreationForm
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         user = form.instance

@@ -102,9 +102,11 @@ def may_share(user: Any, plan: Plan) -> bool:
 
 
 def may_administer_plans(user: Any) -> bool:
-    """Return True when `user` may see and change plans and their records in the Django admin: an active
-    superuser only. The admin knows nothing of sharing or of the four-eyes rules, so a staff account given
-    Django's model permissions on plans would otherwise see and edit every plan, shared with him or not."""
+    """Return True when `user` may see and change plans and their records in the Django admin, and the people
+    and teams that decide who may read, edit or approve them: an active superuser only. The admin knows nothing
+    of sharing or of the four-eyes rules, so a staff account given Django's model permissions would otherwise
+    see and edit every plan, shared with him or not, or give himself a team, the reviewer permission or
+    superuser status, and approve his own work."""
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
 
 
