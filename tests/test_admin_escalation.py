@@ -14,9 +14,6 @@ from tests.base import BaseTestCase, admin_user_form
 from wizard.models import AuditEvent
 from wizard.review import access
 
-# Apps whose admin pages need not be superuser-only: axes' rows record sign-in attempts, not who may do what.
-NOT_ABOUT_ACCESS = {"axes"}
-
 
 class StaffAccountTests(BaseTestCase):
     """mallory is staff and holds every permission on people and teams (view, add, change, delete user, group
@@ -87,12 +84,13 @@ class StaffAccountTests(BaseTestCase):
     def test_every_admin_that_decides_who_may_do_what_refuses_him(self):
         # People and teams, and any model of the app or of auth registered later (a membership, a role): each
         # admin on the site and its inlines, asked directly.
+        # Every permission of every app this time (plans, audit, sign-in attempts): none opens a page to him.
+        self.mallory.user_permissions.set(Permission.objects.all())
+        self.mallory = User.objects.get(pk=self.mallory.pk)   # permissions are cached on the instance
         request = RequestFactory().get("/admin/")
         request.user = self.mallory
         checked = set()
         for model, model_admin in admin.site._registry.items():
-            if model._meta.app_label in NOT_ABOUT_ACCESS:
-                continue
             for each in [model_admin, *(inline(model, admin.site) for inline in model_admin.get_inlines(request, None))]:
                 with self.subTest(admin=type(each).__name__):
                     self.assertFalse(each.has_view_permission(request))
@@ -101,7 +99,20 @@ class StaffAccountTests(BaseTestCase):
                     self.assertFalse(each.has_change_permission(request))
                     self.assertFalse(each.has_delete_permission(request))
             checked.add(model._meta.label)
-        self.assertLessEqual({"auth.User", "auth.Group"}, checked)
+        # django-axes' attempts too: deleting one would lift a lockout, the guard against guessing passwords.
+        self.assertLessEqual({"auth.User", "auth.Group", "axes.AccessAttempt"}, checked)
+
+    def test_lifting_a_lockout_is_refused(self):
+        # Deleting django-axes' attempt row lifts the lockout that stops a password being guessed.
+        from axes.models import AccessAttempt
+
+        self.mallory.user_permissions.add(*Permission.objects.filter(content_type__app_label="axes"))
+        attempt = AccessAttempt.objects.create(username="alice", ip_address="192.0.2.7", user_agent="x",
+                                               get_data="", post_data="", http_accept="", path_info="/accounts/login/",
+                                               failures_since_start=5)
+        self._refused(reverse("admin:axes_accessattempt_changelist"))
+        self._refused(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
+        self.assertTrue(AccessAttempt.objects.filter(pk=attempt.pk).exists())
 
 
 class SuperuserTests(BaseTestCase):

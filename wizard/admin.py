@@ -486,3 +486,17 @@ admin.site.unregister(Group)
 admin.site.register(Group, TeamAdmin)
 admin.site.unregister(User)
 admin.site.register(User, AccountAdmin)
+
+
+
+
+def _superusers_only(app_label: str) -> None:
+    """Register every admin of `app_label` again, for superusers only (`SuperusersOnly`), as it was otherwise."""
+    for model, model_admin in [(m, a) for m, a in admin.site._registry.items() if m._meta.app_label == app_label]:
+        admin.site.unregister(model)
+        admin.site.register(model, type(type(model_admin).__name__, (SuperusersOnly, type(model_admin)), {}))
+
+
+# django-axes' sign-in attempts and logs: deleting an attempt lifts a lockout, the guard against guessing
+# passwords, so a staff account holding axes' permissions must not reach them either.
+_superusers_only("axes")
