@@ -11,7 +11,8 @@ The model
 
 * entry points (`EntryPoint`): each Edge pool's SIP sign-in (its Access Edge FQDN), each pool's
   Registrar (reached through an Edge), each pool's external web services (the authenticated
-  paths in `WEB_PATHS`: WebTicket, CertProv, Autodiscover/lyncdiscover, /abs/, /GroupExpansion/,
+  paths in `WEB_PATHS`: WebTicket, CertProv, Autodiscover/lyncdiscover (and its OAuth user resource),
+  /abs/, /GroupExpansion/,
   /mcx/, /RgsClients/, /RequestHandlerExt/, /ucwa/, /passiveauth/) and AD FS (/adfs/ls) through a
   Web Application Proxy or the plain reverse proxy;
 * for each entry point and credential (`Credential`: password over NTLM, password over
@@ -155,6 +156,10 @@ WEB_PATHS: tuple[tuple[str, str], ...] = (
     ("/WebTicket/WebTicketService.svc", "WebTicket"),
     ("/CertProv/CertProvisioningService.svc", "CertProv (client certificates)"),
     ("/Autodiscover/AutodiscoverService.svc/root/user", "Autodiscover (lyncdiscover)"),
+    # The user resource the anonymous discovery document links to (UCWA, the mobile and web clients, and every
+    # Lync password-spray tool): its 401 names the MsRtcOAuth token URL and the grant types the pool takes, the
+    # password grant included, so it is where a request without credentials shows that grant open or closed.
+    ("/Autodiscover/AutodiscoverService.svc/root/oauth/user", "Autodiscover OAuth user resource (MsRtcOAuth)"),
     ("/abs/", "Address Book"),
     ("/GroupExpansion/service.svc", "distribution group expansion"),
     ("/mcx/", "mobility (MCX)"),
