@@ -323,3 +323,42 @@ def test_the_review_page_rows_say_how_each_closed_path_is_checked() -> None:
                and "PIN" in r["credential"])
     assert pin["checked"].startswith("not from the Internet")
     assert all(r["checked"] == "" for r in rows if r["after"] != "closed")
+
+
+# ---------------------------------------------------------------------------
+# Modern Authentication where it cannot be: CertProv issues no certificate after an OAuth sign-in
+
+
+def _issued_with(plan: PlanData, pool: str) -> tuple[Credential, ...]:
+    issue = next(i for i in exposure(plan).issuance if i.pool == pool)
+    return issue.credentials_after
+
+
+def test_lync_server_2013_certprov_takes_no_modern_authentication():
+    """Lync Server 2013 has no Modern Authentication (no OAuth server of AD FS type, no client authorization
+    server): its CertProv never issues a certificate after an OAuth sign-in, before or after the plan, so the
+    exposure notes must not say it does."""
+    plan = fixture("s01-passive-extranet-mfa")
+    assert plan.product == "lync2013"
+    assert Credential.OAUTH not in _issued_with(plan, "lyncpool01.contoso.com")
+    issue = next(i for i in exposure(plan).issuance if i.pool == "lyncpool01.contoso.com")
+    assert Credential.OAUTH not in issue.by_password_after
+    tls = plan_of({**PASSIVE_MFA, "product": "lync2013", "adfs": None, "edge_pools": [],
+                   "pools": [{"fqdn": "pool01.contoso.com", "external_web_fqdn": "web01.contoso.com",
+                              "auth": {"external": "tls_dsk"}}]})
+    assert Credential.OAUTH not in _issued_with(tls, "pool01.contoso.com")
+
+
+def test_a_plan_with_a_passive_pool_leaves_no_modern_authentication_on_skype_for_business():
+    """On Skype for Business Server the Management Shell script of a plan with a passive pool stops before its first
+    change when the global OAuth configuration names a client authorization server (passive authentication and
+    Modern Authentication cannot share a deployment): once it has run, no pool takes an OAuth sign-in."""
+    plan = plan_of({**PASSIVE_MFA, "pools": [
+        *PASSIVE_MFA["pools"],
+        {"fqdn": "pool02.contoso.com", "external_web_fqdn": "web02.contoso.com", "auth": {"external": "tls_dsk"}}]})
+    assert Credential.OAUTH not in _issued_with(plan, "pool01.contoso.com")
+    assert Credential.OAUTH not in _issued_with(plan, "pool02.contoso.com")
+    # Without a passive pool the plan says nothing of Modern Authentication on Skype for Business: as today.
+    tls = plan_of({**PASSIVE_MFA, "adfs": None, "pools": [
+        {"fqdn": "pool02.contoso.com", "external_web_fqdn": "web02.contoso.com", "auth": {"external": "tls_dsk"}}]})
+    assert Credential.OAUTH in _issued_with(tls, "pool02.contoso.com")

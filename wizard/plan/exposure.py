@@ -701,10 +701,15 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
     trusted = frozenset(ref.fqdn for ref in pools if _plan_sets_trusts(ref.plan_pool))
     passive_after: dict[str, Access] = {ref.fqdn: adfs_after if ref.fqdn in trusted else _trusts_as_today(adfs_after)
                                         for ref in pools}
+    oauth_today, oauth_after = _oauth_states(plan)
     for ref in pools:
         today = _web_today(estate, ref.fqdn, ref.site)
+        if oauth_today is not None:
+            today = replace(today, oauth=oauth_today)
         after = _web_after(ref.plan_pool, today, plan.modern_auth, _web_shadowed(estate, ref.fqdn, ref.site),
                            _web_created(plan, estate, ref))
+        if oauth_after is not None:
+            after = replace(after, oauth=oauth_after)
         webs[ref.fqdn] = (today, after)
         published = State.OPEN if ref.external_web_fqdn else State.UNKNOWN
         where = (f"https://{ref.external_web_fqdn}/CertProv" if ref.external_web_fqdn
@@ -835,6 +840,23 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
 
     return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None,
                     mfa_trust_pools=trusted)
+
+
+def _oauth_states(plan: PlanData) -> tuple[State | None, State | None]:
+    """Return whether the web services take an OAuth sign-in (Modern Authentication) today and after the plan where
+    the plan settles it, None where it is as the pool's own settings say (unknown without Modern Authentication in
+    the plan: the state file does not hold the OAuth settings).
+
+    Lync Server 2013 has no Modern Authentication at all. On Skype for Business Server a plan with a passive pool and
+    no `modern_auth` has a Management Shell script that stops before its first change when the global OAuth
+    configuration names a client authorization server (the two cannot share a deployment), so once it has run no
+    pool takes an OAuth sign-in.
+    """
+    if not plan.product_facts.modern_auth:
+        return State.CLOSED, State.CLOSED
+    if plan.modern_auth is None and plan.adfs is not None and plan.passive_pools:
+        return None, State.CLOSED
+    return None, None
 
 
 def _plan_sets_trusts(pool: Pool | None) -> bool:
