@@ -336,22 +336,24 @@ def _collections(estate: Estate, fqdn: str, site: str | None) -> list[EstateWebS
     """Return the web service collections that may apply to the pool (None: none at all, so unknown).
 
     Its own service collection when the state file has one (the script's Set- changes that one). Otherwise the
-    collection the plan's site picks (`site:<site>`, else the global one: a collection the script creates copies
-    it, and a pool with no site in the plan gets the global one's, whatever the topology says) and the one the
-    topology's site picks (what applies to a pool the plan leaves alone). When the topology does not report the
-    pool's site, the pool may be in any site: every site collection may apply. A wrong or missing site, in the
-    plan or the state file, never hides any of them.
+    one the topology's site picks (`site:<site>`, else the global one): what applies to a pool the plan leaves
+    alone, and what a collection the script creates copies (the script reads the pool's site from the topology
+    at run time, whatever site the plan gives it). When the topology does not report the pool's site, the pool may
+    be in any site: every site collection may apply. A pool the topology does not hold takes the plan's site (the
+    script stops on it before any change anyway). A missing site in the state file never hides a collection.
     """
     own = estate.web_service(f"service:WebServer:{fqdn}")
     if own is not None:
         return [own]
-    sites: list[str | None] = [site]
+    sites: list[str | None]
     known = estate.pool(fqdn)
-    if known is not None and known.site:
-        sites.append(known.site)
-    elif known is not None:
-        sites += [None, *(w.identity.partition(":")[2] for w in estate.web_service_configurations
-                          if w.identity.casefold().startswith("site:"))]
+    if known is None:
+        sites = [site]
+    elif known.site:
+        sites = [known.site]
+    else:
+        sites = [None, *(w.identity.partition(":")[2] for w in estate.web_service_configurations
+                         if w.identity.casefold().startswith("site:"))]
     found: list[EstateWebService | None] = []
     for name in sites:
         web = (estate.web_service(f"site:{name}") if name else None) or estate.web_service("Global")
@@ -374,14 +376,14 @@ def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
     webs = [_UNKNOWN_WEB if web is None else _web_of(web) for web in collections]
     if len(webs) == 1:
         return webs[0]
-    # More than one collection may apply (the plan's site is not the topology's, or the topology does not say the
-    # pool's site): a setting is open when any of them has it on.
+    # More than one collection may apply (the topology does not say the pool's site): a setting is open when any of
+    # them has it on.
     names = " or ".join(web.identity if web is not None else "no collection" for web in collections)
     return _Web(ntlm=any_of(w.ntlm for w in webs), kerberos=any_of(w.kerberos for w in webs),
                 pin=any_of(w.pin for w in webs), certificate=any_of(w.certificate for w in webs),
                 passive=any_of(w.passive for w in webs),
-                why=f"as today ({names} in the state file: the plan's site and the topology's do not pick the same "
-                    f"collection, so any of them may apply)",
+                why=f"as today ({names} in the state file: the topology does not say the pool's site, so any of "
+                    f"them may apply)",
                 password_grant=any_of(w.password_grant for w in webs))
 
 
