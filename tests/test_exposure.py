@@ -303,6 +303,43 @@ def test_each_closed_path_says_whether_verify_external_checks_it_from_the_intern
     assert internet_checks(plan, exposure(plan))["edge:edge.contoso.com/ntlm"].startswith("not from the Internet")
 
 
+def test_a_path_closed_only_as_the_state_file_shows_it_today_is_not_said_to_be_checked_from_the_internet() -> None:
+    """verify-external.ps1 is built from the plan alone: where a path is closed after the plan only because the state
+    file shows it closed today (the plan keeps Windows authentication on a TLS-DSK pool, or leaves an Edge as it is),
+    the script expects it as today and would pass with it open. The estate page must not say it checks it."""
+    from wizard.plan.exposure import internet_checks
+
+    doc = copy.deepcopy(PASSIVE_MFA)
+    doc["pools"] = [{"fqdn": "pool01.contoso.com", "external_web_fqdn": "web01.contoso.com",
+                     "auth": {"external": "tls_dsk"}}]
+    doc["edge_pools"] = [{"fqdn": "edge.contoso.com", "access_fqdn": "sip.contoso.com"}]
+    doc["adfs"] = None
+    plan = plan_of(doc)
+    estate = Estate(collected_at="2026-12-01T09:30:00Z", product="sfb2019",
+                    pools=(EstatePool("pool01.contoso.com", external_web_fqdn="web01.contoso.com"),),
+                    web_service_configurations=(EstateWebService("Global", use_windows_auth="None", use_pin_auth=False,
+                                                                 use_certificate_auth=True,
+                                                                 use_ws_fed_passive_auth=False),),
+                    proxy_configurations=(EstateProxy("Global", use_ntlm_for_client_to_proxy_auth=False,
+                                                      use_kerberos_for_client_to_proxy_auth=False,
+                                                      use_certificate_for_client_to_proxy_auth=True),))
+    model = exposure(plan, estate=estate)
+    checks = internet_checks(plan, model)
+    for key in ("web:pool01.contoso.com/ntlm", "web:pool01.contoso.com/kerberos",
+                "web:pool01.contoso.com/password_grant", "edge:edge.contoso.com/ntlm",
+                "edge:edge.contoso.com/kerberos"):
+        path = next(p for p in model.paths if p.key == key)
+        assert path.after.accepted is State.CLOSED, key
+        assert checks[key].startswith("not from the Internet"), (key, checks[key])
+        assert "state file" in checks[key], (key, checks[key])
+    # What the plan itself closes stays checked.
+    blocked = copy.deepcopy(doc)
+    blocked["edge_pools"][0]["block_ntlm"] = True
+    plan = plan_of(blocked)
+    assert internet_checks(plan, exposure(plan, estate=estate))["edge:edge.contoso.com/ntlm"].startswith(
+        "from the Internet")
+
+
 def test_the_runbook_matrix_says_how_each_closed_path_is_checked() -> None:
     from wizard.scripts.bundle import Source, build_bundle
 

@@ -1343,39 +1343,77 @@ _UNSEEN = "not from the Internet: a request without credentials cannot show it"
 _UNSEEN_REGISTRAR = "not from the Internet: the Edge answers SIP sign-in first"
 
 
+# The scheme a probe judges for each credential it can show (verify-external.ps1's web and SIP probes).
+_PROBED_SCHEMES: dict[tuple[EntryKind, Credential], str] = {
+    (EntryKind.WEB_SERVICES, Credential.NTLM): "NTLM",
+    (EntryKind.WEB_SERVICES, Credential.KERBEROS): "Negotiate",
+    (EntryKind.WEB_SERVICES, Credential.PASSWORD_GRANT): PASSWORD_GRANT_SCHEME,
+    (EntryKind.WEB_SERVICES, Credential.ADFS): "adfs_redirect",
+    (EntryKind.EDGE_SIP, Credential.NTLM): "NTLM",
+    (EntryKind.EDGE_SIP, Credential.KERBEROS): "Kerberos",
+    (EntryKind.REGISTRAR, Credential.NTLM): "NTLM",
+    (EntryKind.REGISTRAR, Credential.KERBEROS): "Kerberos",
+    (EntryKind.ADFS, Credential.ADFS_WINDOWS): "NTLM",
+}
+_AS_TODAY_ONLY = ("not from the Internet: closed as the state file shows it today, which the plan leaves as it is; "
+                  "verify-external.ps1 is built from the plan alone and does not judge it")
+
+
+def _must_not(probes: Iterable[tuple[str, tuple[SchemeExpectation, ...]]]) -> dict[str, set[str]]:
+    """Return, per key (a pool, an Edge, AD FS), the schemes every probe of that key that judges them must not see."""
+    judged: dict[str, dict[str, bool]] = {}
+    for key, schemes in probes:
+        seen = judged.setdefault(key, {})
+        for s in schemes:
+            seen[s.scheme] = seen.get(s.scheme, True) and s.offer is Offer.MUST_NOT
+    return {key: {scheme for scheme, closed in seen.items() if closed} for key, seen in judged.items()}
+
+
 def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
     """Return, per path that is closed after the plan (`SignInPath.key`), whether verify-external.ps1 checks from
     the Internet that it is closed after the change, in words ("from the Internet ..." or "not from the
     Internet: why"; for a Registrar that `registrar_probes` holds, also that verify-internal.ps1 probes it from
-    inside). The script is built from the plan alone, so what only a state file holds is never probed.
+    inside). The scripts are built from the plan alone, so what only a state file holds is never probed: a path the
+    model (with a state file) closes only because it is closed today is checked only where the plan's own probes
+    expect it closed too.
     """
-    web_pools = {probe.pool for probe in web_probes(plan)}
-    sip_edges = {probe.edge: probe.access_fqdn for probe in sip_probes(plan) if probe.access_fqdn}
-    adfs_probed = bool(adfs_probes(plan))
-    registrars = {probe.pool for probe in registrar_probes(plan)}
+    web_pools = _must_not((probe.pool, probe.schemes) for probe in web_probes(plan))
+    sip_closed = _must_not((probe.edge, probe.schemes) for probe in sip_probes(plan) if probe.access_fqdn)
+    sip_edges = {probe.edge: (probe.access_fqdn, sip_closed[probe.edge]) for probe in sip_probes(plan)
+                 if probe.access_fqdn}
+    adfs_closed = _must_not(("adfs", probe.schemes) for probe in adfs_probes(plan)).get("adfs")
+    registrars = _must_not((probe.pool, probe.schemes) for probe in registrar_probes(plan))
     out: dict[str, str] = {}
     for path in model.paths:
         if path.after.accepted is not State.CLOSED:
             continue
         entry, credential = path.entry, path.credential
+        scheme = _PROBED_SCHEMES.get((entry.kind, credential), "")
         text = _UNSEEN
         if credential in (Credential.PIN, Credential.CLIENT_CERTIFICATE):
             pass
         elif entry.kind is EntryKind.EDGE_SIP:
-            access = sip_edges.get(entry.edge or "") if entry.in_plan else None
-            text = (f"from the Internet: verify-external.ps1 sends a SIP REGISTER to {access}" if access
-                    else "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to")
+            access, closed = sip_edges.get(entry.edge or "", (None, set())) if entry.in_plan else (None, set())
+            if not access:
+                text = "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to"
+            elif scheme in closed:
+                text = f"from the Internet: verify-external.ps1 sends a SIP REGISTER to {access}"
+            else:
+                text = _AS_TODAY_ONLY
         elif entry.kind is EntryKind.REGISTRAR:
             text = _UNSEEN_REGISTRAR
-            if entry.in_plan and entry.pool in registrars:
+            if entry.in_plan and scheme in registrars.get(entry.pool or "", set()):
                 text += f"; from inside, verify-internal.ps1 sends a SIP REGISTER to {entry.pool}"
         elif entry.kind is EntryKind.WEB_SERVICES:
-            text = ("from the Internet: verify-external.ps1 asks each of its published names without credentials"
-                    if entry.in_plan and entry.pool in web_pools
-                    else "not from the Internet: the plan publishes no external name for it")
-        elif entry.kind is EntryKind.ADFS and adfs_probed:
+            if not (entry.in_plan and entry.pool in web_pools):
+                text = "not from the Internet: the plan publishes no external name for it"
+            elif scheme and scheme in web_pools[entry.pool or ""]:
+                text = "from the Internet: verify-external.ps1 asks each of its published names without credentials"
+            elif scheme:
+                text = _AS_TODAY_ONLY
+        elif entry.kind is EntryKind.ADFS and adfs_closed is not None:
             text = ("from the Internet: verify-external.ps1 asks AD FS /adfs/ls/ and its windowstransport "
-                    "endpoints without credentials")
+                    "endpoints without credentials" if scheme in adfs_closed else _AS_TODAY_ONLY)
         out[path.key] = text
     return out
 
