@@ -175,8 +175,10 @@ FIELDS: dict[str, Explanation] = {
     "pools[].auth.block_ntlm_at_registrar": _e(
         "Also block NTLM and Kerberos at the Registrar",
         "Turns off NTLM and Kerberos for SIP sign-in on this pool's Registrar too, not only at the Edge.",
-        "Internal clients must then sign in with certificates (TLS-DSK); clients without a certificate, such "
-        "as a brand-new PC or a phone that signs in with NTLM, cannot sign in even inside the network.", PROXY),
+        "Clients inside the network must then sign in with a Lync client certificate (TLS-DSK): a client without "
+        "one first gets it from the pool's CertProv (with the password, or through AD FS on a passive pool), but "
+        "phones, room systems and third-party clients that only sign in with NTLM or Kerberos cannot sign in, even "
+        "inside the network.", PROXY),
     "pools[].auth.block_pin_auth": _e(
         "Turn PIN authentication off",
         "Stops this pool's web services from accepting an extension or phone number and PIN "
@@ -189,13 +191,16 @@ FIELDS: dict[str, Explanation] = {
     "pools[].relying_parties": _e("Relying parties", "The AD FS relying party trusts for this pool.", "", ADD_RP),
     "pools[].relying_parties.internal": _e(
         "Internal relying party name",
-        "The AD FS relying party trust that reads its metadata from the internal web services name. Leave "
-        "empty to use a name derived from the pool.",
+        "The AD FS relying party trust that reads its metadata from the internal web services name. The AD FS "
+        "script sets the plan's MFA on both trusts, this one and the external one (with extranet MFA only "
+        "requests through the Web Application Proxy are asked for a second factor). Leave empty to use a name "
+        "derived from the pool.",
         "Renaming an existing trust leaves the old one behind in AD FS.", ADD_RP),
     "pools[].relying_parties.external": _e(
         "External relying party name",
-        "The AD FS relying party trust for the external web services name; this is the one that gets the "
-        "extranet MFA rule. Leave empty to use a name derived from the pool.",
+        "The AD FS relying party trust for the external web services name. The AD FS script sets the plan's "
+        "MFA on both trusts, this one and the internal one (with extranet MFA only requests through the Web "
+        "Application Proxy are asked for a second factor). Leave empty to use a name derived from the pool.",
         "Renaming an existing trust leaves the old one behind in AD FS.", ADD_RP),
     "edge_pools[].fqdn": _e(
         "Edge pool FQDN",
