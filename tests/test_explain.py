@@ -176,3 +176,11 @@ class ExplanationAgreesWithTheScriptsTests(SimpleTestCase):
             assert entry is not None
             self.assertNotIn("this is the one that gets", entry.what)
             self.assertIn("both", entry.what)
+
+    def test_publishing_ad_fs_on_the_plain_reverse_proxy_says_what_it_costs(self) -> None:
+        # The exposure model takes the box for 'no Web Application Proxy': extranet MFA never fires
+        # (mfa_adfs_not_extranet) and Windows integrated sign-in reaches the Internet (adfs_windows_auth_on_internet).
+        entry = explain("adfs.published_on_reverse_proxy")
+        assert entry is not None
+        self.assertIn("Web Application Proxy", entry.what)
+        self.assertIn("MFA", entry.breaks)

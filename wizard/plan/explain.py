@@ -249,9 +249,13 @@ FIELDS: dict[str, Explanation] = {
         ADFS_AUTH_POLICY),
     "adfs.published_on_reverse_proxy": _e(
         "AD FS is published on the reverse proxy",
-        "Tick when the same reverse proxy listener and certificate publish AD FS too; the AD FS name is then "
-        "added to the reverse proxy certificate.",
-        "", TWO_FACTOR),
+        "Tick when the same plain reverse proxy listener and certificate that publish the web services publish AD "
+        "FS too (not a Web Application Proxy or AD FS proxy); the AD FS name is then added to the reverse proxy "
+        "certificate. Leave it unticked when Internet users reach AD FS through a Web Application Proxy, even one "
+        "that also publishes the web services.",
+        "Through a plain reverse proxy AD FS takes every Internet request for an internal one: extranet MFA never "
+        "asks for a second factor, extranet lockout never counts, and Windows integrated sign-in is offered to "
+        "the Internet.", TWO_FACTOR),
     "modern_auth": _e(
         "Turn on Modern Authentication through AD FS",
         "Modern Authentication (ADAL/OAuth): the desktop clients sign in at AD FS, where MFA can be required, and "
