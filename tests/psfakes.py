@@ -237,12 +237,19 @@ class FakeLync(FakeStore):
 
     def __init__(self, *, module: str = "SkypeForBusiness", pools: tuple[str, ...] = (),
                  sites: tuple[str, ...] = (), version: str | None = None,
-                 metadata: dict[str, str] | None = None, services: dict[str, tuple[str, ...]] | None = None) -> None:
+                 metadata: dict[str, str] | None = None, services: dict[str, tuple[str, ...]] | None = None,
+                 pool_sites: dict[str, str] | None = None) -> None:
         super().__init__()
         self.module = module
         self.pools = {p.lower() for p in pools}
         # Get-CsService by role switch (UserServer, Director, ...): the PoolFqdn of each service it lists.
         self.services = {k.lower(): tuple(v) for k, v in (services or {}).items()}
+        # The topology's site of a pool (its services' SiteId, site:<name>, as the Get-CsService help shows it). A
+        # pool given a site here is listed by Get-CsService -WebServer too.
+        self.pool_sites = {k.lower(): v for k, v in (pool_sites or {}).items()}
+        if self.pool_sites:
+            listed = self.services.get("webserver", ())
+            self.services["webserver"] = (*listed, *(p for p in self.pool_sites if p not in listed))
         self.sites = {s.lower() for s in sites}
         self.version = version if version is not None else VERSION_TEXTS.get(module, VERSION_TEXTS["sfb2019"])
         self.metadata = dict(metadata or {})
@@ -327,7 +334,8 @@ class FakeLync(FakeStore):
             roles = [k.lower() for k in named if k.lower() in SERVICE_ROLES]
             if pos or len(roles) != 1 or len(named) != 1:
                 raise Unsupported(f"Get-CsService with {named.keys()} (only one role switch)")
-            return [PSObject([("Identity", f"{SERVICE_ROLES[roles[0]]}:{fqdn}"), ("PoolFqdn", fqdn)])
+            return [PSObject([("Identity", f"{SERVICE_ROLES[roles[0]]}:{fqdn}"), ("PoolFqdn", fqdn),
+                              ("SiteId", f"site:{self.pool_sites[fqdn]}" if fqdn in self.pool_sites else None)])
                     for fqdn in self.services.get(roles[0], ())]
 
         out["Get-CsService"] = Builtin(get_service, frozenset(SERVICE_ROLES))

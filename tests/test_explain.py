@@ -155,3 +155,32 @@ class LabelFastPathTests(SimpleTestCase):
             for path in flatten(plan_doc(fixture)):
                 with self.subTest(fixture=fixture, path=path):
                     self.assertEqual(_one_pattern_match(path), _plain_container_match(path))
+
+
+class ExplanationAgreesWithTheScriptsTests(SimpleTestCase):
+    """What a field's explanation says it does must be what the scripts and the impact matrix say."""
+
+    def test_a_registrar_block_lets_a_client_without_a_certificate_fetch_one(self) -> None:
+        # TLS-DSK: the Registrar's 401 names the pool's CertProv, where a client without a certificate gets one
+        # (with its password, or through AD FS on a passive pool); only clients that cannot do TLS-DSK lose sign-in.
+        entry = explain("pools[0].auth.block_ntlm_at_registrar")
+        assert entry is not None
+        text = f"{entry.what} {entry.breaks}"
+        self.assertNotIn("brand-new PC", text)
+        self.assertIn("CertProv", text)
+
+    def test_the_mfa_of_the_plan_is_set_on_both_relying_party_trusts(self) -> None:
+        # adfs-server.ps1 sets the MFA rule or access control policy on the internal and the external trust alike.
+        for side in ("internal", "external"):
+            entry = explain(f"pools[0].relying_parties.{side}")
+            assert entry is not None
+            self.assertNotIn("this is the one that gets", entry.what)
+            self.assertIn("both", entry.what)
+
+    def test_publishing_ad_fs_on_the_plain_reverse_proxy_says_what_it_costs(self) -> None:
+        # The exposure model takes the box for 'no Web Application Proxy': extranet MFA never fires
+        # (mfa_adfs_not_extranet) and Windows integrated sign-in reaches the Internet (adfs_windows_auth_on_internet).
+        entry = explain("adfs.published_on_reverse_proxy")
+        assert entry is not None
+        self.assertIn("Web Application Proxy", entry.what)
+        self.assertIn("MFA", entry.breaks)

@@ -303,6 +303,43 @@ def test_each_closed_path_says_whether_verify_external_checks_it_from_the_intern
     assert internet_checks(plan, exposure(plan))["edge:edge.contoso.com/ntlm"].startswith("not from the Internet")
 
 
+def test_a_path_closed_only_as_the_state_file_shows_it_today_is_not_said_to_be_checked_from_the_internet() -> None:
+    """verify-external.ps1 is built from the plan alone: where a path is closed after the plan only because the state
+    file shows it closed today (the plan keeps Windows authentication on a TLS-DSK pool, or leaves an Edge as it is),
+    the script expects it as today and would pass with it open. The estate page must not say it checks it."""
+    from wizard.plan.exposure import internet_checks
+
+    doc = copy.deepcopy(PASSIVE_MFA)
+    doc["pools"] = [{"fqdn": "pool01.contoso.com", "external_web_fqdn": "web01.contoso.com",
+                     "auth": {"external": "tls_dsk"}}]
+    doc["edge_pools"] = [{"fqdn": "edge.contoso.com", "access_fqdn": "sip.contoso.com"}]
+    doc["adfs"] = None
+    plan = plan_of(doc)
+    estate = Estate(collected_at="2026-12-01T09:30:00Z", product="sfb2019",
+                    pools=(EstatePool("pool01.contoso.com", external_web_fqdn="web01.contoso.com"),),
+                    web_service_configurations=(EstateWebService("Global", use_windows_auth="None", use_pin_auth=False,
+                                                                 use_certificate_auth=True,
+                                                                 use_ws_fed_passive_auth=False),),
+                    proxy_configurations=(EstateProxy("Global", use_ntlm_for_client_to_proxy_auth=False,
+                                                      use_kerberos_for_client_to_proxy_auth=False,
+                                                      use_certificate_for_client_to_proxy_auth=True),))
+    model = exposure(plan, estate=estate)
+    checks = internet_checks(plan, model)
+    for key in ("web:pool01.contoso.com/ntlm", "web:pool01.contoso.com/kerberos",
+                "web:pool01.contoso.com/password_grant", "edge:edge.contoso.com/ntlm",
+                "edge:edge.contoso.com/kerberos"):
+        path = next(p for p in model.paths if p.key == key)
+        assert path.after.accepted is State.CLOSED, key
+        assert checks[key].startswith("not from the Internet"), (key, checks[key])
+        assert "state file" in checks[key], (key, checks[key])
+    # What the plan itself closes stays checked.
+    blocked = copy.deepcopy(doc)
+    blocked["edge_pools"][0]["block_ntlm"] = True
+    plan = plan_of(blocked)
+    assert internet_checks(plan, exposure(plan, estate=estate))["edge:edge.contoso.com/ntlm"].startswith(
+        "from the Internet")
+
+
 def test_the_runbook_matrix_says_how_each_closed_path_is_checked() -> None:
     from wizard.scripts.bundle import Source, build_bundle
 
@@ -323,3 +360,42 @@ def test_the_review_page_rows_say_how_each_closed_path_is_checked() -> None:
                and "PIN" in r["credential"])
     assert pin["checked"].startswith("not from the Internet")
     assert all(r["checked"] == "" for r in rows if r["after"] != "closed")
+
+
+# ---------------------------------------------------------------------------
+# Modern Authentication where it cannot be: CertProv issues no certificate after an OAuth sign-in
+
+
+def _issued_with(plan: PlanData, pool: str) -> tuple[Credential, ...]:
+    issue = next(i for i in exposure(plan).issuance if i.pool == pool)
+    return issue.credentials_after
+
+
+def test_lync_server_2013_certprov_takes_no_modern_authentication():
+    """Lync Server 2013 has no Modern Authentication (no OAuth server of AD FS type, no client authorization
+    server): its CertProv never issues a certificate after an OAuth sign-in, before or after the plan, so the
+    exposure notes must not say it does."""
+    plan = fixture("s01-passive-extranet-mfa")
+    assert plan.product == "lync2013"
+    assert Credential.OAUTH not in _issued_with(plan, "lyncpool01.contoso.com")
+    issue = next(i for i in exposure(plan).issuance if i.pool == "lyncpool01.contoso.com")
+    assert Credential.OAUTH not in issue.by_password_after
+    tls = plan_of({**PASSIVE_MFA, "product": "lync2013", "adfs": None, "edge_pools": [],
+                   "pools": [{"fqdn": "pool01.contoso.com", "external_web_fqdn": "web01.contoso.com",
+                              "auth": {"external": "tls_dsk"}}]})
+    assert Credential.OAUTH not in _issued_with(tls, "pool01.contoso.com")
+
+
+def test_a_plan_with_a_passive_pool_leaves_no_modern_authentication_on_skype_for_business():
+    """On Skype for Business Server the Management Shell script of a plan with a passive pool stops before its first
+    change when the global OAuth configuration names a client authorization server (passive authentication and
+    Modern Authentication cannot share a deployment): once it has run, no pool takes an OAuth sign-in."""
+    plan = plan_of({**PASSIVE_MFA, "pools": [
+        *PASSIVE_MFA["pools"],
+        {"fqdn": "pool02.contoso.com", "external_web_fqdn": "web02.contoso.com", "auth": {"external": "tls_dsk"}}]})
+    assert Credential.OAUTH not in _issued_with(plan, "pool01.contoso.com")
+    assert Credential.OAUTH not in _issued_with(plan, "pool02.contoso.com")
+    # Without a passive pool the plan says nothing of Modern Authentication on Skype for Business: as today.
+    tls = plan_of({**PASSIVE_MFA, "adfs": None, "pools": [
+        {"fqdn": "pool02.contoso.com", "external_web_fqdn": "web02.contoso.com", "auth": {"external": "tls_dsk"}}]})
+    assert Credential.OAUTH in _issued_with(tls, "pool02.contoso.com")

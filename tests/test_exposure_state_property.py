@@ -12,8 +12,8 @@ The oracle reasons from the two documents alone:
 * the web service collection that applies to a pool the plan leaves alone is its service collection, else its
   topology site's, else the global one; a pool whose site the topology does not report may be in any site;
 * a pool whose authentication the plan changes gets the Management Shell script's settings: `Set-` on its
-  service collection when it has one, else `New-` copying what the script does not set from `site:<the plan's
-  site>` when that exists, else from the global collection;
+  service collection when it has one, else `New-` copying what the script does not set from the collection that
+  applies today (the script reads the pool's site from the topology at run time, whatever site the plan names);
 * proxy settings: the service collection, else the global one; the script's own blocks;
 * "not reported" is open.
 """
@@ -162,18 +162,20 @@ class _Oracle:
         assert pool is not None and auth is not None
         own = self._web(f"service:WebServer:{fqdn}")
         if own is not None:
-            base = dict(own)
+            bases = [dict(own)]
         else:
-            parent = self._web(f"site:{pool['site']}") if pool.get("site") else None
-            parent = parent if parent is not None else self._web("Global")
-            base = {k: (parent or {}).get(k) for k in ("use_windows_auth", "use_pin_auth", "use_certificate_auth")}
-            base["use_ws_fed_passive_auth"] = False
-        base["use_certificate_auth"] = auth.get("certificate_auth", True)
-        if mode == "passive":
-            base.update(use_windows_auth="None", use_pin_auth=False, use_ws_fed_passive_auth=True)
-        if auth.get("block_pin_auth"):
-            base["use_pin_auth"] = False
-        return [base]
+            bases = []
+            for parent in self._today(fqdn):
+                base = {k: (parent or {}).get(k) for k in ("use_windows_auth", "use_pin_auth", "use_certificate_auth")}
+                base["use_ws_fed_passive_auth"] = False
+                bases.append(base)
+        for base in bases:
+            base["use_certificate_auth"] = auth.get("certificate_auth", True)
+            if mode == "passive":
+                base.update(use_windows_auth="None", use_pin_auth=False, use_ws_fed_passive_auth=True)
+            if auth.get("block_pin_auth"):
+                base["use_pin_auth"] = False
+        return bases
 
     def _password_alone(self, web: dict[str, Any]) -> bool:
         windows = (web.get("use_windows_auth") or "Negotiate").casefold() != "none"
@@ -298,22 +300,28 @@ def _errors(plan_doc: dict[str, Any], state_doc: dict[str, Any]) -> set[tuple[st
     return {(f.code, f.field) for f in findings if f.severity == "error"}
 
 
-def test_a_pool_without_a_site_in_the_plan_gets_a_collection_copied_from_global_not_from_its_topology_site() -> None:
-    # The topology puts pool0 in Oslo, where Windows authentication and PIN are off; the plan names no site, so
-    # the service collection the script creates for its TLS-DSK mode copies UseWindowsAuth from Global
-    # (Negotiate): NTLM and Negotiate are back on its web services, and its CertProv issues certificates for them.
+def test_a_pool_without_a_site_in_the_plan_gets_a_collection_copied_from_its_topology_site() -> None:
+    # The topology puts pool0 in Oslo, where Windows authentication and PIN are off; the plan names no site (or
+    # another one). The service collection the script creates for its TLS-DSK mode copies UseWindowsAuth from
+    # site:Oslo, the collection that applies today (the script reads the site from the topology): Windows
+    # authentication stays off and nothing is refused. (The script copied Global here before, and the model
+    # refused the plan for it: tests/test_new_collection_inherits.py runs the script.)
     plan_doc = _plan({"fqdn": "pool0.contoso.com", "role": "frontend", "external_web_fqdn": "web0.contoso.com",
                       "auth": {"external": "tls_dsk", "certificate_auth": True, "block_ntlm_at_registrar": True,
                                "block_pin_auth": True}})
     state_doc = _state([{"fqdn": "pool0.contoso.com", "role": "frontend", "site": "Oslo"},
                         {"fqdn": "pool1.contoso.com", "role": "frontend", "site": "Oslo"}],
                        [_OPEN_GLOBAL, _CLOSED_SITE])
-    assert oracle_open_paths(plan_doc, state_doc)
-    assert ("mfa_web_password_open", "pools[0].auth.external") in _errors(plan_doc, state_doc)
-    # With the topology's site in the plan, the new collection copies site:Oslo: nothing to refuse.
-    plan_doc["pools"][0]["site"] = "Oslo"
     assert oracle_open_paths(plan_doc, state_doc) == []
     assert _errors(plan_doc, state_doc) == set()
+    plan_doc["pools"][0]["site"] = "Bergen"
+    assert oracle_open_paths(plan_doc, state_doc) == []
+    assert _errors(plan_doc, state_doc) == set()
+    # In the topology's Bergen instead, where Global applies (no site:Bergen), Windows authentication is open.
+    state_doc["pools"][0]["site"] = "Bergen"
+    plan_doc["pools"][0]["site"] = "Oslo"
+    assert oracle_open_paths(plan_doc, state_doc)
+    assert ("mfa_web_password_open", "pools[0].auth.external") in _errors(plan_doc, state_doc)
 
 
 def test_a_pool_whose_site_the_state_file_does_not_report_may_take_any_site_collection() -> None:

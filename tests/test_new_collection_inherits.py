@@ -101,3 +101,48 @@ def test_a_run_that_stops_right_after_creating_the_collection_has_it_removed_by_
             outcome = site.run_rollback()
         assert outcome.ok, outcome.error
         assert site.store.state() == before, how
+
+
+def topology_site_of(tmp_path: Path, doc: dict[str, Any], site: str, **site_values: Any) -> Site:
+    """The plan's pool is in `site` in the topology, whose web service collection holds `site_values`; the global
+    one keeps the product's defaults."""
+    store = FakeLync(pools=tuple(p["fqdn"] for p in doc["pools"]) + tuple(e["fqdn"] for e in doc.get("edge_pools", ())),
+                     sites=(site,),
+                     module="SkypeForBusiness", version="Skype for Business Server 2015 (6.0.9319.534)",
+                     pool_sites={p["fqdn"]: site for p in doc["pools"]})
+    web = store.collections["CsWebServiceConfiguration"]
+    web.items[f"site:{site}"] = {**web.items["Global"], **site_values}
+    return Site(tmp_path, texts_of(doc), store, "lync-management-shell.ps1", "rollback-lync.ps1")
+
+
+def test_a_pool_the_plan_gives_no_site_copies_the_collection_of_its_site_in_the_topology(tmp_path: Path) -> None:
+    """The plan's site is optional (for display and site mobility policies). A pool without one that the topology
+    puts in Dublin, where site:Dublin has PIN authentication and anonymous meeting join off, must keep them when the
+    script creates its service collection: copying the global collection instead would turn PIN sign-in (a password
+    alone) back on from the Internet, which no finding says."""
+    doc = s02()
+    assert "site" not in doc["pools"][0]
+    site = topology_site_of(tmp_path, doc, "Dublin", UsePinAuth=False, AllowAnonymousAccessToLWAConference=False,
+                            UseWindowsAuth="NTLM")
+    before = copy.deepcopy(site.store.state())
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    created = site.store.state()["CsWebServiceConfiguration"][POOL]
+    assert created["UsePinAuth"] is False
+    assert created["AllowAnonymousAccessToLWAConference"] is False
+    assert created["UseWindowsAuth"] == "NTLM"
+    assert created["DefaultValidityPeriodHours"] == 720   # the plan's own
+    assert site.run_rollback().ok
+    assert site.store.state() == before
+
+
+def test_a_plan_site_that_is_not_the_pools_site_in_the_topology_is_not_copied(tmp_path: Path) -> None:
+    """The collection that applies today is the topology's site's, whatever site the plan names."""
+    doc = s02(site="Oslo")
+    site = topology_site_of(tmp_path, doc, "Dublin", UsePinAuth=False)
+    site.store.collections["CsWebServiceConfiguration"].items["site:Oslo"] = {
+        **site.store.collections["CsWebServiceConfiguration"].items["Global"], "UsePinAuth": True}
+    site.store.sites.add("oslo")
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    assert site.store.state()["CsWebServiceConfiguration"][POOL]["UsePinAuth"] is False

@@ -178,7 +178,8 @@ def lync_stores(draw: st.DrawFn, b: Bundle) -> FakeLync:
                "sfb2019": "Skype for Business Server 2019 (7.0.2046.0)",
                "sfbse": "Skype for Business Server Subscription Edition (7.0.2046.820)"}[plan.product]
     store = FakeLync(module="Lync" if plan.product == "lync2013" else "SkypeForBusiness", pools=fqdns, sites=SITES,
-                     version=version, metadata=metadata, services=services)
+                     version=version, metadata=metadata, services=services,
+                     pool_sites={p.fqdn: p.site for p in plan.pools if p.site})
     web = store.collections["CsWebServiceConfiguration"]
     proxy = store.collections["CsProxyConfiguration"]
     mobility = store.collections["CsMobilityPolicy"]

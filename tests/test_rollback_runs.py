@@ -107,7 +107,9 @@ class Site:
 
 def lync_site(tmp_path: Path, fixture: str = "multi-domain-director-idn") -> Site:
     texts = bundle(fixture).texts
-    store = FakeLync(pools=("sfbpool01.contoso.com", "sfbdir01.contoso.com", "sfbedge.contoso.com"))
+    # The topology puts both pools in Dublin, as the plan does.
+    store = FakeLync(pools=("sfbpool01.contoso.com", "sfbdir01.contoso.com", "sfbedge.contoso.com"),
+                     pool_sites={"sfbpool01.contoso.com": "Dublin", "sfbdir01.contoso.com": "Dublin"})
     # Before the change: the Front End pool has its own web service collection with values of its own;
     # the Director, the Edge and the Registrar have none (the change creates them).
     store.collections["CsWebServiceConfiguration"].items["service:WebServer:sfbpool01.contoso.com"] = {

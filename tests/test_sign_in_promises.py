@@ -240,7 +240,8 @@ def test_6_new_service_collections_copy_the_collection_that_applied_until_then()
     ])
     lync = scripts_of(doc)["lync-management-shell.ps1"]
     branch = lync[lync.index("if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.contoso.com'"):]
-    assert branch.index("$Parent = Get-CsWebServiceConfiguration -Identity 'site:Dublin'") < \
+    # The collection that applied until then: the site the topology gives the pool (read at run time), else Global.
+    assert branch.index("$Parent = Get-AppliedWebServiceConfiguration -Pool 'pool02.contoso.com'") < \
         branch.index("New-CsWebServiceConfiguration")
     [new] = [c for c in parse_commands(branch) if c.name == "new-cswebserviceconfiguration"][:1]
     assert new.get("UseWindowsAuth") == "$Parent.UseWindowsAuth"

@@ -40,6 +40,9 @@ SPRAY_PATHS = {
     "/RgsClients/": "/RgsClients/",
     "/RequestHandlerExt/": "/RequestHandlerExt/",
     "/Autodiscover/AutodiscoverService.svc/root": network.DISCOVERY_PATH,
+    # The user resource the discovery document links to: its 401 names the MsRtcOAuth token URL and grant types,
+    # which is where the spray tools learn that a password is taken at /WebTicket/oauthtoken.
+    "/Autodiscover/AutodiscoverService.svc/root/oauth/user": "/Autodiscover/AutodiscoverService.svc/root/oauth/user",
     "/ucwa/": "/ucwa/",
     "/passiveauth": "/passiveauth/",
 }
@@ -337,6 +340,39 @@ def test_challenges_are_parsed_from_the_header_values():
     assert parsed["Schemes"] == ["Negotiate", "NTLM", "MsRtcOAuth", "Bearer"]
     assert parsed["Token"] == "TlRMTVNTUAACAAAAAAAAADgAAAAFgomi"
     assert parsed["Grants"] == ["urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting", "password"]
+
+
+OAUTH_USER = "/Autodiscover/AutodiscoverService.svc/root/oauth/user"
+# What the web services answer there without credentials while they take a password (the MsRtcOAuth challenge).
+PASSWORD_GRANT_CHALLENGE = ('MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",'
+                            'grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"')
+
+
+def test_the_password_grant_the_model_closes_is_seen_where_the_server_announces_it():
+    """The model closes the MsRtcOAuth password grant on a passive pool, and the runbook says verify-external.ps1
+    checks it from the Internet. Only the OAuth user resource announces the grant types to a request without
+    credentials: verify-external.ps1 must ask it on the pool's external name, and a 401 that still offers the
+    password grant there is a FAIL."""
+    path = FIXTURES / "s01-passive-extranet-mfa.json"
+    plan = plan_of(path)
+    data = script_data(path)
+    [host] = [h for h in data["WebProbes"] if h["Base"] == "https://lyncweb.contoso.com"]
+    entry = next((p for p in data["WebPathSets"][host["Paths"]] if p["Path"] == OAUTH_USER), None)
+    assert entry is not None, "the OAuth user resource is not probed: the password grant check could never fail"
+    wanted = [CIDict(list(s.items())) for s in data["WebExpectations"][entry["Expect"]]]
+    assert {s["Scheme"]: s["Offer"] for s in wanted}["password_grant"] == "must_not"
+    statuses = list(data["WebStatuses"][entry["Statuses"]])
+    parsed = probe_functions().call("Get-AuthChallenges", Values=[PASSWORD_GRANT_CHALLENGE],
+                                    Joined=PASSWORD_GRANT_CHALLENGE)
+    seen = answer(401, tuple(parsed["Schemes"]), grants=tuple(parsed["Grants"]))
+    passed, reason = verdict(seen, statuses, wanted)
+    assert not passed and "password_grant is offered, which the plan closes" in reason
+    # The runbook's "Checked after the change" may then say so.
+    model = exposure.exposure(plan)
+    grant = next(p for p in model.paths if p.entry.kind is exposure.EntryKind.WEB_SERVICES
+                 and p.credential is exposure.Credential.PASSWORD_GRANT)
+    assert OAUTH_USER in grant.entry.paths
+    assert exposure.internet_checks(plan, model)[grant.key].startswith("from the Internet")
 
 
 # ---------------------------------------------------------------------------

@@ -584,13 +584,12 @@ def _mobile_preferred(plan: PlanData, estate: Estate) -> Iterator[Finding]:
     """The collection that applies to a pool names, as the mobile clients' default sign-in method, one the plan turns
     off there: lync-management-shell.ps1 stops before its first change (Assert-MobilePreferredAuthType), because the
     cmdlet help warns that such a method can keep the web ticket service from starting. The same collections as the
-    script: the pool's own, else the site the plan gives it, else Global."""
+    script: the pool's own, else the site the topology gives it, else Global."""
     for i, pool in enumerate(plan.pools):
         refused = mobile_preferred_refused(plan, pool)
         if not refused:
             continue
-        candidates = [pool.web_service_identity, *([f"site:{pool.site}"] if pool.site else []), "Global"]
-        web = next((w for w in map(estate.web_service, candidates) if w is not None), None)
+        web = estate.web_service_for(pool.fqdn, pool.site)
         if web is None or web.mobile_preferred_auth_type is None:
             continue
         for value, setting in refused:

@@ -208,11 +208,13 @@ class Estate:
     def web_service_for(self, pool_fqdn: str, site: str | None = None) -> EstateWebService | None:
         """Return the collection that applies to the pool's web services today: service, site, then global.
 
-        `site` defaults to the site the topology gives the pool.
+        The site is the one the topology gives the pool; `site` (a plan's) only stands in where the topology does
+        not hold the pool or gives it no site. A collection the Management Shell script creates copies this one:
+        the script reads the pool's site from the topology at run time.
         """
-        if site is None:
-            known = self.pool(pool_fqdn)
-            site = known.site if known else None
+        known = self.pool(pool_fqdn)
+        if known is not None and known.site:
+            site = known.site
         candidates = [f"service:WebServer:{pool_fqdn}"]
         if site:
             candidates.append(f"site:{site}")

@@ -175,8 +175,10 @@ FIELDS: dict[str, Explanation] = {
     "pools[].auth.block_ntlm_at_registrar": _e(
         "Also block NTLM and Kerberos at the Registrar",
         "Turns off NTLM and Kerberos for SIP sign-in on this pool's Registrar too, not only at the Edge.",
-        "Internal clients must then sign in with certificates (TLS-DSK); clients without a certificate, such "
-        "as a brand-new PC or a phone that signs in with NTLM, cannot sign in even inside the network.", PROXY),
+        "Clients inside the network must then sign in with a Lync client certificate (TLS-DSK): a client without "
+        "one first gets it from the pool's CertProv (with the password, or through AD FS on a passive pool), but "
+        "phones, room systems and third-party clients that only sign in with NTLM or Kerberos cannot sign in, even "
+        "inside the network.", PROXY),
     "pools[].auth.block_pin_auth": _e(
         "Turn PIN authentication off",
         "Stops this pool's web services from accepting an extension or phone number and PIN "
@@ -189,13 +191,16 @@ FIELDS: dict[str, Explanation] = {
     "pools[].relying_parties": _e("Relying parties", "The AD FS relying party trusts for this pool.", "", ADD_RP),
     "pools[].relying_parties.internal": _e(
         "Internal relying party name",
-        "The AD FS relying party trust that reads its metadata from the internal web services name. Leave "
-        "empty to use a name derived from the pool.",
+        "The AD FS relying party trust that reads its metadata from the internal web services name. The AD FS "
+        "script sets the plan's MFA on both trusts, this one and the external one (with extranet MFA only "
+        "requests through the Web Application Proxy are asked for a second factor). Leave empty to use a name "
+        "derived from the pool.",
         "Renaming an existing trust leaves the old one behind in AD FS.", ADD_RP),
     "pools[].relying_parties.external": _e(
         "External relying party name",
-        "The AD FS relying party trust for the external web services name; this is the one that gets the "
-        "extranet MFA rule. Leave empty to use a name derived from the pool.",
+        "The AD FS relying party trust for the external web services name. The AD FS script sets the plan's "
+        "MFA on both trusts, this one and the internal one (with extranet MFA only requests through the Web "
+        "Application Proxy are asked for a second factor). Leave empty to use a name derived from the pool.",
         "Renaming an existing trust leaves the old one behind in AD FS.", ADD_RP),
     "edge_pools[].fqdn": _e(
         "Edge pool FQDN",
@@ -244,9 +249,13 @@ FIELDS: dict[str, Explanation] = {
         ADFS_AUTH_POLICY),
     "adfs.published_on_reverse_proxy": _e(
         "AD FS is published on the reverse proxy",
-        "Tick when the same reverse proxy listener and certificate publish AD FS too; the AD FS name is then "
-        "added to the reverse proxy certificate.",
-        "", TWO_FACTOR),
+        "Tick when the same plain reverse proxy listener and certificate that publish the web services publish AD "
+        "FS too (not a Web Application Proxy or AD FS proxy); the AD FS name is then added to the reverse proxy "
+        "certificate. Leave it unticked when Internet users reach AD FS through a Web Application Proxy, even one "
+        "that also publishes the web services.",
+        "Through a plain reverse proxy AD FS takes every Internet request for an internal one: extranet MFA never "
+        "asks for a second factor, extranet lockout never counts, and Windows integrated sign-in is offered to "
+        "the Internet.", TWO_FACTOR),
     "modern_auth": _e(
         "Turn on Modern Authentication through AD FS",
         "Modern Authentication (ADAL/OAuth): the desktop clients sign in at AD FS, where MFA can be required, and "

@@ -11,7 +11,8 @@ The model
 
 * entry points (`EntryPoint`): each Edge pool's SIP sign-in (its Access Edge FQDN), each pool's
   Registrar (reached through an Edge), each pool's external web services (the authenticated
-  paths in `WEB_PATHS`: WebTicket, CertProv, Autodiscover/lyncdiscover, /abs/, /GroupExpansion/,
+  paths in `WEB_PATHS`: WebTicket, CertProv, Autodiscover/lyncdiscover (and its OAuth user resource),
+  /abs/, /GroupExpansion/,
   /mcx/, /RgsClients/, /RequestHandlerExt/, /ucwa/, /passiveauth/) and AD FS (/adfs/ls) through a
   Web Application Proxy or the plain reverse proxy;
 * for each entry point and credential (`Credential`: password over NTLM, password over
@@ -155,6 +156,10 @@ WEB_PATHS: tuple[tuple[str, str], ...] = (
     ("/WebTicket/WebTicketService.svc", "WebTicket"),
     ("/CertProv/CertProvisioningService.svc", "CertProv (client certificates)"),
     ("/Autodiscover/AutodiscoverService.svc/root/user", "Autodiscover (lyncdiscover)"),
+    # The user resource the anonymous discovery document links to (UCWA, the mobile and web clients, and every
+    # Lync password-spray tool): its 401 names the MsRtcOAuth token URL and the grant types the pool takes, the
+    # password grant included, so it is where a request without credentials shows that grant open or closed.
+    ("/Autodiscover/AutodiscoverService.svc/root/oauth/user", "Autodiscover OAuth user resource (MsRtcOAuth)"),
     ("/abs/", "Address Book"),
     ("/GroupExpansion/service.svc", "distribution group expansion"),
     ("/mcx/", "mobility (MCX)"),
@@ -331,22 +336,24 @@ def _collections(estate: Estate, fqdn: str, site: str | None) -> list[EstateWebS
     """Return the web service collections that may apply to the pool (None: none at all, so unknown).
 
     Its own service collection when the state file has one (the script's Set- changes that one). Otherwise the
-    collection the plan's site picks (`site:<site>`, else the global one: a collection the script creates copies
-    it, and a pool with no site in the plan gets the global one's, whatever the topology says) and the one the
-    topology's site picks (what applies to a pool the plan leaves alone). When the topology does not report the
-    pool's site, the pool may be in any site: every site collection may apply. A wrong or missing site, in the
-    plan or the state file, never hides any of them.
+    one the topology's site picks (`site:<site>`, else the global one): what applies to a pool the plan leaves
+    alone, and what a collection the script creates copies (the script reads the pool's site from the topology
+    at run time, whatever site the plan gives it). When the topology does not report the pool's site, the pool may
+    be in any site: every site collection may apply. A pool the topology does not hold takes the plan's site (the
+    script stops on it before any change anyway). A missing site in the state file never hides a collection.
     """
     own = estate.web_service(f"service:WebServer:{fqdn}")
     if own is not None:
         return [own]
-    sites: list[str | None] = [site]
+    sites: list[str | None]
     known = estate.pool(fqdn)
-    if known is not None and known.site:
-        sites.append(known.site)
-    elif known is not None:
-        sites += [None, *(w.identity.partition(":")[2] for w in estate.web_service_configurations
-                          if w.identity.casefold().startswith("site:"))]
+    if known is None:
+        sites = [site]
+    elif known.site:
+        sites = [known.site]
+    else:
+        sites = [None, *(w.identity.partition(":")[2] for w in estate.web_service_configurations
+                         if w.identity.casefold().startswith("site:"))]
     found: list[EstateWebService | None] = []
     for name in sites:
         web = (estate.web_service(f"site:{name}") if name else None) or estate.web_service("Global")
@@ -369,14 +376,14 @@ def _web_today(estate: Estate | None, fqdn: str, site: str | None) -> _Web:
     webs = [_UNKNOWN_WEB if web is None else _web_of(web) for web in collections]
     if len(webs) == 1:
         return webs[0]
-    # More than one collection may apply (the plan's site is not the topology's, or the topology does not say the
-    # pool's site): a setting is open when any of them has it on.
+    # More than one collection may apply (the topology does not say the pool's site): a setting is open when any of
+    # them has it on.
     names = " or ".join(web.identity if web is not None else "no collection" for web in collections)
     return _Web(ntlm=any_of(w.ntlm for w in webs), kerberos=any_of(w.kerberos for w in webs),
                 pin=any_of(w.pin for w in webs), certificate=any_of(w.certificate for w in webs),
                 passive=any_of(w.passive for w in webs),
-                why=f"as today ({names} in the state file: the plan's site and the topology's do not pick the same "
-                    f"collection, so any of them may apply)",
+                why=f"as today ({names} in the state file: the topology does not say the pool's site, so any of "
+                    f"them may apply)",
                 password_grant=any_of(w.password_grant for w in webs))
 
 
@@ -696,10 +703,15 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
     trusted = frozenset(ref.fqdn for ref in pools if _plan_sets_trusts(ref.plan_pool))
     passive_after: dict[str, Access] = {ref.fqdn: adfs_after if ref.fqdn in trusted else _trusts_as_today(adfs_after)
                                         for ref in pools}
+    oauth_today, oauth_after = _oauth_states(plan)
     for ref in pools:
         today = _web_today(estate, ref.fqdn, ref.site)
+        if oauth_today is not None:
+            today = replace(today, oauth=oauth_today)
         after = _web_after(ref.plan_pool, today, plan.modern_auth, _web_shadowed(estate, ref.fqdn, ref.site),
                            _web_created(plan, estate, ref))
+        if oauth_after is not None:
+            after = replace(after, oauth=oauth_after)
         webs[ref.fqdn] = (today, after)
         published = State.OPEN if ref.external_web_fqdn else State.UNKNOWN
         where = (f"https://{ref.external_web_fqdn}/CertProv" if ref.external_web_fqdn
@@ -830,6 +842,23 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
 
     return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None,
                     mfa_trust_pools=trusted)
+
+
+def _oauth_states(plan: PlanData) -> tuple[State | None, State | None]:
+    """Return whether the web services take an OAuth sign-in (Modern Authentication) today and after the plan where
+    the plan settles it, None where it is as the pool's own settings say (unknown without Modern Authentication in
+    the plan: the state file does not hold the OAuth settings).
+
+    Lync Server 2013 has no Modern Authentication at all. On Skype for Business Server a plan with a passive pool and
+    no `modern_auth` has a Management Shell script that stops before its first change when the global OAuth
+    configuration names a client authorization server (the two cannot share a deployment), so once it has run no
+    pool takes an OAuth sign-in.
+    """
+    if not plan.product_facts.modern_auth:
+        return State.CLOSED, State.CLOSED
+    if plan.modern_auth is None and plan.adfs is not None and plan.passive_pools:
+        return None, State.CLOSED
+    return None, None
 
 
 def _plan_sets_trusts(pool: Pool | None) -> bool:
@@ -1317,39 +1346,77 @@ _UNSEEN = "not from the Internet: a request without credentials cannot show it"
 _UNSEEN_REGISTRAR = "not from the Internet: the Edge answers SIP sign-in first"
 
 
+# The scheme a probe judges for each credential it can show (verify-external.ps1's web and SIP probes).
+_PROBED_SCHEMES: dict[tuple[EntryKind, Credential], str] = {
+    (EntryKind.WEB_SERVICES, Credential.NTLM): "NTLM",
+    (EntryKind.WEB_SERVICES, Credential.KERBEROS): "Negotiate",
+    (EntryKind.WEB_SERVICES, Credential.PASSWORD_GRANT): PASSWORD_GRANT_SCHEME,
+    (EntryKind.WEB_SERVICES, Credential.ADFS): "adfs_redirect",
+    (EntryKind.EDGE_SIP, Credential.NTLM): "NTLM",
+    (EntryKind.EDGE_SIP, Credential.KERBEROS): "Kerberos",
+    (EntryKind.REGISTRAR, Credential.NTLM): "NTLM",
+    (EntryKind.REGISTRAR, Credential.KERBEROS): "Kerberos",
+    (EntryKind.ADFS, Credential.ADFS_WINDOWS): "NTLM",
+}
+_AS_TODAY_ONLY = ("not from the Internet: closed as the state file shows it today, which the plan leaves as it is; "
+                  "verify-external.ps1 is built from the plan alone and does not judge it")
+
+
+def _must_not(probes: Iterable[tuple[str, tuple[SchemeExpectation, ...]]]) -> dict[str, set[str]]:
+    """Return, per key (a pool, an Edge, AD FS), the schemes every probe of that key that judges them must not see."""
+    judged: dict[str, dict[str, bool]] = {}
+    for key, schemes in probes:
+        seen = judged.setdefault(key, {})
+        for s in schemes:
+            seen[s.scheme] = seen.get(s.scheme, True) and s.offer is Offer.MUST_NOT
+    return {key: {scheme for scheme, closed in seen.items() if closed} for key, seen in judged.items()}
+
+
 def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
     """Return, per path that is closed after the plan (`SignInPath.key`), whether verify-external.ps1 checks from
     the Internet that it is closed after the change, in words ("from the Internet ..." or "not from the
     Internet: why"; for a Registrar that `registrar_probes` holds, also that verify-internal.ps1 probes it from
-    inside). The script is built from the plan alone, so what only a state file holds is never probed.
+    inside). The scripts are built from the plan alone, so what only a state file holds is never probed: a path the
+    model (with a state file) closes only because it is closed today is checked only where the plan's own probes
+    expect it closed too.
     """
-    web_pools = {probe.pool for probe in web_probes(plan)}
-    sip_edges = {probe.edge: probe.access_fqdn for probe in sip_probes(plan) if probe.access_fqdn}
-    adfs_probed = bool(adfs_probes(plan))
-    registrars = {probe.pool for probe in registrar_probes(plan)}
+    web_pools = _must_not((probe.pool, probe.schemes) for probe in web_probes(plan))
+    sip_closed = _must_not((probe.edge, probe.schemes) for probe in sip_probes(plan) if probe.access_fqdn)
+    sip_edges = {probe.edge: (probe.access_fqdn, sip_closed[probe.edge]) for probe in sip_probes(plan)
+                 if probe.access_fqdn}
+    adfs_closed = _must_not(("adfs", probe.schemes) for probe in adfs_probes(plan)).get("adfs")
+    registrars = _must_not((probe.pool, probe.schemes) for probe in registrar_probes(plan))
     out: dict[str, str] = {}
     for path in model.paths:
         if path.after.accepted is not State.CLOSED:
             continue
         entry, credential = path.entry, path.credential
+        scheme = _PROBED_SCHEMES.get((entry.kind, credential), "")
         text = _UNSEEN
         if credential in (Credential.PIN, Credential.CLIENT_CERTIFICATE):
             pass
         elif entry.kind is EntryKind.EDGE_SIP:
-            access = sip_edges.get(entry.edge or "") if entry.in_plan else None
-            text = (f"from the Internet: verify-external.ps1 sends a SIP REGISTER to {access}" if access
-                    else "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to")
+            access, closed = sip_edges.get(entry.edge or "", (None, set())) if entry.in_plan else (None, set())
+            if not access:
+                text = "not from the Internet: the plan names no Access Edge FQDN to send a SIP REGISTER to"
+            elif scheme in closed:
+                text = f"from the Internet: verify-external.ps1 sends a SIP REGISTER to {access}"
+            else:
+                text = _AS_TODAY_ONLY
         elif entry.kind is EntryKind.REGISTRAR:
             text = _UNSEEN_REGISTRAR
-            if entry.in_plan and entry.pool in registrars:
+            if entry.in_plan and scheme in registrars.get(entry.pool or "", set()):
                 text += f"; from inside, verify-internal.ps1 sends a SIP REGISTER to {entry.pool}"
         elif entry.kind is EntryKind.WEB_SERVICES:
-            text = ("from the Internet: verify-external.ps1 asks each of its published names without credentials"
-                    if entry.in_plan and entry.pool in web_pools
-                    else "not from the Internet: the plan publishes no external name for it")
-        elif entry.kind is EntryKind.ADFS and adfs_probed:
+            if not (entry.in_plan and entry.pool in web_pools):
+                text = "not from the Internet: the plan publishes no external name for it"
+            elif scheme and scheme in web_pools[entry.pool or ""]:
+                text = "from the Internet: verify-external.ps1 asks each of its published names without credentials"
+            elif scheme:
+                text = _AS_TODAY_ONLY
+        elif entry.kind is EntryKind.ADFS and adfs_closed is not None:
             text = ("from the Internet: verify-external.ps1 asks AD FS /adfs/ls/ and its windowstransport "
-                    "endpoints without credentials")
+                    "endpoints without credentials" if scheme in adfs_closed else _AS_TODAY_ONLY)
         out[path.key] = text
     return out
 

@@ -421,25 +421,44 @@ try {
     if (-not (Get-CsSite -Identity 'Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue)) {
         throw ('Site not found in the topology: ' + 'Dub''lin; $(Invoke-Expression ''calc'')`')
     }
+    function Get-AppliedWebServiceConfiguration {
+        # The web service collection that applies to pool $Pool while it has none of its own: the one of the site
+        # the topology gives its web services (Get-CsService, SiteId: site:<name>), else the global one. A
+        # collection this script creates copies what the plan leaves alone from it. The plan's site is not used:
+        # it may be missing or another site, and the topology is what applies.
+        param([string]$Pool)
+        foreach ($Service in @(Get-CsService -WebServer)) {
+            if ([string]$Service.PoolFqdn -ne $Pool -or -not $Service.PSObject.Properties['SiteId'] -or -not $Service.SiteId) {
+                continue
+            }
+            $SiteId = [string]$Service.SiteId
+            if ($SiteId -notmatch '^site:') {
+                $SiteId = 'site:' + $SiteId
+            }
+            $Applied = Get-CsWebServiceConfiguration -Identity $SiteId -ErrorAction SilentlyContinue
+            if ($Applied) {
+                return $Applied
+            }
+        }
+        return (Get-CsWebServiceConfiguration -Identity 'Global')
+    }
     function Assert-MobilePreferredAuthType {
         # The mobile clients' default sign-in method (MobilePreferredAuthType) of $Pool must be one the pool keeps:
         # one it no longer supports can keep the web ticket service from starting. A collection this script creates
-        # copies the value from the collection that applies now (its own, else its site's, else the global one), so
-        # that is the one read. One call per pool: a block per pool would be most of this script at a hundred pools.
-        param([string]$Pool, [string]$Identity, [string]$Parent, [string[]]$Refused)
+        # copies the value from the collection that applies now (its own, else its site's in the topology, else the
+        # global one), so that is the one read. One call per pool: a block per pool would be most of this script at
+        # a hundred pools.
+        param([string]$Pool, [string]$Identity, [string[]]$Refused)
         $Effective = Get-CsWebServiceConfiguration -Identity $Identity -ErrorAction SilentlyContinue
-        if (-not $Effective -and $Parent) {
-            $Effective = Get-CsWebServiceConfiguration -Identity $Parent -ErrorAction SilentlyContinue
-        }
         if (-not $Effective) {
-            $Effective = Get-CsWebServiceConfiguration -Identity 'Global'
+            $Effective = Get-AppliedWebServiceConfiguration -Pool $Pool
         }
         $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
         if ($Preferred -and ($Refused -contains [string]$Preferred.Value)) {
             throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + $Pool + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
         }
     }
-    Assert-MobilePreferredAuthType -Pool 'pool01.obrien.example' -Identity 'service:WebServer:pool01.obrien.example' -Parent 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -Refused @('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin')
+    Assert-MobilePreferredAuthType -Pool 'pool01.obrien.example' -Identity 'service:WebServer:pool01.obrien.example' -Refused @('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin')
     # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
     # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise. The script
     # stops here, before anything changes, unless the plan accepts that risk (accepted_risks on pools, edge_pools).
@@ -493,11 +512,8 @@ try {
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:pool01.obrien.example'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -ErrorAction SilentlyContinue)) {
         # A new collection would start from the product's defaults: it takes what the plan leaves alone
-        # from the collection that applied until now (the site's, else the global one).
-        $Parent = Get-CsWebServiceConfiguration -Identity 'site:Dub''lin; $(Invoke-Expression ''calc'')`' -ErrorAction SilentlyContinue
-        if (-not $Parent) {
-            $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
-        }
+        # from the collection that applied until now (the site's in the topology, else the global one).
+        $Parent = Get-AppliedWebServiceConfiguration -Pool 'pool01.obrien.example'
         New-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.obrien.example/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -AllowExternalAuthentication $Parent.AllowExternalAuthentication -DefaultValidityPeriodHours $Parent.DefaultValidityPeriodHours -MinValidityPeriodHours $Parent.MinValidityPeriodHours -MaxValidityPeriodHours $Parent.MaxValidityPeriodHours -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
         # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool01.obrien.example' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool01.obrien.example' -ErrorAction SilentlyContinue)
@@ -511,11 +527,8 @@ try {
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:pool02.obrien.example'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -ErrorAction SilentlyContinue)) {
         # A new collection would start from the product's defaults: it takes what the plan leaves alone
-        # from the collection that applied until now (the site's, else the global one).
-        $Parent = Get-CsWebServiceConfiguration -Identity 'site:Cork' -ErrorAction SilentlyContinue
-        if (-not $Parent) {
-            $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
-        }
+        # from the collection that applied until now (the site's in the topology, else the global one).
+        $Parent = Get-AppliedWebServiceConfiguration -Pool 'pool02.obrien.example'
         New-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
         # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:pool02.obrien.example' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:pool02.obrien.example' -ErrorAction SilentlyContinue)

@@ -1080,6 +1080,7 @@ $WebPathSets = @{
         @{ Path = '/WebTicket/WebTicketService.svc'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/CertProv/CertProvisioningService.svc'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/Autodiscover/AutodiscoverService.svc/root/user'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/Autodiscover/AutodiscoverService.svc/root/oauth/user'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/abs/'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/GroupExpansion/service.svc'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/mcx/'; Expect = 'e1'; Statuses = 'web' }
@@ -1092,6 +1093,7 @@ $WebPathSets = @{
         @{ Path = '/WebTicket/WebTicketService.svc'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/CertProv/CertProvisioningService.svc'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/Autodiscover/AutodiscoverService.svc/root/user'; Expect = 'e3'; Statuses = 'web' }
+        @{ Path = '/Autodiscover/AutodiscoverService.svc/root/oauth/user'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/abs/'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/GroupExpansion/service.svc'; Expect = 'e3'; Statuses = 'web' }
         @{ Path = '/mcx/'; Expect = 'e3'; Statuses = 'web' }

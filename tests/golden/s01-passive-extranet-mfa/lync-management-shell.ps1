@@ -420,6 +420,27 @@ try {
     if (-not (Get-CsPool -Identity 'lyncedge.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'lyncedge.contoso.com')
     }
+    function Get-AppliedWebServiceConfiguration {
+        # The web service collection that applies to pool $Pool while it has none of its own: the one of the site
+        # the topology gives its web services (Get-CsService, SiteId: site:<name>), else the global one. A
+        # collection this script creates copies what the plan leaves alone from it. The plan's site is not used:
+        # it may be missing or another site, and the topology is what applies.
+        param([string]$Pool)
+        foreach ($Service in @(Get-CsService -WebServer)) {
+            if ([string]$Service.PoolFqdn -ne $Pool -or -not $Service.PSObject.Properties['SiteId'] -or -not $Service.SiteId) {
+                continue
+            }
+            $SiteId = [string]$Service.SiteId
+            if ($SiteId -notmatch '^site:') {
+                $SiteId = 'site:' + $SiteId
+            }
+            $Applied = Get-CsWebServiceConfiguration -Identity $SiteId -ErrorAction SilentlyContinue
+            if ($Applied) {
+                return $Applied
+            }
+        }
+        return (Get-CsWebServiceConfiguration -Identity 'Global')
+    }
     # The plan promises that no Internet sign-in works with a password alone (MFA), for the pools it names: every
     # other Front End, Director and Edge pool of the topology keeps its settings, outside that promise. The script
     # stops here, before anything changes, unless the plan accepts that risk (accepted_risks on pools, edge_pools).
@@ -463,8 +484,8 @@ try {
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:lyncpool01.contoso.com'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -ErrorAction SilentlyContinue)) {
         # A new collection would start from the product's defaults: it takes what the plan leaves alone
-        # from the collection that applied until now (the site's, else the global one).
-        $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        # from the collection that applied until now (the site's in the topology, else the global one).
+        $Parent = Get-AppliedWebServiceConfiguration -Pool 'lyncpool01.contoso.com'
         New-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -UseWsFedPassiveAuth $true -WsFedPassiveMetadataUri 'https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml' -UseWindowsAuth None -UsePinAuth $false -UseCertificateAuth $true -AllowExternalAuthentication $Parent.AllowExternalAuthentication -DefaultValidityPeriodHours $Parent.DefaultValidityPeriodHours -MinValidityPeriodHours $Parent.MinValidityPeriodHours -MaxValidityPeriodHours $Parent.MaxValidityPeriodHours -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
         # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:lyncpool01.contoso.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:lyncpool01.contoso.com' -ErrorAction SilentlyContinue)

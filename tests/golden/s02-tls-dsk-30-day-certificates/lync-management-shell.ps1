@@ -411,6 +411,27 @@ try {
     if (-not (Get-CsPool -Identity 'sfbedge.fabrikam.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbedge.fabrikam.com')
     }
+    function Get-AppliedWebServiceConfiguration {
+        # The web service collection that applies to pool $Pool while it has none of its own: the one of the site
+        # the topology gives its web services (Get-CsService, SiteId: site:<name>), else the global one. A
+        # collection this script creates copies what the plan leaves alone from it. The plan's site is not used:
+        # it may be missing or another site, and the topology is what applies.
+        param([string]$Pool)
+        foreach ($Service in @(Get-CsService -WebServer)) {
+            if ([string]$Service.PoolFqdn -ne $Pool -or -not $Service.PSObject.Properties['SiteId'] -or -not $Service.SiteId) {
+                continue
+            }
+            $SiteId = [string]$Service.SiteId
+            if ($SiteId -notmatch '^site:') {
+                $SiteId = 'site:' + $SiteId
+            }
+            $Applied = Get-CsWebServiceConfiguration -Identity $SiteId -ErrorAction SilentlyContinue
+            if ($Applied) {
+                return $Applied
+            }
+        }
+        return (Get-CsWebServiceConfiguration -Identity 'Global')
+    }
 
     Write-Step -Message 'Backing up the settings this script changes, to' -Target $RunFolder
     Save-Backup -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)
@@ -423,8 +444,8 @@ try {
     Write-Step -Message 'Web service configuration' -Target 'service:WebServer:sfbpool01.fabrikam.com'
     if (-not (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)) {
         # A new collection would start from the product's defaults: it takes what the plan leaves alone
-        # from the collection that applied until now (the site's, else the global one).
-        $Parent = Get-CsWebServiceConfiguration -Identity 'Global'
+        # from the collection that applied until now (the site's in the topology, else the global one).
+        $Parent = Get-AppliedWebServiceConfiguration -Pool 'sfbpool01.fabrikam.com'
         New-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -UseCertificateAuth $true -DefaultValidityPeriodHours 720 -MinValidityPeriodHours 8 -MaxValidityPeriodHours 720 -UseWindowsAuth $Parent.UseWindowsAuth -UsePinAuth $Parent.UsePinAuth -AllowExternalAuthentication $Parent.AllowExternalAuthentication -CASigningKeyLength $Parent.CASigningKeyLength -MinCSRKeySize $Parent.MinCSRKeySize -MaxCSRKeySize $Parent.MaxCSRKeySize -UseDomainAuthInLWA $Parent.UseDomainAuthInLWA -MobilePreferredAuthType $Parent.MobilePreferredAuthType -AllowAnonymousAccessToLWAConference $Parent.AllowAnonymousAccessToLWAConference -AutoLaunchLyncWebAccess $Parent.AutoLaunchLyncWebAccess -EnableCertChainDownload $Parent.EnableCertChainDownload -EnableGroupExpansion $Parent.EnableGroupExpansion -InferCertChainFromSSL $Parent.InferCertChainFromSSL -MaxGroupSizeToExpand $Parent.MaxGroupSizeToExpand -ShowAlternateJoinOptionsExpanded $Parent.ShowAlternateJoinOptionsExpanded -ShowDownloadCommunicatorAttendeeLink $Parent.ShowDownloadCommunicatorAttendeeLink -ShowJoinUsingLegacyClientLink $Parent.ShowJoinUsingLegacyClientLink -WhatIf:$WhatIfPreference
         # Recorded at once: a run that stops on a later line has made it all the same, and its rollback removes it.
         Register-Created -Kind 'CsWebServiceConfiguration' -Identity 'service:WebServer:sfbpool01.fabrikam.com' -Item (Get-CsWebServiceConfiguration -Identity 'service:WebServer:sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)

@@ -1026,6 +1026,7 @@ $WebPathSets = @{
         @{ Path = '/WebTicket/WebTicketService.svc'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/CertProv/CertProvisioningService.svc'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/Autodiscover/AutodiscoverService.svc/root/user'; Expect = 'e1'; Statuses = 'web' }
+        @{ Path = '/Autodiscover/AutodiscoverService.svc/root/oauth/user'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/abs/'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/GroupExpansion/service.svc'; Expect = 'e1'; Statuses = 'web' }
         @{ Path = '/mcx/'; Expect = 'e1'; Statuses = 'web' }

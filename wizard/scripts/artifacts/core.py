@@ -235,8 +235,8 @@ def _web_service(plan: PlanData, pool: Pool) -> dict[str, Any] | None:
         "certificate_auth": certificate_auth,
         "block_pin": block_pin,
         "hours": None if hours is None else {"default": hours.default, "min": hours.min, "max": hours.max},
-        # A collection the script creates takes these from the collection that applied until then.
-        "parent_identity": f"site:{pool.site}" if pool.site else None,
+        # A collection the script creates takes these from the collection that applied until then (its site's in
+        # the topology, read at run time, else the global one).
         "inherit": [param for param, products in WEB_INHERITED if plan.product in products and param not in sets],
         # A passive pool's authentication is the plan's alone (an inherited override could even turn passive off).
         "inherit_set_only": list(WEB_SET_ONLY_INHERITED) if plan.product in WEB_SET_ONLY_PRODUCTS and not passive
