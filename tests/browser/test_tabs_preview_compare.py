@@ -89,21 +89,23 @@ def test_the_live_preview_receives_only_the_changed_lines_and_shows_them(open_pa
     plan = make_plan()
     page = open_page()
     sign_in(page, "alice", PASSWORD)
-    answers: list[tuple[str, int]] = []
-    page.on("response", lambda r: PREVIEW.search(r.url) and answers.append((r.text(), len(r.body()))))
-    page.goto(f"/plans/{plan.code}/steps/adfs/")
+    # Each answer waited for by expect_response: a "response" handler may run only after the page shows what
+    # the answer brought (on a loaded machine a list it filled still held the first, whole answer when read).
+    with page.expect_response(PREVIEW) as first:
+        page.goto(f"/plans/{plan.code}/steps/adfs/")
 
     card = page.locator("#preview .file-card[data-file='adfs-server.ps1']")
     expect(card.locator(".ps-code")).to_contain_text("Add-AdfsRelyingPartyTrust -Name 'Lync-Ext'")
     page.wait_for_load_state("networkidle")
-    whole = answers[-1][1]
-    assert 'class="ps-code"' in answers[-1][0]
+    whole = len(first.value.body())
+    assert 'class="ps-code"' in first.value.text()
 
-    page.get_by_label("External relying party name").fill("Lync-Outside")
+    with page.expect_response(PREVIEW) as edited:
+        page.get_by_label("External relying party name").fill("Lync-Outside")
     changed = card.locator(".hll", has_text="Lync-Outside").first
     expect(changed).to_be_visible()
     page.wait_for_load_state("networkidle")
-    patch, size = answers[-1]
+    patch, size = edited.value.text(), len(edited.value.body())
     assert 'id="preview-patch"' in patch and 'class="ps-code"' not in patch
     assert size < whole / 2
     expect(card.locator(".ps-code")).not_to_contain_text("'Lync-Ext'")
