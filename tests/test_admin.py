@@ -467,3 +467,57 @@ class TeamChangeTests(BaseTestCase):
                                                                        "permissions": [permission.pk]})
         self.assertEqual(response.status_code, 302)
         self.assertEqual(self._rows(self.other), [])
+
+
+class UnreadableParameterTests(BaseTestCase):
+    """An admin list answers a parameter it cannot read with 400 naming it, never 500. On PostgreSQL a NUL in a list
+    filter's value (`?product=%00`) reached the query, which refused it (500); an action's `_selected_action` that
+    is no row key made the admin raise on any database; the team autocomplete searched for NUL."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.root = User.objects.create_superuser("root", "root@example.com", "x")
+
+    def setUp(self) -> None:
+        self.client.force_login(self.root)
+        self.client.raise_request_exception = False
+
+    def test_a_nul_in_any_list_filter_is_refused_naming_the_parameter(self):
+        for model, model_admin in admin.site._registry.items():
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            for spec in model_admin.list_filter:
+                if not isinstance(spec, str):
+                    continue
+                for key in (spec, f"{spec}__exact"):
+                    with self.subTest(url=url, key=key):
+                        response = self.client.get(url, {key: "a\x00"})
+                        self.assertEqual(response.status_code, 400)
+                        self.assertIn(f"The parameter \u201c{key}\u201d holds a NUL character",
+                                      response.content.decode())
+        # A filter without a NUL still lists.
+        self.assertEqual(self.client.get(reverse("admin:wizard_plan_changelist"), {"product": "sfb2019"}).status_code,
+                         200)
+
+    def test_an_action_on_rows_that_are_not_rows_is_refused_and_changes_nothing(self):
+        for value in ("x", "\x00", "1.5"):
+            with self.subTest(value=value):
+                response = self.client.post(reverse("admin:auth_group_changelist"), {
+                    "action": "delete_selected", "_selected_action": [str(self.personas.read_team.pk), value],
+                    "index": "0"})
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("_selected_action", response.content.decode())
+                self.assertTrue(Group.objects.filter(pk=self.personas.read_team.pk).exists())
+        # A real selection still reaches the confirmation page.
+        response = self.client.post(reverse("admin:auth_group_changelist"), {
+            "action": "delete_selected", "_selected_action": [str(self.personas.read_team.pk)], "index": "0"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Are you sure")
+
+    def test_the_team_autocomplete_finds_nothing_for_a_nul(self):
+        url = reverse("admin:autocomplete")
+        query = {"app_label": "wizard", "model_name": "planshare", "field_name": "group"}
+        response = self.client.get(url, {**query, "term": "Identity\x00"})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["results"], [])
+        self.assertTrue(self.client.get(url, {**query, "term": "Identity"}).json()["results"])

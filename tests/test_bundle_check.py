@@ -174,6 +174,53 @@ class BundleCheckTests(BaseTestCase):
         self.assertContains(page, f"holds {script} twice", status_code=400)
         self.assertNotContains(page, 'data-genuine="true"', status_code=400)
 
+    def test_a_zip_whose_compressed_data_is_damaged_is_not_a_bundle(self) -> None:
+        # A corrupt deflate stream raised zlib.error and a corrupt LZMA one LZMAError, which the reader did not
+        # catch: the page answered 500 (and the command crashed) instead of saying the zip cannot be read.
+        text = b"Set-CsWebServiceConfiguration -Identity 'Global'\r\n" * 200
+        for method, flip in ((zipfile.ZIP_DEFLATED, 0), (zipfile.ZIP_DEFLATED, 10), (zipfile.ZIP_LZMA, 10),
+                             (zipfile.ZIP_BZIP2, 0)):
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", compression=method) as archive:
+                archive.writestr("runbook.md", text)
+            data = bytearray(buffer.getvalue())
+            start = 30 + len("runbook.md") + flip   # the member's compressed bytes, after its local header
+            data[start:start + 4] = bytes(b ^ 0xFF for b in data[start:start + 4])
+            with self.subTest(method=method, flip=flip):
+                with self.assertRaisesRegex(NotABundle, "the zip cannot be read"):
+                    files_from_zip(bytes(data))
+                self.client.force_login(self.alice)
+                page = self.client.post(reverse("check-bundle"),
+                                        {"file": SimpleUploadedFile("b.zip", bytes(data), "application/zip")})
+                self.assertContains(page, "the zip cannot be read", status_code=400)
+
+    def test_a_zip_whose_directory_is_damaged_is_not_a_bundle(self) -> None:
+        # Reading the directory raised NotImplementedError for a version above what zipfile reads and
+        # UnicodeDecodeError for a name flagged UTF-8 that is not, and an empty member name made ZipInfo.is_dir()
+        # raise IndexError: each a 500 on the page.
+        def central(data: bytes) -> int:
+            return data.index(b"PK\x01\x02")
+
+        versioned = bytearray(_zip({"runbook.md": b"x"}))
+        at = central(bytes(versioned))
+        versioned[at + 6:at + 8] = (109).to_bytes(2, "little")   # "version needed to extract": 10.9
+        named = bytearray(_zip({"r\u00e9.md": b"x"}))
+        at = central(bytes(named))
+        named[at + 46] = 0xFF                                      # the name's first byte: no UTF-8
+        for label, data in (("version", bytes(versioned)), ("name", bytes(named))):
+            with self.subTest(label):
+                with self.assertRaisesRegex(NotABundle, "not a zip archive"):
+                    files_from_zip(data)
+                self.client.force_login(self.alice)
+                page = self.client.post(reverse("check-bundle"),
+                                        {"file": SimpleUploadedFile("b.zip", data, "application/zip")})
+                self.assertContains(page, "not a zip archive", status_code=400)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(zipfile.ZipInfo(""), b"x")
+        self.assertEqual(files_from_zip(buffer.getvalue()), {"": b"x"})
+        self.assertFalse(check_files({**self.files, "": b"x"}).genuine)
+
     def test_a_bundle_stays_genuine_after_its_people_are_renamed(self) -> None:
         # APPROVAL.json named the author, submitter and approver as their accounts are named now: renaming
         # the approver (a new surname) or an account made every bundle downloaded before read "NOT the

@@ -468,6 +468,25 @@ def test_a_mobile_preferred_method_the_plan_turns_off_is_the_error_the_script_wo
     assert "Global" in found[0].message and "WebTicketServicePin" in found[0].message
 
 
+def test_the_advice_names_no_state_value_inside_a_command() -> None:
+    # The identity is the state file's text (a site's name is free text: quotes, `;`, spaces). Written bare into the
+    # advised command, a site called `Oslo East'; Remove-Item C:\ -Recurse; '` made the estate page and check_plan
+    # advise a command that removes files once pasted into the Management Shell (and `Oslo East` one that fails).
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    site = "Oslo East'; Remove-Item C:\\ -Recurse; '"
+    plan_doc["pools"][0]["site"] = state["pools"][0]["site"] = site
+    state["sites"] = [site]
+    del state["web_service_configurations"][1]
+    state["web_service_configurations"].append({**state["web_service_configurations"][0], "identity": f"site:{site}",
+                                                "mobile_preferred_auth_type": "WebTicketServiceWinNtlm"})
+    found = only(judge(plan_doc, state), "estate_mobile_preferred_auth_refused")
+    message = found[0].message
+    assert f"in site:{site} (in the state file)" in message   # named, as text
+    command = message[message.index("(Set-CsWebServiceConfiguration"):]
+    assert "Remove-Item" not in command and "Oslo" not in command
+    assert "-MobilePreferredAuthType None" in command
+
+
 def test_certificate_auth_off_refuses_the_certificate_method_on_its_own_field() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     plan_doc["pools"][0]["auth"]["certificate_auth"] = False

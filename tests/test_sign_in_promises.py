@@ -231,6 +231,20 @@ def test_6_new_policies_warn_and_a_tag_policy_is_never_granted_silently() -> Non
     assert "- Policy name: Sales\n" in section
 
 
+def test_6_the_grant_advice_puts_no_tag_name_inside_a_command() -> None:
+    # A tag's name is free text, quotes included: written between ASCII quotes in the advised command (undoubled),
+    # the tag `x'; Remove-Item C:\\ -Recurse; '` made the warning, on the review page and in the runbook, advise
+    # `Grant-CsMobilityPolicy -Identity <user> -PolicyName 'x'; Remove-Item C:\\ -Recurse; ''`.
+    tag = "x'; Remove-Item C:\\ -Recurse; '"
+    doc = doc_with(lambda d: None, mobility_policies=[{"identity": f"Tag:{tag}", "allow_save_im_history": False}])
+    granted = [f for f in findings_of(doc) if f.code == "mobility_tag_not_granted"]
+    assert len(granted) == 1
+    message = granted[0].message
+    assert f"per-user mobility policy Tag:{tag} " in message   # named, as text
+    command = message[message.index("Grant-CsMobilityPolicy"):message.index(" with the policy name")]
+    assert command == "Grant-CsMobilityPolicy -Identity <user> -PolicyName <policy name>"
+
+
 def test_6_new_service_collections_copy_the_collection_that_applied_until_then() -> None:
     doc = doc_with(lambda d: d["pools"].append(
         {"fqdn": "pool02.contoso.com", "site": "Dublin", "auth": {"external": "tls_dsk"}}), accepted_risks=[

@@ -336,6 +336,20 @@ class PreviewTests(BaseTestCase):
         self.assertEqual(tabs["certificates.md"], 0)
         self.assertNotIn("SHA256SUMS", tabs)
 
+    def test_a_preview_is_never_compared_with_another_plans_preview(self) -> None:
+        # The texts of recent previews were kept by bundle SHA-256 alone, and the SHA-256 comes from the browser:
+        # naming another plan's preview (one its member once saw) made this plan's preview count, per file, the
+        # lines that differ from that plan's scripts and send a patch against them, an oracle on a plan the person
+        # cannot see (or no longer can).
+        other = make_plan(fixture=S01, owner=self.charlie, shared=False, name="Someone else's plan")
+        self.client.force_login(self.charlie)
+        seen = self.state(self.client.post(reverse("plan-step-preview", args=[other.code, "adfs"]),
+                                           step_post(other, "adfs")))
+        self.client.force_login(self.alice)
+        answer = self.client.post(self.url, {**step_post(self.s01, "adfs"), **seen})
+        self.assertEqual(answer.context["p"].mode, "full")
+        self.assertEqual({t.changed for t in answer.context["p"].tabs}, {0})
+
     def test_a_preview_writes_nothing_to_the_session_or_the_plan(self) -> None:
         self.client.force_login(self.alice)
         session = self.client.session

@@ -11,21 +11,62 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from wizard.models import AuditEvent, Comment, Plan, PlanShare, PlanState, Review, Revision, refuse_bidi_controls
 from wizard.plan import limits
 from wizard.review import access, audit
 from wizard.review import services as review_services
 from wizard.web import drafts
+from wizard.web.security import plain_page
 
 
-class SuperusersOnly:
+class ReadableParameters:
+    """An admin list answers a parameter Django's admin cannot read with a 400 page naming it, never a 500.
+
+    Django hands a list filter's value (`?product=`, `?action=`, axes' `?path_info=`) to the query as it is, and
+    PostgreSQL refuses a NUL character in text; an action's `_selected_action` that is no row key (`x`, NUL) made
+    the admin raise while looking the rows up; and the autocomplete of a team field searched for NUL too. Only
+    superusers reach these pages, but a link or a form someone else made could still send them there.
+    """
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        problem = _unreadable_parameter(request, self.model)  # type: ignore[attr-defined]
+        if problem:
+            return plain_page(request, status=400, title="Bad request: nothing was listed or changed", message=problem)
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        if "\x00" in search_term:
+            return queryset.none(), False   # no value holds a NUL (the list's own search box refuses it already)
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+
+def _unreadable_parameter(request: HttpRequest, model: Any) -> str:
+    """Return why a list's request cannot be read (naming the parameter), or "" when it can."""
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return (f"The parameter \u201c{key.replace(chr(0), '?')}\u201d holds a NUL character, which no "
+                        f"value of this list holds. Remove it from the address and try again.")
+    if request.method == "POST" and "action" in request.POST:
+        for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+            try:
+                model._meta.pk.to_python(value)
+            except ValidationError:
+                return (f"The selected rows (parameter \u201c{ACTION_CHECKBOX_NAME}\u201d) name a row that is "
+                        f"not one of this list ({value!r}): nothing was changed. Reload the list and try again.")
+    return ""
+
+
+class SuperusersOnly(ReadableParameters):
     """Every admin page of plans and their records (and their inlines), and of the people and teams that decide
     who may read, edit or approve them, is for superusers only (`access.may_administer_plans`): the admin does
     not apply the product's sharing or four-eyes rules, so a staff account holding Django's model permissions

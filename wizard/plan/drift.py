@@ -601,7 +601,7 @@ def _mobile_preferred(plan: PlanData, estate: Estate) -> Iterator[Finding]:
                            f"sign-in method off there ({_REFUSED_BECAUSE[setting]}). The cmdlet help warns that a "
                            f"method the pool does not support can keep the web ticket service from starting, so "
                            f"lync-management-shell.ps1 stops before its first change. Set it to a method the pool "
-                           f"keeps first (Set-CsWebServiceConfiguration -Identity {web.identity} "
+                           f"keeps first (Set-CsWebServiceConfiguration on that collection, with "
                            f"-MobilePreferredAuthType None).")
 
 

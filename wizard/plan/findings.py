@@ -1441,7 +1441,7 @@ def mobility_tag_not_granted(plan: PlanData) -> Iterator[Finding]:
             "mobility_tag_not_granted", _policy_path(i, "identity"),
             f"The scripts create or change the per-user mobility policy {policy.identity} but grant it to nobody, "
             f"so it reaches no user until it is granted: run Grant-CsMobilityPolicy -Identity <user> -PolicyName "
-            f"'{name}' for each of its users (the runbook lists this step).",
+            f"<policy name> with the policy name {name} for each of its users (the runbook lists this step).",
         )
 
 

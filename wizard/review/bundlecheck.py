@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import lzma
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,13 +56,22 @@ class BundleCheck:
     newer_approved: Revision | None = None
 
 
+# What reading a damaged zip raises. Its directory: BadZipFile, and also NotImplementedError (a RuntimeError: "zip file
+# version 10.9"), IndexError (a cut extra field) and UnicodeDecodeError (a ValueError: a name flagged UTF-8 that is
+# not). A member: zipfile's own errors and each decompressor's (a corrupt deflate stream raises zlib.error, a corrupt
+# LZMA one LZMAError, a truncated one EOFError), which derive from none of them.
+_UNREADABLE = (zipfile.BadZipFile, OSError, RuntimeError, ValueError, IndexError, EOFError, zlib.error,
+               lzma.LZMAError)
+
+
 def files_from_zip(data: bytes) -> dict[str, bytes]:
     """Return {file name: bytes} of a zip (a single top folder, if any, is dropped)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _UNREADABLE:
         raise NotABundle("the file is not a zip archive") from None
-    members = [m for m in archive.infolist() if not m.is_dir()]
+    # Not ZipInfo.is_dir(): it reads the name's last character, and a member's name may be empty (IndexError).
+    members = [m for m in archive.infolist() if not m.filename.endswith("/")]
     if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_BYTES:
         raise NotABundle("the zip holds far more than a bundle does")
     names = [m.filename for m in members]
@@ -75,7 +86,7 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
             raise NotABundle(f"the zip holds {name} twice")
         try:
             files[name] = archive.read(member)
-        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+        except _UNREADABLE as exc:
             raise NotABundle(f"the zip cannot be read ({exc})") from None
     return files
 

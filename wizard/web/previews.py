@@ -93,8 +93,10 @@ def preview(plan: Plan, step: Step, doc: Any, *, shown: str = "", base: str = ""
     if built is None:
         return Preview(out, [], "", "", "", SAME, "", [], None, 0, 0)
     texts = {name: text for name, text in built.texts.items() if name not in HIDDEN}
-    _SNAPSHOTS.put(built.sha256, texts, text_size(texts.values()))
-    previous = _SNAPSHOTS.get(since) if since and since != built.sha256 else None
+    # Kept per plan: `since` comes from the browser, and another plan's texts (a SHA-256 seen on one of its pages
+    # while its member) must never be what this plan's preview is compared with and patched against.
+    _SNAPSHOTS.put(f"{plan.code}:{built.sha256}", texts, text_size(texts.values()))
+    previous = _SNAPSHOTS.get(f"{plan.code}:{since}") if since and since != built.sha256 else None
     edits_by_file = {name: line_edits(previous[name], text) if previous and name in previous else []
                      for name, text in texts.items() if previous is None or previous.get(name) != text}
     changed = {name: len(changed_line_numbers(edits)) for name, edits in edits_by_file.items()}
@@ -132,5 +134,5 @@ def _patch(name: str, text: str, edits: list[LineEdit]) -> list[PatchEdit]:
             for e in edits]
 
 
-# The texts of recent previews by bundle SHA-256, to tell what changed since the one a browser shows.
+# The texts of recent previews by plan code and bundle SHA-256, to tell what changed since the one a browser shows.
 _SNAPSHOTS: ByteLRU[str, dict[str, str]] = ByteLRU("preview texts", 8 * MiB)
