@@ -34,6 +34,10 @@ def test_a_preferred_method_the_passive_pool_loses_stops_the_script_before_any_c
         assert outcome.error, "the change ran with a MobilePreferredAuthType the passive pool no longer supports"
         assert f"MobilePreferredAuthType is {value} in {where}" in outcome.error
         assert "sfbdir01.contoso.com" in outcome.error
+        # The advice names no collection inside a command: an identity read from the server (a site's name) is
+        # text, and pasted between bare quotes or none it could end the string (as estate_mobile_preferred_auth_refused).
+        assert f"-Identity {where}" not in outcome.error
+        assert "Set-CsWebServiceConfiguration on that collection, with -MobilePreferredAuthType None" in outcome.error
     assert site.store.state() == before
 
 

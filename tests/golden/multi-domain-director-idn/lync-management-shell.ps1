@@ -452,7 +452,7 @@ try {
         }
         $Preferred = $Effective.PSObject.Properties['MobilePreferredAuthType']
         if ($Preferred -and ($Refused -contains [string]$Preferred.Value)) {
-            throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + $Pool + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration -Identity ' + [string]$Effective.Identity + ' -MobilePreferredAuthType None), then run this script again.')
+            throw ('MobilePreferredAuthType is ' + [string]$Preferred.Value + ' in ' + [string]$Effective.Identity + ', the collection that applies to pool ' + $Pool + ', and this plan turns that sign-in method off there: the web ticket service may then not start, and nobody could sign in through the pool. Nothing has changed. Set it to a method the pool keeps first (Set-CsWebServiceConfiguration on that collection, with -MobilePreferredAuthType None), then run this script again.')
         }
     }
     Assert-MobilePreferredAuthType -Pool 'sfbdir01.contoso.com' -Identity 'service:WebServer:sfbdir01.contoso.com' -Refused @('WebTicketServiceWinNegotiate','WebTicketServiceWinNtlm','WebTicketServiceAuth','WebTicketServicePin')
