@@ -363,6 +363,57 @@ class CommentViewTests(ReviewViewTestCase):
         self.assertFalse(Comment.objects.exists())
 
 
+class CommentSentTwiceTests(ReviewViewTestCase):
+    """A comment sent twice before its page showed it (a double click on "Add comment", a form sent again) is
+    stored once; the same words written again after the page showed them are a comment of their own."""
+
+    def _seen(self, page_name, *args):
+        html = self.client.get(self._url(page_name, *args)).content.decode()
+        match = re.search(r'<input type="hidden" name="seen" value="(\d+)"', html)
+        self.assertIsNotNone(match, "the comment form carries the latest comment it was shown with")
+        return match.group(1)
+
+    def test_a_comment_sent_twice_is_stored_once(self):
+        self._save()
+        self.client.force_login(self.bob)
+        for page, action in (("revision-detail", "revision-comment"), ("plan-revisions", "plan-comment")):
+            with self.subTest(page=page):
+                args = (1,) if page == "revision-detail" else ()
+                seen = self._seen(page, *args)
+                for _ in range(2):
+                    response = self.client.post(self._url(action, *args), {"body": "Looks right", "seen": seen})
+                    self.assertEqual(response.status_code, 302)
+        self.assertEqual(Comment.objects.filter(plan=self.plan).count(), 2)   # one on the revision, one on the plan
+        self.assertEqual(AuditEvent.objects.filter(plan=self.plan, action=AuditEvent.Action.COMMENTED).count(), 2)
+
+    def test_the_same_words_written_again_after_the_page_showed_them_are_stored(self):
+        self._save()
+        self.client.force_login(self.bob)
+        for _ in range(2):
+            seen = self._seen("revision-detail", 1)
+            self.client.post(self._url("revision-comment", 1), {"body": "+1", "seen": seen})
+        self.assertEqual(Comment.objects.filter(plan=self.plan).count(), 2)
+
+    def test_another_text_or_another_person_sent_meanwhile_is_stored(self):
+        self._save()
+        self.client.force_login(self.bob)
+        seen = self._seen("revision-detail", 1)
+        self.client.post(self._url("revision-comment", 1), {"body": "First", "seen": seen})
+        self.client.post(self._url("revision-comment", 1), {"body": "Second thought", "seen": seen})
+        self.client.force_login(self.alice)
+        self.client.post(self._url("revision-comment", 1), {"body": "First", "seen": seen})
+        self.assertEqual(Comment.objects.filter(plan=self.plan).count(), 3)
+
+    def test_a_damaged_form_is_refused_naming_it(self):
+        self._save()
+        self.client.force_login(self.bob)
+        for seen in ("x", "-1", "9" * 30):
+            with self.subTest(seen=seen):
+                response = self.client.post(self._url("revision-comment", 1), {"body": "Hi", "seen": seen})
+                self.assertContains(response, "comment form is damaged", status_code=400)
+        self.assertFalse(Comment.objects.exists())
+
+
 class TypedReviewTextTests(ReviewViewTestCase):
     """A refused comment, approval, request for changes or withdrawal answers 400 (invalid) or 409 (the
     revision changed meanwhile) with the revision page holding the text as typed in a textarea. It

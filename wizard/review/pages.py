@@ -172,6 +172,12 @@ def revision_rows(plan: Plan) -> list[RevisionRow]:
     return rows
 
 
+def last_comment_seen(plan: Plan) -> int:
+    """Return the number of the plan's latest comment (on it or on any revision), 0 when it has none: the comment
+    forms carry it, so that a comment sent twice before its page showed the first is stored once."""
+    return plan.comments.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def plan_comments(plan: Plan) -> QuerySet[Comment]:
     """Return the comments on the plan itself (not on a revision), oldest first."""
     return plan.comments.filter(revision__isnull=True).select_related("author").order_by("created", "id")

@@ -461,11 +461,14 @@ def _recount_contributors_after(plan: Plan, withdrawn: Revision) -> dict[str, li
 
 @transaction.atomic
 def add_comment(plan: Plan, *, by: Any, body: str, revision: Revision | None = None,
-                ip: str | None = None) -> Comment:
+                ip: str | None = None, seen: int | None = None) -> Comment:
     """Add a comment to `plan`, or to one of its revisions; editors and reviewers may comment.
 
     The commenter is checked with the plan row locked, as every other change is: a member the owner
-    is removing at that moment comments before the removal or not at all.
+    is removing at that moment comments before the removal or not at all. `seen` is the plan's latest
+    comment when the form was shown (`pages.last_comment_seen`): the same text by the same person in the
+    same place stored after it is this very comment sent again (a double click, a form sent twice), so it
+    is returned and nothing is stored; the same words written again after the page showed them are stored.
     """
     plan = _lock(plan)
     access.require_commenter(by, plan)
@@ -476,6 +479,10 @@ def add_comment(plan: Plan, *, by: Any, body: str, revision: Revision | None = N
         raise ReviewRefused("A comment cannot be empty.")
     if len(body) > COMMENT_MAX:
         raise ReviewRefused(f"A comment can be at most {COMMENT_MAX} characters long.")
+    if seen is not None:
+        sent_twice = Comment.objects.filter(plan=plan, revision=revision, author=by, body=body, pk__gt=seen).first()
+        if sent_twice is not None:
+            return sent_twice
     comment = Comment(plan=plan, revision=revision, author=by, body=body)
     comment.full_clean()
     comment.save()

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from wizard.models import Revision, refuse_bidi_controls
+from wizard.models import Plan, Revision, refuse_bidi_controls
 from wizard.review import access, pages, state
 from wizard.review import services as review
 from wizard.review.access import PlanAccess
@@ -73,6 +73,18 @@ class CommentForm(forms.Form):
 
     body = MultilineField(max_length=review.COMMENT_MAX, strip=True, widget=forms.Textarea(attrs={"rows": 3}),
                           label="Comment", error_messages={"required": "A comment cannot be empty."})
+    # The plan's latest comment when the page was shown (pages.last_comment_seen): sent twice, a comment is
+    # stored once (services.add_comment). Absent, every comment sent is stored.
+    seen = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1, widget=forms.HiddenInput,
+                              label="The comment form", error_messages={
+                                  "invalid": "The page's comment form is damaged: reload the page.",
+                                  "min_value": "The page's comment form is damaged: reload the page.",
+                                  "max_value": "The page's comment form is damaged: reload the page."})
+
+
+def comment_form(plan: Plan) -> CommentForm:
+    """Return an empty comment form for a page of `plan`, holding the plan's latest comment as seen."""
+    return CommentForm(initial={"seen": pages.last_comment_seen(plan)})
 
 
 ACCESS_CHOICES = [("read", "Read only"), ("edit", "Read and edit")]
@@ -136,6 +148,7 @@ def show_revision(request: HttpRequest, revision: Revision, rights: PlanAccess, 
         shown = output.file_view(revision.plan, built, wanted if wanted in built.texts else output.default_file(built),
                                  draft=False)
     boxes: dict[str, forms.Form] = {name: form_class() for name, (form_class, _, _) in _TEXT_FORMS.items()}
+    boxes["comment_form"] = comment_form(revision.plan)
     unsent = None
     if typed is not None:
         name, form = typed
@@ -154,16 +167,16 @@ def show_revision(request: HttpRequest, revision: Revision, rights: PlanAccess, 
     }, status=status)
 
 
-def show_revisions(request: HttpRequest, rights: PlanAccess, *, comment_form: CommentForm | None = None,
+def show_revisions(request: HttpRequest, rights: PlanAccess, *, typed_comment: CommentForm | None = None,
                    status: int = 200) -> HttpResponse:
-    """Return the plan's revisions page; `comment_form`, a refused comment, shows its text as typed."""
+    """Return the plan's revisions page; `typed_comment`, a refused comment, shows its text as typed."""
     plan = rights.plan
     review_state = state.review_state(plan)
     return render(request, "review/revision_list.html", {
         "plan": plan, "rights": rights, "can_edit": rights.can_edit, "rows": pages.revision_rows(plan),
         "draft_changed": pages.draft_changed(plan), "status": review_state.status,
         "status_label": review_state.label,
-        "comments": pages.plan_comments(plan), "comment_form": comment_form or CommentForm(),
+        "comments": pages.plan_comments(plan), "comment_form": typed_comment or comment_form(plan),
         "may_comment": rights.can_comment,
     }, status=status)
 
@@ -265,7 +278,7 @@ def comment_on_revision(request: HttpRequest, code: UUID, number: int) -> HttpRe
         return _refused(request, revision, rights, "comment_form", form, why=errors_in_words(form))
     try:
         review.add_comment(revision.plan, by=request.user, body=form.cleaned_data["body"], revision=revision,
-                           ip=client_ip(request))
+                           ip=client_ip(request), seen=form.cleaned_data["seen"])
     except review.ReviewRefused as exc:
         return _refused(request, revision, rights, "comment_form", form, why=exc)
     return redirect(f"{revision.get_absolute_url()}#comments")
@@ -280,12 +293,13 @@ def comment_on_plan(request: HttpRequest, code: UUID) -> HttpResponse:
     if not form.is_valid():
         access.require_commenter(request.user, plan)
         messages.error(request, errors_in_words(form))
-        return show_revisions(request, rights, comment_form=form, status=400)
+        return show_revisions(request, rights, typed_comment=form, status=400)
     try:
-        review.add_comment(plan, by=request.user, body=form.cleaned_data["body"], ip=client_ip(request))
+        review.add_comment(plan, by=request.user, body=form.cleaned_data["body"], ip=client_ip(request),
+                           seen=form.cleaned_data["seen"])
     except review.ReviewRefused as exc:
         messages.error(request, str(exc))
-        return show_revisions(request, rights, comment_form=form, status=400)
+        return show_revisions(request, rights, typed_comment=form, status=400)
     return redirect(reverse("plan-revisions", args=[plan.code]) + "#comments")
 
 
