@@ -149,17 +149,23 @@ def test_a_wrong_site_in_the_plan_does_not_hide_the_collection_that_applies_toda
     assert ("mfa_certificate_by_password", "pools[1].auth.external") in found
 
 
-def test_a_wrong_site_does_not_hide_the_collection_a_new_one_copies_either() -> None:
-    # The other way round: the plan's site has the open collection, the topology's the hardened one. A TLS-DSK
-    # pool gets a new service collection that copies Windows authentication and PIN from the plan's site.
+def test_a_new_collection_copies_the_topologys_site_whatever_site_the_plan_names() -> None:
+    # The other way round: the plan's site (London) has the open collection, the topology's (Dublin, none of its own:
+    # Global) the hardened one. A TLS-DSK pool gets a new service collection, which lync-management-shell.ps1 copies
+    # from the collection of the pool's site in the topology, read at run time (Get-AppliedWebServiceConfiguration):
+    # the hardened one, so the promise holds. Before, the script copied the plan's site and this broke the promise.
     state = copy.deepcopy(STATE)
     state["web_service_configurations"][1]["identity"] = "Site:London"
     found_estate, problems = read_state(state)
     assert found_estate is not None, problems
     doc = site_plan("London")
     doc["pools"][1]["auth"] = {"external": "tls_dsk", "block_ntlm_at_registrar": True}
-    found = errors(doc, found_estate)
-    assert ("mfa_web_password_open", "pools[1].auth.external") in found
+    assert ("mfa_web_password_open", "pools[1].auth.external") not in errors(doc, found_estate)
+    # With the Director in London in the topology, the copy is London's open collection: the promise breaks.
+    state["pools"][1]["site"] = "London"
+    found_estate, problems = read_state(state)
+    assert found_estate is not None, problems
+    assert ("mfa_web_password_open", "pools[1].auth.external") in errors(doc, found_estate)
 
 
 def test_a_wrong_site_does_not_let_a_global_scenario_close_what_a_site_collection_keeps() -> None:

@@ -341,7 +341,9 @@ class ManagementShellScriptTests(unittest.TestCase):
         identity = "service:WebServer:pool01.contoso.com"
         self.assertIn(f"if (-not (Get-CsWebServiceConfiguration -Identity '{identity}' -ErrorAction SilentlyContinue))"
                       " {\n", text)
-        self.assertIn("        $Parent = Get-CsWebServiceConfiguration -Identity 'Global'\n"
+        # A new collection copies what the plan leaves alone from the one that applies until now: its site's in the
+        # topology, read at run time, else the global one.
+        self.assertIn("        $Parent = Get-AppliedWebServiceConfiguration -Pool 'pool01.contoso.com'\n"
                       f"        New-CsWebServiceConfiguration -Identity '{identity}'", text)
         scripts = {LYNC_FILE: text}
         self.assertTrue(find_command(
