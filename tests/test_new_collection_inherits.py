@@ -146,3 +146,19 @@ def test_a_plan_site_that_is_not_the_pools_site_in_the_topology_is_not_copied(tm
     outcome = site.run_change()
     assert outcome.ok, outcome.error
     assert site.store.state()["CsWebServiceConfiguration"][POOL]["UsePinAuth"] is False
+
+
+def test_a_shell_whose_new_cmdlet_lacks_a_copied_setting_stops_before_any_change(tmp_path: Path) -> None:
+    """MobilePreferredAuthType and UseDomainAuthInLWA (never on Lync Server 2013) are copied into a new collection:
+    a Skype for Business Management Shell whose New-CsWebServiceConfiguration lacks one (an older cumulative update)
+    stops the script at its checks, not at the first collection it creates with other settings changed already."""
+    for missing in ("MobilePreferredAuthType", "UseDomainAuthInLWA"):
+        (tmp_path / missing).mkdir()
+        site = site_of(tmp_path / missing, s02())
+        site.store.missing_parameters = {("New-CsWebServiceConfiguration", missing)}
+        before = site.store.state()
+        outcome = site.run_change()
+        assert outcome.error and f"New-CsWebServiceConfiguration has no -{missing} parameter here" in outcome.error
+        assert "cumulative update" in outcome.error
+        assert site.store.state() == before
+        assert not [c for c in site.store.calls if not c[2]]

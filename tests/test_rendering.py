@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import unittest
 from pathlib import Path
 from typing import Any
@@ -509,7 +510,11 @@ class ManagementShellScriptTests(unittest.TestCase):
         # Lync 2013 checks for the cumulative-update parameter before changing anything; Skype has it.
         self.assertIn("(Get-Command -Name 'Set-CsMobilityPolicy').Parameters.ContainsKey('AllowSaveCredentials')", lync)
         self.assertNotIn("ContainsKey('EnableMobility')", lync)
-        self.assertNotIn("ContainsKey", sfb)
+        self.assertNotIn("(Get-Command -Name 'Set-CsMobilityPolicy').Parameters.ContainsKey", sfb)
+        # Skype checks only the settings a new web service collection copies that Lync Server 2013 never had.
+        self.assertEqual(re.findall(r"Get-Command -Name '([^']+)'\)\.Parameters\.ContainsKey\('(\w+)'\)", sfb),
+                         [("New-CsWebServiceConfiguration", "MobilePreferredAuthType"),
+                          ("New-CsWebServiceConfiguration", "UseDomainAuthInLWA")])
         self.assertLess(lync.index("ContainsKey"), lync.index("Backing up"))
 
     def test_every_pool_and_edge_is_looked_up_in_the_topology_first(self) -> None:

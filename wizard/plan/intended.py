@@ -136,6 +136,10 @@ WEB_INHERITED: tuple[tuple[str, frozenset[str]], ...] = (
     ("ShowDownloadCommunicatorAttendeeLink", _ALL_PRODUCTS),
     ("ShowJoinUsingLegacyClientLink", _ALL_PRODUCTS),
 )
+# The copied settings Lync Server 2013 never had: whether Skype for Business Server 2015's first release had them is
+# not settled in its help, so the script checks that New-CsWebServiceConfiguration has them before it changes
+# anything (a parameter missing there would stop it at the first collection it creates, half-way).
+WEB_INHERITED_LATER: frozenset[str] = frozenset(param for param, products in WEB_INHERITED if products != _ALL_PRODUCTS)
 # Settings only Set-CsWebServiceConfiguration has (New- does not), which can turn an authentication type off for
 # external or internal web clients (the older way to what Set-CsAuthConfig does): a collection the script
 # creates for a pool that keeps its own mode gets them from the collection that applied until then, when that one

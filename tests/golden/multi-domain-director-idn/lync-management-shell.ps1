@@ -409,6 +409,12 @@ try {
         # Subscription Edition shares 2019's cmdlets, so the script works; the plan should name it, though.
         Write-Warning ('This server runs Subscription Edition (' + $VersionText + '), but the plan is for Skype for Business Server 2019: the cmdlets are the same, so the script goes on. Set the plan''s product to Subscription Edition.')
     }
+    if (-not (Get-Command -Name 'New-CsWebServiceConfiguration').Parameters.ContainsKey('MobilePreferredAuthType')) {
+        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'MobilePreferredAuthType' + ' parameter here. ' + 'A web service collection this script creates copies that setting from the collection that applies until now, so this shell''s cmdlets are older than the plan''s product needs: install the latest cumulative update first.')
+    }
+    if (-not (Get-Command -Name 'New-CsWebServiceConfiguration').Parameters.ContainsKey('UseDomainAuthInLWA')) {
+        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'UseDomainAuthInLWA' + ' parameter here. ' + 'A web service collection this script creates copies that setting from the collection that applies until now, so this shell''s cmdlets are older than the plan''s product needs: install the latest cumulative update first.')
+    }
     if (-not (Get-CsPool -Identity 'sfbpool01.contoso.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbpool01.contoso.com')
     }

@@ -405,6 +405,12 @@ try {
     elseif ($VersionMajor -ne 6) {
         throw ('This plan is for ' + 'Skype for Business Server 2015' + ', but Get-CsServerVersion says: ' + $VersionText)
     }
+    if (-not (Get-Command -Name 'New-CsWebServiceConfiguration').Parameters.ContainsKey('MobilePreferredAuthType')) {
+        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'MobilePreferredAuthType' + ' parameter here. ' + 'A web service collection this script creates copies that setting from the collection that applies until now, so this shell''s cmdlets are older than the plan''s product needs: install the latest cumulative update first.')
+    }
+    if (-not (Get-Command -Name 'New-CsWebServiceConfiguration').Parameters.ContainsKey('UseDomainAuthInLWA')) {
+        throw ('New-CsWebServiceConfiguration' + ' has no -' + 'UseDomainAuthInLWA' + ' parameter here. ' + 'A web service collection this script creates copies that setting from the collection that applies until now, so this shell''s cmdlets are older than the plan''s product needs: install the latest cumulative update first.')
+    }
     if (-not (Get-CsPool -Identity 'sfbpool01.fabrikam.com' -ErrorAction SilentlyContinue)) {
         throw ('Pool not found in the topology: ' + 'sfbpool01.fabrikam.com')
     }

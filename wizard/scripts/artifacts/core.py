@@ -17,6 +17,7 @@ from wizard.plan.intended import (
     ISSUANCE_TRANSFORM_RULES,
     PROXY_INHERITED,
     WEB_INHERITED,
+    WEB_INHERITED_LATER,
     WEB_SET_ONLY_INHERITED,
     WEB_SET_ONLY_PRODUCTS,
     mfa_rule,
@@ -328,6 +329,9 @@ _PASSIVE_CU = ("Lync Server 2013 has it from the July 2013 cumulative update on:
                "first.")
 _MOBILITY_CU = ("Lync Server 2013 has it only with a later cumulative update: install the latest cumulative update "
                 "first.")
+_INHERIT_CU = ("A web service collection this script creates copies that setting from the collection that applies "
+               "until now, so this shell's cmdlets are older than the plan's product needs: install the latest "
+               "cumulative update first.")
 
 
 def _modern_auth_cu(plan: PlanData) -> str:
@@ -348,6 +352,9 @@ def _cu_checks(plan: PlanData, web_services: list[dict[str, Any]],
                mobility: list[dict[str, Any]], modern: dict[str, Any] | None) -> list[dict[str, str]]:
     """Return the (cmdlet, parameter, why) the script must find before it changes anything."""
     checks: list[dict[str, str]] = []
+    later = sorted({param for w in web_services for param in w["inherit"] if param in WEB_INHERITED_LATER})
+    checks.extend({"cmdlet": "New-CsWebServiceConfiguration", "parameter": param, "why": _INHERIT_CU}
+                  for param in later)
     if any(w["wsfed_passive"] for w in web_services) and AuthMode.PASSIVE.needs_cu(plan.product):
         checks.extend({"cmdlet": cmdlet, "parameter": param, "why": _PASSIVE_CU}
                       for cmdlet, param in PASSIVE_PARAMETER_CHECKS)
