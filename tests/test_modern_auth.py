@@ -369,7 +369,8 @@ def test_subscription_edition_copies_into_a_new_collection_what_2019_does() -> N
             {"fqdn": "pool01.contoso.com", "external_web_fqdn": "web01.contoso.com",
              "auth": {"external": "tls_dsk"}}]))
         text = build_bundle(plan, source=Source.for_plan(plan)).texts["lync-management-shell.ps1"]
-        return next(line for line in text.splitlines() if "New-CsWebServiceConfiguration" in line)
+        # The command itself, not the check before any change that names the cmdlet too.
+        return next(line for line in text.splitlines() if line.lstrip().startswith("New-CsWebServiceConfiguration "))
 
     se = created("sfbse")
     assert "-UseWindowsAuth $Parent.UseWindowsAuth" in se and "-UseDomainAuthInLWA $Parent.UseDomainAuthInLWA" in se
