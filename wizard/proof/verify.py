@@ -185,7 +185,7 @@ def _verify_script(name: str, text: str, twin: str | None, product: str,
         # A lone surrogate (JSON allows "\ud800") can never be written into the UTF-8 file.
         out.problem(out.char_line(exc.start), f"character U+{ord(text[exc.start]):04X} cannot be written as UTF-8")
         return _ScriptResult(tuple(out.checked_lines), tuple(out.problems), tuple(out.notes))
-    facts = analyse(text, catalog.must_check)
+    facts = analyse(text, catalog.must_check, name=name)
     for offset, message in facts.errors:
         out.problem(facts.line(offset), f"tree-sitter: {message}")
     if not facts.errors:
