@@ -672,6 +672,43 @@ class ContributorReviewerTests(ReviewViewTestCase):
         self.assertEqual(state.revision_status(self.plan.revisions.get(number=1)), state.Status.IN_REVIEW)
 
 
+class ImportedPlanTests(ReviewViewTestCase):
+    """An imported plan's author, for the four-eyes rule, is its importer: the tool cannot know who wrote or
+    edited the file. A reviewer who did (a reviewer's own edits, exported, then imported by someone else) would
+    see an Approve button and nothing else; the revision page now says the plan came from a file, and whose."""
+
+    def setUp(self) -> None:
+        from wizard.models import PlanShare
+        from wizard.web import transfer
+
+        self.plan = transfer.import_plan(json.dumps(plan_doc()), owner=self.alice, ip=IP).plan
+        PlanShare.objects.create(plan=self.plan, group=self.personas.review_team, can_edit=False)
+        self.code = self.plan.code
+
+    def test_the_reviewer_is_told_the_plan_came_from_a_file_and_who_imported_it(self):
+        self._submitted()
+        self.client.force_login(self.bob)
+        page = self.client.get(self._url("revision-detail", 1))
+        self.assertContains(page, 'id="approve-form"')
+        note = page.content.decode().split('id="imported-note">', 1)[1].split("</p>", 1)[0]
+        self.assertIn("imported from a file by Alice Author", note)
+        self.assertIn("If you wrote or edited that file, leave this review to another reviewer", note)
+
+    def test_once_an_approval_covers_the_import_later_revisions_say_nothing(self):
+        self._approved()
+        set_draft(self.plan, plan_doc(name="Contoso, take two"))
+        self._save(message="Second take")
+        self.client.force_login(self.bob)
+        self.assertNotContains(self.client.get(self._url("revision-detail", 2)), 'id="imported-note"')
+        self.assertContains(self.client.get(self._url("revision-detail", 1)), 'id="imported-note"')
+
+    def test_a_plan_made_in_the_planner_says_nothing(self):
+        ReviewViewTestCase.setUp(self)
+        self._submitted()
+        self.client.force_login(self.bob)
+        self.assertNotContains(self.client.get(self._url("revision-detail", 1)), 'id="imported-note"')
+
+
 class QueueNamesTheRevisionTests(ReviewViewTestCase):
     """The reviewer's queue names each revision by the name it holds, not by the draft's name now."""
 

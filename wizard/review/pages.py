@@ -19,7 +19,7 @@ from wizard.plan import engine
 from wizard.plan.finding import Finding, has_errors
 from wizard.plan.model import PlanData
 from wizard.plan.writer import plan_to_dict, with_written_defaults
-from wizard.review import access, diffs
+from wizard.review import access, diffs, services
 from wizard.review.state import (
     RecheckResult,
     approval_of,
@@ -128,6 +128,7 @@ class RevisionPage:
     comments: list[Comment]
     actions: access.Actions
     approval: Review | None
+    imported: AuditEvent | None = None   # the import whose file the revision holds unreviewed
 
 
 def revision_name(revision: Revision) -> str:
@@ -150,6 +151,7 @@ def revision_page(revision: Revision, *, user: Any, rights: access.PlanAccess) -
         comments=list(revision.comments.select_related("author").order_by("created", "id")),
         actions=access.revision_actions(user, revision, rights=rights, status=status),
         approval=approval_of(revision),
+        imported=services.unreviewed_import(revision),
     )
 
 

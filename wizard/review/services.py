@@ -221,6 +221,20 @@ def _covering_approval(plan: Plan, *, below: int | None = None) -> Revision | No
     return None
 
 
+def unreviewed_import(revision: Revision) -> AuditEvent | None:
+    """Return the audit row of the import that made `revision`'s plan when the revision still holds the
+    imported file unreviewed (no approval in force below it covers the plan's first version), else None.
+
+    The tool counts the importer as the author of an imported plan: who wrote or edited the file
+    outside the tool is not known to it, so the revision page says so to whoever reviews it.
+    """
+    row = (AuditEvent.objects.filter(plan=revision.plan, action=AuditEvent.Action.IMPORTED)
+           .select_related("actor").order_by("created", "id").first())
+    if row is None or _covering_approval(revision.plan, below=revision.number) is not None:
+        return None
+    return row
+
+
 def _state_uploaders(plan: Plan, state: PlanState | None, *, reviewed: int | None) -> set[int]:
     """Return who uploaded `state` and, for a merged state, the states it was merged from; a state an
     approved revision already held (`reviewed`) was reviewed with it and is not counted again."""
