@@ -85,18 +85,19 @@ def widget_html(field: BoundField) -> SafeString:
     """Return `str(field)`, the field's widget alone (a hidden input of a row, say), without its templates."""
     widget = field.field.widget
     if field.field.show_hidden_initial or type(widget) not in (*_BOOTSTRAP_CLASS, forms.HiddenInput):
-        return mark_safe(str(field))
+        return mark_safe(str(field))  # nosec B308 B703 - Django's own widget HTML
     attrs = field.build_widget_attrs({}, widget)
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     html = _widget_html(widget.get_context(field.html_name, field.value(), attrs))
-    return mark_safe(str(field) if html is None else html)
+    # Every value in `html` was escaped as the widget templates escape it (_text, _attr_value).
+    return mark_safe(str(field) if html is None else html)  # nosec B308 B703
 
 
 def _crispy(field: BoundField) -> SafeString:
     from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 
-    return mark_safe(as_crispy_field(field))
+    return mark_safe(as_crispy_field(field))  # nosec B308 B703 - crispy's template output
 
 
 def field_html(field: BoundField) -> SafeString:
@@ -155,4 +156,5 @@ def field_html(field: BoundField) -> SafeString:
         top = (f'\n<label {label_for}class="form-label{" requiredField" if required else ""}">\n{_text(label)}{star}'
                f'\n</label>') if label else ""
         html = f'\n<div id="{div_id}" class="mb-3">{top}\n{control}{"".join(notes)}\n</div>\n'
-    return mark_safe(html)
+    # Labels, ids, values and errors escaped (_text); help text is HTML, as crispy's |safe shows it.
+    return mark_safe(html)  # nosec B308 B703
