@@ -751,3 +751,41 @@ class ReviewQueueQueryTests(BaseTestCase):
         self.assertEqual([r.revision for r in rows if r.can_review], expected)
         self.assertEqual([r.revision for r in rows if not r.can_review], [mine])
         self.assertEqual((large, large_page), (small, small_page))
+
+
+class RevisionPageReadsOnceTests(BaseTestCase):
+    """The revision page reads a revision's reviews once: its status and approval follow from them as
+    revision_status and approval_of say, whatever the trail of decisions."""
+
+    TRAILS = [
+        [], ["submitted"], ["submitted", "approved"], ["submitted", "changes_requested"],
+        ["submitted", "approved", "withdrawn"], ["submitted", "approved", "withdrawn", "submitted"],
+        ["submitted", "approved", "withdrawn", "submitted", "approved"], ["submitted", "changes_requested", "submitted"],
+    ]
+
+    def test_status_and_approval_from_the_reviews_read_once(self):
+        plan = make_plan()
+        first = review.save_revision(plan, draft_version=current_version(plan), by=self.alice, message="one", ip=IP)
+        for trail in self.TRAILS:
+            for latest in (True, False):
+                with self.subTest(trail=trail, latest=latest):
+                    Review.objects.filter(revision=first).delete()
+                    Revision.objects.filter(plan=plan, number__gt=1).delete()
+                    for decision in trail:
+                        Review.objects.create(revision=first, actor=self.bob, decision=decision,
+                                              bundle_sha256=first.bundle_sha256)
+                    if not latest:
+                        set_draft(plan, plan_doc(name="Second"))
+                        plan.refresh_from_db()
+                        review.save_revision(plan, draft_version=current_version(plan), by=self.alice,
+                                             message="two", ip=IP)
+                    first.refresh_from_db()
+                    reviews = list(first.reviews.order_by("created", "id"))
+                    number = state.latest_number(plan)
+                    self.assertEqual(state.status_from_reviews(first, reviews, latest=number),
+                                     state.revision_status(first))
+                    self.assertEqual(state.approval_among(reviews), state.approval_of(first))
+                    page = pages.revision_page(first, user=self.alice, rights=access.load(self.alice, plan.code))
+                    self.assertEqual(page.status, state.revision_status(first))
+                    self.assertEqual(page.approval, state.approval_of(first))
+                    self.assertEqual(page.reviews, reviews)

@@ -22,14 +22,14 @@ from wizard.plan.writer import plan_to_dict, with_written_defaults
 from wizard.review import access, diffs, services
 from wizard.review.state import (
     RecheckResult,
-    approval_of,
+    approval_among,
     build_revision_bundle,
     in_review_among_latest,
     latest_number,
     latest_revision,
     recheck,
-    revision_status,
     revision_statuses,
+    status_from_reviews,
     status_label,
 )
 from wizard.scripts import bundle
@@ -140,17 +140,19 @@ def revision_name(revision: Revision) -> str:
 
 def revision_page(revision: Revision, *, user: Any, rights: access.PlanAccess) -> RevisionPage:
     """Return the revision page's content for `user` (who can see the plan, with `rights`)."""
-    status = revision_status(revision)
-    check = recheck(revision)
+    # The reviews and the latest number are read once: the status and the approval follow from them.
     latest = latest_number(revision.plan_id)
+    reviews = list(revision.reviews.select_related("actor").order_by("created", "id"))
+    status = status_from_reviews(revision, reviews, latest=latest)
+    check = recheck(revision)
     return RevisionPage(
         revision=revision, name=revision_name(revision), status=status, status_label=status_label(status),
         is_latest=revision.number >= latest,
         latest_number=latest, settings=settings_summary(revision.data), check=check,
-        reviews=list(revision.reviews.select_related("actor").order_by("created", "id")),
+        reviews=reviews,
         comments=list(revision.comments.select_related("author").order_by("created", "id")),
         actions=access.revision_actions(user, revision, rights=rights, status=status),
-        approval=approval_of(revision),
+        approval=approval_among(reviews),
         imported=services.unreviewed_import(revision),
     )
 

@@ -86,6 +86,12 @@ def revision_status(revision: Revision) -> str:
     return _derive(_decisions(revision), is_latest=is_latest)
 
 
+def status_from_reviews(revision: Revision, reviews: list[Review], *, latest: int) -> str:
+    """Return `revision_status(revision)` from what a page has read already: the revision's reviews (oldest
+    first) and the number of the plan's latest revision."""
+    return _derive([r.decision for r in reviews], is_latest=revision.number >= latest)
+
+
 def in_review_among_latest(revisions: Iterable[Revision]) -> dict[int, Review]:
     """Of `revisions`, each the latest of its plan, return {revision pk: its latest "submitted" review (with its
     actor)} for those in review, in one query whatever their number."""
@@ -143,9 +149,17 @@ def latest_revision(plan: Plan) -> Revision | None:
 
 def approval_of(revision: Revision) -> Review | None:
     """Return the approval in force of `revision`, or None when it has none (or it was withdrawn)."""
-    last = (revision.reviews.filter(decision__in=(Review.Decision.APPROVED, Review.Decision.WITHDRAWN))
-            .order_by("-created", "-id").first())
+    last = (revision.reviews.filter(decision__in=_APPROVAL_DECISIONS).order_by("-created", "-id").first())
     return last if last is not None and last.decision == Review.Decision.APPROVED else None
+
+
+def approval_among(reviews: list[Review]) -> Review | None:
+    """Return `approval_of(revision)` from the revision's reviews read already, oldest first."""
+    last = next((r for r in reversed(reviews) if r.decision in _APPROVAL_DECISIONS), None)
+    return last if last is not None and last.decision == Review.Decision.APPROVED else None
+
+
+_APPROVAL_DECISIONS = (Review.Decision.APPROVED, Review.Decision.WITHDRAWN)
 
 
 def latest_approved(plan: Plan, *, below: int | None = None) -> Revision | None:

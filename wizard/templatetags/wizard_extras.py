@@ -6,6 +6,7 @@ from typing import Any
 from django import template
 
 from wizard.plan.explain import label_for
+from wizard.web.fieldhtml import field_html, widget_html
 
 register = template.Library()
 
@@ -47,3 +48,15 @@ def field_value(form: Any, name: str) -> Any:
         return form[name].value() or ""
     except KeyError:
         return ""
+
+
+@register.filter
+def row_field(field: Any) -> Any:
+    """Return a field of a list row as `|as_crispy_field` shows it, written in Python (wizard.web.fieldhtml)."""
+    return field_html(field)
+
+
+@register.filter
+def row_widget(field: Any) -> Any:
+    """Return a field's widget alone, as `{{ field }}` shows it (a row's hidden inputs)."""
+    return widget_html(field)
