@@ -721,10 +721,14 @@ def passive_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
     )
 
 
-# AD FS takes a password at more than its sign-in page: whatever WS-Trust endpoints the proxy publishes.
+# AD FS takes a password at more than its sign-in page: whatever WS-Trust endpoints the proxy publishes. Its MFA keeps
+# a token from being issued there, not the password from being checked (the exposure model's adfs_ws_trust path).
 _WS_TRUST_ADVICE = (" AD FS also takes user names and passwords at the WS-Trust endpoints the Web Application Proxy "
-                    "publishes (Get-AdfsEndpoint lists each with its Proxy setting): take off the proxy those no "
-                    "client of yours needs, with Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false.")
+                    "publishes (such as /adfs/services/trust/2005/usernamemixed and /adfs/services/trust/13/"
+                    "usernamemixed; Get-AdfsEndpoint lists each with its Proxy setting). Where AD FS asks for MFA, "
+                    "no token is issued there for a password alone, but the password is still checked, so guesses "
+                    "and lockouts count the same: take off the proxy those no client of yours needs, with "
+                    "Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false.")
 
 
 def modern_auth_certificate_auth_kept(plan: PlanData) -> Iterator[Finding]:
