@@ -334,6 +334,24 @@ def test_on_adfs_2016_and_later_a_trust_that_keeps_its_old_authorization_rules_b
     assert not [w for w in again.warnings if "issuance authorization rules" in w]
 
 
+def test_on_adfs_2016_and_later_additional_authentication_rules_from_before_are_said_and_left(tmp_path):
+    # A trust set up on AD FS 2012 R2 with a per-trust MFA rule, the farm upgraded since: the script assigns the
+    # access control policy and leaves the rule (it sets no additional authentication rules from AD FS 2016 on). Such
+    # a rule can only ask for the second factor, never waive it, so the policy's MFA holds either way; the warning
+    # says users inside may be asked too.
+    site = adfs_site(tmp_path, "2019")
+    trust = site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]
+    trust["IssuanceAuthorizationRules"] = ""
+    trust["AdditionalAuthenticationRules"] = "old MFA rule"
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    [said] = [w for w in outcome.warnings if "SfB-Director-Int" in w]
+    assert said.startswith("The relying party trust SfB-Director-Int keeps the additional authentication rules it had")
+    assert "never less" in said
+    assert trust["AdditionalAuthenticationRules"] == "old MFA rule"
+    assert trust["AccessControlPolicyName"] == "Permit everyone and require MFA from extranet access"
+
+
 @pytest.mark.parametrize("version", ["2.0", "2012r2", "2019"])
 def test_the_adfs_script_and_its_rollback_stop_in_another_farm_before_any_change(tmp_path, version):
     # AD FS 2.0 has Get-ADFSProperties (HostName) too: a run on the wrong farm must not add trusts there.
