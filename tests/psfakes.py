@@ -452,6 +452,10 @@ class FakeAdfs(FakeStore):
                     if "AccessControlPolicyName" in values and self.trusts[key].get("AccessControlPolicyParameters"):
                         # A policy is assigned with its parameters: the ones of the policy it replaces go.
                         values.setdefault("AccessControlPolicyParameters", None)
+                    if values.get("AccessControlPolicyName") == "":
+                        # The help un-assigns a policy with $null; what an empty name does is not documented, so the
+                        # fake takes it for a policy of that name, which no farm has.
+                        raise PSError(f"{cmdlet}: no access control policy named ''.")
                     if values.get("AccessControlPolicyName") and self.policy_drops_authorization_rules:
                         values.setdefault("IssuanceAuthorizationRules", "")
                     self.trusts[key].update(values)

@@ -297,6 +297,20 @@ def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_ide
 
 
 
+def test_the_adfs_rollback_un_assigns_the_policy_with_null_whatever_empty_value_was_saved(tmp_path):
+    # AD FS may report "no policy" as an empty name. The help of Set-AdfsRelyingPartyTrust un-assigns a policy with
+    # $null; an empty name is not documented to (the fake refuses it), so the rollback passes $null.
+    site = adfs_site(tmp_path, "2019")
+    trust = site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]
+    trust["AccessControlPolicyName"] = ""
+    assert site.run_change().ok
+    assert trust["AccessControlPolicyName"] == "Permit everyone and require MFA from extranet access"
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert trust["AccessControlPolicyName"] is None
+    assert trust["IssuanceAuthorizationRules"] == "old authorization"
+
+
 def test_the_adfs_rollback_puts_back_the_parameters_of_the_access_control_policy_it_replaced(tmp_path):
     # The internal trust had a policy that takes a group; the change assigns the plan's policy, which takes none.
     site = adfs_site(tmp_path, "2019")
