@@ -250,10 +250,9 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
             f"After the switch, clients that cannot sign in through AD FS can no longer sign in to {pool.fqdn}: "
             f"Mac clients (Lync for Mac 2011 and Skype for Business on Mac), Lync 2010, Lync 2013 desktop older "
             f"than the July 2013 cumulative update (15.0.4517), "
-            f"Lync Phone Edition and other 3PIP phones, room systems, older mobile app builds (Lync 2013 "
-            f"mobile before 5.2, and early Android builds), and Lync 2013 for Windows Phone 8, which shows a "
-            f"blank page where the AD FS sign-in should be. Upgrade those clients first, or keep their users on "
-            f"a pool that still accepts Windows authentication.",
+            f"Lync Phone Edition and other 3PIP phones, room systems, and older mobile app builds (Lync 2013 "
+            f"mobile before 5.2 on iPhone, iPad and Windows Phone, and early Android builds). Upgrade those clients "
+            f"first, or keep their users on a pool that still accepts Windows authentication.",
         )
 
 
