@@ -367,6 +367,9 @@ class FakeAdfs(FakeStore):
         # wherever application groups exist), else a relying party trust.
         self.application_groups = web_api
         self.setup_makes_web_api = web_api if setup_makes_web_api is None else setup_makes_web_api
+        # Whether assigning an access control policy drops a trust's issuance authorization rules: not documented,
+        # so by default the fake keeps them (adfs-server.ps1 warns, verify-adfs.ps1 fails on them).
+        self.policy_drops_authorization_rules = False
         self.setup_runs: list[list[str]] = []
         self.collections = {
             "AdfsRelyingPartyTrust": _Collection("AdfsRelyingPartyTrust", TRUST_DEFAULTS),
@@ -449,6 +452,12 @@ class FakeAdfs(FakeStore):
                     if "AccessControlPolicyName" in values and self.trusts[key].get("AccessControlPolicyParameters"):
                         # A policy is assigned with its parameters: the ones of the policy it replaces go.
                         values.setdefault("AccessControlPolicyParameters", None)
+                    if values.get("AccessControlPolicyName") == "":
+                        # The help un-assigns a policy with $null; what an empty name does is not documented, so the
+                        # fake takes it for a policy of that name, which no farm has.
+                        raise PSError(f"{cmdlet}: no access control policy named ''.")
+                    if values.get("AccessControlPolicyName") and self.policy_drops_authorization_rules:
+                        values.setdefault("IssuanceAuthorizationRules", "")
                     self.trusts[key].update(values)
                 return []
             return Builtin(run)

@@ -239,6 +239,25 @@ def test_a_disabled_trust_the_plan_would_update_is_an_error() -> None:
     assert "estate_relying_party_disabled" not in {f.code for f in judge(plan_doc, state).findings}
 
 
+def test_a_trust_set_up_before_ad_fs_2016_is_a_warning_about_the_mfa() -> None:
+    # The external trust has issuance authorization rules and no access control policy: the script assigns the
+    # policy, and whether AD FS then applies the policy (and its MFA) or the old rules is documented nowhere.
+    plan_doc, state = docs("sfb2019-adfs2019-wap")
+    assert "estate_relying_party_legacy_rules" not in {f.code for f in judge(plan_doc, state).findings}
+    trust = state["adfs"]["relying_parties"][0]
+    trust["access_control_policy_name"] = None
+    trust["issuance_authorization_rules"] = ('@RuleTemplate = "AllowAllAuthzRule" => issue(Type = '
+                                             '"http://schemas.microsoft.com/authorization/claims/permit", '
+                                             'Value = "true");')
+    [found] = only(judge(plan_doc, state), "estate_relying_party_legacy_rules")
+    assert found.severity == "warning" and found.field == "pools[0].relying_parties.external"
+    assert "'Lync-Ext-sfbpool'" in found.message and "verify-adfs.ps1" in found.message
+    assert "not documented" in found.message
+    # A trust with a policy already has nothing to doubt, whatever rules it kept.
+    trust["access_control_policy_name"] = "Permit everyone"
+    assert "estate_relying_party_legacy_rules" not in {f.code for f in judge(plan_doc, state).findings}
+
+
 def test_product_farm_and_topology_facts() -> None:
     plan_doc, state = docs("sfb2019-adfs2019-wap")
     state["product"] = "sfb2015"

@@ -175,6 +175,30 @@ def test_extranet_mfa_through_the_plain_reverse_proxy_never_fires_but_always_doe
     assert codes(plan_of(doc)) == set()
 
 
+def test_the_ws_trust_password_endpoints_take_a_password_that_mfa_stops_short_of_a_token() -> None:
+    # AD FS checks the password posted to usernamemixed before its MFA rules apply (they act after the first step
+    # of authentication), and a WS-Trust client gets no token where they ask for a second factor: not a way in with
+    # a password alone, but a password check from the Internet (guessing, lockout), reachable as today.
+    path = path_of(plan_of(PASSIVE_MFA), "adfs/adfs_ws_trust")
+    assert path.credential is Credential.ADFS_WS_TRUST and path.field == "adfs.mfa"
+    assert path.after.accepted is State.UNKNOWN
+    assert path.after.password_only is State.CLOSED
+    assert "lockout" in path.after.why and "no token" in path.after.why
+    assert codes(plan_of(PASSIVE_MFA)) == set()
+
+
+def test_the_ws_trust_password_endpoints_issue_a_token_where_the_extranet_rule_never_fires() -> None:
+    doc = copy.deepcopy(PASSIVE_MFA)
+    doc["adfs"]["published_on_reverse_proxy"] = True
+    plan = plan_of(doc)
+    path = path_of(plan, "adfs/adfs_ws_trust")
+    assert path.after.password_only is not State.CLOSED
+    broken = {b.code: b for b in broken_promises(plan)}
+    assert "adfs/adfs_ws_trust" in {p.key for p in broken["mfa_adfs_not_extranet"].paths}
+    doc["adfs"]["mfa"] = "none"
+    assert path_of(plan_of(doc), "adfs/adfs_ws_trust").after.password_only is not State.CLOSED
+
+
 def test_block_ntlm_is_a_promise_the_model_shows_kept() -> None:
     plan = plan_of(PASSIVE_MFA)
     assert [p.kind for p in promises(plan)] == ["mfa", "block_ntlm"]

@@ -32,6 +32,14 @@ def test_the_picture_is_a_self_contained_svg_with_presentation_attributes_only()
     assert all("style" not in e.attrib for e in root.iter())
 
 
+def test_a_path_perhaps_taken_but_never_with_a_password_alone_is_drawn_protected_not_closed() -> None:
+    # AD FS's WS-Trust user name and password endpoints answer as today (unknown); where MFA applies no token is
+    # issued for a password alone, but the password is still checked there: "closed" would hide that.
+    svg = svg_of(PASSIVE_MFA)
+    assert "AD FS WS-Trust protected" in svg
+    assert "AD FS WS-Trust closed" not in svg
+
+
 def test_every_text_is_escaped() -> None:
     svg = svg_of(PASSIVE_MFA, title=HOSTILE)
     root = ET.fromstring(svg)
@@ -94,8 +102,9 @@ class ReviewPageExposureTests(BaseTestCase):
         self.assertNotContains(response, 'id="exposure-broken"')
         context = exposure_context(plan_of(plan.draft))
         # Edge (NTLM, Kerberos, certificate), Registrar (the same three), web services (NTLM, Kerberos, the
-        # password grant, PIN, AD FS, certificate) and AD FS (forms, Windows integrated).
-        self.assertEqual(len(context["rows"]), 14)
+        # password grant, PIN, AD FS, certificate) and AD FS (forms, Windows integrated, WS-Trust user name and
+        # password).
+        self.assertEqual(len(context["rows"]), 15)
 
 
 class PromisesInTheWizardsWordsTests(BaseTestCase):

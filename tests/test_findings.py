@@ -843,6 +843,11 @@ def test_passive_authentication_moves_password_guessing_to_adfs_and_says_how_to_
                   "locked out", "Set-AdfsProperties -EnableExtranetLockout", "WS-Trust", "Get-AdfsEndpoint",
                   "Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false"):
         assert words in f.message
+    # The WS-Trust user name and password endpoints are named, and what MFA does there: no token for a password
+    # alone, the password still checked (the exposure model's adfs_ws_trust path).
+    for words in ("/adfs/services/trust/13/usernamemixed", "no token is issued there for a password alone",
+                  "the password is still checked"):
+        assert words in f.message
     # AD FS 2.0 has no extranet lockout to turn on.
     (old,) = of(passive_plan(adfs=adfs(version="2.0", mfa="none")), "passive_adfs_password_surface")
     assert "AD FS 2.0 has no extranet lockout" in old.message and "EnableExtranetLockout" not in old.message

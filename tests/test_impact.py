@@ -190,6 +190,21 @@ def test_tls_dsk_behind_a_blocking_edge():
     assert "PIN" in matrix.cell("devices", "pool01.contoso.com").reason
 
 
+def test_the_matrix_and_the_edge_field_help_say_the_same_of_mac_clients_and_tls_dsk():
+    # Lync for Mac cannot do passive authentication (sourced); whether it signs in with TLS-DSK is not. The Edge's
+    # field help once listed Lync for Mac 2011 among the clients that cannot do TLS-DSK while the matrix said to
+    # test it: both now say it is not settled and to test before the switch.
+    from wizard.plan.explain import explain
+
+    cell = client_impact(make_plan(pool(external="tls_dsk"), edge_pools=[EDGE])).cell("mac", "pool01.contoso.com")
+    help_text = explain("edge_pools[0].block_ntlm")
+    assert help_text is not None
+    assert cell.state == "degraded"
+    for text in (cell.reason, help_text.breaks):
+        assert "Lync for Mac 2011" in text and "TLS-DSK is not settled" in text and "test" in text
+    assert "cannot do TLS-DSK (Lync for Mac" not in help_text.breaks
+
+
 def test_tls_dsk_with_registrar_block_applies_inside_too():
     matrix = client_impact(make_plan(pool(external="tls_dsk", block_ntlm_at_registrar=True), edge_pools=[EDGE]))
     assert "inside" in matrix.cell("devices", "pool01.contoso.com").reason

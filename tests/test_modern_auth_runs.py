@@ -404,6 +404,28 @@ def test_the_rollback_puts_back_the_parameters_of_the_policy_it_replaced(tmp_pat
     assert site.store.state() == before
 
 
+def test_a_trust_without_a_policy_before_gets_it_un_assigned_with_null(tmp_path: Path) -> None:
+    # The farm reported no policy as an empty name. The help of Set-AdfsRelyingPartyTrust un-assigns a policy with
+    # $null; an empty name is not documented to do the same (the fake refuses it), so the rollback passes $null
+    # whatever was saved. (A Web API application gets the saved value back as it was: no help at hand shows how to
+    # un-assign its policy.)
+    site = adfs_site(tmp_path, bundle(), web_api=False, policies=(EXTRANET_ACP,))
+    (tmp_path / "Setup-Adfs2016OAuthTrustForSfB.ps1").write_text("# Microsoft's script\n", encoding="utf-8")
+    items = site.store.trusts
+    items["Skype for Business Server"] = {
+        "MetadataUrl": None, "AccessControlPolicyName": "", "AccessControlPolicyParameters": None,
+        "IssuanceAuthorizationRules": "permit all", "IssuanceTransformRules": "", "AdditionalAuthenticationRules": "",
+        "Identifier": list(SE_POOL_IDS)}
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    assert items["Skype for Business Server"]["AccessControlPolicyName"] == EXTRANET_ACP
+    rolled = site.run_rollback()
+    assert rolled.ok, rolled.error
+    restored = items["Skype for Business Server"]
+    assert restored["AccessControlPolicyName"] is None
+    assert restored["IssuanceAuthorizationRules"] == "permit all"
+
+
 def test_without_microsofts_script_beside_it_nothing_changes(tmp_path: Path) -> None:
     site = adfs_site(tmp_path, bundle(), web_api=True, policies=(EXTRANET_ACP,))
     outcome = site.run_change()

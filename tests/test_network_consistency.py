@@ -350,11 +350,16 @@ def test_the_docs_say_what_the_adfs_20_rollback_does():
         assert "AD FS 2.0 Management console" in flat
 
 
-def test_windows_phone_8_is_among_the_clients_passive_breaks():
+def test_windows_phone_signs_in_through_ad_fs_from_lync_2013_mobile_5_2_like_the_other_mobile_apps():
+    # Microsoft's announcement of passive authentication for the Lync 2013 mobile apps (October 2013, release 5.2)
+    # names iOS and Windows Phone; nothing the product stands on says Windows Phone shows a blank AD FS page, which
+    # the finding and the matrix used to say. Builds before 5.2 cannot sign in through AD FS on any platform.
     plan = plan_of(doc_of())
     [finding] = [f for f in check_plan(plan) if f.code == "passive_unsupported_clients"]
-    assert "Windows Phone 8" in finding.message and "blank page" in finding.message
-    assert "Windows Phone 8" in client_impact(plan).cell("mobile", "sfbdir01.contoso.com").reason
+    assert "blank page" not in finding.message
+    assert "before 5.2 on iPhone, iPad and Windows Phone" in finding.message
+    mobile = client_impact(plan).cell("mobile", "sfbdir01.contoso.com").reason
+    assert "blank" not in mobile and "5.2 and later (iPhone, iPad, Windows Phone)" in mobile
 
 
 def test_the_runbook_prepares_desktop_clients_for_passive_sign_in():

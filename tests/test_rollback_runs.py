@@ -297,6 +297,20 @@ def test_the_adfs_rollback_removes_the_added_trust_and_restores_the_other_by_ide
 
 
 
+def test_the_adfs_rollback_un_assigns_the_policy_with_null_whatever_empty_value_was_saved(tmp_path):
+    # AD FS may report "no policy" as an empty name. The help of Set-AdfsRelyingPartyTrust un-assigns a policy with
+    # $null; an empty name is not documented to (the fake refuses it), so the rollback passes $null.
+    site = adfs_site(tmp_path, "2019")
+    trust = site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]
+    trust["AccessControlPolicyName"] = ""
+    assert site.run_change().ok
+    assert trust["AccessControlPolicyName"] == "Permit everyone and require MFA from extranet access"
+    outcome = site.run_rollback()
+    assert outcome.ok, outcome.error
+    assert trust["AccessControlPolicyName"] is None
+    assert trust["IssuanceAuthorizationRules"] == "old authorization"
+
+
 def test_the_adfs_rollback_puts_back_the_parameters_of_the_access_control_policy_it_replaced(tmp_path):
     # The internal trust had a policy that takes a group; the change assigns the plan's policy, which takes none.
     site = adfs_site(tmp_path, "2019")
@@ -332,6 +346,24 @@ def test_on_adfs_2016_and_later_a_trust_that_keeps_its_old_authorization_rules_b
     again = site.run_change()
     assert again.ok, again.error
     assert not [w for w in again.warnings if "issuance authorization rules" in w]
+
+
+def test_on_adfs_2016_and_later_additional_authentication_rules_from_before_are_said_and_left(tmp_path):
+    # A trust set up on AD FS 2012 R2 with a per-trust MFA rule, the farm upgraded since: the script assigns the
+    # access control policy and leaves the rule (it sets no additional authentication rules from AD FS 2016 on). Such
+    # a rule can only ask for the second factor, never waive it, so the policy's MFA holds either way; the warning
+    # says users inside may be asked too.
+    site = adfs_site(tmp_path, "2019")
+    trust = site.store.collections["AdfsRelyingPartyTrust"].items["SfB-Director-Int"]
+    trust["IssuanceAuthorizationRules"] = ""
+    trust["AdditionalAuthenticationRules"] = "old MFA rule"
+    outcome = site.run_change()
+    assert outcome.ok, outcome.error
+    [said] = [w for w in outcome.warnings if "SfB-Director-Int" in w]
+    assert said.startswith("The relying party trust SfB-Director-Int keeps the additional authentication rules it had")
+    assert "never less" in said
+    assert trust["AdditionalAuthenticationRules"] == "old MFA rule"
+    assert trust["AccessControlPolicyName"] == "Permit everyone and require MFA from extranet access"
 
 
 @pytest.mark.parametrize("version", ["2.0", "2012r2", "2019"])

@@ -210,6 +210,19 @@ def test_literal_values_are_checked(fragment, message):
     assert message in problems_of(report)
 
 
+def test_null_is_text_only_where_the_help_shows_what_it_does():
+    # Set-AdfsRelyingPartyTrust's help (AD FS 2016 and later) un-assigns a policy with -AccessControlPolicyName $null
+    # (catalog override acp-name-null-unassigns); no other text parameter takes $null.
+    unassign = run("Set-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -AccessControlPolicyName $null\n",
+                   adfs="2019")
+    assert unassign.ok, problems_of(unassign)
+    other = run("Set-AdfsRelyingPartyTrust -TargetName 'Lync-Ext' -IssuanceTransformRules $null\n",
+                adfs="2019")
+    assert "takes text, not" in problems_of(other)
+    assert "takes text, not" in problems_of(run(
+        "Set-CsWebServiceConfiguration -Identity 'service:WebServer:p.contoso.com' -WsFedPassiveMetadataUri $null\n"))
+
+
 def test_positional_identity_is_bound():
     assert "proxy-configuration-at-global" in problems_of(run("Set-CsProxyConfiguration 'Global' -UseNtlmForClientToProxyAuth $false\n"))
     assert run("Set-CsProxyConfiguration 'service:EdgeServer:e.contoso.com' -UseNtlmForClientToProxyAuth $false\n").ok

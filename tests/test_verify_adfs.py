@@ -15,8 +15,7 @@ import pytest
 
 from tests.psfakes import FakeAdfs
 from tests.psmini import Interpreter
-from tests.test_rollback_runs import Site
-from tests.test_rollback_runs import adfs_site as passive_site
+from tests.test_rollback_runs import Site, adfs_site
 from wizard.plan.intended import ISSUANCE_TRANSFORM_RULES, MFA_EXTRANET_RULE
 from wizard.plan.reader import read_plan
 from wizard.scripts.artifacts import ARTIFACTS
@@ -26,6 +25,14 @@ FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 EXTRANET_ACP = "Permit everyone and require MFA from extranet access"
 SE_POOL_IDS = ["https://sefe01int.corp.fabrikam.com", "https://sfbweb.fabrikam.com",
                "https://sedir01.corp.fabrikam.com", "https://sfbdirweb.fabrikam.com"]
+
+
+def passive_site(tmp_path: Path, version: str = "2019", *, drops_rules: bool = True) -> Site:
+    """The passive site of test_rollback_runs, its farm dropping a trust's issuance authorization rules when an access
+    control policy is assigned (`drops_rules`: which AD FS does is not documented; the other way is tested below)."""
+    site = adfs_site(tmp_path, version)
+    site.store.policy_drops_authorization_rules = drops_rules
+    return site
 
 
 @lru_cache(maxsize=8)
@@ -81,8 +88,9 @@ def test_after_the_adfs_script_every_check_passes(tmp_path: Path, version: str) 
         acp = [line for line in run.lines if f"{name} AccessControlPolicyName" in line]
         mfa = [line for line in run.lines if f"{name} AdditionalAuthenticationRules" in line]
         authz = [line for line in run.lines if f"{name} IssuanceAuthorizationRules" in line]
-        # Per version: 2016 and later an access control policy; 2012 R2 rules and the MFA rule; 2.0 rules only.
-        assert (len(acp), len(mfa), len(authz)) == {"2.0": (0, 0, 1), "2012r2": (0, 1, 1), "2019": (1, 0, 0)}[version]
+        # Per version: 2016 and later an access control policy and no authorization rules beside it; 2012 R2 rules
+        # and the MFA rule; 2.0 rules only.
+        assert (len(acp), len(mfa), len(authz)) == {"2.0": (0, 0, 1), "2012r2": (0, 1, 1), "2019": (1, 0, 1)}[version]
     if version == "2019":
         assert run.line(f"PASS Relying party trust SfB-Director-Ext AccessControlPolicyName: is what the plan sets: "
                         f"{EXTRANET_ACP}")
@@ -99,6 +107,22 @@ def test_before_the_adfs_script_the_trust_it_adds_is_missing_and_the_old_rules_f
                     "sets " + ISSUANCE_TRANSFORM_RULES)
     assert run.line("FAIL Relying party trust SfB-Director-Int AdditionalAuthenticationRules: is empty; the plan sets "
                     + MFA_EXTRANET_RULE)
+
+
+def test_authorization_rules_kept_beside_the_access_control_policy_fail(tmp_path: Path) -> None:
+    # The internal trust was set up before AD FS 2016 (issuance authorization rules, no policy); adfs-server.ps1
+    # assigns the policy. Whether AD FS then drops the rules, keeps them unused or applies them instead of the
+    # policy (and its MFA) is documented nowhere: kept, they are a FAIL that says how to check the MFA by hand.
+    site = passive_site(tmp_path, "2019", drops_rules=False)
+    assert site.run_change().ok
+    run = Verified(site)
+    assert run.code == 1
+    [failed] = run.failed
+    assert failed.startswith("FAIL Relying party trust SfB-Director-Int IssuanceAuthorizationRules: still holds "
+                             "issuance authorization rules beside the access control policy")
+    assert "second factor" in failed
+    # The trust the script added has the policy alone.
+    assert run.line("PASS Relying party trust SfB-Director-Ext IssuanceAuthorizationRules: is empty")
 
 
 def test_a_disabled_trust_fails_and_says_how_to_enable_it(tmp_path: Path) -> None:

@@ -49,7 +49,8 @@ STRING_TYPES = {
     "UserIdParameter", "OUIdParameter",
 }
 AVAILABILITY_STATES = ("yes", "needs_cu", "no", "online_only")
-OVERRIDE_KINDS = ("availability", "online_only", "add_parameter", "values", "range", "type", "adfs20", "add_cmdlet")
+OVERRIDE_KINDS = ("availability", "online_only", "add_parameter", "values", "range", "type", "adfs20", "add_cmdlet",
+                  "null_clears")
 # The types a `type` override may give a parameter: the help's YAML sometimes names the wrong one.
 OVERRIDE_TYPES = SWITCH_TYPES | BOOL_TYPES | INT_TYPES | STRING_TYPES
 
@@ -220,6 +221,11 @@ def _apply_override(catalog: dict[str, Any], ov: dict[str, Any]) -> None:
                 param["values"] = None
                 param["range"] = None
                 param.pop("values_by_adfs", None)
+            elif kind == "null_clears":
+                # The help shows $null given to this text parameter, and says what it does (un-assigns, clears).
+                if param["kind"] not in ("string", "enum"):
+                    raise CatalogBuildError(f"override {oid}: null_clears on non-text {cmdlet} -{pname}")
+                param["null_clears"] = True
             elif kind == "range":
                 if param["kind"] != "int":
                     raise CatalogBuildError(f"override {oid}: range on non-integer {cmdlet} -{pname}")

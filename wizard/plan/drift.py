@@ -64,6 +64,7 @@ ESTATE_FINDING_CODES: dict[str, str] = {
     "estate_relying_party_identifier_taken": "error",
     "estate_relying_party_name_taken": "error",
     "estate_relying_party_disabled": "error",
+    "estate_relying_party_legacy_rules": "warning",
     "estate_proxy_certificate_auth_off": "warning",
     "estate_product_mismatch": "error",
     "estate_product_subscription_edition": "warning",
@@ -449,6 +450,19 @@ def _trust(adfs: EstateAdfs, t: IntendedTrust, rows: list[DriftRow]) -> Iterator
                        f"trust, so once {t.pool} uses passive authentication no sign-in through {t.web_fqdn} works. "
                        f"Find out why it was disabled, then enable it (Enable-AdfsRelyingPartyTrust) first.")
     if by_identifier is not None and by_name is not None and by_identifier is by_name:
+        policy = next((st.value for st in t.settings if st.parameter == "AccessControlPolicyName"), None)
+        if policy is not None and by_name.issuance_authorization_rules and not by_name.access_control_policy_name:
+            # Set up before AD FS 2016: the script assigns the policy, and what AD FS does with the rules the trust
+            # already has is documented nowhere; the plan's MFA holds for this trust only if the policy governs it.
+            yield _finding("estate_relying_party_legacy_rules", t.field,
+                           f"AD FS's trust {by_name.name!r} has issuance authorization rules and no access control "
+                           f"policy (it was set up before AD FS 2016). The AD FS script assigns the policy "
+                           f"{policy!r}, but whether AD FS then drops the old rules, keeps them unused or applies them "
+                           f"instead of the policy is not documented, so until that is checked it is not certain that "
+                           f"the policy, and any MFA it asks for, governs sign-in through this trust: the script warns "
+                           f"when the rules are still there after it, and verify-adfs.ps1 reports the trust as FAIL "
+                           f"until they are gone. Plan a sign-in through {t.web_fqdn} from the Internet after the "
+                           f"change, to see the policy (the second factor, where it asks for one) applied.")
         yield _finding("estate_relying_party_present", t.field,
                        f"AD FS already has the trust {by_name.name!r} for {t.identifier}: the AD FS script updates its "
                        f"rules.")

@@ -226,8 +226,9 @@ FIELDS: dict[str, Explanation] = {
         "Remote clients can no longer sign in to SIP with a password through this Edge; they must use a "
         "client certificate (TLS-DSK). The web services behind the reverse proxy still accept passwords unless "
         "the pool uses passive authentication.",
-        "Remote clients that cannot do TLS-DSK (Lync for Mac 2011, some desk phones and room systems, "
-        "third-party clients) can no longer sign in from the Internet.", PROXY),
+        "Remote clients that cannot do TLS-DSK (desk phones and room systems that only do NTLM, third-party "
+        "clients) can no longer sign in from the Internet. Whether Lync for Mac 2011 and other Mac clients sign in "
+        "with TLS-DSK is not settled: test them from outside before the switch.", PROXY),
     "adfs": _e("AD FS", "The AD FS farm that passive authentication or Modern Authentication hands sign-in to.", "",
                ADD_RP),
     "adfs.federation_service_name": _e(

@@ -17,9 +17,10 @@ The model
   Web Application Proxy or the plain reverse proxy;
 * for each entry point and credential (`Credential`: password over NTLM, password over
   Kerberos/Negotiate, PIN, a Lync client certificate, AD FS sign-in, AD FS Windows integrated
-  sign-in) a `SignInPath` with its `before` and `after` `Access`: whether the credential is
-  accepted there (`State.OPEN` / `CLOSED` / `UNKNOWN`) and whether a password alone gets in that
-  way (`password_only`, same three states), with the plan field that closes it;
+  sign-in, a user name and password at AD FS's WS-Trust endpoints) a `SignInPath` with its `before`
+  and `after` `Access`: whether the credential is accepted there (`State.OPEN` / `CLOSED` /
+  `UNKNOWN`) and whether a password alone gets in that way (`password_only`, same three states), with
+  the plan field that closes it;
 * per pool, how a Lync client certificate is first obtained (`CertificateIssuance`): through that
   pool's CertProv, with which credentials, before and after.
 
@@ -106,6 +107,7 @@ class Credential(StrEnum):
     CLIENT_CERTIFICATE = "client_certificate"
     ADFS = "adfs"
     ADFS_WINDOWS = "adfs_windows"
+    ADFS_WS_TRUST = "adfs_ws_trust"
     PASSWORD_GRANT = "password_grant"
     OAUTH = "oauth"
 
@@ -131,6 +133,11 @@ CREDENTIAL_FACTS: dict[Credential, CredentialFacts] = {
     Credential.ADFS: CredentialFacts("an AD FS sign-in (forms)", "AD FS", False),
     Credential.ADFS_WINDOWS: CredentialFacts("Windows integrated sign-in at AD FS (NTLM/Kerberos)",
                                              "AD FS Windows", True),
+    # AD FS's WS-Trust user name and password endpoints (ADFS_PASSWORD_PATHS): the password travels in the SOAP
+    # message, and AD FS checks it before its MFA rules are looked at (they apply after the first step of
+    # authentication). A client there cannot give a second factor: where the rules ask for one, no token is issued.
+    Credential.ADFS_WS_TRUST: CredentialFacts("a user name and password posted to AD FS's WS-Trust endpoints "
+                                              "(usernamemixed)", "AD FS WS-Trust", False),
     # What the Lync password-spray tools post: a user name and password to /WebTicket/oauthtoken (the
     # MsRtcOAuth password grant). The server checks it against the directory like Windows authentication,
     # and UseWindowsAuth governs it with NTLM and Negotiate.
@@ -175,6 +182,11 @@ ADFS_PATH = "/adfs/ls/"
 # unpublished unless their proxy setting is turned on; a plain reverse proxy hands them to AD FS with the rest.
 ADFS_WINDOWS_PATHS: tuple[str, ...] = ("/adfs/services/trust/2005/windowstransport",
                                        "/adfs/services/trust/13/windowstransport")
+# AD FS's WS-Trust endpoints that take a user name and password in the request itself (a WS-Security UsernameToken
+# in the SOAP message, no HTTP challenge): what active clients and password-spray tools post to. Whether a Web
+# Application Proxy publishes them is each endpoint's proxy setting (Get-AdfsEndpoint), which no plan changes.
+ADFS_PASSWORD_PATHS: tuple[str, ...] = ("/adfs/services/trust/2005/usernamemixed",
+                                        "/adfs/services/trust/13/usernamemixed")
 # The scheme name the verification probes use for the MsRtcOAuth password grant (Credential.PASSWORD_GRANT).
 PASSWORD_GRANT_SCHEME = "password_grant"
 
@@ -632,6 +644,32 @@ def _adfs_access(plan: PlanData, estate: Estate | None) -> tuple[Access, Access,
     return unknown, forms_after, unknown, windows_after
 
 
+def _adfs_ws_trust_access(plan: PlanData, forms_after: Access) -> tuple[Access, Access]:
+    """Return (before, after) for a user name and password posted to AD FS's WS-Trust endpoints
+    (`ADFS_PASSWORD_PATHS`).
+
+    Whether they are reachable is as today: each endpoint's proxy setting decides whether a Web Application Proxy
+    publishes it, and a plain reverse proxy hands AD FS whatever is enabled there; no plan changes either. AD FS
+    checks the password before it looks at its MFA rules (they apply after the first step of authentication, in
+    the help of Set-AdfsRelyingPartyTrust -AdditionalAuthenticationRules), and a WS-Trust client cannot give a
+    second factor: where the rules ask for one, it gets no token (the help of Set-AdfsAdditionalAuthenticationRule
+    says so; an access control policy's MFA is taken to act the same, inferred). So a password alone signs in there
+    exactly where it does at the sign-in page, and where it does not, it is still checked: guessing and account
+    lockout work there either way."""
+    unknown = Access(State.UNKNOWN, State.UNKNOWN, "as today: the plan does not say how AD FS signs Lync users in")
+    if plan.adfs is None:
+        return unknown, unknown
+    reach = ("as today: whether these endpoints answer from the Internet is their proxy setting and whether they "
+             "are enabled (Get-AdfsEndpoint), which the plan does not change")
+    if forms_after.password_only is State.CLOSED:
+        what = ("AD FS checks the password first (so guessing and lockout work here), then issues no token where "
+                "its MFA applies: a WS-Trust client cannot give a second factor")
+    else:
+        what = "AD FS issues a token for the password alone wherever it does at its sign-in page"
+    return unknown, Access(State.UNKNOWN, all_of([State.UNKNOWN, forms_after.password_only]),
+                           f"{reach}; {what} ({forms_after.why})")
+
+
 def _web_access(web: _Web, credential: Credential, adfs: Access) -> Access:
     if credential is Credential.NTLM:
         return Access(web.ntlm, web.ntlm, web.why)
@@ -839,6 +877,8 @@ def _exposure(plan: PlanData, estate: Estate | None) -> Exposure:
         paths.append(SignInPath(entry, Credential.ADFS, adfs_before, adfs_after, "adfs.mfa", users))
         paths.append(SignInPath(entry, Credential.ADFS_WINDOWS, wia_before, wia_after,
                                 "adfs.published_on_reverse_proxy", users))
+        wst_before, wst_after = _adfs_ws_trust_access(plan, adfs_after)
+        paths.append(SignInPath(entry, Credential.ADFS_WS_TRUST, wst_before, wst_after, "adfs.mfa", users))
 
     return Exposure(tuple(entries), tuple(paths), tuple(issuance), estate_used=estate is not None,
                     mfa_trust_pools=trusted)
@@ -1423,6 +1463,7 @@ def internet_checks(plan: PlanData, model: Exposure) -> dict[str, str]:
 
 __all__ = [
     "ACCEPTABLE_RISK_CODES",
+    "ADFS_PASSWORD_PATHS",
     "ADFS_PATH",
     "ADFS_WINDOWS_PATHS",
     "BROKEN_PROMISE_CODES",

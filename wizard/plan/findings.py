@@ -250,10 +250,9 @@ def passive_unsupported_clients(plan: PlanData) -> Iterator[Finding]:
             f"After the switch, clients that cannot sign in through AD FS can no longer sign in to {pool.fqdn}: "
             f"Mac clients (Lync for Mac 2011 and Skype for Business on Mac), Lync 2010, Lync 2013 desktop older "
             f"than the July 2013 cumulative update (15.0.4517), "
-            f"Lync Phone Edition and other 3PIP phones, room systems, older mobile app builds (Lync 2013 "
-            f"mobile before 5.2, and early Android builds), and Lync 2013 for Windows Phone 8, which shows a "
-            f"blank page where the AD FS sign-in should be. Upgrade those clients first, or keep their users on "
-            f"a pool that still accepts Windows authentication.",
+            f"Lync Phone Edition and other 3PIP phones, room systems, and older mobile app builds (Lync 2013 "
+            f"mobile before 5.2 on iPhone, iPad and Windows Phone, and early Android builds). Upgrade those clients "
+            f"first, or keep their users on a pool that still accepts Windows authentication.",
         )
 
 
@@ -721,10 +720,14 @@ def passive_adfs_password_surface(plan: PlanData) -> Iterator[Finding]:
     )
 
 
-# AD FS takes a password at more than its sign-in page: whatever WS-Trust endpoints the proxy publishes.
+# AD FS takes a password at more than its sign-in page: whatever WS-Trust endpoints the proxy publishes. Its MFA keeps
+# a token from being issued there, not the password from being checked (the exposure model's adfs_ws_trust path).
 _WS_TRUST_ADVICE = (" AD FS also takes user names and passwords at the WS-Trust endpoints the Web Application Proxy "
-                    "publishes (Get-AdfsEndpoint lists each with its Proxy setting): take off the proxy those no "
-                    "client of yours needs, with Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false.")
+                    "publishes (such as /adfs/services/trust/2005/usernamemixed and /adfs/services/trust/13/"
+                    "usernamemixed; Get-AdfsEndpoint lists each with its Proxy setting). Where AD FS asks for MFA, "
+                    "no token is issued there for a password alone, but the password is still checked, so guesses "
+                    "and lockouts count the same: take off the proxy those no client of yours needs, with "
+                    "Set-AdfsEndpoint -TargetAddressPath <path> -Proxy $false.")
 
 
 def modern_auth_certificate_auth_kept(plan: PlanData) -> Iterator[Finding]:

@@ -131,8 +131,8 @@ def _all(state: str, reason: str) -> dict[str, Cell]:
 def _passive_cells(certificate_auth: bool) -> dict[str, Cell]:
     """Passive (AD FS) pool."""
     exchange = "Exchange features (contacts in Exchange, calendar presence, conversation history) are lost"
-    mobile = ("Lync 2013 mobile 5.2 and later and Skype for Business apps sign in through AD FS; older builds, "
-              "including early Android builds, can't, and Lync 2013 for Windows Phone 8 shows a blank AD FS page")
+    mobile = ("Lync 2013 mobile 5.2 and later (iPhone, iPad, Windows Phone) and Skype for Business apps sign in "
+              "through AD FS; older builds, including early Android builds, can't")
     if not certificate_auth:
         mobile += "; with no CertProv certificate the apps return to AD FS whenever their web ticket runs out"
     return {
@@ -167,8 +167,8 @@ def _tls_dsk_cells(prefix: str, certificate_auth: bool, registrar_blocked: bool)
         "lync2010": desktop,
         "lync2013": desktop,
         "sfb": desktop,
-        "mac": Cell("degraded", f"{prefix}: TLS-DSK support depends on the Mac client version; test sign-in "
-                                f"{where} before the switch"),
+        "mac": Cell("degraded", f"{prefix}: whether Lync for Mac 2011 and other Mac clients sign in with TLS-DSK "
+                                f"is not settled; test sign-in {where} before the switch"),
         "mobile": web,
         "lwa": web,
         "devices": Cell("degraded", f"{prefix}: Lync Phone Edition signs in with a certificate after PIN sign-in; "

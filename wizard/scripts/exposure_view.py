@@ -131,7 +131,8 @@ def _states(paths: tuple[SignInPath, ...] | list[SignInPath]) -> str:
     for p in paths:
         state = p.after.password_only if p.after.accepted is not State.CLOSED else State.CLOSED
         word = {State.OPEN: "OPEN to a password", State.UNKNOWN: "?", State.CLOSED: "closed"}[state]
-        if p.after.accepted is State.OPEN and state is State.CLOSED:
+        if p.after.accepted is not State.CLOSED and state is State.CLOSED:
+            # Taken (or perhaps taken, as today) but never with a password alone: MFA, or a protected certificate.
             word = "protected"
         parts.append(f"{CREDENTIAL_FACTS[p.credential].short} {word}")
     return ", ".join(parts)

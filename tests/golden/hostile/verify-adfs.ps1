@@ -150,9 +150,27 @@ function Get-RuleText {
     return (@($Text -split '\s+') -join '')
 }
 
+function Test-NoAuthorizationRules {
+    # From AD FS 2016 on the access control policy decides who gets a token and asks for the second factor. Issuance
+    # authorization rules kept beside it (a trust set up before the policy) leave it undocumented which of the two
+    # AD FS applies, and so whether the plan's MFA holds for this trust.
+    param([string]$Check, [string]$Target, [object]$Object, [hashtable]$Want)
+    $Name = $Want.Property
+    $Found = $Object.PSObject.Properties[$Name]
+    if ($null -eq $Found -or -not [string]$Found.Value) {
+        Add-Result -Check $Check -Target ($Target + ' ' + $Name) -Passed $true -Reason 'is empty: the access control policy alone decides who gets a token'
+        return
+    }
+    Add-Result -Check $Check -Target ($Target + ' ' + $Name) -Passed $false -Reason ('still holds issuance authorization rules beside the access control policy (the trust had them before): which of the two AD FS applies, and so whether it asks for the second factor the policy requires, is not documented. Sign in through this trust from the Internet and check that the second factor is asked for; a trust added anew by adfs-server.ps1 gets the policy and no such rules.')
+}
+
 function Test-Property {
     # One property of a trust read back and compared with the plan's value.
     param([string]$Check, [string]$Target, [object]$Object, [hashtable]$Want)
+    if ($Want.ContainsKey('Empty')) {
+        Test-NoAuthorizationRules -Check $Check -Target $Target -Object $Object -Want $Want
+        return
+    }
     $Name = $Want.Property
     $Found = $Object.PSObject.Properties[$Name]
     if ($null -eq $Found) {

@@ -440,6 +440,11 @@ try {
         # documented, so the trust is read back after the policy is assigned and what it holds is said.
         param([string]$Name, [string]$Id)
         $Trust = Get-AdfsRelyingPartyTrust -Identifier $Id
+        if ($Trust.AdditionalAuthenticationRules) {
+            # Additional authentication rules can only ask for the second factor, never waive it: whichever AD FS
+            # applies, the policy's MFA is not weakened, but users the rules name may be asked for it inside too.
+            Write-Warning ('The relying party trust ' + $Name + ' keeps the additional authentication rules it had before (this script does not change them on AD FS 2016 and later). They can only ask for the second factor more often than the policy ' + 'Permit everyone and require MFA from extranet access' + ' does, never less: check whether users inside are asked for it too, and remove the rules if they are not wanted.')
+        }
         if (-not $Trust.IssuanceAuthorizationRules) {
             return
         }
@@ -447,7 +452,7 @@ try {
             Write-Warning ('The relying party trust ' + $Name + ' has issuance authorization rules and no access control policy (it was set up before AD FS 2016). The real run assigns the policy ' + 'Permit everyone and require MFA from extranet access' + ' to it and then says whether AD FS kept the old rules beside it.')
             return
         }
-        Write-Warning ('AD FS kept the issuance authorization rules of the relying party trust ' + $Name + ' beside the access control policy ' + 'Permit everyone and require MFA from extranet access' + ' this script assigned. Which of the two AD FS applies is not documented: sign in through this trust from the Internet and from inside, and check that it behaves as that policy says before relying on it.')
+        Write-Warning ('AD FS kept the issuance authorization rules of the relying party trust ' + $Name + ' beside the access control policy ' + 'Permit everyone and require MFA from extranet access' + ' this script assigned. Which of the two AD FS applies is not documented: sign in through this trust from the Internet and from inside, and check that it behaves as that policy says (the second factor asked for) before relying on it. verify-adfs.ps1 reports this trust as FAIL while the rules are there.')
     }
 
     $Identifiers = @{}

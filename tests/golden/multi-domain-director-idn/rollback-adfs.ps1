@@ -498,10 +498,12 @@ function Restore-RelyingPartyTrust {
     if ($Saved.AccessControlPolicyName -and $null -ne $Saved.AccessControlPolicyParameters) {
         Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -AccessControlPolicyParameters $Saved.AccessControlPolicyParameters -WhatIf:$WhatIfPreference
     }
-    else {
+    elseif ($Saved.AccessControlPolicyName) {
         Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $Saved.AccessControlPolicyName -WhatIf:$WhatIfPreference
     }
-    if (-not $Saved.AccessControlPolicyName) {
+    else {
+        # Un-assigned the way the cmdlet's help shows, with $null (a saved empty name is not documented to do the same).
+        Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -AccessControlPolicyName $null -WhatIf:$WhatIfPreference
         Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference
     }
     Set-AdfsRelyingPartyTrust -TargetIdentifier $SavedId -IssuanceTransformRules $Saved.IssuanceTransformRules -WhatIf:$WhatIfPreference

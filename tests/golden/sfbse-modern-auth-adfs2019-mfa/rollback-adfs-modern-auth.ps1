@@ -539,8 +539,13 @@ try {
                 if ($WithParameters) {
                     Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -AccessControlPolicyParameters $Saved.AccessControlPolicyParameters -WhatIf:$WhatIfPreference
                 }
-                else {
+                elseif ($AccessControlPolicyName) {
                     Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -AccessControlPolicyName $AccessControlPolicyName -WhatIf:$WhatIfPreference
+                }
+                else {
+                    # None saved: un-assigned the way the cmdlet's help shows, with $null (a saved empty name is not
+                    # documented to do the same).
+                    Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -AccessControlPolicyName $null -WhatIf:$WhatIfPreference
                 }
                 if (-not $AccessControlPolicyName) {
                     Set-AdfsRelyingPartyTrust -TargetIdentifier $Trust.Target -IssuanceAuthorizationRules $Saved.IssuanceAuthorizationRules -WhatIf:$WhatIfPreference

@@ -53,6 +53,8 @@ class ParamInfo:
     values_by_adfs: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     overrides: tuple[str, ...] = ()
     common: bool = False
+    # A text parameter the help shows taking $null, saying what that does (an override of kind null_clears).
+    null_clears: bool = False
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,8 @@ def _check_scalar(p: ParamInfo, kind: str, value: Any, adfs_version: str | None,
         if p.values is not None and number not in p.values:
             return ValueCheck(False, f"{label}: {number} is not one of {', '.join(map(str, p.values))}")
         return ValueCheck(True)
+    if kind == VALUE_NULL and p.null_clears:
+        return ValueCheck(True)
     if kind in (VALUE_BOOL, VALUE_NULL):
         return ValueCheck(False, f"{label} takes text, not {_show(kind, value)}")
     if p.kind == "enum":
@@ -339,6 +343,7 @@ def _param(name: str, spec: Mapping[str, Any], *, common: bool = False) -> Param
         values_by_adfs={k: tuple(v) for k, v in (spec.get("values_by_adfs") or {}).items()},
         overrides=tuple(spec.get("overrides") or ()),
         common=common,
+        null_clears=bool(spec.get("null_clears")),
     )
 
 

@@ -505,11 +505,11 @@ def verify_adfs_applies(plan: PlanData) -> bool:
 
 def _rule_sets(rows: list[list[dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Return each distinct list of expected trust properties once, keyed r1, r2, ..., and per row its key."""
-    keys: dict[tuple[tuple[str, str, bool], ...], str] = {}
+    keys: dict[tuple[tuple[str, str, bool, bool], ...], str] = {}
     sets: list[dict[str, Any]] = []
     out: list[str] = []
     for row in rows:
-        values = tuple((e["property"], e["value"], e["rules"]) for e in row)
+        values = tuple((e["property"], e["value"], e["rules"], e["empty"]) for e in row)
         key = keys.get(values)
         if key is None:
             key = keys[values] = f"r{len(keys) + 1}"
@@ -521,7 +521,14 @@ def _rule_sets(rows: list[list[dict[str, Any]]]) -> tuple[list[dict[str, Any]], 
 def _trust_property(name: str, value: str) -> dict[str, Any]:
     # A claim rule set is compared without its whitespace (AD FS keeps a rule set in its own layout); a policy
     # name as it is.
-    return {"property": name, "value": value, "rules": name.endswith("Rules")}
+    return {"property": name, "value": value, "rules": name.endswith("Rules"), "empty": False}
+
+
+# From AD FS 2016 on a trust under an access control policy must hold no issuance authorization rules: a trust set up
+# before keeps them unless AD FS drops them, and which of the two AD FS then applies (so whether the policy's MFA
+# holds) is documented nowhere. verify-adfs.ps1 fails on them (Test-NoAuthorizationRules).
+_NO_AUTHORIZATION_RULES: dict[str, Any] = {"property": "IssuanceAuthorizationRules", "value": "", "rules": True,
+                                           "empty": True}
 
 
 def verify_adfs_context(plan: PlanData) -> dict[str, Any]:
@@ -537,10 +544,12 @@ def verify_adfs_context(plan: PlanData) -> dict[str, Any]:
     if adfs_applies(plan):
         ctx = adfs_context(plan)
         # What adfs-server.ps1 writes on every trust, in its order.
-        expected = [_trust_property("AccessControlPolicyName", ctx["access_control_policy"])
-                    if ctx["access_control_policy"] is not None
-                    else _trust_property("IssuanceAuthorizationRules", ctx["authorization_rules"]),
-                    _trust_property("IssuanceTransformRules", ctx["transform_rules"])]
+        if ctx["access_control_policy"] is not None:
+            expected = [_trust_property("AccessControlPolicyName", ctx["access_control_policy"]),
+                        dict(_NO_AUTHORIZATION_RULES)]
+        else:
+            expected = [_trust_property("IssuanceAuthorizationRules", ctx["authorization_rules"])]
+        expected.append(_trust_property("IssuanceTransformRules", ctx["transform_rules"]))
         if ctx["mfa_rule"] is not None:
             expected.append(_trust_property("AdditionalAuthenticationRules", ctx["mfa_rule"]))
         trusts = ctx["relying_parties"]
