@@ -5,7 +5,10 @@ that script and lets tree-sitter re-parse only the changed lines. These tests ho
 tree a parse from nothing gives, node for node (type and byte span), and to the facts and the
 verification report drawn from it: on the bundle's own scripts edited in the ways a plan changes
 them (a value in one line, a run of lines, the first and the last line) and with hostile text
-that ends strings, opens here-strings or comments, or breaks the syntax.
+that ends strings, opens here-strings or comments, or breaks the syntax. The attacks at the end
+(docs/security-testing.md): a tree with an error never starts the next parse (another plan's broken
+script), other line breaks, wide characters and long runs inside lines, hostile plans verified one
+after another, and threads verifying scripts of the same names at once.
 """
 from __future__ import annotations
 
