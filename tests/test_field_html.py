@@ -4,15 +4,20 @@ attributes), and a step page must still show an error beside its field."""
 from __future__ import annotations
 
 import copy
+import html.parser
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.forms.formsets import BaseFormSet
 from django.test import SimpleTestCase
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.attack_helpers import CHEAP, HIDDEN, examples, hostile_text
 from tests.base import BaseTestCase, make_plan, plan_doc, set_draft
 from tests.test_forms import post_data
 from wizard.plan import engine
@@ -180,3 +185,128 @@ class RowFieldOnPageTests(BaseTestCase):
                                r'aria-describedby="id_pools-0-external_helptext" id="id_pools-0-external">\s*'
                                r'<option value="">Leave unchanged</option>')
         self.assertRegex(html, r'<input type="hidden" name="pools-0-index" value="0" id="id_pools-0-index">')
+
+
+# ---------------------------------------------------------------------------
+# Attacks (docs/security-testing.md, "Step page rows written in Python")
+
+# Markup, attribute and template breakers, entities already escaped once, characters that are whitespace to a
+# regex (`collapsed` would read them as a space), NUL and bidi controls.
+MARKUP = ('"><script>alert(1)</script>', "' onmouseover='alert(1)' x='", '" autofocus onfocus="alert(1)', "&amp;",
+          "&#x27;", "&lt;b&gt;", "</textarea>", "</select><script>", "<!--", "]]>", "{{ x }}", "{% x %}", "%s",
+          "\u2028", "\x1c", "\u00a0", "\u3000", "  two  spaces  ", "\x00", "\u202e", "\ud800")
+
+
+class _Events(html.parser.HTMLParser):
+    """An HTML text as the browser reads it: tags with their attributes (decoded, in order), and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple[Any, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events.append(("start", tag, tuple(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.events.append(("end", tag))
+
+    def handle_data(self, data: str) -> None:
+        data = data.strip(" \t\n\r\f")   # the blanks HTML itself ignores between tags, nothing else
+        if data:
+            self.events.append(("text", data))
+
+    def handle_comment(self, data: str) -> None:
+        self.events.append(("comment", data))
+
+
+def events(text: str) -> list[tuple[Any, ...]]:
+    parser = _Events()
+    parser.feed(str(text))
+    parser.close()
+    return parser.events
+
+
+def _hostile_value() -> st.SearchStrategy[Any]:
+    text = st.sampled_from(MARKUP) | hostile_text(extra=HIDDEN, max_pieces=4)
+    return st.one_of(text, text, st.integers(-10**13, 10**13), st.booleans(), st.none(), st.floats(allow_nan=False),
+                     st.lists(text, max_size=2), st.dictionaries(text, text, max_size=1))
+
+
+def _spray(data: st.DataObject, value: Any) -> Any:
+    """Return `value` with some of its leaves (every one, some or none) replaced by hostile values."""
+    if isinstance(value, dict):
+        return {key: _spray(data, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_spray(data, item) for item in value]
+    return data.draw(_hostile_value()) if data.draw(st.booleans()) else value
+
+
+class HostileRowTests(SimpleTestCase):
+    """Hostile values in a draft's rows, in a posted page and in the errors that echo them: each row field reads
+    as crispy shows it, tag for tag, attribute for attribute, character for character (no whitespace folded)."""
+
+    def assert_same_events(self, make: Callable[[], StepForms]) -> None:
+        ours, theirs = make(), make()
+        for (where, mine), (_, crispy) in zip(fields_of(ours), fields_of(theirs), strict=True):
+            if not isinstance(ours.sections[where.partition("[")[0]], BaseFormSet):
+                continue   # only list rows are written by field_html
+            if mine.is_hidden:
+                self.assertEqual(str(widget_html(mine)), str(crispy), where)
+            else:
+                self.assertEqual(events(field_html(mine)), events(as_crispy_field(crispy)), where)
+
+    @given(data=st.data())
+    @settings(CHEAP, max_examples=examples(25))
+    def test_hostile_drafts_and_posts_show_as_crispy_shows_them(self, data: st.DataObject) -> None:
+        doc = copy.deepcopy(plan_doc(data.draw(st.sampled_from([S01, "s02-tls-dsk-30-day-certificates",
+                                                                  "s03-ntlm-kept-mobility-hardened"]))))
+        for key in ("pools", "edge_pools", "mobility_policies", "sip_domains"):
+            if key in doc:
+                doc[key] = _spray(data, doc[key])
+        _, findings = engine.assess(copy.deepcopy(doc))
+        step = data.draw(st.sampled_from(STEPS[:-1]))
+
+        def drafted() -> StepForms:
+            out = StepForms(step, doc)
+            out.attach(findings)
+            return out
+
+        self.assert_same_events(drafted)
+        posted = post_data(StepForms(step, doc))
+        for key in posted:
+            if data.draw(st.booleans()):
+                posted[key] = str(data.draw(_hostile_value()))
+        self.assert_same_events(lambda: StepForms(step, doc, data=posted))
+
+
+class HostileDraftPageTests(BaseTestCase):
+    """A stored draft whose rows hold markup: the step pages show each value inside its attribute or text."""
+
+    def test_markup_in_every_row_value_stays_in_its_attribute(self) -> None:
+        plan = make_plan(fixture=S01)
+        self.client.force_login(self.alice)
+        clean = {slug: self.client.get(reverse("plan-step", args=[plan.code, slug])).content.decode()
+                 for slug in ("environment", "authentication", "adfs", "mobility")}
+        for n, value in enumerate(v for v in MARKUP if v != "\ud800"):
+            doc = copy.deepcopy(plan.draft)
+            doc["sip_domains"] = [f"{value}{n}.example"]
+            for pool in doc["pools"]:
+                pool.update(fqdn=f"{value}.pool", site=value, internal_web_fqdn=value, external_web_fqdn=value)
+                pool["auth"]["external"] = value   # not one of the choices: offered as kept
+                pool.setdefault("relying_parties", {}).update(internal=value, external=value)
+            doc["edge_pools"] = [{"fqdn": f"{value}.edge", "access_fqdn": value}]
+            doc["mobility_policies"] = [{"identity": f"Tag:{value}", "enable_mobility": value}]
+            stored = set_draft(plan, doc).draft["pools"][0]["site"]   # as stored (a NUL is kept as U+FFFD)
+            for slug, before in clean.items():
+                with self.subTest(value=value, step=slug):
+                    response = self.client.get(reverse("plan-step", args=[plan.code, slug]))
+                    self.assertEqual(response.status_code, 200)
+                    page = events(response.content.decode())
+                    tags = [(e[1], tuple(name for name, _ in e[2])) for e in page if e[0] == "start"]
+                    self.assertFalse([t for t in tags if any(a.startswith("on") or a in ("x", "autofocus")
+                                                             for a in t[1])], "an attribute from the value")
+                    self.assertEqual(sum(e[1] == "script" for e in page if e[0] == "start"),
+                                     sum(e[1] == "script" for e in events(before) if e[0] == "start"))
+                    values = [dict(e[2]).get("value") for e in page if e[0] == "start" and e[1] in ("input", "option")]
+                    if slug == "environment":
+                        self.assertIn(stored, values, "the value is shown as it is stored")

@@ -190,7 +190,11 @@ def _parse(parser: tree_sitter.Parser, source: bytes, name: str | None) -> tree_
                 tree = None
     if tree is None:
         tree = parser.parse(source)
-    if name is not None:
+    if name is not None and not tree.root_node.has_error:
+        # Only a tree without an error is kept: error recovery leaves nodes (a token holding the blanks
+        # before it, lexed in the error state) that an incremental parse reuses where a parse from nothing
+        # gives others, even once the error is gone (tests/test_incremental_parse.py). The last tree
+        # without one stays, with its own text.
         _TREES.put(name, (source, tree), _TREE_BYTES_PER_SOURCE_BYTE * len(source))
     return tree
 
