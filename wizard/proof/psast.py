@@ -141,10 +141,21 @@ _TREES: ByteLRU[str, tuple[bytes, tree_sitter.Tree]] = ByteLRU("syntax trees", 1
 _MOST_CHANGED = 0.5
 
 
-def _line_edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int, int]] | None:
-    """Return the edits that turn `old` into `new`, one per run of changed lines, as (first row, end row,
-    start byte, old end byte, new end byte), last first; None when the two do not have the same number
-    of lines or differ in most of them (a parse from nothing is then as cheap)."""
+class _Edit(NamedTuple):
+    """One run of changed whole lines, in the terms tree_sitter.Tree.edit takes."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: tuple[int, int]
+    old_end_point: tuple[int, int]
+    new_end_point: tuple[int, int]
+
+
+def _line_edits(old: bytes, new: bytes) -> list[_Edit] | None:
+    """Return the edits that turn `old` into `new`, one per run of changed lines, last first; None when
+    the two do not have the same number of lines or differ in most of them (a parse from nothing is
+    then as cheap)."""
     old_lines = old.split(b"\n")
     new_lines = new.split(b"\n")
     if len(old_lines) != len(new_lines):
@@ -163,8 +174,15 @@ def _line_edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int, int]] 
             runs[-1] = (runs[-1][0], row + 1)
         else:
             runs.append((row, row + 1))
+
+    def end_point(lines: list[bytes], end: int) -> tuple[int, int]:
+        # A run ending before row `end` ends at that row's start; one reaching the end of the text (which has no
+        # line break after it) at the end of its last line.
+        return (end, 0) if end < len(lines) else (len(lines) - 1, len(lines[-1]))
+
     # Last run first: an edit moves only what follows it, so the earlier runs keep their old offsets.
-    return [(first, end, old_at[first], old_at[end], old_at[first] + new_at[end] - new_at[first])
+    return [_Edit(old_at[first], old_at[end], old_at[first] + new_at[end] - new_at[first], (first, 0),
+                  end_point(old_lines, end), end_point(new_lines, end))
             for first, end in reversed(runs)]
 
 
@@ -177,12 +195,8 @@ def _parse(parser: tree_sitter.Parser, source: bytes, name: str | None) -> tree_
         edits = _line_edits(old_source, source)
         if edits is not None:
             edited = old_tree.copy()   # the cached tree stays as it is, for other threads
-            old_rows = old_source.split(b"\n")
-            new_rows = source.split(b"\n")
-            for first, end, start, old_end, new_end in edits:
-                edited.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
-                            start_point=(first, 0),
-                            old_end_point=_end_point(old_rows, end), new_end_point=_end_point(new_rows, end))
+            for edit in edits:
+                edited.edit(**edit._asdict())
             tree = parser.parse(source, edited)
             if tree.root_node.has_error:
                 # Error recovery can differ between an incremental parse and one from nothing: the
@@ -197,13 +211,6 @@ def _parse(parser: tree_sitter.Parser, source: bytes, name: str | None) -> tree_
         # without one stays, with its own text.
         _TREES.put(name, (source, tree), _TREE_BYTES_PER_SOURCE_BYTE * len(source))
     return tree
-
-
-def _end_point(rows: list[bytes], end: int) -> tuple[int, int]:
-    """Return the (row, byte column) where a run of whole lines ending before row `end` ends."""
-    if end < len(rows):
-        return (end, 0)
-    return (len(rows) - 1, len(rows[-1]))   # the run reaches the end of the text, which has no line break
 
 
 def analyse(script: str, wanted: Callable[[str], bool] | None = None, *, name: str | None = None) -> ScriptFacts:

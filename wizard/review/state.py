@@ -147,6 +147,10 @@ def latest_revision(plan: Plan) -> Revision | None:
     return Revision.objects.filter(plan=plan).order_by("-number").first()
 
 
+# The decisions that set or lift a revision's approval: the latest of them says whether one is in force.
+_APPROVAL_DECISIONS = (Review.Decision.APPROVED, Review.Decision.WITHDRAWN)
+
+
 def approval_of(revision: Revision) -> Review | None:
     """Return the approval in force of `revision`, or None when it has none (or it was withdrawn)."""
     last = (revision.reviews.filter(decision__in=_APPROVAL_DECISIONS).order_by("-created", "-id").first())
@@ -157,9 +161,6 @@ def approval_among(reviews: list[Review]) -> Review | None:
     """Return `approval_of(revision)` from the revision's reviews read already, oldest first."""
     last = next((r for r in reversed(reviews) if r.decision in _APPROVAL_DECISIONS), None)
     return last if last is not None and last.decision == Review.Decision.APPROVED else None
-
-
-_APPROVAL_DECISIONS = (Review.Decision.APPROVED, Review.Decision.WITHDRAWN)
 
 
 def latest_approved(plan: Plan, *, below: int | None = None) -> Revision | None:
